@@ -1,0 +1,86 @@
+/**
+ * `validate` and `compile`.
+ */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { stringify } from 'yaml';
+import { compile, DirectorySource, explainPlan, formatDiagnostic, formatPlan, sortKeys, validateFiles, type Diagnostic, type TemplateSource } from '../compiler/index.js';
+import { Exit, ExitError, type CliIO } from './io.js';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** Prints diagnostics as `file:line:col: severity CODE message` lines on stderr. */
+export function printDiagnostics(io: CliIO, diagnostics: Diagnostic[]): void {
+  for (const d of diagnostics) io.stderr.write(formatDiagnostic(d) + '\n');
+}
+
+export function templateSources(dirs: string[], cwd: string): TemplateSource[] {
+  return dirs.length ? [new DirectorySource(dirs.map((d) => resolve(cwd, d)), { baseDir: cwd })] : [];
+}
+
+export function registerCompileCommands(program: Command, io: CliIO): void {
+  const cwd = io.cwd ?? process.cwd();
+  program
+    .command('validate')
+    .description('check pipelines, templates and input sets against the schemas (no template resolution)')
+    .argument('<files...>', 'YAML files')
+    .option('--json', 'print the result as JSON')
+    .action((files: string[], opts: { json?: boolean }) => {
+      const result = validateFiles(files.map((f) => resolve(cwd, f)), { baseDir: cwd });
+      if (opts.json) io.stdout.write(JSON.stringify({ ok: result.ok, files: result.files, diagnostics: result.diagnostics }, null, 2) + '\n');
+      else {
+        printDiagnostics(io, result.diagnostics);
+        for (const f of result.files) io.stdout.write(`${f.file}: ${f.kinds.join(', ') || 'empty'}\n`);
+        const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
+        io.stdout.write(result.ok ? `${result.files.length} file(s) valid\n` : `${errors} error(s)\n`);
+      }
+      if (!result.ok) throw new ExitError(Exit.INVALID);
+    });
+
+  program
+    .command('compile')
+    .description('resolve templates and inputs and print the flat execution plan')
+    .argument('<pipeline>', 'pipeline YAML file')
+    .option('-t, --templates <dir>', 'folder of template files (repeatable)', collect, [])
+    .option('--inputs <file>', 'input set (Harness inputSet shape or a pipeline overlay); repeatable', collect, [])
+    .option('--set <path=value>', 'fill one runtime input, e.g. pipeline.variables.env=prod (repeatable)', collect, [])
+    .option('-o, --output <file>', 'write the plan to a file instead of stdout')
+    .option('--format <format>', 'json or yaml', 'json')
+    .option('--explain', 'print the plan as a readable tree')
+    .option('--partial', 'keep unfilled runtime inputs as placeholders (warnings, not errors)')
+    .option('--json', 'print {ok, diagnostics, plans} as one JSON document')
+    .action(async (pipeline: string, opts: { templates: string[]; inputs: string[]; set: string[]; output?: string; format: string; explain?: boolean; partial?: boolean; json?: boolean }) => {
+      if (opts.format !== 'json' && opts.format !== 'yaml') throw new ExitError(Exit.INVALID, `--format must be json or yaml, not ${opts.format}`);
+      const result = await compile({
+        file: resolve(cwd, pipeline),
+        baseDir: cwd,
+        sources: templateSources(opts.templates, cwd),
+        inputs: opts.inputs.map((f) => ({ file: resolve(cwd, f) })),
+        sets: opts.set,
+        partial: !!opts.partial,
+      });
+      if (opts.json) {
+        io.stdout.write(JSON.stringify({ ok: result.ok, diagnostics: result.diagnostics, plans: result.plans }, null, 2) + '\n');
+        if (!result.ok) throw new ExitError(Exit.INVALID);
+        return;
+      }
+      printDiagnostics(io, result.diagnostics);
+      if (!result.ok) {
+        const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
+        io.stderr.write(`compile failed: ${errors} error(s)\n`);
+        throw new ExitError(Exit.INVALID);
+      }
+      if (opts.explain) {
+        for (const plan of result.plans) io.stdout.write(explainPlan(plan));
+        return;
+      }
+      const text = result.plans
+        .map((plan) => (opts.format === 'yaml' ? stringify(sortKeys(plan)) : formatPlan(plan)))
+        .join(opts.format === 'yaml' ? '---\n' : '');
+      if (opts.output) {
+        writeFileSync(resolve(cwd, opts.output), text);
+        io.stderr.write(`wrote ${opts.output} (${result.plans.map((p) => `${p.steps.length} steps, ${p.digest}`).join('; ')})\n`);
+      } else io.stdout.write(text);
+    });
+}

@@ -1,0 +1,156 @@
+/**
+ * The compiler's entry point: one pipeline file (and its templates, input sets and --set
+ * values) in, one plan per pipeline document and every diagnostic out. Never throws for bad
+ * input: every problem is a located diagnostic.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { isAbsolute, relative, sep } from 'node:path';
+import type { Plan } from '../schemas/plan.js';
+import { Codes, DiagnosticBag, sortDiagnostics, type Diagnostic } from './diagnostics.js';
+import { expandTemplates } from './expand.js';
+import { flattenPipeline } from './flatten.js';
+import { applySet, finalizeInputs, inputSetOverlay, overlayInputs } from './pipeline-inputs.js';
+import { assemblePlan } from './plan.js';
+import { checkSchema } from './schema-check.js';
+import type { TemplateSource } from './source.js';
+import { DEFAULT_MAX_FILE_BYTES, readYaml, sourcePositions, type YamlDoc } from './yaml-reader.js';
+
+export interface CompileOptions {
+  /** Path of the pipeline file. */
+  file: string;
+  /** Its content; read from `file` when absent. */
+  text?: string;
+  /** Template sources, asked in order. */
+  sources?: TemplateSource[];
+  /** Input-set files (`--inputs`), applied in order. */
+  inputs?: { file: string; text?: string }[];
+  /** `--set path=value` assignments, applied after the input sets. */
+  sets?: string[];
+  /** Keep unfilled runtime inputs as placeholders (warnings) instead of errors. */
+  partial?: boolean;
+  /** Paths in diagnostics and provenance are shown relative to this folder (default: cwd). */
+  baseDir?: string;
+  /** Largest file read, in bytes (default 5 MB). */
+  maxBytes?: number;
+}
+
+export interface CompileResult {
+  /** True when there is no error diagnostic. */
+  ok: boolean;
+  /** One plan per pipeline document, in file order; empty when any error occurred. */
+  plans: Plan[];
+  /** Convenience: the first plan. */
+  plan?: Plan;
+  /** Sorted by file, line, column. */
+  diagnostics: Diagnostic[];
+}
+
+/** Shows `path` relative to `base` when it lies below it, with forward slashes. */
+export function displayPath(path: string, base: string = process.cwd()): string {
+  const rel = relative(base, path);
+  const shown = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+  return sep === '/' ? shown : shown.split(sep).join('/');
+}
+
+/** Reads a file into text, or reports why not (PW1006, PW1002). */
+export function readSource(path: string, display: string, bag: DiagnosticBag, maxBytes = DEFAULT_MAX_FILE_BYTES): string | undefined {
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) {
+      bag.error(Codes.FILE_UNREADABLE, 'is a directory, not a file', { file: display, line: 1, column: 1 });
+      return undefined;
+    }
+    if (st.size > maxBytes) {
+      bag.error(Codes.FILE_TOO_LARGE, `file is ${st.size} bytes, over the limit of ${maxBytes} bytes`, { file: display, line: 1, column: 1 });
+      return undefined;
+    }
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    bag.error(Codes.FILE_UNREADABLE, err.code === 'ENOENT' ? 'no such file' : `cannot read: ${err.message}`, { file: display, line: 1, column: 1 });
+    return undefined;
+  }
+}
+
+/** Compiles a pipeline file into plans. */
+export async function compile(options: CompileOptions): Promise<CompileResult> {
+  const bag = new DiagnosticBag();
+  const file = displayPath(options.file, options.baseDir);
+  const text = options.text ?? readSource(options.file, file, bag, options.maxBytes);
+  if (text === undefined) return finish(bag, []);
+  const docs = readYaml(file, text, sourcePositions, bag, { maxBytes: options.maxBytes });
+  const pipelines = docs.filter(isPipelineDoc);
+  if (pipelines.length === 0 && !bag.hasErrors) {
+    const first = docs[0];
+    const what = first && first.value && typeof first.value === 'object' && 'template' in (first.value as object) ? ' (this is a template: use validate)' : '';
+    bag.error(Codes.NOT_A_DOCUMENT, `no document with a 'pipeline:' root${what}`, { file, line: first?.line ?? 1, column: 1 });
+  }
+  const overlays = readInputSets(options, bag);
+  const plans: Plan[] = [];
+  for (const doc of pipelines) {
+    const plan = await compileDoc(doc, file, options, overlays, bag);
+    if (plan) plans.push(plan);
+  }
+  return finish(bag, plans);
+}
+
+function finish(bag: DiagnosticBag, plans: Plan[]): CompileResult {
+  const ok = !bag.hasErrors;
+  const diagnostics = sortDiagnostics(bag.items);
+  if (bag.dropped > 0) {
+    diagnostics.push({ code: 'PW1000', severity: 'info', message: `${bag.dropped} more diagnostics not shown`, file: diagnostics[0]?.file ?? '', line: 1, column: 1 });
+  }
+  const result: CompileResult = { ok, plans: ok ? plans : [], diagnostics };
+  if (ok && plans[0]) result.plan = plans[0];
+  return result;
+}
+
+function isPipelineDoc(d: YamlDoc): boolean {
+  return !!d.value && typeof d.value === 'object' && !Array.isArray(d.value) && 'pipeline' in (d.value as object);
+}
+
+function readInputSets(options: CompileOptions, bag: DiagnosticBag): { file: string; overlay: Record<string, unknown> }[] {
+  const out: { file: string; overlay: Record<string, unknown> }[] = [];
+  for (const input of options.inputs ?? []) {
+    const file = displayPath(input.file, options.baseDir);
+    const text = input.text ?? readSource(input.file, file, bag, options.maxBytes);
+    if (text === undefined) continue;
+    const docs = readYaml(file, text, sourcePositions, bag, { maxBytes: options.maxBytes });
+    let found = false;
+    for (const d of docs) {
+      const overlay = inputSetOverlay(d.value);
+      if (overlay) {
+        out.push({ file, overlay });
+        found = true;
+      }
+    }
+    if (!found && docs.length > 0) bag.error(Codes.NOT_A_DOCUMENT, "an input set needs an 'inputSet: {pipeline: ...}' or 'pipeline:' root", { file, line: 1, column: 1 });
+  }
+  return out;
+}
+
+async function compileDoc(
+  doc: YamlDoc,
+  file: string,
+  options: CompileOptions,
+  overlays: { file: string; overlay: Record<string, unknown> }[],
+  bag: DiagnosticBag,
+): Promise<Plan | undefined> {
+  const before = bag.items.filter((d) => d.severity === 'error').length;
+  const errorsSince = () => bag.items.filter((d) => d.severity === 'error').length > before || bag.full;
+  const root = doc.value as Record<string, unknown>;
+  if (!checkSchema('pipeline', root, file, bag)) return undefined;
+  for (const o of overlays) overlayInputs(root['pipeline'], o.overlay, bag, { file: o.file, line: 1, column: 1 });
+  const { used } = await expandTemplates(root, file, options.sources ?? [], bag);
+  if (errorsSince()) return undefined;
+  if (used.size > 0 && !checkSchema('pipeline', root, file, bag)) return undefined;
+  const pipeline = root['pipeline'] as Record<string, unknown>;
+  for (const o of overlays) overlayInputs(pipeline, o.overlay, bag, { file: o.file, line: 1, column: 1 });
+  for (const s of options.sets ?? []) applySet(root, s, bag);
+  finalizeInputs(root, file, options.partial ?? false, bag);
+  if (errorsSince()) return undefined;
+  const flat = flattenPipeline(pipeline, file, bag);
+  if (errorsSince()) return undefined;
+  const identifier = String(pipeline['identifier'] ?? '');
+  return assemblePlan({ identifier, name: String(pipeline['name'] ?? identifier), variables: flat.variables }, used.values(), flat.stages, flat.steps);
+}

@@ -1,0 +1,166 @@
+/**
+ * Diagnostics: located, coded messages collected during a compile.
+ *
+ * Codes are stable and grouped by range (tests assert on codes and positions, never on
+ * wording):
+ *   1xxx YAML and files, 2xxx schema, 3xxx inputs and expressions,
+ *   4xxx template resolution, 5xxx plan semantics, 6xxx policy.
+ */
+
+export type Severity = 'error' | 'warning' | 'info';
+
+/** A position in a source file; line and column are 1-based. */
+export interface Location {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export interface Diagnostic extends Location {
+  code: string;
+  severity: Severity;
+  message: string;
+}
+
+/** The catalogue of codes. One place, so a code is never reused for another meaning. */
+export const Codes = {
+  YAML_SYNTAX: 'PW1001',
+  FILE_TOO_LARGE: 'PW1002',
+  ALIAS_LIMIT: 'PW1003',
+  NOT_A_DOCUMENT: 'PW1004',
+  DUPLICATE_KEY: 'PW1005',
+  FILE_UNREADABLE: 'PW1006',
+
+  SCHEMA: 'PW2001',
+  REQUIRED_FIELD: 'PW2002',
+  UNKNOWN_STEP_TYPE: 'PW2003',
+  INVALID_IDENTIFIER: 'PW2004',
+  DUPLICATE_IDENTIFIER: 'PW2005',
+  INVALID_DURATION: 'PW2006',
+  UNKNOWN_FIELD: 'PW2007',
+
+  INPUT_TYPE: 'PW3001',
+  INPUT_NOT_ALLOWED: 'PW3002',
+  INPUT_REGEX: 'PW3003',
+  INPUT_MISSING: 'PW3004',
+  INPUT_UNKNOWN: 'PW3005',
+  HANDLEBARS_SYNTAX: 'PW3006',
+  HANDLEBARS_UNKNOWN: 'PW3007',
+  HANDLEBARS_HELPER: 'PW3008',
+  RUNTIME_INPUT_MISSING: 'PW3010',
+  RUNTIME_INPUT_INVALID: 'PW3011',
+  EXPRESSION_UNRESOLVED: 'PW3012',
+  OUTPUT_REFERENCE: 'PW3013',
+  EXPRESSION_SYNTAX: 'PW3014',
+  SET_PATH: 'PW3015',
+
+  TEMPLATE_NOT_FOUND: 'PW4001',
+  NO_MATCHING_VERSION: 'PW4002',
+  TEMPLATE_CYCLE: 'PW4003',
+  TEMPLATE_TOO_DEEP: 'PW4004',
+  TEMPLATE_TYPE: 'PW4005',
+  TEMPLATE_INVALID: 'PW4006',
+  TEMPLATE_CONFLICT: 'PW4007',
+  TEMPLATE_SOURCE: 'PW4008',
+
+  DUPLICATE_STEP_ID: 'PW5001',
+  NO_READINESS: 'PW5002',
+  EXPANSION_TOO_LARGE: 'PW5003',
+  EMPTY_PIPELINE: 'PW5004',
+  DYNAMIC_STRATEGY: 'PW5005',
+} as const;
+
+export type Code = (typeof Codes)[keyof typeof Codes];
+
+/**
+ * A located failure thrown by a helper deep inside a compile step. One wrapper
+ * (`DiagnosticBag.guard`) turns it into a diagnostic so the compile continues with the
+ * next node. Never escapes the compiler's public API.
+ */
+export class LocatedError extends Error {
+  constructor(
+    readonly code: Code,
+    message: string,
+    readonly location: Location,
+    readonly severity: Severity = 'error',
+  ) {
+    super(message);
+  }
+}
+
+/** Default cap: a broken file should not bury the first, most useful messages. */
+export const MAX_DIAGNOSTICS = 200;
+
+/** Collects diagnostics up to a cap; the count of dropped ones is kept for the summary. */
+export class DiagnosticBag {
+  readonly items: Diagnostic[] = [];
+  dropped = 0;
+
+  constructor(private readonly cap = MAX_DIAGNOSTICS) {}
+
+  add(code: Code, severity: Severity, message: string, at: Location): void {
+    if (this.items.length >= this.cap) {
+      this.dropped++;
+      return;
+    }
+    this.items.push({ code, severity, message, file: at.file, line: at.line, column: at.column });
+  }
+
+  error(code: Code, message: string, at: Location): void {
+    this.add(code, 'error', message, at);
+  }
+
+  warn(code: Code, message: string, at: Location): void {
+    this.add(code, 'warning', message, at);
+  }
+
+  get hasErrors(): boolean {
+    return this.items.some((d) => d.severity === 'error');
+  }
+
+  get full(): boolean {
+    return this.items.length >= this.cap;
+  }
+
+  /** Runs `fn`; a thrown LocatedError becomes a diagnostic and `undefined` is returned. */
+  guard<T>(fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof LocatedError) {
+        this.add(e.code, e.severity, e.message, e.location);
+        return undefined;
+      }
+      throw e;
+    }
+  }
+
+  /** Async variant of `guard`. */
+  async guardAsync<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof LocatedError) {
+        this.add(e.code, e.severity, e.message, e.location);
+        return undefined;
+      }
+      throw e;
+    }
+  }
+}
+
+/** `file:line:col: severity CODE message`, the one printed form of a diagnostic. */
+export function formatDiagnostic(d: Diagnostic): string {
+  return `${d.file}:${d.line}:${d.column}: ${d.severity} ${d.code} ${d.message}`;
+}
+
+/** Sorts diagnostics by file, line, column, code: the order in which they are printed. */
+export function sortDiagnostics(list: Diagnostic[]): Diagnostic[] {
+  return [...list].sort(
+    (a, b) =>
+      (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
+      a.line - b.line ||
+      a.column - b.column ||
+      (a.code < b.code ? -1 : a.code > b.code ? 1 : 0),
+  );
+}

@@ -1,0 +1,313 @@
+/**
+ * Template expansion. Every node written `{step|stepGroup|stage|pipeline: {template: ...}}`
+ * is replaced by an instance of the referenced template version. References are resolved
+ * level by level: all references of one nesting level go to the sources in one batch, so a
+ * remote source costs one round trip per level.
+ *
+ * Each instantiated body is annotated with its template chain (outermost first) and the
+ * location of the outermost reference in the pipeline file: the provenance every plan step
+ * carries.
+ */
+import type { TemplateLink } from '../schemas/plan.js';
+import { Codes, type DiagnosticBag, type Location } from './diagnostics.js';
+import { resolveTypedInputs, type InputDecl } from './inputs.js';
+import { renderScalar, needsRendering } from './render.js';
+import { isRuntimeInput } from './runtime-inputs.js';
+import type { ResolvedTemplate, ResolveOutcome, ResolveRequest, TemplateSource } from './source.js';
+import { selectorText } from './versions.js';
+import { sourcePositions as positions } from './yaml-reader.js';
+import { matchElement } from './elements.js';
+
+/** How deep templates may nest (a template holding a template holding ...). */
+export const MAX_TEMPLATE_DEPTH = 10;
+
+/** Provenance of an instantiated body. */
+export interface Annotation {
+  /** Template chain, outermost first. The last link's line is the body's line in its file. */
+  links: TemplateLink[];
+  /** Where the outermost reference is written in the pipeline file. */
+  site: Location;
+  /** Where this body's own reference is written (pipeline or outer template file). */
+  at: Location;
+}
+
+/** Annotations by body object. Looked up while flattening. */
+export const annotations = new WeakMap<object, Annotation>();
+
+const TEMPLATE_TYPE: Record<string, string> = { step: 'Step', stepGroup: 'StepGroup', stage: 'Stage', pipeline: 'Pipeline' };
+
+interface Pending {
+  holder: Record<string, unknown>;
+  key: 'step' | 'stepGroup' | 'stage' | 'pipeline';
+  node: Record<string, unknown>;
+  ref: Record<string, unknown>;
+  parent: Annotation | undefined;
+  /** `ref@version` of every template above this reference, for cycle detection. */
+  ancestry: string[];
+}
+
+export interface ExpandResult {
+  /** Every template version used, keyed `ref@version`. */
+  used: Map<string, ResolvedTemplate>;
+}
+
+/**
+ * Expands every template reference below `root` in place. Problems go to `bag`; a reference
+ * that cannot be expanded is replaced by `null` so later phases skip it.
+ */
+export async function expandTemplates(
+  root: Record<string, unknown>,
+  file: string,
+  sources: TemplateSource[],
+  bag: DiagnosticBag,
+): Promise<ExpandResult> {
+  const used = new Map<string, ResolvedTemplate>();
+  const reported = new Set<string>();
+  let pending = findReferences(root, undefined, []);
+  while (pending.length > 0 && !bag.full) {
+    const outcomes = await resolveBatch(pending, sources, file);
+    const next: Pending[] = [];
+    for (const p of pending) {
+      const refText = String(p.ref['templateRef']);
+      const sel = selectorText(p.ref['versionLabel']);
+      const outcome = outcomes.get(`${refText}\u0000${sel}`)!;
+      const refAt = positions.at(p.ref, 'templateRef', positions.of(p.ref, { file, line: 1, column: 1 }));
+      if (!outcome.ok) {
+        const code = outcome.code === 'not-found' ? Codes.TEMPLATE_NOT_FOUND : outcome.code === 'no-version' ? Codes.NO_MATCHING_VERSION : Codes.TEMPLATE_SOURCE;
+        const at = outcome.code === 'no-version' ? positions.at(p.ref, 'versionLabel', refAt) : refAt;
+        const versions = outcome.versions?.length ? ` (available: ${outcome.versions.join(', ')})` : '';
+        bag.error(code, `${outcome.message}${versions}`, at);
+        p.holder[p.key] = null;
+        continue;
+      }
+      const t = outcome.template;
+      const id = `${t.ref}@${t.version}`;
+      if (p.ancestry.includes(id)) {
+        const start = p.ancestry.indexOf(id);
+        bag.error(Codes.TEMPLATE_CYCLE, `template cycle: ${[...p.ancestry.slice(start), id].join(' → ')}`, refAt);
+        p.holder[p.key] = null;
+        continue;
+      }
+      if (p.ancestry.length >= MAX_TEMPLATE_DEPTH) {
+        bag.error(Codes.TEMPLATE_TOO_DEEP, `templates nest deeper than ${MAX_TEMPLATE_DEPTH}: ${[...p.ancestry, id].join(' → ')}`, refAt);
+        p.holder[p.key] = null;
+        continue;
+      }
+      if (!reported.has(id) && t.diagnostics?.length) {
+        reported.add(id);
+        for (const d of t.diagnostics) bag.add(d.code as never, d.severity, d.message, d);
+      }
+      if (t.deprecation) {
+        const sunset = t.deprecation.sunset ? ` (sunset ${t.deprecation.sunset})` : '';
+        bag.warn(Codes.TEMPLATE_SOURCE, `${id} is deprecated${sunset}: ${t.deprecation.message}`, refAt);
+      }
+      if (t.diagnostics?.some((d) => d.severity === 'error')) {
+        p.holder[p.key] = null;
+        continue;
+      }
+      const body = bag.guard(() => instantiate(p, t, refAt, bag));
+      if (!body) {
+        p.holder[p.key] = null;
+        continue;
+      }
+      used.set(id, t);
+      p.holder[p.key] = body.value;
+      next.push(...findReferences(body.value, body.annotation, [...p.ancestry, id]));
+    }
+    pending = next;
+  }
+  return { used };
+}
+
+/** Resolves the distinct (ref, selector) pairs of one level: one batch per source. */
+async function resolveBatch(pending: Pending[], sources: TemplateSource[], file: string): Promise<Map<string, ResolveOutcome>> {
+  const requests = new Map<string, ResolveRequest>();
+  for (const p of pending) {
+    const ref = String(p.ref['templateRef']);
+    const selector = selectorText(p.ref['versionLabel']);
+    const key = `${ref}\u0000${selector}`;
+    if (!requests.has(key)) requests.set(key, { ref, selector, at: positions.of(p.ref, { file, line: 1, column: 1 }) });
+  }
+  const result = new Map<string, ResolveOutcome>();
+  let todo = [...requests.entries()];
+  for (const source of sources) {
+    if (todo.length === 0) break;
+    const outcomes = await source.resolve(todo.map(([, r]) => r));
+    const still: [string, ResolveRequest][] = [];
+    todo.forEach(([key, req], i) => {
+      const o = outcomes[i]!;
+      if (!o.ok && o.code === 'not-found') {
+        still.push([key, req]);
+        if (!result.has(key)) result.set(key, o);
+      } else result.set(key, o);
+    });
+    todo = still;
+  }
+  for (const [key, req] of todo) {
+    if (!result.has(key)) {
+      result.set(key, { ok: false, code: 'not-found', message: sources.length === 0 ? `template ${req.ref} not found: no template source given (--templates DIR or --registry URL)` : `template ${req.ref} not found` });
+    }
+  }
+  return result;
+}
+
+/** Finds the template references below `value` (not inside other references). */
+function findReferences(value: unknown, ann: Annotation | undefined, ancestry: string[]): Pending[] {
+  const out: Pending[] = [];
+  const walk = (v: unknown, a: Annotation | undefined) => {
+    if (v === null || typeof v !== 'object') return;
+    const own = annotations.get(v);
+    if (own) a = own;
+    if (Array.isArray(v)) {
+      for (const item of v) walk(item, a);
+      return;
+    }
+    const obj = v as Record<string, unknown>;
+    for (const key of ['pipeline', 'stage', 'stepGroup', 'step'] as const) {
+      const node = obj[key];
+      if (node && typeof node === 'object' && !Array.isArray(node)) {
+        const ref = (node as Record<string, unknown>)['template'];
+        if (ref && typeof ref === 'object' && !Array.isArray(ref) && typeof (ref as Record<string, unknown>)['templateRef'] === 'string') {
+          out.push({ holder: obj, key, node: node as Record<string, unknown>, ref: ref as Record<string, unknown>, parent: annotations.get(node) ?? a, ancestry });
+          continue;
+        }
+      }
+    }
+    for (const [k, child] of Object.entries(obj)) {
+      if (child && typeof child === 'object' && !(k in TEMPLATE_TYPE && hasTemplate(child))) walk(child, a);
+    }
+  };
+  walk(value, ann);
+  return out;
+}
+
+function hasTemplate(node: unknown): boolean {
+  return !!node && typeof node === 'object' && !Array.isArray(node) && 'template' in (node as object);
+}
+
+/** Builds the instance of template `t` for the reference `p`. */
+function instantiate(
+  p: Pending,
+  t: ResolvedTemplate,
+  refAt: Location,
+  bag: DiagnosticBag,
+): { value: Record<string, unknown>; annotation: Annotation } | undefined {
+  const doc = t.value as { template: Record<string, unknown> };
+  const tpl = doc.template;
+  const expected = TEMPLATE_TYPE[p.key];
+  if (tpl['type'] !== expected) {
+    bag.error(Codes.TEMPLATE_TYPE, `${t.ref}@${t.version} is a ${String(tpl['type'])} template, used here as a ${expected}`, refAt);
+    return undefined;
+  }
+  const decls = (tpl['inputs'] ?? undefined) as Record<string, InputDecl> | undefined;
+  const typed = resolveTypedInputs(decls, p.ref['inputs'], p.ref, refAt, `${t.ref}@${t.version}`, bag);
+  if (!typed) return undefined;
+  const spec = tpl['spec'];
+  const specAt = positions.of(spec, { file: t.file, line: 1, column: 1 });
+  const link: TemplateLink = { ref: t.ref, version: t.version, digest: t.digest, file: t.file, line: specAt.line };
+  const parentLinks = p.parent ? p.parent.links.slice() : [];
+  if (parentLinks.length > 0) parentLinks[parentLinks.length - 1] = { ...parentLinks[parentLinks.length - 1]!, line: refAt.line };
+  const here = positions.of(p.node, refAt);
+  const annotation: Annotation = { links: [...parentLinks, link], site: p.parent ? p.parent.site : here, at: here };
+  const context = { inputs: typed };
+  const render = decls !== undefined && decls !== null;
+  const injected = new Set<unknown>(Object.values(typed).filter((v) => v !== null && typeof v === 'object'));
+  const cloned = cloneBody(spec, {
+    render,
+    context,
+    templateInputs: p.ref['templateInputs'],
+    injected,
+    outer: p.parent,
+    bag,
+    file: t.file,
+  }) as Record<string, unknown>;
+  if (!cloned || typeof cloned !== 'object' || Array.isArray(cloned)) return undefined;
+  // The reference's own fields (identifier, name, when, timeout, ...) win over the body's.
+  const value: Record<string, unknown> = { ...cloned };
+  for (const [k, v] of Object.entries(p.node)) if (k !== 'template') value[k] = v;
+  if (value['name'] === undefined) value['name'] = value['identifier'];
+  positions.copy(cloned, value);
+  annotations.set(value, annotation);
+  return { value, annotation };
+}
+
+interface CloneCtx {
+  render: boolean;
+  context: Record<string, unknown>;
+  templateInputs: unknown;
+  injected: Set<unknown>;
+  outer: Annotation | undefined;
+  bag: DiagnosticBag;
+  file: string;
+}
+
+/**
+ * Deep-copies a template body: renders string scalars (when the template declares inputs),
+ * fills `<+input>` leaves from the reference's templateInputs at the same path, splices list
+ * values of single-expression items into their list, and registers positions for every copy.
+ */
+function cloneBody(v: unknown, ctx: CloneCtx, ti: unknown = ctx.templateInputs, parent?: object, key?: string | number): unknown {
+  if (typeof v === 'string') {
+    let out: unknown = v;
+    if (ctx.render && needsRendering(v)) {
+      const at = parent ? positions.at(parent, key!, { file: ctx.file, line: 1, column: 1 }) : { file: ctx.file, line: 1, column: 1 };
+      out = ctx.bag.guard(() => renderScalar(v, ctx.context, at));
+      if (out === undefined) return v;
+      if (out !== null && typeof out === 'object') return markInjected(out, ctx);
+    }
+    if (isRuntimeInput(out) && ti !== undefined && ti !== null && typeof ti !== 'object') {
+      if (!isRuntimeInput(ti)) return ti;
+      if (String(ti).length > '<+input>'.length) return ti;
+    }
+    return out;
+  }
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    const arr: unknown[] = [];
+    const tiArr = Array.isArray(ti) ? ti : undefined;
+    v.forEach((item, i) => {
+      const tiItem = tiArr ? matchElement(tiArr, item, i) : undefined;
+      const c = cloneBody(item, ctx, tiItem, v, i);
+      const spliced = typeof item === 'string' && Array.isArray(c);
+      if (spliced) arr.push(...(c as unknown[]));
+      else arr.push(c);
+    });
+    positions.copy(v, arr);
+    return arr;
+  }
+  const src = v as Record<string, unknown>;
+  const obj: Record<string, unknown> = {};
+  const tiObj = ti && typeof ti === 'object' && !Array.isArray(ti) ? (ti as Record<string, unknown>) : undefined;
+  for (const [k, child] of Object.entries(src)) {
+    obj[k] = cloneBody(child, ctx, tiObj ? tiObj[k] : undefined, src, k);
+  }
+  positions.copy(src, obj);
+  return obj;
+}
+
+/** Values injected through inputs (steps given by the caller) keep the caller's provenance. */
+function markInjected(value: object, ctx: CloneCtx): unknown {
+  const copy = structuredCloneWithPositions(value);
+  if (ctx.outer && copy && typeof copy === 'object') {
+    const items = Array.isArray(copy) ? copy : [copy];
+    for (const item of items) if (item && typeof item === 'object') annotations.set(item, ctx.outer);
+  } else if (Array.isArray(copy)) {
+    for (const item of copy) if (item && typeof item === 'object') annotations.set(item, ROOT);
+  } else annotations.set(copy as object, ROOT);
+  return copy;
+}
+
+/** Marks content written in the pipeline itself (no template chain). */
+const ROOT: Annotation = { links: [], site: { file: '', line: 0, column: 0 }, at: { file: '', line: 0, column: 0 } };
+
+/** True for the marker of content written directly in the pipeline. */
+export function isRootAnnotation(a: Annotation | undefined): boolean {
+  return a === ROOT;
+}
+
+function structuredCloneWithPositions(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  const out: unknown = Array.isArray(v) ? v.map(structuredCloneWithPositions) : Object.fromEntries(Object.entries(v).map(([k, c]) => [k, structuredCloneWithPositions(c)]));
+  positions.copy(v, out as object);
+  return out;
+}

@@ -1,0 +1,397 @@
+/**
+ * Flattening: the expanded pipeline becomes the plan's stages and steps. Parallel blocks,
+ * step groups, services and static strategies disappear into `needs` edges and ids
+ * (`stage.step`, `stage.group.step`, `build_0_1` for strategy copies); every step records
+ * where it came from.
+ */
+import type { FailureRule, Origin, PlanRef, PlanStage, PlanStep, PlanWhen } from '../schemas/plan.js';
+import { Codes, type DiagnosticBag, type Location } from './diagnostics.js';
+import { unwrap } from './elements.js';
+import { annotations, isRootAnnotation, type Annotation } from './expand.js';
+import type { ExprScope } from './expressions.js';
+import { buildStepBody, combineWhen, failureOf, substituteAt, timeoutOf, whenOf, type BuildContext } from './steps.js';
+import { expandStrategy, type StrategyCopy } from './strategy.js';
+import type { SubstituteSink } from './substitute.js';
+import { sourcePositions as positions } from './yaml-reader.js';
+
+type Obj = Record<string, unknown>;
+
+export interface FlattenResult {
+  stages: PlanStage[];
+  steps: PlanStep[];
+  variables: Record<string, string | number | boolean>;
+}
+
+/** Per-step state between the two passes of a stage. */
+interface Draft {
+  id: string;
+  node: Obj;
+  kind: 'step' | 'service';
+  needs: string[];
+  groupPath: string[];
+  when?: PlanWhen;
+  failure?: FailureRule[];
+  ann: Annotation | undefined;
+  strategy?: StrategyCopy;
+  maxConcurrency?: number;
+  dynamicStrategy?: Obj;
+}
+
+interface GroupCtx {
+  stageId: string;
+  scope: ExprScope;
+  groupPath: string[];
+  when?: PlanWhen;
+  failure?: FailureRule[];
+  ann: Annotation | undefined;
+  strategy?: StrategyCopy;
+}
+
+const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+
+/** Flattens an expanded pipeline node (`root.pipeline`). */
+export function flattenPipeline(pipeline: Obj, file: string, bag: DiagnosticBag): FlattenResult {
+  const fallback: Location = { file, line: 1, column: 1 };
+  const at = positions.of(pipeline, fallback);
+  const secretVars = new Set<string>();
+  const pipelineVars = variablesOf(pipeline['variables'], 'pipeline', secretVars);
+  const stageInfo: ExprScope['pipeline']['stages'] = {};
+  const pipelineScope: ExprScope['pipeline'] = {
+    identifier: String(pipeline['identifier'] ?? ''),
+    name: String(pipeline['name'] ?? pipeline['identifier'] ?? ''),
+    variables: pipelineVars,
+    stages: stageInfo,
+  };
+  collectStages(pipeline['stages'], stageInfo, secretVars);
+  const flat = new Flattener(bag, file, pipelineScope, secretVars);
+  const variables = flat.staticVariables(pipelineVars, pipeline, 'pipeline');
+  flat.stageElements(Array.isArray(pipeline['stages']) ? pipeline['stages'] : [], [], undefined);
+  if (flat.stages.length === 0) bag.error(Codes.EMPTY_PIPELINE, 'the pipeline has no stages', at);
+  return { stages: flat.stages, steps: flat.steps, variables };
+}
+
+function variablesOf(v: unknown, where: string, secretVars: Set<string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (!Array.isArray(v)) return out;
+  for (const item of v) {
+    const o = obj(item);
+    if (typeof o['name'] !== 'string') continue;
+    out[o['name']] = o['value'] ?? o['default'] ?? '';
+    if (String(o['type'] ?? '').toLowerCase() === 'secret') secretVars.add(`${where}:${o['name']}`);
+  }
+  return out;
+}
+
+function collectStages(v: unknown, into: ExprScope['pipeline']['stages'], secretVars: Set<string>): void {
+  if (!Array.isArray(v)) return;
+  for (const el of v) {
+    const w = unwrap(el);
+    if (!w) continue;
+    if (w.kind === 'parallel') collectStages(w.node, into, secretVars);
+    else if (w.kind === 'stage' && w.node && typeof w.node['identifier'] === 'string') {
+      const id = w.node['identifier'];
+      into[id] = { identifier: id, name: String(w.node['name'] ?? id), variables: variablesOf(w.node['variables'], `stage ${id}`, secretVars) };
+    }
+  }
+}
+
+class Flattener {
+  readonly stages: PlanStage[] = [];
+  readonly steps: PlanStep[] = [];
+  private readonly stageIds = new Set<string>();
+  private readonly stepsById = new Map<string, PlanStep>();
+  private readonly stageAncestors = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly bag: DiagnosticBag,
+    private readonly file: string,
+    private readonly pipelineScope: ExprScope['pipeline'],
+    private readonly secretVars: Set<string>,
+  ) {}
+
+  private loc(node: unknown): Location {
+    return positions.of(node, { file: this.file, line: 1, column: 1 });
+  }
+
+  /** Static values of a variables map, for the plan record (runtime ones stay as text). */
+  staticVariables(vars: Record<string, unknown>, holder: Obj, where: string, scope?: ExprScope): Record<string, string | number | boolean> {
+    const out: Record<string, string | number | boolean> = {};
+    const ctx = this.buildCtx(scope ?? { pipeline: this.pipelineScope, secretVars: this.secretVars }, this.loc(holder), new Map(), undefined, []);
+    for (const [k, v] of Object.entries(vars)) {
+      if (this.secretVars.has(`${where}:${k}`)) {
+        out[k] = `<+secrets.getValue("${String(v)}")>`;
+        continue;
+      }
+      const r = typeof v === 'string' ? substituteAt(v, holder, 'variables', ctx) : v;
+      out[k] = typeof r === 'number' || typeof r === 'boolean' ? r : r === null || r === undefined ? '' : typeof r === 'object' ? JSON.stringify(r) : String(r);
+    }
+    return out;
+  }
+
+  private buildCtx(scope: ExprScope, at: Location, refs: Map<string, PlanRef>, stageId: string | undefined, groupPath: string[], selfNeeds?: Set<string>): BuildContext {
+    const sink: SubstituteSink = {
+      refs,
+      problem: () => undefined,
+      output: (path, name, crossStage) => this.resolveOutput(path, name, crossStage, stageId, groupPath, selfNeeds),
+    };
+    return { scope, sink, bag: this.bag, at };
+  }
+
+  /** Finds the plan step an output reference points to, or explains why it cannot. */
+  private resolveOutput(path: string[], name: string, crossStage: string | undefined, stageId: string | undefined, groupPath: string[], ancestors?: Set<string>): { step: string } | { error: string } {
+    const stage = crossStage ?? stageId;
+    if (!stage) return { error: `output reference outside a stage` };
+    const ref = `steps.${path.join('.steps.')}.output.outputVariables.${name}`;
+    let candidates: string[];
+    if (path.length > 1) candidates = [`${stage}.${path.join('.')}`].filter((id) => this.stepsById.has(id) || this.pendingIds.has(id));
+    else {
+      const all = [...this.stepsById.keys(), ...this.pendingIds].filter((id) => id.startsWith(`${stage}.`) && id.endsWith(`.${path[0]}`));
+      // Closest first: a step in the same group wins over one elsewhere in the stage.
+      const prefix = [stage, ...groupPath].join('.');
+      candidates = [...new Set(all)].sort((a, b) => Number(!a.startsWith(prefix)) - Number(!b.startsWith(prefix)));
+    }
+    if (candidates.length === 0) return { error: `${ref}: no step '${path.join('.')}' in stage ${stage}` };
+    const id = candidates[0]!;
+    if (crossStage && crossStage !== stageId) {
+      const before = this.stageAncestors.get(stageId ?? '') ?? new Set();
+      if (!before.has(crossStage)) return { error: `${ref}: stage ${crossStage} does not run before stage ${stageId}` };
+    } else if (ancestors && !ancestors.has(id)) {
+      return { error: `${ref}: step ${id} does not run before this step (it is later or in parallel)` };
+    }
+    const target = this.stepsById.get(id);
+    if (target && target.kind === 'run' && !(target.outputs ?? []).includes(name)) {
+      return { error: `${ref}: step ${id} declares no output variable '${name}'${target.outputs?.length ? ` (it has: ${target.outputs.join(', ')})` : ''}` };
+    }
+    return { step: id };
+  }
+
+  private pendingIds = new Set<string>();
+
+  /** Flattens a list of stage elements; returns the stage ids that finish the list. */
+  stageElements(list: unknown[], needs: string[], ann: Annotation | undefined): string[] {
+    let prev = needs;
+    for (const el of list) {
+      if (el === null) continue;
+      const w = unwrap(el);
+      if (!w) {
+        this.bag.error(Codes.SCHEMA, `a stage list element must be a stage or parallel, not ${JSON.stringify(el)}`, positions.at(list, list.indexOf(el), { file: this.file, line: 1, column: 1 }));
+        continue;
+      }
+      if (w.kind === 'parallel') {
+        const exits: string[] = [];
+        for (const child of Array.isArray(w.node) ? (w.node as unknown[]) : []) exits.push(...this.stageElements([child], prev, ann));
+        prev = exits.length ? exits : prev;
+      } else if (w.kind === 'stage') {
+        if (!w.node) continue;
+        prev = this.stage(w.node, prev, annotations.get(w.node) ?? ann);
+      }
+    }
+    return prev;
+  }
+
+  private stage(node: Obj, needs: string[], ann: Annotation | undefined): string[] {
+    const at = this.loc(node);
+    const exp = this.bag.guard(() => expandStrategy(node['strategy'], positions.at(node, 'strategy', at)));
+    if (!exp) return needs;
+    const copies: (StrategyCopy | undefined)[] = exp.kind === 'static' ? exp.copies : [undefined];
+    if (exp.kind === 'dynamic') this.bag.warn(Codes.DYNAMIC_STRATEGY, `stage strategy is decided at run time (${exp.reason}); compiled as one copy`, positions.at(node, 'strategy', at));
+    return copies.map((copy) => this.stageCopy(node, needs, ann, copy)).filter((x): x is string => !!x);
+  }
+
+  private stageCopy(node: Obj, needs: string[], ann: Annotation | undefined, copy: StrategyCopy | undefined): string | undefined {
+    const at = this.loc(node);
+    const baseId = String(node['identifier'] ?? '');
+    const id = baseId + (copy?.suffix ?? '');
+    if (this.stageIds.has(id)) {
+      this.bag.error(Codes.DUPLICATE_IDENTIFIER, `duplicate stage identifier '${id}'`, positions.at(node, 'identifier', at));
+      return undefined;
+    }
+    this.stageIds.add(id);
+    const type = String(node['type'] ?? '');
+    const spec = obj(node['spec']);
+    const stageVarsRaw = this.pipelineScope.stages[baseId]?.variables ?? {};
+    const scope: ExprScope = {
+      pipeline: this.pipelineScope,
+      stage: { identifier: id, name: String(node['name'] ?? id) + (copy?.suffix ?? ''), type, variables: stageVarsRaw },
+      secretVars: this.secretVars,
+      ...(copy ? { strategy: copy.values } : {}),
+    };
+    const ctx = this.buildCtx(scope, at, new Map(), id, []);
+    const stage: PlanStage = {
+      id,
+      name: scope.stage!.name,
+      type,
+      backend: 'host',
+      needs: [...needs],
+      variables: this.staticVariables(stageVarsRaw, node, `stage ${baseId}`, scope),
+    };
+    const when = this.bag.guard(() => whenOf(node['when'], 'pipelineStatus', node, ctx));
+    if (when) stage.when = when;
+    const failure = this.bag.guard(() => failureOf(node['failureStrategies'], node, { at }));
+    if (failure) stage.failure = failure;
+    const timeout = this.bag.guard(() => timeoutOf(node, { at }));
+    if (timeout !== undefined) stage.timeoutMs = timeout;
+    const infra = infrastructureOf(spec);
+    if (infra) stage.infrastructure = infra;
+    stage.origin = this.origin(node, ann);
+    const before = new Set<string>();
+    for (const n of needs) {
+      before.add(n);
+      for (const a of this.stageAncestors.get(n) ?? []) before.add(a);
+    }
+    this.stageAncestors.set(id, before);
+    this.stages.push(stage);
+
+    // Pass 1: ids, needs, inherited when/failure; pass 2: bodies (outputs resolve then).
+    const drafts: Draft[] = [];
+    const services = Array.isArray(spec['serviceDependencies']) ? (spec['serviceDependencies'] as unknown[]) : [];
+    const serviceIds: string[] = [];
+    for (const svc of services) {
+      const s = obj(svc);
+      const sid = `${id}.${String(s['identifier'] ?? '')}`;
+      serviceIds.push(sid);
+      drafts.push({ id: sid, node: s, kind: 'service', needs: [], groupPath: [], ann: annotations.get(svc as object) ?? ann });
+    }
+    const execution = obj(spec['execution']);
+    const steps = Array.isArray(execution['steps']) ? (execution['steps'] as unknown[]) : [];
+    const g: GroupCtx = { stageId: id, scope, groupPath: [], ...(failure ? { failure } : {}), ann, ...(copy ? { strategy: copy } : {}) };
+    this.stepElements(steps, serviceIds, g, drafts);
+    if (steps.length === 0 && type === 'CI') this.bag.warn(Codes.EMPTY_PIPELINE, `stage ${id} has no steps`, at);
+
+    this.pendingIds = new Set(drafts.map((d) => d.id));
+    const ancestors = new Map<string, Set<string>>();
+    let usesImages = false;
+    for (const d of drafts) {
+      const anc = new Set<string>();
+      for (const n of d.needs) {
+        anc.add(n);
+        for (const a of ancestors.get(n) ?? []) anc.add(a);
+      }
+      ancestors.set(d.id, anc);
+      const step = this.buildStep(d, scope, id, anc);
+      if (!step) continue;
+      if (step.image) usesImages = true;
+      this.steps.push(step);
+      this.stepsById.set(step.id, step);
+    }
+    this.pendingIds = new Set();
+    stage.backend = usesImages ? 'docker' : 'host';
+    return id;
+  }
+
+  /** Flattens step elements; returns the ids that finish the list. */
+  private stepElements(list: unknown[], needs: string[], g: GroupCtx, drafts: Draft[]): string[] {
+    let prev = needs;
+    for (const el of list) {
+      if (el === null) continue;
+      const w = unwrap(el);
+      if (!w) {
+        this.bag.error(Codes.SCHEMA, `a step list element must be a step, stepGroup or parallel, not ${JSON.stringify(el)}`, positions.at(list, list.indexOf(el), { file: this.file, line: 1, column: 1 }));
+        continue;
+      }
+      if (w.node === null) continue;
+      if (w.kind === 'parallel') {
+        const exits: string[] = [];
+        for (const child of Array.isArray(w.node) ? (w.node as unknown[]) : []) exits.push(...this.stepElements([child], prev, g, drafts));
+        prev = exits.length ? exits : prev;
+        continue;
+      }
+      const node = w.node;
+      const ann = annotations.get(node) ?? annotations.get(el as object) ?? g.ann;
+      const at = this.loc(node);
+      const exp = this.bag.guard(() => expandStrategy(node['strategy'], positions.at(node, 'strategy', at)));
+      if (!exp) continue;
+      if (exp.kind === 'dynamic') this.bag.warn(Codes.DYNAMIC_STRATEGY, `strategy is decided at run time (${exp.reason}); compiled as one copy`, positions.at(node, 'strategy', at));
+      const copies: (StrategyCopy | undefined)[] = exp.kind === 'static' ? exp.copies : [undefined];
+      const exits: string[] = [];
+      const ctx = this.buildCtx(g.scope, at, new Map(), g.stageId, g.groupPath);
+      const when = this.bag.guard(() => whenOf(node['when'], 'stageStatus', node, ctx));
+      const failure = this.bag.guard(() => failureOf(node['failureStrategies'], node, { at })) ?? g.failure;
+      for (const copy of copies) {
+        const ident = String(node['identifier'] ?? '') + (copy?.suffix ?? '');
+        if (w.kind === 'stepGroup') {
+          const inner: GroupCtx = {
+            stageId: g.stageId,
+            scope: g.scope,
+            groupPath: [...g.groupPath, ident],
+            ...(combineWhen(g.when, when) ? { when: combineWhen(g.when, when)! } : {}),
+            ...(failure ? { failure } : {}),
+            ann,
+            ...(copy ? { strategy: copy } : g.strategy ? { strategy: g.strategy } : {}),
+          };
+          const children = Array.isArray(node['steps']) ? (node['steps'] as unknown[]) : [];
+          exits.push(...this.stepElements(children, prev, inner, drafts));
+        } else {
+          const id = [g.stageId, ...g.groupPath, ident].join('.');
+          const d: Draft = { id, node, kind: 'step', needs: [...prev], groupPath: g.groupPath, ann, ...(failure ? { failure } : {}) };
+          const w2 = combineWhen(g.when, when);
+          if (w2) d.when = w2;
+          const strat = copy ?? g.strategy;
+          if (strat) d.strategy = strat;
+          if (copy && exp.kind === 'static' && exp.maxConcurrency) d.maxConcurrency = exp.maxConcurrency;
+          if (exp.kind === 'dynamic') d.dynamicStrategy = exp.raw;
+          drafts.push(d);
+          exits.push(id);
+        }
+      }
+      prev = exits.length ? exits : prev;
+    }
+    return prev;
+  }
+
+  private buildStep(d: Draft, stageScope: ExprScope, stageId: string, ancestors: Set<string>): PlanStep | undefined {
+    const at = this.loc(d.node);
+    if (this.stepsById.has(d.id)) {
+      this.bag.error(Codes.DUPLICATE_STEP_ID, `duplicate step id '${d.id}'`, positions.at(d.node, 'identifier', at));
+      return undefined;
+    }
+    const scope: ExprScope = {
+      ...stageScope,
+      step: { identifier: String(d.node['identifier'] ?? ''), name: String(d.node['name'] ?? d.node['identifier'] ?? '') },
+      ...(d.strategy ? { strategy: d.strategy.values } : {}),
+    };
+    const refs = new Map<string, PlanRef>();
+    const ctx = this.buildCtx(scope, at, refs, stageId, d.groupPath, ancestors);
+    const body = this.bag.guard(() => buildStepBody(d.node, d.kind, ctx));
+    if (!body) return undefined;
+    const step: PlanStep = { id: d.id, stage: stageId, ...body, needs: d.needs, origin: this.origin(d.node, d.ann) };
+    if (d.strategy) {
+      body.name = body.name + d.strategy.suffix;
+      step.name = body.name;
+      step.matrix = { ...(d.strategy.values.matrix ?? {}), ...('item' in d.strategy.values ? { item: d.strategy.values.item } : {}), iteration: d.strategy.values.iteration, iterations: d.strategy.values.iterations };
+    }
+    if (d.dynamicStrategy) step.matrix = { strategy: d.dynamicStrategy };
+    if (d.maxConcurrency) step.maxConcurrency = d.maxConcurrency;
+    if (d.when) step.when = d.when;
+    if (d.failure) step.failure = d.failure;
+    if (refs.size) step.refs = [...refs.values()].sort((a, b) => (a.expr < b.expr ? -1 : a.expr > b.expr ? 1 : 0));
+    if ((step.kind === 'background' || step.kind === 'service') && !step.readiness) {
+      this.bag.warn(Codes.NO_READINESS, `${step.kind} step ${step.id} has no readiness probe and no portBindings: it counts as ready once started`, at);
+    }
+    return step;
+  }
+
+  /** Provenance of a node: the outermost reference site and the template chain. */
+  private origin(node: Obj, ann: Annotation | undefined): Origin {
+    const own = this.loc(node);
+    if (!ann || isRootAnnotation(ann) || ann.links.length === 0) return { file: own.file, line: own.line, column: own.column, templates: [] };
+    const links = ann.links.map((l) => ({ ...l }));
+    const last = links[links.length - 1]!;
+    if (own.file === last.file) last.line = own.line;
+    return { file: ann.site.file, line: ann.site.line, column: ann.site.column, templates: links };
+  }
+}
+
+function infrastructureOf(spec: Obj): PlanStage['infrastructure'] | undefined {
+  const out: NonNullable<PlanStage['infrastructure']> = {};
+  const runtime = obj(spec['runtime']);
+  const infra = obj(spec['infrastructure']);
+  const platform = obj(spec['platform']);
+  const type = runtime['type'] ?? infra['type'];
+  if (typeof type === 'string') out.type = type;
+  const os = platform['os'] ?? obj(infra['spec'])['os'];
+  if (typeof os === 'string') out.os = os;
+  const arch = platform['arch'];
+  if (typeof arch === 'string') out.arch = arch;
+  return Object.keys(out).length ? out : undefined;
+}

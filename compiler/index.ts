@@ -1,0 +1,15 @@
+/**
+ * The compiler's public API. Other parts import from here only.
+ */
+export { compile, displayPath, type CompileOptions, type CompileResult } from './compile.js';
+export { validateFiles, type ValidateResult } from './validate.js';
+export { explainPlan } from './explain.js';
+export { formatPlan, planDigest } from './plan.js';
+export { canonicalJson, canonicalPretty, digestOf, sha256, sortKeys } from './canonical.js';
+export { Codes, formatDiagnostic, sortDiagnostics, type Diagnostic, type Severity, type Location } from './diagnostics.js';
+export { DirectorySource, listYamlFiles } from './directory-source.js';
+export { parseRef, refOfTemplate, type ResolveOutcome, type ResolveRequest, type ResolvedTemplate, type TemplateSource, type TemplateType } from './source.js';
+export { selectVersion, highestStable, sortVersions, selectorText, type VersionInfo } from './versions.js';
+export { parseDuration } from './duration.js';
+export { readYaml, sourcePositions } from './yaml-reader.js';
+export { checkSchema } from './schema-check.js';

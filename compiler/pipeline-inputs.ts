@@ -1,0 +1,191 @@
+/**
+ * Pipeline-level runtime inputs: an input set (`inputSet: {pipeline: ...}` or a plain
+ * `pipeline:` overlay) and `--set path=value` fill the `<+input>` leaves of a pipeline;
+ * whatever is still open afterwards takes its `.default()` or is reported missing — all
+ * missing values in one list.
+ */
+import { parse as parseYamlScalar } from 'yaml';
+import { Codes, type DiagnosticBag, type Location } from './diagnostics.js';
+import { matchElement, unwrap } from './elements.js';
+import { checkRuntimeInput, isRuntimeInput, parseRuntimeInput } from './runtime-inputs.js';
+import { sourcePositions as positions } from './yaml-reader.js';
+
+/** The pipeline overlay of an input-set document, or undefined when it has neither shape. */
+export function inputSetOverlay(doc: unknown): Record<string, unknown> | undefined {
+  if (!doc || typeof doc !== 'object') return undefined;
+  const d = doc as Record<string, unknown>;
+  const set = d['inputSet'] as Record<string, unknown> | undefined;
+  const p = (set && typeof set === 'object' ? set['pipeline'] : d['pipeline']) as unknown;
+  return p && typeof p === 'object' && !Array.isArray(p) ? (p as Record<string, unknown>) : undefined;
+}
+
+/**
+ * Fills runtime-input leaves of `target` from `source` at the same paths (list elements are
+ * matched by identifier). A reference's `template.templateInputs` in the source fills the
+ * reference's templateInputs before expansion, or the expanded body after it.
+ */
+export function overlayInputs(target: unknown, source: unknown, bag: DiagnosticBag, fallback: Location): void {
+  if (!source || typeof source !== 'object' || !target || typeof target !== 'object') return;
+  if (Array.isArray(source)) {
+    if (!Array.isArray(target)) return;
+    source.forEach((item, i) => {
+      const t = matchElement(target, item, i);
+      overlayInputs(t, item, bag, fallback);
+    });
+    return;
+  }
+  const t = target as Record<string, unknown>;
+  const s = source as Record<string, unknown>;
+  for (const [k, sv] of Object.entries(s)) {
+    if (k === 'template' && sv && typeof sv === 'object' && !('template' in t)) {
+      // After expansion: the template's inputs now live on the body itself.
+      overlayInputs(t, (sv as Record<string, unknown>)['templateInputs'], bag, fallback);
+      continue;
+    }
+    const tv = t[k];
+    if (isRuntimeInput(tv)) {
+      if (isRuntimeInput(sv)) continue;
+      fill(t, k, tv as string, sv, positions.at(s, k, fallback), bag);
+    } else if (tv && typeof tv === 'object') {
+      overlayInputs(tv, sv, bag, fallback);
+    } else if (tv === undefined && k === 'templateInputs') {
+      t[k] = sv;
+    }
+  }
+}
+
+function fill(obj: Record<string, unknown>, key: string, leaf: string, value: unknown, at: Location, bag: DiagnosticBag): boolean {
+  let input;
+  try {
+    input = parseRuntimeInput(leaf);
+  } catch (e) {
+    bag.error(Codes.EXPRESSION_SYNTAX, `malformed runtime input '${leaf}': ${(e as Error).message}`, positions.at(obj, key, at));
+    return false;
+  }
+  const problem = checkRuntimeInput(input, value);
+  if (problem) {
+    bag.error(Codes.RUNTIME_INPUT_INVALID, `${key}: ${problem}`, at);
+    return false;
+  }
+  obj[key] = value;
+  return true;
+}
+
+/**
+ * Applies `--set path=value`. The path walks the (expanded) pipeline: object keys, and in
+ * lists the element whose identifier (or variable name) is the segment, or a numeric index.
+ * A leading `pipeline.` is optional. The target must be a runtime input.
+ */
+export function applySet(root: Record<string, unknown>, assignment: string, bag: DiagnosticBag): void {
+  const at: Location = { file: '--set', line: 1, column: 1 };
+  const eq = assignment.indexOf('=');
+  if (eq <= 0) {
+    bag.error(Codes.SET_PATH, `--set ${assignment}: expected path=value`, at);
+    return;
+  }
+  const path = assignment.slice(0, eq).split('.');
+  const raw = assignment.slice(eq + 1);
+  let value: unknown;
+  try {
+    value = parseYamlScalar(raw);
+  } catch {
+    value = raw;
+  }
+  if (value === null && raw !== 'null' && raw !== '~') value = raw;
+  const where = { file: `--set ${assignment.slice(0, eq)}`, line: 1, column: 1 };
+  const segs = path[0] === 'pipeline' ? path : ['pipeline', ...path];
+  let cur: unknown = root;
+  for (let i = 0; i < segs.length - 1; i++) {
+    cur = step(cur, segs[i]!);
+    if (cur === undefined) {
+      bag.error(Codes.SET_PATH, `no '${segs.slice(0, i + 1).join('.')}' in the pipeline`, where);
+      return;
+    }
+  }
+  const last = segs[segs.length - 1]!;
+  let holder = cur as Record<string, unknown>;
+  let key = last;
+  if (Array.isArray(cur)) {
+    const v = findInList(cur, last);
+    if (v && typeof v === 'object' && 'value' in (v as object)) {
+      holder = v as Record<string, unknown>;
+      key = 'value';
+    } else {
+      bag.error(Codes.SET_PATH, `no '${segs.join('.')}' in the pipeline`, where);
+      return;
+    }
+  }
+  if (!holder || typeof holder !== 'object' || !(key in holder)) {
+    bag.error(Codes.SET_PATH, `no '${segs.join('.')}' in the pipeline`, where);
+    return;
+  }
+  const leaf = holder[key];
+  if (!isRuntimeInput(leaf)) {
+    bag.error(Codes.SET_PATH, `'${segs.join('.')}' is not a runtime input (<+input>); only runtime inputs can be set`, where);
+    return;
+  }
+  fill(holder, key, leaf as string, value, where, bag);
+}
+
+function step(cur: unknown, seg: string): unknown {
+  if (Array.isArray(cur)) return findInList(cur, seg);
+  if (cur && typeof cur === 'object') {
+    const o = cur as Record<string, unknown>;
+    if (seg in o) return o[seg];
+    // `stages.build`: look through the wrapper of a list element reached earlier.
+    const w = unwrap(o);
+    if (w && seg in w.node) return w.node[seg];
+  }
+  return undefined;
+}
+
+function findInList(list: unknown[], seg: string): unknown {
+  for (const item of list) {
+    const w = unwrap(item);
+    if (w && w.kind !== 'parallel' && w.node && w.node['identifier'] === seg) return w.node;
+    if (w && w.kind === 'parallel' && Array.isArray(w.node)) {
+      const inner = findInList(w.node as unknown as unknown[], seg);
+      if (inner !== undefined) return inner;
+    }
+    if (item && typeof item === 'object' && (item as Record<string, unknown>)['name'] === seg) return item;
+    if (item && typeof item === 'object' && (item as Record<string, unknown>)['identifier'] === seg) return item;
+  }
+  if (/^\d+$/.test(seg)) return list[Number(seg)];
+  return undefined;
+}
+
+/**
+ * Resolves every runtime-input leaf still open below `root`: its default, or a missing-value
+ * diagnostic (a warning and a typed placeholder kept in place when `partial`).
+ */
+export function finalizeInputs(root: unknown, file: string, partial: boolean, bag: DiagnosticBag): number {
+  let open = 0;
+  const fallback: Location = { file, line: 1, column: 1 };
+  const walk = (v: unknown) => {
+    if (!v || typeof v !== 'object') return;
+    const entries: [string | number, unknown][] = Array.isArray(v) ? v.map((x, i) => [i, x]) : Object.entries(v);
+    for (const [k, child] of entries) {
+      if (isRuntimeInput(child)) {
+        const at = positions.at(v, k, fallback);
+        let input;
+        try {
+          input = parseRuntimeInput(child as string);
+        } catch (e) {
+          bag.error(Codes.EXPRESSION_SYNTAX, `malformed runtime input '${child}': ${(e as Error).message}`, at);
+          continue;
+        }
+        if (input.default !== undefined) {
+          (v as Record<string | number, unknown>)[k] = input.default;
+        } else if (partial) {
+          open++;
+          bag.warn(Codes.RUNTIME_INPUT_MISSING, `runtime input '${String(k)}' has no value (kept as a placeholder)`, at);
+        } else {
+          open++;
+          bag.error(Codes.RUNTIME_INPUT_MISSING, `runtime input '${String(k)}' has no value (give it with --inputs FILE or --set path=value)`, at);
+        }
+      } else if (child && typeof child === 'object') walk(child);
+    }
+  };
+  walk(root);
+  return open;
+}

@@ -1,0 +1,85 @@
+/**
+ * Handlebars rendering of a template's string scalars (after YAML parsing, never the raw
+ * text, so an input value cannot inject YAML structure). Strict mode: an unknown name is an
+ * error. Only the helpers below are allowed. A scalar that is exactly one `{{ path }}` takes
+ * the typed value (a number stays a number, a list stays a list). A literal `{{` is `\{{`.
+ */
+import Handlebars from 'handlebars';
+import { Codes, LocatedError, type Location } from './diagnostics.js';
+
+/** Helpers a template may call, besides Handlebars' if, unless, each and with. */
+export const ALLOWED_HELPERS = ['eq', 'ne', 'and', 'or', 'not', 'default', 'lower', 'upper', 'json', 'join'] as const;
+
+const hb = Handlebars.create();
+hb.unregisterHelper('log');
+hb.unregisterHelper('lookup');
+hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+hb.registerHelper('ne', (a: unknown, b: unknown) => a !== b);
+hb.registerHelper('and', (...args: unknown[]) => args.slice(0, -1).every(Boolean));
+hb.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
+hb.registerHelper('not', (a: unknown) => !a);
+hb.registerHelper('default', (a: unknown, b: unknown) => (a === undefined || a === null || a === '' ? b : a));
+hb.registerHelper('lower', (a: unknown) => String(a ?? '').toLowerCase());
+hb.registerHelper('upper', (a: unknown) => String(a ?? '').toUpperCase());
+hb.registerHelper('json', (a: unknown) => JSON.stringify(a));
+hb.registerHelper('join', (a: unknown, sep: unknown) => (Array.isArray(a) ? a.join(typeof sep === 'string' ? sep : ',') : String(a ?? '')));
+
+const KNOWN: Record<string, boolean> = Object.fromEntries(ALLOWED_HELPERS.map((h) => [h, true]));
+const compiled = new Map<string, Handlebars.TemplateDelegate>();
+const SINGLE = /^\{\{\s*([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)\s*\}\}$/;
+
+/** True when the string has anything for Handlebars to do. */
+export function needsRendering(s: string): boolean {
+  return s.includes('{{');
+}
+
+/**
+ * Renders one scalar. Returns the typed value for a single `{{ path }}`, else the rendered
+ * string. Throws LocatedError (PW3006 syntax, PW3007 unknown name, PW3008 helper) at `at`.
+ */
+export function renderScalar(s: string, context: Record<string, unknown>, at: Location): unknown {
+  const single = SINGLE.exec(s);
+  if (single && !(single[1]! in KNOWN)) {
+    const value = lookupPath(context, single[1]!);
+    if (value === undefined) throw new LocatedError(Codes.HANDLEBARS_UNKNOWN, `unknown name '${single[1]}' in ${s}`, at);
+    return value;
+  }
+  let fn = compiled.get(s);
+  if (!fn) {
+    try {
+      // precompile eagerly so syntax errors surface here, located.
+      hb.precompile(s, { strict: true, knownHelpers: KNOWN, knownHelpersOnly: true });
+      fn = hb.compile(s, { strict: true, knownHelpers: KNOWN, knownHelpersOnly: true, noEscape: true });
+    } catch (e) {
+      throw toLocated(e, s, at);
+    }
+    compiled.set(s, fn);
+  }
+  try {
+    return fn(context);
+  } catch (e) {
+    throw toLocated(e, s, at);
+  }
+}
+
+function toLocated(e: unknown, s: string, at: Location): LocatedError {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/knownHelpersOnly|unknown helper|missing helper|not a function/i.test(msg)) {
+    const name = /helper:? ['"]?([\w-]+)/i.exec(msg)?.[1] ?? '';
+    return new LocatedError(Codes.HANDLEBARS_HELPER, `helper ${name ? `'${name}' ` : ''}is not allowed (allowed: ${ALLOWED_HELPERS.join(', ')}, if, unless, each, with)`, at);
+  }
+  if (/not defined in/.test(msg)) {
+    const name = /"([^"]+)" not defined/.exec(msg)?.[1] ?? '?';
+    return new LocatedError(Codes.HANDLEBARS_UNKNOWN, `unknown name '${name}' in ${s}`, at);
+  }
+  return new LocatedError(Codes.HANDLEBARS_SYNTAX, `template syntax error: ${msg.split('\n').filter(Boolean).slice(-1)[0] ?? msg}`, at);
+}
+
+function lookupPath(ctx: Record<string, unknown>, path: string): unknown {
+  let cur: unknown = ctx;
+  for (const seg of path.split('.')) {
+    if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, seg)) return undefined;
+    cur = (cur as Record<string, unknown>)[seg];
+  }
+  return cur;
+}

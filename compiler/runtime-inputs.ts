@@ -1,0 +1,128 @@
+/**
+ * Harness runtime inputs: a leaf written `<+input>` with optional modifiers
+ * `.default(v)`, `.allowedValues(a,b)`, `.selectOneFrom(a,b)`, `.regex(re)`, `.executionInput()`.
+ * Arguments may be quoted or not; unquoted ones take their YAML type (`true`, `3`).
+ */
+
+export interface RuntimeInput {
+  default?: unknown;
+  allowedValues?: unknown[];
+  regex?: string;
+  executionInput: boolean;
+}
+
+const PREFIX = '<+input>';
+
+/** True when the value is a runtime input leaf. */
+export function isRuntimeInput(v: unknown): boolean {
+  return typeof v === 'string' && v.startsWith(PREFIX);
+}
+
+/** Parses a runtime input leaf; throws an Error with a readable message when malformed. */
+export function parseRuntimeInput(text: string): RuntimeInput {
+  const out: RuntimeInput = { executionInput: false };
+  let i = PREFIX.length;
+  const s = text.trimEnd();
+  while (i < s.length) {
+    if (s[i] !== '.') throw new Error(`unexpected '${s.slice(i)}' after <+input>`);
+    const m = /^\.([a-zA-Z]+)\(/.exec(s.slice(i));
+    if (!m) throw new Error(`malformed modifier '${s.slice(i)}'`);
+    const name = m[1]!;
+    i += m[0].length;
+    const end = name === 'regex' ? s.lastIndexOf(')') : closing(s, i);
+    if (end < i) throw new Error(`unclosed '(' in .${name}`);
+    const raw = s.slice(i, end);
+    i = end + 1;
+    switch (name) {
+      case 'default':
+        out.default = scalar(raw.trim());
+        break;
+      case 'allowedValues':
+      case 'selectOneFrom':
+        out.allowedValues = splitArgs(raw).map(scalar);
+        break;
+      case 'regex':
+        out.regex = unquote(raw.trim());
+        break;
+      case 'executionInput':
+        out.executionInput = true;
+        break;
+      default:
+        throw new Error(`unknown modifier .${name}()`);
+    }
+  }
+  return out;
+}
+
+/**
+ * Checks a supplied value against the input's constraints; returns an error message or
+ * undefined. Values are compared as strings, as Harness does.
+ */
+export function checkRuntimeInput(input: RuntimeInput, value: unknown): string | undefined {
+  if (input.allowedValues && !input.allowedValues.some((a) => String(a) === String(value))) {
+    return `value '${String(value)}' is not one of ${input.allowedValues.map(String).join(', ')}`;
+  }
+  if (input.regex !== undefined) {
+    let re: RegExp;
+    try {
+      re = new RegExp(input.regex);
+    } catch {
+      return `invalid regex ${input.regex}`;
+    }
+    if (!re.test(String(value))) return `value '${String(value)}' does not match ${input.regex}`;
+  }
+  return undefined;
+}
+
+function closing(s: string, from: number): number {
+  let depth = 0;
+  let quote = '';
+  for (let i = from; i < s.length; i++) {
+    const c = s[i]!;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = '';
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '(') depth++;
+    else if (c === ')') {
+      if (depth === 0) return i;
+      depth--;
+    }
+  }
+  return -1;
+}
+
+function splitArgs(raw: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quote = '';
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i]!;
+    if (quote) {
+      cur += c;
+      if (c === quote) quote = '';
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      cur += c;
+    } else if (c === ',') {
+      out.push(cur.trim());
+      cur = '';
+    } else cur += c;
+  }
+  if (cur.trim() !== '' || out.length > 0) out.push(cur.trim());
+  return out;
+}
+
+function unquote(s: string): string {
+  if (s.length >= 2 && (s[0] === '"' || s[0] === "'") && s[s.length - 1] === s[0]) return s.slice(1, -1);
+  return s;
+}
+
+/** An unquoted argument takes its YAML-like type; a quoted one stays a string. */
+function scalar(raw: string): unknown {
+  if (raw.length >= 2 && (raw[0] === '"' || raw[0] === "'") && raw[raw.length - 1] === raw[0]) return raw.slice(1, -1);
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  if (/^-?\d+(\.\d+)?$/.test(raw)) return Number(raw);
+  return raw;
+}

@@ -1,0 +1,70 @@
+/**
+ * Where templates come from. The compiler only knows this interface: the directory source
+ * lives here, the HTTP registry client and the lockfile cache implement it elsewhere.
+ */
+import type { Location } from './diagnostics.js';
+
+export type TemplateType = 'Step' | 'StepGroup' | 'Stage' | 'Pipeline';
+export type Scope = 'account' | 'org' | 'project';
+
+/** A parsed reference: `account.redis`, `org.redis` or the project-scoped bare `redis`. */
+export interface TemplateRefName {
+  scope: Scope;
+  identifier: string;
+  /** Canonical text: `account.redis`, `org.redis`, `redis`. */
+  ref: string;
+}
+
+/** One request of a batch: a reference and the selector written beside it. */
+export interface ResolveRequest {
+  ref: string;
+  /** Selector text: exact version, range, label, or '' for stable. */
+  selector: string;
+  /** Where the reference is written, for error messages of remote sources. */
+  at?: Location;
+}
+
+/**
+ * A resolved template version. `value` is the whole parsed file (root `template:`), plain data
+ * whose objects are registered in the compile's Positions table when the source read it
+ * from text. Immutable: the compiler clones before it renders.
+ */
+export interface ResolvedTemplate {
+  ref: string;
+  version: string;
+  digest: string;
+  /** Display name of where the content came from (file path, or `registry:ref@version`). */
+  file: string;
+  value: unknown;
+  deprecation?: { message: string; sunset?: string };
+  /** Problems the source found in the template's own file (schema errors and warnings). */
+  diagnostics?: import('./diagnostics.js').Diagnostic[];
+}
+
+export type ResolveOutcome =
+  | { ok: true; template: ResolvedTemplate }
+  | { ok: false; code: 'not-found' | 'no-version' | 'invalid' | 'unavailable'; message: string; versions?: string[] };
+
+/**
+ * A source of templates. `resolve` answers a whole batch in one call (one round trip for
+ * remote sources), outcomes in request order. It never throws for a missing template.
+ */
+export interface TemplateSource {
+  readonly name: string;
+  resolve(requests: ResolveRequest[]): Promise<ResolveOutcome[]>;
+}
+
+/** Parses a reference text; undefined when it is outside the grammar. */
+export function parseRef(text: string): TemplateRefName | undefined {
+  const m = /^(?:(account|org)\.)?([a-zA-Z_][0-9a-zA-Z_]{0,127})$/.exec(text);
+  if (!m) return undefined;
+  const scope: Scope = (m[1] as Scope | undefined) ?? 'project';
+  return { scope, identifier: m[2]!, ref: text };
+}
+
+/** The reference text of a template, from its scope fields (Harness rules). */
+export function refOfTemplate(t: { identifier: string; orgIdentifier?: unknown; projectIdentifier?: unknown }): string {
+  if (t.projectIdentifier && t.orgIdentifier) return t.identifier;
+  if (t.orgIdentifier) return `org.${t.identifier}`;
+  return `account.${t.identifier}`;
+}

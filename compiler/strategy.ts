@@ -1,0 +1,104 @@
+/**
+ * Looping strategies (`strategy.matrix`, `strategy.parallelism`, `strategy.repeat`) expanded
+ * at compile time when their values are static. Copies are named as Harness names them:
+ * the identifier plus the index of each matrix axis (`build_0_1`), or of the iteration.
+ */
+import { Codes, LocatedError, type Location } from './diagnostics.js';
+
+/** Most copies one strategy may produce. */
+export const MAX_COPIES = 256;
+
+export interface StrategyCopy {
+  /** Appended to the identifier: `_0`, `_1_2`. */
+  suffix: string;
+  /** Values for expressions: `<+matrix.x>`, `<+strategy.iteration>`, `<+repeat.item>`. */
+  values: { matrix?: Record<string, unknown>; iteration: number; iterations: number; item?: unknown };
+}
+
+export type StrategyExpansion =
+  | { kind: 'none' }
+  | { kind: 'static'; copies: StrategyCopy[]; maxConcurrency?: number }
+  | { kind: 'dynamic'; reason: string; raw: Record<string, unknown> };
+
+function isDynamic(v: unknown): boolean {
+  return typeof v === 'string' && v.includes('<+');
+}
+
+/** Expands a strategy node; throws LocatedError for malformed static strategies. */
+export function expandStrategy(strategy: unknown, at: Location): StrategyExpansion {
+  if (strategy === undefined || strategy === null || strategy === '') return { kind: 'none' };
+  if (typeof strategy !== 'object' || Array.isArray(strategy)) {
+    if (isDynamic(strategy)) return { kind: 'dynamic', reason: 'the strategy is an expression', raw: { value: strategy } };
+    throw new LocatedError(Codes.SCHEMA, 'strategy must be a mapping', at);
+  }
+  const s = strategy as Record<string, unknown>;
+  const maxConc = s['maxConcurrency'] ?? (s['matrix'] as Record<string, unknown> | undefined)?.['maxConcurrency'] ?? (s['repeat'] as Record<string, unknown> | undefined)?.['maxConcurrency'];
+  const maxConcurrency = typeof maxConc === 'number' && maxConc > 0 ? Math.floor(maxConc) : undefined;
+  if (isDynamic(maxConc)) return { kind: 'dynamic', reason: 'maxConcurrency is an expression', raw: s };
+  if (s['matrix'] !== undefined) return matrix(s['matrix'], s, at, maxConcurrency);
+  if (s['parallelism'] !== undefined) {
+    const n = s['parallelism'];
+    if (isDynamic(n)) return { kind: 'dynamic', reason: 'parallelism is an expression', raw: s };
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new LocatedError(Codes.SCHEMA, `parallelism must be a positive whole number, got ${JSON.stringify(n)}`, at);
+    return finish(Array.from({ length: n }, (_, i) => ({ suffix: `_${i}`, values: { iteration: i, iterations: n } })), at, maxConcurrency);
+  }
+  if (s['repeat'] !== undefined) return repeat(s['repeat'], s, at, maxConcurrency);
+  return { kind: 'none' };
+}
+
+function finish(copies: StrategyCopy[], at: Location, maxConcurrency?: number): StrategyExpansion {
+  if (copies.length > MAX_COPIES) throw new LocatedError(Codes.EXPANSION_TOO_LARGE, `strategy produces ${copies.length} copies, more than ${MAX_COPIES}`, at);
+  return maxConcurrency ? { kind: 'static', copies, maxConcurrency } : { kind: 'static', copies };
+}
+
+function matrix(m: unknown, raw: Record<string, unknown>, at: Location, maxConcurrency?: number): StrategyExpansion {
+  if (isDynamic(m)) return { kind: 'dynamic', reason: 'the matrix is an expression', raw };
+  if (!m || typeof m !== 'object' || Array.isArray(m)) throw new LocatedError(Codes.SCHEMA, 'strategy.matrix must be a mapping of axes', at);
+  const axes: [string, unknown[]][] = [];
+  let exclude: Record<string, unknown>[] = [];
+  for (const [k, v] of Object.entries(m)) {
+    if (k === 'maxConcurrency' || k === 'nodeName') continue;
+    if (k === 'exclude') {
+      if (isDynamic(v)) return { kind: 'dynamic', reason: 'exclude is an expression', raw };
+      if (!Array.isArray(v)) throw new LocatedError(Codes.SCHEMA, 'strategy.matrix.exclude must be a list', at);
+      exclude = v as Record<string, unknown>[];
+      continue;
+    }
+    if (isDynamic(v)) return { kind: 'dynamic', reason: `matrix axis '${k}' is an expression`, raw };
+    if (!Array.isArray(v)) throw new LocatedError(Codes.SCHEMA, `matrix axis '${k}' must be a list`, at);
+    if (v.length === 0) throw new LocatedError(Codes.SCHEMA, `matrix axis '${k}' is empty`, at);
+    axes.push([k, v]);
+  }
+  if (axes.length === 0) throw new LocatedError(Codes.SCHEMA, 'strategy.matrix has no axes', at);
+  let total = 1;
+  for (const [, vals] of axes) total *= vals.length;
+  if (total > MAX_COPIES * 4) throw new LocatedError(Codes.EXPANSION_TOO_LARGE, `matrix has ${total} combinations, more than ${MAX_COPIES}`, at);
+  const combos: { idx: number[]; values: Record<string, unknown> }[] = [{ idx: [], values: {} }];
+  for (const [name, vals] of axes) {
+    const next: typeof combos = [];
+    for (const c of combos) vals.forEach((val, i) => next.push({ idx: [...c.idx, i], values: { ...c.values, [name]: val } }));
+    combos.splice(0, combos.length, ...next);
+  }
+  const kept = combos.filter((c) => !exclude.some((ex) => ex && typeof ex === 'object' && Object.entries(ex).every(([k, v]) => JSON.stringify(c.values[k]) === JSON.stringify(v))));
+  const copies = kept.map((c, i) => ({ suffix: `_${c.idx.join('_')}`, values: { matrix: c.values, iteration: i, iterations: kept.length } }));
+  return finish(copies, at, maxConcurrency);
+}
+
+function repeat(r: unknown, raw: Record<string, unknown>, at: Location, maxConcurrency?: number): StrategyExpansion {
+  if (isDynamic(r)) return { kind: 'dynamic', reason: 'repeat is an expression', raw };
+  if (!r || typeof r !== 'object' || Array.isArray(r)) throw new LocatedError(Codes.SCHEMA, 'strategy.repeat must be a mapping', at);
+  const o = r as Record<string, unknown>;
+  if (o['items'] !== undefined) {
+    if (isDynamic(o['items'])) return { kind: 'dynamic', reason: 'repeat.items is an expression', raw };
+    if (!Array.isArray(o['items'])) throw new LocatedError(Codes.SCHEMA, 'strategy.repeat.items must be a list', at);
+    const items = o['items'] as unknown[];
+    return finish(items.map((item, i) => ({ suffix: `_${i}`, values: { iteration: i, iterations: items.length, item } })), at, maxConcurrency);
+  }
+  if (o['times'] !== undefined) {
+    if (isDynamic(o['times'])) return { kind: 'dynamic', reason: 'repeat.times is an expression', raw };
+    const n = o['times'];
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new LocatedError(Codes.SCHEMA, 'strategy.repeat.times must be a positive whole number', at);
+    return finish(Array.from({ length: n }, (_, i) => ({ suffix: `_${i}`, values: { iteration: i, iterations: n } })), at, maxConcurrency);
+  }
+  return { kind: 'dynamic', reason: 'this repeat form is decided at run time', raw };
+}

@@ -1,0 +1,84 @@
+/**
+ * Substitution of expressions in one string, given a scope: static values replace their
+ * expression, runtime ones are kept and listed as plan references.
+ */
+import type { PlanRef } from '../schemas/plan.js';
+import { classify, scanExpressions, type ExprScope } from './expressions.js';
+import { isRuntimeInput } from './runtime-inputs.js';
+
+/** Receives problems found while substituting (unknown variables, bad output references). */
+export interface SubstituteSink {
+  problem(code: 'unknown-variable' | 'syntax' | 'output', message: string): void;
+  /** Maps an output reference to a plan step id, or returns an error message. */
+  output(path: string[], name: string, crossStage: string | undefined): { step: string } | { error: string };
+  refs: Map<string, PlanRef>;
+}
+
+export interface SubstituteOptions {
+  /** Conditions: static strings become quoted literals so the condition stays an expression. */
+  quote?: boolean;
+}
+
+const MAX_DEPTH = 10;
+
+/**
+ * Returns `s` with static expressions replaced. A string that is exactly one expression takes
+ * the value's type (a number variable stays a number) unless `quote` is set.
+ */
+export function substitute(s: string, scope: ExprScope, sink: SubstituteSink, opts: SubstituteOptions = {}, depth = 0): unknown {
+  if (!s.includes('<+') || isRuntimeInput(s)) return s;
+  const { matches, open } = scanExpressions(s);
+  if (open !== undefined) {
+    sink.problem('syntax', `unclosed expression '${s.slice(open, open + 40)}'`);
+    return s;
+  }
+  if (depth > MAX_DEPTH) {
+    sink.problem('syntax', `expression nesting deeper than ${MAX_DEPTH} (a variable that refers to itself?)`);
+    return s;
+  }
+  let out = '';
+  let last = 0;
+  for (const m of matches) {
+    let body = m.body;
+    let text = m.text;
+    if (body.includes('<+')) {
+      // A nested expression: resolve the inside first (<+<+pipeline.variables.x>.split(',')>).
+      const inner = substitute(body, scope, sink, {}, depth + 1);
+      body = String(inner);
+      text = `<+${body}>`;
+    }
+    const k = classify(body, scope);
+    let replacement: string | undefined;
+    let typed: unknown;
+    switch (k.kind) {
+      case 'static': {
+        let v = k.value;
+        if (typeof v === 'string' && v.includes('<+')) v = substitute(v, scope, sink, {}, depth + 1);
+        typed = v;
+        replacement = opts.quote && typeof v === 'string' && !v.includes('<+') ? JSON.stringify(v) : v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+        break;
+      }
+      case 'secret':
+        sink.refs.set(text, { expr: text, kind: 'secret', name: k.name });
+        break;
+      case 'output': {
+        const r = sink.output(k.path, k.name, k.crossStage);
+        if ('error' in r) sink.problem('output', r.error);
+        else sink.refs.set(text, { expr: text, kind: 'output', step: r.step, name: k.name });
+        break;
+      }
+      case 'unknown-variable':
+        sink.problem('unknown-variable', k.message);
+        break;
+      case 'input':
+        break;
+      case 'runtime':
+        sink.refs.set(text, { expr: text, kind: 'runtime' });
+        break;
+    }
+    if (matches.length === 1 && m.start === 0 && m.end === s.length && replacement !== undefined && !opts.quote) return typed;
+    out += s.slice(last, m.start) + (replacement ?? text);
+    last = m.end;
+  }
+  return out + s.slice(last);
+}

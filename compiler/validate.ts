@@ -1,0 +1,51 @@
+/**
+ * `validate`: schema checks of pipelines, templates and input sets, file by file, without
+ * resolving templates.
+ */
+import { Codes, DiagnosticBag, sortDiagnostics, type Diagnostic } from './diagnostics.js';
+import { displayPath, readSource } from './compile.js';
+import { checkSchema } from './schema-check.js';
+import { readYaml, sourcePositions } from './yaml-reader.js';
+
+export interface ValidateResult {
+  ok: boolean;
+  /** What each file held: pipeline, template, inputSet, or unknown. */
+  files: { file: string; kinds: string[] }[];
+  diagnostics: Diagnostic[];
+}
+
+/** Validates each file; every document must be a pipeline, a template or an input set. */
+export function validateFiles(paths: string[], options: { baseDir?: string; maxBytes?: number } = {}): ValidateResult {
+  const bag = new DiagnosticBag();
+  const files: ValidateResult['files'] = [];
+  for (const path of paths) {
+    const file = displayPath(path, options.baseDir);
+    const text = readSource(path, file, bag, options.maxBytes);
+    const kinds: string[] = [];
+    files.push({ file, kinds });
+    if (text === undefined) continue;
+    const docs = readYaml(file, text, sourcePositions, bag, { maxBytes: options.maxBytes });
+    for (const doc of docs) {
+      const v = doc.value;
+      if (v && typeof v === 'object' && !Array.isArray(v)) {
+        if ('pipeline' in v) {
+          kinds.push('pipeline');
+          checkSchema('pipeline', v, file, bag);
+          continue;
+        }
+        if ('template' in v) {
+          kinds.push('template');
+          checkSchema('template', v, file, bag);
+          continue;
+        }
+        if ('inputSet' in v) {
+          kinds.push('inputSet');
+          continue;
+        }
+      }
+      kinds.push('unknown');
+      bag.error(Codes.NOT_A_DOCUMENT, "expected a document with a 'pipeline:', 'template:' or 'inputSet:' root", { file, line: doc.line, column: 1 });
+    }
+  }
+  return { ok: !bag.hasErrors, files, diagnostics: sortDiagnostics(bag.items) };
+}

@@ -1,0 +1,237 @@
+/**
+ * YAML reading with source positions.
+ *
+ * Files are parsed with `yaml`'s `parseAllDocuments` and a `LineCounter`, then converted to
+ * plain JS values by our own walk, which records where every object and every key came from
+ * in a `Positions` table. The values are ordinary objects, so the rest of the compiler works
+ * on plain data; the table answers "where is this?" when a diagnostic needs a location.
+ */
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { Codes, LocatedError, type DiagnosticBag, type Location } from './diagnostics.js';
+
+/** Largest file the compiler reads, in bytes. */
+export const DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024;
+/** Nodes that alias expansion may produce in one document before it is called a bomb. */
+export const MAX_ALIAS_NODES = 10_000;
+
+/** Where an object (mapping or sequence) and each of its keys or indexes came from. */
+export interface NodePosition {
+  file: string;
+  line: number;
+  column: number;
+  /** key (or index) → [line, column] of its value, or of the key when the value is empty. */
+  keys: Map<string | number, [number, number]>;
+}
+
+/**
+ * Source positions of the objects of one compile. Keyed by object identity, so a value
+ * cloned for a template instantiation is registered with `copy`.
+ */
+export class Positions {
+  private readonly table = new WeakMap<object, NodePosition>();
+
+  set(obj: object, pos: NodePosition): void {
+    this.table.set(obj, pos);
+  }
+
+  get(obj: unknown): NodePosition | undefined {
+    return obj !== null && typeof obj === 'object' ? this.table.get(obj) : undefined;
+  }
+
+  copy(from: object, to: object): void {
+    const p = this.table.get(from);
+    if (p) this.table.set(to, p);
+  }
+
+  /** Location of `obj` itself, or `fallback` when the object has no recorded position. */
+  of(obj: unknown, fallback: Location): Location {
+    const p = this.get(obj);
+    return p ? { file: p.file, line: p.line, column: p.column } : fallback;
+  }
+
+  /** Location of the value under `key` in `obj` (or of `obj` when the key is absent). */
+  at(obj: unknown, key: string | number, fallback: Location): Location {
+    const p = this.get(obj);
+    if (!p) return fallback;
+    const k = p.keys.get(key);
+    return k ? { file: p.file, line: k[0], column: k[1] } : { file: p.file, line: p.line, column: p.column };
+  }
+
+  /**
+   * Location of the node at a JSON-pointer-like path below `root` (segments already split):
+   * the deepest object on the path that has a position, and the key below it.
+   */
+  atPath(root: unknown, path: (string | number)[], fallback: Location): Location {
+    let best = this.of(root, fallback);
+    let cur: unknown = root;
+    for (const seg of path) {
+      if (cur === null || typeof cur !== 'object') break;
+      best = this.at(cur, seg, best);
+      cur = (cur as Record<string | number, unknown>)[seg];
+      if (cur !== null && typeof cur === 'object' && this.get(cur)) best = this.of(cur, best);
+    }
+    return best;
+  }
+}
+
+/**
+ * The process-wide table. Entries live as long as their objects, so sharing it between
+ * compiles (and with template sources) costs nothing and lets a location be found for any
+ * value, whichever file it came from.
+ */
+export const sourcePositions = new Positions();
+
+/** One YAML document of a file, converted to plain data. */
+export interface YamlDoc {
+  file: string;
+  /** 0-based index of the document in its file. */
+  index: number;
+  value: unknown;
+  /** Line where the document starts (1-based). */
+  line: number;
+}
+
+export interface ReadOptions {
+  maxBytes?: number;
+}
+
+/**
+ * Parses `text` (the content of `file`) into documents. YAML errors become diagnostics in
+ * `bag`; a document with errors is still returned when it has contents, so schema checks can
+ * continue where that is meaningful. Never throws for bad input.
+ */
+export function readYaml(
+  file: string,
+  text: string,
+  positions: Positions,
+  bag: DiagnosticBag,
+  options: ReadOptions = {},
+): YamlDoc[] {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const size = Buffer.byteLength(text, 'utf8');
+  if (size > maxBytes) {
+    bag.error(Codes.FILE_TOO_LARGE, `file is ${size} bytes, over the limit of ${maxBytes} bytes`, { file, line: 1, column: 1 });
+    return [];
+  }
+  const lc = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  // An empty stream yields an EmptyStream object: no documents.
+  if (!Array.isArray(docs)) return [];
+  const out: YamlDoc[] = [];
+  docs.forEach((doc, index) => {
+    for (const err of doc.errors) {
+      const [line, column] = err.linePos?.[0] ? [err.linePos[0].line, err.linePos[0].col] : [1, 1];
+      const code = err.code === 'DUPLICATE_KEY' ? Codes.DUPLICATE_KEY : Codes.YAML_SYNTAX;
+      bag.error(code, firstLine(err.message), { file, line, column });
+    }
+    if (doc.errors.length > 0) return;
+    const start = doc.contents ? lc.linePos(doc.contents.range[0]).line : 1;
+    const conv = new Converter(file, doc, lc, positions);
+    try {
+      out.push({ file, index, value: conv.node(doc.contents), line: start });
+    } catch (e) {
+      if (e instanceof LocatedError) {
+        bag.error(e.code, e.message, e.location);
+      } else throw e;
+    }
+  });
+  return out;
+}
+
+function firstLine(msg: string): string {
+  const i = msg.indexOf('\n');
+  return (i < 0 ? msg : msg.slice(0, i)).replace(/ at line \d+, column \d+:?$/, '');
+}
+
+/** Keys whose numeric-looking values are versions, kept exactly as written (`1.0`, not 1). */
+const VERBATIM_KEYS = new Set(['versionLabel']);
+
+class Converter {
+  private aliasNodes = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly doc: Document,
+    private readonly lc: LineCounter,
+    private readonly positions: Positions,
+  ) {}
+
+  private pos(node: Node | null | undefined): [number, number] {
+    const off = node?.range?.[0] ?? 0;
+    const p = this.lc.linePos(off);
+    return [p.line, p.col];
+  }
+
+  node(n: unknown, inAlias = false, verbatim = false): unknown {
+    if (n === null || n === undefined) return null;
+    if (inAlias && ++this.aliasNodes > MAX_ALIAS_NODES) {
+      const [line, column] = this.pos(n as Node);
+      throw new LocatedError(
+        Codes.ALIAS_LIMIT,
+        `alias expansion produces more than ${MAX_ALIAS_NODES} nodes (alias bomb?)`,
+        { file: this.file, line, column },
+      );
+    }
+    if (isScalar(n)) {
+      const v = n.value;
+      if (verbatim && typeof v === 'number' && typeof n.source === 'string') return n.source;
+      return v === undefined ? null : v;
+    }
+    if (isAlias(n)) {
+      const target = n.resolve(this.doc);
+      if (!target) {
+        const [line, column] = this.pos(n);
+        throw new LocatedError(Codes.YAML_SYNTAX, `unresolved alias *${n.source}`, { file: this.file, line, column });
+      }
+      return this.node(target, true, verbatim);
+    }
+    if (isSeq(n)) {
+      const arr: unknown[] = [];
+      const keys = new Map<string | number, [number, number]>();
+      for (const item of n.items) {
+        keys.set(arr.length, this.pos(item as Node));
+        arr.push(this.node(item, inAlias));
+      }
+      const [line, column] = this.pos(n);
+      this.positions.set(arr, { file: this.file, line, column, keys });
+      return arr;
+    }
+    if (isMap(n)) {
+      const obj: Record<string, unknown> = {};
+      const keys = new Map<string | number, [number, number]>();
+      for (const pair of n.items) {
+        if (!isPair(pair)) continue;
+        const key = this.node(pair.key, inAlias);
+        const k = typeof key === 'string' ? key : String(key);
+        if (k === '<<' && pair.value) {
+          this.merge(obj, keys, this.node(pair.value, inAlias));
+          continue;
+        }
+        const valueNode = pair.value as Node | null;
+        keys.set(k, valueNode && valueNode.range ? this.pos(valueNode) : this.pos(pair.key as Node));
+        const value = this.node(valueNode, inAlias, VERBATIM_KEYS.has(k));
+        if (k === '__proto__') Object.defineProperty(obj, k, { value, enumerable: true, writable: true, configurable: true });
+        else obj[k] = value;
+      }
+      const [line, column] = this.pos(n.items[0]?.key as Node ?? n);
+      this.positions.set(obj, { file: this.file, line, column, keys });
+      return obj;
+    }
+    return null;
+  }
+
+  /** YAML merge keys (`<<: *base`): keys already present win. */
+  private merge(obj: Record<string, unknown>, keys: Map<string | number, [number, number]>, src: unknown): void {
+    const list = Array.isArray(src) ? src : [src];
+    for (const m of list) {
+      if (m === null || typeof m !== 'object' || Array.isArray(m)) continue;
+      const mp = this.positions.get(m);
+      for (const [k, v] of Object.entries(m)) {
+        if (Object.prototype.hasOwnProperty.call(obj, k)) continue;
+        obj[k] = v;
+        const kp = mp?.keys.get(k);
+        if (kp) keys.set(k, kp);
+      }
+    }
+  }
+}

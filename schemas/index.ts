@@ -1,0 +1,60 @@
+/**
+ * The contracts every part may import: JSON Schemas, their TypeScript types and compiled ajv
+ * validators. Validators are compiled once, on first use.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+
+export * from './plan.js';
+
+export type SchemaName = 'pipeline' | 'template' | 'plan';
+const NAMES: SchemaName[] = ['pipeline', 'template', 'plan'];
+
+/** Folder holding the `*.schema.json` files, from source (`schemas/`) or build (`dist/schemas/`). */
+export function schemaDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    if (existsSync(join(dir, 'pipeline.schema.json'))) return dir;
+    const candidate = join(dir, 'schemas');
+    if (existsSync(join(candidate, 'pipeline.schema.json'))) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error('pipewright: schemas folder not found beside the installed package');
+}
+
+/** The raw JSON Schema document. */
+export function loadSchema(name: SchemaName): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(schemaDir(), `${name}.schema.json`), 'utf8')) as Record<string, unknown>;
+}
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+/** A fresh ajv instance configured the way pipewright uses it (strict schemas, formats). */
+export function createAjv(opts: { allErrors?: boolean } = {}): Ajv {
+  const ajv = new Ajv({ allErrors: opts.allErrors ?? false, verbose: true, strict: false, allowUnionTypes: true });
+  addFormats(ajv);
+  return ajv;
+}
+
+let shared: { ajv: Ajv; validators: Map<SchemaName, ValidateFunction> } | undefined;
+
+/** The compiled validator of a pipewright schema. */
+export function validator(name: SchemaName): ValidateFunction {
+  if (!shared) {
+    const ajv = createAjv({ allErrors: true });
+    for (const n of NAMES) ajv.addSchema(loadSchema(n));
+    shared = { ajv, validators: new Map() };
+  }
+  let v = shared.validators.get(name);
+  if (!v) {
+    v = shared.ajv.getSchema(`https://pipewright.dev/schemas/${name}.schema.json`);
+    if (!v) throw new Error(`schema ${name} did not compile`);
+    shared.validators.set(name, v);
+  }
+  return v;
+}
+
+export type { ErrorObject };

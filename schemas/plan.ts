@@ -1,0 +1,139 @@
+/**
+ * TypeScript types of the plan (`plan.schema.json`). The plan is the contract between the
+ * compiler, the runtime and the audit: every consumer reads these types, none reads YAML.
+ */
+
+export const PLAN_API_VERSION = 'pipewright.dev/v1';
+
+export type Backend = 'host' | 'docker';
+export type StepKind = 'run' | 'background' | 'service' | 'external';
+export type PlanShell = 'sh' | 'bash' | 'python' | 'pwsh' | 'powershell';
+
+export interface TemplateUse {
+  ref: string;
+  version: string;
+  digest: string;
+}
+
+/** One link of a step's template chain: the template and where in it the next node sits. */
+export interface TemplateLink extends TemplateUse {
+  file: string;
+  line: number;
+}
+
+/** Where a step came from: its node in the pipeline file and the templates, outermost first. */
+export interface Origin {
+  file: string;
+  line: number;
+  column: number;
+  templates: TemplateLink[];
+}
+
+/** `status` is Harness's stageStatus (for steps) or pipelineStatus (for stages). */
+export interface PlanWhen {
+  status?: 'Success' | 'Failure' | 'All';
+  condition?: string;
+}
+
+export interface FailureAction {
+  type: string;
+  retryCount?: number;
+  retryIntervalsMs?: number[];
+  onRetryFailure?: string;
+  timeoutMs?: number;
+  onTimeout?: string;
+}
+
+export interface FailureRule {
+  /** Harness error types: AllErrors, Timeout, Unknown, ... */
+  errors: string[];
+  action: FailureAction;
+}
+
+export interface PlanReadiness {
+  tcp?: { host?: string; ports: number[] };
+  http?: { url: string; status: number };
+  exec?: { command: string };
+  log?: { pattern: string };
+  timeoutMs: number;
+  intervalMs: number;
+}
+
+/**
+ * A runtime reference left in a command or env value. The runtime replaces `expr` text:
+ * an `output` with output `name` of plan step `step`, a `secret` with the secret `name`,
+ * a `runtime` expression (sequence id, codebase, ...) from its run context.
+ */
+export interface PlanRef {
+  expr: string;
+  kind: 'output' | 'secret' | 'runtime';
+  step?: string;
+  name?: string;
+}
+
+export interface PlanStage {
+  id: string;
+  name: string;
+  type: string;
+  backend: Backend;
+  needs: string[];
+  when?: PlanWhen;
+  variables: Record<string, string | number | boolean>;
+  infrastructure?: { type?: string; os?: string; arch?: string };
+  failure?: FailureRule[];
+  timeoutMs?: number;
+  origin?: Origin;
+}
+
+export interface PlanPort {
+  host: number;
+  container: number;
+}
+
+export interface PlanStep {
+  /** `stage.step` or `stage.group.step`; unique in the plan. */
+  id: string;
+  stage: string;
+  kind: StepKind;
+  /** The Harness step type it came from (Run, Background, Plugin, Service, GitClone, ...). */
+  type: string;
+  name: string;
+  /** Plan step ids that must finish (or, for background steps, be ready) first. */
+  needs: string[];
+  image?: string;
+  connectorRef?: string;
+  shell?: PlanShell;
+  command?: string;
+  entrypoint?: string[];
+  args?: string[];
+  env: Record<string, string>;
+  ports?: PlanPort[];
+  readiness?: PlanReadiness;
+  timeoutMs?: number;
+  failure?: FailureRule[];
+  when?: PlanWhen;
+  outputs?: string[];
+  refs?: PlanRef[];
+  privileged?: boolean;
+  runAsUser?: string;
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  resources?: Record<string, unknown>;
+  reports?: Record<string, unknown>;
+  /** External steps only: the Harness spec as written, after template expansion. */
+  spec?: Record<string, unknown>;
+  /** Matrix / parallelism / repeat values this copy was expanded with. */
+  matrix?: Record<string, unknown>;
+  maxConcurrency?: number;
+  origin: Origin;
+}
+
+export interface Plan {
+  apiVersion: typeof PLAN_API_VERSION;
+  kind: 'Plan';
+  pipeline: { identifier: string; name: string; variables?: Record<string, string | number | boolean> };
+  templates: TemplateUse[];
+  stages: PlanStage[];
+  /** A topological order of `needs`. */
+  steps: PlanStep[];
+  digest: string;
+}

@@ -95,10 +95,15 @@ export const MAX_DIAGNOSTICS = 200;
 export class DiagnosticBag {
   readonly items: Diagnostic[] = [];
   dropped = 0;
+  private readonly seen = new Set<string>();
 
   constructor(private readonly cap = MAX_DIAGNOSTICS) {}
 
+  /** Adds a diagnostic; an exact repeat of one already added is dropped silently. */
   add(code: Code, severity: Severity, message: string, at: Location): void {
+    const key = `${at.file}:${at.line}:${at.column}:${code}:${message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
     if (this.items.length >= this.cap) {
       this.dropped++;
       return;

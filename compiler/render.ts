@@ -24,7 +24,9 @@ hb.registerHelper('upper', (a: unknown) => String(a ?? '').toUpperCase());
 hb.registerHelper('json', (a: unknown) => JSON.stringify(a));
 hb.registerHelper('join', (a: unknown, sep: unknown) => (Array.isArray(a) ? a.join(typeof sep === 'string' ? sep : ',') : String(a ?? '')));
 
-const KNOWN: Record<string, boolean> = Object.fromEntries(ALLOWED_HELPERS.map((h) => [h, true]));
+// Handlebars treats lookup and log as known built-ins; marking them false makes them unknown,
+// so knownHelpersOnly rejects them at compile time.
+const KNOWN: Record<string, boolean> = { ...Object.fromEntries(ALLOWED_HELPERS.map((h) => [h, true])), lookup: false, log: false };
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
 const SINGLE = /^\{\{\s*([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)\s*\}\}$/;
 
@@ -39,7 +41,7 @@ export function needsRendering(s: string): boolean {
  */
 export function renderScalar(s: string, context: Record<string, unknown>, at: Location): unknown {
   const single = SINGLE.exec(s);
-  if (single && !(single[1]! in KNOWN)) {
+  if (single && !KNOWN[single[1]!]) {
     const value = lookupPath(context, single[1]!);
     if (value === undefined) throw new LocatedError(Codes.HANDLEBARS_UNKNOWN, `unknown name '${single[1]}' in ${s}`, at);
     return value;

@@ -120,7 +120,8 @@ export function readYaml(
   const out: YamlDoc[] = [];
   docs.forEach((doc, index) => {
     for (const err of doc.errors) {
-      const [line, column] = err.linePos?.[0] ? [err.linePos[0].line, err.linePos[0].col] : [1, 1];
+      const p = lc.linePos(err.pos[0]);
+      const [line, column] = [p.line, p.col];
       const code = err.code === 'DUPLICATE_KEY' ? Codes.DUPLICATE_KEY : Codes.YAML_SYNTAX;
       bag.error(code, firstLine(err.message), { file, line, column });
     }

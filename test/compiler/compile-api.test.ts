@@ -1,0 +1,81 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { compile, DirectorySource, formatPlan } from '../../compiler/index.js';
+
+function tmp(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pw-api-'));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
+}
+
+const pipeline = (id: string, cmd = 'echo hi') => `pipeline:
+  name: ${id}
+  identifier: ${id}
+  stages:
+    - stage:
+        name: s
+        identifier: s
+        type: CI
+        spec:
+          execution:
+            steps:
+              - step: {type: Run, name: a, identifier: a, spec: {command: ${cmd}}}
+`;
+
+describe('compile API', () => {
+  test('output is byte-identical across compiles and independent of key order in the source', async () => {
+    const dir = tmp({ 'a.yaml': pipeline('p'), 'b.yaml': pipeline('p').replace('name: p\n  identifier: p', 'identifier: p\n  name: p') });
+    const a = await compile({ file: join(dir, 'a.yaml'), baseDir: dir });
+    const a2 = await compile({ file: join(dir, 'a.yaml'), baseDir: dir });
+    expect(formatPlan(a.plan!)).toBe(formatPlan(a2.plan!));
+    expect(a.plan!.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const b = await compile({ file: join(dir, 'b.yaml'), baseDir: dir });
+    // Only origin lines differ (the keys moved), so digests differ but structure is equal.
+    expect(b.plan!.steps[0]!.command).toBe(a.plan!.steps[0]!.command);
+  });
+
+  test('several pipelines in one file give one plan each', async () => {
+    const dir = tmp({ 'm.yaml': pipeline('one') + '---\n' + pipeline('two') });
+    const r = await compile({ file: join(dir, 'm.yaml'), baseDir: dir });
+    expect(r.ok).toBe(true);
+    expect(r.plans.map((p) => p.pipeline.identifier)).toEqual(['one', 'two']);
+  });
+
+  test('a missing file, a folder and an oversized file are located diagnostics', async () => {
+    const dir = tmp({ 'big.yaml': pipeline('p') + '#' + 'x'.repeat(6 * 1024 * 1024) + '\n' });
+    expect((await compile({ file: join(dir, 'nope.yaml'), baseDir: dir })).diagnostics[0]).toMatchObject({ code: 'PW1006', file: 'nope.yaml' });
+    expect((await compile({ file: dir, baseDir: dir })).diagnostics[0]?.code).toBe('PW1006');
+    const big = await compile({ file: join(dir, 'big.yaml'), baseDir: dir });
+    expect(big.diagnostics[0]).toMatchObject({ code: 'PW1002', line: 1, column: 1 });
+    expect((await compile({ file: join(dir, 'big.yaml'), baseDir: dir, maxBytes: 20 * 1024 * 1024 })).ok).toBe(true);
+  });
+
+  test('two different files claiming one template version are PW4007', async () => {
+    const t = (cmd: string) => `template:\n  name: t\n  identifier: t\n  versionLabel: 1.0.0\n  type: Step\n  spec: {type: Run, spec: {command: ${cmd}}}\n`;
+    const dir = tmp({ 'x/t1.yaml': t('a'), 'y/t2.yaml': t('b'), 'x/t-same.yaml': t('a') });
+    const src = new DirectorySource([join(dir, 'x'), join(dir, 'y')], { baseDir: dir });
+    const [out] = await src.resolve([{ ref: 'account.t', selector: '1.0.0' }]);
+    expect(out).toMatchObject({ ok: true });
+    expect(src.loadDiagnostics.map((d) => [d.code, d.file])).toEqual([['PW4007', 'y/t2.yaml']]);
+  });
+
+  test('no template source: a clear PW4001', async () => {
+    const dir = tmp({ 'p.yaml': pipeline('p').replace('- step: {type: Run, name: a, identifier: a, spec: {command: echo hi}}', '- step: {name: a, identifier: a, template: {templateRef: account.x}}') });
+    const r = await compile({ file: join(dir, 'p.yaml'), baseDir: dir });
+    expect(r.diagnostics[0]).toMatchObject({ code: 'PW4001', line: 12 });
+    expect(r.diagnostics[0]!.message).toMatch(/--templates/);
+  });
+
+  test('diagnostics are capped', async () => {
+    const steps = Array.from({ length: 400 }, (_, i) => `              - step: {type: Bogus${i}, name: a${i}, identifier: a${i}}`).join('\n');
+    const dir = tmp({ 'p.yaml': pipeline('p').replace(/              - step:.*\n/, steps + '\n') });
+    const r = await compile({ file: join(dir, 'p.yaml'), baseDir: dir });
+    expect(r.diagnostics.length).toBeLessThanOrEqual(201);
+    expect(r.diagnostics.at(-1)!.message).toMatch(/more diagnostics not shown/);
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, test } from 'vitest';
+import { DiagnosticBag } from '../../compiler/diagnostics.js';
+import { MAX_ALIAS_NODES, readYaml, sourcePositions } from '../../compiler/yaml-reader.js';
+
+describe('yaml-reader', () => {
+  test('records positions of objects and keys (1-based)', () => {
+    const bag = new DiagnosticBag();
+    const [doc] = readYaml('f.yaml', 'a:\n  b: 1\n  c:\n    - x\n    - {d: 2}\n', sourcePositions, bag);
+    const v = doc!.value as { a: { b: number; c: unknown[] } };
+    expect(bag.items).toEqual([]);
+    expect(sourcePositions.at(v.a, 'b', { file: '', line: 0, column: 0 })).toEqual({ file: 'f.yaml', line: 2, column: 6 });
+    expect(sourcePositions.atPath(v, ['a', 'c', 1, 'd'], { file: '', line: 0, column: 0 })).toEqual({ file: 'f.yaml', line: 5, column: 11 });
+  });
+
+  test('versionLabel keeps its text: 1.0 stays "1.0"', () => {
+    const [doc] = readYaml('f.yaml', 'versionLabel: 1.0\nother: 1.0\n', sourcePositions, new DiagnosticBag());
+    expect(doc!.value).toEqual({ versionLabel: '1.0', other: 1 });
+  });
+
+  test('an alias bomb stops with PW1003 instead of exhausting memory', () => {
+    const lines = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 8; i++) lines.push(`l${i}: &l${i} [${Array(10).fill(i === 1 ? '*a' : `*l${i - 1}`).join(', ')}]`);
+    const bag = new DiagnosticBag();
+    readYaml('bomb.yaml', lines.join('\n'), sourcePositions, bag);
+    expect(bag.items.map((d) => d.code)).toContain('PW1003');
+    expect(MAX_ALIAS_NODES).toBeLessThan(100_000);
+  });
+
+  test('a few aliases and merge keys are fine', () => {
+    const bag = new DiagnosticBag();
+    const [doc] = readYaml('f.yaml', 'base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\n', sourcePositions, bag);
+    expect(bag.items).toEqual([]);
+    expect((doc!.value as Record<string, unknown>)['use']).toEqual({ x: 1, y: 3 });
+  });
+
+  test('a file over the size limit is PW1002 and is not parsed', () => {
+    const bag = new DiagnosticBag();
+    const docs = readYaml('big.yaml', 'a: ' + 'x'.repeat(2000), sourcePositions, bag, { maxBytes: 1000 });
+    expect(docs).toEqual([]);
+    expect(bag.items[0]).toMatchObject({ code: 'PW1002', line: 1, column: 1 });
+  });
+
+  test('__proto__ keys are data, not prototype changes', () => {
+    const [doc] = readYaml('f.yaml', '__proto__: {polluted: true}\n', sourcePositions, new DiagnosticBag());
+    const v = doc!.value as Record<string, unknown>;
+    expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    expect(Object.keys(v)).toEqual(['__proto__']);
+  });
+
+  test('several documents, each with its start line', () => {
+    const docs = readYaml('m.yaml', 'a: 1\n---\nb: 2\n', sourcePositions, new DiagnosticBag());
+    expect(docs.map((d) => [d.index, d.line])).toEqual([[0, 1], [1, 3]]);
+  });
+});

@@ -14,13 +14,21 @@ export const DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024;
 /** Nodes that alias expansion may produce in one document before it is called a bomb. */
 export const MAX_ALIAS_NODES = 10_000;
 
-/** Where an object (mapping or sequence) and each of its keys or indexes came from. */
-export interface NodePosition {
+/** A parsed file: its display name and how to turn offsets into lines and columns. */
+export interface SourceText {
   file: string;
-  line: number;
-  column: number;
-  /** key (or index) → [line, column] of its value, or of the key when the value is empty. */
-  keys: Map<string | number, [number, number]>;
+  lines: LineCounter;
+}
+
+/**
+ * Where an object (mapping or sequence) and each of its keys or indexes came from, as
+ * character offsets: lines and columns are computed only when a location is asked for.
+ */
+export interface NodePosition {
+  source: SourceText;
+  offset: number;
+  /** key (or index) → offset of its value, or of the key when the value is empty. */
+  keys: Map<string | number, number>;
 }
 
 /**
@@ -46,7 +54,7 @@ export class Positions {
   /** Location of `obj` itself, or `fallback` when the object has no recorded position. */
   of(obj: unknown, fallback: Location): Location {
     const p = this.get(obj);
-    return p ? { file: p.file, line: p.line, column: p.column } : fallback;
+    return p ? locate(p.source, p.offset) : fallback;
   }
 
   /** Location of the value under `key` in `obj` (or of `obj` when the key is absent). */
@@ -54,7 +62,7 @@ export class Positions {
     const p = this.get(obj);
     if (!p) return fallback;
     const k = p.keys.get(key);
-    return k ? { file: p.file, line: k[0], column: k[1] } : { file: p.file, line: p.line, column: p.column };
+    return locate(p.source, k ?? p.offset);
   }
 
   /**
@@ -72,6 +80,11 @@ export class Positions {
     }
     return best;
   }
+}
+
+function locate(source: SourceText, offset: number): Location {
+  const p = source.lines.linePos(offset);
+  return { file: source.file, line: p.line, column: p.col };
 }
 
 /**
@@ -127,7 +140,7 @@ export function readYaml(
     }
     if (doc.errors.length > 0) return;
     const start = doc.contents ? lc.linePos(doc.contents.range[0]).line : 1;
-    const conv = new Converter(file, doc, lc, positions);
+    const conv = new Converter({ file, lines: lc }, doc, positions);
     try {
       out.push({ file, index, value: conv.node(doc.contents), line: start });
     } catch (e) {
@@ -151,27 +164,23 @@ class Converter {
   private aliasNodes = 0;
 
   constructor(
-    private readonly file: string,
+    private readonly source: SourceText,
     private readonly doc: Document,
-    private readonly lc: LineCounter,
     private readonly positions: Positions,
   ) {}
 
-  private pos(node: Node | null | undefined): [number, number] {
-    const off = node?.range?.[0] ?? 0;
-    const p = this.lc.linePos(off);
-    return [p.line, p.col];
+  private off(node: Node | null | undefined): number {
+    return node?.range?.[0] ?? 0;
+  }
+
+  private located(node: Node | null | undefined): Location {
+    return locate(this.source, this.off(node));
   }
 
   node(n: unknown, inAlias = false, verbatim = false): unknown {
     if (n === null || n === undefined) return null;
     if (inAlias && ++this.aliasNodes > MAX_ALIAS_NODES) {
-      const [line, column] = this.pos(n as Node);
-      throw new LocatedError(
-        Codes.ALIAS_LIMIT,
-        `alias expansion produces more than ${MAX_ALIAS_NODES} nodes (alias bomb?)`,
-        { file: this.file, line, column },
-      );
+      throw new LocatedError(Codes.ALIAS_LIMIT, `alias expansion produces more than ${MAX_ALIAS_NODES} nodes (alias bomb?)`, this.located(n as Node));
     }
     if (isScalar(n)) {
       const v = n.value;
@@ -181,25 +190,23 @@ class Converter {
     if (isAlias(n)) {
       const target = n.resolve(this.doc);
       if (!target) {
-        const [line, column] = this.pos(n);
-        throw new LocatedError(Codes.YAML_SYNTAX, `unresolved alias *${n.source}`, { file: this.file, line, column });
+        throw new LocatedError(Codes.YAML_SYNTAX, `unresolved alias *${n.source}`, this.located(n));
       }
       return this.node(target, true, verbatim);
     }
     if (isSeq(n)) {
       const arr: unknown[] = [];
-      const keys = new Map<string | number, [number, number]>();
+      const keys = new Map<string | number, number>();
       for (const item of n.items) {
-        keys.set(arr.length, this.pos(item as Node));
+        keys.set(arr.length, this.off(item as Node));
         arr.push(this.node(item, inAlias));
       }
-      const [line, column] = this.pos(n);
-      this.positions.set(arr, { file: this.file, line, column, keys });
+      this.positions.set(arr, { source: this.source, offset: this.off(n), keys });
       return arr;
     }
     if (isMap(n)) {
       const obj: Record<string, unknown> = {};
-      const keys = new Map<string | number, [number, number]>();
+      const keys = new Map<string | number, number>();
       for (const pair of n.items) {
         if (!isPair(pair)) continue;
         const key = this.node(pair.key, inAlias);
@@ -209,20 +216,19 @@ class Converter {
           continue;
         }
         const valueNode = pair.value as Node | null;
-        keys.set(k, valueNode && valueNode.range ? this.pos(valueNode) : this.pos(pair.key as Node));
+        keys.set(k, valueNode && valueNode.range ? this.off(valueNode) : this.off(pair.key as Node));
         const value = this.node(valueNode, inAlias, VERBATIM_KEYS.has(k));
         if (k === '__proto__') Object.defineProperty(obj, k, { value, enumerable: true, writable: true, configurable: true });
         else obj[k] = value;
       }
-      const [line, column] = this.pos(n.items[0]?.key as Node ?? n);
-      this.positions.set(obj, { file: this.file, line, column, keys });
+      this.positions.set(obj, { source: this.source, offset: this.off((n.items[0]?.key as Node) ?? n), keys });
       return obj;
     }
     return null;
   }
 
   /** YAML merge keys (`<<: *base`): keys already present win. */
-  private merge(obj: Record<string, unknown>, keys: Map<string | number, [number, number]>, src: unknown): void {
+  private merge(obj: Record<string, unknown>, keys: Map<string | number, number>, src: unknown): void {
     const list = Array.isArray(src) ? src : [src];
     for (const m of list) {
       if (m === null || typeof m !== 'object' || Array.isArray(m)) continue;
@@ -231,7 +237,7 @@ class Converter {
         if (Object.prototype.hasOwnProperty.call(obj, k)) continue;
         obj[k] = v;
         const kp = mp?.keys.get(k);
-        if (kp) keys.set(k, kp);
+        if (kp !== undefined) keys.set(k, kp);
       }
     }
   }

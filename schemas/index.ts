@@ -2,7 +2,9 @@
  * The contracts every part may import: JSON Schemas, their TypeScript types and compiled ajv
  * validators. Validators are compiled once, on first use.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
@@ -11,7 +13,7 @@ import addFormatsModule from 'ajv-formats';
 export * from './plan.js';
 
 export type SchemaName = 'pipeline' | 'template' | 'plan';
-const NAMES: SchemaName[] = ['pipeline', 'template', 'plan'];
+export const NAMES: SchemaName[] = ['pipeline', 'template', 'plan'];
 
 /** Folder holding the `*.schema.json` files, from source (`schemas/`) or build (`dist/schemas/`). */
 export function schemaDir(): string {
@@ -41,10 +43,43 @@ export function createAjv(opts: { allErrors?: boolean } = {}): Ajv {
 
 let shared: { ajv: Ajv; validators: Map<SchemaName, ValidateFunction> } | undefined;
 
+/** ajv options of the shared validators; the build's standalone code uses the same. */
+export const VALIDATOR_OPTIONS = { allErrors: true, verbose: true, strict: false, allowUnionTypes: true } as const;
+
+/** Name of the standalone validators file the build writes beside this module. */
+export const GENERATED_VALIDATORS = 'validators.generated.cjs';
+
+/** sha256 over the schema files, so generated code is used only when it matches them. */
+export function schemasHash(): string {
+  const h = createHash('sha256');
+  for (const n of NAMES) h.update(readFileSync(join(schemaDir(), `${n}.schema.json`)));
+  return h.digest('hex');
+}
+
+let generated: Record<string, ValidateFunction> | null | undefined;
+
+/** The build's precompiled validators (no ajv compile at start-up), when present and current. */
+function loadGenerated(): Record<string, ValidateFunction> | null {
+  if (generated !== undefined) return generated;
+  generated = null;
+  const here = dirname(fileURLToPath(import.meta.url));
+  const file = join(here, GENERATED_VALIDATORS);
+  if (!existsSync(file)) return generated;
+  try {
+    const mod = createRequire(import.meta.url)(file) as Record<string, ValidateFunction> & { schemasHash?: string };
+    if (mod.schemasHash === schemasHash()) generated = mod;
+  } catch {
+    generated = null;
+  }
+  return generated;
+}
+
 /** The compiled validator of a pipewright schema. */
 export function validator(name: SchemaName): ValidateFunction {
+  const pre = loadGenerated()?.[name];
+  if (pre) return pre;
   if (!shared) {
-    const ajv = createAjv({ allErrors: true });
+    const ajv = new Ajv(VALIDATOR_OPTIONS);
     for (const n of NAMES) ajv.addSchema(loadSchema(n));
     shared = { ajv, validators: new Map() };
   }

@@ -1,0 +1,17 @@
+/**
+ * `npm run bench -- NAME [args]`: runs one benchmark. Benchmarks are not part of `npm test`;
+ * each compares against a baseline measured in the same run and reports medians and ratios.
+ */
+import { benchCompile } from './compile.js';
+
+const benches: Record<string, (args: string[]) => Promise<void>> = {
+  compile: benchCompile,
+};
+
+const [name, ...args] = process.argv.slice(2);
+const bench = name ? benches[name] : undefined;
+if (!bench) {
+  console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [args]`);
+  process.exit(2);
+}
+await bench(args);

@@ -65,8 +65,9 @@ export function flattenPipeline(pipeline: Obj, file: string, bag: DiagnosticBag)
   collectStages(pipeline['stages'], stageInfo, secretVars);
   const flat = new Flattener(bag, file, pipelineScope, secretVars);
   const variables = flat.staticVariables(pipelineVars, pipeline, 'pipeline');
-  flat.stageElements(Array.isArray(pipeline['stages']) ? pipeline['stages'] : [], [], undefined);
-  if (flat.stages.length === 0) bag.error(Codes.EMPTY_PIPELINE, 'the pipeline has no stages', at);
+  const stages = Array.isArray(pipeline['stages']) ? pipeline['stages'] : [];
+  flat.stageElements(stages, [], undefined);
+  if (stages.length === 0) bag.error(Codes.EMPTY_PIPELINE, 'the pipeline has no stages', at);
   return { stages: flat.stages, steps: flat.steps, variables };
 }
 

@@ -75,6 +75,8 @@ function mapError(e: ErrorObject): { code: Code; message: string; key?: string }
       if (last === 'identifier' || last === 'templateRef') {
         return { code: Codes.INVALID_IDENTIFIER, message: `'${String(e.data)}' is not a valid ${last === 'identifier' ? 'identifier' : 'template reference'} (letters, digits and _, not starting with a digit, at most 128)` };
       }
+      if (last === 'shell') return { code: Codes.SCHEMA, message: `unknown shell '${String(e.data)}' (Sh, Bash, Python, Pwsh, PowerShell)` };
+      if (last === 'stageStatus' || last === 'pipelineStatus') return { code: Codes.SCHEMA, message: `'${String(e.data)}' is not one of Success, Failure, All` };
       if (last === 'timeout' || last === 'interval') {
         return { code: Codes.INVALID_DURATION, message: `'${String(e.data)}' is not a duration (like 45s, 10m, 1h30m)` };
       }

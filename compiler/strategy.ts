@@ -59,6 +59,7 @@ function matrix(m: unknown, raw: Record<string, unknown>, at: Location, maxConcu
   for (const [k, v] of Object.entries(m)) {
     if (k === 'maxConcurrency' || k === 'nodeName') continue;
     if (k === 'exclude') {
+      if (v === null || v === undefined) continue;
       if (isDynamic(v)) return { kind: 'dynamic', reason: 'exclude is an expression', raw };
       if (!Array.isArray(v)) throw new LocatedError(Codes.SCHEMA, 'strategy.matrix.exclude must be a list', at);
       exclude = v as Record<string, unknown>[];

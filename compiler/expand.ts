@@ -12,7 +12,7 @@ import type { TemplateLink } from '../schemas/plan.js';
 import { Codes, type DiagnosticBag, type Location } from './diagnostics.js';
 import { resolveTypedInputs, type InputDecl } from './inputs.js';
 import { renderScalar, needsRendering } from './render.js';
-import { isRuntimeInput } from './runtime-inputs.js';
+import { checkRuntimeInput, isRuntimeInput, parseRuntimeInput } from './runtime-inputs.js';
 import type { ResolvedTemplate, ResolveOutcome, ResolveRequest, TemplateSource } from './source.js';
 import { selectorText } from './versions.js';
 import { sourcePositions as positions } from './yaml-reader.js';
@@ -27,8 +27,6 @@ export interface Annotation {
   links: TemplateLink[];
   /** Where the outermost reference is written in the pipeline file. */
   site: Location;
-  /** Where this body's own reference is written (pipeline or outer template file). */
-  at: Location;
 }
 
 /** Annotations by body object. Looked up while flattening. */
@@ -208,19 +206,10 @@ function instantiate(
   const parentLinks = p.parent ? p.parent.links.slice() : [];
   if (parentLinks.length > 0) parentLinks[parentLinks.length - 1] = { ...parentLinks[parentLinks.length - 1]!, line: refAt.line };
   const here = positions.of(p.node, refAt);
-  const annotation: Annotation = { links: [...parentLinks, link], site: p.parent ? p.parent.site : here, at: here };
+  const annotation: Annotation = { links: [...parentLinks, link], site: p.parent ? p.parent.site : here };
   const context = { inputs: typed };
   const render = decls !== undefined && decls !== null;
-  const injected = new Set<unknown>(Object.values(typed).filter((v) => v !== null && typeof v === 'object'));
-  const cloned = cloneBody(spec, {
-    render,
-    context,
-    templateInputs: p.ref['templateInputs'],
-    injected,
-    outer: p.parent,
-    bag,
-    file: t.file,
-  }) as Record<string, unknown>;
+  const cloned = cloneBody(spec, { render, context, outer: p.parent, bag, file: t.file, refName: `${t.ref}@${t.version}` }, p.ref['templateInputs']) as Record<string, unknown>;
   if (!cloned || typeof cloned !== 'object' || Array.isArray(cloned)) return undefined;
   // The reference's own fields (identifier, name, when, timeout, ...) win over the body's.
   const value: Record<string, unknown> = { ...cloned };
@@ -234,31 +223,35 @@ function instantiate(
 interface CloneCtx {
   render: boolean;
   context: Record<string, unknown>;
-  templateInputs: unknown;
-  injected: Set<unknown>;
   outer: Annotation | undefined;
   bag: DiagnosticBag;
   file: string;
+  refName: string;
+}
+
+/** Where, in the reference's templateInputs, the value for the current node sits. */
+interface InputsCursor {
+  value: unknown;
+  holder?: object;
+  key?: string | number;
 }
 
 /**
  * Deep-copies a template body: renders string scalars (when the template declares inputs),
- * fills `<+input>` leaves from the reference's templateInputs at the same path, splices list
- * values of single-expression items into their list, and registers positions for every copy.
+ * fills `<+input>` leaves from the reference's templateInputs at the same path (list
+ * elements matched by identifier), splices list values of single-expression items into their
+ * list, and registers positions for every copy.
  */
-function cloneBody(v: unknown, ctx: CloneCtx, ti: unknown = ctx.templateInputs, parent?: object, key?: string | number): unknown {
+function cloneBody(v: unknown, ctx: CloneCtx, ti: unknown, tiAt: Omit<InputsCursor, 'value'> = {}, parent?: object, key?: string | number): unknown {
   if (typeof v === 'string') {
     let out: unknown = v;
+    const at = parent ? positions.at(parent, key!, { file: ctx.file, line: 1, column: 1 }) : { file: ctx.file, line: 1, column: 1 };
     if (ctx.render && needsRendering(v)) {
-      const at = parent ? positions.at(parent, key!, { file: ctx.file, line: 1, column: 1 }) : { file: ctx.file, line: 1, column: 1 };
       out = ctx.bag.guard(() => renderScalar(v, ctx.context, at));
       if (out === undefined) return v;
       if (out !== null && typeof out === 'object') return markInjected(out, ctx);
     }
-    if (isRuntimeInput(out) && ti !== undefined && ti !== null && typeof ti !== 'object') {
-      if (!isRuntimeInput(ti)) return ti;
-      if (String(ti).length > '<+input>'.length) return ti;
-    }
+    if (isRuntimeInput(out) && ti !== undefined && ti !== null) return fillFromTemplateInputs(out as string, { value: ti, ...tiAt }, ctx, at);
     return out;
   }
   if (v === null || typeof v !== 'object') return v;
@@ -267,9 +260,8 @@ function cloneBody(v: unknown, ctx: CloneCtx, ti: unknown = ctx.templateInputs, 
     const tiArr = Array.isArray(ti) ? ti : undefined;
     v.forEach((item, i) => {
       const tiItem = tiArr ? matchElement(tiArr, item, i) : undefined;
-      const c = cloneBody(item, ctx, tiItem, v, i);
-      const spliced = typeof item === 'string' && Array.isArray(c);
-      if (spliced) arr.push(...(c as unknown[]));
+      const c = cloneBody(item, ctx, tiItem, { holder: tiArr, key: tiArr ? tiArr.indexOf(tiItem) : i }, v, i);
+      if (typeof item === 'string' && Array.isArray(c)) arr.push(...(c as unknown[]));
       else arr.push(c);
     });
     positions.copy(v, arr);
@@ -279,26 +271,42 @@ function cloneBody(v: unknown, ctx: CloneCtx, ti: unknown = ctx.templateInputs, 
   const obj: Record<string, unknown> = {};
   const tiObj = ti && typeof ti === 'object' && !Array.isArray(ti) ? (ti as Record<string, unknown>) : undefined;
   for (const [k, child] of Object.entries(src)) {
-    obj[k] = cloneBody(child, ctx, tiObj ? tiObj[k] : undefined, src, k);
+    obj[k] = cloneBody(child, ctx, tiObj ? tiObj[k] : undefined, { holder: tiObj, key: k }, src, k);
   }
   positions.copy(src, obj);
   return obj;
 }
 
+/**
+ * A template's `<+input>` leaf with a value in templateInputs: the value, checked against the
+ * leaf's allowedValues and regex. A value that is itself `<+input>` leaves the input open for
+ * the pipeline (taking the reference's modifiers when it has any).
+ */
+function fillFromTemplateInputs(leaf: string, given: InputsCursor, ctx: CloneCtx, leafAt: Location): unknown {
+  if (isRuntimeInput(given.value)) return String(given.value).length > '<+input>'.length ? given.value : leaf;
+  const at = given.holder ? positions.at(given.holder, given.key!, leafAt) : leafAt;
+  let input;
+  try {
+    input = parseRuntimeInput(leaf);
+  } catch (e) {
+    ctx.bag.error(Codes.EXPRESSION_SYNTAX, `malformed runtime input '${leaf}' in ${ctx.refName}: ${(e as Error).message}`, leafAt);
+    return leaf;
+  }
+  const problem = checkRuntimeInput(input, given.value);
+  if (problem) ctx.bag.error(Codes.RUNTIME_INPUT_INVALID, `templateInputs for ${ctx.refName}: ${problem}`, at);
+  return given.value !== null && typeof given.value === 'object' ? structuredCloneWithPositions(given.value) : given.value;
+}
+
 /** Values injected through inputs (steps given by the caller) keep the caller's provenance. */
 function markInjected(value: object, ctx: CloneCtx): unknown {
-  const copy = structuredCloneWithPositions(value);
-  if (ctx.outer && copy && typeof copy === 'object') {
-    const items = Array.isArray(copy) ? copy : [copy];
-    for (const item of items) if (item && typeof item === 'object') annotations.set(item, ctx.outer);
-  } else if (Array.isArray(copy)) {
-    for (const item of copy) if (item && typeof item === 'object') annotations.set(item, ROOT);
-  } else annotations.set(copy as object, ROOT);
+  const copy = structuredCloneWithPositions(value) as object;
+  const mark = ctx.outer ?? ROOT;
+  for (const item of Array.isArray(copy) ? copy : [copy]) if (item && typeof item === 'object') annotations.set(item, mark);
   return copy;
 }
 
 /** Marks content written in the pipeline itself (no template chain). */
-const ROOT: Annotation = { links: [], site: { file: '', line: 0, column: 0 }, at: { file: '', line: 0, column: 0 } };
+const ROOT: Annotation = { links: [], site: { file: '', line: 0, column: 0 } };
 
 /** True for the marker of content written directly in the pipeline. */
 export function isRootAnnotation(a: Annotation | undefined): boolean {

@@ -85,7 +85,7 @@ export function resolveTypedInputs(
       ok = false;
       continue;
     }
-    if (!isExpression(value) || decl.type === 'string') {
+    if (!isExpression(value)) {
       const problem = check(decl, value);
       if (problem) {
         bag.error(problem.code, `input '${name}': ${problem.message}`, at);

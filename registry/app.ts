@@ -1,0 +1,36 @@
+/**
+ * The registry's express app. Collaborators (store, options, logger) come in as arguments:
+ * no module-level state, so tests boot as many apps as they like.
+ */
+import express, { type Express } from 'express';
+import { requireScope, type Scope } from './auth.js';
+import { errorMiddleware, notFound } from './errors.js';
+import { metaRoutes } from './routes/meta.js';
+import { resolveRoutes } from './routes/resolve.js';
+import { templateRoutes } from './routes/templates.js';
+import type { Store } from './store.js';
+
+export interface AppOptions {
+  store: Store;
+  /** Reads without a token (publishing always needs one). */
+  anonymousRead?: boolean;
+  /** Largest JSON body, default 1 MB. */
+  bodyLimit?: string | number;
+  log?: (line: string) => void;
+}
+
+export function createApp(options: AppOptions): Express {
+  const { store } = options;
+  const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const auth = (scope: Scope) => requireScope(store.db, scope, !!options.anonymousRead);
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(express.json({ limit: options.bodyLimit ?? '1mb', type: ['application/json', 'application/*+json'] }));
+  app.use(metaRoutes({ store, auth }));
+  app.use('/api/v1', templateRoutes({ store, auth }));
+  app.use('/api/v1', resolveRoutes({ store, auth }));
+  app.use((req, _res, next) => next(notFound(`no route ${req.method} ${req.path}`)));
+  app.use(errorMiddleware(log));
+  return app;
+}

@@ -1,0 +1,11 @@
+/**
+ * The registry's public API: the server side (database, store, app) and the client side
+ * (HTTP template source and API client used by the CLI).
+ */
+export { openDatabase, migrate, integrityProblems, type DB } from './db.js';
+export { Store, type NewVersion, type VersionRow, type TemplateSummary, type StoreEvent } from './store.js';
+export { createApp, type AppOptions } from './app.js';
+export { startRegistry, type ServeOptions, type RunningRegistry } from './server.js';
+export { createToken, verifyToken, isScope, type Scope, type Principal } from './auth.js';
+export { openApiDocument } from './openapi.js';
+export { inputChanges, canonicalYaml, type InputChanges, type VersionDiff } from './diff.js';

@@ -1,0 +1,100 @@
+/**
+ * The OpenAPI 3.1 description of the registry's HTTP API. A test walks the express router
+ * and fails when a route is missing here.
+ */
+
+const ref = { name: 'ref', in: 'path', required: true, description: 'template reference: account.<id>, org.<id> or <id>', schema: { type: 'string' } };
+const version = { name: 'version', in: 'path', required: true, schema: { type: 'string' } };
+const label = { name: 'label', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,63}$' } };
+const json = (schema: object) => ({ content: { 'application/json': { schema } } });
+const err = (description: string) => ({ description, ...json({ $ref: '#/components/schemas/Error' }) });
+const errors = { '400': err('bad request'), '401': err('no or bad token'), '403': err('token scope too small'), '404': err('not found') };
+
+export function openApiDocument(): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'pipewright registry', version: '1', description: 'Immutable, content-addressed CI templates: publish, label, deprecate, yank, resolve.' },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'pw_<id>_<secret> with scope read, publish or admin' } },
+      schemas: {
+        Error: { type: 'object', required: ['error'], properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } } } },
+        TemplateSummary: {
+          type: 'object',
+          properties: { ref: { type: 'string' }, scope: { type: 'string' }, identifier: { type: 'string' }, type: { type: 'string' }, name: { type: 'string' }, description: { type: 'string' }, latest: { type: 'string' }, versions: { type: 'integer' }, labels: { type: 'object', additionalProperties: { type: 'string' } }, deprecated: { type: 'boolean' } },
+        },
+        Version: {
+          type: 'object',
+          properties: { ref: { type: 'string' }, version: { type: 'string' }, digest: { type: 'string' }, content: { type: 'object' }, source: { type: 'string' }, inputs: { type: 'object' }, createdAt: { type: 'string' }, createdBy: { type: 'string' }, yanked: { type: 'boolean' }, deprecation: { type: 'object', properties: { message: { type: 'string' }, sunset: { type: 'string' } } } },
+        },
+      },
+    },
+    security: [{ bearer: [] }],
+    paths: {
+      '/healthz': { get: { summary: 'liveness and database check', security: [], responses: { '200': { description: 'ok', ...json({ type: 'object' }) } } } },
+      '/openapi.json': { get: { summary: 'this document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
+      '/api/v1/templates': {
+        get: {
+          summary: 'list and search templates',
+          parameters: [
+            { name: 'type', in: 'query', schema: { enum: ['Step', 'StepGroup', 'Stage', 'Pipeline'] } },
+            { name: 'q', in: 'query', description: 'text in ref, name or description', schema: { type: 'string' } },
+            { name: 'label', in: 'query', description: 'only templates with this label', schema: { type: 'string' } },
+          ],
+          responses: { '200': { description: 'templates', ...json({ type: 'object', properties: { templates: { type: 'array', items: { $ref: '#/components/schemas/TemplateSummary' } } } }) }, ...errors },
+        },
+      },
+      '/api/v1/templates/{ref}': { get: { summary: 'one template with its versions and labels', parameters: [ref], responses: { '200': { description: 'template' }, ...errors } } },
+      '/api/v1/templates/{ref}/versions/{version}': {
+        get: {
+          summary: 'one version: content, digest, inputs (ETag = digest, immutable cache headers, 304 on If-None-Match)',
+          parameters: [ref, version],
+          responses: { '200': { description: 'version', ...json({ $ref: '#/components/schemas/Version' }) }, '304': { description: 'not modified' }, ...errors },
+        },
+        put: {
+          summary: 'publish a version (validated and compiled in isolation first)',
+          parameters: [ref, version],
+          requestBody: { required: true, ...json({ type: 'object', properties: { yaml: { type: 'string', description: 'the template file' }, template: { type: 'object' } } }) },
+          responses: {
+            '200': { description: 'identical content was already published (no-op)' },
+            '201': { description: 'published' },
+            '409': err('the version exists with different content'),
+            '413': err('body over the limit'),
+            '422': err('not a valid template; details holds the diagnostics'),
+            ...errors,
+          },
+        },
+      },
+      '/api/v1/templates/{ref}/labels/{label}': {
+        put: { summary: 'point a label at a version', parameters: [ref, label], requestBody: { required: true, ...json({ type: 'object', required: ['version'], properties: { version: { type: 'string' } } }) }, responses: { '200': { description: 'label set' }, '409': err('the version is yanked'), ...errors } },
+        delete: { summary: 'remove a label', parameters: [ref, label], responses: { '204': { description: 'removed' }, ...errors } },
+      },
+      '/api/v1/templates/{ref}/versions/{version}/deprecate': {
+        post: { summary: 'deprecate a version', parameters: [ref, version], requestBody: { required: true, ...json({ type: 'object', required: ['message'], properties: { message: { type: 'string' }, sunset: { type: 'string', format: 'date' } } }) }, responses: { '200': { description: 'the version', ...json({ $ref: '#/components/schemas/Version' }) }, ...errors } },
+      },
+      '/api/v1/templates/{ref}/versions/{version}/yank': {
+        post: { summary: 'yank a version (admin): no longer chosen by ranges or labels, still fetchable exactly', parameters: [ref, version], responses: { '200': { description: 'the version', ...json({ $ref: '#/components/schemas/Version' }) }, ...errors } },
+      },
+      '/api/v1/templates/{ref}/diff': {
+        get: {
+          summary: 'unified diff of canonical content and input changes between two versions',
+          parameters: [ref, { name: 'from', in: 'query', required: true, schema: { type: 'string' } }, { name: 'to', in: 'query', required: true, schema: { type: 'string' } }],
+          responses: { '200': { description: 'diff' }, ...errors },
+        },
+      },
+      '/api/v1/resolve': {
+        post: {
+          summary: 'resolve many {ref, selector} in one round trip',
+          requestBody: { required: true, ...json({ type: 'object', required: ['requests'], properties: { requests: { type: 'array', maxItems: 1000, items: { type: 'object', required: ['ref'], properties: { ref: { type: 'string' }, selector: { type: 'string' } } } } } }) },
+          responses: { '200': { description: 'one result per request, in order: version, digest and source, or an error' }, ...errors },
+        },
+      },
+      '/api/v1/events': {
+        get: {
+          summary: 'event log (publish, label, deprecate, yank, tokens)',
+          parameters: [{ name: 'after', in: 'query', schema: { type: 'integer' } }, { name: 'limit', in: 'query', schema: { type: 'integer', maximum: 1000 } }],
+          responses: { '200': { description: 'events' }, ...errors },
+        },
+      },
+    },
+  };
+}

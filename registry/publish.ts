@@ -1,0 +1,90 @@
+/**
+ * What publishing checks before anything is stored: the document is one template, valid
+ * against `template.schema.json`, its scope and versionLabel match the URL, and it compiles
+ * in isolation (nested references resolved against the registry itself, required inputs
+ * left open as runtime inputs).
+ */
+import { stringify } from 'yaml';
+import { canonicalJson, checkSchema, compile, digestOf, formatDiagnostic, readYaml, refOfTemplate, sourcePositions, type Diagnostic } from '../compiler/index.js';
+import { DiagnosticBag } from '../compiler/diagnostics.js';
+import type { InputDecl } from '../compiler/inputs.js';
+import { invalidTemplate, badRequest } from './errors.js';
+import type { NewVersion, Store } from './store.js';
+import { SingleSource, StoreSource, registryFile } from './store-source.js';
+
+/** The body of a publish request: the YAML text (preferred: diagnostics get lines) or the document. */
+export interface PublishBody {
+  yaml?: string;
+  template?: unknown;
+}
+
+export async function preparePublish(store: Store, ref: string, version: string, body: PublishBody): Promise<NewVersion> {
+  let source: string;
+  if (typeof body.yaml === 'string') source = body.yaml;
+  else if (body.template && typeof body.template === 'object') source = stringify({ template: body.template });
+  else throw badRequest("the body needs 'yaml' (the template file's text) or 'template' (the parsed template)");
+  const file = registryFile(ref, version);
+  const bag = new DiagnosticBag();
+  const docs = readYaml(file, source, sourcePositions, bag);
+  if (bag.hasErrors) throw invalidTemplate('the template is not valid YAML', bag.items);
+  const roots = docs.filter((d) => d.value && typeof d.value === 'object' && 'template' in (d.value as object));
+  if (docs.length !== 1 || roots.length !== 1) throw invalidTemplate('the body must hold exactly one document with a template: root');
+  const root = roots[0]!.value as { template: Record<string, unknown> };
+  if (!checkSchema('template', root, file, bag)) throw invalidTemplate('the template does not match template.schema.json', bag.items);
+  const t = root.template;
+  const actualRef = refOfTemplate(t as { identifier: string });
+  if (actualRef !== ref) throw invalidTemplate(`the template's identifier and scope make it ${actualRef}, not ${ref}`);
+  if (String(t['versionLabel']) !== version) throw invalidTemplate(`the template's versionLabel is ${String(t['versionLabel'])}, not ${version}`);
+  for (const [name, decl] of Object.entries((t['inputs'] ?? {}) as Record<string, InputDecl>)) {
+    if (decl.regex === undefined) continue;
+    try {
+      new RegExp(decl.regex);
+    } catch {
+      throw invalidTemplate(`input '${name}': regex ${decl.regex} is not a valid regular expression`);
+    }
+  }
+  const digest = digestOf(root);
+  const problems = await compileInIsolation(store, ref, version, digest, root, t);
+  if (problems.length) throw invalidTemplate(`the template does not compile: ${formatDiagnostic(problems[0]!)}`, problems);
+  return {
+    ref,
+    scope: ref.startsWith('account.') ? 'account' : ref.startsWith('org.') ? 'org' : 'project',
+    identifier: String(t['identifier']),
+    type: String(t['type']),
+    name: String(t['name']),
+    description: typeof t['description'] === 'string' ? t['description'] : '',
+    version,
+    digest,
+    source,
+    canonical: canonicalJson(root),
+    inputs: canonicalJson(t['inputs'] ?? {}),
+  };
+}
+
+/** Compiles a one-stage pipeline that uses the candidate; returns its error diagnostics. */
+async function compileInIsolation(store: Store, ref: string, version: string, digest: string, root: unknown, t: Record<string, unknown>): Promise<Diagnostic[]> {
+  const placeholders: Record<string, unknown> = {};
+  for (const [name, decl] of Object.entries((t['inputs'] ?? {}) as Record<string, InputDecl>)) {
+    if (decl.default !== undefined) continue;
+    placeholders[name] = decl.allowedValues?.[0] ?? ({ number: 0, boolean: false, array: [], object: {}, steps: [], stages: [] } as Record<string, unknown>)[decl.type] ?? '<+input>';
+  }
+  const use = { templateRef: ref, versionLabel: version, ...(Object.keys(placeholders).length ? { inputs: placeholders } : {}) };
+  const stage = (steps: unknown[]) => ({ stage: { name: 'check', identifier: 'check', type: 'CI', spec: { execution: { steps } } } });
+  let pipeline: Record<string, unknown>;
+  switch (t['type']) {
+    case 'Step':
+      pipeline = { name: 'check', identifier: 'check', stages: [stage([{ step: { name: 'candidate', identifier: 'candidate', template: use } }])] };
+      break;
+    case 'StepGroup':
+      pipeline = { name: 'check', identifier: 'check', stages: [stage([{ stepGroup: { name: 'candidate', identifier: 'candidate', template: use } }])] };
+      break;
+    case 'Stage':
+      pipeline = { name: 'check', identifier: 'check', stages: [{ stage: { name: 'candidate', identifier: 'candidate', template: use } }] };
+      break;
+    default:
+      pipeline = { name: 'check', identifier: 'check', template: use };
+  }
+  const candidate = new SingleSource({ ref, version, digest, file: registryFile(ref, version), value: root });
+  const result = await compile({ file: `publish-check:${ref}@${version}`, text: stringify({ pipeline }), sources: [candidate, new StoreSource(store)], partial: true });
+  return result.diagnostics.filter((d) => d.severity === 'error');
+}

@@ -1,0 +1,27 @@
+/**
+ * Health, the event log and the OpenAPI document.
+ */
+import { Router, type RequestHandler } from 'express';
+import type { Scope } from '../auth.js';
+import type { Store } from '../store.js';
+import { openApiDocument } from '../openapi.js';
+import { badRequest } from '../errors.js';
+import { queryString } from './params.js';
+
+export function metaRoutes({ store, auth }: { store: Store; auth: (scope: Scope) => RequestHandler }): Router {
+  const r = Router();
+  r.get('/healthz', (_req, res) => {
+    store.db.prepare('SELECT 1').get();
+    res.json({ ok: true });
+  });
+  r.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument());
+  });
+  r.get('/api/v1/events', auth('read'), (req, res) => {
+    const after = Number(queryString(req.query['after']) ?? 0);
+    const limit = Number(queryString(req.query['limit']) ?? 100);
+    if (!Number.isInteger(after) || after < 0 || !Number.isInteger(limit) || limit < 1) throw badRequest('after and limit must be whole numbers');
+    res.json({ events: store.events(after, limit) });
+  });
+  return r;
+}

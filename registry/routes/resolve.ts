@@ -1,0 +1,41 @@
+/**
+ * `POST /api/v1/resolve`: many `{ref, selector}` in one round trip, each answered with the
+ * chosen version, its digest and content, or a per-item error.
+ */
+import { Router, type RequestHandler } from 'express';
+import { parseRef } from '../../compiler/index.js';
+import type { Scope } from '../auth.js';
+import { badRequest } from '../errors.js';
+import type { Store } from '../store.js';
+
+/** Most references one batch may hold. */
+export const MAX_BATCH = 1000;
+
+export type ResolveItem =
+  | { ok: true; ref: string; selector: string; version: string; digest: string; source: string; deprecation?: { message: string; sunset?: string }; yanked: boolean }
+  | { ok: false; ref: string; selector: string; error: { code: 'not_found' | 'no_version' | 'bad_request'; message: string }; versions?: string[] };
+
+export function resolveRoutes({ store, auth }: { store: Store; auth: (scope: Scope) => RequestHandler }): Router {
+  const r = Router();
+  r.post('/resolve', auth('read'), (req, res) => {
+    const body = req.body as { requests?: unknown } | undefined;
+    if (!body || !Array.isArray(body.requests)) throw badRequest("the body needs 'requests': [{ref, selector}]");
+    if (body.requests.length > MAX_BATCH) throw badRequest(`at most ${MAX_BATCH} references per batch`);
+    const results: ResolveItem[] = body.requests.map((item: unknown) => {
+      const o = (item ?? {}) as { ref?: unknown; selector?: unknown };
+      const ref = String(o.ref ?? '');
+      const selector = o.selector === undefined || o.selector === null ? '' : String(o.selector);
+      if (!parseRef(ref)) return { ok: false, ref, selector, error: { code: 'bad_request', message: `'${ref}' is not a template reference` } };
+      const sel = store.select(ref, selector);
+      if (!sel.ok) {
+        return sel.versions
+          ? { ok: false, ref, selector, error: { code: 'no_version', message: `${ref}: ${sel.reason}` }, versions: sel.versions }
+          : { ok: false, ref, selector, error: { code: 'not_found', message: sel.reason } };
+      }
+      const v = store.getVersion(ref, sel.version);
+      return { ok: true, ref, selector, version: v.version, digest: v.digest, source: v.source, yanked: v.yanked, ...(v.deprecation ? { deprecation: v.deprecation } : {}) };
+    });
+    res.json({ results });
+  });
+  return r;
+}

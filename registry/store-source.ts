@@ -1,0 +1,52 @@
+/**
+ * The registry's own template source: resolves references against the store, as the
+ * compiler does when a template is compiled in isolation at publish time.
+ */
+import { DiagnosticBag } from '../compiler/diagnostics.js';
+import type { ResolveOutcome, ResolveRequest, ResolvedTemplate, TemplateSource } from '../compiler/index.js';
+import { readYaml, sourcePositions } from '../compiler/index.js';
+import type { Store } from './store.js';
+
+/** Display name of a registry version in diagnostics and provenance. */
+export const registryFile = (ref: string, version: string) => `registry:${ref}@${version}`;
+
+/** Parses a stored or fetched version into a ResolvedTemplate (positions registered). */
+export function parsedVersion(ref: string, version: string, digest: string, source: string, deprecation?: { message: string; sunset?: string }): ResolvedTemplate {
+  const file = registryFile(ref, version);
+  const [doc] = readYaml(file, source, sourcePositions, new DiagnosticBag());
+  return { ref, version, digest, file, value: doc?.value ?? null, ...(deprecation ? { deprecation } : {}) };
+}
+
+export class StoreSource implements TemplateSource {
+  readonly name = 'registry-store';
+
+  constructor(private readonly store: Store) {}
+
+  async resolve(requests: ResolveRequest[]): Promise<ResolveOutcome[]> {
+    return requests.map((req) => {
+      const sel = this.store.select(req.ref, req.selector);
+      if (!sel.ok) {
+        return sel.versions
+          ? { ok: false, code: 'no-version', message: `${req.ref}: ${sel.reason}`, versions: sel.versions }
+          : { ok: false, code: 'not-found', message: sel.reason };
+      }
+      const v = this.store.getVersion(req.ref, sel.version);
+      return { ok: true, template: parsedVersion(v.ref, v.version, v.digest, v.source, v.deprecation) };
+    });
+  }
+}
+
+/** A source holding exactly one template version (a candidate being published). */
+export class SingleSource implements TemplateSource {
+  readonly name = 'candidate';
+
+  constructor(private readonly template: ResolvedTemplate) {}
+
+  async resolve(requests: ResolveRequest[]): Promise<ResolveOutcome[]> {
+    return requests.map((req) =>
+      req.ref === this.template.ref && (req.selector === this.template.version || req.selector === '')
+        ? { ok: true, template: this.template }
+        : { ok: false, code: 'not-found', message: `template ${req.ref} not found` },
+    );
+  }
+}

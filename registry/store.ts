@@ -1,0 +1,291 @@
+/**
+ * The registry's data: templates, immutable versions, movable labels, deprecations, yanks
+ * and the event log, over one SQLite database. Synchronous (better-sqlite3); every write is
+ * one transaction, so a version is either fully stored or not at all.
+ */
+import { highestStable, selectVersion, sortVersions, type SelectResult } from '../compiler/index.js';
+import type { DB } from './db.js';
+import { conflict, notFound, badRequest } from './errors.js';
+
+/** What a publisher sends, already validated and canonicalised. */
+export interface NewVersion {
+  ref: string;
+  scope: string;
+  identifier: string;
+  type: string;
+  name: string;
+  description: string;
+  version: string;
+  digest: string;
+  /** The YAML text as published (kept so clients get positions). */
+  source: string;
+  /** Canonical JSON of the parsed document; its sha256 is `digest`. */
+  canonical: string;
+  /** JSON of the template's `inputs:` declarations. */
+  inputs: string;
+}
+
+export interface VersionRow {
+  ref: string;
+  version: string;
+  digest: string;
+  source: string;
+  canonical: string;
+  inputs: string;
+  createdAt: string;
+  createdBy: string;
+  yanked: boolean;
+  deprecation?: { message: string; sunset?: string };
+}
+
+export interface TemplateSummary {
+  ref: string;
+  scope: string;
+  identifier: string;
+  type: string;
+  name: string;
+  description: string;
+  latest?: string;
+  versions: number;
+  labels: Record<string, string>;
+  deprecated: boolean;
+}
+
+export interface StoreEvent {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  ref?: string;
+  version?: string;
+  detail?: unknown;
+}
+
+type Row = Record<string, unknown>;
+
+/** Access to the registry tables. `now` is injectable for tests. */
+export class Store {
+  private readonly q;
+
+  constructor(
+    readonly db: DB,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.q = {
+      templateByRef: db.prepare('SELECT * FROM templates WHERE ref = ?'),
+      insertTemplate: db.prepare(
+        'INSERT INTO templates (ref, scope, identifier, type, name, description, created_at) VALUES (@ref, @scope, @identifier, @type, @name, @description, @at)',
+      ),
+      updateTemplate: db.prepare('UPDATE templates SET name = @name, description = @description WHERE id = @id'),
+      version: db.prepare(
+        'SELECT v.*, t.ref FROM versions v JOIN templates t ON t.id = v.template_id WHERE t.ref = ? AND v.version = ?',
+      ),
+      versionsOf: db.prepare('SELECT version, digest, created_at, created_by, yanked, deprecated_message, sunset FROM versions WHERE template_id = ? ORDER BY id'),
+      insertVersion: db.prepare(
+        `INSERT INTO versions (template_id, version, digest, source, canonical, inputs, created_at, created_by)
+         VALUES (@templateId, @version, @digest, @source, @canonical, @inputs, @at, @actor)`,
+      ),
+      labelsOf: db.prepare('SELECT l.name, v.version FROM labels l JOIN versions v ON v.id = l.version_id WHERE l.template_id = ? ORDER BY l.name'),
+      upsertLabel: db.prepare(
+        `INSERT INTO labels (template_id, name, version_id, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (template_id, name) DO UPDATE SET version_id = excluded.version_id, updated_at = excluded.updated_at`,
+      ),
+      deleteLabel: db.prepare('DELETE FROM labels WHERE template_id = ? AND name = ?'),
+      deprecate: db.prepare('UPDATE versions SET deprecated_message = ?, sunset = ? WHERE id = ?'),
+      yank: db.prepare('UPDATE versions SET yanked = 1 WHERE id = ?'),
+      event: db.prepare('INSERT INTO events (at, actor, action, ref, version, detail) VALUES (?, ?, ?, ?, ?, ?)'),
+      events: db.prepare('SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?'),
+      allTemplates: db.prepare('SELECT * FROM templates ORDER BY ref'),
+    };
+  }
+
+  private stamp(): string {
+    return this.now().toISOString();
+  }
+
+  private template(ref: string): Row {
+    const t = this.q.templateByRef.get(ref) as Row | undefined;
+    if (!t) throw notFound(`template ${ref} not found`);
+    return t;
+  }
+
+  private versionRow(ref: string, version: string): Row {
+    const v = this.q.version.get(ref, version) as Row | undefined;
+    if (!v) throw notFound(`version ${ref}@${version} not found`);
+    return v;
+  }
+
+  private log(actor: string, action: string, ref?: string, version?: string, detail?: unknown): void {
+    this.q.event.run(this.stamp(), actor, action, ref ?? null, version ?? null, detail === undefined ? null : JSON.stringify(detail));
+  }
+
+  /**
+   * Stores a new immutable version. Identical content under an existing version is a no-op
+   * (`created: false`); different content is a conflict (409).
+   */
+  publish(v: NewVersion, actor: string): { created: boolean } {
+    return this.db.transaction(() => {
+      let t = this.q.templateByRef.get(v.ref) as Row | undefined;
+      if (t && t['type'] !== v.type) throw conflict(`${v.ref} is a ${String(t['type'])} template; a version cannot change it to ${v.type}`);
+      const existing = t ? (this.q.version.get(v.ref, v.version) as Row | undefined) : undefined;
+      if (existing) {
+        if (existing['digest'] === v.digest) return { created: false };
+        throw conflict(`${v.ref}@${v.version} already exists with different content (${String(existing['digest'])}); versions are immutable`);
+      }
+      const at = this.stamp();
+      if (!t) {
+        this.q.insertTemplate.run({ ref: v.ref, scope: v.scope, identifier: v.identifier, type: v.type, name: v.name, description: v.description, at });
+        t = this.q.templateByRef.get(v.ref) as Row;
+      } else {
+        this.q.updateTemplate.run({ id: t['id'], name: v.name, description: v.description });
+      }
+      this.q.insertVersion.run({ templateId: t['id'], version: v.version, digest: v.digest, source: v.source, canonical: v.canonical, inputs: v.inputs, at, actor });
+      this.log(actor, 'publish', v.ref, v.version, { digest: v.digest });
+      return { created: true };
+    }).immediate();
+  }
+
+  getVersion(ref: string, version: string): VersionRow {
+    return toVersion(this.versionRow(ref, version));
+  }
+
+  /** A template with all its versions (publish order) and labels, `stable` included. */
+  getTemplate(ref: string): { summary: TemplateSummary; versions: Omit<VersionRow, 'source' | 'canonical' | 'inputs' | 'ref'>[] } {
+    const t = this.template(ref);
+    const rows = this.q.versionsOf.all(t['id']) as Row[];
+    const labels = this.labelsFor(t['id'] as number, rows);
+    return {
+      summary: summaryOf(t, rows, labels),
+      versions: rows.map((r) => {
+        const v = toVersion({ ...r, ref, source: '', canonical: '', inputs: '' });
+        const { source: _s, canonical: _c, inputs: _i, ref: _r, ...rest } = v;
+        void _s, _c, _i, _r;
+        return rest;
+      }),
+    };
+  }
+
+  /** Labels as stored, plus the computed `stable` when it is not pinned. */
+  private labelsFor(templateId: number, rows: Row[]): Record<string, string> {
+    const labels: Record<string, string> = {};
+    for (const l of this.q.labelsOf.all(templateId) as Row[]) labels[String(l['name'])] = String(l['version']);
+    if (!labels['stable']) {
+      const best = highestStable(rows.filter((r) => !r['yanked']).map((r) => String(r['version'])));
+      if (best) labels['stable'] = best;
+    }
+    return labels;
+  }
+
+  /** Lists templates, optionally filtered by type, text (ref, name, description) and label. */
+  listTemplates(filter: { type?: string; q?: string; label?: string } = {}): TemplateSummary[] {
+    const out: TemplateSummary[] = [];
+    const text = filter.q?.toLowerCase();
+    for (const t of this.q.allTemplates.all() as Row[]) {
+      if (filter.type && t['type'] !== filter.type) continue;
+      if (text && ![t['ref'], t['name'], t['description']].some((f) => String(f).toLowerCase().includes(text))) continue;
+      const rows = this.q.versionsOf.all(t['id']) as Row[];
+      const labels = this.labelsFor(t['id'] as number, rows);
+      if (filter.label && !(filter.label in labels)) continue;
+      out.push(summaryOf(t, rows, labels));
+    }
+    return out;
+  }
+
+  /** Resolves a selector the way every source does (see compiler/versions.ts). */
+  select(ref: string, selector: string): SelectResult & { versions?: string[] } {
+    const t = this.q.templateByRef.get(ref) as Row | undefined;
+    if (!t) return { ok: false, reason: `template ${ref} not found` };
+    const rows = this.q.versionsOf.all(t['id']) as Row[];
+    const labels: Record<string, string> = {};
+    for (const l of this.q.labelsOf.all(t['id']) as Row[]) labels[String(l['name'])] = String(l['version']);
+    const r = selectVersion(selector, rows.map((x) => ({ version: String(x['version']), yanked: !!x['yanked'] })), labels);
+    return r.ok ? r : { ...r, versions: sortVersions(rows.map((x) => String(x['version']))) };
+  }
+
+  setLabel(ref: string, label: string, version: string, actor: string): void {
+    this.db.transaction(() => {
+      const t = this.template(ref);
+      const v = this.versionRow(ref, version);
+      if (v['yanked']) throw conflict(`${ref}@${version} is yanked; a label cannot point at it`);
+      this.q.upsertLabel.run(t['id'], label, v['id'], this.stamp());
+      this.log(actor, 'label', ref, version, { label });
+    }).immediate();
+  }
+
+  removeLabel(ref: string, label: string, actor: string): void {
+    this.db.transaction(() => {
+      const t = this.template(ref);
+      const r = this.q.deleteLabel.run(t['id'], label);
+      if (r.changes === 0) throw notFound(`${ref} has no label ${label}`);
+      this.log(actor, 'unlabel', ref, undefined, { label });
+    }).immediate();
+  }
+
+  deprecate(ref: string, version: string, message: string, sunset: string | undefined, actor: string): void {
+    if (!message) throw badRequest('a deprecation needs a message');
+    if (sunset !== undefined && !/^\d{4}-\d{2}-\d{2}/.test(sunset)) throw badRequest(`sunset '${sunset}' is not a date (YYYY-MM-DD)`);
+    this.db.transaction(() => {
+      const v = this.versionRow(ref, version);
+      this.q.deprecate.run(message, sunset ?? null, v['id']);
+      this.log(actor, 'deprecate', ref, version, { message, sunset });
+    }).immediate();
+  }
+
+  yank(ref: string, version: string, actor: string): void {
+    this.db.transaction(() => {
+      const v = this.versionRow(ref, version);
+      this.q.yank.run(v['id']);
+      this.log(actor, 'yank', ref, version);
+    }).immediate();
+  }
+
+  events(after = 0, limit = 100): StoreEvent[] {
+    return (this.q.events.all(after, Math.min(Math.max(limit, 1), 1000)) as Row[]).map((e) => ({
+      id: e['id'] as number,
+      at: String(e['at']),
+      actor: String(e['actor']),
+      action: String(e['action']),
+      ...(e['ref'] ? { ref: String(e['ref']) } : {}),
+      ...(e['version'] ? { version: String(e['version']) } : {}),
+      ...(e['detail'] ? { detail: JSON.parse(String(e['detail'])) } : {}),
+    }));
+  }
+
+  /** Records an event that is not a data change (token creation). */
+  record(actor: string, action: string, detail?: unknown): void {
+    this.log(actor, action, undefined, undefined, detail);
+  }
+}
+
+function toVersion(r: Row): VersionRow {
+  const out: VersionRow = {
+    ref: String(r['ref']),
+    version: String(r['version']),
+    digest: String(r['digest']),
+    source: String(r['source']),
+    canonical: String(r['canonical']),
+    inputs: String(r['inputs']),
+    createdAt: String(r['created_at']),
+    createdBy: String(r['created_by']),
+    yanked: !!r['yanked'],
+  };
+  if (r['deprecated_message']) out.deprecation = { message: String(r['deprecated_message']), ...(r['sunset'] ? { sunset: String(r['sunset']) } : {}) };
+  return out;
+}
+
+function summaryOf(t: Row, rows: Row[], labels: Record<string, string>): TemplateSummary {
+  const latest = labels['stable'] ?? sortVersions(rows.filter((r) => !r['yanked']).map((r) => String(r['version'])))[0];
+  const latestRow = rows.find((r) => r['version'] === latest);
+  return {
+    ref: String(t['ref']),
+    scope: String(t['scope']),
+    identifier: String(t['identifier']),
+    type: String(t['type']),
+    name: String(t['name']),
+    description: String(t['description']),
+    ...(latest ? { latest } : {}),
+    versions: rows.length,
+    labels,
+    deprecated: !!latestRow?.['deprecated_message'],
+  };
+}

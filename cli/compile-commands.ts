@@ -5,7 +5,8 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
-import { compile, DirectorySource, explainPlan, formatDiagnostic, formatPlan, sortKeys, validateFiles, type Diagnostic, type TemplateSource } from '../compiler/index.js';
+import { compile, explainPlan, formatDiagnostic, formatPlan, sortKeys, validateFiles, type Diagnostic } from '../compiler/index.js';
+import { buildSources } from './sources.js';
 import { Exit, ExitError, type CliIO } from './io.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -15,8 +16,20 @@ export function printDiagnostics(io: CliIO, diagnostics: Diagnostic[]): void {
   for (const d of diagnostics) io.stderr.write(formatDiagnostic(d) + '\n');
 }
 
-export function templateSources(dirs: string[], cwd: string): TemplateSource[] {
-  return dirs.length ? [new DirectorySource(dirs.map((d) => resolve(cwd, d)), { baseDir: cwd })] : [];
+interface CompileFlags {
+  templates: string[];
+  inputs: string[];
+  set: string[];
+  output?: string;
+  format: string;
+  explain?: boolean;
+  partial?: boolean;
+  json?: boolean;
+  registry?: string;
+  token?: string;
+  frozenLockfile?: boolean;
+  lockfile?: string;
+  allowSunset?: boolean;
 }
 
 export function registerCompileCommands(program: Command, io: CliIO): void {
@@ -50,16 +63,28 @@ export function registerCompileCommands(program: Command, io: CliIO): void {
     .option('--explain', 'print the plan as a readable tree')
     .option('--partial', 'keep unfilled runtime inputs as placeholders (warnings, not errors)')
     .option('--json', 'print {ok, diagnostics, plans} as one JSON document')
-    .action(async (pipeline: string, opts: { templates: string[]; inputs: string[]; set: string[]; output?: string; format: string; explain?: boolean; partial?: boolean; json?: boolean }) => {
+    .option('--registry <url>', 'template registry (default: PIPEWRIGHT_REGISTRY)')
+    .option('--token <token>', 'registry token (default: PIPEWRIGHT_TOKEN)')
+    .option('--frozen-lockfile', 'use only pipewright.lock and the cache: offline, never changes the lock')
+    .option('--lockfile <file>', 'lockfile path (default: pipewright.lock beside the pipeline)')
+    .option('--allow-sunset', 'allow template versions past their deprecation sunset date')
+    .action(async (pipeline: string, opts: CompileFlags) => {
       if (opts.format !== 'json' && opts.format !== 'yaml') throw new ExitError(Exit.INVALID, `--format must be json or yaml, not ${opts.format}`);
+      const file = resolve(cwd, pipeline);
+      const src = buildSources(opts, file, io);
       const result = await compile({
-        file: resolve(cwd, pipeline),
+        file,
         baseDir: cwd,
-        sources: templateSources(opts.templates, cwd),
+        sources: src.sources,
         inputs: opts.inputs.map((f) => ({ file: resolve(cwd, f) })),
         sets: opts.set,
         partial: !!opts.partial,
+        allowSunset: !!opts.allowSunset,
       });
+      if (result.ok) {
+        const wrote = src.saveLock();
+        if (wrote) io.stderr.write(`updated ${wrote}\n`);
+      }
       if (opts.json) {
         io.stdout.write(JSON.stringify({ ok: result.ok, diagnostics: result.diagnostics, plans: result.plans }, null, 2) + '\n');
         if (!result.ok) throw new ExitError(Exit.INVALID);

@@ -5,6 +5,9 @@
 import { Command, CommanderError } from 'commander';
 import { registerCompileCommands } from './compile-commands.js';
 import { registerDemoCommand } from './demo.js';
+import { registerLockCommands } from './lock-commands.js';
+import { registerRegistryCommands } from './registry-commands.js';
+import { registerTemplateCommands } from './template-commands.js';
 import { Exit, ExitError, type CliIO } from './io.js';
 
 export { Exit, type CliIO } from './io.js';
@@ -23,8 +26,15 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     })
     .showHelpAfterError('(run pipewright help for usage)');
   registerCompileCommands(program, io);
+  registerLockCommands(program, io);
+  registerRegistryCommands(program, io);
+  registerTemplateCommands(program, io);
   registerDemoCommand(program, io);
-  for (const cmd of program.commands) cmd.exitOverride();
+  const override = (cmd: Command) => {
+    cmd.exitOverride();
+    cmd.commands.forEach(override);
+  };
+  program.commands.forEach(override);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return Exit.OK;

@@ -32,6 +32,10 @@ export interface CompileOptions {
   baseDir?: string;
   /** Largest file read, in bytes (default 5 MB). */
   maxBytes?: number;
+  /** Today, for deprecation sunset dates (default: now). */
+  now?: Date;
+  /** Use template versions past their sunset date (warning instead of error). */
+  allowSunset?: boolean;
 }
 
 export interface CompileResult {
@@ -141,7 +145,7 @@ async function compileDoc(
   const root = doc.value as Record<string, unknown>;
   if (!checkSchema('pipeline', root, file, bag)) return undefined;
   for (const o of overlays) overlayInputs(root['pipeline'], o.overlay, bag, { file: o.file, line: 1, column: 1 });
-  const { used } = await expandTemplates(root, file, options.sources ?? [], bag);
+  const { used } = await expandTemplates(root, file, options.sources ?? [], bag, { ...(options.now ? { now: options.now } : {}), ...(options.allowSunset ? { allowSunset: true } : {}) });
   if (errorsSince()) return undefined;
   if (used.size > 0 && !checkSchema('pipeline', root, file, bag)) return undefined;
   const pipeline = root['pipeline'] as Record<string, unknown>;

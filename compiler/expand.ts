@@ -53,12 +53,21 @@ export interface ExpandResult {
  * Expands every template reference below `root` in place. Problems go to `bag`; a reference
  * that cannot be expanded is replaced by `null` so later phases skip it.
  */
+export interface ExpandOptions {
+  /** Today, for sunset dates (default: now). */
+  now?: Date;
+  /** Use versions past their sunset date with a warning instead of an error. */
+  allowSunset?: boolean;
+}
+
 export async function expandTemplates(
   root: Record<string, unknown>,
   file: string,
   sources: TemplateSource[],
   bag: DiagnosticBag,
+  options: ExpandOptions = {},
 ): Promise<ExpandResult> {
+  const today = (options.now ?? new Date()).toISOString().slice(0, 10);
   const used = new Map<string, ResolvedTemplate>();
   const reported = new Set<string>();
   let pending = findReferences(root, undefined, []);
@@ -96,8 +105,13 @@ export async function expandTemplates(
         for (const d of t.diagnostics) bag.add(d.code as never, d.severity, d.message, d);
       }
       if (t.deprecation) {
-        const sunset = t.deprecation.sunset ? ` (sunset ${t.deprecation.sunset})` : '';
-        bag.warn(Codes.TEMPLATE_SOURCE, `${id} is deprecated${sunset}: ${t.deprecation.message}`, refAt);
+        const sunset = t.deprecation.sunset;
+        const past = sunset !== undefined && sunset.slice(0, 10) < today;
+        if (past && !options.allowSunset) {
+          bag.error(Codes.TEMPLATE_SUNSET, `${id} is past its sunset date ${sunset}: ${t.deprecation.message} (--allow-sunset to use it anyway)`, refAt);
+        } else {
+          bag.warn(Codes.TEMPLATE_DEPRECATED, `${id} is deprecated${sunset ? ` (sunset ${sunset})` : ''}: ${t.deprecation.message}`, refAt);
+        }
       }
       if (t.diagnostics?.some((d) => d.severity === 'error')) {
         p.holder[p.key] = null;

@@ -9,3 +9,5 @@ export { startRegistry, type ServeOptions, type RunningRegistry } from './server
 export { createToken, verifyToken, isScope, type Scope, type Principal } from './auth.js';
 export { openApiDocument } from './openapi.js';
 export { inputChanges, canonicalYaml, type InputChanges, type VersionDiff } from './diff.js';
+export { RegistryClient, RegistryError, type ClientOptions } from './client.js';
+export { RegistrySource } from './registry-source.js';

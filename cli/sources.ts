@@ -1,0 +1,72 @@
+/**
+ * Building the template sources a command compiles against: `--templates` folders first
+ * (local copies win), then the registry (`--registry` / PIPEWRIGHT_REGISTRY) behind the
+ * pipeline's lockfile.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ContentCache, defaultCacheDir, DirectorySource, LockedSource, lockPathFor, readLockfile, writeLockfile, type TemplateSource } from '../compiler/index.js';
+import { RegistryClient, RegistrySource } from '../registry/index.js';
+import { Exit, ExitError, type CliIO } from './io.js';
+
+export interface SourceFlags {
+  templates?: string[];
+  registry?: string;
+  token?: string;
+  frozenLockfile?: boolean;
+  lockfile?: string;
+}
+
+export interface Sources {
+  sources: TemplateSource[];
+  locked?: LockedSource;
+  lockPath?: string;
+  client?: RegistryClient;
+  /** Writes the lock after a successful compile (never with --frozen-lockfile). */
+  saveLock(): string | undefined;
+}
+
+/** Registry URL and token from flags, then the environment. */
+export function registryFlags(flags: { registry?: string; token?: string }, io: CliIO): { url?: string; token?: string } {
+  const env = io.env ?? process.env;
+  const url = flags.registry ?? env['PIPEWRIGHT_REGISTRY'];
+  const token = flags.token ?? env['PIPEWRIGHT_TOKEN'];
+  return { ...(url ? { url } : {}), ...(token ? { token } : {}) };
+}
+
+export function buildSources(flags: SourceFlags, pipelineFile: string | undefined, io: CliIO, opts: { ignoreLock?: boolean } = {}): Sources {
+  const cwd = io.cwd ?? process.cwd();
+  const env = io.env ?? process.env;
+  const sources: TemplateSource[] = [];
+  if (flags.templates?.length) sources.push(new DirectorySource(flags.templates.map((d) => resolve(cwd, d)), { baseDir: cwd }));
+  const { url, token } = registryFlags(flags, io);
+  const lockPath = flags.lockfile ? resolve(cwd, flags.lockfile) : pipelineFile ? lockPathFor(pipelineFile) : undefined;
+  let lock;
+  if (lockPath && !opts.ignoreLock) {
+    try {
+      lock = readLockfile(lockPath);
+    } catch (e) {
+      throw new ExitError(Exit.INVALID, (e as Error).message);
+    }
+  }
+  if (flags.frozenLockfile && !lock) throw new ExitError(Exit.INVALID, `--frozen-lockfile needs ${lockPath ?? 'a lockfile'}, which does not exist`);
+  const client = url ? new RegistryClient({ url, ...(token ? { token } : {}) }) : undefined;
+  const cache = new ContentCache(defaultCacheDir(env));
+  let locked: LockedSource | undefined;
+  if (client || lock) {
+    const inner = client && !flags.frozenLockfile ? new RegistrySource(client, cache) : undefined;
+    locked = new LockedSource({ lock, cache, ...(inner ? { inner } : {}), frozen: !!flags.frozenLockfile });
+    sources.push(locked);
+  }
+  return {
+    sources,
+    ...(locked ? { locked } : {}),
+    ...(lockPath ? { lockPath } : {}),
+    ...(client ? { client } : {}),
+    saveLock() {
+      if (!locked || !lockPath || flags.frozenLockfile || !client) return undefined;
+      if (locked.used.size === 0 && !existsSync(lockPath)) return undefined;
+      return writeLockfile(lockPath, locked.nextLock()) ? lockPath : undefined;
+    },
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * The compiler's template source for an HTTP registry: each call is one batch resolve
+ * request (one round trip per nesting level), content is verified against its digest and
+ * kept in the content-addressed disk cache.
+ */
+import { verifiedTemplate, type ContentCache, type ResolveOutcome, type ResolveRequest, type TemplateSource } from '../compiler/index.js';
+import type { RegistryClient } from './client.js';
+import { RegistryError } from './client.js';
+import type { ResolveItem } from './routes/resolve.js';
+import { registryFile } from './store-source.js';
+
+export class RegistrySource implements TemplateSource {
+  readonly name: string;
+
+  constructor(
+    private readonly client: RegistryClient,
+    private readonly cache?: ContentCache,
+  ) {
+    this.name = `registry:${client.url}`;
+  }
+
+  async resolve(requests: ResolveRequest[]): Promise<ResolveOutcome[]> {
+    if (requests.length === 0) return [];
+    let results: ResolveItem[];
+    try {
+      const res = await this.client.request<{ results: ResolveItem[] }>('POST', '/api/v1/resolve', { requests: requests.map((r) => ({ ref: r.ref, selector: r.selector })) });
+      results = res.body.results;
+    } catch (e) {
+      const message = e instanceof RegistryError ? e.message : `registry request failed: ${(e as Error).message}`;
+      return requests.map(() => ({ ok: false, code: 'unavailable', message }));
+    }
+    return requests.map((req, i) => {
+      const r = results[i];
+      if (!r) return { ok: false, code: 'unavailable', message: `registry gave no answer for ${req.ref}` };
+      if (!r.ok) {
+        if (r.error.code === 'no_version') return { ok: false, code: 'no-version', message: r.error.message, ...(r.versions ? { versions: r.versions } : {}) };
+        return { ok: false, code: r.error.code === 'not_found' ? 'not-found' : 'invalid', message: r.error.message };
+      }
+      const t = verifiedTemplate(r.ref, r.version, r.digest, r.source, registryFile(r.ref, r.version));
+      if ('tampered' in t) return { ok: false, code: 'invalid', message: `tamper: ${t.tampered}` };
+      this.cache?.put(r.digest, r.source);
+      return { ok: true, template: r.deprecation ? { ...t, deprecation: r.deprecation } : t };
+    });
+  }
+}

@@ -3,9 +3,11 @@
  * each compares against a baseline measured in the same run and reports medians and ratios.
  */
 import { benchCompile } from './compile.js';
+import { benchRegistry } from './registry.js';
 
 const benches: Record<string, (args: string[]) => Promise<void>> = {
   compile: benchCompile,
+  registry: benchRegistry,
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import type { Statement } from 'better-sqlite3';
 import type { DB } from './db.js';
 import { forbidden, unauthorized } from './errors.js';
 
@@ -30,14 +31,39 @@ export function createToken(db: DB, name: string, scope: Scope, now = new Date()
   return `pw_${id}_${secret}`;
 }
 
+interface TokenRow {
+  name: string;
+  scope: Scope;
+  hash: Buffer;
+}
+
+/**
+ * Token rows by id, per database: every request checks a token, and tokens never change
+ * once created (there is no revocation yet), so a row is read from SQLite once. Ids not in
+ * the cache (created by another process since) are looked up again.
+ */
+const tokenCaches = new WeakMap<DB, { lookup: Statement; rows: Map<string, TokenRow> }>();
+function tokenRow(db: DB, id: string): TokenRow | undefined {
+  let c = tokenCaches.get(db);
+  if (!c) tokenCaches.set(db, (c = { lookup: db.prepare('SELECT name, scope, hash FROM tokens WHERE id = ?'), rows: new Map() }));
+  let row = c.rows.get(id);
+  if (!row) {
+    const r = c.lookup.get(id) as { name: string; scope: Scope; hash: string } | undefined;
+    if (!r) return undefined;
+    row = { name: r.name, scope: r.scope, hash: Buffer.from(r.hash, 'hex') };
+    if (c.rows.size < 10_000) c.rows.set(id, row);
+  }
+  return row;
+}
+
 /** The principal a token stands for, or undefined. */
 export function verifyToken(db: DB, token: string): Principal | undefined {
   const m = /^pw_([0-9a-f]{12})_([A-Za-z0-9_-]{16,})$/.exec(token);
   if (!m) return undefined;
-  const row = db.prepare('SELECT name, scope, hash FROM tokens WHERE id = ?').get(m[1]) as { name: string; scope: Scope; hash: string } | undefined;
+  const row = tokenRow(db, m[1]!);
   const given = hash(m[2]!);
   // Compare even when the id is unknown, so timing does not tell which ids exist.
-  const stored = row ? Buffer.from(row.hash, 'hex') : Buffer.alloc(given.length);
+  const stored = row ? row.hash : Buffer.alloc(given.length);
   const same = timingSafeEqual(given, stored);
   return row && same ? { name: row.name, scope: row.scope } : undefined;
 }

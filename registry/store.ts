@@ -66,6 +66,11 @@ type Row = Record<string, unknown>;
 /** Access to the registry tables. `now` is injectable for tests. */
 export class Store {
   private readonly q;
+  /**
+   * Serialized answers to `GET .../versions/{version}`, keyed `ref@version`. Content is
+   * immutable; the entry is dropped when the version's deprecation or yank changes.
+   */
+  readonly versionResponses = new Map<string, { etag: string; body: Buffer }>();
 
   constructor(
     readonly db: DB,
@@ -227,6 +232,7 @@ export class Store {
     this.db.transaction(() => {
       const v = this.versionRow(ref, version);
       this.q.deprecate.run(message, sunset ?? null, v['id']);
+      this.versionResponses.delete(`${ref}@${version}`);
       this.log(actor, 'deprecate', ref, version, { message, sunset });
     }).immediate();
   }
@@ -235,6 +241,7 @@ export class Store {
     this.db.transaction(() => {
       const v = this.versionRow(ref, version);
       this.q.yank.run(v['id']);
+      this.versionResponses.delete(`${ref}@${version}`);
       this.log(actor, 'yank', ref, version);
     }).immediate();
   }

@@ -47,16 +47,25 @@ export function templateRoutes({ store, auth }: TemplateRoutesDeps): Router {
     res.json({ ...t.summary, versions: t.versions });
   });
 
+  // The hot path of every compile that misses the cache: answers are serialized once.
   r.get('/templates/:ref/versions/:version', auth('read'), (req, res) => {
-    const v = store.getVersion(refParam(req.params['ref']), versionParam(req.params['version']));
-    const etag = `"${v.digest}"`;
-    res.setHeader('ETag', etag);
+    const ref = refParam(req.params['ref']);
+    const version = versionParam(req.params['version']);
+    const key = `${ref}@${version}`;
+    let cached = store.versionResponses.get(key);
+    if (!cached) {
+      const v = store.getVersion(ref, version);
+      cached = { etag: `"${v.digest}"`, body: Buffer.from(JSON.stringify(versionJson(v))) };
+      store.versionResponses.set(key, cached);
+    }
+    res.setHeader('ETag', cached.etag);
     res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
-    if (req.headers['if-none-match'] === etag) {
+    if (req.headers['if-none-match'] === cached.etag) {
       res.status(304).end();
       return;
     }
-    res.json(versionJson(v));
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.end(cached.body);
   });
 
   r.put('/templates/:ref/versions/:version', auth('publish'), async (req, res) => {

@@ -98,6 +98,17 @@ describe('registry API', () => {
     expect(res.body.inputs).toEqual({ added: ['c'], removed: [], retyped: [{ name: 'b', from: 'number', to: 'string' }], defaultChanged: [{ name: 'a', from: 'x', to: 'y' }, { name: 'b', from: 1, to: '1' }], nowRequired: ['c'] });
   });
 
+  test('a cached version answer changes when the version is deprecated or yanked', async () => {
+    const r = bootRegistry();
+    await publish(r, 'account.c', '1.0.0', stepTemplate('c', '1.0.0'));
+    const get = () => request(r.app).get('/api/v1/templates/account.c/versions/1.0.0').set(bearer(r.tokens.read));
+    expect((await get()).body.deprecation).toBeUndefined();
+    await request(r.app).post('/api/v1/templates/account.c/versions/1.0.0/deprecate').set(bearer(r.tokens.publish)).send({ message: 'old' }).expect(200);
+    expect((await get()).body.deprecation).toEqual({ message: 'old' });
+    await request(r.app).post('/api/v1/templates/account.c/versions/1.0.0/yank').set(bearer(r.tokens.admin)).expect(200);
+    expect((await get()).body.yanked).toBe(true);
+  });
+
   test('events record who did what', async () => {
     const r = bootRegistry();
     await publish(r, 'account.e', '1.0.0', stepTemplate('e', '1.0.0'));

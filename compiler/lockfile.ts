@@ -92,7 +92,8 @@ export interface LockedSourceOptions {
 }
 
 /**
- * A source that answers from the lock first. Every entry it used is in `used`, which the
+ * A source that answers from the lock first: online (an inner source and not frozen) by
+ * asking for the locked exact versions, offline from the content cache. Every entry it used is in `used`, which the
  * caller writes back as the new lock (entries the pipeline no longer uses drop out).
  */
 export class LockedSource implements TemplateSource {
@@ -104,6 +105,7 @@ export class LockedSource implements TemplateSource {
   async resolve(requests: ResolveRequest[]): Promise<ResolveOutcome[]> {
     const out: (ResolveOutcome | undefined)[] = new Array(requests.length);
     const toInner: { i: number; req: ResolveRequest; locked?: LockEntry }[] = [];
+    const online = !!this.opts.inner && !this.opts.frozen;
     requests.forEach((req, i) => {
       const key = lockKey(req.ref, req.selector);
       const locked = this.opts.lock?.templates[key];
@@ -112,10 +114,15 @@ export class LockedSource implements TemplateSource {
         else toInner.push({ i, req });
         return;
       }
+      // Online, locked entries are asked for by exact version in the same batch: the registry
+      // confirms the digest and reports deprecations. Offline, the cache answers.
+      if (online) {
+        toInner.push({ i, req: { ...req, selector: locked.version }, locked });
+        return;
+      }
       const text = this.opts.cache.get(locked.digest);
       if (text === undefined) {
-        if (this.opts.frozen || !this.opts.inner) out[i] = { ok: false, code: 'unavailable', message: `${locked.ref}@${locked.version} (${locked.digest}) is not in the template cache; run once without --frozen-lockfile` };
-        else toInner.push({ i, req: { ...req, selector: locked.version }, locked });
+        out[i] = { ok: false, code: 'unavailable', message: `${locked.ref}@${locked.version} (${locked.digest}) is not in the template cache; run once without --frozen-lockfile` };
         return;
       }
       const t = verifiedTemplate(locked.ref, locked.version, locked.digest, text, `registry:${locked.ref}@${locked.version}`);

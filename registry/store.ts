@@ -7,14 +7,18 @@ import { highestStable, selectVersion, sortVersions, type SelectResult } from '.
 import type { DB } from './db.js';
 import { conflict, notFound, badRequest } from './errors.js';
 
-/** What a publisher sends, already validated and canonicalised. */
-export interface NewVersion {
+/** What names and describes a template (the latest published version's name and description win). */
+export interface TemplateIdentity {
   ref: string;
   scope: string;
   identifier: string;
   type: string;
   name: string;
   description: string;
+}
+
+/** What a publisher sends, already validated and canonicalised. */
+export interface NewVersion extends TemplateIdentity {
   version: string;
   digest: string;
   /** The YAML text as published (kept so clients get positions). */
@@ -38,13 +42,7 @@ export interface VersionRow {
   deprecation?: { message: string; sunset?: string };
 }
 
-export interface TemplateSummary {
-  ref: string;
-  scope: string;
-  identifier: string;
-  type: string;
-  name: string;
-  description: string;
+export interface TemplateSummary extends TemplateIdentity {
   latest?: string;
   versions: number;
   labels: Record<string, string>;

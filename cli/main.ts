@@ -7,6 +7,7 @@ import { registerCompileCommands } from './compile-commands.js';
 import { registerDemoCommand } from './demo.js';
 import { registerLockCommands } from './lock-commands.js';
 import { registerRegistryCommands } from './registry-commands.js';
+import { registerRunCommands } from './run-commands.js';
 import { registerTemplateCommands } from './template-commands.js';
 import { Exit, ExitError, type CliIO } from './io.js';
 
@@ -26,6 +27,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     })
     .showHelpAfterError('(run pipewright help for usage)');
   registerCompileCommands(program, io);
+  registerRunCommands(program, io);
   registerLockCommands(program, io);
   registerRegistryCommands(program, io);
   registerTemplateCommands(program, io);

@@ -1,0 +1,163 @@
+/**
+ * `run` (compile when given a pipeline, check when given a plan, then execute) and `gc`.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { compile, parseDuration } from '../compiler/index.js';
+import { gcRuns, readSecretsFile, envSecrets, Runner, summaryTable, type RunReport } from '../runtime/index.js';
+import { validator, type Plan } from '../schemas/index.js';
+import { printDiagnostics } from './compile-commands.js';
+import { Exit, ExitError, type CliIO } from './io.js';
+import { buildSources } from './sources.js';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+interface RunFlags {
+  templates: string[];
+  inputs: string[];
+  set: string[];
+  registry?: string;
+  token?: string;
+  frozenLockfile?: boolean;
+  allowSunset?: boolean;
+  backend: string;
+  workspace?: string;
+  concurrency: string;
+  grace: string;
+  report?: string;
+  secretsFile?: string;
+  quiet?: boolean;
+  home: string;
+}
+
+/** Reads a plan file when `file` is one: checked against plan.schema.json (exit 2 with the errors). */
+function readPlanFile(file: string, shown: string): Plan | undefined {
+  if (!file.endsWith('.json')) return undefined;
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ExitError(Exit.INVALID, `${shown}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not JSON: ${(e as Error).message}`}`);
+  }
+  const v = validator('plan');
+  if (!v(data)) {
+    const lines = (v.errors ?? []).slice(0, 20).map((e) => `${shown}: error PW2001 plan${e.instancePath || ''}: ${e.message ?? e.keyword}`);
+    throw new ExitError(Exit.INVALID, `not a valid plan:\n${lines.join('\n')}`);
+  }
+  return data as Plan;
+}
+
+/** The plan to run, from a plan file or by compiling a pipeline. */
+export async function planFor(target: string, flags: Omit<RunFlags, 'backend' | 'concurrency' | 'grace' | 'home'>, io: CliIO): Promise<Plan> {
+  const cwd = io.cwd ?? process.cwd();
+  const file = resolve(cwd, target);
+  const fromFile = readPlanFile(file, target);
+  if (fromFile) return fromFile;
+  const src = buildSources(flags, file, io);
+  const result = await compile({ file, baseDir: cwd, sources: src.sources, inputs: flags.inputs.map((f) => ({ file: resolve(cwd, f) })), sets: flags.set, allowSunset: !!flags.allowSunset });
+  printDiagnostics(io, result.diagnostics);
+  if (!result.ok || !result.plan) throw new ExitError(Exit.INVALID, `${target} does not compile`);
+  src.saveLock();
+  if (result.plans.length > 1) io.stderr.write(`pipewright: ${target} holds ${result.plans.length} pipelines; running the first (${result.plan.pipeline.identifier})\n`);
+  return result.plan;
+}
+
+/** Steps this runtime cannot execute with the chosen backend, as one message per reason. */
+export function unsupported(plan: Plan, backend: string): string[] {
+  const out: string[] = [];
+  const external = plan.steps.filter((s) => s.kind === 'external');
+  if (external.length) out.push(`unsupported step types (the runtime executes Run, Background, Plugin and services): ${external.map((s) => `${s.id} (${s.type})`).join(', ')}`);
+  const images = plan.steps.filter((s) => s.image);
+  if (images.length && backend === 'host') out.push(`--backend host cannot run steps with an image: ${images.map((s) => s.id).join(', ')}`);
+  else if (images.length) out.push(`steps with an image need the Docker backend, which this build does not have yet: ${images.map((s) => s.id).join(', ')}`);
+  return out;
+}
+
+function ms(flag: string, text: string): number {
+  const v = parseDuration(text);
+  if (v === null || v === undefined) throw new ExitError(Exit.INVALID, `${flag} must be a duration like 10s, not ${text}`);
+  return v;
+}
+
+export function registerRunCommands(program: Command, io: CliIO): void {
+  const cwd = io.cwd ?? process.cwd();
+  program
+    .command('run')
+    .description('execute a pipeline (compiled first) or a plan file, and print a summary')
+    .argument('<target>', 'pipeline YAML, or a plan .json from compile -o')
+    .option('-t, --templates <dir>', 'template folder (repeatable)', collect, [])
+    .option('--registry <url>', 'template registry (default: PIPEWRIGHT_REGISTRY)')
+    .option('--token <token>', 'registry token (default: PIPEWRIGHT_TOKEN)')
+    .option('--frozen-lockfile', 'resolve templates only from pipewright.lock and the cache')
+    .option('--allow-sunset', 'allow template versions past their sunset date')
+    .option('--inputs <file>', 'input set (repeatable)', collect, [])
+    .option('--set <path=value>', 'fill one runtime input (repeatable)', collect, [])
+    .option('--backend <backend>', 'auto, host or docker', 'auto')
+    .option('--workspace <dir>', 'working directory of the steps (default: a fresh folder of the run)')
+    .option('--concurrency <n>', 'most steps running at once in a stage', '8')
+    .option('--grace <duration>', 'time between SIGTERM and SIGKILL at teardown', '10s')
+    .option('--report <file>', 'also write report.json here')
+    .option('--secrets-file <file>', 'secrets for <+secrets.getValue()>: YAML mapping or NAME=value lines')
+    .option('--quiet', 'no live step output, only the summary')
+    .option('--home <dir>', 'folder for runs, logs and state', '.pipewright')
+    .action(async (target: string, flags: RunFlags) => {
+      if (!['auto', 'host', 'docker'].includes(flags.backend)) throw new ExitError(Exit.INVALID, `--backend must be auto, host or docker, not ${flags.backend}`);
+      const concurrency = Number(flags.concurrency);
+      if (!Number.isInteger(concurrency) || concurrency < 1) throw new ExitError(Exit.INVALID, `--concurrency must be a positive whole number, not ${flags.concurrency}`);
+      const graceMs = ms('--grace', flags.grace);
+      let secrets: Record<string, string> = envSecrets(io.env ?? process.env);
+      if (flags.secretsFile) {
+        try {
+          secrets = { ...secrets, ...readSecretsFile(resolve(cwd, flags.secretsFile)) };
+        } catch (e) {
+          throw new ExitError(Exit.INVALID, `--secrets-file: ${(e as Error).message}`);
+        }
+      }
+      const plan = await planFor(target, flags, io);
+      const problems = unsupported(plan, flags.backend);
+      if (problems.length) throw new ExitError(Exit.INVALID, problems.join('\n'));
+      const runner = new Runner(plan, {
+        home: resolve(cwd, flags.home),
+        ...(flags.workspace ? { workspace: resolve(cwd, flags.workspace) } : {}),
+        concurrency,
+        graceMs,
+        secrets,
+        ...(flags.quiet ? {} : { console: io.stdout }),
+      });
+      const onSignal = (sig: NodeJS.Signals) => {
+        io.stderr.write(`pipewright: ${sig}: stopping every step and service of the run\n`);
+        runner.abort(sig);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      let report: RunReport;
+      try {
+        report = await runner.run();
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+      if (flags.report) {
+        writeFileSync(resolve(cwd, flags.report), JSON.stringify(report, null, 2) + '\n');
+      }
+      io.stdout.write('\n' + summaryTable(report));
+      for (const s of report.steps) if (s.status === 'failed' && s.error && !s.failureIgnored) io.stderr.write(`${s.id}: ${s.error}\n`);
+      io.stdout.write(`report: ${resolve(runner.runDir, 'report.json')}\n`);
+      if (runner.abortSignal) throw new ExitError(runner.abortSignal === 'SIGINT' ? Exit.SIGINT : Exit.SIGTERM);
+      if (report.status !== 'success') throw new ExitError(Exit.FAILURE);
+    });
+
+  program
+    .command('gc')
+    .description('stop processes left behind by runners that were killed')
+    .option('--home <dir>', 'folder for runs, logs and state', '.pipewright')
+    .option('--grace <duration>', 'time between SIGTERM and SIGKILL', '5s')
+    .option('--json', 'print JSON')
+    .action(async (flags: { home: string; grace: string; json?: boolean }) => {
+      const results = await gcRuns(resolve(cwd, flags.home, 'runs'), ms('--grace', flags.grace));
+      if (flags.json) return void io.stdout.write(JSON.stringify(results, null, 2) + '\n');
+      for (const r of results) for (const s of r.stopped) io.stdout.write(`run ${r.runId}: stopped ${s.step} (process group ${s.pgid}, ${s.pids.length} processes)\n`);
+      io.stdout.write(`${results.reduce((n, r) => n + r.stopped.length, 0)} process groups stopped\n`);
+    });
+}

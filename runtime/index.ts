@@ -1,0 +1,11 @@
+/**
+ * The runtime's public API. It reads plans (`schemas/plan.ts`); it never imports the compiler.
+ */
+export { Runner, newRunId, type RunOptions } from './run.js';
+export { HostBackend, shellArgv } from './host-backend.js';
+export type { Backend, Handle, StartSpec } from './backend.js';
+export { gcRuns, type GcResult } from './state.js';
+export { summaryTable, type RunReport, type StepResult, type StageResult, type StepStatus } from './report.js';
+export { readSecretsFile, envSecrets, Masker, MASK } from './secrets.js';
+export { evaluateCondition, ConditionError } from './conditions.js';
+export { processStartTime, groupAlive } from './process-group.js';

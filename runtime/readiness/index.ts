@@ -1,0 +1,44 @@
+/**
+ * Waiting for a background step or service to be ready: one probe kind per file, shared by
+ * every backend. Probes repeat every `intervalMs` until `timeoutMs`; a process that exits
+ * first ends the wait at once.
+ */
+import type { PlanReadiness } from '../../schemas/plan.js';
+import type { Backend, Exit, Handle, StartSpec } from '../backend.js';
+import { execReady } from './exec.js';
+import { httpReady } from './http.js';
+import { watchLog } from './log.js';
+import { tcpReady } from './tcp.js';
+
+export type ReadyOutcome = { ready: true; ms: number } | { ready: false; reason: 'timeout'; ms: number } | { ready: false; reason: 'exited'; exit: Exit; ms: number };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function waitReady(readiness: PlanReadiness | undefined, handle: Handle, backend: Backend, spec: StartSpec): Promise<ReadyOutcome> {
+  const t0 = performance.now();
+  const ms = () => Math.round(performance.now() - t0);
+  if (!readiness) return { ready: true, ms: 0 };
+  let exited: Exit | undefined;
+  void handle.exited.then((e) => (exited = e));
+  const deadline = Date.now() + readiness.timeoutMs;
+  const attemptTimeout = Math.max(200, Math.min(5000, readiness.intervalMs * 5));
+  if (readiness.log) {
+    const w = watchLog(spec.log, readiness.log.pattern);
+    const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), readiness.timeoutMs));
+    const result = await Promise.race([w.matched, timer, handle.exited.then(() => 'exited' as const)]);
+    w.stop();
+    if (result === true) return { ready: true, ms: ms() };
+    if (result === 'exited') return { ready: false, reason: 'exited', exit: await handle.exited, ms: ms() };
+    return { ready: false, reason: 'timeout', ms: ms() };
+  }
+  for (;;) {
+    let ok = false;
+    if (readiness.tcp) ok = await tcpReady(readiness.tcp.host ?? '127.0.0.1', readiness.tcp.ports, attemptTimeout);
+    else if (readiness.http) ok = await httpReady(readiness.http.url, readiness.http.status, attemptTimeout);
+    else if (readiness.exec) ok = await execReady(backend, readiness.exec.command, spec, attemptTimeout);
+    if (ok) return { ready: true, ms: ms() };
+    if (exited) return { ready: false, reason: 'exited', exit: exited, ms: ms() };
+    if (Date.now() >= deadline) return { ready: false, reason: 'timeout', ms: ms() };
+    await Promise.race([sleep(Math.min(readiness.intervalMs, Math.max(0, deadline - Date.now()))), handle.exited]);
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * Running a plan: stages in order of their `needs` (stages of a parallel block together),
+ * each through a `StageRun`; one memoized cleanup path that normal completion, failures and
+ * signals all use; the state file for `gc`; `report.json` at the end.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Plan, PlanStage, PlanStep } from '../schemas/plan.js';
+import type { Backend, Handle } from './backend.js';
+import { HostBackend } from './host-backend.js';
+import type { Console } from './logs.js';
+import { stopGroup } from './process-group.js';
+import type { RefContext } from './refs.js';
+import type { RunReport, StageResult, StepResult } from './report.js';
+import { StageRun } from './scheduler.js';
+import { Masker } from './secrets.js';
+import { StateFile } from './state.js';
+
+export interface RunOptions {
+  /** Folder holding `runs/` (default `.pipewright` in the cwd). */
+  home?: string;
+  runId?: string;
+  /** Working directory of every step (default: a fresh `runs/<runId>/workspace`). */
+  workspace?: string;
+  concurrency?: number;
+  graceMs?: number;
+  silenceMs?: number;
+  secrets?: Record<string, string>;
+  /** Live output; omitted = quiet. */
+  console?: Console;
+  /** Variables every step inherits (default: PATH, HOME, USER, LANG, TMPDIR, TERM of this process). */
+  baseEnv?: Record<string, string>;
+  /** Backend per step; default the host backend. */
+  backend?: (step: PlanStep) => Backend;
+  /** Run facts for runtime expressions (`pipeline.sequenceId`, ...). */
+  facts?: Record<string, string>;
+}
+
+const INHERITED = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'TMPDIR', 'TERM', 'TZ', 'SHELL'];
+
+/** A run id that sorts by time: `20261128-023100-a1b2c3`. */
+export function newRunId(now = new Date()): string {
+  const t = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${t}-${randomBytes(3).toString('hex')}`;
+}
+
+export class Runner {
+  readonly runId: string;
+  readonly runDir: string;
+  readonly workspace: string;
+  private readonly state: StateFile;
+  private readonly handles = new Map<string, Handle>();
+  private readonly stageRuns = new Set<StageRun>();
+  private abortedBy: NodeJS.Signals | undefined;
+  private cleaning: Promise<void> | undefined;
+  readonly masker = new Masker();
+
+  constructor(
+    private readonly plan: Plan,
+    private readonly opts: RunOptions = {},
+  ) {
+    this.runId = opts.runId ?? newRunId();
+    this.runDir = resolve(opts.home ?? '.pipewright', 'runs', this.runId);
+    this.workspace = opts.workspace ? resolve(opts.workspace) : join(this.runDir, 'workspace');
+    mkdirSync(this.workspace, { recursive: true });
+    mkdirSync(join(this.runDir, 'outputs'), { recursive: true });
+    this.state = new StateFile(join(this.runDir, 'state.json'), this.runId);
+    for (const v of Object.values(opts.secrets ?? {})) this.masker.add(v);
+  }
+
+  /** The signal that aborted the run, if any. */
+  get abortSignal(): NodeJS.Signals | undefined {
+    return this.abortedBy;
+  }
+
+  /**
+   * Stops everything the run started, once: the single cleanup path for success, failure,
+   * timeouts and signals.
+   */
+  cleanup(): Promise<void> {
+    return (this.cleaning ??= (async () => {
+      const graceMs = this.opts.graceMs ?? 10_000;
+      await Promise.all(this.state.pgids.map((pgid) => stopGroup(pgid, graceMs)));
+    })());
+  }
+
+  /** Aborts the run (SIGINT, SIGTERM): running steps are stopped, nothing new starts. */
+  abort(signal: NodeJS.Signals): void {
+    if (this.abortedBy) return;
+    this.abortedBy = signal;
+    for (const s of this.stageRuns) s.notify();
+    void this.cleanup();
+  }
+
+  async run(): Promise<RunReport> {
+    const started = new Date();
+    const t0 = performance.now();
+    const plan = this.plan;
+    const baseEnv = this.opts.baseEnv ?? Object.fromEntries(INHERITED.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!]));
+    const host = new HostBackend();
+    const refs: RefContext = {
+      outputs: new Map(),
+      secrets: this.opts.secrets ?? {},
+      facts: {
+        'pipeline.sequenceId': '1',
+        'pipeline.executionId': this.runId,
+        'pipeline.identifier': plan.pipeline.identifier,
+        'pipeline.name': plan.pipeline.name,
+        ...(this.opts.facts ?? {}),
+      },
+      masker: this.masker,
+    };
+    const stageResults = new Map<string, StageResult>();
+    const stepResults: StepResult[] = [];
+    let failed = false;
+    const remaining = [...plan.stages];
+    try {
+      while (remaining.length) {
+        // Every stage whose needs are done runs now (a parallel block runs together).
+        const batch = remaining.filter((s) => s.needs.every((n) => stageResults.has(n)));
+        if (batch.length === 0) throw new Error('stage needs form a cycle');
+        for (const s of batch) remaining.splice(remaining.indexOf(s), 1);
+        const results = await Promise.all(
+          batch.map(async (stage) => {
+            if (this.abortedBy || !this.stageShouldRun(stage, failed)) {
+              const steps = plan.steps.filter((s) => s.stage === stage.id).map((s) => skippedStep(s, this.abortedBy ? 'run aborted' : 'stage skipped'));
+              return { stage: { id: stage.id, status: 'skipped' as const, durationMs: 0 }, steps };
+            }
+            const run = new StageRun(stage, plan.steps.filter((s) => s.stage === stage.id), {
+              backend: this.opts.backend ?? (() => host),
+              runDir: this.runDir,
+              workspace: this.workspace,
+              baseEnv: { ...baseEnv, PIPEWRIGHT_RUN_ID: this.runId, PIPEWRIGHT_WORKSPACE: this.workspace, HARNESS_WORKSPACE: this.workspace },
+              ...(this.opts.console ? { console: this.opts.console } : {}),
+              masker: this.masker,
+              refs,
+              concurrency: this.opts.concurrency ?? 8,
+              graceMs: this.opts.graceMs ?? 10_000,
+              silenceMs: this.opts.silenceMs ?? 30_000,
+              track: (step, handle) => this.track(step, handle),
+              aborted: () => this.abortedBy !== undefined,
+              note: (line) => this.opts.console?.write(`pipewright: ${this.masker.mask(line)}\n`),
+            });
+            this.stageRuns.add(run);
+            const r = await run.run();
+            this.stageRuns.delete(run);
+            return r;
+          }),
+        );
+        for (const r of results) {
+          stageResults.set(r.stage.id, r.stage);
+          stepResults.push(...r.steps);
+          if (r.stage.status === 'failed' || r.stage.status === 'aborted') failed = true;
+        }
+      }
+    } finally {
+      await this.cleanup();
+    }
+    const status = this.abortedBy ? 'aborted' : failed ? 'failed' : 'success';
+    const report: RunReport = {
+      apiVersion: 'pipewright.dev/v1',
+      kind: 'RunReport',
+      runId: this.runId,
+      pipeline: { identifier: plan.pipeline.identifier, name: plan.pipeline.name },
+      planDigest: plan.digest,
+      status,
+      startedAt: started.toISOString(),
+      durationMs: Math.round(performance.now() - t0),
+      stages: plan.stages.map((s) => stageResults.get(s.id) ?? { id: s.id, status: 'skipped', durationMs: 0 }),
+      steps: plan.steps.map((s) => stepResults.find((r) => r.id === s.id) ?? skippedStep(s, 'not reached')),
+    };
+    const masked = JSON.parse(this.masker.mask(JSON.stringify(report))) as RunReport;
+    writeFileSync(join(this.runDir, 'report.json'), JSON.stringify(masked, null, 2) + '\n');
+    return masked;
+  }
+
+  private stageShouldRun(stage: PlanStage, failed: boolean): boolean {
+    const status = stage.when?.status ?? 'Success';
+    if (status === 'Success' && failed) return false;
+    if (status === 'Failure' && !failed) return false;
+    return true;
+  }
+
+  private track(step: string, handle: Handle | undefined): void {
+    const prior = this.handles.get(step);
+    if (prior && prior !== handle) {
+      this.state.remove(prior.pgid);
+      this.handles.delete(step);
+    }
+    if (handle && prior !== handle) {
+      this.handles.set(step, handle);
+      this.state.add(step, handle.pgid, handle.startTime);
+    }
+  }
+}
+
+function skippedStep(s: PlanStep, why: string): StepResult {
+  return { id: s.id, stage: s.stage, kind: s.kind, type: s.type, name: s.name, status: 'skipped', durationMs: 0, attempts: 0, error: why };
+}

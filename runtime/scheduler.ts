@@ -1,0 +1,350 @@
+/**
+ * One stage of a run: an event-driven DAG over `needs` with a concurrency limit. A step starts
+ * as soon as everything it needs has finished (or, for background steps and services, is
+ * ready) — no waves. Background steps keep running until the stage ends; then every one of
+ * them is stopped, whatever happened.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FailureRule, PlanStage, PlanStep } from '../schemas/plan.js';
+import type { Backend, Handle, StartSpec } from './backend.js';
+import { StartError } from './backend.js';
+import { ConditionError, evaluateCondition } from './conditions.js';
+import { StepLog, type Console } from './logs.js';
+import { waitReady } from './readiness/index.js';
+import { RefError, resolveStep, type RefContext } from './refs.js';
+import type { ErrorType, StageResult, StepResult, StepStatus } from './report.js';
+import type { Masker } from './secrets.js';
+
+export interface StageContext {
+  backend: (step: PlanStep) => Backend;
+  runDir: string;
+  workspace: string;
+  baseEnv: Record<string, string>;
+  console?: Console;
+  masker: Masker;
+  refs: RefContext;
+  concurrency: number;
+  graceMs: number;
+  /** "still running" after this much silence (default 30 s). */
+  silenceMs: number;
+  /** Called for every process started and ended (the state file for gc). */
+  track(step: string, handle: Handle | undefined): void;
+  /** Set when the whole run is being aborted (signal). */
+  aborted: () => boolean;
+  note(line: string): void;
+}
+
+interface Live {
+  step: PlanStep;
+  handle: Handle;
+  log: StepLog;
+  /** Background: set once ready; foreground: unused. */
+  ready: boolean;
+  stopping: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Finds the failure rule for an error type (AllErrors matches everything). */
+export function ruleFor(rules: FailureRule[] | undefined, errorType: ErrorType): FailureRule | undefined {
+  const harnessType = errorType === 'Timeout' ? 'Timeout' : 'Unknown';
+  return rules?.find((r) => r.errors.includes('AllErrors') || r.errors.includes(harnessType) || r.errors.includes(errorType));
+}
+
+export class StageRun {
+  private readonly results = new Map<string, StepResult>();
+  private readonly settled = new Set<string>();
+  private readonly started = new Set<string>();
+  private readonly live = new Map<string, Live>();
+  private running = 0;
+  private failed = false;
+  private abortedStage = false;
+  private colour = 0;
+  private dirty = false;
+  private wake: () => void = () => undefined;
+
+  constructor(
+    private readonly stage: PlanStage,
+    private readonly steps: PlanStep[],
+    private readonly ctx: StageContext,
+  ) {}
+
+  /** Runs the stage to the end, teardown included. Never throws. */
+  async run(): Promise<{ stage: StageResult; steps: StepResult[] }> {
+    const t0 = performance.now();
+    try {
+      await this.loop();
+    } finally {
+      await this.teardown();
+    }
+    const status: StepStatus = this.ctx.aborted() ? 'aborted' : this.failed ? 'failed' : 'success';
+    return {
+      stage: { id: this.stage.id, status, durationMs: Math.round(performance.now() - t0) },
+      steps: this.steps.map((s) => this.results.get(s.id) ?? this.skipped(s, 'not reached')),
+    };
+  }
+
+  private async loop(): Promise<void> {
+    for (;;) {
+      this.dirty = false;
+      if (this.ctx.aborted()) this.abortStage();
+      this.pump();
+      if (this.settled.size === this.steps.length) return;
+      if (!this.dirty) await new Promise<void>((r) => (this.wake = r));
+    }
+  }
+
+  /** Wakes the scheduling loop (a step settled, or the run is being aborted). */
+  notify(): void {
+    this.dirty = true;
+    this.wake();
+  }
+
+  /** Starts every step whose needs are settled, up to the concurrency limit. */
+  private pump(): void {
+    for (const step of this.steps) {
+      if (this.started.has(step.id)) continue;
+      if (!step.needs.every((n) => this.settled.has(n) || !this.steps.some((s) => s.id === n))) continue;
+      if (this.running >= this.ctx.concurrency) return;
+      this.started.add(step.id);
+      if (this.ctx.aborted() || !this.shouldRun(step)) {
+        this.finish(step, this.skipped(step, this.ctx.aborted() ? 'run aborted' : undefined));
+        continue;
+      }
+      this.running++;
+      void this.execute(step).finally(() => {
+        this.running--;
+        this.notify();
+      });
+    }
+  }
+
+  private shouldRun(step: PlanStep): boolean {
+    const status = step.when?.status ?? 'Success';
+    if (status === 'Success' && this.failed) return false;
+    if (status === 'Failure' && !this.failed) return false;
+    return true;
+  }
+
+  private skipped(step: PlanStep, why?: string): StepResult {
+    return { id: step.id, stage: step.stage, kind: step.kind, type: step.type, name: step.name, status: 'skipped', durationMs: 0, attempts: 0, ...(why ? { error: why } : {}) };
+  }
+
+  private finish(step: PlanStep, result: StepResult): void {
+    this.results.set(step.id, result);
+    this.settled.add(step.id);
+    this.notify();
+  }
+
+  private markFailed(abort: boolean): void {
+    this.failed = true;
+    if (abort) this.abortStage();
+  }
+
+  /** Abort: running foreground steps are stopped; background steps stay until teardown. */
+  private abortStage(): void {
+    if (this.abortedStage) return;
+    this.abortedStage = true;
+    for (const l of this.live.values()) {
+      if (l.step.kind === 'run' && !l.stopping) {
+        l.stopping = true;
+        void l.handle.stop(this.ctx.graceMs);
+      }
+    }
+  }
+
+  private async execute(step: PlanStep): Promise<void> {
+    const t0 = performance.now();
+    const base = { id: step.id, stage: step.stage, kind: step.kind, type: step.type, name: step.name };
+    const log = new StepLog(step.id, join(this.ctx.runDir, 'logs'), this.ctx.console, this.ctx.masker, this.colour++);
+    const elapsed = () => Math.round(performance.now() - t0);
+    let resolved: PlanStep;
+    try {
+      resolved = resolveStep(step, this.ctx.refs);
+      if (resolved.when?.condition !== undefined && !evaluateCondition(resolved.when.condition)) {
+        await log.close();
+        this.finish(step, { ...this.skipped(step), error: `condition is false: ${this.ctx.masker.mask(resolved.when.condition)}` });
+        return;
+      }
+    } catch (e) {
+      const msg = e instanceof ConditionError ? `condition ${step.when?.condition}: ${e.message}` : e instanceof RefError ? e.message : String(e);
+      log.line(`pipewright: ${msg}`);
+      await log.close();
+      this.fail(step, { ...base, status: 'failed', errorType: 'Unknown', error: this.ctx.masker.mask(msg), durationMs: elapsed(), attempts: 0, log: log.path });
+      return;
+    }
+    if (resolved.kind === 'run') await this.runForeground(resolved, log, t0);
+    else await this.runBackground(resolved, log, t0);
+  }
+
+  private spec(step: PlanStep, log: StepLog, attempt = 0): StartSpec {
+    const env = { ...this.ctx.baseEnv, ...step.env, PIPEWRIGHT_STEP_ID: step.id };
+    const out: StartSpec = { step, env, cwd: this.ctx.workspace, log };
+    if (step.outputs?.length) out.outputsFile = join(this.ctx.runDir, 'outputs', `${step.id}.${attempt}`);
+    return out;
+  }
+
+  /** Applies the failure strategy to a failed attempt's result; records it. */
+  private fail(step: PlanStep, result: StepResult): void {
+    const rule = ruleFor(step.failure, result.errorType ?? 'Unknown');
+    const action = rule?.action.type ?? 'Abort';
+    if (action === 'Ignore') return this.finish(step, { ...result, failureIgnored: true });
+    if (action === 'MarkAsSuccess') return this.finish(step, { ...result, status: 'success', failureIgnored: true });
+    this.markFailed(action !== 'MarkAsFailure');
+    this.finish(step, result);
+  }
+
+  private async runForeground(step: PlanStep, log: StepLog, t0: number): Promise<void> {
+    const base = { id: step.id, stage: step.stage, kind: step.kind, type: step.type, name: step.name };
+    let attempt = 0;
+    for (;;) {
+      attempt++;
+      const spec = this.spec(step, log, attempt);
+      let handle: Handle;
+      try {
+        handle = await this.ctx.backend(step).start(spec);
+      } catch (e) {
+        const msg = e instanceof StartError ? e.message : String(e);
+        log.line(`pipewright: ${msg}`);
+        await log.close();
+        return this.fail(step, { ...base, status: 'failed', errorType: 'Start', error: msg, durationMs: Math.round(performance.now() - t0), attempts: attempt, log: log.path });
+      }
+      const live: Live = { step, handle, log, ready: true, stopping: false };
+      this.live.set(step.id, live);
+      this.ctx.track(step.id, handle);
+      let timedOut = false;
+      const timer = step.timeoutMs
+        ? setTimeout(() => {
+            timedOut = true;
+            log.line(`pipewright: timed out after ${step.timeoutMs} ms; stopping the step`);
+            void handle.stop(this.ctx.graceMs);
+          }, step.timeoutMs)
+        : undefined;
+      const quiet = setInterval(() => {
+        if (Date.now() - log.lastOutput >= this.ctx.silenceMs) log.line(`pipewright: still running after ${Math.round((performance.now() - t0) / 1000)} s`);
+      }, Math.max(50, Math.min(this.ctx.silenceMs, 5000)));
+      const exit = await handle.exited;
+      clearTimeout(timer);
+      clearInterval(quiet);
+      this.live.delete(step.id);
+      this.ctx.track(step.id, undefined);
+      // Anything the step left in its group goes with it.
+      await handle.stop(this.ctx.graceMs);
+      const durationMs = Math.round(performance.now() - t0);
+      if (live.stopping && !timedOut) {
+        await log.close();
+        return this.finish(step, { ...base, status: 'aborted', exitCode: exit.code, error: 'stopped: the stage was aborted', durationMs, attempts: attempt, log: log.path });
+      }
+      if (exit.code === 0 && !timedOut) {
+        const outputs = this.readOutputs(step, spec.outputsFile);
+        if (outputs) this.ctx.refs.outputs.set(step.id, outputs);
+        await log.close();
+        return this.finish(step, { ...base, status: 'success', exitCode: 0, durationMs, attempts: attempt, log: log.path, ...(outputs ? { outputs: this.maskAll(outputs) } : {}) });
+      }
+      const errorType: ErrorType = timedOut ? 'Timeout' : 'Unknown';
+      const error = timedOut ? `timed out after ${step.timeoutMs} ms` : exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
+      const rule = ruleFor(step.failure, errorType);
+      if (rule?.action.type === 'Retry' && attempt <= (rule.action.retryCount ?? 1) && !this.ctx.aborted()) {
+        const intervals = rule.action.retryIntervalsMs ?? [];
+        const wait = intervals[Math.min(attempt - 1, intervals.length - 1)] ?? 0;
+        log.line(`pipewright: attempt ${attempt} failed (${error}); retrying in ${wait} ms`);
+        await sleep(wait);
+        continue;
+      }
+      const result: StepResult = { ...base, status: 'failed', exitCode: exit.code, errorType, error, durationMs, attempts: attempt, log: log.path };
+      await log.close();
+      if (rule?.action.type === 'Retry') {
+        // Retries exhausted: what happens next is onRetryFailure (default Abort).
+        const next = rule.action.onRetryFailure ?? 'Abort';
+        if (next === 'Ignore') return this.finish(step, { ...result, failureIgnored: true });
+        if (next === 'MarkAsSuccess') return this.finish(step, { ...result, status: 'success', failureIgnored: true });
+        this.markFailed(next !== 'MarkAsFailure');
+        return this.finish(step, result);
+      }
+      return this.fail(step, result);
+    }
+  }
+
+  private readOutputs(step: PlanStep, file: string | undefined): Record<string, string> | undefined {
+    if (!file || !step.outputs?.length) return undefined;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      return Object.fromEntries(step.outputs.map((n) => [n, '']));
+    }
+    const values = text.split('\0');
+    const out: Record<string, string> = {};
+    step.outputs.forEach((n, i) => (out[n] = values[i] ?? ''));
+    return out;
+  }
+
+  private maskAll(values: Record<string, string>): Record<string, string> {
+    return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, this.ctx.masker.mask(v)]));
+  }
+
+  private async runBackground(step: PlanStep, log: StepLog, t0: number): Promise<void> {
+    const base = { id: step.id, stage: step.stage, kind: step.kind, type: step.type, name: step.name };
+    const spec = this.spec(step, log);
+    const backend = this.ctx.backend(step);
+    let handle: Handle;
+    try {
+      handle = await backend.start(spec);
+    } catch (e) {
+      const msg = e instanceof StartError ? e.message : String(e);
+      log.line(`pipewright: ${msg}`);
+      await log.close();
+      return this.fail(step, { ...base, status: 'failed', errorType: 'Start', error: msg, durationMs: Math.round(performance.now() - t0), attempts: 1, log: log.path });
+    }
+    const live: Live = { step, handle, log, ready: false, stopping: false };
+    this.live.set(step.id, live);
+    this.ctx.track(step.id, handle);
+    const outcome = await waitReady(step.readiness, handle, backend, spec);
+    if (outcome.ready) {
+      live.ready = true;
+      this.ctx.note(`${step.id} ready after ${outcome.ms} ms`);
+      // Steps that need it may start now; the service keeps running until teardown.
+      this.results.set(step.id, { ...base, status: 'success', durationMs: Math.round(performance.now() - t0), attempts: 1, readyMs: outcome.ms, log: log.path });
+      this.settled.add(step.id);
+      this.notify();
+      const exit = await handle.exited;
+      if (!live.stopping) {
+        // It ended on its own before the stage did: a failure unless its strategy says otherwise.
+        const error = `${step.kind} step ${step.id} exited before the stage ended (${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`})`;
+        log.line(`pipewright: ${error}`);
+        this.ctx.note(error);
+        const result: StepResult = { ...base, status: 'failed', exitCode: exit.code, errorType: 'Exited', error, durationMs: Math.round(performance.now() - t0), attempts: 1, readyMs: outcome.ms, log: log.path };
+        const rule = ruleFor(step.failure, 'Exited');
+        if (rule?.action.type === 'Ignore' || rule?.action.type === 'MarkAsSuccess') this.results.set(step.id, { ...result, status: rule.action.type === 'Ignore' ? 'failed' : 'success', failureIgnored: true });
+        else {
+          this.results.set(step.id, result);
+          this.markFailed(true);
+        }
+        this.notify();
+      }
+      return;
+    }
+    const lines = log.lastLines();
+    const why = outcome.reason === 'timeout' ? `readiness of ${step.id} not reached after ${step.readiness!.timeoutMs} ms` : `${step.id} exited (${outcome.exit.signal ? `signal ${outcome.exit.signal}` : `code ${outcome.exit.code}`}) before it was ready`;
+    const error = `${why}; last log lines:\n${lines.map((l) => `  ${l}`).join('\n') || '  (no output)'}\n(log: ${log.path})`;
+    this.ctx.note(error);
+    live.stopping = true;
+    this.fail(step, { ...base, status: 'failed', errorType: outcome.reason === 'timeout' ? 'Readiness' : 'Exited', ...(outcome.reason === 'exited' ? { exitCode: outcome.exit.code } : {}), error, durationMs: Math.round(performance.now() - t0), attempts: 1, log: log.path });
+  }
+
+  /** Stops every process of the stage that still runs: SIGTERM, grace, SIGKILL. */
+  async teardown(): Promise<void> {
+    const all = [...this.live.values()];
+    for (const l of all) l.stopping = true;
+    await Promise.all(
+      all.map(async (l) => {
+        await l.handle.stop(this.ctx.graceMs);
+        await l.handle.exited;
+        this.ctx.track(l.step.id, undefined);
+        this.live.delete(l.step.id);
+        await l.log.close();
+      }),
+    );
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The per-run state file (`.pipewright/runs/<runId>/state.json`): the runner's pid and the
+ * process groups it started, each with its leader's start time. `gc` reads them to stop what
+ * a runner killed with SIGKILL left behind — and never a process that merely reuses a pid.
+ */
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { groupMembers, processStartTime, stopGroup } from './process-group.js';
+
+export interface RunState {
+  runId: string;
+  runner: { pid: number; start?: number };
+  groups: { step: string; pgid: number; start?: number }[];
+}
+
+export class StateFile {
+  private readonly state: RunState;
+
+  constructor(
+    private readonly path: string,
+    runId: string,
+  ) {
+    const start = processStartTime(process.pid);
+    this.state = { runId, runner: { pid: process.pid, ...(start !== undefined ? { start } : {}) }, groups: [] };
+    this.save();
+  }
+
+  add(step: string, pgid: number, start?: number): void {
+    this.state.groups.push({ step, pgid, ...(start !== undefined ? { start } : {}) });
+    this.save();
+  }
+
+  remove(pgid: number): void {
+    this.state.groups = this.state.groups.filter((g) => g.pgid !== pgid);
+    this.save();
+  }
+
+  get pgids(): number[] {
+    return this.state.groups.map((g) => g.pgid);
+  }
+
+  private save(): void {
+    const tmp = `${this.path}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.state, null, 2));
+    renameSync(tmp, this.path);
+  }
+}
+
+export interface GcResult {
+  runId: string;
+  stopped: { step: string; pgid: number; pids: number[] }[];
+  skipped: string[];
+}
+
+/** Processes of a recorded group that are really the recorded ones (not pid reuse). */
+function verifiedMembers(g: RunState['groups'][number]): number[] {
+  if (g.start === undefined) return [];
+  return groupMembers(g.pgid)
+    .filter((m) => (m.pid === g.pgid ? m.start === g.start : m.start >= g.start!))
+    .map((m) => m.pid);
+}
+
+/**
+ * Stops leftovers of every run under `runsDir` whose runner is gone. Returns what it did.
+ */
+export async function gcRuns(runsDir: string, graceMs: number): Promise<GcResult[]> {
+  if (!existsSync(runsDir)) return [];
+  const out: GcResult[] = [];
+  for (const runId of readdirSync(runsDir).sort()) {
+    const path = join(runsDir, runId, 'state.json');
+    let state: RunState;
+    try {
+      state = JSON.parse(readFileSync(path, 'utf8')) as RunState;
+    } catch {
+      continue;
+    }
+    const runnerStart = processStartTime(state.runner.pid);
+    if (runnerStart !== undefined && runnerStart === state.runner.start) continue; // still running
+    const result: GcResult = { runId, stopped: [], skipped: [] };
+    for (const g of state.groups) {
+      const pids = verifiedMembers(g);
+      if (pids.length === 0) {
+        result.skipped.push(g.step);
+        continue;
+      }
+      const leaderIsOurs = pids.includes(g.pgid);
+      if (leaderIsOurs) await stopGroup(g.pgid, graceMs);
+      else for (const pid of pids) try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+      result.stopped.push({ step: g.step, pgid: g.pgid, pids });
+    }
+    writeFileSync(path, JSON.stringify({ ...state, groups: [] }, null, 2));
+    if (result.stopped.length || result.skipped.length) out.push(result);
+  }
+  return out;
+}

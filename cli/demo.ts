@@ -1,36 +1,71 @@
 /**
- * `pipewright demo`: compiles the bundled example pipeline against the bundled templates and
- * prints the plan as a tree, then its summary.
+ * `pipewright demo`: the whole loop on this machine. Starts a registry on a temporary SQLite
+ * file, publishes the bundled templates over HTTP, compiles `examples/pipeline.yaml` against
+ * the registry (writing a lockfile), runs the plan on the host — a background HTTP service
+ * proven ready by its probe, a step that calls it and exports an output, a step that uses the
+ * output — and prints the summary.
  */
+import { mkdtempSync, readdirSync, readFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { compile, DirectorySource, explainPlan } from '../compiler/index.js';
+import { compile, ContentCache, explainPlan, LockedSource, lockPathFor, refOfTemplate, writeLockfile } from '../compiler/index.js';
+import { createToken, RegistryClient, RegistrySource, startRegistry } from '../registry/index.js';
+import { Runner, summaryTable } from '../runtime/index.js';
+import { parse } from 'yaml';
 import { printDiagnostics } from './compile-commands.js';
 import { Exit, ExitError, packageRoot, type CliIO } from './io.js';
 
 export function registerDemoCommand(program: Command, io: CliIO): void {
   program
     .command('demo')
-    .description('compile the bundled example pipeline and show its plan')
-    .action(async () => {
+    .description('publish the example templates to a temporary registry, compile the example pipeline against it and run it')
+    .option('--quiet', 'only the summary')
+    .action(async (opts: { quiet?: boolean }) => {
       const root = packageRoot();
       const examples = join(root, 'examples');
-      const started = performance.now();
-      const result = await compile({
-        file: join(examples, 'pipeline.yaml'),
-        baseDir: root,
-        sources: [new DirectorySource([join(examples, 'templates')], { baseDir: root })],
-      });
-      const ms = performance.now() - started;
-      printDiagnostics(io, result.diagnostics);
-      if (!result.ok || !result.plan) throw new ExitError(Exit.INVALID, 'the example pipeline did not compile');
-      const plan = result.plan;
-      io.stdout.write(explainPlan(plan));
-      const kinds = new Map<string, number>();
-      for (const s of plan.steps) kinds.set(s.kind, (kinds.get(s.kind) ?? 0) + 1);
-      io.stdout.write(
-        `\ncompiled examples/pipeline.yaml in ${ms.toFixed(1)} ms: ${plan.stages.length} stages, ${plan.steps.length} steps ` +
-          `(${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}), ${plan.templates.length} templates, digest ${plan.digest}\n`,
-      );
+      const work = mkdtempSync(join(tmpdir(), 'pipewright-demo-'));
+      const say = (s: string) => io.stdout.write(s + '\n');
+      const registry = await startRegistry({ db: join(work, 'registry.db'), port: 0, log: (l) => io.stderr.write(l + '\n') });
+      try {
+        const token = createToken(registry.db, 'demo', 'publish');
+        const client = new RegistryClient({ url: registry.url, token });
+        say(`1. registry on ${registry.url} (SQLite ${join(work, 'registry.db')})`);
+        for (const f of readdirSync(join(examples, 'templates')).sort()) {
+          const text = readFileSync(join(examples, 'templates', f), 'utf8');
+          const t = (parse(text) as { template: { identifier: string; versionLabel: unknown } }).template;
+          const ref = refOfTemplate(t);
+          const res = await client.request<{ digest: string }>('PUT', `/api/v1/templates/${ref}/versions/${String(t.versionLabel)}`, { yaml: text });
+          say(`   published ${ref}@${String(t.versionLabel)} ${res.body.digest.slice(0, 19)}…`);
+        }
+        const pipeline = join(work, 'pipeline.yaml');
+        copyFileSync(join(examples, 'pipeline.yaml'), pipeline);
+        const cache = new ContentCache(join(work, 'cache'));
+        const locked = new LockedSource({ lock: undefined, cache, inner: new RegistrySource(client, cache) });
+        const t0 = performance.now();
+        const result = await compile({ file: pipeline, baseDir: work, sources: [locked] });
+        printDiagnostics(io, result.diagnostics);
+        if (!result.ok || !result.plan) throw new ExitError(Exit.INVALID, 'the example pipeline did not compile');
+        writeLockfile(lockPathFor(pipeline), locked.nextLock());
+        const plan = result.plan;
+        say(`2. compiled examples/pipeline.yaml against the registry in ${(performance.now() - t0).toFixed(0)} ms: ${plan.stages.length} stages, ${plan.steps.length} steps, ${client.roundTrips} resolve round trips, lockfile ${lockPathFor(pipeline)}`);
+        if (!opts.quiet) io.stdout.write(explainPlan(plan).trimEnd().replace(/^/gm, '   ') + '\n');
+        say('3. running it on the host');
+        const runner = new Runner(plan, { home: join(work, '.pipewright'), workspace: root, graceMs: 5000, ...(opts.quiet ? {} : { console: io.stdout }) });
+        const onSignal = (sig: NodeJS.Signals) => runner.abort(sig);
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        const report = await runner.run().finally(() => {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        });
+        io.stdout.write('\n' + summaryTable(report));
+        const answer = report.steps.find((s) => s.id === 'integration.smoke.call')?.outputs?.['answer'];
+        if (answer !== undefined) say(`output variable answer = ${answer}`);
+        say(`report: ${join(runner.runDir, 'report.json')}`);
+        if (report.status !== 'success') throw new ExitError(Exit.FAILURE, 'the demo run failed');
+      } finally {
+        await registry.close();
+      }
     });
 }

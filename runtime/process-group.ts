@@ -3,7 +3,7 @@
  * stopped together: SIGTERM to the group, a grace period, then SIGKILL. Start times come from
  * /proc, so `gc` can tell a recorded process from one that merely reuses its pid.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks since boot at which `pid` started (field 22 of /proc/pid/stat), or undefined. */
 export function processStartTime(pid: number): number | undefined {
@@ -17,9 +17,9 @@ export function processStartTime(pid: number): number | undefined {
   }
 }
 
-/** Pids whose process group is `pgid`, with their start times (Linux /proc). */
-export function groupMembers(pgid: number): { pid: number; start: number }[] {
-  const out: { pid: number; start: number }[] = [];
+/** Pids whose process group is `pgid`, with their start times and states (Linux /proc). */
+export function groupMembers(pgid: number): { pid: number; start: number; state: string }[] {
+  const out: { pid: number; start: number; state: string }[] = [];
   let entries: string[];
   try {
     entries = readdirSync('/proc');
@@ -31,7 +31,7 @@ export function groupMembers(pgid: number): { pid: number; start: number }[] {
     try {
       const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid) out.push({ pid: Number(e), start: Number(fields[19]) });
+      if (Number(fields[2]) === pgid) out.push({ pid: Number(e), start: Number(fields[19]), state: fields[0]! });
     } catch {
       // exited meanwhile
     }
@@ -39,14 +39,19 @@ export function groupMembers(pgid: number): { pid: number; start: number }[] {
   return out;
 }
 
-/** True while any process of the group exists. */
+const hasProc = existsSync('/proc/self/stat');
+
+/**
+ * True while any process of the group is alive. Zombies do not count: an orphaned child whose
+ * parent died is reaped by init whenever init gets to it, but it is already gone.
+ */
 export function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+  return hasProc ? groupMembers(pgid).some((m) => m.state !== 'Z') : true;
 }
 
 export function signalGroup(pgid: number, signal: NodeJS.Signals): void {

@@ -56,7 +56,7 @@ export interface GcResult {
 function verifiedMembers(g: RunState['groups'][number]): number[] {
   if (g.start === undefined) return [];
   return groupMembers(g.pgid)
-    .filter((m) => (m.pid === g.pgid ? m.start === g.start : m.start >= g.start!))
+    .filter((m) => m.state !== 'Z' && (m.pid === g.pgid ? m.start === g.start : m.start >= g.start!))
     .map((m) => m.pid);
 }
 

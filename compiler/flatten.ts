@@ -29,7 +29,8 @@ interface Draft {
   kind: 'step' | 'service';
   needs: string[];
   groupPath: string[];
-  when?: PlanWhen;
+  /** `when` nodes of the enclosing groups, outermost first, then the step's own. */
+  whens: Obj[];
   failure?: FailureRule[];
   ann: Annotation | undefined;
   strategy?: StrategyCopy;
@@ -41,7 +42,7 @@ interface GroupCtx {
   stageId: string;
   scope: ExprScope;
   groupPath: string[];
-  when?: PlanWhen;
+  whens: Obj[];
   failure?: FailureRule[];
   ann: Annotation | undefined;
   strategy?: StrategyCopy;
@@ -251,11 +252,11 @@ class Flattener {
       const s = obj(svc);
       const sid = `${id}.${String(s['identifier'] ?? '')}`;
       serviceIds.push(sid);
-      drafts.push({ id: sid, node: s, kind: 'service', needs: [], groupPath: [], ann: annotations.get(svc as object) ?? ann });
+      drafts.push({ id: sid, node: s, kind: 'service', needs: [], groupPath: [], whens: [], ann: annotations.get(svc as object) ?? ann });
     }
     const execution = obj(spec['execution']);
     const steps = Array.isArray(execution['steps']) ? (execution['steps'] as unknown[]) : [];
-    const g: GroupCtx = { stageId: id, scope, groupPath: [], ...(failure ? { failure } : {}), ann, ...(copy ? { strategy: copy } : {}) };
+    const g: GroupCtx = { stageId: id, scope, groupPath: [], whens: [], ...(failure ? { failure } : {}), ann, ...(copy ? { strategy: copy } : {}) };
     this.stepElements(steps, serviceIds, g, drafts);
     if (steps.length === 0 && type === 'CI') this.bag.warn(Codes.EMPTY_PIPELINE, `stage ${id} has no steps`, at);
 
@@ -305,8 +306,7 @@ class Flattener {
       if (exp.kind === 'dynamic') this.bag.warn(Codes.DYNAMIC_STRATEGY, `strategy is decided at run time (${exp.reason}); compiled as one copy`, positions.at(node, 'strategy', at));
       const copies: (StrategyCopy | undefined)[] = exp.kind === 'static' ? exp.copies : [undefined];
       const exits: string[] = [];
-      const ctx = this.buildCtx(g.scope, at, new Map(), g.stageId, g.groupPath);
-      const when = this.bag.guard(() => whenOf(node['when'], 'stageStatus', node, ctx));
+      const whens = node['when'] !== undefined && node['when'] !== null ? [...g.whens, node] : g.whens;
       const failure = this.bag.guard(() => failureOf(node['failureStrategies'], node, { at })) ?? g.failure;
       for (const copy of copies) {
         const ident = String(node['identifier'] ?? '') + (copy?.suffix ?? '');
@@ -315,7 +315,7 @@ class Flattener {
             stageId: g.stageId,
             scope: g.scope,
             groupPath: [...g.groupPath, ident],
-            ...(combineWhen(g.when, when) ? { when: combineWhen(g.when, when)! } : {}),
+            whens,
             ...(failure ? { failure } : {}),
             ann,
             ...(copy ? { strategy: copy } : g.strategy ? { strategy: g.strategy } : {}),
@@ -324,9 +324,7 @@ class Flattener {
           exits.push(...this.stepElements(children, prev, inner, drafts));
         } else {
           const id = [g.stageId, ...g.groupPath, ident].join('.');
-          const d: Draft = { id, node, kind: 'step', needs: [...prev], groupPath: g.groupPath, ann, ...(failure ? { failure } : {}) };
-          const w2 = combineWhen(g.when, when);
-          if (w2) d.when = w2;
+          const d: Draft = { id, node, kind: 'step', needs: [...prev], groupPath: g.groupPath, whens, ann, ...(failure ? { failure } : {}) };
           const strat = copy ?? g.strategy;
           if (strat) d.strategy = strat;
           if (copy && exp.kind === 'static' && exp.maxConcurrency) d.maxConcurrency = exp.maxConcurrency;
@@ -363,7 +361,10 @@ class Flattener {
     }
     if (d.dynamicStrategy) step.matrix = { strategy: d.dynamicStrategy };
     if (d.maxConcurrency) step.maxConcurrency = d.maxConcurrency;
-    if (d.when) step.when = d.when;
+    // Conditions are built here, with the step's own scope, so output references resolve.
+    let when: PlanWhen | undefined;
+    for (const holder of d.whens) when = combineWhen(when, this.bag.guard(() => whenOf(holder['when'], 'stageStatus', holder, ctx)));
+    if (when) step.when = when;
     if (d.failure) step.failure = d.failure;
     if (refs.size) step.refs = [...refs.values()].sort((a, b) => (a.expr < b.expr ? -1 : a.expr > b.expr ? 1 : 0));
     if ((step.kind === 'background' || step.kind === 'service') && !step.readiness) {

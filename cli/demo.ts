@@ -43,12 +43,13 @@ export function registerDemoCommand(program: Command, io: CliIO): void {
         const cache = new ContentCache(join(work, 'cache'));
         const locked = new LockedSource({ lock: undefined, cache, inner: new RegistrySource(client, cache) });
         const t0 = performance.now();
+        const tripsBefore = client.roundTrips;
         const result = await compile({ file: pipeline, baseDir: work, sources: [locked] });
         printDiagnostics(io, result.diagnostics);
         if (!result.ok || !result.plan) throw new ExitError(Exit.INVALID, 'the example pipeline did not compile');
         writeLockfile(lockPathFor(pipeline), locked.nextLock());
         const plan = result.plan;
-        say(`2. compiled examples/pipeline.yaml against the registry in ${(performance.now() - t0).toFixed(0)} ms: ${plan.stages.length} stages, ${plan.steps.length} steps, ${client.roundTrips} resolve round trips, lockfile ${lockPathFor(pipeline)}`);
+        say(`2. compiled examples/pipeline.yaml against the registry in ${(performance.now() - t0).toFixed(0)} ms: ${plan.stages.length} stages, ${plan.steps.length} steps, ${client.roundTrips - tripsBefore} resolve round trip(s), lockfile ${lockPathFor(pipeline)}`);
         if (!opts.quiet) io.stdout.write(explainPlan(plan).trimEnd().replace(/^/gm, '   ') + '\n');
         say('3. running it on the host');
         const runner = new Runner(plan, { home: join(work, '.pipewright'), workspace: root, graceMs: 5000, ...(opts.quiet ? {} : { console: io.stdout }) });

@@ -87,9 +87,14 @@ describe('the installed binary', () => {
     expect(execFileSync(process.execPath, [bin, '--version'], { encoding: 'utf8' }).trim()).toBe('0.1.0');
   });
 
-  test('npm run demo compiles the examples', () => {
+  test('npm run demo publishes to a registry, compiles against it and runs the plan', () => {
     const r = spawnSync(process.execPath, [join(REPO, 'dist', 'cli', 'bin.js'), 'demo'], { cwd: REPO, encoding: 'utf8' });
-    expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/compiled examples\/pipeline\.yaml in [\d.]+ ms: 2 stages, 6 steps/);
-  });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/published account\.node_http_service@1\.1\.0/);
+    expect(r.stdout).toMatch(/compiled examples\/pipeline\.yaml against the registry in \d+ ms: 2 stages, 6 steps, 1 resolve round trip\(s\)/);
+    expect(r.stdout).toMatch(/pipewright: integration\.service ready after \d+ ms/);
+    expect(r.stdout).toMatch(/^integration\.smoke\.show\s+success/m);
+    expect(r.stdout).toMatch(/output variable answer = \{"greeting":"hello from the background service"\}/);
+    expect(r.stdout).toMatch(/pipeline demo: success/);
+  }, 30_000);
 });

@@ -4,10 +4,12 @@
  */
 import { benchCompile } from './compile.js';
 import { benchRegistry } from './registry.js';
+import { benchRuntime } from './runtime.js';
 
 const benches: Record<string, (args: string[]) => Promise<void>> = {
   compile: benchCompile,
   registry: benchRegistry,
+  runtime: benchRuntime,
 };
 
 const [name, ...args] = process.argv.slice(2);

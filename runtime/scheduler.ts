@@ -308,21 +308,8 @@ export class StageRun {
       this.results.set(step.id, { ...base, status: 'success', durationMs: Math.round(performance.now() - t0), attempts: 1, readyMs: outcome.ms, log: log.path });
       this.settled.add(step.id);
       this.notify();
-      const exit = await handle.exited;
-      if (!live.stopping) {
-        // It ended on its own before the stage did: a failure unless its strategy says otherwise.
-        const error = `${step.kind} step ${step.id} exited before the stage ended (${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`})`;
-        log.line(`pipewright: ${error}`);
-        this.ctx.note(error);
-        const result: StepResult = { ...base, status: 'failed', exitCode: exit.code, errorType: 'Exited', error, durationMs: Math.round(performance.now() - t0), attempts: 1, readyMs: outcome.ms, log: log.path };
-        const rule = ruleFor(step.failure, 'Exited');
-        if (rule?.action.type === 'Ignore' || rule?.action.type === 'MarkAsSuccess') this.results.set(step.id, { ...result, status: rule.action.type === 'Ignore' ? 'failed' : 'success', failureIgnored: true });
-        else {
-          this.results.set(step.id, result);
-          this.markFailed(true);
-        }
-        this.notify();
-      }
+      // From here the service no longer holds a concurrency slot: it is watched, not run.
+      void this.watchExit(step, live, t0, outcome.ms);
       return;
     }
     const lines = log.lastLines();
@@ -331,6 +318,24 @@ export class StageRun {
     this.ctx.note(error);
     live.stopping = true;
     this.fail(step, { ...base, status: 'failed', errorType: outcome.reason === 'timeout' ? 'Readiness' : 'Exited', ...(outcome.reason === 'exited' ? { exitCode: outcome.exit.code } : {}), error, durationMs: Math.round(performance.now() - t0), attempts: 1, log: log.path });
+  }
+
+  /** A ready service that ends on its own before the stage does fails the stage, unless its strategy says otherwise. */
+  private async watchExit(step: PlanStep, live: Live, t0: number, readyMs: number): Promise<void> {
+    const exit = await live.handle.exited;
+    if (live.stopping) return;
+    const base = { id: step.id, stage: step.stage, kind: step.kind, type: step.type, name: step.name };
+    const error = `${step.kind} step ${step.id} exited before the stage ended (${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`})`;
+    live.log.line(`pipewright: ${error}`);
+    this.ctx.note(error);
+    const result: StepResult = { ...base, status: 'failed', exitCode: exit.code, errorType: 'Exited', error, durationMs: Math.round(performance.now() - t0), attempts: 1, readyMs, log: live.log.path };
+    const rule = ruleFor(step.failure, 'Exited');
+    if (rule?.action.type === 'Ignore' || rule?.action.type === 'MarkAsSuccess') this.results.set(step.id, { ...result, status: rule.action.type === 'Ignore' ? 'failed' : 'success', failureIgnored: true });
+    else {
+      this.results.set(step.id, result);
+      this.markFailed(true);
+    }
+    this.notify();
   }
 
   /** Stops every process of the stage that still runs: SIGTERM, grace, SIGKILL. */

@@ -97,6 +97,13 @@ describe('background steps and readiness', () => {
     }
   });
 
+  test('ready services do not hold concurrency slots: 12 services with --concurrency 4', async () => {
+    const services = Array.from({ length: 12 }, (_, i) => bg(`svc${i}`, 'exec sleep 300').replace(/^ {14}- step:/, '                  - step:').replace(/\n {16}/g, '\n                    ')).join('');
+    const r = await runYaml(pipeline(`              - parallel:\n${services}` + run('after', 'echo after')), { concurrency: 4, graceMs: 500 });
+    expect(r.report.status).toBe('success');
+    expect(r.out).toMatch(/\[s\.after\] after/);
+  });
+
   test('a background step without readiness counts as ready once started', async () => {
     const r = await runYaml(pipeline(bg('w', 'sleep 30') + run('next', 'echo next')));
     expect(r.report.status).toBe('success');

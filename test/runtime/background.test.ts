@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { alive, freePort, pipeline, readPid, runYaml, until } from './harness.js';
 
-const bg = (id: string, command: string, extra = '') => `              - step:
-                  type: Background
+const stepOf = (type: string) => (id: string, command: string, extra = '') => `              - step:
+                  type: ${type}
                   name: ${id}
                   identifier: ${id}
 ${extra}                  spec:
@@ -10,15 +10,8 @@ ${extra}                  spec:
                     command: |
                       ${command}
 `;
-const run = (id: string, command: string, extra = '') => `              - step:
-                  type: Run
-                  name: ${id}
-                  identifier: ${id}
-${extra}                  spec:
-                    shell: Sh
-                    command: |
-                      ${command}
-`;
+const bg = stepOf('Background');
+const run = stepOf('Run');
 const httpServer = (port: number, delayMs = 0) => `node -e "setTimeout(() => require('http').createServer((q, r) => r.end('ok')).listen(${port}, '127.0.0.1', () => console.log('ready to accept')), ${delayMs})"`;
 
 describe('background steps and readiness', () => {

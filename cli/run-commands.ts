@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { compile, parseDuration } from '../compiler/index.js';
-import { gcRuns, readSecretsFile, envSecrets, Runner, summaryTable, type RunReport } from '../runtime/index.js';
+import { dockerBinary, engineAvailable, gcContainers, gcRuns, readSecretsFile, envSecrets, Runner, summaryTable, type RunReport } from '../runtime/index.js';
 import { validator, type Plan } from '../schemas/index.js';
 import { printDiagnostics } from './compile-commands.js';
 import { Exit, ExitError, type CliIO } from './io.js';
@@ -29,6 +29,7 @@ interface RunFlags {
   secretsFile?: string;
   quiet?: boolean;
   home: string;
+  dockerNetwork?: string;
 }
 
 /** Reads a plan file when `file` is one: checked against plan.schema.json (exit 2 with the errors). */
@@ -70,7 +71,7 @@ export function unsupported(plan: Plan, backend: string): string[] {
   if (external.length) out.push(`unsupported step types (the runtime executes Run, Background, Plugin and services): ${external.map((s) => `${s.id} (${s.type})`).join(', ')}`);
   const images = plan.steps.filter((s) => s.image);
   if (images.length && backend === 'host') out.push(`--backend host cannot run steps with an image: ${images.map((s) => s.id).join(', ')}`);
-  else if (images.length) out.push(`steps with an image need the Docker backend, which this build does not have yet: ${images.map((s) => s.id).join(', ')}`);
+  else if (images.length && backend === 'none') out.push(`steps with an image need a Docker engine, and none answers (set PIPEWRIGHT_DOCKER to another docker-compatible CLI): ${images.map((s) => s.id).join(', ')}`);
   return out;
 }
 
@@ -101,6 +102,7 @@ export function registerRunCommands(program: Command, io: CliIO): void {
     .option('--secrets-file <file>', 'secrets for <+secrets.getValue()>: YAML mapping or NAME=value lines')
     .option('--quiet', 'no live step output, only the summary')
     .option('--home <dir>', 'folder for runs, logs and state', '.pipewright')
+    .option('--docker-network <name>', 'network the stage namespaces attach to (default bridge, none when the engine has no bridge)')
     .action(async (target: string, flags: RunFlags) => {
       if (!['auto', 'host', 'docker'].includes(flags.backend)) throw new ExitError(Exit.INVALID, `--backend must be auto, host or docker, not ${flags.backend}`);
       const concurrency = Number(flags.concurrency);
@@ -115,7 +117,10 @@ export function registerRunCommands(program: Command, io: CliIO): void {
         }
       }
       const plan = await planFor(target, flags, io);
-      const problems = unsupported(plan, flags.backend);
+      const bin = dockerBinary(io.env ?? process.env);
+      const needsDocker = flags.backend === 'docker' || (flags.backend === 'auto' && plan.steps.some((s) => s.image));
+      const haveDocker = needsDocker && (await engineAvailable(bin));
+      const problems = unsupported(plan, needsDocker && !haveDocker ? 'none' : flags.backend);
       if (problems.length) throw new ExitError(Exit.INVALID, problems.join('\n'));
       const runner = new Runner(plan, {
         home: resolve(cwd, flags.home),
@@ -124,6 +129,7 @@ export function registerRunCommands(program: Command, io: CliIO): void {
         graceMs,
         secrets,
         ...(flags.quiet ? {} : { console: io.stdout }),
+        ...(haveDocker ? { docker: { bin, ...(flags.dockerNetwork ? { network: flags.dockerNetwork } : {}) } } : {}),
       });
       const onSignal = (sig: NodeJS.Signals) => {
         io.stderr.write(`pipewright: ${sig}: stopping every step and service of the run\n`);
@@ -156,8 +162,11 @@ export function registerRunCommands(program: Command, io: CliIO): void {
     .option('--json', 'print JSON')
     .action(async (flags: { home: string; grace: string; json?: boolean }) => {
       const results = await gcRuns(resolve(cwd, flags.home, 'runs'), ms('--grace', flags.grace));
-      if (flags.json) return void io.stdout.write(JSON.stringify(results, null, 2) + '\n');
+      const bin = dockerBinary(io.env ?? process.env);
+      const containers = (await engineAvailable(bin)) ? await gcContainers(bin) : [];
+      if (flags.json) return void io.stdout.write(JSON.stringify({ processes: results, containers }, null, 2) + '\n');
       for (const r of results) for (const s of r.stopped) io.stdout.write(`run ${r.runId}: stopped ${s.step} (process group ${s.pgid}, ${s.pids.length} processes)\n`);
-      io.stdout.write(`${results.reduce((n, r) => n + r.stopped.length, 0)} process groups stopped\n`);
+      for (const c of containers) io.stdout.write(`run ${c.runId}: removed ${c.containers.length} containers\n`);
+      io.stdout.write(`${results.reduce((n, r) => n + r.stopped.length, 0)} process groups stopped, ${containers.reduce((n, c) => n + c.containers.length, 0)} containers removed\n`);
     });
 }

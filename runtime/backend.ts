@@ -38,6 +38,9 @@ export interface Backend {
   start(spec: StartSpec): Promise<Handle>;
   /** Runs a readiness `exec` probe for a step; resolves with its exit code. */
   probe(command: string, spec: StartSpec, timeoutMs: number): Promise<number>;
+  /** TCP and HTTP probes where the step's ports are (the host, or the stage's namespace). */
+  tcpReady(host: string, ports: number[], timeoutMs: number, spec: StartSpec): Promise<boolean>;
+  httpReady(url: string, status: number, timeoutMs: number, spec: StartSpec): Promise<boolean>;
 }
 
 /** Thrown when a step cannot be started at all (missing shell, bad entrypoint). */

@@ -8,6 +8,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { PlanShell } from '../schemas/plan.js';
 import { StartError, type Backend, type Exit, type Handle, type StartSpec } from './backend.js';
 import { processStartTime, stopGroup } from './process-group.js';
+import { httpReady } from './readiness/http.js';
+import { tcpReady } from './readiness/tcp.js';
 
 const which = new Map<string, boolean>();
 function hasCommand(cmd: string): boolean {
@@ -87,6 +89,14 @@ export class HostBackend implements Backend {
         await stopGroup(pid, graceMs);
       },
     };
+  }
+
+  tcpReady(host: string, ports: number[], timeoutMs: number): Promise<boolean> {
+    return tcpReady(host, ports, timeoutMs);
+  }
+
+  httpReady(url: string, status: number, timeoutMs: number): Promise<boolean> {
+    return httpReady(url, status, timeoutMs);
   }
 
   probe(command: string, spec: StartSpec, timeoutMs: number): Promise<number> {

@@ -9,3 +9,5 @@ export { summaryTable, type RunReport, type StepResult, type StageResult, type S
 export { readSecretsFile, envSecrets, Masker, MASK } from './secrets.js';
 export { evaluateCondition, ConditionError } from './conditions.js';
 export { processStartTime, groupAlive } from './process-group.js';
+export { DockerBackend, gcContainers, removeContainers } from './docker-backend.js';
+export { dockerBinary, engineAvailable } from './docker-cli.js';

@@ -10,7 +10,8 @@ import type { Plan, PlanStage, PlanStep } from '../schemas/plan.js';
 import type { Backend, Handle } from './backend.js';
 import { HostBackend } from './host-backend.js';
 import type { Console } from './logs.js';
-import { stopGroup } from './process-group.js';
+import { DockerBackend } from './docker-backend.js';
+import { processStartTime, stopGroup } from './process-group.js';
 import type { RefContext } from './refs.js';
 import type { RunReport, StageResult, StepResult } from './report.js';
 import { StageRun } from './scheduler.js';
@@ -35,6 +36,8 @@ export interface RunOptions {
   backend?: (step: PlanStep) => Backend;
   /** Run facts for runtime expressions (`pipeline.sequenceId`, ...). */
   facts?: Record<string, string>;
+  /** Steps with an image run in Docker through this CLI (`docker`, or PIPEWRIGHT_DOCKER). */
+  docker?: { bin: string; network?: string };
 }
 
 const INHERITED = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'TMPDIR', 'TERM', 'TZ', 'SHELL'];
@@ -54,6 +57,7 @@ export class Runner {
   private readonly stageRuns = new Set<StageRun>();
   private abortedBy: NodeJS.Signals | undefined;
   private cleaning: Promise<void> | undefined;
+  private readonly dockerBackend: DockerBackend | undefined;
   readonly masker = new Masker();
 
   constructor(
@@ -67,6 +71,13 @@ export class Runner {
     mkdirSync(join(this.runDir, 'outputs'), { recursive: true });
     this.state = new StateFile(join(this.runDir, 'state.json'), this.runId);
     for (const v of Object.values(opts.secrets ?? {})) this.masker.add(v);
+    if (opts.docker && plan.steps.some((s) => s.image)) {
+      const stages = new Map(plan.stages.map((st) => [st.id, { stage: st, steps: plan.steps.filter((s) => s.stage === st.id) }]));
+      this.dockerBackend = new DockerBackend(
+        { bin: opts.docker.bin, runId: this.runId, ...(opts.docker.network ? { network: opts.docker.network } : {}), runner: `${process.pid}:${processStartTime(process.pid) ?? 0}`, workspace: this.workspace, outputsDir: join(this.runDir, 'outputs') },
+        stages,
+      );
+    }
   }
 
   /** The signal that aborted the run, if any. */
@@ -81,7 +92,7 @@ export class Runner {
   cleanup(): Promise<void> {
     return (this.cleaning ??= (async () => {
       const graceMs = this.opts.graceMs ?? 10_000;
-      await Promise.all(this.state.pgids.map((pgid) => stopGroup(pgid, graceMs)));
+      await Promise.all([...this.state.pgids.map((pgid) => stopGroup(pgid, graceMs)), this.dockerBackend?.removeAll()]);
     })());
   }
 
@@ -128,7 +139,7 @@ export class Runner {
               return { stage: { id: stage.id, status: 'skipped' as const, durationMs: 0 }, steps };
             }
             const run = new StageRun(stage, plan.steps.filter((s) => s.stage === stage.id), {
-              backend: this.opts.backend ?? (() => host),
+              backend: this.opts.backend ?? ((step) => (step.image && this.dockerBackend ? this.dockerBackend : host)),
               runDir: this.runDir,
               workspace: this.workspace,
               baseEnv: { ...baseEnv, PIPEWRIGHT_RUN_ID: this.runId, PIPEWRIGHT_WORKSPACE: this.workspace, HARNESS_WORKSPACE: this.workspace },
@@ -145,6 +156,7 @@ export class Runner {
             this.stageRuns.add(run);
             const r = await run.run();
             this.stageRuns.delete(run);
+            await this.dockerBackend?.endStage(stage.id);
             return r;
           }),
         );

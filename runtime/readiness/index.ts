@@ -6,9 +6,7 @@
 import type { PlanReadiness } from '../../schemas/plan.js';
 import type { Backend, Exit, Handle, StartSpec } from '../backend.js';
 import { execReady } from './exec.js';
-import { httpReady } from './http.js';
 import { watchLog } from './log.js';
-import { tcpReady } from './tcp.js';
 
 export type ReadyOutcome = { ready: true; ms: number } | { ready: false; reason: 'timeout'; ms: number } | { ready: false; reason: 'exited'; exit: Exit; ms: number };
 
@@ -33,8 +31,8 @@ export async function waitReady(readiness: PlanReadiness | undefined, handle: Ha
   }
   for (;;) {
     let ok = false;
-    if (readiness.tcp) ok = await tcpReady(readiness.tcp.host ?? '127.0.0.1', readiness.tcp.ports, attemptTimeout);
-    else if (readiness.http) ok = await httpReady(readiness.http.url, readiness.http.status, attemptTimeout);
+    if (readiness.tcp) ok = await backend.tcpReady(readiness.tcp.host ?? '127.0.0.1', readiness.tcp.ports, attemptTimeout, spec);
+    else if (readiness.http) ok = await backend.httpReady(readiness.http.url, readiness.http.status, attemptTimeout, spec);
     else if (readiness.exec) ok = await execReady(backend, readiness.exec.command, spec, attemptTimeout);
     if (ok) return { ready: true, ms: ms() };
     if (exited) return { ready: false, reason: 'exited', exit: exited, ms: ms() };

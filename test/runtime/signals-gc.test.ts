@@ -91,7 +91,7 @@ describe('teardown on signals and gc', () => {
     writeFileSync(join(dir, '.pw', 'runs', 'old', 'state.json'), JSON.stringify({ runId: 'old', runner: { pid: 999999, start: 1 }, groups: [{ step: 's.svc', pgid: pid, start: start - 100 }] }));
     const gc = spawnSync(process.execPath, [BIN, 'gc', '--home', '.pw', '--json'], { cwd: dir, encoding: 'utf8' });
     expect(gc.status).toBe(0);
-    expect(JSON.parse(gc.stdout)[0]).toMatchObject({ runId: 'old', stopped: [], skipped: ['s.svc'] });
+    expect(JSON.parse(gc.stdout).processes[0]).toMatchObject({ runId: 'old', stopped: [], skipped: ['s.svc'] });
     expect(alive(pid)).toBe(true);
     bystander.kill('SIGKILL');
   });

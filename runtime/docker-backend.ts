@@ -1,0 +1,269 @@
+/**
+ * The Docker backend: steps and services with an `image` run in containers, through the
+ * docker CLI with argument arrays.
+ *
+ * Each stage gets one network namespace, held by a small container of the stage's first
+ * image (no image the pipeline did not name is needed) and shared by every container of the
+ * stage (`--network container:<holder>`), so a service is reachable on `localhost:<port>`
+ * exactly as on the host; each step identifier resolves to it as a hostname. TCP and HTTP
+ * probes run inside that namespace (`nsenter -n` into the holder, root only); exec probes
+ * run inside the service's container. Containers run with `--init`. The workspace is mounted at `/harness`. Every
+ * container carries `pipewright.run` and `pipewright.step` labels, which teardown and `gc`
+ * use.
+ */
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PlanStage, PlanStep } from '../schemas/plan.js';
+import { StartError, type Backend, type Exit, type Handle, type StartSpec } from './backend.js';
+import { docker } from './docker-cli.js';
+import { shellArgv } from './host-backend.js';
+import { processStartTime, stopGroup } from './process-group.js';
+
+const PROBE = join(dirname(fileURLToPath(import.meta.url)), 'readiness', 'probe-cli.js');
+export const WORKSPACE_MOUNT = '/harness';
+const OUTPUTS_MOUNT = '/pipewright/outputs';
+
+export interface DockerOptions {
+  bin: string;
+  runId: string;
+  /** Network the stage namespace attaches to; `bridge` by default, `none` when the engine has no bridge. */
+  network?: string;
+  /** Runner identity, stamped on containers for `gc`. */
+  runner: string;
+  workspace: string;
+  outputsDir: string;
+}
+
+interface Holder {
+  name: string;
+  pid: number;
+}
+
+const safe = (s: string) => s.replace(/[^a-zA-Z0-9_.-]/g, '_');
+
+/** `500m` → 0.5, `2` → 2 (Kubernetes-style CPU quantities). */
+function cpus(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  const s = String(v);
+  const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(s);
+  if (!m) return undefined;
+  return String(m[2] ? Number(m[1]) / 1000 : Number(m[1]));
+}
+
+/** `512Mi` → 512m, `2Gi` → 2g; docker takes b, k, m, g. */
+function memory(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  const m = /^(\d+)\s*(Ki|Mi|Gi|K|M|G|k|m|g)?i?$/.exec(String(v));
+  if (!m) return undefined;
+  return m[1]! + (m[2] ? m[2][0]!.toLowerCase() : 'b');
+}
+
+export class DockerBackend implements Backend {
+  readonly name = 'docker' as const;
+  private readonly holders = new Map<string, Promise<Holder>>();
+  private readonly pulled = new Map<string, Promise<void>>();
+  private network: Promise<string> | undefined;
+  private seq = 0;
+  /** Latest container of each step, for exec probes. */
+  private readonly containers = new Map<string, string>();
+
+  constructor(
+    private readonly opts: DockerOptions,
+    private readonly stages: Map<string, { stage: PlanStage; steps: PlanStep[] }>,
+  ) {}
+
+  private labels(step: string): string[] {
+    return ['--label', `pipewright.run=${this.opts.runId}`, '--label', `pipewright.step=${step}`, '--label', `pipewright.runner=${this.opts.runner}`];
+  }
+
+  private stageNetwork(): Promise<string> {
+    return (this.network ??= (async () => {
+      const wanted = this.opts.network ?? 'bridge';
+      if (wanted === 'none') return wanted;
+      const r = await docker(this.opts.bin, ['network', 'inspect', wanted]);
+      if (r.code === 0) return wanted;
+      if (this.opts.network) throw new StartError(`docker network ${wanted} does not exist`);
+      return 'none';
+    })());
+  }
+
+  /** Makes sure an image is there, following the step's imagePullPolicy (default IfNotPresent). */
+  private ensureImage(image: string, policy: PlanStep['imagePullPolicy']): Promise<void> {
+    const key = `${image}|${policy ?? 'IfNotPresent'}`;
+    let p = this.pulled.get(key);
+    if (!p) {
+      p = (async () => {
+        if (policy !== 'Always') {
+          const present = (await docker(this.opts.bin, ['image', 'inspect', '--format', '{{.Id}}', image])).code === 0;
+          if (present) return;
+          if (policy === 'Never') throw new StartError(`image ${image} is not present and imagePullPolicy is Never`);
+        }
+        const r = await docker(this.opts.bin, ['pull', image], 600_000);
+        if (r.code !== 0) throw new StartError(`cannot pull ${image}: ${r.stderr.trim().split('\n').pop()}`);
+      })();
+      this.pulled.set(key, p);
+      p.catch(() => this.pulled.delete(key));
+    }
+    return p;
+  }
+
+  /** The stage's namespace holder, started once per stage. */
+  private holder(stageId: string): Promise<Holder> {
+    let h = this.holders.get(stageId);
+    if (!h) {
+      h = (async () => {
+        const entry = this.stages.get(stageId);
+        const image = entry?.steps.find((s) => s.image)?.image;
+        if (!image) throw new StartError(`stage ${stageId} has no image for its network namespace`);
+        await this.ensureImage(image, entry!.steps.find((s) => s.image === image)!.imagePullPolicy);
+        const network = await this.stageNetwork();
+        const name = `pw-${this.opts.runId}-${safe(stageId)}-netns`;
+        const hosts = [...new Set(entry!.steps.map((s) => s.id.split('.').pop()!))].flatMap((h) => ['--add-host', `${h}:127.0.0.1`]);
+        const r = await docker(this.opts.bin, [
+          'run', '-d', '--name', name, ...this.labels(`${stageId}.__netns`), '--network', network, ...hosts,
+          '--entrypoint', 'sh', image, '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait; done',
+        ]);
+        if (r.code !== 0) throw new StartError(`cannot start the network namespace of stage ${stageId} from ${image} (it needs sh and sleep): ${r.stderr.trim()}`);
+        const pid = Number((await docker(this.opts.bin, ['inspect', '-f', '{{.State.Pid}}', name])).stdout.trim());
+        return { name, pid };
+      })();
+      this.holders.set(stageId, h);
+    }
+    return h;
+  }
+
+  async start(spec: StartSpec): Promise<Handle> {
+    const { step } = spec;
+    if (!step.image) throw new StartError(`step ${step.id} has no image`);
+    await this.ensureImage(step.image, step.imagePullPolicy);
+    const holder = await this.holder(step.stage);
+    const name = `pw-${this.opts.runId}-${safe(step.id)}-${++this.seq}`;
+    this.containers.set(step.id, name);
+    const env: Record<string, string> = {
+      ...step.env,
+      PIPEWRIGHT_RUN_ID: this.opts.runId,
+      PIPEWRIGHT_STEP_ID: step.id,
+      PIPEWRIGHT_WORKSPACE: WORKSPACE_MOUNT,
+      HARNESS_WORKSPACE: WORKSPACE_MOUNT,
+    };
+    if (spec.outputsFile) env['PIPEWRIGHT_OUTPUTS'] = `${OUTPUTS_MOUNT}/${spec.outputsFile.split('/').pop()}`;
+    // --init: a tiny init as PID 1 forwards SIGTERM, so processes without a handler stop at
+    // once instead of waiting out the grace period (PID 1 ignores unhandled signals).
+    const args = ['run', '--init', '--name', name, ...this.labels(step.id), '--network', `container:${holder.name}`, '-v', `${this.opts.workspace}:${WORKSPACE_MOUNT}`, '-v', `${this.opts.outputsDir}:${OUTPUTS_MOUNT}`, '-w', WORKSPACE_MOUNT];
+    for (const [k, v] of Object.entries(env)) args.push('-e', `${k}=${v}`);
+    if (step.privileged) args.push('--privileged');
+    if (step.runAsUser) args.push('--user', step.runAsUser);
+    const limits = (step.resources?.['limits'] ?? {}) as Record<string, unknown>;
+    const mem = memory(limits['memory']);
+    if (mem) args.push('--memory', mem);
+    const cpu = cpus(limits['cpu']);
+    if (cpu) args.push('--cpus', cpu);
+    if (step.entrypoint?.length) args.push('--entrypoint', step.entrypoint[0]!, step.image, ...step.entrypoint.slice(1), ...(step.args ?? []));
+    else if (step.command !== undefined) {
+      const argv = shellArgv(step.shell ?? 'sh', step.command, step.kind === 'run' ? step.outputs : []);
+      args.push('--entrypoint', argv[0]!, step.image, ...argv.slice(1));
+    } else args.push(step.image, ...(step.args ?? []));
+    const child = spawn(this.opts.bin, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (d: Buffer) => spec.log.feed(d, 'out'));
+    child.stderr!.on('data', (d: Buffer) => spec.log.feed(d, 'err'));
+    const exited = new Promise<Exit>((resolve) => {
+      child.once('error', (e) => {
+        spec.log.line(`pipewright: cannot run docker: ${e.message}`);
+        resolve({ code: 127, signal: null });
+      });
+      child.once('close', (code, signal) => resolve({ code, signal }));
+    });
+    const pid = child.pid;
+    if (pid === undefined) {
+      await exited;
+      throw new StartError(`step ${step.id}: cannot run ${this.opts.bin}`);
+    }
+    const startTime = processStartTime(pid);
+    const bin = this.opts.bin;
+    return {
+      pid,
+      pgid: pid,
+      ...(startTime !== undefined ? { startTime } : {}),
+      exited,
+      stop: async (graceMs: number) => {
+        await docker(bin, ['stop', '-t', String(Math.max(0, Math.ceil(graceMs / 1000))), name], graceMs + 30_000);
+        await docker(bin, ['rm', '-f', name]);
+        await stopGroup(pid, 1000);
+      },
+    };
+  }
+
+  probe(command: string, spec: StartSpec, timeoutMs: number): Promise<number> {
+    const name = this.containers.get(spec.step.id) ?? '';
+    return docker(this.opts.bin, ['exec', name, 'sh', '-c', command], timeoutMs).then((r) => r.code);
+  }
+
+  private async inNamespace(spec: StartSpec, args: string[], timeoutMs: number): Promise<boolean> {
+    const holder = await this.holder(spec.step.stage);
+    return new Promise((resolve) => {
+      const c = spawn('nsenter', ['-t', String(holder.pid), '-n', process.execPath, PROBE, ...args], { stdio: 'ignore' });
+      const timer = setTimeout(() => c.kill('SIGKILL'), timeoutMs + 2000);
+      c.once('error', () => resolve(false));
+      c.once('close', (code) => {
+        clearTimeout(timer);
+        resolve(code === 0);
+      });
+    });
+  }
+
+  tcpReady(host: string, ports: number[], timeoutMs: number, spec: StartSpec): Promise<boolean> {
+    return this.inNamespace(spec, ['tcp', host, ports.join(','), String(timeoutMs)], timeoutMs);
+  }
+
+  httpReady(url: string, status: number, timeoutMs: number, spec: StartSpec): Promise<boolean> {
+    return this.inNamespace(spec, ['http', url, String(status), String(timeoutMs)], timeoutMs);
+  }
+
+  /** Removes the stage's namespace holder (after its containers are gone). */
+  async endStage(stageId: string): Promise<void> {
+    const h = this.holders.get(stageId);
+    if (!h) return;
+    this.holders.delete(stageId);
+    const holder = await h.catch(() => undefined);
+    if (holder) await docker(this.opts.bin, ['rm', '-f', holder.name]);
+  }
+
+  /** Removes every container of the run (the cleanup path and signals). */
+  async removeAll(): Promise<void> {
+    await removeContainers(this.opts.bin, [`label=pipewright.run=${this.opts.runId}`]);
+    this.holders.clear();
+  }
+}
+
+/** `docker rm -f` of every container matching the filters; returns their names. */
+export async function removeContainers(bin: string, filters: string[]): Promise<string[]> {
+  const ls = await docker(bin, ['ps', '-aq', ...filters.flatMap((f) => ['--filter', f])]);
+  const ids = ls.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+  if (ids.length) await docker(bin, ['rm', '-f', ...ids]);
+  return ids;
+}
+
+/**
+ * Removes containers of runs whose runner is gone (the `pipewright.runner` label holds the
+ * runner's pid and start time, so a reused pid does not keep them alive).
+ */
+export async function gcContainers(bin: string): Promise<{ runId: string; containers: string[] }[]> {
+  const ls = await docker(bin, ['ps', '-a', '--filter', 'label=pipewright.run', '--format', '{{.ID}} {{.Label "pipewright.run"}} {{.Label "pipewright.runner"}}']);
+  if (ls.code !== 0) return [];
+  const byRun = new Map<string, { runner: string; ids: string[] }>();
+  for (const line of ls.stdout.split('\n').filter(Boolean)) {
+    const [id, run, runner] = line.split(' ') as [string, string, string | undefined];
+    const e = byRun.get(run) ?? { runner: runner ?? '', ids: [] };
+    e.ids.push(id);
+    byRun.set(run, e);
+  }
+  const out: { runId: string; containers: string[] }[] = [];
+  for (const [runId, e] of byRun) {
+    const [pid, start] = e.runner.split(':').map(Number);
+    if (pid && processStartTime(pid) === start) continue;
+    await docker(bin, ['rm', '-f', ...e.ids]);
+    out.push({ runId, containers: e.ids });
+  }
+  return out;
+}

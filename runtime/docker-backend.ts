@@ -12,6 +12,7 @@
  * use.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PlanStage, PlanStep } from '../schemas/plan.js';
@@ -20,7 +21,9 @@ import { docker } from './docker-cli.js';
 import { shellArgv } from './host-backend.js';
 import { processStartTime, stopGroup } from './process-group.js';
 
-const PROBE = join(dirname(fileURLToPath(import.meta.url)), 'readiness', 'probe-cli.js');
+/** The compiled probe program (beside this module in dist/, or in dist/ when run from source). */
+const HERE = dirname(fileURLToPath(import.meta.url));
+const PROBE = [join(HERE, 'readiness', 'probe-cli.js'), join(HERE, '..', 'dist', 'runtime', 'readiness', 'probe-cli.js')].find((p) => existsSync(p)) ?? join(HERE, 'readiness', 'probe-cli.js');
 export const WORKSPACE_MOUNT = '/harness';
 const OUTPUTS_MOUNT = '/pipewright/outputs';
 

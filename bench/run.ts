@@ -5,11 +5,13 @@
 import { benchCompile } from './compile.js';
 import { benchRegistry } from './registry.js';
 import { benchRuntime } from './runtime.js';
+import { benchDocker } from './docker.js';
 
 const benches: Record<string, (args: string[]) => Promise<void>> = {
   compile: benchCompile,
   registry: benchRegistry,
   runtime: benchRuntime,
+  docker: benchDocker,
 };
 
 const [name, ...args] = process.argv.slice(2);

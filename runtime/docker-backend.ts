@@ -153,7 +153,8 @@ export class DockerBackend implements Backend {
     if (spec.outputsFile) env['PIPEWRIGHT_OUTPUTS'] = `${OUTPUTS_MOUNT}/${spec.outputsFile.split('/').pop()}`;
     // --init: a tiny init as PID 1 forwards SIGTERM, so processes without a handler stop at
     // once instead of waiting out the grace period (PID 1 ignores unhandled signals).
-    const args = ['run', '--init', '--name', name, ...this.labels(step.id), '--network', `container:${holder.name}`, '-v', `${this.opts.workspace}:${WORKSPACE_MOUNT}`, '-v', `${this.opts.outputsDir}:${OUTPUTS_MOUNT}`, '-w', WORKSPACE_MOUNT];
+    // --rm: the CLI returns once the container is gone, so an ended step needs no cleanup call.
+    const args = ['run', '--rm', '--init', '--name', name, ...this.labels(step.id), '--network', `container:${holder.name}`, '-v', `${this.opts.workspace}:${WORKSPACE_MOUNT}`, '-v', `${this.opts.outputsDir}:${OUTPUTS_MOUNT}`, '-w', WORKSPACE_MOUNT];
     for (const [k, v] of Object.entries(env)) args.push('-e', `${k}=${v}`);
     if (step.privileged) args.push('--privileged');
     if (step.runAsUser) args.push('--user', step.runAsUser);
@@ -184,14 +185,18 @@ export class DockerBackend implements Backend {
     }
     const startTime = processStartTime(pid);
     const bin = this.opts.bin;
+    let done = false;
+    void exited.then(() => (done = true));
     return {
       pid,
       pgid: pid,
       ...(startTime !== undefined ? { startTime } : {}),
       exited,
       stop: async (graceMs: number) => {
-        await docker(bin, ['stop', '-t', String(Math.max(0, Math.ceil(graceMs / 1000))), name], graceMs + 30_000);
-        await docker(bin, ['rm', '-f', name]);
+        if (!done) {
+          await docker(bin, ['stop', '-t', String(Math.max(0, Math.ceil(graceMs / 1000))), name], graceMs + 30_000);
+          await docker(bin, ['rm', '-f', name]);
+        }
         await stopGroup(pid, 1000);
       },
     };

@@ -4,7 +4,7 @@
  * when no engine answers outside CI; under CI=true they fail instead.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, symlinkSync, copyFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,6 +23,7 @@ export function ensureTestImage(): void {
   const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
   if (!busybox) throw new Error('the Docker tests need a static busybox (Debian package busybox-static) to build their image');
   const root = mkdtempSync(join(tmpdir(), 'pw-rootfs-'));
+  chmodSync(root, 0o755); // mkdtemp makes it 0700: a non-root user could not reach /bin
   mkdirSync(join(root, 'bin'));
   copyFileSync(busybox, join(root, 'bin', 'busybox'));
   for (const c of ['sh', 'sleep', 'echo', 'cat', 'nc', 'wget', 'httpd', 'env', 'date', 'true', 'false', 'ls', 'id', 'kill']) symlinkSync('busybox', join(root, 'bin', c));

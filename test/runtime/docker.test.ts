@@ -95,6 +95,18 @@ describe.skipIf(!available)('Docker backend', () => {
     expect(containersOf(runner.runId)).toEqual([]);
   });
 
+  test('runAsUser, resources and a service dependency with args map to docker options', async () => {
+    const port = await freePort();
+    const yaml = `pipeline:\n  name: t\n  identifier: t\n  stages:\n    - stage:\n        name: s\n        identifier: s\n        type: CI\n        spec:\n          serviceDependencies:\n            - identifier: web\n              name: web\n              type: Service\n              spec:\n                image: ${TEST_IMAGE}\n                entrypoint: [httpd]\n                args: [-f, -p, "${port}"]\n                readiness: {tcp: {port: ${port}}, timeout: 20s, interval: 50ms}\n          execution:\n            steps:\n` +
+      step('Run', 'who', `shell: Sh\nrunAsUser: "1234"\nresources: {limits: {memory: 64Mi, cpu: 500m}}\ncommand: |\n  echo "uid=$(id -u)"\n  cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes\n  wget -qO /dev/null http://web:${port}/ 2>&1 | grep -q HTTP/1 && echo service-answered`);
+    const r = await runYaml(yaml, { docker, graceMs: 1000 });
+    expect(r.report.status, r.out).toBe('success');
+    expect(r.out).toMatch(/\[s\.who\] uid=1234/);
+    expect(r.out).toMatch(/\[s\.who\] 67108864/);
+    expect(r.out).toMatch(/\[s\.who\] service-answered/);
+    expect(r.step('s.web').readyMs).toBeGreaterThanOrEqual(0);
+  }, 30_000);
+
   test('imagePullPolicy Never with an absent image fails clearly', async () => {
     const r = await runYaml(pipeline(step('Run', 'x', 'imagePullPolicy: Never\nshell: Sh\ncommand: "true"').replace(TEST_IMAGE, 'pipewright-test/absent:0')), { docker });
     expect(r.step('s.x')).toMatchObject({ status: 'failed', errorType: 'Start' });

@@ -30,6 +30,7 @@ interface RunFlags {
   quiet?: boolean;
   home: string;
   dockerNetwork?: string;
+  skipUnsupported?: boolean;
 }
 
 /** Reads a plan file when `file` is one: checked against plan.schema.json (exit 2 with the errors). */
@@ -65,10 +66,10 @@ export async function planFor(target: string, flags: Omit<RunFlags, 'backend' | 
 }
 
 /** Steps this runtime cannot execute with the chosen backend, as one message per reason. */
-export function unsupported(plan: Plan, backend: string): string[] {
+export function unsupported(plan: Plan, backend: string, skipUnsupported = false): string[] {
   const out: string[] = [];
   const external = plan.steps.filter((s) => s.kind === 'external');
-  if (external.length) out.push(`unsupported step types (the runtime executes Run, Background, Plugin and services): ${external.map((s) => `${s.id} (${s.type})`).join(', ')}`);
+  if (external.length && !skipUnsupported) out.push(`unsupported step types (the runtime executes Run, Background, Plugin and services; --skip-unsupported skips them): ${external.map((s) => `${s.id} (${s.type})`).join(', ')}`);
   const images = plan.steps.filter((s) => s.image);
   if (images.length && backend === 'host') out.push(`--backend host cannot run steps with an image: ${images.map((s) => s.id).join(', ')}`);
   else if (images.length && backend === 'none') out.push(`steps with an image need a Docker engine, and none answers (set PIPEWRIGHT_DOCKER to another docker-compatible CLI): ${images.map((s) => s.id).join(', ')}`);
@@ -102,6 +103,7 @@ export function registerRunCommands(program: Command, io: CliIO): void {
     .option('--secrets-file <file>', 'secrets for <+secrets.getValue()>: YAML mapping or NAME=value lines')
     .option('--quiet', 'no live step output, only the summary')
     .option('--home <dir>', 'folder for runs, logs and state', '.pipewright')
+    .option('--skip-unsupported', 'skip step types the runtime does not execute (reported as skipped)')
     .option('--docker-network <name>', 'network the stage namespaces attach to (default bridge, none when the engine has no bridge)')
     .action(async (target: string, flags: RunFlags) => {
       if (!['auto', 'host', 'docker'].includes(flags.backend)) throw new ExitError(Exit.INVALID, `--backend must be auto, host or docker, not ${flags.backend}`);
@@ -120,7 +122,7 @@ export function registerRunCommands(program: Command, io: CliIO): void {
       const bin = dockerBinary(io.env ?? process.env);
       const needsDocker = flags.backend === 'docker' || (flags.backend === 'auto' && plan.steps.some((s) => s.image));
       const haveDocker = needsDocker && (await engineAvailable(bin));
-      const problems = unsupported(plan, needsDocker && !haveDocker ? 'none' : flags.backend);
+      const problems = unsupported(plan, needsDocker && !haveDocker ? 'none' : flags.backend, !!flags.skipUnsupported);
       if (problems.length) throw new ExitError(Exit.INVALID, problems.join('\n'));
       const runner = new Runner(plan, {
         home: resolve(cwd, flags.home),

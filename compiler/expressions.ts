@@ -62,7 +62,7 @@ export interface ExprScope {
   stage?: { identifier: string; name: string; type: string; variables: Record<string, unknown> };
   step?: { identifier: string; name: string };
   /** Matrix / repeat / parallelism values of the current copy. */
-  strategy?: { matrix?: Record<string, unknown>; iteration?: number; iterations?: number; item?: unknown };
+  strategy?: { matrix?: Record<string, unknown>; iteration?: number; iterations?: number; item?: unknown; postfix?: string };
   /** Secret-typed variables map to the secret identifier they name. */
   secretVars?: Set<string>;
 }
@@ -87,10 +87,16 @@ const RUNTIME_ROOTS = new Set([
 export function classify(body: string, scope: ExprScope): ExprKind {
   const b = body.trim();
   if (b === 'input' || b.startsWith('input>') || b.startsWith('input.')) return { kind: 'input' };
+  const literal = literalMethod(b);
+  if (literal) return literal;
   const secret = /^secrets\.getValue\(\s*(["'])(.*)\1\s*\)$/.exec(b);
   if (secret) return { kind: 'secret', name: secret[2]! };
   const seg = b.split('.');
   const root = seg[0]!;
+  // `<+stepGroup.identifierPostFix>` and friends: the suffix of the current strategy copy.
+  if (seg.length === 2 && seg[1] === 'identifierPostFix' && ['step', 'stepGroup', 'stage', 'strategy'].includes(root)) {
+    return { kind: 'static', value: scope.strategy?.postfix ?? '' };
+  }
   // Step outputs, in the forms Harness accepts.
   const out = outputPath(seg);
   if (out) return out;
@@ -127,6 +133,45 @@ export function classify(body: string, scope: ExprScope): ExprKind {
       return { kind: 'runtime' };
     default:
       return { kind: 'runtime' };
+  }
+}
+
+/**
+ * A method called on a string literal — what a nested expression becomes once its inside is
+ * known: `<+"a,b".split(',')>`. The common Java string methods Harness pipelines use are
+ * evaluated at compile time.
+ */
+function literalMethod(b: string): ExprKind | undefined {
+  const m = /^"((?:[^"\\]|\\.)*)"\.(split|contains|startsWith|endsWith|equals|toLowerCase|toUpperCase|trim|replace|length)\((.*)\)$/s.exec(b);
+  if (!m) return undefined;
+  let recv: string;
+  try {
+    recv = JSON.parse(`"${m[1]}"`) as string;
+  } catch {
+    return undefined;
+  }
+  const args = [...m[3]!.matchAll(/(["'])((?:(?!\1).)*)\1/g)].map((a) => a[2]!);
+  switch (m[2]) {
+    case 'split':
+      return { kind: 'static', value: args[0] === undefined ? [recv] : recv.split(args[0]) };
+    case 'contains':
+      return { kind: 'static', value: recv.includes(args[0] ?? '') };
+    case 'startsWith':
+      return { kind: 'static', value: recv.startsWith(args[0] ?? '') };
+    case 'endsWith':
+      return { kind: 'static', value: recv.endsWith(args[0] ?? '') };
+    case 'equals':
+      return { kind: 'static', value: recv === (args[0] ?? '') };
+    case 'toLowerCase':
+      return { kind: 'static', value: recv.toLowerCase() };
+    case 'toUpperCase':
+      return { kind: 'static', value: recv.toUpperCase() };
+    case 'trim':
+      return { kind: 'static', value: recv.trim() };
+    case 'replace':
+      return { kind: 'static', value: recv.split(args[0] ?? '').join(args[1] ?? '') };
+    default:
+      return { kind: 'static', value: recv.length };
   }
 }
 

@@ -5,7 +5,7 @@
  * where it came from.
  */
 import type { FailureRule, Origin, PlanRef, PlanStage, PlanStep, PlanWhen } from '../schemas/plan.js';
-import { Codes, type DiagnosticBag, type Location } from './diagnostics.js';
+import { Codes, DiagnosticBag, type Location } from './diagnostics.js';
 import { unwrap } from './elements.js';
 import { annotations, isRootAnnotation, type Annotation } from './expand.js';
 import type { ExprScope } from './expressions.js';
@@ -193,7 +193,8 @@ class Flattener {
 
   private stage(node: Obj, needs: string[], ann: Annotation | undefined): string[] {
     const at = this.loc(node);
-    const exp = this.bag.guard(() => expandStrategy(node['strategy'], positions.at(node, 'strategy', at)));
+    const scope0: ExprScope = { pipeline: this.pipelineScope, secretVars: this.secretVars };
+    const exp = this.bag.guard(() => expandStrategy(this.staticStrategy(node, scope0, undefined), positions.at(node, 'strategy', at)));
     if (!exp) return needs;
     const copies: (StrategyCopy | undefined)[] = exp.kind === 'static' ? exp.copies : [undefined];
     if (exp.kind === 'dynamic') this.bag.warn(Codes.DYNAMIC_STRATEGY, `stage strategy is decided at run time (${exp.reason}); compiled as one copy`, positions.at(node, 'strategy', at));
@@ -216,7 +217,7 @@ class Flattener {
       pipeline: this.pipelineScope,
       stage: { identifier: id, name: String(node['name'] ?? id) + (copy?.suffix ?? ''), type, variables: stageVarsRaw },
       secretVars: this.secretVars,
-      ...(copy ? { strategy: copy.values } : {}),
+      ...(copy ? { strategy: { ...copy.values, postfix: copy.suffix } } : {}),
     };
     const ctx = this.buildCtx(scope, at, new Map(), id, []);
     const stage: PlanStage = {
@@ -301,7 +302,7 @@ class Flattener {
       const node = w.node;
       const ann = annotations.get(node) ?? annotations.get(el as object) ?? g.ann;
       const at = this.loc(node);
-      const exp = this.bag.guard(() => expandStrategy(node['strategy'], positions.at(node, 'strategy', at)));
+      const exp = this.bag.guard(() => expandStrategy(this.staticStrategy(node, g.scope, g.stageId), positions.at(node, 'strategy', at)));
       if (!exp) continue;
       if (exp.kind === 'dynamic') this.bag.warn(Codes.DYNAMIC_STRATEGY, `strategy is decided at run time (${exp.reason}); compiled as one copy`, positions.at(node, 'strategy', at));
       const copies: (StrategyCopy | undefined)[] = exp.kind === 'static' ? exp.copies : [undefined];
@@ -309,7 +310,8 @@ class Flattener {
       const whens = node['when'] !== undefined && node['when'] !== null ? [...g.whens, node] : g.whens;
       const failure = this.bag.guard(() => failureOf(node['failureStrategies'], node, { at })) ?? g.failure;
       for (const copy of copies) {
-        const ident = String(node['identifier'] ?? '') + (copy?.suffix ?? '');
+        const ident = this.identifier(node, g, copy);
+        if (ident === undefined) continue;
         if (w.kind === 'stepGroup') {
           const inner: GroupCtx = {
             stageId: g.stageId,
@@ -338,6 +340,38 @@ class Flattener {
     return prev;
   }
 
+  /** The node's strategy with static expressions resolved, so `<+<+pipeline.variables.x>.split(',')>` axes expand now. */
+  private staticStrategy(node: Obj, scope: ExprScope, stageId: string | undefined): unknown {
+    const raw = node['strategy'];
+    if (!raw || typeof raw !== 'object' || !JSON.stringify(raw).includes('<+')) return raw;
+    const ctx = this.buildCtx(scope, this.loc(node), new Map(), stageId, []);
+    const walk = (v: unknown, holder: object, key: string | number): unknown => {
+      if (typeof v === 'string') return v.includes('<+') ? substituteAt(v, holder, key, { ...ctx, bag: new DiagnosticBag() }) : v;
+      if (Array.isArray(v)) return v.map((x, i) => walk(x, v, i));
+      if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, v, k)]));
+      return v;
+    };
+    return walk(raw, node, 'strategy');
+  }
+
+  /**
+   * The identifier of a node in a plan id: expressions in it resolved (`Approval<+stepGroup.identifierPostFix>`),
+   * plus the strategy copy's suffix. Undefined (with PW2004) when the result is not an identifier.
+   */
+  private identifier(node: Obj, g: GroupCtx, copy: StrategyCopy | undefined): string | undefined {
+    let raw = String(node['identifier'] ?? '');
+    if (raw.includes('<+')) {
+      const strat = copy ?? g.strategy;
+      const scope: ExprScope = { ...g.scope, ...(strat ? { strategy: { ...strat.values, postfix: strat.suffix } } : {}) };
+      raw = String(substituteAt(raw, node, 'identifier', this.buildCtx(scope, this.loc(node), new Map(), g.stageId, g.groupPath)));
+      if (!/^[a-zA-Z_][0-9a-zA-Z_]{0,127}$/.test(raw)) {
+        this.bag.error(Codes.INVALID_IDENTIFIER, `identifier resolves to '${raw}', which is not an identifier`, positions.at(node, 'identifier', this.loc(node)));
+        return undefined;
+      }
+    }
+    return raw + (copy?.suffix ?? '');
+  }
+
   private buildStep(d: Draft, stageScope: ExprScope, stageId: string, ancestors: Set<string>): PlanStep | undefined {
     const at = this.loc(d.node);
     if (this.stepsById.has(d.id)) {
@@ -347,7 +381,7 @@ class Flattener {
     const scope: ExprScope = {
       ...stageScope,
       step: { identifier: String(d.node['identifier'] ?? ''), name: String(d.node['name'] ?? d.node['identifier'] ?? '') },
-      ...(d.strategy ? { strategy: d.strategy.values } : {}),
+      ...(d.strategy ? { strategy: { ...d.strategy.values, postfix: d.strategy.suffix } } : {}),
     };
     const refs = new Map<string, PlanRef>();
     const ctx = this.buildCtx(scope, at, refs, stageId, d.groupPath, ancestors);

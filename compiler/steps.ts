@@ -8,6 +8,7 @@ import type { FailureRule, PlanPort, PlanReadiness, PlanShell, PlanStep, PlanWhe
 import { Codes, LocatedError, type DiagnosticBag, type Location } from './diagnostics.js';
 import { parseDuration } from './duration.js';
 import type { ExprScope } from './expressions.js';
+import { checkCondition, staticCondition } from '../schemas/conditions.js';
 import { substitute, type SubstituteSink } from './substitute.js';
 import { sourcePositions as positions } from './yaml-reader.js';
 
@@ -273,8 +274,15 @@ export function whenOf(v: unknown, statusKey: 'stageStatus' | 'pipelineStatus', 
   if (status === 'Success' || status === 'Failure' || status === 'All') out.status = status;
   const cond = w['condition'];
   if (cond !== undefined && cond !== null && cond !== '') {
-    const c = typeof cond === 'string' ? substituteAt(cond, w, 'condition', ctx, true) : cond;
-    out.condition = String(c);
+    const c = String(typeof cond === 'string' ? substituteAt(cond, w, 'condition', ctx, true) : cond);
+    try {
+      checkCondition(c);
+      // A condition without runtime references is evaluated now, so its errors surface here.
+      staticCondition(c);
+    } catch (e) {
+      throw new LocatedError(Codes.EXPRESSION_SYNTAX, `condition '${String(cond)}': ${(e as Error).message}`, positions.at(w, 'condition', ctx.at));
+    }
+    out.condition = c;
   }
   return out.status || out.condition !== undefined ? out : undefined;
 }

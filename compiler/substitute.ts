@@ -17,6 +17,21 @@ export interface SubstituteSink {
 export interface SubstituteOptions {
   /** Conditions: static strings become quoted literals so the condition stays an expression. */
   quote?: boolean;
+  /** Quote only expressions that do not already stand inside a string literal (nested bodies). */
+  quoteOutsideStrings?: boolean;
+}
+
+/** True when offset `at` of `s` lies inside a '...' or "..." literal. */
+function insideString(s: string, at: number): boolean {
+  let quote = '';
+  for (let i = 0; i < at; i++) {
+    const c = s[i]!;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = '';
+    } else if (c === '"' || c === "'") quote = c;
+  }
+  return quote !== '';
 }
 
 const MAX_DEPTH = 10;
@@ -42,8 +57,9 @@ export function substitute(s: string, scope: ExprScope, sink: SubstituteSink, op
     let body = m.body;
     let text = m.text;
     if (body.includes('<+')) {
-      // A nested expression: resolve the inside first (<+<+pipeline.variables.x>.split(',')>).
-      const inner = substitute(body, scope, sink, {}, depth + 1);
+      // A nested expression: resolve the inside first, as quoted literals, so the outside can
+      // call methods on them (<+<+pipeline.variables.x>.split(',')> → <+"a,b".split(',')>).
+      const inner = substitute(body, scope, sink, { quoteOutsideStrings: true }, depth + 1);
       body = String(inner);
       text = `<+${body}>`;
     }
@@ -55,7 +71,8 @@ export function substitute(s: string, scope: ExprScope, sink: SubstituteSink, op
         let v = k.value;
         if (typeof v === 'string' && v.includes('<+')) v = substitute(v, scope, sink, {}, depth + 1);
         typed = v;
-        replacement = opts.quote && typeof v === 'string' && !v.includes('<+') ? JSON.stringify(v) : v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+        const quote = opts.quote || (opts.quoteOutsideStrings && !insideString(s, m.start));
+        replacement = quote && typeof v === 'string' && !v.includes('<+') ? JSON.stringify(v) : v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
         break;
       }
       case 'secret':
@@ -76,7 +93,7 @@ export function substitute(s: string, scope: ExprScope, sink: SubstituteSink, op
         sink.refs.set(text, { expr: text, kind: 'runtime' });
         break;
     }
-    if (matches.length === 1 && m.start === 0 && m.end === s.length && replacement !== undefined && !opts.quote) return typed;
+    if (matches.length === 1 && m.start === 0 && m.end === s.length && replacement !== undefined && !opts.quote && !opts.quoteOutsideStrings) return typed;
     out += s.slice(last, m.start) + (replacement ?? text);
     last = m.end;
   }

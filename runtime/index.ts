@@ -7,7 +7,7 @@ export type { Backend, Handle, StartSpec } from './backend.js';
 export { gcRuns, type GcResult } from './state.js';
 export { summaryTable, type RunReport, type StepResult, type StageResult, type StepStatus } from './report.js';
 export { readSecretsFile, envSecrets, Masker, MASK } from './secrets.js';
-export { evaluateCondition, ConditionError } from './conditions.js';
+export { evaluateCondition, ConditionError } from '../schemas/conditions.js';
 export { processStartTime, groupAlive } from './process-group.js';
 export { DockerBackend, gcContainers, removeContainers } from './docker-backend.js';
 export { dockerBinary, engineAvailable } from './docker-cli.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { FailureRule, PlanStage, PlanStep } from '../schemas/plan.js';
 import type { Backend, Handle, StartSpec } from './backend.js';
 import { StartError } from './backend.js';
-import { ConditionError, evaluateCondition } from './conditions.js';
+import { ConditionError, evaluateCondition } from '../schemas/conditions.js';
 import { StepLog, type Console } from './logs.js';
 import { waitReady } from './readiness/index.js';
 import { RefError, resolveStep, type RefContext } from './refs.js';
@@ -108,8 +108,8 @@ export class StageRun {
       if (!step.needs.every((n) => this.settled.has(n) || !this.steps.some((s) => s.id === n))) continue;
       if (this.running >= this.ctx.concurrency) return;
       this.started.add(step.id);
-      if (this.ctx.aborted() || !this.shouldRun(step)) {
-        this.finish(step, this.skipped(step, this.ctx.aborted() ? 'run aborted' : undefined));
+      if (this.ctx.aborted() || !this.shouldRun(step) || step.kind === 'external') {
+        this.finish(step, this.skipped(step, this.ctx.aborted() ? 'run aborted' : step.kind === 'external' ? `unsupported step type ${step.type}` : undefined));
         continue;
       }
       this.running++;

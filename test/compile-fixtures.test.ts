@@ -37,10 +37,11 @@ describe('compile fixtures', () => {
       .filter((d) => d.severity !== 'info')
       .map((d) => `${d.file}:${d.line}:${d.column} ${d.severity === 'warning' ? 'W ' : ''}${d.code}`);
     if (UPDATE) {
-      writeExpectation(c, result.ok ? { ...(got.length ? { diagnostics: got } : {}), plan: result.plan } : { diagnostics: got });
+      writeExpectation(c, result.ok ? { ...(got.length ? { diagnostics: got } : {}), ...(result.plans.length > 1 ? { plans: result.plans } : { plan: result.plan }) } : { diagnostics: got });
       return;
     }
     expect(got).toEqual(c.expect.diagnostics ?? []);
+    if (c.expect.plans !== undefined) expect(result.plans).toEqual(c.expect.plans);
     if (c.expect.plan !== undefined) {
       expect(result.ok).toBe(true);
       expect(result.plan).toEqual(c.expect.plan);
@@ -48,7 +49,7 @@ describe('compile fixtures', () => {
       // Determinism: a second compile gives the same bytes.
       const again = await run();
       expect(JSON.stringify(again.plan)).toBe(JSON.stringify(result.plan));
-    } else {
+    } else if (c.expect.plans === undefined) {
       expect(result.ok).toBe(false);
     }
   });

@@ -18,10 +18,10 @@ import { parse, stringify } from 'yaml';
 export interface FixtureCase {
   path: string;
   name: string;
-  options: { description?: string; set?: string[]; inputs?: string[]; partial?: boolean; templates?: string[] };
+  options: { description?: string; set?: string[]; inputs?: string[]; partial?: boolean; templates?: string[]; documents?: number };
   /** Files by relative name, padded so their lines match the fixture's. */
   files: Map<string, string>;
-  expect: { diagnostics?: string[]; plan?: unknown };
+  expect: { diagnostics?: string[]; plan?: unknown; plans?: unknown[] };
   /** Text of the fixture up to the expectation document (kept on update). */
   head: string;
 }
@@ -56,8 +56,12 @@ export function readFixture(path: string): FixtureCase {
   const options = (parse(chunks[0]!.text) ?? {}) as FixtureCase['options'];
   const pad = (c: { start: number; text: string }) => '\n'.repeat(c.start) + c.text + '\n';
   const files = new Map<string, string>();
-  files.set('pipeline.yaml', pad(chunks[1]!));
-  for (let i = 2; i < chunks.length - 1; i += 2) {
+  // A pipeline file of several documents (`documents: N`) spans N chunks, separators kept.
+  const docs = options.documents ?? 1;
+  const lastDoc = chunks[docs]!;
+  const pipelineEnd = lastDoc.start + lastDoc.text.split('\n').length;
+  files.set('pipeline.yaml', '\n'.repeat(chunks[1]!.start) + lines.slice(chunks[1]!.start, pipelineEnd).join('\n') + '\n');
+  for (let i = 1 + docs; i < chunks.length - 1; i += 2) {
     const head = parse(chunks[i]!.text) as { file?: string } | null;
     if (!head?.file || !chunks[i + 1] || i + 1 === chunks.length - 1) throw new Error(`${path}: document ${i + 1} must be {file: NAME} followed by that file`);
     files.set(head.file, pad(chunks[i + 1]!));

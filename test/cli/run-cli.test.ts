@@ -43,6 +43,9 @@ describe('pipewright run', () => {
     const ext = await runCli(['run', 'ext.yaml', '--home', '.pw'], dir);
     expect(ext.code).toBe(2);
     expect(ext.stderr).toMatch(/unsupported step types .*: s\.c \(GitClone\)/);
+    const skipped = await runCli(['run', 'ext.yaml', '--home', '.pw', '--skip-unsupported'], dir);
+    expect(skipped.code).toBe(0);
+    expect(skipped.stdout).toMatch(/^s\.c\s+skipped/m);
     const broken = await runCli(['run', 'broken.yaml', '--home', '.pw'], dir);
     expect(broken.code).toBe(2);
     expect(broken.stderr).toMatch(/broken\.yaml:\d+:\d+: error PW2004/);

@@ -16,8 +16,14 @@ describe('conditions', () => {
     ['prod == "prod"', true],
     ['2 >= 3', false],
     ['"" ', false],
+    ['"release/1.2" =~ "^release/"', true],
+    ['"main" !~ "^release"', true],
+    ['"feature/x" =^ "feat"', true],
+    ['"a.tar.gz" =$ ".gz"', true],
+    ["'abc'.contains('b') && 'abc'.startsWith('a') && 'abc'.endsWith('c') && 'x'.equals('x')", true],
+    ['1==2', false],
   ])('%s → %s', (src, want) => expect(evaluateCondition(src)).toBe(want));
-  test.each(['"a" ==', '(1 == 1', '"open', '1 == 1 )', '@'])('%s is a ConditionError', (src) => expect(() => evaluateCondition(src)).toThrow(ConditionError));
+  test.each(['"a" ==', '(1 == 1', '"open', '1 == 1 )', '@', "'x'.matches('y')", '"a" =~ "("'])('%s is a ConditionError', (src) => expect(() => evaluateCondition(src)).toThrow(ConditionError));
 });
 
 describe('secrets', () => {

@@ -1,0 +1,217 @@
+/**
+ * The `when.condition` language: the JEXL subset Harness pipelines use. Part of the plan
+ * contract, so the compiler checks conditions and the runtime evaluates them with one parser.
+ *
+ *   literals   'text' "text" 42 3.5 true false null, and bare words (Harness substitutes
+ *              unquoted values: `prod == "prod"`)
+ *   operators  == != < > <= >= && || ! ( )  =~ (regex match)  !~ (no match)
+ *              =^ (starts with)  !^ (does not start with)  =$ (ends with)  !$
+ *   methods    x.contains(y) x.equals(y) x.startsWith(y) x.endsWith(y)
+ * Runtime references `<+...>` are replaced by quoted literals before parsing.
+ */
+
+export class ConditionError extends Error {}
+
+type Tok = { t: 'lit'; v: unknown } | { t: 'op'; v: string } | { t: 'method'; v: string };
+
+const TWO = ['==', '!=', '<=', '>=', '&&', '||', '=~', '!~', '=^', '!^', '=$', '!$'];
+const METHODS = new Set(['contains', 'equals', 'startsWith', 'endsWith']);
+
+function tokenize(src: string): Tok[] {
+  const out: Tok[] = [];
+  let i = 0;
+  while (i < src.length) {
+    const c = src[i]!;
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    if (c === '"' || c === "'") {
+      let j = i + 1;
+      let s = '';
+      while (j < src.length && src[j] !== c) {
+        if (src[j] === '\\' && j + 1 < src.length) j++;
+        s += src[j];
+        j++;
+      }
+      if (j >= src.length) throw new ConditionError(`unclosed string at ${i + 1}`);
+      out.push({ t: 'lit', v: s });
+      i = j + 1;
+      continue;
+    }
+    const method = /^\.([A-Za-z]+)\s*\(/.exec(src.slice(i));
+    if (method) {
+      if (!METHODS.has(method[1]!)) throw new ConditionError(`unknown method .${method[1]}() (known: ${[...METHODS].join(', ')})`);
+      out.push({ t: 'method', v: method[1]! });
+      i += method[0].length;
+      continue;
+    }
+    const two = src.slice(i, i + 2);
+    if (TWO.includes(two)) {
+      out.push({ t: 'op', v: two });
+      i += 2;
+      continue;
+    }
+    if ('<>!(),'.includes(c)) {
+      out.push({ t: 'op', v: c });
+      i++;
+      continue;
+    }
+    const m = /^(-?\d+(?:\.\d+)?|true|false|null)(?![\w])/.exec(src.slice(i));
+    if (m) {
+      out.push({ t: 'lit', v: m[1] === 'true' ? true : m[1] === 'false' ? false : m[1] === 'null' ? null : Number(m[1]) });
+      i += m[0].length;
+      continue;
+    }
+    const word = /^[A-Za-z_][\w-]*(?:\.(?![A-Za-z]+\s*\()[\w-]+)*/.exec(src.slice(i));
+    if (word) {
+      out.push({ t: 'lit', v: word[0] });
+      i += word[0].length;
+      continue;
+    }
+    throw new ConditionError(`unexpected '${c}' at ${i + 1}`);
+  }
+  return out;
+}
+
+const loose = (a: unknown, b: unknown) => (typeof a === 'number' || typeof b === 'number' ? Number(a) === Number(b) : String(a) === String(b));
+
+function truthy(v: unknown): boolean {
+  if (typeof v === 'string') return v !== '' && v !== 'false' && v !== 'null';
+  return !!v;
+}
+
+function regex(pattern: unknown): RegExp {
+  try {
+    return new RegExp(String(pattern));
+  } catch {
+    throw new ConditionError(`invalid regular expression ${String(pattern)}`);
+  }
+}
+
+function binary(op: string, a: unknown, b: unknown): unknown {
+  switch (op) {
+    case '==':
+      return loose(a, b);
+    case '!=':
+      return !loose(a, b);
+    case '<':
+      return Number(a) < Number(b);
+    case '>':
+      return Number(a) > Number(b);
+    case '<=':
+      return Number(a) <= Number(b);
+    case '>=':
+      return Number(a) >= Number(b);
+    case '=~':
+      return regex(b).test(String(a));
+    case '!~':
+      return !regex(b).test(String(a));
+    case '=^':
+      return String(a).startsWith(String(b));
+    case '!^':
+      return !String(a).startsWith(String(b));
+    case '=$':
+      return String(a).endsWith(String(b));
+    default:
+      return !String(a).endsWith(String(b));
+  }
+}
+
+function method(name: string, target: unknown, arg: unknown): boolean {
+  const s = Array.isArray(target) ? target : String(target);
+  switch (name) {
+    case 'contains':
+      return Array.isArray(s) ? s.map(String).includes(String(arg)) : s.includes(String(arg));
+    case 'equals':
+      return loose(target, arg);
+    case 'startsWith':
+      return String(target).startsWith(String(arg));
+    default:
+      return String(target).endsWith(String(arg));
+  }
+}
+
+/** Parses (and, unless `checkOnly`, evaluates) a condition. Throws ConditionError when malformed. */
+function run(src: string, checkOnly: boolean): boolean {
+  const toks = tokenize(src);
+  if (toks.length === 0) throw new ConditionError('empty condition');
+  let p = 0;
+  const eat = (op: string) => {
+    const t = toks[p];
+    if (t?.t === 'op' && t.v === op) {
+      p++;
+      return true;
+    }
+    return false;
+  };
+  const postfix = (v: unknown): unknown => {
+    let cur = v;
+    while (toks[p]?.t === 'method') {
+      const name = String(toks[p++]!.v);
+      const arg = eat(')') ? undefined : or();
+      if (arg !== undefined && !eat(')')) throw new ConditionError(`missing ) after .${name}(`);
+      cur = checkOnly ? true : method(name, cur, arg);
+    }
+    return cur;
+  };
+  const primary = (): unknown => {
+    if (eat('!')) return checkOnly ? (primary(), true) : !truthy(primary());
+    if (eat('(')) {
+      const v = or();
+      if (!eat(')')) throw new ConditionError('missing )');
+      return postfix(v);
+    }
+    const t = toks[p++];
+    if (!t || t.t !== 'lit') throw new ConditionError(t ? `unexpected '${String(t.v)}'` : 'unexpected end of condition');
+    return postfix(t.v);
+  };
+  const cmp = (): unknown => {
+    const a = primary();
+    const t = toks[p];
+    if (t?.t === 'op' && (TWO.includes(t.v) || t.v === '<' || t.v === '>') && t.v !== '&&' && t.v !== '||') {
+      p++;
+      const b = primary();
+      if (checkOnly) {
+        if (t.v === '=~' || t.v === '!~') regex(b);
+        return true;
+      }
+      return binary(t.v, a, b);
+    }
+    return a;
+  };
+  const and = (): unknown => {
+    let v = cmp();
+    while (eat('&&')) {
+      const r = cmp();
+      v = truthy(v) && truthy(r);
+    }
+    return v;
+  };
+  const or = (): unknown => {
+    let v = and();
+    while (eat('||')) {
+      const r = and();
+      v = truthy(v) || truthy(r);
+    }
+    return v;
+  };
+  const v = or();
+  if (p !== toks.length) throw new ConditionError(`unexpected '${String(toks[p]!.v)}'`);
+  return truthy(v);
+}
+
+/** Evaluates a condition whose runtime references were already replaced by literals. */
+export function evaluateCondition(src: string): boolean {
+  return run(src, false);
+}
+
+/** Checks a condition's syntax; runtime references `<+...>` stand for unknown values. */
+export function checkCondition(src: string): void {
+  run(src.replace(/<\+(?:[^<>]|<\+[^<>]*>)*>/g, '"?"'), true);
+}
+
+/** Evaluates a condition when it holds no runtime reference; undefined otherwise. */
+export function staticCondition(src: string): boolean | undefined {
+  return src.includes('<+') ? undefined : evaluateCondition(src);
+}

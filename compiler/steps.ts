@@ -74,7 +74,9 @@ export function buildStepBody(node: Obj, kind: 'step' | 'service', ctx: BuildCon
   if (typeof connectorRef === 'string' && connectorRef !== '') out.connectorRef = connectorRef;
   if (stepKind !== 'service' && type !== 'Plugin') {
     const shellText = String(spec['shell'] ?? 'Sh').toLowerCase();
-    const shell = SHELLS[shellText];
+    const open = typeof spec['shell'] === 'string' && spec['shell'].startsWith('<+');
+    if (open) ctx.bag.warn(Codes.RUNTIME_INPUT_MISSING, `shell is decided at run time; the plan assumes Sh`, positions.at(spec, 'shell', ctx.at));
+    const shell = open ? 'sh' : SHELLS[shellText];
     if (!shell) throw new LocatedError(Codes.SCHEMA, `unknown shell '${String(spec['shell'])}' (Sh, Bash, Python, Pwsh, PowerShell)`, positions.at(spec, 'shell', ctx.at));
     out.shell = shell;
   }
@@ -192,6 +194,11 @@ function list(v: unknown, field: string, spec: Obj, ctx: BuildContext): string[]
   return v.map((x, i) => scalarText(typeof x === 'string' ? substituteAt(x, v, i, ctx) : x));
 }
 
+/** A value that is still an expression (`<+input>` placeholder, runtime reference). */
+function isOpen(v: unknown): boolean {
+  return typeof v === 'string' && v.includes('<+');
+}
+
 function port(v: unknown, at: Location, what: string): number {
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v.trim()) : NaN;
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new LocatedError(Codes.SCHEMA, `${what} '${String(v)}' is not a port number (1-65535)`, at);
@@ -208,9 +215,14 @@ function portBindings(v: unknown, spec: Obj, ctx: BuildContext): PlanPort[] {
   const out: PlanPort[] = [];
   for (const [h, c] of Object.entries(v)) {
     const cAt = positions.at(v, h, at);
-    const host = port(typeof h === 'string' ? substituteAt(h, v, h, ctx) : h, cAt, 'host port');
-    const container = port(typeof c === 'string' ? substituteAt(c, v, h, ctx) : c, cAt, 'container port');
-    out.push({ host, container });
+    const hv = typeof h === 'string' ? substituteAt(h, v, h, ctx) : h;
+    const cv = typeof c === 'string' ? substituteAt(c, v, h, ctx) : c;
+    if (isOpen(hv) || isOpen(cv)) {
+      // A port only the run knows (a placeholder of a partial compile): not in the plan.
+      ctx.bag.warn(Codes.RUNTIME_INPUT_MISSING, `port binding ${String(h)}: ${String(c)} is decided at run time; it is left out of the plan`, cAt);
+      continue;
+    }
+    out.push({ host: port(hv, cAt, 'host port'), container: port(cv, cAt, 'container port') });
   }
   return out.sort((a, b) => a.host - b.host);
 }
@@ -238,7 +250,12 @@ function readinessOf(v: unknown, ports: PlanPort[], spec: Obj, ctx: BuildContext
   };
   switch (probes[0]) {
     case 'tcp': {
-      const p = port(sub('port'), positions.at(probe, 'port', at), 'readiness port');
+      const raw = sub('port');
+      if (isOpen(raw)) {
+        ctx.bag.warn(Codes.RUNTIME_INPUT_MISSING, `readiness port is decided at run time; the plan has no readiness probe for it`, positions.at(probe, 'port', at));
+        return ports.length ? { tcp: { ports: ports.map((p) => p.host) }, timeoutMs: out.timeoutMs, intervalMs: out.intervalMs } : undefined;
+      }
+      const p = port(raw, positions.at(probe, 'port', at), 'readiness port');
       out.tcp = probe['host'] !== undefined ? { host: String(sub('host')), ports: [p] } : { ports: [p] };
       break;
     }

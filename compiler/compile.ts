@@ -92,8 +92,11 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   const overlays = readInputSets(options, bag);
   const plans: Plan[] = [];
   for (const doc of pipelines) {
+    const first = bag.items.length;
     const plan = await compileDoc(doc, file, options, overlays, bag);
     if (plan) plans.push(plan);
+    // In a file of several pipelines, every diagnostic says which document it is about.
+    if (pipelines.length > 1) for (const d of bag.items.slice(first)) d.message += ` (document ${doc.index + 1}, pipeline ${pipelineId(doc)})`;
   }
   return finish(bag, plans);
 }
@@ -107,6 +110,11 @@ function finish(bag: DiagnosticBag, plans: Plan[]): CompileResult {
   const result: CompileResult = { ok, plans: ok ? plans : [], diagnostics };
   if (ok && plans[0]) result.plan = plans[0];
   return result;
+}
+
+function pipelineId(d: YamlDoc): string {
+  const p = (d.value as { pipeline?: { identifier?: unknown } }).pipeline;
+  return typeof p?.identifier === 'string' ? p.identifier : '?';
 }
 
 function isPipelineDoc(d: YamlDoc): boolean {

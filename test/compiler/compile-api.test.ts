@@ -44,6 +44,8 @@ describe('compile API', () => {
     const r = await compile({ file: join(dir, 'm.yaml'), baseDir: dir });
     expect(r.ok).toBe(true);
     expect(r.plans.map((p) => p.pipeline.identifier)).toEqual(['one', 'two']);
+    const broken = await compile({ file: join(dir, 'm.yaml'), baseDir: dir, text: pipeline('one') + '---\n' + pipeline('two', '<+pipeline.variables.nope>') });
+    expect(broken.diagnostics[0]!.message).toMatch(/\(document 2, pipeline two\)$/);
   });
 
   test('a missing file, a folder and an oversized file are located diagnostics', async () => {

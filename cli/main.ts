@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerCompileCommands } from './compile-commands.js';
+import { registerAuditCommands } from './audit-commands.js';
 import { registerDemoCommand } from './demo.js';
 import { registerLockCommands } from './lock-commands.js';
 import { registerRegistryCommands } from './registry-commands.js';
@@ -29,6 +30,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   registerCompileCommands(program, io);
   registerRunCommands(program, io);
   registerLockCommands(program, io);
+  registerAuditCommands(program, io);
   registerRegistryCommands(program, io);
   registerTemplateCommands(program, io);
   registerDemoCommand(program, io);

@@ -70,6 +70,8 @@ export const Codes = {
   EXPANSION_TOO_LARGE: 'PW5003',
   EMPTY_PIPELINE: 'PW5004',
   DYNAMIC_STRATEGY: 'PW5005',
+
+  POLICY_INVALID: 'PW6001',
 } as const;
 
 export type Code = (typeof Codes)[keyof typeof Codes];

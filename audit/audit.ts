@@ -1,0 +1,148 @@
+/**
+ * The audit: find the pipelines under some paths, compile each (partially: open runtime
+ * inputs are unknown values), evaluate the policy, and gather the inventory of template
+ * versions in use and their drift behind the current stable version. A pipeline that does
+ * not compile is reported with its diagnostics and counted; the audit goes on.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import semver from 'semver';
+import { compile, displayPath, listYamlFiles, lockPathFor, readLockfile, type Diagnostic, type TemplateSource } from '../compiler/index.js';
+import type { Plan } from '../schemas/plan.js';
+import { evaluatePlan, type Violation } from './evaluate.js';
+import type { Policy } from './policy.js';
+
+export interface PipelineResult {
+  file: string;
+  pipelines: string[];
+  ok: boolean;
+  diagnostics: Diagnostic[];
+  violations: Violation[];
+}
+
+export interface InventoryEntry {
+  ref: string;
+  stable?: string;
+  versions: { version: string; uses: number; pipelines: number; deprecated: boolean; drift?: 'major' | 'minor' | 'patch' | 'prerelease' }[];
+}
+
+export interface AuditReport {
+  policy: string;
+  summary: { files: number; pipelines: number; failedToCompile: number; errors: number; warnings: number };
+  results: PipelineResult[];
+  violations: Violation[];
+  inventory: InventoryEntry[];
+  skipped: { file: string; reason: string }[];
+}
+
+export interface AuditOptions {
+  paths: string[];
+  policy: Policy;
+  /** Sources for one pipeline (its lockfile may differ from the next one's). */
+  sourcesFor: (file: string) => TemplateSource[];
+  /** The current stable version of a template, for drift; undefined when unknown. */
+  stableOf?: (ref: string) => Promise<string | undefined>;
+  glob?: RegExp;
+  baseDir?: string;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Pipeline files under the paths: YAML files whose text has a `pipeline:` root. */
+export function findPipelines(paths: string[], glob?: RegExp): { files: string[]; skipped: { file: string; reason: string }[] } {
+  const files: string[] = [];
+  const skipped: { file: string; reason: string }[] = [];
+  for (const p of paths) {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      skipped.push({ file: p, reason: 'no such file or folder' });
+      continue;
+    }
+    for (const f of st.isDirectory() ? listYamlFiles(p) : [p]) {
+      if (glob && !glob.test(f)) continue;
+      let text: string;
+      try {
+        text = readFileSync(f, 'utf8');
+      } catch (e) {
+        skipped.push({ file: f, reason: `unreadable: ${(e as Error).message}` });
+        continue;
+      }
+      if (/^pipeline\s*:/m.test(text)) files.push(f);
+      else if (!st.isDirectory()) skipped.push({ file: f, reason: "no 'pipeline:' root" });
+    }
+  }
+  return { files, skipped };
+}
+
+export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
+  const { files, skipped } = findPipelines(opts.paths, opts.glob);
+  const results: PipelineResult[] = [];
+  const uses = new Map<string, Map<string, { uses: number; pipelines: Set<string>; deprecated: boolean }>>();
+  let done = 0;
+  for (const path of files) {
+    const file = displayPath(path, opts.baseDir);
+    const r = await compile({ file: path, baseDir: opts.baseDir, sources: opts.sourcesFor(path), partial: true, allowSunset: true });
+    const deprecated = new Set(r.deprecated.map((d) => `${d.ref}@${d.version}`));
+    let locked = new Set<string>();
+    try {
+      const lock = readLockfile(lockPathFor(path));
+      if (lock) locked = new Set(Object.values(lock.templates).map((e) => `${e.ref}@${e.version}`));
+    } catch {
+      // a broken lockfile pins nothing
+    }
+    const violations = r.plans.flatMap((plan) => evaluatePlan(opts.policy, plan, { deprecated, locked, file }));
+    for (const plan of r.plans) count(plan, file, deprecated, uses);
+    results.push({ file, pipelines: r.plans.map((p) => p.pipeline.identifier), ok: r.ok, diagnostics: r.ok ? [] : r.diagnostics.filter((d) => d.severity === 'error'), violations });
+    opts.onProgress?.(++done, files.length);
+  }
+  const inventory: InventoryEntry[] = [];
+  for (const [ref, versions] of [...uses].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const stable = await opts.stableOf?.(ref);
+    inventory.push({
+      ref,
+      ...(stable ? { stable } : {}),
+      versions: [...versions].map(([version, u]) => ({ version, uses: u.uses, pipelines: u.pipelines.size, deprecated: u.deprecated, ...driftOf(version, stable) })).sort((a, b) => (semver.valid(a.version) && semver.valid(b.version) ? semver.rcompare(a.version, b.version) : a.version < b.version ? -1 : 1)),
+    });
+  }
+  const violations = results.flatMap((r) => r.violations);
+  return {
+    policy: opts.policy.name,
+    summary: {
+      files: files.length,
+      pipelines: results.reduce((n, r) => n + r.pipelines.length, 0),
+      failedToCompile: results.filter((r) => !r.ok).length,
+      errors: violations.filter((v) => v.severity === 'error').length,
+      warnings: violations.filter((v) => v.severity === 'warning').length,
+    },
+    results,
+    violations,
+    inventory,
+    skipped,
+  };
+}
+
+function count(plan: Plan, file: string, deprecated: Set<string>, uses: Map<string, Map<string, { uses: number; pipelines: Set<string>; deprecated: boolean }>>): void {
+  for (const step of plan.steps) {
+    const seen = new Set<string>();
+    for (const t of step.origin.templates) {
+      const key = `${t.ref}@${t.version}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      let byVersion = uses.get(t.ref);
+      if (!byVersion) uses.set(t.ref, (byVersion = new Map()));
+      let u = byVersion.get(t.version);
+      if (!u) byVersion.set(t.version, (u = { uses: 0, pipelines: new Set(), deprecated: deprecated.has(key) }));
+      u.uses++;
+      u.pipelines.add(`${file}#${plan.pipeline.identifier}`);
+    }
+  }
+}
+
+function driftOf(version: string, stable: string | undefined): { drift?: 'major' | 'minor' | 'patch' | 'prerelease' } {
+  if (!stable || !semver.valid(version) || !semver.valid(stable) || !semver.lt(version, stable)) return {};
+  const d = semver.diff(version, stable);
+  if (d === 'major' || d === 'premajor') return { drift: 'major' };
+  if (d === 'minor' || d === 'preminor') return { drift: 'minor' };
+  if (d === 'patch' || d === 'prepatch') return { drift: 'patch' };
+  return { drift: 'prerelease' };
+}

@@ -1,0 +1,7 @@
+/**
+ * The audit's public API: policies, evaluation of plans, the fleet audit and its formats.
+ */
+export { loadPolicy, PolicyError, type Policy, type Rule } from './policy.js';
+export { evaluatePlan, type Violation, type PlanFacts } from './evaluate.js';
+export { runAudit, findPipelines, type AuditReport, type AuditOptions, type InventoryEntry, type PipelineResult } from './audit.js';
+export { formatReport, FORMATS, type Format } from './formats.js';

@@ -1,0 +1,115 @@
+/**
+ * Policies: read, checked against `schemas/policy.schema.json`, then compiled — regular
+ * expressions, semver ranges and custom `assert` schemas — so a bad policy is a located
+ * error before any pipeline is looked at.
+ */
+import type { ValidateFunction } from 'ajv';
+import semver from 'semver';
+import { checkSchema, Codes, readYaml, sourcePositions, type Diagnostic } from '../compiler/index.js';
+import { DiagnosticBag } from '../compiler/diagnostics.js';
+import { createAjv } from '../schemas/index.js';
+
+export type Severity = 'error' | 'warning';
+export type Scope = 'step' | 'stage' | 'pipeline';
+
+const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : Array.isArray(v) ? v.map(String) : [String(v)]);
+
+export interface Rule {
+  id: string;
+  description: string;
+  severity: Severity;
+  scope: Scope;
+  match: { kind?: string[]; type?: string[]; stageType?: string[]; stage?: string[]; template?: string[]; image?: RegExp };
+  require: {
+    fromTemplate?: string[];
+    templateVersion?: { ref: string; range: string };
+    readiness?: boolean;
+    notDeprecated?: boolean;
+    locked?: boolean;
+    contains?: { template: string };
+    stageOrder?: string[];
+    images?: RegExp[];
+  };
+  assert?: ValidateFunction;
+}
+
+export interface Policy {
+  name: string;
+  file: string;
+  rules: Rule[];
+}
+
+export class PolicyError extends Error {
+  constructor(readonly diagnostics: Diagnostic[]) {
+    super(diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}`).join('\n'));
+  }
+}
+
+const ajv = createAjv({ allErrors: true });
+
+/** Parses and compiles a policy file's text; throws PolicyError with located diagnostics. */
+export function loadPolicy(file: string, text: string): Policy {
+  const bag = new DiagnosticBag();
+  const docs = readYaml(file, text, sourcePositions, bag);
+  if (bag.hasErrors) throw new PolicyError(bag.items);
+  const root = docs[0]?.value as { policy?: { name: string; rules: Record<string, unknown>[] } } | undefined;
+  if (!root || !checkSchema('policy', root, file, bag)) {
+    if (!bag.items.length) bag.error(Codes.POLICY_INVALID, "a policy file has a 'policy:' root with name and rules", { file, line: 1, column: 1 });
+    throw new PolicyError(bag.items.map((d) => ({ ...d, code: Codes.POLICY_INVALID })));
+  }
+  const fail = (r: object, key: string, message: string) => bag.error(Codes.POLICY_INVALID, message, sourcePositions.at(r, key, { file, line: 1, column: 1 }));
+  const rules: Rule[] = [];
+  const seen = new Set<string>();
+  for (const r of root.policy!.rules) {
+    const id = String(r['id']);
+    if (seen.has(id)) fail(r, 'id', `rule id '${id}' is used twice`);
+    seen.add(id);
+    const m = (r['match'] ?? {}) as Record<string, unknown>;
+    const q = (r['require'] ?? {}) as Record<string, unknown>;
+    const regex = (holder: object, key: string, v: unknown): RegExp | undefined => {
+      try {
+        return new RegExp(String(v));
+      } catch (e) {
+        fail(holder, key, `rule ${id}: ${String(v)} is not a valid regular expression (${(e as Error).message})`);
+        return undefined;
+      }
+    };
+    const rule: Rule = {
+      id,
+      description: String(r['description'] ?? id),
+      severity: (r['severity'] as Severity | undefined) ?? 'error',
+      scope: (r['scope'] as Scope | undefined) ?? 'step',
+      match: {},
+      require: {},
+    };
+    for (const k of ['kind', 'type', 'stageType', 'stage', 'template'] as const) {
+      const v = list(m[k]);
+      if (v) rule.match[k] = v;
+    }
+    if (m['image'] !== undefined) {
+      const re = regex(m, 'image', m['image']);
+      if (re) rule.match.image = re;
+    }
+    const fromTemplate = list(q['fromTemplate']);
+    if (fromTemplate) rule.require.fromTemplate = fromTemplate;
+    if (q['templateVersion']) {
+      const tv = q['templateVersion'] as { ref: string; range: string };
+      if (!semver.validRange(tv.range)) fail(q['templateVersion'] as object, 'range', `rule ${id}: '${tv.range}' is not a semver range`);
+      rule.require.templateVersion = tv;
+    }
+    for (const k of ['readiness', 'notDeprecated', 'locked'] as const) if (typeof q[k] === 'boolean') rule.require[k] = q[k] as boolean;
+    if (q['contains']) rule.require.contains = q['contains'] as { template: string };
+    if (q['stageOrder']) rule.require.stageOrder = (q['stageOrder'] as unknown[]).map(String);
+    if (Array.isArray(q['images'])) rule.require.images = (q['images'] as unknown[]).map((v, i) => regex(q['images'] as object, i as unknown as string, v)).filter((x): x is RegExp => !!x);
+    if (r['assert'] !== undefined) {
+      try {
+        rule.assert = ajv.compile(r['assert'] as object);
+      } catch (e) {
+        fail(r, 'assert', `rule ${id}: assert is not a valid JSON Schema: ${(e as Error).message}`);
+      }
+    }
+    rules.push(rule);
+  }
+  if (bag.hasErrors) throw new PolicyError(bag.items);
+  return { name: root.policy!.name, file, rules };
+}

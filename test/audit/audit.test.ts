@@ -1,0 +1,124 @@
+import { createRequire } from 'node:module';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { formatReport, loadPolicy, PolicyError, runAudit, type AuditReport } from '../../audit/index.js';
+import { DirectorySource, type ResolveRequest, type TemplateSource } from '../../compiler/index.js';
+import { runCli, tempDir } from '../helpers.js';
+import { POLICY, writeFleet } from './fleet.js';
+
+/** The folder source, with redis 1.0.0 deprecated (as a registry would report it). */
+function sources(templates: string): () => TemplateSource[] {
+  const dir = new DirectorySource([templates]);
+  const wrapped: TemplateSource = {
+    name: 'fleet',
+    async resolve(reqs: ResolveRequest[]) {
+      return (await dir.resolve(reqs)).map((o) => (o.ok && o.template.ref === 'account.redis_service' && o.template.version === '1.0.0' ? { ...o, template: { ...o.template, deprecation: { message: 'use 1.3', sunset: '2030-01-01' } } } : o));
+    },
+  };
+  return () => [wrapped];
+}
+
+async function audit(count = 40): Promise<{ report: AuditReport; fleet: ReturnType<typeof writeFleet> }> {
+  const fleet = writeFleet(tempDir({}, 'pw-fleet-'), count);
+  const report = await runAudit({ paths: [fleet.dir], policy: loadPolicy('policy.yaml', POLICY), sourcesFor: sources(fleet.templates), stableOf: async (ref) => (ref === 'account.redis_service' ? '1.3.0' : undefined), baseDir: fleet.dir });
+  return { report, fleet };
+}
+
+describe('audit', () => {
+  test('every rule kind finds exactly the pipelines that break it, at every nesting depth', async () => {
+    const { report, fleet } = await audit();
+    expect(report.summary.pipelines).toBe(40);
+    for (const [rule, files] of fleet.expected) {
+      const got = new Set(report.violations.filter((v) => v.rule === rule).map((v) => v.file));
+      expect([...got].sort(), rule).toEqual([...files].sort());
+    }
+    expect(new Set(report.violations.map((v) => v.rule))).toEqual(new Set(fleet.expected.keys()));
+    // Locations point at the offending node in the pipeline source, three levels down.
+    for (const [file, line] of fleet.inlineLines) {
+      const v = report.violations.find((x) => x.file === file && x.rule === 'readiness')!;
+      expect(v).toMatchObject({ line, step: 'test.g.db' });
+    }
+    const deep = report.violations.find((v) => v.rule === 'redis-version')!;
+    expect(deep.step).toBe('test.g.cache');
+    expect(deep.message).toMatch(/account\.redis_service@1\.0\.0, outside >=1\.2\.0/);
+  });
+
+  test('inventory counts uses and pipelines; drift behind stable is graded', async () => {
+    const { report } = await audit();
+    const redis = report.inventory.find((t) => t.ref === 'account.redis_service')!;
+    expect(redis.stable).toBe('1.3.0');
+    expect(redis.versions).toEqual([
+      { version: '1.3.0', uses: 8, pipelines: 8, deprecated: false },
+      { version: '1.0.0', uses: 8, pipelines: 8, deprecated: true, drift: 'minor' },
+    ]);
+    expect(report.inventory.find((t) => t.ref === 'account.secret_scan')!.versions[0]).toMatchObject({ uses: 32 + 8, pipelines: 32 });
+  });
+
+  test('a pipeline that does not compile is reported and counted; the audit goes on', async () => {
+    const fleet = writeFleet(tempDir({}, 'pw-fleet-'), 5);
+    writeFileSync(join(fleet.dir, 'broken.yaml'), 'pipeline:\n  identifier: b\n  stages:\n    - stage: {identifier: s, type: CI, spec: {execution: {steps: [{step: {identifier: x, type: Nope}}]}}}\n');
+    writeFileSync(join(fleet.dir, 'notes.yaml'), 'just: data\n');
+    const report = await runAudit({ paths: [fleet.dir, join(fleet.dir, 'notes.yaml'), join(fleet.dir, 'missing')], policy: loadPolicy('p.yaml', POLICY), sourcesFor: sources(fleet.templates), baseDir: fleet.dir });
+    expect(report.summary).toMatchObject({ files: 6, failedToCompile: 1 });
+    expect(report.results.find((r) => r.file === 'broken.yaml')!.diagnostics[0]!.code).toBe('PW2003');
+    expect(report.skipped.map((s) => s.reason)).toEqual(["no 'pipeline:' root", 'no such file or folder']);
+  });
+
+  test('formats: json, SARIF valid against the SARIF 2.1.0 schema, JUnit, Markdown, table', async () => {
+    const { report } = await audit(10);
+    const policy = loadPolicy('policy.yaml', POLICY);
+    const json = JSON.parse(formatReport(report, policy, 'json'));
+    expect(json.summary).toEqual(report.summary);
+    const sarif = JSON.parse(formatReport(report, policy, 'sarif'));
+    const require = createRequire(import.meta.url);
+    const Ajv6 = require('../../node_modules/@microsoft/jest-sarif/node_modules/ajv');
+    const ajv = new Ajv6({ schemaId: 'id', allErrors: true, logger: false });
+    ajv.addMetaSchema(require('../../node_modules/@microsoft/jest-sarif/node_modules/ajv/lib/refs/json-schema-draft-04.json'));
+    const validate = ajv.compile(require('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json'));
+    expect(validate(sarif), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
+    expect(sarif.runs[0].results).toHaveLength(report.violations.length);
+    expect(sarif.runs[0].results[0].locations[0].physicalLocation.region.startLine).toBeGreaterThan(0);
+    const junit = formatReport(report, policy, 'junit');
+    expect(junit.match(/<testcase /g)).toHaveLength(10 * (policy.rules.length + 1));
+    expect(junit.match(/<failure /g)!.length).toBe(new Set(report.violations.filter((v) => v.severity === 'error').map((v) => `${v.file}|${v.rule}`)).size);
+    expect(formatReport(report, policy, 'markdown')).toMatch(/^\| error \| `readiness` \| `team\d\/pipeline-0\.yaml:\d+` \|/m);
+    expect(formatReport(report, policy, 'table')).toMatch(/^policy acme-standards: 10 pipelines in 10 files, 0 not compiling, \d+ errors, \d+ warnings$/m);
+  });
+
+  test.each([
+    ['unknown rule field', 'policy:\n  name: x\n  rules:\n    - id: a\n      requires: {readiness: true}\n', 5],
+    ['bad regex', 'policy:\n  name: x\n  rules:\n    - id: a\n      match: {image: "(("}\n', 5],
+    ['bad range', 'policy:\n  name: x\n  rules:\n    - id: a\n      require: {templateVersion: {ref: account.a, range: "not a range"}}\n', 5],
+    ['bad assert schema', 'policy:\n  name: x\n  rules:\n    - id: a\n      assert: {type: 12}\n', 5],
+    ['duplicate rule id', 'policy:\n  name: x\n  rules:\n    - id: a\n    - id: a\n', 5],
+  ])('an invalid policy (%s) is a located error', (_what, text, line) => {
+    try {
+      loadPolicy('p.yaml', text);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(PolicyError);
+      expect((e as PolicyError).diagnostics[0]).toMatchObject({ code: 'PW6001', file: 'p.yaml', line });
+    }
+  });
+
+  test('the CLI: exit 1 on errors, 0 on warnings only, --fail-on warning, 2 for an invalid policy', async () => {
+    const fleet = writeFleet(tempDir({}, 'pw-fleet-cli-'), 5);
+    writeFileSync(join(fleet.dir, 'policy.yaml'), POLICY);
+    const r = await runCli(['audit', '.', '--policy', 'policy.yaml', '-t', 'templates', '--format', 'json'], fleet.dir);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).summary.pipelines).toBe(5);
+    writeFileSync(join(fleet.dir, 'warn.yaml'), POLICY.split('    - id: not-deprecated')[0]!.replace(/    - id: (background|readiness|redis)[\s\S]*$/, '') + '    - id: locked\n      severity: warning\n      scope: pipeline\n      require: {locked: true}\n');
+    const warn = await runCli(['audit', '.', '--policy', 'warn.yaml', '-t', 'templates', '--format', 'table', '--glob', 'pipeline-[02]'], fleet.dir);
+    expect(warn.code).toBe(0);
+    expect(warn.stdout).toMatch(/warning locked /);
+    expect((await runCli(['audit', '.', '--policy', 'warn.yaml', '-t', 'templates', '--glob', 'pipeline-[02]', '--fail-on', 'warning'], fleet.dir)).code).toBe(1);
+    writeFileSync(join(fleet.dir, 'bad.yaml'), 'policy:\n  name: x\n  rules:\n    - id: a\n      match: {image: "(("}\n');
+    const bad = await runCli(['audit', '.', '--policy', 'bad.yaml'], fleet.dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^bad\.yaml:5:\d+: error PW6001 /m);
+    const sarif = await runCli(['audit', '.', '--policy', 'policy.yaml', '-t', 'templates', '--format', 'sarif', '-o', 'out.sarif'], fleet.dir);
+    expect(sarif.code).toBe(1);
+    expect(JSON.parse(readFileSync(join(fleet.dir, 'out.sarif'), 'utf8')).version).toBe('2.1.0');
+  });
+});

@@ -4,8 +4,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { FORMATS, formatReport, loadPolicy, PolicyError, runAudit, type Format } from '../audit/index.js';
-import { ContentCache, defaultCacheDir, DirectorySource, formatDiagnostic, highestStable, LockedSource, lockPathFor, readLockfile, type TemplateSource } from '../compiler/index.js';
+import { FORMATS, formatImpact, formatReport, loadPolicy, PolicyError, runAudit, runImpact, type Format } from '../audit/index.js';
+import { checkSchema, Codes, ContentCache, defaultCacheDir, digestOf, DirectorySource, formatDiagnostic, highestStable, LockedSource, lockPathFor, readLockfile, readYaml, refOfTemplate, sourcePositions, type ResolvedTemplate, type TemplateSource } from '../compiler/index.js';
+import { DiagnosticBag } from '../compiler/diagnostics.js';
 import { RegistryClient, RegistrySource } from '../registry/index.js';
 import { Exit, ExitError, type CliIO } from './io.js';
 import { registryFlags } from './sources.js';
@@ -21,6 +22,40 @@ interface AuditFlags {
   glob?: string;
   failOn: string;
   output?: string;
+}
+
+/** Per-pipeline sources for fleet commands: shared folders, then the registry behind each pipeline's lock. */
+function fleetSources(flags: { templates: string[]; registry?: string; token?: string }, io: CliIO) {
+  const cwd = io.cwd ?? process.cwd();
+  const dirs = flags.templates.length ? new DirectorySource(flags.templates.map((d) => resolve(cwd, d)), { baseDir: cwd }) : undefined;
+  const { url, token } = registryFlags(flags, io);
+  const client = url ? new RegistryClient({ url, ...(token ? { token } : {}) }) : undefined;
+  const cache = new ContentCache(defaultCacheDir(io.env ?? process.env));
+  const registry = client ? new RegistrySource(client, cache) : undefined;
+  const sourcesFor = (file: string): TemplateSource[] => {
+    const out: TemplateSource[] = dirs ? [dirs] : [];
+    let lock;
+    try {
+      lock = readLockfile(lockPathFor(file));
+    } catch {
+      lock = undefined;
+    }
+    if (registry || lock) out.push(new LockedSource({ lock, cache, ...(registry ? { inner: registry } : {}) }));
+    return out;
+  };
+  return { dirs, client, sourcesFor };
+}
+
+function readPolicy(file: string, io: CliIO) {
+  try {
+    return loadPolicy(file, readFileSync(resolve(io.cwd ?? process.cwd(), file), 'utf8'));
+  } catch (e) {
+    if (e instanceof PolicyError) {
+      for (const d of e.diagnostics) io.stderr.write(formatDiagnostic(d) + '\n');
+      throw new ExitError(Exit.INVALID, 'invalid policy');
+    }
+    throw new ExitError(Exit.INVALID, `--policy: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
 }
 
 export function registerAuditCommands(program: Command, io: CliIO): void {
@@ -47,33 +82,8 @@ export function registerAuditCommands(program: Command, io: CliIO): void {
       } catch (e) {
         throw new ExitError(Exit.INVALID, `--glob: ${(e as Error).message}`);
       }
-      const policyPath = resolve(cwd, flags.policy);
-      let policy;
-      try {
-        policy = loadPolicy(flags.policy, readFileSync(policyPath, 'utf8'));
-      } catch (e) {
-        if (e instanceof PolicyError) {
-          for (const d of e.diagnostics) io.stderr.write(formatDiagnostic(d) + '\n');
-          throw new ExitError(Exit.INVALID, 'invalid policy');
-        }
-        throw new ExitError(Exit.INVALID, `--policy: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-      }
-      const dirs = flags.templates.length ? new DirectorySource(flags.templates.map((d) => resolve(cwd, d)), { baseDir: cwd }) : undefined;
-      const { url, token } = registryFlags(flags, io);
-      const client = url ? new RegistryClient({ url, ...(token ? { token } : {}) }) : undefined;
-      const cache = new ContentCache(defaultCacheDir(io.env ?? process.env));
-      const registry = client ? new RegistrySource(client, cache) : undefined;
-      const sourcesFor = (file: string): TemplateSource[] => {
-        const out: TemplateSource[] = dirs ? [dirs] : [];
-        let lock;
-        try {
-          lock = readLockfile(lockPathFor(file));
-        } catch {
-          lock = undefined;
-        }
-        if (registry || lock) out.push(new LockedSource({ lock, cache, ...(registry ? { inner: registry } : {}) }));
-        return out;
-      };
+      const policy = readPolicy(flags.policy, io);
+      const { dirs, client, sourcesFor } = fleetSources(flags, io);
       const dirStable = new Map<string, string>();
       if (dirs) {
         const byRef = new Map<string, string[]>();
@@ -115,4 +125,50 @@ export function registerAuditCommands(program: Command, io: CliIO): void {
       const failing = report.summary.errors + report.summary.failedToCompile + (flags.failOn === 'warning' ? report.summary.warnings : 0);
       if (failing > 0) throw new ExitError(Exit.FAILURE);
     });
+
+  program
+    .command('impact')
+    .description('what a candidate template version would change in every pipeline that uses the template, before publishing it')
+    .argument('<ref>', 'template reference, e.g. account.redis_service')
+    .argument('<paths...>', 'pipeline files or folders')
+    .requiredOption('--candidate <file>', 'the candidate template file')
+    .option('--policy <file>', 'also report policy violations the candidate introduces')
+    .option('--all', 'use the candidate for every use, not only where the selector accepts its version')
+    .option('-t, --templates <dir>', 'template folder (repeatable)', collect, [])
+    .option('--registry <url>', 'template registry (default: PIPEWRIGHT_REGISTRY)')
+    .option('--token <token>', 'registry token (default: PIPEWRIGHT_TOKEN)')
+    .option('--format <format>', 'table, json or markdown', 'table')
+    .action(async (ref: string, paths: string[], flags: { candidate: string; policy?: string; all?: boolean; templates: string[]; registry?: string; token?: string; format: string }) => {
+      if (!['table', 'json', 'markdown'].includes(flags.format)) throw new ExitError(Exit.INVALID, '--format must be table, json or markdown');
+      const candidate = readCandidate(ref, flags.candidate, io);
+      const policy = flags.policy ? readPolicy(flags.policy, io) : undefined;
+      const { sourcesFor } = fleetSources(flags, io);
+      const report = await runImpact({ candidate, paths: paths.map((p) => resolve(cwd, p)), sourcesFor, ...(policy ? { policy } : {}), all: !!flags.all, baseDir: cwd });
+      io.stdout.write(formatImpact(report, flags.format as 'table' | 'json' | 'markdown'));
+      if (report.broken > 0) throw new ExitError(Exit.FAILURE);
+    });
+}
+
+/** The candidate file as a resolved template; exit 2 unless it is one valid template for `ref`. */
+function readCandidate(ref: string, file: string, io: CliIO): ResolvedTemplate {
+  const path = resolve(io.cwd ?? process.cwd(), file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ExitError(Exit.INVALID, `--candidate: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  const bag = new DiagnosticBag();
+  const docs = readYaml(file, text, sourcePositions, bag);
+  const root = docs[0]?.value as { template?: Record<string, unknown> } | undefined;
+  if (!bag.hasErrors && (!root || docs.length !== 1 || !root.template)) bag.error(Codes.NOT_A_DOCUMENT, 'the candidate must be one document with a template: root', { file, line: 1, column: 1 });
+  if (!bag.hasErrors) checkSchema('template', root, file, bag);
+  if (bag.hasErrors) {
+    for (const d of bag.items) io.stderr.write(formatDiagnostic(d) + '\n');
+    throw new ExitError(Exit.INVALID, 'the candidate is not a valid template');
+  }
+  const t = root!.template!;
+  const actual = refOfTemplate(t as { identifier: string });
+  if (actual !== ref) throw new ExitError(Exit.INVALID, `the candidate is ${actual}, not ${ref}`);
+  return { ref, version: String(t['versionLabel']), digest: digestOf(root), file, value: root };
 }

@@ -12,8 +12,8 @@ import addFormatsModule from 'ajv-formats';
 
 export * from './plan.js';
 
-export type SchemaName = 'pipeline' | 'template' | 'plan' | 'report' | 'policy';
-export const NAMES: SchemaName[] = ['pipeline', 'template', 'plan', 'report', 'policy'];
+export type SchemaName = 'pipeline' | 'template' | 'plan' | 'report' | 'policy' | 'audit-report';
+export const NAMES: SchemaName[] = ['pipeline', 'template', 'plan', 'report', 'policy', 'audit-report'];
 
 /** Folder holding the `*.schema.json` files, from source (`schemas/`) or build (`dist/schemas/`). */
 export function schemaDir(): string {

@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { formatReport, loadPolicy, PolicyError, runAudit, type AuditReport } from '../../audit/index.js';
 import { DirectorySource, type ResolveRequest, type TemplateSource } from '../../compiler/index.js';
 import { runCli, tempDir } from '../helpers.js';
+import { validator } from '../../schemas/index.js';
 import { POLICY, writeFleet } from './fleet.js';
 
 /** The folder source, with redis 1.0.0 deprecated (as a registry would report it). */
@@ -70,6 +71,7 @@ describe('audit', () => {
     const policy = loadPolicy('policy.yaml', POLICY);
     const json = JSON.parse(formatReport(report, policy, 'json'));
     expect(json.summary).toEqual(report.summary);
+    expect(validator('audit-report')(json), JSON.stringify(validator('audit-report').errors)).toBe(true);
     const sarif = JSON.parse(formatReport(report, policy, 'sarif'));
     const require = createRequire(import.meta.url);
     const Ajv6 = require('../../node_modules/@microsoft/jest-sarif/node_modules/ajv');

@@ -1,0 +1,187 @@
+/**
+ * Impact of a candidate template version before it is published: every pipeline that uses
+ * the template (at any depth) is compiled twice — as today, and with the candidate in place
+ * of what the reference resolves to — and the two plans are compared.
+ */
+import semver from 'semver';
+import { compile, displayPath, lockPathFor, readLockfile, selectVersion, type Diagnostic, type ResolvedTemplate, type ResolveRequest, type TemplateSource } from '../compiler/index.js';
+import type { Plan, PlanStep } from '../schemas/plan.js';
+import { findPipelines } from './audit.js';
+import { evaluatePlan, type Violation } from './evaluate.js';
+import type { Policy } from './policy.js';
+
+export interface StepChange {
+  step: string;
+  fields: { field: string; before: unknown; after: unknown }[];
+}
+
+export interface ImpactEntry {
+  file: string;
+  pipeline: string;
+  status: 'unchanged' | 'changed' | 'broken' | 'not-applicable';
+  added: string[];
+  removed: string[];
+  changed: StepChange[];
+  diagnostics: Diagnostic[];
+  newViolations: Violation[];
+}
+
+export interface ImpactReport {
+  ref: string;
+  candidate: string;
+  consumers: number;
+  broken: number;
+  changed: number;
+  entries: ImpactEntry[];
+}
+
+/** Serves the candidate for `ref` where the pipeline's selector accepts it (or always with `all`). */
+export class CandidateSource implements TemplateSource {
+  readonly name = 'candidate';
+  constructor(
+    private readonly candidate: ResolvedTemplate,
+    private readonly inner: TemplateSource[],
+    private readonly all: boolean,
+  ) {}
+
+  accepts(selector: string): boolean {
+    if (this.all) return true;
+    const v = this.candidate.version;
+    if (selector === '' || selector === 'stable') return !!semver.valid(v) && !semver.prerelease(v);
+    return selectVersion(selector, [{ version: v }]).ok;
+  }
+
+  async resolve(requests: ResolveRequest[]) {
+    const own = requests.map((r) => r.ref === this.candidate.ref && this.accepts(r.selector));
+    const rest = requests.filter((_, i) => !own[i]);
+    const answers = rest.length ? await resolveChain(this.inner, rest) : [];
+    return requests.map((r) => (own[requests.indexOf(r)] ? { ok: true as const, template: this.candidate } : answers.shift()!));
+  }
+}
+
+async function resolveChain(sources: TemplateSource[], requests: ResolveRequest[]) {
+  const out = new Array(requests.length);
+  let todo = requests.map((r, i) => ({ r, i }));
+  for (const s of sources) {
+    if (!todo.length) break;
+    const answers = await s.resolve(todo.map((t) => t.r));
+    const next: typeof todo = [];
+    todo.forEach((t, j) => {
+      const a = answers[j]!;
+      if (!a.ok && a.code === 'not-found') next.push(t);
+      out[t.i] = a;
+    });
+    todo = next;
+  }
+  for (const t of todo) out[t.i] ??= { ok: false, code: 'not-found', message: `template ${t.r.ref} not found` };
+  return out;
+}
+
+const FIELDS = ['kind', 'type', 'name', 'needs', 'image', 'shell', 'command', 'entrypoint', 'args', 'env', 'ports', 'readiness', 'timeoutMs', 'failure', 'when', 'outputs', 'privileged', 'runAsUser', 'resources', 'spec'] as const;
+
+function compareSteps(a: PlanStep, b: PlanStep): StepChange | undefined {
+  const fields: StepChange["fields"] = FIELDS.filter((f) => JSON.stringify(a[f]) !== JSON.stringify(b[f])).map((f) => ({ field: f, before: a[f], after: b[f] }));
+  const va = a.origin.templates.map((t) => `${t.ref}@${t.version}`).join(' → ');
+  const vb = b.origin.templates.map((t) => `${t.ref}@${t.version}`).join(' → ');
+  if (va !== vb) fields.push({ field: 'templates', before: va, after: vb });
+  return fields.length ? { step: a.id, fields } : undefined;
+}
+
+/** Steps added, removed and changed between two plans (the template version change alone is not a change). */
+export function diffPlans(before: Plan, after: Plan): { added: string[]; removed: string[]; changed: StepChange[] } {
+  const a = new Map(before.steps.map((s) => [s.id, s]));
+  const b = new Map(after.steps.map((s) => [s.id, s]));
+  const changed: StepChange[] = [];
+  for (const [id, s] of a) {
+    const t = b.get(id);
+    if (!t) continue;
+    const c = compareSteps(s, t);
+    if (c && c.fields.some((f) => f.field !== 'templates')) changed.push(c);
+  }
+  return { added: [...b.keys()].filter((id) => !a.has(id)), removed: [...a.keys()].filter((id) => !b.has(id)), changed };
+}
+
+export interface ImpactOptions {
+  candidate: ResolvedTemplate;
+  paths: string[];
+  sourcesFor: (file: string) => TemplateSource[];
+  policy?: Policy;
+  all?: boolean;
+  baseDir?: string;
+}
+
+export async function runImpact(opts: ImpactOptions): Promise<ImpactReport> {
+  const { files } = findPipelines(opts.paths);
+  const entries: ImpactEntry[] = [];
+  const key = (v: Violation) => `${v.rule}|${v.step ?? ''}|${v.message}`;
+  for (const path of files) {
+    const file = displayPath(path, opts.baseDir);
+    const sources = opts.sourcesFor(path);
+    const before = await compile({ file: path, baseDir: opts.baseDir, sources, partial: true, allowSunset: true });
+    const uses = before.plans.filter((p) => p.templates.some((t) => t.ref === opts.candidate.ref));
+    if (uses.length === 0) continue;
+    const cand = new CandidateSource(opts.candidate, sources, !!opts.all);
+    const after = await compile({ file: path, baseDir: opts.baseDir, sources: [cand], partial: true, allowSunset: true });
+    for (const plan of uses) {
+      const base: ImpactEntry = { file, pipeline: plan.pipeline.identifier, status: 'unchanged', added: [], removed: [], changed: [], diagnostics: [], newViolations: [] };
+      if (!after.ok) {
+        entries.push({ ...base, status: 'broken', diagnostics: after.diagnostics.filter((d) => d.severity === 'error') });
+        continue;
+      }
+      const next = after.plans.find((p) => p.pipeline.identifier === plan.pipeline.identifier)!;
+      if (!next.templates.some((t) => t.ref === opts.candidate.ref && t.version === opts.candidate.version)) {
+        entries.push({ ...base, status: 'not-applicable' });
+        continue;
+      }
+      const d = diffPlans(plan, next);
+      let newViolations: Violation[] = [];
+      if (opts.policy) {
+        // The pipeline's lock pins what it pins; the candidate counts as pinned (a refreshed
+        // lock would hold it), so only real changes show as new violations.
+        const locked = new Set<string>([`${opts.candidate.ref}@${opts.candidate.version}`]);
+        try {
+          for (const e of Object.values(readLockfile(lockPathFor(path))?.templates ?? {})) locked.add(`${e.ref}@${e.version}`);
+        } catch {
+          // a broken lockfile pins nothing
+        }
+        const facts = { deprecated: new Set([...before.deprecated, ...after.deprecated].map((d) => `${d.ref}@${d.version}`)), locked, file };
+        const old = new Set(evaluatePlan(opts.policy, plan, facts).map(key));
+        newViolations = evaluatePlan(opts.policy, next, facts).filter((v) => !old.has(key(v)));
+      }
+      const changed = d.added.length + d.removed.length + d.changed.length > 0;
+      entries.push({ ...base, status: changed ? 'changed' : 'unchanged', ...d, newViolations });
+    }
+  }
+  return {
+    ref: opts.candidate.ref,
+    candidate: opts.candidate.version,
+    consumers: entries.length,
+    broken: entries.filter((e) => e.status === 'broken').length,
+    changed: entries.filter((e) => e.status === 'changed').length,
+    entries,
+  };
+}
+
+export function formatImpact(r: ImpactReport, format: 'table' | 'json' | 'markdown'): string {
+  if (format === 'json') return JSON.stringify(r, null, 2) + '\n';
+  const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v.length > 80 ? v.slice(0, 77) + '...' : v) : JSON.stringify(v));
+  const lines: string[] = [];
+  if (format === 'markdown') {
+    lines.push(`## impact of ${r.ref}@${r.candidate}`, '', `${r.consumers} consumers · ${r.changed} changed · **${r.broken} broken**`, '', '| pipeline | status | details |', '| --- | --- | --- |');
+    for (const e of r.entries) {
+      const details = e.status === 'broken' ? e.diagnostics.map((d) => `${d.code} ${d.message}`).join('<br>') : [...e.added.map((a) => `+ ${a}`), ...e.removed.map((a) => `- ${a}`), ...e.changed.map((c) => `~ ${c.step}: ${c.fields.map((f) => f.field).join(', ')}`), ...e.newViolations.map((v) => `new ${v.severity} ${v.rule}`)].join('<br>');
+      lines.push(`| \`${e.file}\` ${e.pipeline} | ${e.status} | ${details.replace(/\|/g, '\\|') || '-'} |`);
+    }
+    return lines.join('\n') + '\n';
+  }
+  for (const e of r.entries) {
+    lines.push(`${e.file} (${e.pipeline}): ${e.status}`);
+    for (const d of e.diagnostics) lines.push(`  ${d.file}:${d.line}:${d.column}: ${d.code} ${d.message}`);
+    for (const a of e.added) lines.push(`  + step ${a}`);
+    for (const a of e.removed) lines.push(`  - step ${a}`);
+    for (const c of e.changed) for (const f of c.fields.filter((f) => f.field !== 'templates')) lines.push(`  ~ ${c.step}.${f.field}: ${show(f.before)} → ${show(f.after)}`);
+    for (const v of e.newViolations) lines.push(`  new ${v.severity} ${v.rule}: ${v.message}`);
+  }
+  lines.push(`${r.ref}@${r.candidate}: ${r.consumers} consumers, ${r.changed} changed, ${r.broken} broken`);
+  return lines.join('\n') + '\n';
+}

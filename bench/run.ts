@@ -6,12 +6,14 @@ import { benchCompile } from './compile.js';
 import { benchRegistry } from './registry.js';
 import { benchRuntime } from './runtime.js';
 import { benchDocker } from './docker.js';
+import { benchAudit } from './audit.js';
 
 const benches: Record<string, (args: string[]) => Promise<void>> = {
   compile: benchCompile,
   registry: benchRegistry,
   runtime: benchRuntime,
   docker: benchDocker,
+  audit: benchAudit,
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -16,7 +16,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PlanStage, PlanStep } from '../schemas/plan.js';
-import { StartError, type Backend, type Exit, type Handle, type StartSpec } from './backend.js';
+import { StartError, type Backend, type Handle, type StartSpec } from './backend.js';
+import { spawnLogged } from './spawn-step.js';
 import { docker } from './docker-cli.js';
 import { shellArgv } from './host-backend.js';
 import { processStartTime, stopGroup } from './process-group.js';
@@ -169,22 +170,7 @@ export class DockerBackend implements Backend {
       const argv = shellArgv(step.shell ?? 'sh', step.command, step.kind === 'run' ? step.outputs : []);
       args.push('--entrypoint', argv[0]!, step.image, ...argv.slice(1));
     } else args.push(step.image, ...(step.args ?? []));
-    const child = spawn(this.opts.bin, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (d: Buffer) => spec.log.feed(d, 'out'));
-    child.stderr!.on('data', (d: Buffer) => spec.log.feed(d, 'err'));
-    const exited = new Promise<Exit>((resolve) => {
-      child.once('error', (e) => {
-        spec.log.line(`pipewright: cannot run docker: ${e.message}`);
-        resolve({ code: 127, signal: null });
-      });
-      child.once('close', (code, signal) => resolve({ code, signal }));
-    });
-    const pid = child.pid;
-    if (pid === undefined) {
-      await exited;
-      throw new StartError(`step ${step.id}: cannot run ${this.opts.bin}`);
-    }
-    const startTime = processStartTime(pid);
+    const { pid, startTime, exited } = await spawnLogged(this.opts.bin, args, {}, spec.log, `step ${step.id}`);
     const bin = this.opts.bin;
     let done = false;
     void exited.then(() => (done = true));

@@ -4,10 +4,11 @@
  * (or an atexit hook for Python) writes the output variables to a file when the shell exits.
  * Background steps and services run their `entrypoint` (exec form) or `command`.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { PlanShell } from '../schemas/plan.js';
-import { StartError, type Backend, type Exit, type Handle, type StartSpec } from './backend.js';
-import { processStartTime, stopGroup } from './process-group.js';
+import { StartError, type Backend, type Handle, type StartSpec } from './backend.js';
+import { stopGroup } from './process-group.js';
+import { spawnLogged } from './spawn-step.js';
 import { httpReady } from './readiness/http.js';
 import { tcpReady } from './readiness/tcp.js';
 
@@ -59,27 +60,7 @@ export class HostBackend implements Backend {
       throw new StartError(argv[0] === 'pwsh' ? `step ${step.id} needs PowerShell (pwsh), which is not installed on this machine` : `step ${step.id}: command not found: ${argv[0]}`);
     }
     const env = { ...spec.env, ...(spec.outputsFile ? { PIPEWRIGHT_OUTPUTS: spec.outputsFile } : {}) };
-    const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { cwd: spec.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    const exited = new Promise<Exit>((resolve) => {
-      let done = false;
-      child.once('error', (e) => {
-        spec.log.line(`pipewright: cannot start: ${e.message}`);
-        if (!done) resolve({ code: 127, signal: null });
-        done = true;
-      });
-      child.once('close', (code, signal) => {
-        if (!done) resolve({ code, signal });
-        done = true;
-      });
-    });
-    child.stdout!.on('data', (d: Buffer) => spec.log.feed(d, 'out'));
-    child.stderr!.on('data', (d: Buffer) => spec.log.feed(d, 'err'));
-    const pid = child.pid;
-    if (pid === undefined) {
-      await exited;
-      throw new StartError(`step ${step.id}: could not start ${argv[0]}`);
-    }
-    const startTime = processStartTime(pid);
+    const { pid, startTime, exited } = await spawnLogged(argv[0]!, argv.slice(1), { cwd: spec.cwd, env }, spec.log, `step ${step.id}`);
     return {
       pid,
       pgid: pid,

@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PlanStage, PlanStep } from '../schemas/plan.js';
 import { StartError, type Backend, type Handle, type StartSpec } from './backend.js';
-import { spawnLogged } from './spawn-step.js';
+import { handleOf, spawnLogged } from './spawn-step.js';
 import { docker } from './docker-cli.js';
 import { shellArgv } from './host-backend.js';
 import { processStartTime, stopGroup } from './process-group.js';
@@ -170,23 +170,18 @@ export class DockerBackend implements Backend {
       const argv = shellArgv(step.shell ?? 'sh', step.command, step.kind === 'run' ? step.outputs : []);
       args.push('--entrypoint', argv[0]!, step.image, ...argv.slice(1));
     } else args.push(step.image, ...(step.args ?? []));
-    const { pid, startTime, exited } = await spawnLogged(this.opts.bin, args, {}, spec.log, `step ${step.id}`);
+    const spawned = await spawnLogged(this.opts.bin, args, {}, spec.log, `step ${step.id}`);
     const bin = this.opts.bin;
     let done = false;
-    void exited.then(() => (done = true));
-    return {
-      pid,
-      pgid: pid,
-      ...(startTime !== undefined ? { startTime } : {}),
-      exited,
-      stop: async (graceMs: number) => {
-        if (!done) {
-          await docker(bin, ['stop', '-t', String(Math.max(0, Math.ceil(graceMs / 1000))), name], graceMs + 30_000);
-          await docker(bin, ['rm', '-f', name]);
-        }
-        await stopGroup(pid, 1000);
-      },
-    };
+    void spawned.exited.then(() => (done = true));
+    return handleOf(spawned, async (graceMs) => {
+      // With --rm an ended container is already gone; a running one is stopped, then removed.
+      if (!done) {
+        await docker(bin, ['stop', '-t', String(Math.max(0, Math.ceil(graceMs / 1000))), name], graceMs + 30_000);
+        await docker(bin, ['rm', '-f', name]);
+      }
+      await stopGroup(spawned.pid, 1000);
+    });
   }
 
   probe(command: string, spec: StartSpec, timeoutMs: number): Promise<number> {

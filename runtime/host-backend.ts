@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import type { PlanShell } from '../schemas/plan.js';
 import { StartError, type Backend, type Handle, type StartSpec } from './backend.js';
 import { stopGroup } from './process-group.js';
-import { spawnLogged } from './spawn-step.js';
+import { handleOf, spawnLogged } from './spawn-step.js';
 import { httpReady } from './readiness/http.js';
 import { tcpReady } from './readiness/tcp.js';
 
@@ -60,16 +60,10 @@ export class HostBackend implements Backend {
       throw new StartError(argv[0] === 'pwsh' ? `step ${step.id} needs PowerShell (pwsh), which is not installed on this machine` : `step ${step.id}: command not found: ${argv[0]}`);
     }
     const env = { ...spec.env, ...(spec.outputsFile ? { PIPEWRIGHT_OUTPUTS: spec.outputsFile } : {}) };
-    const { pid, startTime, exited } = await spawnLogged(argv[0]!, argv.slice(1), { cwd: spec.cwd, env }, spec.log, `step ${step.id}`);
-    return {
-      pid,
-      pgid: pid,
-      ...(startTime !== undefined ? { startTime } : {}),
-      exited,
-      stop: async (graceMs: number) => {
-        await stopGroup(pid, graceMs);
-      },
-    };
+    const spawned = await spawnLogged(argv[0]!, argv.slice(1), { cwd: spec.cwd, env }, spec.log, `step ${step.id}`);
+    return handleOf(spawned, async (graceMs) => {
+      await stopGroup(spawned.pid, graceMs);
+    });
   }
 
   tcpReady(host: string, ports: number[], timeoutMs: number): Promise<boolean> {

@@ -4,7 +4,7 @@
  * Shared by the host backend (the step itself) and the Docker backend (the docker CLI).
  */
 import { spawn } from 'node:child_process';
-import { StartError, type Exit } from './backend.js';
+import { StartError, type Exit, type Handle } from './backend.js';
 import type { StepLog } from './logs.js';
 import { processStartTime } from './process-group.js';
 
@@ -37,4 +37,9 @@ export async function spawnLogged(bin: string, args: string[], opts: { cwd?: str
   }
   const startTime = processStartTime(pid);
   return { pid, ...(startTime !== undefined ? { startTime } : {}), exited };
+}
+
+/** A Handle over a spawned step; `stop` says how this backend stops it. */
+export function handleOf(s: Spawned, stop: (graceMs: number) => Promise<void>): Handle {
+  return { pid: s.pid, pgid: s.pid, ...(s.startTime !== undefined ? { startTime: s.startTime } : {}), exited: s.exited, stop };
 }

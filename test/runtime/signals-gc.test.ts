@@ -4,7 +4,7 @@
  * behind, and never a process that merely reuses a recorded pid.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { processStartTime } from '../../runtime/index.js';
@@ -68,6 +68,17 @@ describe('teardown on signals and gc', () => {
     const run = start(dir);
     expect(await until(() => PIDS.every((p) => readPid(dir, p) > 0), 10_000)).toBe(true);
     const pids = PIDS.map((p) => readPid(dir, p));
+    // The runner records a process group right after starting it; wait until both are recorded.
+    const recorded = () => {
+      try {
+        const runs = readdirSync(join(dir, '.pw', 'runs'));
+        const state = readFileSync(join(dir, '.pw', 'runs', runs[0]!, 'state.json'), 'utf8');
+        return state.includes('"s.svc"') && state.includes('"s.long"');
+      } catch {
+        return false;
+      }
+    };
+    expect(await until(recorded, 5000)).toBe(true);
     run.child.kill('SIGKILL');
     await run.exit;
     await new Promise((r) => setTimeout(r, 100));

@@ -85,7 +85,7 @@ describe('run steps on the host', () => {
   });
 
   test('parallel steps really overlap; the next step waits for all of them', async () => {
-    const par = `              - parallel:\n${[1, 2, 3].map((i) => step(`p${i}`, `date +%s%N > start${i}; sleep 0.5; date +%s%N > end${i}`).replace(/^ {14}- step:/, '                  - step:').replace(/\n {16}/g, '\n                    ')).join('')}`;
+    const par = `              - parallel:\n${[1, 2, 3].map((i) => step(`p${i}`, `date +%s%N > start${i}; sleep 1; date +%s%N > end${i}`).replace(/^ {14}- step:/, '                  - step:').replace(/\n {16}/g, '\n                    ')).join('')}`;
     const r = await runYaml(pipeline(par + step('join', 'cat end1 end2 end3 > /dev/null && echo joined')));
     expect(r.report.status).toBe('success');
     const t = (n: string) => Number(readFileSync(`${r.dir}/${n}`, 'utf8')) / 1e6;

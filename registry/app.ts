@@ -6,6 +6,7 @@ import express, { type Express } from 'express';
 import { requireScope, type Scope } from './auth.js';
 import { errorMiddleware, notFound } from './errors.js';
 import { metaRoutes } from './routes/meta.js';
+import { pageRoutes } from './pages.js';
 import { resolveRoutes } from './routes/resolve.js';
 import { templateRoutes } from './routes/templates.js';
 import type { Store } from './store.js';
@@ -30,6 +31,7 @@ export function createApp(options: AppOptions): Express {
   app.use(metaRoutes({ store, auth }));
   app.use('/api/v1', templateRoutes({ store, auth }));
   app.use('/api/v1', resolveRoutes({ store, auth }));
+  app.use(pageRoutes({ store, anonymousRead: !!options.anonymousRead }));
   app.use((req, _res, next) => next(notFound(`no route ${req.method} ${req.path}`)));
   app.use(errorMiddleware(log));
   return app;

@@ -88,6 +88,14 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { '200': { description: 'one result per request, in order: version, digest and source, or an error' }, ...errors },
         },
       },
+      '/': { get: { summary: 'catalog page (HTML): search by q, filter by type and label', security: [], responses: { '200': { description: 'text/html' }, '401': { description: 'sign-in page' } } } },
+      '/login': {
+        get: { summary: 'sign-in page (HTML)', security: [], responses: { '200': { description: 'text/html' } } },
+        post: { summary: 'sign in with a token, kept in an HttpOnly cookie', security: [], responses: { '303': { description: 'redirect' }, '401': { description: 'bad token' } } },
+      },
+      '/static/{file}': { get: { summary: 'catalog CSS and script', security: [], parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'asset' } } } },
+      '/templates/{ref}': { get: { summary: 'template page (HTML): versions, inputs, spec, snippet', parameters: [ref, { name: 'version', in: 'query', schema: { type: 'string' } }], responses: { '200': { description: 'text/html' } } } },
+      '/templates/{ref}/diff': { get: { summary: 'diff page (HTML) between two versions', parameters: [ref, { name: 'from', in: 'query', required: true, schema: { type: 'string' } }, { name: 'to', in: 'query', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'text/html' } } } },
       '/api/v1/events': {
         get: {
           summary: 'event log (publish, label, deprecate, yank, tokens)',

@@ -1,0 +1,180 @@
+/**
+ * The catalog: server-rendered pages for finding, understanding and adopting templates
+ * (`/`, `/templates/{ref}`, `/templates/{ref}/diff`), with Handlebars views (auto-escaped:
+ * template content is always text), one CSS file and one small script (the pages work
+ * without it), under a Content-Security-Policy without inline scripts.
+ *
+ * Pages need a read token like the API unless the server allows anonymous reads; a token
+ * given once on the sign-in page is kept in an HttpOnly cookie.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import Handlebars from 'handlebars';
+import { stringify } from 'yaml';
+import { verifyToken, type Principal } from './auth.js';
+import { diffVersions } from './diff.js';
+import type { InputDecl } from '../compiler/inputs.js';
+import { ApiError } from './errors.js';
+import { queryString, refParam, versionParam } from './routes/params.js';
+import type { Store, TemplateSummary } from './store.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+/** The folder of an asset kind, from source (`registry/`) or build (`dist/registry/` → `registry/`). */
+function assetDir(name: 'views' | 'static'): string {
+  const candidates = [join(HERE, name), join(HERE, '..', '..', 'registry', name)];
+  return candidates.find((d) => existsSync(d)) ?? candidates[0]!;
+}
+
+export const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const COOKIE = 'pw_token';
+
+function cookie(req: Request, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return decodeURIComponent(v.join('='));
+  }
+  return undefined;
+}
+
+interface Views {
+  render(view: string, title: string, data: Record<string, unknown>): string;
+}
+
+function loadViews(): Views {
+  const hb = Handlebars.create();
+  const dir = assetDir('views');
+  const compiled = new Map<string, Handlebars.TemplateDelegate>();
+  for (const name of ['layout', 'catalog', 'template', 'diff', 'login', 'error']) {
+    compiled.set(name, hb.compile(readFileSync(join(dir, `${name}.hbs`), 'utf8'), { strict: false }));
+  }
+  return {
+    render(view, title, data) {
+      const body = compiled.get(view)!(data);
+      return compiled.get('layout')!({ title, body });
+    },
+  };
+}
+
+const TYPES = ['Step', 'StepGroup', 'Stage', 'Pipeline'];
+
+export function pageRoutes(opts: { store: Store; anonymousRead: boolean }): Router {
+  const { store } = opts;
+  const views = loadViews();
+  const r = Router();
+  const staticDir = assetDir('static');
+  const assets = new Map<string, { type: string; body: Buffer }>();
+  for (const [file, type] of [['catalog.css', 'text/css; charset=utf-8'], ['catalog.js', 'text/javascript; charset=utf-8']] as const) {
+    assets.set(file, { type, body: readFileSync(join(staticDir, file)) });
+  }
+  const badges = new Map<string, { background: boolean; readiness: boolean }>();
+
+  const page = (res: Response, status: number, view: string, title: string, data: Record<string, unknown>) => {
+    res.status(status).setHeader('Content-Security-Policy', CSP);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'same-origin');
+    res.type('html').send(views.render(view, title, data));
+  };
+
+  r.get('/static/:file', (req, res) => {
+    const a = assets.get(String(req.params['file']));
+    if (!a) return page(res, 404, 'error', 'Not found', { title: 'Not found', message: 'No such file.' });
+    res.setHeader('Content-Type', a.type);
+    res.setHeader('Cache-Control', 'public, max-age=3600');
+    res.end(a.body);
+  });
+
+  r.get('/login', (req, res) => page(res, 200, 'login', 'Sign in', { next: safeNext(queryString(req.query['next'])) }));
+  r.post('/login', express.urlencoded({ extended: false, limit: '4kb' }), (req, res) => {
+    const token = String((req.body as { token?: unknown })?.token ?? '');
+    const next = safeNext(String((req.body as { next?: unknown })?.next ?? '/'));
+    if (!verifyToken(store.db, token)) return page(res, 401, 'login', 'Sign in', { next, error: 'That token is not valid.' });
+    res.setHeader('Set-Cookie', `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`);
+    res.redirect(303, next);
+  });
+
+  // Every page below needs a reader.
+  r.use((req: Request, res: Response, next: NextFunction) => {
+    if (!['/', '/templates'].some((p) => req.path === p || req.path.startsWith('/templates/'))) return next();
+    if (opts.anonymousRead) return next();
+    const header = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const p: Principal | undefined = verifyToken(store.db, header ?? cookie(req, COOKIE) ?? '');
+    if (p) return next();
+    page(res, 401, 'login', 'Sign in', { next: safeNext(req.originalUrl) });
+  });
+
+  r.get('/', (req, res) => {
+    const q = queryString(req.query['q']) ?? '';
+    const type = queryString(req.query['type']) ?? '';
+    const label = queryString(req.query['label']) ?? '';
+    const list = store.listTemplates({ ...(q ? { q } : {}), ...(TYPES.includes(type) ? { type } : {}), ...(label ? { label } : {}) });
+    const templates = list.map((t) => ({ ...t, ...badgesOf(t) }));
+    page(res, 200, 'catalog', 'Templates', { q, label, templates, one: templates.length === 1, types: TYPES.map((value) => ({ value, selected: value === type })) });
+  });
+
+  const badgesOf = (t: TemplateSummary) => {
+    if (!t.latest) return { background: false, readiness: false };
+    const v = store.getVersion(t.ref, t.latest);
+    let b = badges.get(v.digest);
+    if (!b) {
+      b = { background: v.canonical.includes('"type":"Background"') || v.canonical.includes('"serviceDependencies":[{'), readiness: v.canonical.includes('"readiness":') };
+      badges.set(v.digest, b);
+    }
+    return b;
+  };
+
+  r.get('/templates/:ref', (req, res) => {
+    const ref = refParam(req.params['ref']);
+    const t = store.getTemplate(ref);
+    const selected = versionParam(queryString(req.query['version']) ?? t.summary.latest ?? t.versions[t.versions.length - 1]?.version);
+    const v = store.getVersion(ref, selected);
+    const decls = JSON.parse(v.inputs) as Record<string, InputDecl>;
+    const inputs = Object.entries(decls).map(([name, d]) => ({
+      name,
+      type: d.type,
+      hasDefault: d.default !== undefined,
+      default: JSON.stringify(d.default),
+      allowed: d.allowedValues ? d.allowedValues.map(String).join(', ') : '',
+      regex: d.regex ?? '',
+      required: d.default === undefined && d.required !== false,
+      description: d.description ?? '',
+    }));
+    const example: Record<string, unknown> = {};
+    for (const i of inputs) if (i.required) example[i.name] = decls[i.name]!.allowedValues?.[0] ?? ({ number: 0, boolean: false, array: [], object: {}, steps: [], stages: [] } as Record<string, unknown>)[i.type] ?? `<${i.name}>`;
+    const snippet = stringify({ template: { templateRef: ref, versionLabel: selected, ...(Object.keys(example).length ? { inputs: example } : {}) } });
+    const versions = [...t.versions].reverse().map((x, i, all) => ({ ...x, short: x.digest.slice(0, 19) + '…', selected: x.version === selected, isTo: x.version === selected, isFrom: all.length > 1 ? i === Math.min(1, all.length - 1) && x.version !== selected : false }));
+    page(res, 200, 'template', t.summary.name, {
+      t: t.summary,
+      labels: Object.entries(t.summary.labels).map(([name, version]) => ({ name, version })),
+      versions,
+      selected,
+      inputs,
+      snippet,
+      source: v.source,
+    });
+  });
+
+  r.get('/templates/:ref/diff', (req, res) => {
+    const ref = refParam(req.params['ref']);
+    const from = versionParam(queryString(req.query['from']));
+    const to = versionParam(queryString(req.query['to']));
+    const d = diffVersions(store.getVersion(ref, from), store.getVersion(ref, to));
+    const lines = d.patch.split('\n').map((text) => ({ text, kind: text.startsWith('@@') ? 'hunk' : text.startsWith('+') ? 'add' : text.startsWith('-') ? 'del' : 'ctx' }));
+    const defaults = d.inputs.defaultChanged.map((c) => ({ name: c.name, from: JSON.stringify(c.from), to: JSON.stringify(c.to) }));
+    page(res, 200, 'diff', `${ref} ${from} → ${to}`, { ref, from, to, inputs: d.inputs, defaults, lines });
+  });
+
+  // Page errors render as pages, not JSON.
+  r.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (req.path.startsWith('/api/') || !(err instanceof ApiError)) return next(err);
+    page(res, err.status, 'error', err.status === 404 ? 'Not found' : 'Error', { title: err.status === 404 ? 'Not found' : 'Error', message: err.message });
+  });
+  return r;
+}
+
+/** Only local paths may be redirected to after signing in. */
+function safeNext(next: string | undefined): string {
+  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
+}

@@ -7,6 +7,7 @@ import { benchRegistry } from './registry.js';
 import { benchRuntime } from './runtime.js';
 import { benchDocker } from './docker.js';
 import { benchAudit } from './audit.js';
+import { benchCatalog } from './catalog.js';
 
 const benches: Record<string, (args: string[]) => Promise<void>> = {
   compile: benchCompile,
@@ -14,6 +15,7 @@ const benches: Record<string, (args: string[]) => Promise<void>> = {
   runtime: benchRuntime,
   docker: benchDocker,
   audit: benchAudit,
+  catalog: benchCatalog,
 };
 
 const [name, ...args] = process.argv.slice(2);

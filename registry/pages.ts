@@ -59,6 +59,8 @@ function loadViews(): Views {
 }
 
 const TYPES = ['Step', 'StepGroup', 'Stage', 'Pipeline'];
+/** Templates per catalog page: keeps a page light with thousands of templates. */
+export const PAGE_SIZE = 100;
 
 export function pageRoutes(opts: { store: Store; anonymousRead: boolean }): Router {
   const { store } = opts;
@@ -110,8 +112,19 @@ export function pageRoutes(opts: { store: Store; anonymousRead: boolean }): Rout
     const type = queryString(req.query['type']) ?? '';
     const label = queryString(req.query['label']) ?? '';
     const list = store.listTemplates({ ...(q ? { q } : {}), ...(TYPES.includes(type) ? { type } : {}), ...(label ? { label } : {}) });
-    const templates = list.map((t) => ({ ...t, ...badgesOf(t) }));
-    page(res, 200, 'catalog', 'Templates', { q, label, templates, one: templates.length === 1, types: TYPES.map((value) => ({ value, selected: value === type })) });
+    const pages = Math.max(1, Math.ceil(list.length / PAGE_SIZE));
+    const n = Math.min(pages, Math.max(1, Number.parseInt(queryString(req.query['page']) ?? '1', 10) || 1));
+    const templates = list.slice((n - 1) * PAGE_SIZE, n * PAGE_SIZE).map((t) => ({ ...t, ...badgesOf(t) }));
+    const link = (p: number) => '/?' + new URLSearchParams({ ...(q ? { q } : {}), ...(type ? { type } : {}), ...(label ? { label } : {}), page: String(p) }).toString();
+    page(res, 200, 'catalog', 'Templates', {
+      q,
+      label,
+      templates,
+      total: list.length,
+      one: list.length === 1,
+      types: TYPES.map((value) => ({ value, selected: value === type })),
+      ...(pages > 1 ? { pager: { page: n, pages, ...(n > 1 ? { prev: link(n - 1) } : {}), ...(n < pages ? { next: link(n + 1) } : {}) } } : {}),
+    });
   });
 
   const badgesOf = (t: TemplateSummary) => {

@@ -7,11 +7,14 @@
     let timer;
     const refresh = async () => {
       const params = new URLSearchParams(new FormData(form));
+      params.delete('page');
       const res = await fetch('/?' + params.toString(), { headers: { Accept: 'text/html' }, credentials: 'same-origin' });
       if (!res.ok) return;
       const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
       results.innerHTML = doc.getElementById('results').innerHTML;
       count.textContent = doc.getElementById('count').textContent;
+      const pager = document.getElementById('pager');
+      if (pager) pager.innerHTML = doc.getElementById('pager').innerHTML;
       history.replaceState(null, '', '/?' + params.toString());
     };
     form.addEventListener('input', () => {

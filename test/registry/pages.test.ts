@@ -32,6 +32,19 @@ describe('catalog pages', () => {
     expect((await request(r.app).get('/?label=stable')).text).toMatch(/2 templates/);
   });
 
+  test('a large catalog is paged, 100 templates a page, and filters survive paging', async () => {
+    const r = bootRegistry({ anonymousRead: true });
+    for (let i = 0; i < 130; i++) await request(r.app).put(`/api/v1/templates/account.t${i}/versions/1.0.0`).set(bearer(r.tokens.publish)).send({ yaml: stepTemplate(`t${i}`, '1.0.0') }).expect(201);
+    const first = await request(r.app).get('/?q=template');
+    expect(first.text).toMatch(/130 templates/);
+    expect(first.text.match(/<li class="template">/g)).toHaveLength(100);
+    // Handlebars escapes = as &#x3D; in attributes; browsers read it back as =.
+    expect(first.text).toMatch(/page 1 of 2 <a href="\/\?q&#x3D;template&amp;page&#x3D;2" rel="next">Next<\/a>/);
+    const second = await request(r.app).get('/?q=template&page=2');
+    expect(second.text.match(/<li class="template">/g)).toHaveLength(30);
+    expect(second.text).toMatch(/rel="prev">Previous<\/a> page 2 of 2/);
+  });
+
   test('template page: labels, versions, inputs, spec, snippet and a diff form', async () => {
     const r = await withTemplates();
     const res = await request(r.app).get('/templates/account.redis');

@@ -1,0 +1,115 @@
+/**
+ * The catalog in a real browser: Debian's Chromium driven by playwright-core. Skipped only
+ * when no Chromium exists outside CI; under CI=true it must run.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createToken, startRegistry, type RunningRegistry } from '../../registry/index.js';
+import { REPO, tempDir } from '../helpers.js';
+import { stepTemplate } from '../registry/fixtures.js';
+
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+if (!CHROMIUM && process.env['CI'] === 'true') throw new Error('CI=true but no Chromium: .ci/run must install Debian chromium');
+const SHOTS = join(REPO, 'test-output', 'screenshots');
+
+describe.skipIf(!CHROMIUM)('catalog in Chromium', () => {
+  let registry: RunningRegistry;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    registry = await startRegistry({ db: join(tempDir({}, 'pw-browser-'), 'r.db'), port: 0, anonymousRead: true, log: () => undefined });
+    const token = createToken(registry.db, 'ci', 'publish');
+    const put = async (ref: string, v: string, yaml: string) => {
+      const res = await fetch(`${registry.url}/api/v1/templates/${ref}/versions/${v}`, { method: 'PUT', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` }, body: JSON.stringify({ yaml }) });
+      expect(res.status).toBe(201);
+    };
+    const redis = (v: string, port: number, extra = '') => `template:\n  name: Redis service\n  identifier: redis\n  versionLabel: ${v}\n  type: Step\n  description: A cache for integration tests\n  inputs:\n    port: {type: number, default: ${port}, description: Port to listen on}\n${extra}  spec:\n    type: Background\n    spec:\n      command: redis-server --port {{inputs.port}}\n      readiness: {tcp: {port: "{{inputs.port}}"}}\n`;
+    await put('account.redis', '1.0.0', redis('1.0.0', 6379));
+    await put('account.redis', '1.1.0', redis('1.1.0', 6380, '    mode: {type: string, allowedValues: [fast, safe], description: How to run}\n'));
+    await put('account.lint', '2.0.0', stepTemplate('lint', '2.0.0', { description: 'Lints the code' }));
+    await put('account.evil', '1.0.0', stepTemplate('evil', '1.0.0', { description: '<script>window.pwned = 1</script> {{inputs.x}}', command: 'echo "<img src=x onerror=window.pwned=2>"' }));
+    mkdirSync(SHOTS, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM!,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await registry?.close();
+  });
+
+  test('search as you type and filter by type', async () => {
+    const page = await browser.newPage();
+    await page.goto(registry.url + '/');
+    await expect(page.locator('#count')).toBeDefined();
+    expect(await page.locator('#count').textContent()).toBe('3 templates');
+    await page.fill('#q', 'cache');
+    await page.waitForFunction(() => document.getElementById('count')?.textContent === '1 template');
+    expect(await page.locator('#results h2').allTextContents()).toEqual(['Redis service']);
+    await page.fill('#q', '');
+    await page.selectOption('#type', 'StepGroup');
+    await page.waitForFunction(() => document.getElementById('count')?.textContent === '0 templates');
+    await page.selectOption('#type', '');
+    await page.waitForFunction(() => document.getElementById('count')?.textContent === '3 templates');
+    await page.screenshot({ path: join(SHOTS, 'catalog.png'), fullPage: true });
+    await page.close();
+  }, 30_000);
+
+  test('open a template, read inputs and versions, copy the snippet, open a diff', async () => {
+    const context = await browser.newContext();
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: registry.url });
+    const page = await context.newPage();
+    await page.goto(registry.url + '/');
+    await page.click('text=Redis service');
+    await page.waitForURL(/\/templates\/account\.redis$/);
+    const inputs = await page.locator('table.inputs tbody tr').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent?.trim())));
+    expect(inputs).toEqual([
+      ['mode', 'string', '–', 'fast, safe', '', 'yes', 'How to run'],
+      ['port', 'number', '6380', '', '', 'no', 'Port to listen on'],
+    ]);
+    expect(await page.locator('table.versions tbody tr td:first-child').allTextContents()).toEqual(['1.1.0', '1.0.0']);
+    await page.click('button.copy');
+    await page.waitForFunction(() => document.getElementById('copied')?.textContent === 'Copied');
+    const clip = await page.evaluate(() => navigator.clipboard.readText());
+    expect(clip).toBe('template:\n  templateRef: account.redis\n  versionLabel: 1.1.0\n  inputs:\n    mode: fast\n');
+    await page.screenshot({ path: join(SHOTS, 'template.png'), fullPage: true });
+    await page.selectOption('#from', '1.0.0');
+    await page.selectOption('#to', '1.1.0');
+    await page.click('form.diff-form button');
+    await page.waitForURL(/\/diff\?from=1\.0\.0&to=1\.1\.0/);
+    expect(await page.locator('.input-changes').textContent()).toMatch(/Added: mode/);
+    expect(await page.locator('.patch .add').allTextContents()).toContain('+    mode:');
+    await page.screenshot({ path: join(SHOTS, 'diff.png'), fullPage: true });
+    await context.close();
+  }, 30_000);
+
+  test('template content with <script> and {{ }} renders as text', async () => {
+    const page = await browser.newPage();
+    const dialogs: string[] = [];
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    await page.goto(registry.url + '/templates/account.evil');
+    expect(await page.locator('p.description').textContent()).toBe('<script>window.pwned = 1</script> {{inputs.x}}');
+    expect(await page.locator('pre.spec').textContent()).toContain('<img src=x onerror=window.pwned=2>');
+    expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+    expect(dialogs).toEqual([]);
+    await page.screenshot({ path: join(SHOTS, 'xss.png'), fullPage: true });
+    await page.close();
+  }, 30_000);
+
+  test('readable on a phone-width screen', async () => {
+    const page = await browser.newPage({ viewport: { width: 375, height: 740 } });
+    await page.goto(registry.url + '/templates/account.redis');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: join(SHOTS, 'template-phone.png'), fullPage: true });
+    await page.close();
+  }, 30_000);
+});

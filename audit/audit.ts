@@ -47,8 +47,9 @@ export interface AuditOptions {
 }
 
 /** Pipeline files under the paths: YAML files whose text has a `pipeline:` root. */
-export function findPipelines(paths: string[], glob?: RegExp): { files: string[]; skipped: { file: string; reason: string }[] } {
+export function findPipelines(paths: string[], glob?: RegExp): { files: string[]; texts: Map<string, string>; skipped: { file: string; reason: string }[] } {
   const files: string[] = [];
+  const texts = new Map<string, string>();
   const skipped: { file: string; reason: string }[] = [];
   for (const p of paths) {
     let st;
@@ -67,21 +68,25 @@ export function findPipelines(paths: string[], glob?: RegExp): { files: string[]
         skipped.push({ file: f, reason: `unreadable: ${(e as Error).message}` });
         continue;
       }
-      if (/^pipeline\s*:/m.test(text)) files.push(f);
+      if (/^pipeline\s*:/m.test(text)) {
+        files.push(f);
+        texts.set(f, text);
+      }
       else if (!st.isDirectory()) skipped.push({ file: f, reason: "no 'pipeline:' root" });
     }
   }
-  return { files, skipped };
+  return { files, texts, skipped };
 }
 
 export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
-  const { files, skipped } = findPipelines(opts.paths, opts.glob);
+  const { files, texts, skipped } = findPipelines(opts.paths, opts.glob);
   const results: PipelineResult[] = [];
   const uses = new Map<string, Map<string, { uses: number; pipelines: Set<string>; deprecated: boolean }>>();
   let done = 0;
   for (const path of files) {
     const file = displayPath(path, opts.baseDir);
-    const r = await compile({ file: path, baseDir: opts.baseDir, sources: opts.sourcesFor(path), partial: true, allowSunset: true });
+    const r = await compile({ file: path, text: texts.get(path)!, baseDir: opts.baseDir, sources: opts.sourcesFor(path), partial: true, allowSunset: true });
+    texts.delete(path);
     const deprecated = new Set(r.deprecated.map((d) => `${d.ref}@${d.version}`));
     let locked = new Set<string>();
     try {

@@ -111,17 +111,18 @@ export interface ImpactOptions {
 }
 
 export async function runImpact(opts: ImpactOptions): Promise<ImpactReport> {
-  const { files } = findPipelines(opts.paths);
+  const { files, texts } = findPipelines(opts.paths);
   const entries: ImpactEntry[] = [];
   const key = (v: Violation) => `${v.rule}|${v.step ?? ''}|${v.message}`;
   for (const path of files) {
     const file = displayPath(path, opts.baseDir);
     const sources = opts.sourcesFor(path);
-    const before = await compile({ file: path, baseDir: opts.baseDir, sources, partial: true, allowSunset: true });
+    const text = texts.get(path)!;
+    const before = await compile({ file: path, text, baseDir: opts.baseDir, sources, partial: true, allowSunset: true });
     const uses = before.plans.filter((p) => p.templates.some((t) => t.ref === opts.candidate.ref));
     if (uses.length === 0) continue;
     const cand = new CandidateSource(opts.candidate, sources, !!opts.all);
-    const after = await compile({ file: path, baseDir: opts.baseDir, sources: [cand], partial: true, allowSunset: true });
+    const after = await compile({ file: path, text, baseDir: opts.baseDir, sources: [cand], partial: true, allowSunset: true });
     for (const plan of uses) {
       const base: ImpactEntry = { file, pipeline: plan.pipeline.identifier, status: 'unchanged', added: [], removed: [], changed: [], diagnostics: [], newViolations: [] };
       if (!after.ok) {

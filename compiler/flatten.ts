@@ -11,6 +11,7 @@ import { annotations, isRootAnnotation, type Annotation } from './expand.js';
 import type { ExprScope } from './expressions.js';
 import { buildStepBody, combineWhen, failureOf, substituteAt, timeoutOf, whenOf, type BuildContext } from './steps.js';
 import { expandStrategy, type StrategyCopy } from './strategy.js';
+import { collectStages, infrastructureOf, variablesOf } from './pipeline-scope.js';
 import type { SubstituteSink } from './substitute.js';
 import { sourcePositions as positions } from './yaml-reader.js';
 
@@ -70,31 +71,6 @@ export function flattenPipeline(pipeline: Obj, file: string, bag: DiagnosticBag)
   flat.stageElements(stages, [], undefined);
   if (stages.length === 0) bag.error(Codes.EMPTY_PIPELINE, 'the pipeline has no stages', at);
   return { stages: flat.stages, steps: flat.steps, variables };
-}
-
-function variablesOf(v: unknown, where: string, secretVars: Set<string>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (!Array.isArray(v)) return out;
-  for (const item of v) {
-    const o = obj(item);
-    if (typeof o['name'] !== 'string') continue;
-    out[o['name']] = o['value'] ?? o['default'] ?? '';
-    if (String(o['type'] ?? '').toLowerCase() === 'secret') secretVars.add(`${where}:${o['name']}`);
-  }
-  return out;
-}
-
-function collectStages(v: unknown, into: ExprScope['pipeline']['stages'], secretVars: Set<string>): void {
-  if (!Array.isArray(v)) return;
-  for (const el of v) {
-    const w = unwrap(el);
-    if (!w) continue;
-    if (w.kind === 'parallel') collectStages(w.node, into, secretVars);
-    else if (w.kind === 'stage' && w.node && typeof w.node['identifier'] === 'string') {
-      const id = w.node['identifier'];
-      into[id] = { identifier: id, name: String(w.node['name'] ?? id), variables: variablesOf(w.node['variables'], `stage ${id}`, secretVars) };
-    }
-  }
 }
 
 class Flattener {
@@ -416,18 +392,4 @@ class Flattener {
     if (own.file === last.file) last.line = own.line;
     return { file: ann.site.file, line: ann.site.line, column: ann.site.column, templates: links };
   }
-}
-
-function infrastructureOf(spec: Obj): PlanStage['infrastructure'] | undefined {
-  const out: NonNullable<PlanStage['infrastructure']> = {};
-  const runtime = obj(spec['runtime']);
-  const infra = obj(spec['infrastructure']);
-  const platform = obj(spec['platform']);
-  const type = runtime['type'] ?? infra['type'];
-  if (typeof type === 'string') out.type = type;
-  const os = platform['os'] ?? obj(infra['spec'])['os'];
-  if (typeof os === 'string') out.os = os;
-  const arch = platform['arch'];
-  if (typeof arch === 'string') out.arch = arch;
-  return Object.keys(out).length ? out : undefined;
 }

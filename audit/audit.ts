@@ -143,11 +143,54 @@ function count(plan: Plan, file: string, deprecated: Set<string>, uses: Map<stri
   }
 }
 
-function driftOf(version: string, stable: string | undefined): { drift?: 'major' | 'minor' | 'patch' | 'prerelease' } {
+export function driftOf(version: string, stable: string | undefined): { drift?: 'major' | 'minor' | 'patch' | 'prerelease' } {
   if (!stable || !semver.valid(version) || !semver.valid(stable) || !semver.lt(version, stable)) return {};
   const d = semver.diff(version, stable);
   if (d === 'major' || d === 'premajor') return { drift: 'major' };
   if (d === 'minor' || d === 'preminor') return { drift: 'minor' };
   if (d === 'patch' || d === 'prepatch') return { drift: 'patch' };
   return { drift: 'prerelease' };
+}
+
+/**
+ * Merges audits of disjoint parts of a fleet (worker threads) into one report, in file order;
+ * drift is graded again against `stableOf`.
+ */
+export async function mergeAudits(parts: AuditReport[], stableOf?: (ref: string) => Promise<string | undefined>): Promise<AuditReport> {
+  const results = parts.flatMap((p) => p.results).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  const byRef = new Map<string, Map<string, { uses: number; pipelines: number; deprecated: boolean }>>();
+  for (const part of parts) {
+    for (const t of part.inventory) {
+      let versions = byRef.get(t.ref);
+      if (!versions) byRef.set(t.ref, (versions = new Map()));
+      for (const v of t.versions) {
+        const prior = versions.get(v.version) ?? { uses: 0, pipelines: 0, deprecated: false };
+        versions.set(v.version, { uses: prior.uses + v.uses, pipelines: prior.pipelines + v.pipelines, deprecated: prior.deprecated || v.deprecated });
+      }
+    }
+  }
+  const inventory: InventoryEntry[] = [];
+  for (const [ref, versions] of [...byRef].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const stable = await stableOf?.(ref);
+    inventory.push({
+      ref,
+      ...(stable ? { stable } : {}),
+      versions: [...versions].map(([version, u]) => ({ version, ...u, ...driftOf(version, stable) })).sort((a, b) => (semver.valid(a.version) && semver.valid(b.version) ? semver.rcompare(a.version, b.version) : a.version < b.version ? -1 : 1)),
+    });
+  }
+  const violations = results.flatMap((r) => r.violations);
+  return {
+    policy: parts[0]?.policy ?? '',
+    summary: {
+      files: parts.reduce((n, p) => n + p.summary.files, 0),
+      pipelines: parts.reduce((n, p) => n + p.summary.pipelines, 0),
+      failedToCompile: parts.reduce((n, p) => n + p.summary.failedToCompile, 0),
+      errors: violations.filter((v) => v.severity === 'error').length,
+      warnings: violations.filter((v) => v.severity === 'warning').length,
+    },
+    results,
+    violations,
+    inventory,
+    skipped: parts.flatMap((p) => p.skipped),
+  };
 }

@@ -5,11 +5,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FORMATS, formatImpact, formatReport, loadPolicy, PolicyError, runAudit, runImpact, type Format } from '../audit/index.js';
-import { checkSchema, Codes, ContentCache, defaultCacheDir, digestOf, DirectorySource, formatDiagnostic, highestStable, LockedSource, lockPathFor, readLockfile, readYaml, refOfTemplate, sourcePositions, type ResolvedTemplate, type TemplateSource } from '../compiler/index.js';
+import { checkSchema, Codes, digestOf, formatDiagnostic, highestStable, readYaml, refOfTemplate, sourcePositions, type ResolvedTemplate } from '../compiler/index.js';
 import { DiagnosticBag } from '../compiler/diagnostics.js';
-import { RegistryClient, RegistrySource } from '../registry/index.js';
 import { Exit, ExitError, type CliIO } from './io.js';
-import { registryFlags } from './sources.js';
+import { fleetSources } from './fleet-sources.js';
+import { auditInWorkers } from './audit-pool.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -22,28 +22,7 @@ interface AuditFlags {
   glob?: string;
   failOn: string;
   output?: string;
-}
-
-/** Per-pipeline sources for fleet commands: shared folders, then the registry behind each pipeline's lock. */
-function fleetSources(flags: { templates: string[]; registry?: string; token?: string }, io: CliIO) {
-  const cwd = io.cwd ?? process.cwd();
-  const dirs = flags.templates.length ? new DirectorySource(flags.templates.map((d) => resolve(cwd, d)), { baseDir: cwd }) : undefined;
-  const { url, token } = registryFlags(flags, io);
-  const client = url ? new RegistryClient({ url, ...(token ? { token } : {}) }) : undefined;
-  const cache = new ContentCache(defaultCacheDir(io.env ?? process.env));
-  const registry = client ? new RegistrySource(client, cache) : undefined;
-  const sourcesFor = (file: string): TemplateSource[] => {
-    const out: TemplateSource[] = dirs ? [dirs] : [];
-    let lock;
-    try {
-      lock = readLockfile(lockPathFor(file));
-    } catch {
-      lock = undefined;
-    }
-    if (registry || lock) out.push(new LockedSource({ lock, cache, ...(registry ? { inner: registry } : {}) }));
-    return out;
-  };
-  return { dirs, client, sourcesFor };
+  workers?: string;
 }
 
 function readPolicy(file: string, io: CliIO) {
@@ -72,6 +51,7 @@ export function registerAuditCommands(program: Command, io: CliIO): void {
     .option('--glob <regex>', 'only files whose path matches this regular expression')
     .option('--fail-on <severity>', 'error or warning: which violations make the exit code 1', 'error')
     .option('-o, --output <file>', 'write the report to a file')
+    .option('--workers <n>', 'worker threads (default: one per core for more than 500 files)')
     .action(async (paths: string[], flags: AuditFlags) => {
       const format = (flags.format ?? (io.stdout.isTTY ? 'table' : 'json')) as Format;
       if (!FORMATS.includes(format)) throw new ExitError(Exit.INVALID, `--format must be one of ${FORMATS.join(', ')}`);
@@ -105,20 +85,18 @@ export function registerAuditCommands(program: Command, io: CliIO): void {
         return dirStable.get(ref);
       };
       const tty = !!io.stderr.isTTY;
-      const report = await runAudit({
-        paths: paths.map((p) => resolve(cwd, p)),
-        policy,
-        sourcesFor,
-        stableOf,
-        baseDir: cwd,
-        ...(glob ? { glob } : {}),
-        onProgress: (done, total) => {
-          if (!tty || total <= 50) return;
-          const width = 30;
-          const filled = Math.round((done / total) * width);
-          io.stderr.write(`\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
-        },
-      });
+      const onProgress = (done: number, total: number) => {
+        if (!tty || total <= 50) return;
+        const width = 30;
+        const filled = Math.round((done / total) * width);
+        io.stderr.write(`\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
+      };
+      const absolute = paths.map((p) => resolve(cwd, p));
+      const workers = flags.workers === undefined ? undefined : Number(flags.workers);
+      if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new ExitError(Exit.INVALID, `--workers must be a positive whole number, not ${flags.workers}`);
+      const report =
+        (await auditInWorkers({ paths: absolute, policyFile: flags.policy, policyText: readFileSync(resolve(cwd, flags.policy), 'utf8'), flags, io, stableOf, onProgress, ...(glob ? { glob } : {}), ...(workers ? { workers } : {}) })) ??
+        (await runAudit({ paths: absolute, policy, sourcesFor, stableOf, baseDir: cwd, ...(glob ? { glob } : {}), onProgress }));
       const text = formatReport(report, policy, format);
       if (flags.output) writeFileSync(resolve(cwd, flags.output), text);
       else io.stdout.write(text);

@@ -88,6 +88,20 @@ describe('audit', () => {
     expect(formatReport(report, policy, 'table')).toMatch(/^policy acme-standards: 10 pipelines in 10 files, 0 not compiling, \d+ errors, \d+ warnings$/m);
   });
 
+  test('worker threads give the same report as one thread', async () => {
+    const fleet = writeFleet(tempDir({}, 'pw-fleet-par-'), 40);
+    writeFileSync(join(fleet.dir, 'policy.yaml'), POLICY);
+    const one = await runCli(['audit', '.', '--policy', 'policy.yaml', '-t', 'templates', '--format', 'json', '--workers', '1'], fleet.dir);
+    const two = await runCli(['audit', '.', '--policy', 'policy.yaml', '-t', 'templates', '--format', 'json', '--workers', '2'], fleet.dir);
+    expect(two.code).toBe(one.code);
+    const a = JSON.parse(one.stdout);
+    const b = JSON.parse(two.stdout);
+    const sort = (r: { results: { file: string }[] }) => r.results.map((x) => JSON.stringify(x)).sort();
+    expect(sort(b)).toEqual(sort(a));
+    expect(b.summary).toEqual(a.summary);
+    expect(b.inventory).toEqual(a.inventory);
+  }, 60_000);
+
   test.each([
     ['unknown rule field', 'policy:\n  name: x\n  rules:\n    - id: a\n      requires: {readiness: true}\n', 5],
     ['bad regex', 'policy:\n  name: x\n  rules:\n    - id: a\n      match: {image: "(("}\n', 5],

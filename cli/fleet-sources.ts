@@ -1,0 +1,39 @@
+/**
+ * Template sources for commands over a fleet of pipelines (audit, impact, and the audit
+ * workers): the `--templates` folders shared by all, then the registry behind each
+ * pipeline's own lockfile.
+ */
+import { resolve } from 'node:path';
+import { ContentCache, defaultCacheDir, DirectorySource, LockedSource, lockPathFor, readLockfile, type TemplateSource } from '../compiler/index.js';
+import { RegistryClient, RegistrySource } from '../registry/index.js';
+import type { CliIO } from './io.js';
+import { registryFlags } from './sources.js';
+
+export interface FleetFlags {
+  templates: string[];
+  registry?: string;
+  token?: string;
+}
+
+/** Per-pipeline sources for fleet commands: shared folders, then the registry behind each pipeline's lock. */
+export function fleetSources(flags: { templates: string[]; registry?: string; token?: string }, io: CliIO) {
+  const cwd = io.cwd ?? process.cwd();
+  const dirs = flags.templates.length ? new DirectorySource(flags.templates.map((d) => resolve(cwd, d)), { baseDir: cwd }) : undefined;
+  const { url, token } = registryFlags(flags, io);
+  const client = url ? new RegistryClient({ url, ...(token ? { token } : {}) }) : undefined;
+  const cache = new ContentCache(defaultCacheDir(io.env ?? process.env));
+  const registry = client ? new RegistrySource(client, cache) : undefined;
+  const sourcesFor = (file: string): TemplateSource[] => {
+    const out: TemplateSource[] = dirs ? [dirs] : [];
+    let lock;
+    try {
+      lock = readLockfile(lockPathFor(file));
+    } catch {
+      lock = undefined;
+    }
+    if (registry || lock) out.push(new LockedSource({ lock, cache, ...(registry ? { inner: registry } : {}) }));
+    return out;
+  };
+  return { dirs, client, sourcesFor };
+}
+

@@ -99,7 +99,7 @@ export function evaluatePlan(policy: Policy, plan: Plan, facts: PlanFacts): Viol
       }
     } else {
       const q = rule.require;
-      const all = plan.steps.filter((s) => matchesStep({ ...rule, match: { ...rule.match } }, s, stages.get(s.stage)));
+      const all = plan.steps.filter((s) => matchesStep(rule, s, stages.get(s.stage)));
       if (q.contains && !plan.steps.some((s) => refs(s).includes(q.contains!.template))) add(rule, top, `pipeline ${plan.pipeline.identifier} has no step from ${q.contains.template}`);
       if (q.stageOrder) {
         const base = (id: string) => id.replace(/(_\d+)+$/, '');

@@ -160,18 +160,22 @@ export class Store {
     return {
       summary: summaryOf(t, rows, labels),
       versions: rows.map((r) => {
-        const v = toVersion({ ...r, ref, source: '', canonical: '', inputs: '' });
-        const { source: _s, canonical: _c, inputs: _i, ref: _r, ...rest } = v;
-        void _s, _c, _i, _r;
-        return rest;
+        const { version, digest, createdAt, createdBy, yanked, deprecation } = toVersion({ ...r, ref, source: '', canonical: '', inputs: '' });
+        return { version, digest, createdAt, createdBy, yanked, ...(deprecation ? { deprecation } : {}) };
       }),
     };
   }
 
-  /** Labels as stored, plus the computed `stable` when it is not pinned. */
-  private labelsFor(templateId: number, rows: Row[]): Record<string, string> {
+  /** Labels as stored (name → version). */
+  private storedLabels(templateId: unknown): Record<string, string> {
     const labels: Record<string, string> = {};
     for (const l of this.q.labelsOf.all(templateId) as Row[]) labels[String(l['name'])] = String(l['version']);
+    return labels;
+  }
+
+  /** Labels as stored, plus the computed `stable` when it is not pinned. */
+  private labelsFor(templateId: number, rows: Row[]): Record<string, string> {
+    const labels = this.storedLabels(templateId);
     if (!labels['stable']) {
       const best = highestStable(rows.filter((r) => !r['yanked']).map((r) => String(r['version'])));
       if (best) labels['stable'] = best;
@@ -199,8 +203,7 @@ export class Store {
     const t = this.q.templateByRef.get(ref) as Row | undefined;
     if (!t) return { ok: false, reason: `template ${ref} not found` };
     const rows = this.q.versionsOf.all(t['id']) as Row[];
-    const labels: Record<string, string> = {};
-    for (const l of this.q.labelsOf.all(t['id']) as Row[]) labels[String(l['name'])] = String(l['version']);
+    const labels = this.storedLabels(t['id']);
     const r = selectVersion(selector, rows.map((x) => ({ version: String(x['version']), yanked: !!x['yanked'] })), labels);
     return r.ok ? r : { ...r, versions: sortVersions(rows.map((x) => String(x['version']))) };
   }

@@ -187,8 +187,11 @@ export class StageRun {
 
   /** Applies the failure strategy to a failed attempt's result; records it. */
   private fail(step: PlanStep, result: StepResult): void {
-    const rule = ruleFor(step.failure, result.errorType ?? 'Unknown');
-    const action = rule?.action.type ?? 'Abort';
+    this.settleFailure(step, result, ruleFor(step.failure, result.errorType ?? 'Unknown')?.action.type ?? 'Abort');
+  }
+
+  /** Records a failed step as its failure action says (the strategy's, or onRetryFailure). */
+  private settleFailure(step: PlanStep, result: StepResult, action: string): void {
     if (action === 'Ignore') return this.finish(step, { ...result, failureIgnored: true });
     if (action === 'MarkAsSuccess') return this.finish(step, { ...result, status: 'success', failureIgnored: true });
     this.markFailed(action !== 'MarkAsFailure');
@@ -256,11 +259,7 @@ export class StageRun {
       await log.close();
       if (rule?.action.type === 'Retry') {
         // Retries exhausted: what happens next is onRetryFailure (default Abort).
-        const next = rule.action.onRetryFailure ?? 'Abort';
-        if (next === 'Ignore') return this.finish(step, { ...result, failureIgnored: true });
-        if (next === 'MarkAsSuccess') return this.finish(step, { ...result, status: 'success', failureIgnored: true });
-        this.markFailed(next !== 'MarkAsFailure');
-        return this.finish(step, result);
+        return this.settleFailure(step, result, rule.action.onRetryFailure ?? 'Abort');
       }
       return this.fail(step, result);
     }

@@ -44,10 +44,19 @@ export interface AuditOptions {
   glob?: RegExp;
   baseDir?: string;
   onProgress?: (done: number, total: number) => void;
+  /** The pipeline files, when the caller already looked for them (`findPipelines`). */
+  found?: FoundPipelines;
+}
+
+/** Pipeline files found under some paths, with their text (read once), and what was skipped. */
+export interface FoundPipelines {
+  files: string[];
+  texts: Map<string, string>;
+  skipped: { file: string; reason: string }[];
 }
 
 /** Pipeline files under the paths: YAML files whose text has a `pipeline:` root. */
-export function findPipelines(paths: string[], glob?: RegExp): { files: string[]; texts: Map<string, string>; skipped: { file: string; reason: string }[] } {
+export function findPipelines(paths: string[], glob?: RegExp): FoundPipelines {
   const files: string[] = [];
   const texts = new Map<string, string>();
   const skipped: { file: string; reason: string }[] = [];
@@ -79,7 +88,7 @@ export function findPipelines(paths: string[], glob?: RegExp): { files: string[]
 }
 
 export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
-  const { files, texts, skipped } = findPipelines(opts.paths, opts.glob);
+  const { files, texts, skipped } = opts.found ?? findPipelines(opts.paths, opts.glob);
   const results: PipelineResult[] = [];
   const uses = new Map<string, Map<string, { uses: number; pipelines: Set<string>; deprecated: boolean }>>();
   let done = 0;

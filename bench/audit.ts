@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadPolicy, runAudit, runImpact } from '../audit/index.js';
+import { findPipelines, loadPolicy, runAudit, runImpact } from '../audit/index.js';
 import { digestOf, DirectorySource } from '../compiler/index.js';
 import { parse } from 'yaml';
 import { STEP_TEMPLATES, writeTemplates } from './generate.js';
@@ -68,7 +68,7 @@ export async function benchAudit(): Promise<void> {
   for (const n of [250, 500, 1000]) {
     const sink = { write: () => true };
     const t0 = performance.now();
-    const report = await auditInWorkers({ paths: [join(dir, `fleet-${n}`)], policyFile: 'policy.yaml', policyText: POLICY, flags: { templates: [join(dir, 'templates')] }, io: { stdout: sink, stderr: sink, cwd: dir }, workers: availableParallelism() });
+    const report = await auditInWorkers({ found: findPipelines([join(dir, `fleet-${n}`)]), policyFile: 'policy.yaml', policyText: POLICY, flags: { templates: [join(dir, 'templates')] }, io: { stdout: sink, stderr: sink, cwd: dir }, workers: availableParallelism() });
     const ms = performance.now() - t0;
     if (!report || report.summary.pipelines !== n) throw new Error('parallel audit did not cover the fleet');
     parallel.push({ n, ms, perSecond: (n / ms) * 1000 });

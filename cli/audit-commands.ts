@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { FORMATS, formatImpact, formatReport, loadPolicy, PolicyError, runAudit, runImpact, type Format } from '../audit/index.js';
+import { findPipelines, FORMATS, formatImpact, formatReport, loadPolicy, PolicyError, runAudit, runImpact, type Format, type Policy } from '../audit/index.js';
 import { checkSchema, Codes, digestOf, formatDiagnostic, highestStable, readYaml, refOfTemplate, sourcePositions, type ResolvedTemplate } from '../compiler/index.js';
 import { DiagnosticBag } from '../compiler/diagnostics.js';
 import { Exit, ExitError, type CliIO } from './io.js';
@@ -25,9 +25,10 @@ interface AuditFlags {
   workers?: string;
 }
 
-function readPolicy(file: string, io: CliIO) {
+function readPolicy(file: string, io: CliIO): { policy: Policy; text: string } {
   try {
-    return loadPolicy(file, readFileSync(resolve(io.cwd ?? process.cwd(), file), 'utf8'));
+    const text = readFileSync(resolve(io.cwd ?? process.cwd(), file), 'utf8');
+    return { policy: loadPolicy(file, text), text };
   } catch (e) {
     if (e instanceof PolicyError) {
       for (const d of e.diagnostics) io.stderr.write(formatDiagnostic(d) + '\n');
@@ -62,7 +63,7 @@ export function registerAuditCommands(program: Command, io: CliIO): void {
       } catch (e) {
         throw new ExitError(Exit.INVALID, `--glob: ${(e as Error).message}`);
       }
-      const policy = readPolicy(flags.policy, io);
+      const { policy, text: policyText } = readPolicy(flags.policy, io);
       const { dirs, client, sourcesFor } = fleetSources(flags, io);
       const dirStable = new Map<string, string>();
       if (dirs) {
@@ -91,12 +92,12 @@ export function registerAuditCommands(program: Command, io: CliIO): void {
         const filled = Math.round((done / total) * width);
         io.stderr.write(`\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
       };
-      const absolute = paths.map((p) => resolve(cwd, p));
+      const found = findPipelines(paths.map((p) => resolve(cwd, p)), glob);
       const workers = flags.workers === undefined ? undefined : Number(flags.workers);
       if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new ExitError(Exit.INVALID, `--workers must be a positive whole number, not ${flags.workers}`);
       const report =
-        (await auditInWorkers({ paths: absolute, policyFile: flags.policy, policyText: readFileSync(resolve(cwd, flags.policy), 'utf8'), flags, io, stableOf, onProgress, ...(glob ? { glob } : {}), ...(workers ? { workers } : {}) })) ??
-        (await runAudit({ paths: absolute, policy, sourcesFor, stableOf, baseDir: cwd, ...(glob ? { glob } : {}), onProgress }));
+        (await auditInWorkers({ found, policyFile: flags.policy, policyText, flags, io, stableOf, onProgress, ...(workers ? { workers } : {}) })) ??
+        (await runAudit({ paths: [], found, policy, sourcesFor, stableOf, baseDir: cwd, onProgress }));
       const text = formatReport(report, policy, format);
       if (flags.output) writeFileSync(resolve(cwd, flags.output), text);
       else io.stdout.write(text);
@@ -119,7 +120,7 @@ export function registerAuditCommands(program: Command, io: CliIO): void {
     .action(async (ref: string, paths: string[], flags: { candidate: string; policy?: string; all?: boolean; templates: string[]; registry?: string; token?: string; format: string }) => {
       if (!['table', 'json', 'markdown'].includes(flags.format)) throw new ExitError(Exit.INVALID, '--format must be table, json or markdown');
       const candidate = readCandidate(ref, flags.candidate, io);
-      const policy = flags.policy ? readPolicy(flags.policy, io) : undefined;
+      const policy = flags.policy ? readPolicy(flags.policy, io).policy : undefined;
       const { sourcesFor } = fleetSources(flags, io);
       const report = await runImpact({ candidate, paths: paths.map((p) => resolve(cwd, p)), sourcesFor, ...(policy ? { policy } : {}), all: !!flags.all, baseDir: cwd });
       io.stdout.write(formatImpact(report, flags.format as 'table' | 'json' | 'markdown'));

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { findPipelines, mergeAudits, type AuditReport } from '../audit/index.js';
+import { mergeAudits, type AuditReport, type FoundPipelines } from '../audit/index.js';
 import type { FleetFlags } from './fleet-sources.js';
 import type { CliIO } from './io.js';
 
@@ -19,12 +19,11 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const WORKER = [join(HERE, 'audit-worker.js'), join(HERE, '..', 'dist', 'cli', 'audit-worker.js')].find((p) => existsSync(p));
 
 export interface PoolOptions {
-  paths: string[];
+  found: FoundPipelines;
   policyFile: string;
   policyText: string;
   flags: FleetFlags;
   io: CliIO;
-  glob?: RegExp;
   workers?: number;
   stableOf?: (ref: string) => Promise<string | undefined>;
   onProgress?: (done: number, total: number) => void;
@@ -32,7 +31,7 @@ export interface PoolOptions {
 
 /** The merged report, or undefined when one thread should do it (small fleet, one core). */
 export async function auditInWorkers(opts: PoolOptions): Promise<AuditReport | undefined> {
-  const { files, skipped } = findPipelines(opts.paths, opts.glob);
+  const { files, skipped } = opts.found;
   const n = Math.min(opts.workers ?? (files.length > PARALLEL_FROM ? availableParallelism() : 1), files.length);
   if (n < 2 || !WORKER) return undefined;
   const shares: string[][] = Array.from({ length: n }, () => []);

@@ -4,7 +4,7 @@
  * of what the reference resolves to — and the two plans are compared.
  */
 import semver from 'semver';
-import { compile, displayPath, lockPathFor, readLockfile, selectVersion, type Diagnostic, type ResolvedTemplate, type ResolveRequest, type TemplateSource } from '../compiler/index.js';
+import { compile, displayPath, lockPathFor, readLockfile, resolveInOrder, selectVersion, type Diagnostic, type ResolvedTemplate, type ResolveRequest, type TemplateSource } from '../compiler/index.js';
 import type { Plan, PlanStep } from '../schemas/plan.js';
 import { findPipelines } from './audit.js';
 import { evaluatePlan, type Violation } from './evaluate.js';
@@ -54,27 +54,9 @@ export class CandidateSource implements TemplateSource {
   async resolve(requests: ResolveRequest[]) {
     const own = requests.map((r) => r.ref === this.candidate.ref && this.accepts(r.selector));
     const rest = requests.filter((_, i) => !own[i]);
-    const answers = rest.length ? await resolveChain(this.inner, rest) : [];
-    return requests.map((r) => (own[requests.indexOf(r)] ? { ok: true as const, template: this.candidate } : answers.shift()!));
+    const answers = rest.length ? await resolveInOrder(this.inner, rest) : [];
+    return requests.map((_, i) => (own[i] ? { ok: true as const, template: this.candidate } : answers.shift()!));
   }
-}
-
-async function resolveChain(sources: TemplateSource[], requests: ResolveRequest[]) {
-  const out = new Array(requests.length);
-  let todo = requests.map((r, i) => ({ r, i }));
-  for (const s of sources) {
-    if (!todo.length) break;
-    const answers = await s.resolve(todo.map((t) => t.r));
-    const next: typeof todo = [];
-    todo.forEach((t, j) => {
-      const a = answers[j]!;
-      if (!a.ok && a.code === 'not-found') next.push(t);
-      out[t.i] = a;
-    });
-    todo = next;
-  }
-  for (const t of todo) out[t.i] ??= { ok: false, code: 'not-found', message: `template ${t.r.ref} not found` };
-  return out;
 }
 
 const FIELDS = ['kind', 'type', 'name', 'needs', 'image', 'shell', 'command', 'entrypoint', 'args', 'env', 'ports', 'readiness', 'timeoutMs', 'failure', 'when', 'outputs', 'privileged', 'runAsUser', 'resources', 'spec'] as const;

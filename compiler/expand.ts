@@ -13,7 +13,7 @@ import { Codes, type DiagnosticBag, type Location } from './diagnostics.js';
 import { resolveTypedInputs, type InputDecl } from './inputs.js';
 import { renderScalar, needsRendering } from './render.js';
 import { checkRuntimeInput, isRuntimeInput, parseRuntimeInput } from './runtime-inputs.js';
-import type { ResolvedTemplate, ResolveOutcome, ResolveRequest, TemplateSource } from './source.js';
+import { resolveInOrder, type ResolvedTemplate, type ResolveOutcome, type ResolveRequest, type TemplateSource } from './source.js';
 import { selectorText } from './versions.js';
 import { sourcePositions as positions } from './yaml-reader.js';
 import { matchElement } from './elements.js';
@@ -140,27 +140,9 @@ async function resolveBatch(pending: Pending[], sources: TemplateSource[], file:
     const key = `${ref}\u0000${selector}`;
     if (!requests.has(key)) requests.set(key, { ref, selector, at: positions.of(p.ref, { file, line: 1, column: 1 }) });
   }
-  const result = new Map<string, ResolveOutcome>();
-  let todo = [...requests.entries()];
-  for (const source of sources) {
-    if (todo.length === 0) break;
-    const outcomes = await source.resolve(todo.map(([, r]) => r));
-    const still: [string, ResolveRequest][] = [];
-    todo.forEach(([key, req], i) => {
-      const o = outcomes[i]!;
-      if (!o.ok && o.code === 'not-found') {
-        still.push([key, req]);
-        if (!result.has(key)) result.set(key, o);
-      } else result.set(key, o);
-    });
-    todo = still;
-  }
-  for (const [key, req] of todo) {
-    if (!result.has(key)) {
-      result.set(key, { ok: false, code: 'not-found', message: sources.length === 0 ? `template ${req.ref} not found: no template source given (--templates DIR or --registry URL)` : `template ${req.ref} not found` });
-    }
-  }
-  return result;
+  const keys = [...requests.keys()];
+  const outcomes = await resolveInOrder(sources, [...requests.values()]);
+  return new Map(keys.map((k, i) => [k, outcomes[i]!]));
 }
 
 /** Finds the template references below `value` (not inside other references). */

@@ -68,3 +68,30 @@ export function refOfTemplate(t: { identifier: string; orgIdentifier?: unknown; 
   if (t.orgIdentifier) return `org.${t.identifier}`;
   return `account.${t.identifier}`;
 }
+
+/**
+ * Resolves a batch against sources in order: each source gets one batch of what the earlier
+ * ones did not find. Outcomes come back in request order; a reference no source has gets the
+ * first source's not-found answer.
+ */
+export async function resolveInOrder(sources: TemplateSource[], requests: ResolveRequest[]): Promise<ResolveOutcome[]> {
+  const out: (ResolveOutcome | undefined)[] = new Array(requests.length);
+  let todo = requests.map((r, i) => ({ r, i }));
+  for (const source of sources) {
+    if (todo.length === 0) break;
+    const answers = await source.resolve(todo.map((t) => t.r));
+    const still: typeof todo = [];
+    todo.forEach((t, j) => {
+      const a = answers[j]!;
+      if (!a.ok && a.code === 'not-found') {
+        still.push(t);
+        out[t.i] ??= a;
+      } else out[t.i] = a;
+    });
+    todo = still;
+  }
+  return requests.map(
+    (r, i) =>
+      out[i] ?? { ok: false, code: 'not-found', message: sources.length === 0 ? `template ${r.ref} not found: no template source given (--templates DIR or --registry URL)` : `template ${r.ref} not found` },
+  );
+}

@@ -14,7 +14,7 @@ import { STEP_TEMPLATES, writeTemplates } from './generate.js';
 import { availableParallelism } from 'node:os';
 import { auditInWorkers } from '../cli/audit-pool.js';
 
-const POLICY = `policy:
+export const POLICY = `policy:
   name: bench
   rules:
     - {id: r1, match: {kind: [background, service]}, require: {readiness: true}}
@@ -29,7 +29,7 @@ const POLICY = `policy:
     - {id: r10, scope: stage, match: {stageType: [CI]}, assert: {properties: {backend: {enum: [host, docker]}}}}
 `;
 
-function pipeline(i: number): string {
+export function pipeline(i: number): string {
   let out = `pipeline:\n  name: fleet ${i}\n  identifier: fleet_${i}\n  variables:\n    - {name: region, type: String, value: eu}\n  stages:\n`;
   for (let s = 0; s < 5; s++) {
     out += `    - stage:\n        name: s${s}\n        identifier: s${s}\n        type: CI\n        spec:\n          execution:\n            steps:\n`;

@@ -7,6 +7,7 @@
  * on plain data; the table answers "where is this?" when a diagnostic needs a location.
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { FALLBACK, readFastYaml, VERBATIM_KEYS } from './yaml-fast.js';
 import { Codes, LocatedError, type DiagnosticBag, type Location } from './diagnostics.js';
 
 /** Largest file the compiler reads, in bytes. */
@@ -14,10 +15,44 @@ export const DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024;
 /** Nodes that alias expansion may produce in one document before it is called a bomb. */
 export const MAX_ALIAS_NODES = 10_000;
 
+/** Turns character offsets into 1-based lines and columns (as `yaml`'s `LineCounter`). */
+export interface LineIndex {
+  linePos(offset: number): { line: number; col: number };
+}
+
 /** A parsed file: its display name and how to turn offsets into lines and columns. */
 export interface SourceText {
   file: string;
-  lines: LineCounter;
+  lines: LineIndex;
+}
+
+/**
+ * The line starts of a text, found on the first question: most files are read without a
+ * single location being asked for. Answers exactly as a `LineCounter` fed by the parser.
+ */
+export class TextLines implements LineIndex {
+  private starts: number[] | undefined;
+
+  constructor(private readonly text: string) {}
+
+  linePos(offset: number): { line: number; col: number } {
+    let starts = this.starts;
+    if (!starts) {
+      starts = [0];
+      for (let i = this.text.indexOf('\n'); i >= 0; i = this.text.indexOf('\n', i + 1)) starts.push(i + 1);
+      this.starts = starts;
+    }
+    let low = 0;
+    let high = starts.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (starts[mid]! < offset) low = mid + 1;
+      else high = mid;
+    }
+    if (starts[low] === offset) return { line: low + 1, col: 1 };
+    if (low === 0) return { line: 0, col: offset };
+    return { line: low, col: offset - starts[low - 1]! + 1 };
+  }
 }
 
 /**
@@ -126,6 +161,14 @@ export function readYaml(
     bag.error(Codes.FILE_TOO_LARGE, `file is ${size} bytes, over the limit of ${maxBytes} bytes`, { file, line: 1, column: 1 });
     return [];
   }
+  const source: SourceText = { file, lines: new TextLines(text) };
+  const fast = readFastYaml(text, source, positions);
+  if (fast !== FALLBACK) return [{ file, index: 0, value: fast.value, line: locate(source, fast.offset).line }];
+  return readWithLibrary(file, text, positions, bag);
+}
+
+/** The full `yaml` library: every YAML feature, and its errors as diagnostics. */
+export function readWithLibrary(file: string, text: string, positions: Positions, bag: DiagnosticBag): YamlDoc[] {
   const lc = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   // An empty stream yields an EmptyStream object: no documents.
@@ -157,8 +200,6 @@ function firstLine(msg: string): string {
   return (i < 0 ? msg : msg.slice(0, i)).replace(/ at line \d+, column \d+:?$/, '');
 }
 
-/** Keys whose numeric-looking values are versions, kept exactly as written (`1.0`, not 1). */
-const VERBATIM_KEYS = new Set(['versionLabel']);
 
 class Converter {
   private aliasNodes = 0;

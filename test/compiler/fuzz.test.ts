@@ -9,68 +9,10 @@ import { describe, expect, test } from 'vitest';
 import { compile, DirectorySource } from '../../compiler/index.js';
 import { listFixtures, materialize, readFixture } from '../fixture-corpus.js';
 import { tempDir } from '../helpers.js';
+import { mutate, rng } from '../mutate.js';
 
 const SEED = Number(process.env['PIPEWRIGHT_FUZZ_SEED'] ?? Date.now() % 2 ** 31);
 const CASES = Number(process.env['PIPEWRIGHT_FUZZ_CASES'] ?? 1000);
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const TOKENS = [':', '- ', '{', '}', '[', ']', '<+input>', '{{inputs.x}}', '{{#if}}', '*a', '&a ', '"', "'", '\t', 'null', '~', '<+', '>', '!!binary ', '---', '? ', '|', '>-', '<+steps.x.output.outputVariables.y>', 'template:', 'step:', 'parallel:', '1e999', '-1', '@', '`', '\u0000', '💥', 'type: Background', 'strategy: {parallelism: 300}', '<<: *a'];
-
-export function mutate(text: string, r: () => number): string {
-  const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)]!;
-  let lines = text.split('\n');
-  const n = 1 + Math.floor(r() * 3);
-  for (let i = 0; i < n; i++) {
-    const at = Math.floor(r() * Math.max(1, lines.length));
-    switch (Math.floor(r() * 9)) {
-      case 0:
-        lines.splice(at, 1);
-        break;
-      case 1:
-        lines.splice(at, 0, lines[at] ?? '');
-        break;
-      case 2: {
-        const b = Math.floor(r() * lines.length);
-        [lines[at], lines[b]] = [lines[b] ?? '', lines[at] ?? ''];
-        break;
-      }
-      case 3:
-        lines[at] = (r() < 0.5 ? '  ' : '') + (lines[at] ?? '').replace(/^ {0,2}/, r() < 0.5 ? '' : ' ');
-        break;
-      case 4: {
-        const l = lines[at] ?? '';
-        const p = Math.floor(r() * (l.length + 1));
-        lines[at] = l.slice(0, p) + pick(TOKENS) + l.slice(p);
-        break;
-      }
-      case 5:
-        lines[at] = (lines[at] ?? '').replace(/: .*$/, `: ${pick(['42', '[1, 2]', '{a: 1}', 'true', '""', '<+input>', '{{inputs.port}}', 'x'.repeat(300)])}`);
-        break;
-      case 6:
-        lines = lines.slice(0, at);
-        break;
-      case 7: {
-        const l = lines[at] ?? '';
-        const p = Math.floor(r() * l.length);
-        lines[at] = l.slice(0, p) + String.fromCharCode(32 + Math.floor(r() * 95)) + l.slice(p + 1);
-        break;
-      }
-      default:
-        lines[at] = (lines[at] ?? '').replace(/identifier: \w+/, `identifier: ${pick(['a', 'x y', '9', '<+stage.identifier>', 'steps'])}`);
-    }
-  }
-  return lines.join('\n');
-}
 
 describe('fuzz', () => {
   test(`at least ${CASES} mutated fixtures never make the compiler throw (seed ${SEED})`, async () => {

@@ -380,11 +380,11 @@ class Reader {
       const e = nl < 0 ? s.length : nl;
       let q = p;
       while (q < e && s.charCodeAt(q) === SP) q++;
-      if (q === e && nl < 0) break; // spaces at the very end are no line
       if (q === e) {
         // An empty line: more spaces than the indentation would make it content.
+        if (indent >= 0 && q - p > indent) throw NOT_MINE;
+        if (nl < 0) break; // spaces at the very end are no line
         if (indent < 0) leadingSpaces = Math.max(leadingSpaces, q - p);
-        else if (q - p > indent) throw NOT_MINE;
         lines.push('');
         p = e + 1;
         continue;

@@ -240,14 +240,17 @@ interface InputsCursor {
  */
 function cloneBody(v: unknown, ctx: CloneCtx, ti: unknown, tiAt: Omit<InputsCursor, 'value'> = {}, parent?: object, key?: string | number): unknown {
   if (typeof v === 'string') {
+    const render = ctx.render && needsRendering(v);
+    // Most scalars have nothing to render and no templateInputs to take: no location needed.
+    if (!render && (ti === undefined || ti === null)) return v;
     let out: unknown = v;
-    const at = parent ? positions.at(parent, key!, { file: ctx.file, line: 1, column: 1 }) : { file: ctx.file, line: 1, column: 1 };
-    if (ctx.render && needsRendering(v)) {
+    const at = () => (parent ? positions.at(parent, key!, { file: ctx.file, line: 1, column: 1 }) : { file: ctx.file, line: 1, column: 1 });
+    if (render) {
       out = ctx.bag.guard(() => renderScalar(v, ctx.context, at));
       if (out === undefined) return v;
       if (out !== null && typeof out === 'object') return markInjected(out, ctx);
     }
-    if (isRuntimeInput(out) && ti !== undefined && ti !== null) return fillFromTemplateInputs(out as string, { value: ti, ...tiAt }, ctx, at);
+    if (isRuntimeInput(out) && ti !== undefined && ti !== null) return fillFromTemplateInputs(out as string, { value: ti, ...tiAt }, ctx, at());
     return out;
   }
   if (v === null || typeof v !== 'object') return v;

@@ -1,7 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { DiagnosticBag, LocatedError } from '../../compiler/diagnostics.js';
 import { resolveTypedInputs } from '../../compiler/inputs.js';
-import { renderScalar } from '../../compiler/render.js';
+import Handlebars from 'handlebars';
+import { interpolate, renderScalar } from '../../compiler/render.js';
+import { rng } from '../mutate.js';
 
 const at = { file: 't.yaml', line: 3, column: 5 };
 const ctx = { inputs: { port: 6379, name: 'redis', list: ['a', 'b'], on: true } };
@@ -36,6 +38,34 @@ describe('render', () => {
       expect((e as LocatedError).location).toEqual(at);
     }
   });
+  test('plain lookups render without Handlebars exactly as Handlebars renders them', () => {
+    const r = rng(42);
+    const context = { inputs: { port: 6379, zero: 0, no: false, big: 1e21, neg: -1.5, name: 'redis', empty: '', html: '<&>"', list: ['a', 'b'], nested: { deep: 'yes' }, nil: null } };
+    const names = ['inputs.port', 'inputs.zero', 'inputs.no', 'inputs.big', 'inputs.neg', 'inputs.name', 'inputs.empty', 'inputs.html', 'inputs.list', 'inputs.list.length', 'inputs.nested.deep', 'inputs.nested', 'inputs.nil', 'inputs.nope', 'inputs.name.length', 'inputs.constructor', 'inputs', 'this', 'true', 'upper inputs.name', '#if inputs.no', '!c', '> p', '~inputs.name~', 'else'];
+    const bits = ['', ' ', 'x', '{', '}', '}}', '{{', '\\', '\n', '<+input>'];
+    let fast = 0;
+    for (let i = 0; i < 3000; i++) {
+      let text = '';
+      for (let k = Math.floor(r() * 4); k >= 0; k--) {
+        const name = names[Math.floor(r() * names.length)]!;
+        const pad = r() < 0.3 ? ' ' : '';
+        text += bits[Math.floor(r() * bits.length)]! + `{{${pad}${name}${pad}}}` + bits[Math.floor(r() * bits.length)]!;
+      }
+      let expected: string | undefined;
+      try {
+        expected = Handlebars.compile(text, { strict: true, noEscape: true })(context);
+      } catch {
+        expected = undefined; // Handlebars fails: the fast path must decline
+      }
+      const got = interpolate(text, context);
+      if (got !== undefined) {
+        fast++;
+        expect({ text, got }).toEqual({ text, got: expected });
+      }
+    }
+    expect(fast).toBeGreaterThan(100);
+  });
+
   test('input values are data: braces in a value are not rendered again', () => {
     expect(renderScalar('echo {{inputs.name}}', { inputs: { name: '{{inputs.secret}}' } }, at)).toBe('echo {{inputs.secret}}');
   });

@@ -29,8 +29,21 @@ export interface Annotation {
   site: Location;
 }
 
-/** Annotations by body object. Looked up while flattening. */
-export const annotations = new WeakMap<object, Annotation>();
+const ANNOTATION = Symbol('annotation');
+
+/**
+ * Annotations by body object, looked up while flattening; kept as hidden properties of the
+ * bodies (as `Positions` keeps positions, and for the same reason: weak tables are costly to
+ * the garbage collector at fleet scale).
+ */
+export const annotations = {
+  get(obj: unknown): Annotation | undefined {
+    return obj !== null && typeof obj === 'object' ? (obj as Record<symbol, Annotation | undefined>)[ANNOTATION] : undefined;
+  },
+  set(obj: object, a: Annotation): void {
+    Object.defineProperty(obj, ANNOTATION, { value: a, writable: true, configurable: true });
+  },
+};
 
 const TEMPLATE_TYPE: Record<string, string> = { step: 'Step', stepGroup: 'StepGroup', stage: 'Stage', pipeline: 'Pipeline' };
 

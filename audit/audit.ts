@@ -6,7 +6,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import semver from 'semver';
-import { compile, displayPath, listYamlFiles, lockPathFor, readLockfile, type Diagnostic, type TemplateSource } from '../compiler/index.js';
+import { compile, displayPath, listYamlFiles, LockfileReader, type Diagnostic, type TemplateSource } from '../compiler/index.js';
 import type { Plan } from '../schemas/plan.js';
 import { evaluatePlan, type Violation } from './evaluate.js';
 import type { Policy } from './policy.js';
@@ -46,6 +46,8 @@ export interface AuditOptions {
   onProgress?: (done: number, total: number) => void;
   /** The pipeline files, when the caller already looked for them (`findPipelines`). */
   found?: FoundPipelines;
+  /** Lockfiles, when the caller reads them already (for its sources); else read here, once per folder. */
+  locks?: LockfileReader;
 }
 
 /** Pipeline files found under some paths, with their text (read once), and what was skipped. */
@@ -92,6 +94,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
   const results: PipelineResult[] = [];
   const uses = new Map<string, Map<string, { uses: number; pipelines: Set<string>; deprecated: boolean }>>();
   let done = 0;
+  const locks = opts.locks ?? new LockfileReader();
   for (const path of files) {
     const file = displayPath(path, opts.baseDir);
     const r = await compile({ file: path, text: texts.get(path)!, baseDir: opts.baseDir, sources: opts.sourcesFor(path), partial: true, allowSunset: true });
@@ -99,7 +102,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     const deprecated = new Set(r.deprecated.map((d) => `${d.ref}@${d.version}`));
     let locked = new Set<string>();
     try {
-      const lock = readLockfile(lockPathFor(path));
+      const lock = locks.forPipeline(path);
       if (lock) locked = new Set(Object.values(lock.templates).map((e) => `${e.ref}@${e.version}`));
     } catch {
       // a broken lockfile pins nothing

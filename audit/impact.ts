@@ -4,7 +4,7 @@
  * of what the reference resolves to — and the two plans are compared.
  */
 import semver from 'semver';
-import { compile, displayPath, lockPathFor, readLockfile, resolveInOrder, selectVersion, type Diagnostic, type ResolvedTemplate, type ResolveRequest, type TemplateSource } from '../compiler/index.js';
+import { compile, displayPath, LockfileReader, resolveInOrder, selectVersion, type Diagnostic, type ResolvedTemplate, type ResolveRequest, type TemplateSource } from '../compiler/index.js';
 import type { Plan, PlanStep } from '../schemas/plan.js';
 import { findPipelines } from './audit.js';
 import { evaluatePlan, type Violation } from './evaluate.js';
@@ -90,12 +90,15 @@ export interface ImpactOptions {
   policy?: Policy;
   all?: boolean;
   baseDir?: string;
+  /** Lockfiles, when the caller reads them already (for its sources). */
+  locks?: LockfileReader;
 }
 
 export async function runImpact(opts: ImpactOptions): Promise<ImpactReport> {
   const { files, texts } = findPipelines(opts.paths);
   const entries: ImpactEntry[] = [];
   const key = (v: Violation) => `${v.rule}|${v.step ?? ''}|${v.message}`;
+  const locks = opts.locks ?? new LockfileReader();
   for (const path of files) {
     const file = displayPath(path, opts.baseDir);
     const sources = opts.sourcesFor(path);
@@ -123,7 +126,7 @@ export async function runImpact(opts: ImpactOptions): Promise<ImpactReport> {
         // lock would hold it), so only real changes show as new violations.
         const locked = new Set<string>([`${opts.candidate.ref}@${opts.candidate.version}`]);
         try {
-          for (const e of Object.values(readLockfile(lockPathFor(path))?.templates ?? {})) locked.add(`${e.ref}@${e.version}`);
+          for (const e of Object.values(locks.forPipeline(path)?.templates ?? {})) locked.add(`${e.ref}@${e.version}`);
         } catch {
           // a broken lockfile pins nothing
         }

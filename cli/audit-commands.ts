@@ -64,7 +64,7 @@ export function registerAuditCommands(program: Command, io: CliIO): void {
         throw new ExitError(Exit.INVALID, `--glob: ${(e as Error).message}`);
       }
       const { policy, text: policyText } = readPolicy(flags.policy, io);
-      const { dirs, client, sourcesFor } = fleetSources(flags, io);
+      const { dirs, client, sourcesFor, locks } = fleetSources(flags, io);
       const dirStable = new Map<string, string>();
       if (dirs) {
         const byRef = new Map<string, string[]>();
@@ -97,7 +97,7 @@ export function registerAuditCommands(program: Command, io: CliIO): void {
       if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new ExitError(Exit.INVALID, `--workers must be a positive whole number, not ${flags.workers}`);
       const report =
         (await auditInWorkers({ found, policyFile: flags.policy, policyText, flags, io, stableOf, onProgress, ...(workers ? { workers } : {}) })) ??
-        (await runAudit({ paths: [], found, policy, sourcesFor, stableOf, baseDir: cwd, onProgress }));
+        (await runAudit({ paths: [], found, policy, sourcesFor, locks, stableOf, baseDir: cwd, onProgress }));
       const text = formatReport(report, policy, format);
       if (flags.output) writeFileSync(resolve(cwd, flags.output), text);
       else io.stdout.write(text);
@@ -121,8 +121,8 @@ export function registerAuditCommands(program: Command, io: CliIO): void {
       if (!['table', 'json', 'markdown'].includes(flags.format)) throw new ExitError(Exit.INVALID, '--format must be table, json or markdown');
       const candidate = readCandidate(ref, flags.candidate, io);
       const policy = flags.policy ? readPolicy(flags.policy, io).policy : undefined;
-      const { sourcesFor } = fleetSources(flags, io);
-      const report = await runImpact({ candidate, paths: paths.map((p) => resolve(cwd, p)), sourcesFor, ...(policy ? { policy } : {}), all: !!flags.all, baseDir: cwd });
+      const { sourcesFor, locks } = fleetSources(flags, io);
+      const report = await runImpact({ candidate, paths: paths.map((p) => resolve(cwd, p)), sourcesFor, locks, ...(policy ? { policy } : {}), all: !!flags.all, baseDir: cwd });
       io.stdout.write(formatImpact(report, flags.format as 'table' | 'json' | 'markdown'));
       if (report.broken > 0) throw new ExitError(Exit.FAILURE);
     });

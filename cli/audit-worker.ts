@@ -7,11 +7,12 @@ import { fleetSources, type FleetFlags } from './fleet-sources.js';
 
 const data = workerData as { files: string[]; policyFile: string; policyText: string; flags: FleetFlags; cwd: string; env: NodeJS.ProcessEnv };
 const sink = { write: () => true };
-const { sourcesFor } = fleetSources(data.flags, { stdout: sink, stderr: sink, cwd: data.cwd, env: data.env });
+const { sourcesFor, locks } = fleetSources(data.flags, { stdout: sink, stderr: sink, cwd: data.cwd, env: data.env });
 const report = await runAudit({
   paths: data.files,
   policy: loadPolicy(data.policyFile, data.policyText),
   sourcesFor,
+  locks,
   baseDir: data.cwd,
   onProgress: () => parentPort!.postMessage({ progress: 1 }),
 });

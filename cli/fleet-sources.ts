@@ -4,7 +4,7 @@
  * pipeline's own lockfile.
  */
 import { resolve } from 'node:path';
-import { ContentCache, defaultCacheDir, DirectorySource, LockedSource, lockPathFor, readLockfile, type TemplateSource } from '../compiler/index.js';
+import { ContentCache, defaultCacheDir, DirectorySource, LockedSource, LockfileReader, type TemplateSource } from '../compiler/index.js';
 import { RegistryClient, RegistrySource } from '../registry/index.js';
 import type { CliIO } from './io.js';
 import { registryFlags } from './sources.js';
@@ -23,17 +23,18 @@ export function fleetSources(flags: { templates: string[]; registry?: string; to
   const client = url ? new RegistryClient({ url, ...(token ? { token } : {}) }) : undefined;
   const cache = new ContentCache(defaultCacheDir(io.env ?? process.env));
   const registry = client ? new RegistrySource(client, cache) : undefined;
+  const locks = new LockfileReader();
   const sourcesFor = (file: string): TemplateSource[] => {
     const out: TemplateSource[] = dirs ? [dirs] : [];
     let lock;
     try {
-      lock = readLockfile(lockPathFor(file));
+      lock = locks.forPipeline(file);
     } catch {
       lock = undefined;
     }
     if (registry || lock) out.push(new LockedSource({ lock, cache, ...(registry ? { inner: registry } : {}) }));
     return out;
   };
-  return { dirs, client, sourcesFor };
+  return { dirs, client, sourcesFor, locks };
 }
 

@@ -14,4 +14,4 @@ export { parseDuration } from './duration.js';
 export { readYaml, sourcePositions } from './yaml-reader.js';
 export { checkSchema } from './schema-check.js';
 export { ContentCache, defaultCacheDir } from './content-cache.js';
-export { LockedSource, readLockfile, writeLockfile, lockPathFor, lockKey, verifiedTemplate, LOCKFILE_NAME, type Lockfile, type LockEntry } from './lockfile.js';
+export { LockedSource, LockfileReader, readLockfile, writeLockfile, lockPathFor, lockKey, verifiedTemplate, LOCKFILE_NAME, type Lockfile, type LockEntry } from './lockfile.js';

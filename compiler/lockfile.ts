@@ -61,6 +61,30 @@ export function readLockfile(path: string): Lockfile | undefined {
   return d as Lockfile;
 }
 
+/**
+ * The lockfiles of a fleet, each read once: the pipelines of one folder share theirs. A
+ * malformed lock is remembered as its error and thrown again for every pipeline beside it.
+ */
+export class LockfileReader {
+  private readonly seen = new Map<string, Lockfile | Error | undefined>();
+
+  /** The lock beside `pipelineFile`, as `readLockfile` reads it. */
+  forPipeline(pipelineFile: string): Lockfile | undefined {
+    const path = lockPathFor(pipelineFile);
+    let lock = this.seen.get(path);
+    if (lock === undefined && !this.seen.has(path)) {
+      try {
+        lock = readLockfile(path);
+      } catch (e) {
+        lock = e as Error;
+      }
+      this.seen.set(path, lock);
+    }
+    if (lock instanceof Error) throw lock;
+    return lock;
+  }
+}
+
 /** Writes a lockfile (canonical JSON); returns false when the content did not change. */
 export function writeLockfile(path: string, lock: Lockfile): boolean {
   const text = canonicalPretty(lock) + '\n';

@@ -9,6 +9,7 @@ import { checkSchema, Codes, digestOf, formatDiagnostic, highestStable, readYaml
 import { DiagnosticBag } from '../compiler/diagnostics.js';
 import { Exit, ExitError, type CliIO } from './io.js';
 import { fleetSources } from './fleet-sources.js';
+import { progressBar } from './progress.js';
 import { auditInWorkers } from './audit-pool.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -52,7 +53,7 @@ export function registerAuditCommands(program: Command, io: CliIO): void {
     .option('--glob <regex>', 'only files whose path matches this regular expression')
     .option('--fail-on <severity>', 'error or warning: which violations make the exit code 1', 'error')
     .option('-o, --output <file>', 'write the report to a file')
-    .option('--workers <n>', 'worker threads (default: one per core for more than 500 files)')
+    .option('--workers <n>', 'worker threads (default: one per core for more than 500 files on 4 or more cores, else 1)')
     .action(async (paths: string[], flags: AuditFlags) => {
       const format = (flags.format ?? (io.stdout.isTTY ? 'table' : 'json')) as Format;
       if (!FORMATS.includes(format)) throw new ExitError(Exit.INVALID, `--format must be one of ${FORMATS.join(', ')}`);
@@ -85,13 +86,7 @@ export function registerAuditCommands(program: Command, io: CliIO): void {
         }
         return dirStable.get(ref);
       };
-      const tty = !!io.stderr.isTTY;
-      const onProgress = (done: number, total: number) => {
-        if (!tty || total <= 50) return;
-        const width = 30;
-        const filled = Math.round((done / total) * width);
-        io.stderr.write(`\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
-      };
+      const onProgress = progressBar(io.stderr);
       const found = findPipelines(paths.map((p) => resolve(cwd, p)), glob);
       const workers = flags.workers === undefined ? undefined : Number(flags.workers);
       if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new ExitError(Exit.INVALID, `--workers must be a positive whole number, not ${flags.workers}`);

@@ -12,12 +12,12 @@ export interface CliRun {
   stderr: string;
 }
 
-export async function runCli(argv: string[], cwd: string): Promise<CliRun> {
+export async function runCli(argv: string[], cwd: string, opts: { stderrIsTTY?: boolean } = {}): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const code = await main(argv, {
     stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
+    stderr: { write: (s: string) => (stderr += s), ...(opts.stderrIsTTY ? { isTTY: true } : {}) },
     cwd,
   });
   return { code, stdout, stderr };

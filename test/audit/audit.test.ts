@@ -102,6 +102,20 @@ describe('audit', () => {
     expect(b.inventory).toEqual(a.inventory);
   }, 60_000);
 
+  test('a progress bar on a terminal for more than 50 files, ending at the total; none otherwise', async () => {
+    const fleet = writeFleet(tempDir({}, 'pw-fleet-progress-'), 60);
+    writeFileSync(join(fleet.dir, 'policy.yaml'), POLICY);
+    const args = ['audit', '.', '--policy', 'policy.yaml', '-t', 'templates', '--format', 'json', '--workers', '1'];
+    const tty = await runCli(args, fleet.dir, { stderrIsTTY: true });
+    const frames = tty.stderr.split('\r').filter(Boolean);
+    expect(frames.length).toBeGreaterThan(10);
+    expect(frames.length).toBeLessThanOrEqual(61);
+    expect(frames.at(-1)).toBe(`[${'#'.repeat(30)}] 60/60\n`);
+    expect(frames[0]).toMatch(/^\[#? *\] 1\/60$/);
+    expect((await runCli(args, fleet.dir)).stderr).toBe('');
+    expect((await runCli([...args, '--glob', 'pipeline-[0-3]?\\.'], fleet.dir, { stderrIsTTY: true })).stderr).toBe('');
+  }, 60_000);
+
   test.each([
     ['unknown rule field', 'policy:\n  name: x\n  rules:\n    - id: a\n      requires: {readiness: true}\n', 5],
     ['bad regex', 'policy:\n  name: x\n  rules:\n    - id: a\n      match: {image: "(("}\n', 5],

@@ -10,8 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { compile, ContentCache, explainPlan, LockedSource, lockPathFor, refOfTemplate, writeLockfile } from '../compiler/index.js';
-import { createToken, RegistryClient, RegistrySource, startRegistry } from '../registry/index.js';
-import { Runner, summaryTable } from '../runtime/index.js';
 import { parse } from 'yaml';
 import { printDiagnostics } from './compile-commands.js';
 import { Exit, ExitError, packageRoot, type CliIO } from './io.js';
@@ -22,6 +20,8 @@ export function registerDemoCommand(program: Command, io: CliIO): void {
     .description('publish the example templates to a temporary registry, compile the example pipeline against it and run it')
     .option('--quiet', 'only the summary')
     .action(async (opts: { quiet?: boolean }) => {
+      const { createToken, RegistryClient, RegistrySource, startRegistry } = await import('../registry/index.js');
+      const { Runner, summaryTable } = await import('../runtime/index.js');
       const root = packageRoot();
       const examples = join(root, 'examples');
       const work = mkdtempSync(join(tmpdir(), 'pipewright-demo-'));

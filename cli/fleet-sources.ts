@@ -5,7 +5,8 @@
  */
 import { resolve } from 'node:path';
 import { ContentCache, defaultCacheDir, DirectorySource, LockedSource, LockfileReader, type TemplateSource } from '../compiler/index.js';
-import { RegistryClient, RegistrySource } from '../registry/index.js';
+import { RegistryClient } from '../registry/client.js';
+import { RegistrySource } from '../registry/registry-source.js';
 import type { CliIO } from './io.js';
 import { registryFlags } from './sources.js';
 

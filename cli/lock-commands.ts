@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { compile, lockPathFor, readLockfile } from '../compiler/index.js';
-import { RegistryError } from '../registry/index.js';
+import { RegistryError } from '../registry/client.js';
 import { printDiagnostics } from './compile-commands.js';
 import { Exit, ExitError, type CliIO } from './io.js';
 import { buildSources } from './sources.js';

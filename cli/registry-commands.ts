@@ -1,9 +1,9 @@
 /**
- * `registry serve` and `registry token create`.
+ * `registry serve` and `registry token create`. The server side (express, SQLite) is loaded
+ * only when one of these commands runs, so other commands start without it.
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { createToken, isScope, openDatabase, startRegistry, Store } from '../registry/index.js';
 import { Exit, ExitError, type CliIO } from './io.js';
 
 export function registerRegistryCommands(program: Command, io: CliIO): void {
@@ -20,6 +20,7 @@ export function registerRegistryCommands(program: Command, io: CliIO): void {
     .action(async (opts: { db: string; host: string; port: string; anonymousRead?: boolean }) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ExitError(Exit.INVALID, `--port must be 0-65535, not ${opts.port}`);
+      const { startRegistry } = await import('../registry/index.js');
       let running;
       try {
         running = await startRegistry({ db: resolve(cwd, opts.db), host: opts.host, port, anonymousRead: !!opts.anonymousRead, log: (l) => io.stderr.write(l + '\n') });
@@ -45,7 +46,8 @@ export function registerRegistryCommands(program: Command, io: CliIO): void {
     .requiredOption('--db <file>', 'SQLite database file')
     .requiredOption('--scope <scope>', 'read, publish or admin')
     .requiredOption('--name <name>', 'who or what uses the token')
-    .action((opts: { db: string; scope: string; name: string }) => {
+    .action(async (opts: { db: string; scope: string; name: string }) => {
+      const { createToken, isScope, openDatabase, Store } = await import('../registry/index.js');
       if (!isScope(opts.scope)) throw new ExitError(Exit.INVALID, `--scope must be read, publish or admin, not ${opts.scope}`);
       const db = openDatabase(resolve(cwd, opts.db));
       try {

@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { compile, parseDuration } from '../compiler/index.js';
-import { dockerBinary, engineAvailable, gcContainers, gcRuns, readSecretsFile, envSecrets, Runner, summaryTable, type RunReport } from '../runtime/index.js';
+import type { RunReport } from '../runtime/index.js';
 import { validator, type Plan } from '../schemas/index.js';
 import { printDiagnostics } from './compile-commands.js';
 import { Exit, ExitError, type CliIO } from './io.js';
@@ -106,6 +106,7 @@ export function registerRunCommands(program: Command, io: CliIO): void {
     .option('--skip-unsupported', 'skip step types the runtime does not execute (reported as skipped)')
     .option('--docker-network <name>', 'network the stage namespaces attach to (default bridge, none when the engine has no bridge)')
     .action(async (target: string, flags: RunFlags) => {
+      const { dockerBinary, engineAvailable, readSecretsFile, envSecrets, Runner, summaryTable } = await import('../runtime/index.js');
       if (!['auto', 'host', 'docker'].includes(flags.backend)) throw new ExitError(Exit.INVALID, `--backend must be auto, host or docker, not ${flags.backend}`);
       const concurrency = Number(flags.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1) throw new ExitError(Exit.INVALID, `--concurrency must be a positive whole number, not ${flags.concurrency}`);
@@ -163,6 +164,7 @@ export function registerRunCommands(program: Command, io: CliIO): void {
     .option('--grace <duration>', 'time between SIGTERM and SIGKILL', '5s')
     .option('--json', 'print JSON')
     .action(async (flags: { home: string; grace: string; json?: boolean }) => {
+      const { dockerBinary, engineAvailable, gcContainers, gcRuns } = await import('../runtime/index.js');
       const results = await gcRuns(resolve(cwd, flags.home, 'runs'), ms('--grace', flags.grace));
       const bin = dockerBinary(io.env ?? process.env);
       const containers = (await engineAvailable(bin)) ? await gcContainers(bin) : [];

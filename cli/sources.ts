@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ContentCache, defaultCacheDir, DirectorySource, LockedSource, lockPathFor, readLockfile, writeLockfile, type TemplateSource } from '../compiler/index.js';
-import { RegistryClient, RegistrySource } from '../registry/index.js';
+import { RegistryClient } from '../registry/client.js';
+import { RegistrySource } from '../registry/registry-source.js';
 import { Exit, ExitError, type CliIO } from './io.js';
 
 export interface SourceFlags {

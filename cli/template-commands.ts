@@ -7,7 +7,8 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseAllDocuments } from 'yaml';
 import { formatDiagnostic, refOfTemplate, type Diagnostic } from '../compiler/index.js';
-import { RegistryClient, RegistryError, type TemplateSummary } from '../registry/index.js';
+import { RegistryClient, RegistryError } from '../registry/client.js';
+import type { TemplateSummary } from '../registry/store.js';
 import { Exit, ExitError, type CliIO } from './io.js';
 import { registryFlags } from './sources.js';
 

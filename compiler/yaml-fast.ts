@@ -15,12 +15,9 @@
  * walks it again; for a fleet audit that was half of the time (2.7 ms for a 7.5 KB pipeline,
  * against under 0.2 ms here).
  */
-import type { NodePosition, Positions, SourceText } from './yaml-reader.js';
-import { blockScalarValue, resolvePlain, unescapeDouble, type Chomping } from './yaml-scalars.js';
-
-/** Thrown inside the reader when the text leaves the subset; never escapes `readFastYaml`. */
-class NotMine {}
-const NOT_MINE = new NotMine();
+import type { Positions, SourceText } from './yaml-reader.js';
+import { blockScalarValue, type Chomping } from './yaml-scalars.js';
+import { APOS, COLON, COMMA, DASH, GT, HASH, isBlank, LBRACE, LBRACK, NL, NOT_MINE, PIPE, QUOTE, RBRACE, RBRACK, Scanner, SP } from './yaml-scanner.js';
 
 /** What `readFastYaml` returns for text it does not read. */
 export const FALLBACK = Symbol('fallback');
@@ -33,13 +30,6 @@ export interface FastDocument {
 
 /** Characters that are never in text we read: control characters, CR, tab, BOM, non-characters. */
 const UNUSUAL = /[\u0000-\u0009\u000b-\u001f\u007f-\u0084\u0086-\u009f\ufeff\ufffe\uffff]/;
-
-const NL = 10, SP = 32, HASH = 35, DASH = 45, COLON = 58, QUOTE = 34, APOS = 39;
-const LBRACK = 91, RBRACK = 93, LBRACE = 123, RBRACE = 125, COMMA = 44;
-const PIPE = 124, GT = 62, DOT = 46;
-
-/** Longest implicit key YAML allows. */
-const MAX_KEY = 1024;
 
 /** Keys whose numeric-looking values are versions, kept exactly as written (`1.0`, not 1). */
 export const VERBATIM_KEYS = new Set(['versionLabel']);
@@ -58,39 +48,8 @@ export function readFastYaml(text: string, source: SourceText, positions: Positi
   }
 }
 
-function isFlowIndicator(c: number): boolean {
-  return c === COMMA || c === LBRACK || c === RBRACK || c === LBRACE || c === RBRACE;
-}
-
-/** Blank: a space, a line break or the end of the text (NaN). */
-function isBlank(c: number): boolean {
-  return c === SP || c === NL || c !== c;
-}
-
-class Reader {
-  private pos = 0;
-  /** Indentation of the line `pos` is on, after `nextContent`; -1 at the end of the text. */
-  private indent = -1;
-
-  constructor(
-    private readonly s: string,
-    private readonly source: SourceText,
-    private readonly positions: Positions,
-  ) {}
-
-  private at(p = this.pos): number {
-    return this.s.charCodeAt(p);
-  }
-
-  private column(p = this.pos): number {
-    return p - (this.s.lastIndexOf('\n', p - 1) + 1);
-  }
-
-  private record(obj: object, offset: number, keys: Map<string | number, number>): void {
-    const pos: NodePosition = { source: this.source, offset, keys };
-    this.positions.set(obj, pos);
-  }
-
+/** The block and flow structure of one document, over the scanner. */
+class Reader extends Scanner {
   document(): FastDocument {
     this.pos = 0;
     this.nextContent();
@@ -100,63 +59,6 @@ class Reader {
     const value = this.blockNode(-1, false);
     if (this.indent >= 0) throw NOT_MINE;
     return { value, offset };
-  }
-
-  /**
-   * Moves `pos` from the start of a line past blank and comment lines to the first content
-   * character, setting `indent`; at the end of the text `indent` is -1.
-   */
-  private nextContent(): void {
-    const s = this.s;
-    const n = s.length;
-    let p = this.pos;
-    for (;;) {
-      const lineStart = p;
-      while (p < n && s.charCodeAt(p) === SP) p++;
-      if (p >= n) {
-        this.pos = n;
-        this.indent = -1;
-        return;
-      }
-      const c = s.charCodeAt(p);
-      if (c === NL) {
-        p++;
-        continue;
-      }
-      if (c === HASH) {
-        const e = s.indexOf('\n', p);
-        if (e < 0) {
-          this.pos = n;
-          this.indent = -1;
-          return;
-        }
-        p = e + 1;
-        continue;
-      }
-      if (p === lineStart && (c === DASH || c === DOT) && this.isDocumentMarker(p)) throw NOT_MINE;
-      this.pos = p;
-      this.indent = p - lineStart;
-      return;
-    }
-  }
-
-  private isDocumentMarker(p: number): boolean {
-    const s = this.s;
-    return (s.startsWith('---', p) || s.startsWith('...', p)) && isBlank(s.charCodeAt(p + 3));
-  }
-
-  /** Ends a line after a value: spaces, an optional comment, then a line break or the end. */
-  private endLine(): void {
-    const s = this.s;
-    let p = this.pos;
-    while (s.charCodeAt(p) === SP) p++;
-    const c = s.charCodeAt(p);
-    if (c === HASH) {
-      if (p > 0 && !isBlank(s.charCodeAt(p - 1))) throw NOT_MINE; // a comment needs a space before it
-      const e = s.indexOf('\n', p);
-      p = e < 0 ? s.length : e;
-    } else if (c === c && c !== NL) throw NOT_MINE;
-    this.pos = p < s.length ? p + 1 : p;
   }
 
   /** A node whose first character is at `pos`, inside a block whose indentation is `parent`. */
@@ -240,58 +142,6 @@ class Reader {
   }
 
   /**
-   * When the line at `pos` starts with an implicit key (`key:` followed by a blank), the
-   * offset of its colon; otherwise -1. Plain keys stop at a comment.
-   */
-  private keyEnd(): number {
-    const s = this.s;
-    let p = this.pos;
-    const c = s.charCodeAt(p);
-    if (c === QUOTE || c === APOS) {
-      const close = this.quotedEnd(p);
-      if (close < 0) return -1;
-      p = close + 1;
-      while (s.charCodeAt(p) === SP) p++;
-      return s.charCodeAt(p) === COLON && isBlank(s.charCodeAt(p + 1)) ? p : -1;
-    }
-    if (!this.plainStart(p, false)) return -1;
-    const limit = Math.min(s.length, p + MAX_KEY);
-    for (p++; p < limit; p++) {
-      const d = s.charCodeAt(p);
-      if (d === NL) return -1;
-      if (d === COLON && isBlank(s.charCodeAt(p + 1))) return p;
-      if (d === HASH && s.charCodeAt(p - 1) === SP) return -1;
-    }
-    return -1;
-  }
-
-  /** The key that starts at `pos` and whose colon is at `colon`, as the converter names it. */
-  private key(colon: number): string {
-    const c = this.at();
-    let key: string;
-    if (c === QUOTE || c === APOS) key = this.quoted();
-    else {
-      let e = colon;
-      while (this.s.charCodeAt(e - 1) === SP) e--;
-      key = String(resolvePlain(this.s.slice(this.pos, e), false));
-    }
-    if (key === '<<' || key === '__proto__') throw NOT_MINE;
-    return key;
-  }
-
-  /** Whether a plain scalar may start at `p` (in flow context, flow indicators end it). */
-  private plainStart(p: number, flow: boolean): boolean {
-    const c = this.s.charCodeAt(p);
-    if (c !== c || c === SP || c === NL) return false;
-    if (c === DASH || c === 63 /* ? */ || c === COLON) {
-      const d = this.s.charCodeAt(p + 1);
-      return !isBlank(d) && !(flow && isFlowIndicator(d));
-    }
-    // , [ ] { } # & * ! | > ' " % @ `
-    return !(isFlowIndicator(c) || c === HASH || c === 38 || c === 42 || c === 33 || c === PIPE || c === GT || c === APOS || c === QUOTE || c === 37 || c === 64 || c === 96);
-  }
-
-  /**
    * A value that starts on the current line (a scalar, a flow collection or a block scalar),
    * through the end of its last line; then moves to the next content line.
    */
@@ -307,54 +157,6 @@ class Reader {
     this.nextContent();
     // A more indented line would continue a multi-line scalar (or be an error).
     if (this.indent > parent) throw NOT_MINE;
-    return value;
-  }
-
-  /** A one-line plain scalar in block context. */
-  private blockPlain(verbatim: boolean): unknown {
-    const s = this.s;
-    const start = this.pos;
-    let p = start;
-    let end = start;
-    for (; p < s.length; p++) {
-      const d = s.charCodeAt(p);
-      if (d === NL) break;
-      if (d === SP) continue;
-      if (d === HASH && s.charCodeAt(p - 1) === SP) break;
-      if (d === COLON && isBlank(s.charCodeAt(p + 1))) throw NOT_MINE;
-      end = p + 1;
-    }
-    this.pos = end;
-    return resolvePlain(s.slice(start, end), verbatim);
-  }
-
-  /** Offset of the closing quote of the one-line quoted scalar opening at `p`, or -1. */
-  private quotedEnd(p: number): number {
-    const s = this.s;
-    const q = s.charCodeAt(p);
-    for (let i = p + 1; i < s.length; i++) {
-      const d = s.charCodeAt(i);
-      if (d === NL) return -1;
-      if (q === QUOTE && d === 92 /* \ */) i++;
-      else if (d === q) {
-        if (q === APOS && s.charCodeAt(i + 1) === APOS) i++;
-        else return i;
-      }
-    }
-    return -1;
-  }
-
-  /** A one-line quoted scalar at `pos`; `pos` ends after the closing quote. */
-  private quoted(): string {
-    const s = this.s;
-    const open = this.pos;
-    const close = this.quotedEnd(open);
-    if (close < 0) throw NOT_MINE;
-    this.pos = close + 1;
-    const body = s.slice(open + 1, close);
-    if (s.charCodeAt(open) === APOS) return body.includes("''") ? body.replaceAll("''", "'") : body;
-    const value = unescapeDouble(body);
-    if (value === undefined) throw NOT_MINE;
     return value;
   }
 
@@ -466,55 +268,5 @@ class Reader {
     if (c === QUOTE || c === APOS) return this.quoted();
     if (this.plainStart(this.pos, true)) return this.flowPlain(parent, verbatim);
     throw NOT_MINE;
-  }
-
-  /** A one-line plain scalar inside a flow collection. */
-  private flowPlain(parent: number, verbatim: boolean): unknown {
-    const s = this.s;
-    const start = this.pos;
-    let p = start;
-    let end = start;
-    for (; p < s.length; p++) {
-      const d = s.charCodeAt(p);
-      if (d === NL || isFlowIndicator(d)) break;
-      if (d === SP) continue;
-      if (d === HASH && s.charCodeAt(p - 1) === SP) break;
-      if (d === COLON) {
-        const e = s.charCodeAt(p + 1);
-        if (isBlank(e) || isFlowIndicator(e)) break;
-      }
-      end = p + 1;
-    }
-    this.pos = end;
-    const value = resolvePlain(s.slice(start, end), verbatim);
-    // A scalar that goes on past a line break is multi-line: not ours.
-    this.flowSpace(parent);
-    const c = this.at();
-    if (this.s.lastIndexOf('\n', this.pos) > start && c !== COMMA && c !== RBRACK && c !== RBRACE) throw NOT_MINE;
-    return value;
-  }
-
-  /** Spaces, line breaks and comments inside a flow collection. */
-  private flowSpace(parent: number): void {
-    const s = this.s;
-    let p = this.pos;
-    for (;;) {
-      const c = s.charCodeAt(p);
-      if (c === SP) p++;
-      else if (c === HASH && (p === 0 || isBlank(s.charCodeAt(p - 1)))) {
-        const e = s.indexOf('\n', p);
-        if (e < 0) throw NOT_MINE;
-        p = e;
-      } else if (c === NL) {
-        p++;
-        const lineStart = p;
-        while (s.charCodeAt(p) === SP) p++;
-        const d = s.charCodeAt(p);
-        if (d !== NL && d !== HASH && p - lineStart <= parent) throw NOT_MINE;
-        if (p === lineStart && this.isDocumentMarker(p)) throw NOT_MINE;
-      } else if (c !== c) throw NOT_MINE;
-      else break;
-    }
-    this.pos = p;
   }
 }

@@ -19,10 +19,17 @@ export interface PipelineResult {
   violations: Violation[];
 }
 
+/** What the sources said about a version in use: deprecated (with its sunset date), yanked. */
+export interface VersionStatus {
+  deprecated: boolean;
+  sunset?: string;
+  yanked?: boolean;
+}
+
 export interface InventoryEntry {
   ref: string;
   stable?: string;
-  versions: { version: string; uses: number; pipelines: number; deprecated: boolean; drift?: 'major' | 'minor' | 'patch' | 'prerelease' }[];
+  versions: ({ version: string; uses: number; pipelines: number; drift?: 'major' | 'minor' | 'patch' | 'prerelease' } & VersionStatus)[];
 }
 
 export interface AuditReport {
@@ -92,7 +99,7 @@ export function findPipelines(paths: string[], glob?: RegExp): FoundPipelines {
 export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
   const { files, texts, skipped } = opts.found ?? findPipelines(opts.paths, opts.glob);
   const results: PipelineResult[] = [];
-  const uses = new Map<string, Map<string, { uses: number; pipelines: Set<string>; deprecated: boolean }>>();
+  const uses = new Map<string, Map<string, Use>>();
   let done = 0;
   const locks = opts.locks ?? new LockfileReader();
   for (const path of files) {
@@ -100,6 +107,9 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     const r = await compile({ file: path, text: texts.get(path)!, baseDir: opts.baseDir, sources: opts.sourcesFor(path), partial: true, allowSunset: true });
     texts.delete(path);
     const deprecated = new Set(r.deprecated.map((d) => `${d.ref}@${d.version}`));
+    const status = new Map<string, VersionStatus>();
+    for (const d of r.deprecated) status.set(`${d.ref}@${d.version}`, { deprecated: true, ...(d.sunset ? { sunset: d.sunset } : {}) });
+    for (const y of r.yanked) status.set(`${y.ref}@${y.version}`, { ...(status.get(`${y.ref}@${y.version}`) ?? { deprecated: false }), yanked: true });
     let locked = new Set<string>();
     try {
       const lock = locks.forPipeline(path);
@@ -107,8 +117,9 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     } catch {
       // a broken lockfile pins nothing
     }
-    const violations = r.plans.flatMap((plan) => evaluatePlan(opts.policy, plan, { deprecated, locked, file }));
-    for (const plan of r.plans) count(plan, file, deprecated, uses);
+    const yanked = new Set(r.yanked.map((y) => `${y.ref}@${y.version}`));
+    const violations = r.plans.flatMap((plan) => evaluatePlan(opts.policy, plan, { deprecated, yanked, locked, file }));
+    for (const plan of r.plans) count(plan, file, status, uses);
     results.push({ file, pipelines: r.plans.map((p) => p.pipeline.identifier), ok: r.ok, diagnostics: r.ok ? [] : r.diagnostics.filter((d) => d.severity === 'error'), violations });
     opts.onProgress?.(++done, files.length);
   }
@@ -118,7 +129,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     inventory.push({
       ref,
       ...(stable ? { stable } : {}),
-      versions: [...versions].map(([version, u]) => ({ version, uses: u.uses, pipelines: u.pipelines.size, deprecated: u.deprecated, ...driftOf(version, stable) })).sort((a, b) => (semver.valid(a.version) && semver.valid(b.version) ? semver.rcompare(a.version, b.version) : a.version < b.version ? -1 : 1)),
+      versions: [...versions].map(([version, u]) => ({ version, uses: u.uses, pipelines: u.pipelines.size, ...u.status, ...driftOf(version, stable) })).sort((a, b) => (semver.valid(a.version) && semver.valid(b.version) ? semver.rcompare(a.version, b.version) : a.version < b.version ? -1 : 1)),
     });
   }
   const violations = results.flatMap((r) => r.violations);
@@ -138,7 +149,13 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
   };
 }
 
-function count(plan: Plan, file: string, deprecated: Set<string>, uses: Map<string, Map<string, { uses: number; pipelines: Set<string>; deprecated: boolean }>>): void {
+interface Use {
+  uses: number;
+  pipelines: Set<string>;
+  status: VersionStatus;
+}
+
+function count(plan: Plan, file: string, status: Map<string, VersionStatus>, uses: Map<string, Map<string, Use>>): void {
   for (const step of plan.steps) {
     const seen = new Set<string>();
     for (const t of step.origin.templates) {
@@ -148,7 +165,7 @@ function count(plan: Plan, file: string, deprecated: Set<string>, uses: Map<stri
       let byVersion = uses.get(t.ref);
       if (!byVersion) uses.set(t.ref, (byVersion = new Map()));
       let u = byVersion.get(t.version);
-      if (!u) byVersion.set(t.version, (u = { uses: 0, pipelines: new Set(), deprecated: deprecated.has(key) }));
+      if (!u) byVersion.set(t.version, (u = { uses: 0, pipelines: new Set(), status: status.get(key) ?? { deprecated: false } }));
       u.uses++;
       u.pipelines.add(`${file}#${plan.pipeline.identifier}`);
     }
@@ -170,14 +187,15 @@ export function driftOf(version: string, stable: string | undefined): { drift?: 
  */
 export async function mergeAudits(parts: AuditReport[], stableOf?: (ref: string) => Promise<string | undefined>): Promise<AuditReport> {
   const results = parts.flatMap((p) => p.results).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  const byRef = new Map<string, Map<string, { uses: number; pipelines: number; deprecated: boolean }>>();
+  const byRef = new Map<string, Map<string, { uses: number; pipelines: number } & VersionStatus>>();
   for (const part of parts) {
     for (const t of part.inventory) {
       let versions = byRef.get(t.ref);
       if (!versions) byRef.set(t.ref, (versions = new Map()));
       for (const v of t.versions) {
         const prior = versions.get(v.version) ?? { uses: 0, pipelines: 0, deprecated: false };
-        versions.set(v.version, { uses: prior.uses + v.uses, pipelines: prior.pipelines + v.pipelines, deprecated: prior.deprecated || v.deprecated });
+        const sunset = prior.sunset ?? v.sunset;
+        versions.set(v.version, { uses: prior.uses + v.uses, pipelines: prior.pipelines + v.pipelines, deprecated: prior.deprecated || v.deprecated, ...(sunset ? { sunset } : {}), ...(prior.yanked || v.yanked ? { yanked: true } : {}) });
       }
     }
   }

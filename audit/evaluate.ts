@@ -23,6 +23,8 @@ export interface Violation {
 export interface PlanFacts {
   /** `ref@version` of deprecated versions used. */
   deprecated: Set<string>;
+  /** `ref@version` of yanked versions used (pinned exactly); `notDeprecated` rejects them too. */
+  yanked?: Set<string>;
   /** `ref@version` pinned by the pipeline's lockfile. */
   locked: Set<string>;
   /** The pipeline file as shown in reports. */
@@ -65,7 +67,13 @@ function stepProblems(rule: Rule, step: PlanStep, facts: PlanFacts): string[] {
     }
   }
   if (q.readiness && (step.kind === 'background' || step.kind === 'service') && !step.readiness) out.push(`${step.kind} step ${step.id} declares no readiness probe`);
-  if (q.notDeprecated) for (const t of step.origin.templates) if (facts.deprecated.has(`${t.ref}@${t.version}`)) out.push(`step ${step.id} uses deprecated ${t.ref}@${t.version}`);
+  if (q.notDeprecated) {
+    for (const t of step.origin.templates) {
+      const id = `${t.ref}@${t.version}`;
+      if (facts.yanked?.has(id)) out.push(`step ${step.id} uses yanked ${id}`);
+      else if (facts.deprecated.has(id)) out.push(`step ${step.id} uses deprecated ${id}`);
+    }
+  }
   if (q.locked) for (const t of step.origin.templates) if (!facts.locked.has(`${t.ref}@${t.version}`)) out.push(`step ${step.id} uses ${t.ref}@${t.version}, which no lockfile pins`);
   if (q.images && step.image && !unknown(step.image) && !q.images.some((re) => re.test(step.image!))) out.push(`step ${step.id} uses image ${step.image}, which is not on the allow-list`);
   if (!holds(rule, step)) out.push(`step ${step.id} does not satisfy the rule's schema: ${rule.assert!.errors?.map((e) => `${e.instancePath || '(step)'} ${e.message}`).join('; ')}`);
@@ -109,7 +117,13 @@ export function evaluatePlan(policy: Policy, plan: Plan, facts: PlanFacts): Viol
         else if (positions.some((p, i) => i > 0 && p < positions[i - 1]!)) add(rule, top, `stages of ${plan.pipeline.identifier} are not in the order ${q.stageOrder.join(' → ')}`);
       }
       if (q.locked) for (const t of plan.templates) if (!facts.locked.has(`${t.ref}@${t.version}`)) add(rule, top, `${t.ref}@${t.version} is not pinned by a lockfile`);
-      if (q.notDeprecated) for (const t of plan.templates) if (facts.deprecated.has(`${t.ref}@${t.version}`)) add(rule, top, `pipeline uses deprecated ${t.ref}@${t.version}`);
+      if (q.notDeprecated) {
+        for (const t of plan.templates) {
+          const id = `${t.ref}@${t.version}`;
+          if (facts.yanked?.has(id)) add(rule, top, `pipeline uses yanked ${id}`);
+          else if (facts.deprecated.has(id)) add(rule, top, `pipeline uses deprecated ${id}`);
+        }
+      }
       if (q.fromTemplate || q.readiness || q.images || q.templateVersion) for (const s of all) for (const msg of stepProblems({ ...rule, assert: undefined } as Rule, s, facts)) add(rule, s.origin, msg, { stage: s.stage, step: s.id });
       if (!holds(rule, plan)) add(rule, top, `the plan does not satisfy the rule's schema: ${rule.assert!.errors?.map((e) => `${e.instancePath || '(plan)'} ${e.message}`).join('; ')}`);
     }

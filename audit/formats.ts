@@ -3,7 +3,7 @@
  * 2.1.0 (code scanning: one result per violation with its location), JUnit (one test case per
  * pipeline × rule) and Markdown (a pull-request summary).
  */
-import type { AuditReport } from './audit.js';
+import type { AuditReport, VersionStatus } from './audit.js';
 import type { Policy } from './policy.js';
 
 export type Format = 'table' | 'json' | 'sarif' | 'junit' | 'markdown';
@@ -37,7 +37,7 @@ function table(r: AuditReport): string {
   if (r.inventory.length) {
     lines.push('', 'template inventory (version: uses in pipelines)');
     for (const t of r.inventory) {
-      const versions = t.versions.map((v) => `${v.version}: ${v.uses} in ${v.pipelines}${v.deprecated ? ' [deprecated]' : ''}${v.drift ? ` [${v.drift} behind ${t.stable}]` : ''}`);
+      const versions = t.versions.map((v) => `${v.version}: ${v.uses} in ${v.pipelines}${statusMarks(v).map((m) => ` [${m}]`).join('')}${v.drift ? ` [${v.drift} behind ${t.stable}]` : ''}`);
       lines.push(`  ${t.ref}${t.stable ? ` (stable ${t.stable})` : ''}: ${versions.join('; ')}`);
     }
   }
@@ -112,7 +112,15 @@ function markdown(r: AuditReport): string {
   }
   if (r.inventory.length) {
     lines.push('| template | stable | versions in use |', '| --- | --- | --- |');
-    for (const t of r.inventory) lines.push(`| \`${t.ref}\` | ${t.stable ?? '-'} | ${t.versions.map((v) => `${v.version} (${v.uses})${v.drift ? ` ⚠ ${v.drift}` : ''}${v.deprecated ? ' deprecated' : ''}`).join(', ')} |`);
+    for (const t of r.inventory) lines.push(`| \`${t.ref}\` | ${t.stable ?? '-'} | ${t.versions.map((v) => `${v.version} (${v.uses})${v.drift ? ` ⚠ ${v.drift}` : ''}${statusMarks(v).map((m) => ` ${m}`).join('')}`).join(', ')} |`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** Marks for a version's status: deprecated (sunset date, or past it), yanked. */
+function statusMarks(v: VersionStatus, today = new Date().toISOString().slice(0, 10)): string[] {
+  const marks: string[] = [];
+  if (v.deprecated) marks.push(v.sunset ? `deprecated, ${v.sunset.slice(0, 10) < today ? 'past its sunset' : 'sunset'} ${v.sunset.slice(0, 10)}` : 'deprecated');
+  if (v.yanked) marks.push('yanked');
+  return marks;
 }

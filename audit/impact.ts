@@ -130,7 +130,8 @@ export async function runImpact(opts: ImpactOptions): Promise<ImpactReport> {
         } catch {
           // a broken lockfile pins nothing
         }
-        const facts = { deprecated: new Set([...before.deprecated, ...after.deprecated].map((d) => `${d.ref}@${d.version}`)), locked, file };
+        const ids = (xs: { ref: string; version: string }[]) => new Set(xs.map((d) => `${d.ref}@${d.version}`));
+        const facts = { deprecated: ids([...before.deprecated, ...after.deprecated]), yanked: ids([...before.yanked, ...after.yanked]), locked, file };
         const old = new Set(evaluatePlan(opts.policy, plan, facts).map(key));
         newViolations = evaluatePlan(opts.policy, next, facts).filter((v) => !old.has(key(v)));
       }

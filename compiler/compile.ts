@@ -49,6 +49,8 @@ export interface CompileResult {
   diagnostics: Diagnostic[];
   /** Template versions used that are deprecated (with their message and sunset date). */
   deprecated: { ref: string; version: string; message: string; sunset?: string }[];
+  /** Template versions used that are yanked (pinned exactly). */
+  yanked: { ref: string; version: string }[];
 }
 
 /** Shows `path` relative to `base` when it lies below it, with forward slashes. */
@@ -94,23 +96,24 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   const overlays = readInputSets(options, bag);
   const plans: Plan[] = [];
   const deprecated: CompileResult['deprecated'] = [];
+  const yanked: CompileResult['yanked'] = [];
   for (const doc of pipelines) {
     const first = bag.items.length;
-    const plan = await compileDoc(doc, file, options, overlays, bag, deprecated);
+    const plan = await compileDoc(doc, file, options, overlays, bag, deprecated, yanked);
     if (plan) plans.push(plan);
     // In a file of several pipelines, every diagnostic says which document it is about.
     if (pipelines.length > 1) for (const d of bag.items.slice(first)) d.message += ` (document ${doc.index + 1}, pipeline ${pipelineId(doc)})`;
   }
-  return finish(bag, plans, deprecated);
+  return finish(bag, plans, deprecated, yanked);
 }
 
-function finish(bag: DiagnosticBag, plans: Plan[], deprecated: CompileResult['deprecated'] = []): CompileResult {
+function finish(bag: DiagnosticBag, plans: Plan[], deprecated: CompileResult['deprecated'] = [], yanked: CompileResult['yanked'] = []): CompileResult {
   const ok = !bag.hasErrors;
   const diagnostics = sortDiagnostics(bag.items);
   if (bag.dropped > 0) {
     diagnostics.push({ code: 'PW1000', severity: 'info', message: `${bag.dropped} more diagnostics not shown`, file: diagnostics[0]?.file ?? '', line: 1, column: 1 });
   }
-  const result: CompileResult = { ok, plans: ok ? plans : [], diagnostics, deprecated };
+  const result: CompileResult = { ok, plans: ok ? plans : [], diagnostics, deprecated, yanked };
   if (ok && plans[0]) result.plan = plans[0];
   return result;
 }
@@ -151,6 +154,7 @@ async function compileDoc(
   overlays: { file: string; overlay: Record<string, unknown> }[],
   bag: DiagnosticBag,
   deprecated: CompileResult['deprecated'],
+  yanked: CompileResult['yanked'],
 ): Promise<Plan | undefined> {
   const before = bag.items.filter((d) => d.severity === 'error').length;
   const errorsSince = () => bag.items.filter((d) => d.severity === 'error').length > before || bag.full;
@@ -158,7 +162,10 @@ async function compileDoc(
   if (!checkSchema('pipeline', root, file, bag)) return undefined;
   for (const o of overlays) overlayInputs(root['pipeline'], o.overlay, bag, { file: o.file, line: 1, column: 1 });
   const { used } = await expandTemplates(root, file, options.sources ?? [], bag, { ...(options.now ? { now: options.now } : {}), ...(options.allowSunset ? { allowSunset: true } : {}) });
-  for (const t of used.values()) if (t.deprecation) deprecated.push({ ref: t.ref, version: t.version, ...t.deprecation });
+  for (const t of used.values()) {
+    if (t.deprecation) deprecated.push({ ref: t.ref, version: t.version, ...t.deprecation });
+    if (t.yanked) yanked.push({ ref: t.ref, version: t.version });
+  }
   if (errorsSince()) return undefined;
   if (used.size > 0 && !checkSchema('pipeline', root, file, bag)) return undefined;
   const pipeline = root['pipeline'] as Record<string, unknown>;

@@ -126,6 +126,7 @@ export async function expandTemplates(
           bag.warn(Codes.TEMPLATE_DEPRECATED, `${id} is deprecated${sunset ? ` (sunset ${sunset})` : ''}: ${t.deprecation.message}`, refAt);
         }
       }
+      if (t.yanked) bag.warn(Codes.TEMPLATE_YANKED, `${id} is yanked by its publisher; it is used only because it is pinned exactly: move to a live version`, refAt);
       if (t.diagnostics?.some((d) => d.severity === 'error')) {
         p.holder[p.key] = null;
         continue;

@@ -37,6 +37,8 @@ export interface ResolvedTemplate {
   file: string;
   value: unknown;
   deprecation?: { message: string; sunset?: string };
+  /** Withdrawn by its publisher; still served for an exact pin (as npm serves a yanked version). */
+  yanked?: boolean;
   /** Problems the source found in the template's own file (schema errors and warnings). */
   diagnostics?: import('./diagnostics.js').Diagnostic[];
 }

@@ -39,7 +39,7 @@ export class RegistrySource implements TemplateSource {
       const t = verifiedTemplate(r.ref, r.version, r.digest, r.source, registryFile(r.ref, r.version));
       if ('tampered' in t) return { ok: false, code: 'invalid', message: `tamper: ${t.tampered}` };
       this.cache?.put(r.digest, r.source);
-      return { ok: true, template: r.deprecation ? { ...t, deprecation: r.deprecation } : t };
+      return { ok: true, template: r.deprecation || r.yanked ? { ...t, ...(r.deprecation ? { deprecation: r.deprecation } : {}), ...(r.yanked ? { yanked: true } : {}) } : t };
     });
   }
 }

@@ -31,7 +31,8 @@ export class StoreSource implements TemplateSource {
           : { ok: false, code: 'not-found', message: sel.reason };
       }
       const v = this.store.getVersion(req.ref, sel.version);
-      return { ok: true, template: parsedVersion(v.ref, v.version, v.digest, v.source, v.deprecation) };
+      const t = parsedVersion(v.ref, v.version, v.digest, v.source, v.deprecation);
+      return { ok: true, template: v.yanked ? { ...t, yanked: true } : t };
     });
   }
 }

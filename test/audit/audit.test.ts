@@ -51,9 +51,33 @@ describe('audit', () => {
     expect(redis.stable).toBe('1.3.0');
     expect(redis.versions).toEqual([
       { version: '1.3.0', uses: 8, pipelines: 8, deprecated: false },
-      { version: '1.0.0', uses: 8, pipelines: 8, deprecated: true, drift: 'minor' },
+      { version: '1.0.0', uses: 8, pipelines: 8, deprecated: true, sunset: '2030-01-01', drift: 'minor' },
     ]);
     expect(report.inventory.find((t) => t.ref === 'account.secret_scan')!.versions[0]).toMatchObject({ uses: 32 + 8, pipelines: 32 });
+    expect(formatReport(report, loadPolicy('policy.yaml', POLICY), 'table')).toMatch(/1\.0\.0: 8 in 8 \[deprecated, sunset 2030-01-01\] \[minor behind 1\.3\.0\]/);
+  });
+
+  test('yanked versions in use: marked in the inventory, rejected by notDeprecated', async () => {
+    const fleet = writeFleet(tempDir({}, 'pw-fleet-yank-'), 10);
+    const dir = new DirectorySource([fleet.templates]);
+    const yanking: TemplateSource = {
+      name: 'yanking',
+      async resolve(reqs: ResolveRequest[]) {
+        return (await dir.resolve(reqs)).map((o) => (o.ok && o.template.ref === 'account.redis_service' && o.template.version === '1.0.0' ? { ...o, template: { ...o.template, yanked: true } } : o));
+      },
+    };
+    const policy = loadPolicy('policy.yaml', POLICY);
+    const report = await runAudit({ paths: [fleet.dir], policy, sourcesFor: () => [yanking], baseDir: fleet.dir });
+    const redis = report.inventory.find((t) => t.ref === 'account.redis_service')!;
+    expect(redis.versions.find((v) => v.version === '1.0.0')).toMatchObject({ deprecated: false, yanked: true });
+    expect(redis.versions.find((v) => v.version === '1.3.0')!.yanked).toBeUndefined();
+    const messages = report.violations.filter((v) => v.rule === 'not-deprecated').map((v) => v.message);
+    expect(messages.length).toBeGreaterThan(0);
+    for (const m of messages) expect(m).toMatch(/uses yanked account\.redis_service@1\.0\.0/);
+    expect(formatReport(report, policy, 'table')).toMatch(/1\.0\.0: \d+ in \d+ \[yanked\]/);
+    expect(formatReport(report, policy, 'markdown')).toMatch(/1\.0\.0 \(\d+\) yanked/);
+    const validate = validator('audit-report');
+    expect(validate(JSON.parse(formatReport(report, policy, 'json')))).toBe(true);
   });
 
   test('a pipeline that does not compile is reported and counted; the audit goes on', async () => {

@@ -137,4 +137,23 @@ describe('registry client and lockfile', () => {
     expect(after.diagnostics[0]!.code).toBe('PW4010');
     expect((await run('2027-03-02', true)).ok).toBe(true);
   });
+  test('a yanked version is still served for an exact pin, with warning PW4011; ranges skip it', async () => {
+    const r = bootRegistry();
+    for (const v of ['1.0.0', '1.1.0']) await request(r.app).put(`/api/v1/templates/account.t/versions/${v}`).set(bearer(r.tokens.publish)).send({ yaml: stepTemplate('t', v) }).expect(201);
+    await request(r.app).post('/api/v1/templates/account.t/versions/1.1.0/yank').set(bearer(r.tokens.admin)).expect(200);
+    const url = await listen(r.app);
+    const pipeline = (sel: string) => `pipeline:\n  name: p\n  identifier: p\n  stages:\n    - stage:\n        name: s\n        identifier: s\n        type: CI\n        spec:\n          execution:\n            steps:\n              - step: {name: a, identifier: a, template: {templateRef: account.t, versionLabel: "${sel}"}}\n`;
+    const run = async (sel: string) => {
+      const dir = tempDir({ 'p.yaml': pipeline(sel) });
+      return compile({ file: join(dir, 'p.yaml'), baseDir: dir, sources: [new RegistrySource(new RegistryClient({ url, token: r.tokens.read }))] });
+    };
+    const pinned = await run('1.1.0');
+    expect(pinned.ok).toBe(true);
+    expect(pinned.diagnostics.map((d) => `${d.severity} ${d.code} ${d.line}`)).toEqual(['warning PW4011 12']);
+    expect(pinned.yanked).toEqual([{ ref: 'account.t', version: '1.1.0' }]);
+    const ranged = await run('^1');
+    expect(ranged.plan!.templates.map((t) => t.version)).toEqual(['1.0.0']);
+    expect(ranged.diagnostics).toEqual([]);
+    expect(ranged.yanked).toEqual([]);
+  });
 });

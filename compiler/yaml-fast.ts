@@ -52,6 +52,7 @@ export function readFastYaml(text: string, source: SourceText, positions: Positi
 class Reader extends Scanner {
   document(): FastDocument {
     this.pos = 0;
+    this.skipStartMarker();
     this.nextContent();
     if (this.indent < 0) throw NOT_MINE;
     if (this.at() === 37 /* % */) throw NOT_MINE;
@@ -59,6 +60,32 @@ class Reader extends Scanner {
     const value = this.blockNode(-1, false);
     if (this.indent >= 0) throw NOT_MINE;
     return { value, offset };
+  }
+
+  /** Past a `---` line that starts the document (after blank and comment lines), if any. */
+  private skipStartMarker(): void {
+    const s = this.s;
+    let p = 0;
+    for (;;) {
+      let q = p;
+      while (s.charCodeAt(q) === SP) q++;
+      const c = s.charCodeAt(q);
+      if (c === NL) {
+        p = q + 1;
+        continue;
+      }
+      if (c === HASH) {
+        const e = s.indexOf('\n', q);
+        if (e < 0) return;
+        p = e + 1;
+        continue;
+      }
+      if (q === p && s.startsWith('---', q) && isBlank(s.charCodeAt(q + 3))) {
+        this.pos = q + 3;
+        this.endLine(); // anything but a comment after the marker is not ours
+      }
+      return;
+    }
   }
 
   /** A node whose first character is at `pos`, inside a block whose indentation is `parent`. */
@@ -182,6 +209,7 @@ class Reader extends Scanner {
       const e = nl < 0 ? s.length : nl;
       let q = p;
       while (q < e && s.charCodeAt(q) === SP) q++;
+      if (q === p && this.isDocumentMarker(p)) throw NOT_MINE; // `---` or `...` ends the document
       if (q === e) {
         // An empty line: more spaces than the indentation would make it content.
         if (indent >= 0 && q - p > indent) throw NOT_MINE;

@@ -111,6 +111,9 @@ export const READS: string[] = [
   'a: |\n  no final line break',
   'a: |+\n  x\n  ',
   'a: >-\n  x\n  y',
+  '---\na: 1\n',
+  '# comment\n\n--- # start\n# another\npipeline:\n  b: [1]\n',
+  '---\n- x\n',
 ];
 
 describe('fast YAML reader', () => {
@@ -123,7 +126,7 @@ describe('fast YAML reader', () => {
   });
 
   test('falls back on what it does not read', () => {
-    for (const text of ['a: &x 1\nb: *x\n', 'a: !!str 1\n', '---\na: 1\n---\nb: 2\n', 'a: 1\r\n', 'a:\tb\n', '? a\n: b\n', 'a: "multi\n  line"\n', 'a: plain\n  continued\n', 'a: 1\na: 2\n', '<<: {a: 1}\n', '%YAML 1.2\n---\na: 1\n', 'a: b: c\n', 'a:\n  - x\n y: 1\n', '']) {
+    for (const text of ['a: &x 1\nb: *x\n', 'a: !!str 1\n', '---\na: 1\n---\nb: 2\n', '--- {a: 1}\n', 'a: 1\n...\n', 'a: 1\r\n', 'a:\tb\n', '? a\n: b\n', 'a: "multi\n  line"\n', 'a: plain\n  continued\n', 'a: 1\na: 2\n', '<<: {a: 1}\n', '%YAML 1.2\n---\na: 1\n', 'a: b: c\n', 'a:\n  - x\n y: 1\n', '']) {
       expect({ text, fellBack: differences(text).fellBack }).toEqual({ text, fellBack: true });
     }
   });

@@ -8,14 +8,16 @@
  * - The CLI end to end in a fresh process (`pipewright audit`, start-up and cold JIT
  *   included), one thread and 2 worker threads, and `pipewright impact` likewise.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { findPipelines, loadPolicy, runAudit, runImpact } from '../audit/index.js';
-import { digestOf, DirectorySource } from '../compiler/index.js';
+import { digestOf, DirectorySource, refOfTemplate } from '../compiler/index.js';
+import { createToken, RegistryClient, startRegistry } from '../registry/index.js';
 import { STEP_TEMPLATES, writeTemplates } from './generate.js';
 
 export const POLICY = `policy:
@@ -55,7 +57,7 @@ const rate = (n: number, ms: number) => `${((n / ms) * 1000).toFixed(0)} pipelin
 
 export async function benchAudit(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'pw-bench-audit-'));
-  writeTemplates(dir);
+  const templateFiles = writeTemplates(dir);
   writeFileSync(join(dir, 'policy.yaml'), POLICY);
   const policy = loadPolicy('policy.yaml', POLICY);
   for (const n of SIZES) {
@@ -91,25 +93,52 @@ export async function benchAudit(): Promise<void> {
 
   // The CLI as a user runs it: a fresh process, node start-up and a cold JIT included.
   const bin = fileURLToPath(new URL('../cli/bin.js', import.meta.url));
-  const cli = (args: string[]) => {
+  // Asynchronous: the registry variant below serves from this very process.
+  const cli = async (args: string[], env: NodeJS.ProcessEnv = process.env) => {
     const t0 = performance.now();
     try {
-      execFileSync(process.execPath, [bin, ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+      await promisify(execFile)(process.execPath, [bin, ...args], { cwd: dir, env, maxBuffer: 1 << 26 });
     } catch (e) {
       // exit 1 means violations were found, which this fleet has by design
-      if ((e as { status?: number }).status !== 1) throw e;
+      if ((e as { code?: number }).code !== 1) throw e;
     }
     return performance.now() - t0;
   };
-  const startup = median(Array.from({ length: ROUNDS }, () => cli(['--version'])));
+  const medianOf = async (run: () => Promise<number>) => {
+    const xs: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) xs.push(await run());
+    return median(xs);
+  };
+  const startup = await medianOf(() => cli(['--version']));
   const auditArgs = ['audit', 'fleet-1000', '--policy', 'policy.yaml', '-t', 'templates', '--format', 'json', '-o', 'report.json'];
-  const cliOne = median(Array.from({ length: ROUNDS }, () => cli([...auditArgs, '--workers', '1'])));
-  const cliTwo = median(Array.from({ length: ROUNDS }, () => cli([...auditArgs, '--workers', '2'])));
+  const cliOne = await medianOf(() => cli([...auditArgs, '--workers', '1']));
+  const cliTwo = await medianOf(() => cli([...auditArgs, '--workers', '2']));
   const summary = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).summary;
   if (summary.pipelines !== 1000) throw new Error('the CLI did not audit the fleet');
   console.log(`CLI end to end, fresh process (node start-up ${startup.toFixed(0)} ms included), median of ${ROUNDS}:`);
   console.log(` 1000 pipelines, 1 thread:          ${cliOne.toFixed(0)} ms = ${rate(1000, cliOne)}`);
   console.log(` 1000 pipelines, 2 worker threads:  ${cliTwo.toFixed(0)} ms = ${rate(1000, cliTwo)}`);
+
+  // The same templates from a registry on loopback (published once), template cache warm.
+  const registry = await startRegistry({ db: join(dir, 'registry.db'), port: 0, log: () => {} });
+  let cliRegistry: number;
+  try {
+    const token = createToken(registry.db, 'bench', 'publish');
+    const client = new RegistryClient({ url: registry.url, token });
+    for (const f of templateFiles) {
+      const text = readFileSync(f, 'utf8');
+      const t = (parseAllDocuments(text) as unknown as { toJS(): { template: { identifier: string; versionLabel: unknown } } }[])[0]!.toJS().template;
+      await client.request('PUT', `/api/v1/templates/${refOfTemplate(t)}/versions/${String(t.versionLabel)}`, { yaml: text });
+    }
+    const env = { ...process.env, PIPEWRIGHT_CACHE: join(dir, 'cache') };
+    const args = ['audit', 'fleet-1000', '--policy', 'policy.yaml', '--registry', registry.url, '--token', token, '--format', 'json', '-o', 'report-registry.json', '--workers', '1'];
+    await cli(args, env); // fills the template cache
+    cliRegistry = await medianOf(() => cli(args, env));
+  } finally {
+    await registry.close();
+  }
+  if (JSON.parse(readFileSync(join(dir, 'report-registry.json'), 'utf8')).summary.failedToCompile !== 0) throw new Error('the registry audit did not compile the fleet');
+  console.log(` 1000 pipelines, 1 thread, templates from a registry on loopback (warm cache): ${cliRegistry.toFixed(0)} ms = ${rate(1000, cliRegistry)}`);
 
   // Impact of a candidate of account.step_3 that changes a default.
   const text = readFileSync(join(dir, 'templates', 'step-3.yaml'), 'utf8').replace(/versionLabel: .*/, 'versionLabel: 1.9.0').replace('default: info', 'default: warn');
@@ -126,7 +155,7 @@ export async function benchAudit(): Promise<void> {
     ({ consumers, changed } = impact);
   }
   const impactMs = median(impactRuns);
-  const impactCli = median(Array.from({ length: ROUNDS }, () => cli(['impact', 'account.step_3', 'fleet-1000', '--candidate', 'candidate.yaml', '-t', 'templates', '--policy', 'policy.yaml', '--format', 'json'])));
+  const impactCli = await medianOf(() => cli(['impact', 'account.step_3', 'fleet-1000', '--candidate', 'candidate.yaml', '-t', 'templates', '--policy', 'policy.yaml', '--format', 'json']));
   console.log(`impact of account.step_3@1.9.0 over 1,000 pipelines (${consumers} consumers, ${changed} changed): ${impactMs.toFixed(0)} ms in process, ${impactCli.toFixed(0)} ms CLI end to end`);
 
   const r1000 = inProcess.find((r) => r.n === 1000)!;

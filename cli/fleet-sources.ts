@@ -23,7 +23,7 @@ export function fleetSources(flags: { templates: string[]; registry?: string; to
   const { url, token } = registryFlags(flags, io);
   const client = url ? new RegistryClient({ url, ...(token ? { token } : {}) }) : undefined;
   const cache = new ContentCache(defaultCacheDir(io.env ?? process.env));
-  const registry = client ? new RegistrySource(client, cache) : undefined;
+  const registry = client ? new RegistrySource(client, cache, { snapshot: true }) : undefined;
   const locks = new LockfileReader();
   const sourcesFor = (file: string): TemplateSource[] => {
     const out: TemplateSource[] = dirs ? [dirs] : [];

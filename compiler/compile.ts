@@ -36,6 +36,11 @@ export interface CompileOptions {
   now?: Date;
   /** Use template versions past their sunset date (warning instead of error). */
   allowSunset?: boolean;
+  /**
+   * Scopes whose undeclared variables are unknown values, not errors (PW3012): how the
+   * registry checks a template on its own, before any consumer declares them.
+   */
+  openVariables?: readonly ('pipeline' | 'stage')[];
 }
 
 export interface CompileResult {
@@ -173,7 +178,7 @@ async function compileDoc(
   for (const s of options.sets ?? []) applySet(root, s, bag);
   finalizeInputs(root, file, options.partial ?? false, bag);
   if (errorsSince()) return undefined;
-  const flat = flattenPipeline(pipeline, file, bag);
+  const flat = flattenPipeline(pipeline, file, bag, options.openVariables ? { openVariables: options.openVariables } : {});
   if (errorsSince()) return undefined;
   const identifier = String(pipeline['identifier'] ?? '');
   return assemblePlan({ identifier, name: String(pipeline['name'] ?? identifier), variables: flat.variables }, used.values(), flat.stages, flat.steps);

@@ -15,6 +15,9 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export class ContentCache {
+  /** Texts this instance read or wrote: content-addressed, so they never change. */
+  private readonly known = new Map<string, string>();
+
   constructor(readonly dir: string) {}
 
   private path(digest: string): string | undefined {
@@ -24,18 +27,25 @@ export class ContentCache {
 
   /** The cached text for a digest, or undefined. */
   get(digest: string): string | undefined {
+    const known = this.known.get(digest);
+    if (known !== undefined) return known;
     const p = this.path(digest);
     if (!p) return undefined;
     try {
-      return readFileSync(p, 'utf8');
+      const text = readFileSync(p, 'utf8');
+      this.known.set(digest, text);
+      return text;
     } catch {
       return undefined;
     }
   }
 
+  /** Stores a version's text under its digest (once per instance: later calls are no-ops). */
   put(digest: string, text: string): void {
+    if (this.known.get(digest) === text) return;
     const p = this.path(digest);
     if (!p) return;
+    this.known.set(digest, text);
     mkdirSync(join(p, '..'), { recursive: true });
     const tmp = `${p}.${process.pid}.${Date.now()}.tmp`;
     writeFileSync(tmp, text);

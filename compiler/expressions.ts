@@ -58,7 +58,17 @@ function closingOf(s: string, start: number): number {
 
 /** What a static lookup knows. Values may themselves hold expressions (resolved recursively). */
 export interface ExprScope {
-  pipeline: { identifier: string; name: string; variables: Record<string, unknown>; stages: Record<string, { identifier: string; name: string; variables: Record<string, unknown> }> };
+  pipeline: {
+    identifier: string;
+    name: string;
+    variables: Record<string, unknown>;
+    stages: Record<string, { identifier: string; name: string; variables: Record<string, unknown> }>;
+    /**
+     * Scopes whose undeclared variables are unknown runtime values instead of errors: a
+     * template checked on its own, whose consumers declare those variables.
+     */
+    openVariables?: readonly ('pipeline' | 'stage')[];
+  };
   stage?: { identifier: string; name: string; type: string; variables: Record<string, unknown> };
   step?: { identifier: string; name: string };
   /** Matrix / repeat / parallelism values of the current copy. */
@@ -183,6 +193,7 @@ function matrixValue(scope: ExprScope, rest: string[]): ExprKind {
 
 function variable(vars: Record<string, unknown>, name: string, where: string, scope: ExprScope): ExprKind {
   if (!Object.prototype.hasOwnProperty.call(vars, name)) {
+    if (scope.pipeline.openVariables?.includes(where === 'pipeline' ? 'pipeline' : 'stage')) return { kind: 'runtime' };
     return { kind: 'unknown-variable', message: `${where} has no variable '${name}'${Object.keys(vars).length ? ` (it has: ${Object.keys(vars).join(', ')})` : ''}` };
   }
   const v = vars[name];

@@ -52,7 +52,7 @@ interface GroupCtx {
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
 
 /** Flattens an expanded pipeline node (`root.pipeline`). */
-export function flattenPipeline(pipeline: Obj, file: string, bag: DiagnosticBag): FlattenResult {
+export function flattenPipeline(pipeline: Obj, file: string, bag: DiagnosticBag, options: { openVariables?: readonly ('pipeline' | 'stage')[] } = {}): FlattenResult {
   const fallback: Location = { file, line: 1, column: 1 };
   const at = positions.of(pipeline, fallback);
   const secretVars = new Set<string>();
@@ -63,6 +63,7 @@ export function flattenPipeline(pipeline: Obj, file: string, bag: DiagnosticBag)
     name: String(pipeline['name'] ?? pipeline['identifier'] ?? ''),
     variables: pipelineVars,
     stages: stageInfo,
+    ...(options.openVariables ? { openVariables: options.openVariables } : {}),
   };
   collectStages(pipeline['stages'], stageInfo, secretVars);
   const flat = new Flattener(bag, file, pipelineScope, secretVars);

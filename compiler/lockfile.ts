@@ -101,11 +101,26 @@ export function writeLockfile(path: string, lock: Lockfile): boolean {
 
 /** Parses cached or fetched YAML of a version and checks it against the expected digest. */
 export function verifiedTemplate(ref: string, version: string, digest: string, text: string, file: string): ResolvedTemplate | { tampered: string } {
+  const key = `${ref}\u0000${version}\u0000${digest}\u0000${file}`;
+  const known = verified.get(text)?.get(key);
+  if (known) return known;
   const [doc] = readYaml(file, text, sourcePositions, new DiagnosticBag());
   const actual = doc ? digestOf(doc.value) : 'unparseable';
   if (actual !== digest) return { tampered: `${ref}@${version}: content digest ${actual} does not match ${digest}` };
-  return { ref, version, digest, file, value: doc!.value };
+  const t: ResolvedTemplate = { ref, version, digest, file, value: doc!.value };
+  if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value!);
+  verified.set(text, (verified.get(text) ?? new Map()).set(key, t));
+  return t;
 }
+
+/**
+ * Versions already parsed and verified, by their exact text: a fleet command meets the same
+ * versions in every pipeline (through each pipeline's lock or the registry), and parsing and
+ * hashing them again each time cost more than the rest of the compile. Keyed by the text
+ * itself, so different content never hits an entry; bounded, oldest first out.
+ */
+const verified = new Map<string, Map<string, ResolvedTemplate>>();
+const MAX_VERIFIED = 500;
 
 export interface LockedSourceOptions {
   lock: Lockfile | undefined;

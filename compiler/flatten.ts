@@ -49,6 +49,25 @@ interface GroupCtx {
   strategy?: StrategyCopy;
 }
 
+/** The steps that run before a step: asked one at a time. */
+interface Ancestry {
+  has(id: string): boolean;
+}
+
+/** Whether `target` is a transitive dependency of `step` in `needsOf`. */
+function runsBefore(needsOf: Map<string, string[]>, target: string, step: string): boolean {
+  const seen = new Set<string>();
+  const stack = [...(needsOf.get(step) ?? [])];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n === target) return true;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    for (const m of needsOf.get(n) ?? []) stack.push(m);
+  }
+  return false;
+}
+
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
 
 /** Flattens an expanded pipeline node (`root.pipeline`). */
@@ -107,7 +126,7 @@ class Flattener {
     return out;
   }
 
-  private buildCtx(scope: ExprScope, at: Location, refs: Map<string, PlanRef>, stageId: string | undefined, groupPath: string[], selfNeeds?: Set<string>): BuildContext {
+  private buildCtx(scope: ExprScope, at: Location, refs: Map<string, PlanRef>, stageId: string | undefined, groupPath: string[], selfNeeds?: Ancestry): BuildContext {
     const sink: SubstituteSink = {
       refs,
       problem: () => undefined,
@@ -117,7 +136,7 @@ class Flattener {
   }
 
   /** Finds the plan step an output reference points to, or explains why it cannot. */
-  private resolveOutput(path: string[], name: string, crossStage: string | undefined, stageId: string | undefined, groupPath: string[], ancestors?: Set<string>): { step: string } | { error: string } {
+  private resolveOutput(path: string[], name: string, crossStage: string | undefined, stageId: string | undefined, groupPath: string[], ancestors?: Ancestry): { step: string } | { error: string } {
     const stage = crossStage ?? stageId;
     if (!stage) return { error: `output reference outside a stage` };
     const ref = `steps.${path.join('.steps.')}.output.outputVariables.${name}`;
@@ -239,16 +258,12 @@ class Flattener {
     if (steps.length === 0 && type === 'CI') this.bag.warn(Codes.EMPTY_PIPELINE, `stage ${id} has no steps`, at);
 
     this.pendingIds = new Set(drafts.map((d) => d.id));
-    const ancestors = new Map<string, Set<string>>();
+    // Which steps run before a step is asked only for output references: walked then, from
+    // the needs (a set per step made every long stage quadratic in time and memory).
+    const needsOf = new Map(drafts.map((d) => [d.id, d.needs]));
     let usesImages = false;
     for (const d of drafts) {
-      const anc = new Set<string>();
-      for (const n of d.needs) {
-        anc.add(n);
-        for (const a of ancestors.get(n) ?? []) anc.add(a);
-      }
-      ancestors.set(d.id, anc);
-      const step = this.buildStep(d, scope, id, anc);
+      const step = this.buildStep(d, scope, id, { has: (target) => runsBefore(needsOf, target, d.id) });
       if (!step) continue;
       if (step.image) usesImages = true;
       this.steps.push(step);
@@ -349,7 +364,7 @@ class Flattener {
     return raw + (copy?.suffix ?? '');
   }
 
-  private buildStep(d: Draft, stageScope: ExprScope, stageId: string, ancestors: Set<string>): PlanStep | undefined {
+  private buildStep(d: Draft, stageScope: ExprScope, stageId: string, ancestors: Ancestry): PlanStep | undefined {
     const at = this.loc(d.node);
     if (this.stepsById.has(d.id)) {
       this.bag.error(Codes.DUPLICATE_STEP_ID, `duplicate step id '${d.id}'`, positions.at(d.node, 'identifier', at));

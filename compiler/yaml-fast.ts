@@ -248,11 +248,7 @@ class Reader extends Scanner {
         if (this.at() === RBRACK) break;
         keys.set(arr.length, this.pos);
         arr.push(this.flowNode(parent, false));
-        this.flowSpace(parent);
-        const c = this.at();
-        if (c === COMMA) this.pos++;
-        else if (c === RBRACK) break;
-        else throw NOT_MINE;
+        if (this.flowItemEnd(parent, RBRACK)) break;
       }
       this.pos++;
       this.record(arr, start, keys);
@@ -279,15 +275,21 @@ class Reader extends Scanner {
       if (v === COMMA || v === RBRACE) throw NOT_MINE; // an empty value
       keys.set(key, this.pos);
       obj[key] = this.flowNode(parent, VERBATIM_KEYS.has(key));
-      this.flowSpace(parent);
-      const d = this.at();
-      if (d === COMMA) this.pos++;
-      else if (d === RBRACE) break;
-      else throw NOT_MINE;
+      if (this.flowItemEnd(parent, RBRACE)) break;
     }
     this.pos++;
     this.record(obj, offset, keys);
     return obj;
+  }
+
+  /** After an item of a flow collection: past its comma (false), or at the closing bracket (true). */
+  private flowItemEnd(parent: number, close: number): boolean {
+    this.flowSpace(parent);
+    const c = this.at();
+    if (c === close) return true;
+    if (c !== COMMA) throw NOT_MINE;
+    this.pos++;
+    return false;
   }
 
   private flowNode(parent: number, verbatim: boolean): unknown {

@@ -161,22 +161,34 @@ export class Scanner {
     return !(isFlowIndicator(c) || c === HASH || c === 38 || c === 42 || c === 33 || c === PIPE || c === GT || c === APOS || c === QUOTE || c === 37 || c === 64 || c === 96);
   }
 
-  /** A one-line plain scalar in block context. */
-  protected blockPlain(verbatim: boolean): unknown {
+  /**
+   * End of the one-line plain scalar at `pos`, trailing spaces left out. It stops at a
+   * comment or the line's end, in flow context also at a flow indicator or a `:` before one;
+   * a `: ` inside a block scalar would be a nested mapping: not ours.
+   */
+  private plainEnd(flow: boolean): number {
     const s = this.s;
-    const start = this.pos;
-    let p = start;
-    let end = start;
-    for (; p < s.length; p++) {
+    let end = this.pos;
+    for (let p = this.pos; p < s.length; p++) {
       const d = s.charCodeAt(p);
-      if (d === NL) break;
+      if (d === NL || (flow && isFlowIndicator(d))) break;
       if (d === SP) continue;
       if (d === HASH && s.charCodeAt(p - 1) === SP) break;
-      if (d === COLON && isBlank(s.charCodeAt(p + 1))) throw NOT_MINE;
+      if (d === COLON) {
+        const e = s.charCodeAt(p + 1);
+        if (isBlank(e) && !flow) throw NOT_MINE;
+        if (isBlank(e) || (flow && isFlowIndicator(e))) break;
+      }
       end = p + 1;
     }
-    this.pos = end;
-    return resolvePlain(s.slice(start, end), verbatim);
+    return end;
+  }
+
+  /** A one-line plain scalar in block context. */
+  protected blockPlain(verbatim: boolean): unknown {
+    const start = this.pos;
+    this.pos = this.plainEnd(false);
+    return resolvePlain(this.s.slice(start, this.pos), verbatim);
   }
 
   /** Offset of the closing quote of the one-line quoted scalar opening at `p`, or -1. */
@@ -211,23 +223,9 @@ export class Scanner {
 
   /** A one-line plain scalar inside a flow collection. */
   protected flowPlain(parent: number, verbatim: boolean): unknown {
-    const s = this.s;
     const start = this.pos;
-    let p = start;
-    let end = start;
-    for (; p < s.length; p++) {
-      const d = s.charCodeAt(p);
-      if (d === NL || isFlowIndicator(d)) break;
-      if (d === SP) continue;
-      if (d === HASH && s.charCodeAt(p - 1) === SP) break;
-      if (d === COLON) {
-        const e = s.charCodeAt(p + 1);
-        if (isBlank(e) || isFlowIndicator(e)) break;
-      }
-      end = p + 1;
-    }
-    this.pos = end;
-    const value = resolvePlain(s.slice(start, end), verbatim);
+    this.pos = this.plainEnd(true);
+    const value = resolvePlain(this.s.slice(start, this.pos), verbatim);
     // A scalar that goes on past a line break is multi-line: not ours.
     this.flowSpace(parent);
     const c = this.at();

@@ -31,6 +31,13 @@ export interface FastDocument {
 /** Characters that are never in text we read: control characters, CR, tab, BOM, non-characters. */
 const UNUSUAL = /[\u0000-\u0009\u000b-\u001f\u007f-\u0084\u0086-\u009f\ufeff\ufffe\uffff]/;
 
+/**
+ * Deepest nesting of mappings and sequences a document may have. Later phases walk values
+ * recursively; a limit here keeps them off the end of the stack (real pipelines nest a few
+ * dozen levels).
+ */
+export const MAX_NESTING = 100;
+
 /** Keys whose numeric-looking values are versions, kept exactly as written (`1.0`, not 1). */
 export const VERBATIM_KEYS = new Set(['versionLabel']);
 
@@ -43,13 +50,19 @@ export function readFastYaml(text: string, source: SourceText, positions: Positi
   try {
     return new Reader(text, source, positions).document();
   } catch (e) {
-    if (e === NOT_MINE) return FALLBACK;
+    if (e === NOT_MINE || e instanceof RangeError) return FALLBACK;
     throw e;
   }
 }
 
 /** The block and flow structure of one document, over the scanner. */
 class Reader extends Scanner {
+  private depth = 0;
+
+  /** One level deeper into collections; past `MAX_NESTING`, the library reports it. */
+  private enter(): void {
+    if (++this.depth > MAX_NESTING) throw NOT_MINE;
+  }
   document(): FastDocument {
     this.pos = 0;
     this.skipStartMarker();
@@ -97,6 +110,7 @@ class Reader extends Scanner {
   }
 
   private blockSeq(n: number): unknown[] {
+    this.enter();
     const arr: unknown[] = [];
     const keys = new Map<string | number, number>();
     const offset = this.pos;
@@ -126,10 +140,12 @@ class Reader extends Scanner {
       break;
     }
     this.record(arr, offset, keys);
+    this.depth--;
     return arr;
   }
 
   private blockMap(n: number): Record<string, unknown> {
+    this.enter();
     const obj: Record<string, unknown> = {};
     const keys = new Map<string | number, number>();
     const offset = this.pos;
@@ -165,6 +181,7 @@ class Reader extends Scanner {
       break;
     }
     this.record(obj, offset, keys);
+    this.depth--;
     return obj;
   }
 
@@ -237,6 +254,7 @@ class Reader extends Scanner {
 
   /** A flow collection at `pos`, through its closing bracket. */
   private flowCollection(parent: number): unknown {
+    this.enter();
     const open = this.at();
     const start = this.pos;
     this.pos++;
@@ -252,6 +270,7 @@ class Reader extends Scanner {
       }
       this.pos++;
       this.record(arr, start, keys);
+      this.depth--;
       return arr;
     }
     const obj: Record<string, unknown> = {};
@@ -279,6 +298,7 @@ class Reader extends Scanner {
     }
     this.pos++;
     this.record(obj, offset, keys);
+    this.depth--;
     return obj;
   }
 

@@ -7,7 +7,7 @@
  * on plain data; the table answers "where is this?" when a diagnostic needs a location.
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
-import { FALLBACK, readFastYaml, VERBATIM_KEYS } from './yaml-fast.js';
+import { FALLBACK, MAX_NESTING, readFastYaml, VERBATIM_KEYS } from './yaml-fast.js';
 import { Codes, LocatedError, type DiagnosticBag, type Location } from './diagnostics.js';
 
 /** Largest file the compiler reads, in bytes. */
@@ -183,6 +183,10 @@ export function readWithLibrary(file: string, text: string, positions: Positions
     for (const err of doc.errors) {
       const p = lc.linePos(err.pos[0]);
       const [line, column] = [p.line, p.col];
+      if (/Maximum call stack/.test(err.message)) {
+        bag.error(Codes.NESTING_TOO_DEEP, `mappings and sequences nest far deeper than ${MAX_NESTING} levels`, { file, line, column });
+        continue;
+      }
       const code = err.code === 'DUPLICATE_KEY' ? Codes.DUPLICATE_KEY : Codes.YAML_SYNTAX;
       bag.error(code, firstLine(err.message), { file, line, column });
     }
@@ -223,7 +227,7 @@ class Converter {
     return locate(this.source, this.off(node));
   }
 
-  node(n: unknown, inAlias = false, verbatim = false): unknown {
+  node(n: unknown, inAlias = false, verbatim = false, depth = 0): unknown {
     if (n === null || n === undefined) return null;
     if (inAlias && ++this.aliasNodes > MAX_ALIAS_NODES) {
       throw new LocatedError(Codes.ALIAS_LIMIT, `alias expansion produces more than ${MAX_ALIAS_NODES} nodes (alias bomb?)`, this.located(n as Node));
@@ -238,14 +242,17 @@ class Converter {
       if (!target) {
         throw new LocatedError(Codes.YAML_SYNTAX, `unresolved alias *${n.source}`, this.located(n));
       }
-      return this.node(target, true, verbatim);
+      return this.node(target, true, verbatim, depth);
+    }
+    if ((isSeq(n) || isMap(n)) && depth >= MAX_NESTING) {
+      throw new LocatedError(Codes.NESTING_TOO_DEEP, `mappings and sequences nest deeper than ${MAX_NESTING} levels here`, this.located(n as Node));
     }
     if (isSeq(n)) {
       const arr: unknown[] = [];
       const keys = new Map<string | number, number>();
       for (const item of n.items) {
         keys.set(arr.length, this.off(item as Node));
-        arr.push(this.node(item, inAlias));
+        arr.push(this.node(item, inAlias, false, depth + 1));
       }
       this.positions.set(arr, { source: this.source, offset: this.off(n), keys });
       return arr;
@@ -255,15 +262,15 @@ class Converter {
       const keys = new Map<string | number, number>();
       for (const pair of n.items) {
         if (!isPair(pair)) continue;
-        const key = this.node(pair.key, inAlias);
+        const key = this.node(pair.key, inAlias, false, depth + 1);
         const k = typeof key === 'string' ? key : String(key);
         if (k === '<<' && pair.value) {
-          this.merge(obj, keys, this.node(pair.value, inAlias));
+          this.merge(obj, keys, this.node(pair.value, inAlias, false, depth + 1));
           continue;
         }
         const valueNode = pair.value as Node | null;
         keys.set(k, valueNode && valueNode.range ? this.off(valueNode) : this.off(pair.key as Node));
-        const value = this.node(valueNode, inAlias, VERBATIM_KEYS.has(k));
+        const value = this.node(valueNode, inAlias, VERBATIM_KEYS.has(k), depth + 1);
         if (k === '__proto__') Object.defineProperty(obj, k, { value, enumerable: true, writable: true, configurable: true });
         else obj[k] = value;
       }

@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { DiagnosticBag } from '../../compiler/diagnostics.js';
-import { FALLBACK, readFastYaml } from '../../compiler/yaml-fast.js';
+import { FALLBACK, MAX_NESTING, readFastYaml } from '../../compiler/yaml-fast.js';
 import { Positions, readWithLibrary, readYaml, TextLines } from '../../compiler/yaml-reader.js';
 import { listFixtures } from '../fixture-corpus.js';
 import { REPO } from '../helpers.js';
@@ -157,6 +157,15 @@ describe('fast YAML reader', () => {
     }
     expect(read).toBeGreaterThan(MUTATIONS / 10);
   }, 120_000);
+
+  test('the nesting limit is the same on both paths', () => {
+    const nest = (levels: number) => 'a: ' + '['.repeat(levels - 1) + ']'.repeat(levels - 1) + '\n';
+    expect(differences(nest(MAX_NESTING))).toEqual({ fellBack: false });
+    expect(differences(nest(MAX_NESTING + 1))).toEqual({ fellBack: true });
+    const bag = new DiagnosticBag();
+    readWithLibrary('f.yaml', nest(MAX_NESTING + 1), new Positions(), bag);
+    expect(bag.items.map((d) => d.code)).toEqual(['PW1007']);
+  });
 
   test('readYaml answers the same through either path', () => {
     const text = 'a:\n  b: [1, {c: 2}]\n';

@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { DiagnosticBag } from '../../compiler/diagnostics.js';
+import { compile } from '../../compiler/compile.js';
+import { MAX_NESTING } from '../../compiler/yaml-fast.js';
 import { MAX_ALIAS_NODES, readYaml, sourcePositions } from '../../compiler/yaml-reader.js';
 
 describe('yaml-reader', () => {
@@ -24,6 +26,25 @@ describe('yaml-reader', () => {
     readYaml('bomb.yaml', lines.join('\n'), sourcePositions, bag);
     expect(bag.items.map((d) => d.code)).toContain('PW1003');
     expect(MAX_ALIAS_NODES).toBeLessThan(100_000);
+  });
+
+  test.each([
+    ['flow', 150, (n: number) => 'a: ' + '['.repeat(n) + ']'.repeat(n) + '\n', 1],
+    ['block', 150, (n: number) => Array.from({ length: n }, (_, i) => `${' '.repeat(i)}k:`).join('\n') + ' x\n', 101],
+    ['far too deep for the yaml library', 20_000, (n: number) => 'a: ' + '['.repeat(n) + ']'.repeat(n) + '\n', 1],
+  ])('%s nesting past the limit is PW1007, never a crash of a later phase', async (_what, n, text, line) => {
+    const bag = new DiagnosticBag();
+    expect(readYaml('deep.yaml', text(n), sourcePositions, bag)).toEqual([]);
+    expect(bag.items[0]).toMatchObject({ code: 'PW1007', line });
+    const r = await compile({ file: 'deep.yaml', text: 'pipeline:\n  identifier: p\n  variables: [{name: v, type: String, value: ' + '['.repeat(n) + ']'.repeat(n) + '}]\n' });
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['PW1007']);
+  });
+
+  test('nesting up to the limit is read', () => {
+    const bag = new DiagnosticBag();
+    const [doc] = readYaml('f.yaml', 'a: ' + '['.repeat(MAX_NESTING - 1) + ']'.repeat(MAX_NESTING - 1) + '\n', sourcePositions, bag);
+    expect(bag.items).toEqual([]);
+    expect(JSON.stringify(doc!.value)).toBe(`{"a":${'['.repeat(MAX_NESTING - 1)}${']'.repeat(MAX_NESTING - 1)}}`);
   });
 
   test('a few aliases and merge keys are fine', () => {

@@ -92,52 +92,18 @@ export interface ImpactOptions {
   baseDir?: string;
   /** Lockfiles, when the caller reads them already (for its sources). */
   locks?: LockfileReader;
+  /** Called after each pipeline file. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export async function runImpact(opts: ImpactOptions): Promise<ImpactReport> {
   const { files, texts } = findPipelines(opts.paths);
   const entries: ImpactEntry[] = [];
-  const key = (v: Violation) => `${v.rule}|${v.step ?? ''}|${v.message}`;
   const locks = opts.locks ?? new LockfileReader();
+  let done = 0;
   for (const path of files) {
-    const file = displayPath(path, opts.baseDir);
-    const sources = opts.sourcesFor(path);
-    const text = texts.get(path)!;
-    const before = await compile({ file: path, text, baseDir: opts.baseDir, sources, partial: true, allowSunset: true });
-    const uses = before.plans.filter((p) => p.templates.some((t) => t.ref === opts.candidate.ref));
-    if (uses.length === 0) continue;
-    const cand = new CandidateSource(opts.candidate, sources, !!opts.all);
-    const after = await compile({ file: path, text, baseDir: opts.baseDir, sources: [cand], partial: true, allowSunset: true });
-    for (const plan of uses) {
-      const base: ImpactEntry = { file, pipeline: plan.pipeline.identifier, status: 'unchanged', added: [], removed: [], changed: [], diagnostics: [], newViolations: [] };
-      if (!after.ok) {
-        entries.push({ ...base, status: 'broken', diagnostics: after.diagnostics.filter((d) => d.severity === 'error') });
-        continue;
-      }
-      const next = after.plans.find((p) => p.pipeline.identifier === plan.pipeline.identifier)!;
-      if (!next.templates.some((t) => t.ref === opts.candidate.ref && t.version === opts.candidate.version)) {
-        entries.push({ ...base, status: 'not-applicable' });
-        continue;
-      }
-      const d = diffPlans(plan, next);
-      let newViolations: Violation[] = [];
-      if (opts.policy) {
-        // The pipeline's lock pins what it pins; the candidate counts as pinned (a refreshed
-        // lock would hold it), so only real changes show as new violations.
-        const locked = new Set<string>([`${opts.candidate.ref}@${opts.candidate.version}`]);
-        try {
-          for (const e of Object.values(locks.forPipeline(path)?.templates ?? {})) locked.add(`${e.ref}@${e.version}`);
-        } catch {
-          // a broken lockfile pins nothing
-        }
-        const ids = (xs: { ref: string; version: string }[]) => new Set(xs.map((d) => `${d.ref}@${d.version}`));
-        const facts = { deprecated: ids([...before.deprecated, ...after.deprecated]), yanked: ids([...before.yanked, ...after.yanked]), locked, file };
-        const old = new Set(evaluatePlan(opts.policy, plan, facts).map(key));
-        newViolations = evaluatePlan(opts.policy, next, facts).filter((v) => !old.has(key(v)));
-      }
-      const changed = d.added.length + d.removed.length + d.changed.length > 0;
-      entries.push({ ...base, status: changed ? 'changed' : 'unchanged', ...d, newViolations });
-    }
+    entries.push(...(await impactOfFile(path, texts.get(path)!, opts, locks)));
+    opts.onProgress?.(++done, files.length);
   }
   return {
     ref: opts.candidate.ref,
@@ -147,6 +113,50 @@ export async function runImpact(opts: ImpactOptions): Promise<ImpactReport> {
     changed: entries.filter((e) => e.status === 'changed').length,
     entries,
   };
+}
+
+/** The entries of one pipeline file: one per pipeline in it that uses the candidate's template. */
+async function impactOfFile(path: string, text: string, opts: ImpactOptions, locks: LockfileReader): Promise<ImpactEntry[]> {
+  const entries: ImpactEntry[] = [];
+  const key = (v: Violation) => `${v.rule}|${v.step ?? ''}|${v.message}`;
+  const file = displayPath(path, opts.baseDir);
+  const sources = opts.sourcesFor(path);
+  const before = await compile({ file: path, text, baseDir: opts.baseDir, sources, partial: true, allowSunset: true });
+  const uses = before.plans.filter((p) => p.templates.some((t) => t.ref === opts.candidate.ref));
+  if (uses.length === 0) return [];
+  const cand = new CandidateSource(opts.candidate, sources, !!opts.all);
+  const after = await compile({ file: path, text, baseDir: opts.baseDir, sources: [cand], partial: true, allowSunset: true });
+  for (const plan of uses) {
+    const base: ImpactEntry = { file, pipeline: plan.pipeline.identifier, status: 'unchanged', added: [], removed: [], changed: [], diagnostics: [], newViolations: [] };
+    if (!after.ok) {
+      entries.push({ ...base, status: 'broken', diagnostics: after.diagnostics.filter((d) => d.severity === 'error') });
+      continue;
+    }
+    const next = after.plans.find((p) => p.pipeline.identifier === plan.pipeline.identifier)!;
+    if (!next.templates.some((t) => t.ref === opts.candidate.ref && t.version === opts.candidate.version)) {
+      entries.push({ ...base, status: 'not-applicable' });
+      continue;
+    }
+    const d = diffPlans(plan, next);
+    let newViolations: Violation[] = [];
+    if (opts.policy) {
+      // The pipeline's lock pins what it pins; the candidate counts as pinned (a refreshed
+      // lock would hold it), so only real changes show as new violations.
+      const locked = new Set<string>([`${opts.candidate.ref}@${opts.candidate.version}`]);
+      try {
+        for (const e of Object.values(locks.forPipeline(path)?.templates ?? {})) locked.add(`${e.ref}@${e.version}`);
+      } catch {
+        // a broken lockfile pins nothing
+      }
+      const ids = (xs: { ref: string; version: string }[]) => new Set(xs.map((d) => `${d.ref}@${d.version}`));
+      const facts = { deprecated: ids([...before.deprecated, ...after.deprecated]), yanked: ids([...before.yanked, ...after.yanked]), locked, file };
+      const old = new Set(evaluatePlan(opts.policy, plan, facts).map(key));
+      newViolations = evaluatePlan(opts.policy, next, facts).filter((v) => !old.has(key(v)));
+    }
+    const changed = d.added.length + d.removed.length + d.changed.length > 0;
+    entries.push({ ...base, status: changed ? 'changed' : 'unchanged', ...d, newViolations });
+  }
+  return entries;
 }
 
 export function formatImpact(r: ImpactReport, format: 'table' | 'json' | 'markdown'): string {

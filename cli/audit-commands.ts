@@ -117,7 +117,7 @@ export function registerAuditCommands(program: Command, io: CliIO): void {
       const candidate = readCandidate(ref, flags.candidate, io);
       const policy = flags.policy ? readPolicy(flags.policy, io).policy : undefined;
       const { sourcesFor, locks } = fleetSources(flags, io);
-      const report = await runImpact({ candidate, paths: paths.map((p) => resolve(cwd, p)), sourcesFor, locks, ...(policy ? { policy } : {}), all: !!flags.all, baseDir: cwd });
+      const report = await runImpact({ candidate, paths: paths.map((p) => resolve(cwd, p)), sourcesFor, locks, ...(policy ? { policy } : {}), all: !!flags.all, baseDir: cwd, onProgress: progressBar(io.stderr) });
       io.stdout.write(formatImpact(report, flags.format as 'table' | 'json' | 'markdown'));
       if (report.broken > 0) throw new ExitError(Exit.FAILURE);
     });

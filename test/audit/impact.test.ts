@@ -32,6 +32,16 @@ describe('impact', () => {
     expect(all.entries.filter((e: { status: string }) => e.status === 'changed')).toHaveLength(4);
   });
 
+  test('a progress bar on a terminal for more than 50 files', async () => {
+    const fleet = writeFleet(tempDir({}, 'pw-impact-progress-'), 55);
+    writeFileSync(join(fleet.dir, 'cand.yaml'), redis('1.4.0', '', 6380));
+    const args = ['impact', 'account.redis_service', '.', '--candidate', 'cand.yaml', '-t', 'templates', '--format', 'json'];
+    const tty = await runCli(args, fleet.dir, { stderrIsTTY: true });
+    expect(tty.stderr.split('\r').filter(Boolean).at(-1)).toBe(`[${'#'.repeat(30)}] 55/55\n`);
+    expect(JSON.parse(tty.stdout).consumers).toBeGreaterThan(0);
+    expect((await runCli(args, fleet.dir)).stderr).toBe('');
+  }, 60_000);
+
   test('a new required input breaks consumers: exit 1 with the diagnostics', async () => {
     const fleet = setup();
     writeFileSync(join(fleet.dir, 'cand.yaml'), redis('1.5.0', '    password: {type: string}\n'));

@@ -219,7 +219,7 @@ function instantiate(
   const annotation: Annotation = { links: [...parentLinks, link], site: p.parent ? p.parent.site : here };
   const context = { inputs: typed };
   const render = decls !== undefined && decls !== null;
-  const cloned = cloneBody(spec, { render, context, outer: p.parent, bag, file: t.file, refName: `${t.ref}@${t.version}` }, p.ref['templateInputs']) as Record<string, unknown>;
+  const cloned = renderedBody(t, spec, typed, p, bag, render, context);
   if (!cloned || typeof cloned !== 'object' || Array.isArray(cloned)) return undefined;
   // The reference's own fields (identifier, name, when, timeout, ...) win over the body's.
   const value: Record<string, unknown> = { ...cloned };
@@ -230,7 +230,40 @@ function instantiate(
   return { value, annotation };
 }
 
+/**
+ * Rendered bodies by template document and typed inputs. A fleet uses the same few templates
+ * with the same inputs thousands of times; rendering is a pure function of the two, so a
+ * body that rendered cleanly (no failure, nothing injected, no templateInputs) is kept and
+ * copied for the next use instead of rendered again (a fifth of a fleet audit). Entries live
+ * as long as the template document; at most `MAX_RENDERED` input combinations per template.
+ */
+const rendered = new WeakMap<object, Map<string, unknown>>();
+const MAX_RENDERED = 256;
+
+/** Typed input values as a key; non-finite numbers kept apart from null. */
+const inputsKey = (typed: Record<string, unknown>) => JSON.stringify(typed, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `\u0000${v}` : v));
+
+function renderedBody(t: ResolvedTemplate, spec: unknown, typed: Record<string, unknown>, p: Pending, bag: DiagnosticBag, render: boolean, context: Record<string, unknown>): Record<string, unknown> {
+  const ti = p.ref['templateInputs'];
+  const doc = t.value as object;
+  const key = ti === undefined ? inputsKey(typed) : undefined;
+  const known = key !== undefined ? rendered.get(doc)?.get(key) : undefined;
+  if (known !== undefined) return structuredCloneWithPositions(known) as Record<string, unknown>;
+  const ctx: CloneCtx = { render, context, outer: p.parent, bag, file: t.file, refName: `${t.ref}@${t.version}`, injected: false, failed: false };
+  const cloned = cloneBody(spec, ctx, ti) as Record<string, unknown>;
+  if (key !== undefined && !ctx.injected && !ctx.failed && cloned && typeof cloned === 'object') {
+    let byInputs = rendered.get(doc);
+    if (!byInputs) rendered.set(doc, (byInputs = new Map()));
+    if (byInputs.size < MAX_RENDERED) byInputs.set(key, structuredCloneWithPositions(cloned));
+  }
+  return cloned;
+}
+
 interface CloneCtx {
+  /** Set when a rendered value injected objects (their provenance is the caller's). */
+  injected: boolean;
+  /** Set when a scalar failed to render (its diagnostic may have been a duplicate, or dropped). */
+  failed: boolean;
   render: boolean;
   context: Record<string, unknown>;
   outer: Annotation | undefined;
@@ -261,7 +294,10 @@ function cloneBody(v: unknown, ctx: CloneCtx, ti: unknown, tiAt: Omit<InputsCurs
     const at = () => (parent ? positions.at(parent, key!, { file: ctx.file, line: 1, column: 1 }) : { file: ctx.file, line: 1, column: 1 });
     if (render) {
       out = ctx.bag.guard(() => renderScalar(v, ctx.context, at));
-      if (out === undefined) return v;
+      if (out === undefined) {
+        ctx.failed = true;
+        return v;
+      }
       if (out !== null && typeof out === 'object') return markInjected(out, ctx);
     }
     if (isRuntimeInput(out) && ti !== undefined && ti !== null) return fillFromTemplateInputs(out as string, { value: ti, ...tiAt }, ctx, at());
@@ -312,6 +348,7 @@ function fillFromTemplateInputs(leaf: string, given: InputsCursor, ctx: CloneCtx
 
 /** Values injected through inputs (steps given by the caller) keep the caller's provenance. */
 function markInjected(value: object, ctx: CloneCtx): unknown {
+  ctx.injected = true;
   const copy = structuredCloneWithPositions(value) as object;
   const mark = ctx.outer ?? ROOT;
   for (const item of Array.isArray(copy) ? copy : [copy]) if (item && typeof item === 'object') annotations.set(item, mark);

@@ -80,4 +80,68 @@ describe('compile API', () => {
     expect(r.diagnostics.length).toBeLessThanOrEqual(201);
     expect(r.diagnostics.at(-1)!.message).toMatch(/more diagnostics not shown/);
   });
+  describe('rendered template bodies are reused across compiles only when that is invisible', () => {
+    const template = `template:
+  name: t
+  identifier: t
+  versionLabel: 1.0.0
+  type: StepGroup
+  inputs:
+    level: {type: string, default: info}
+    extra: {type: steps, default: []}
+  spec:
+    steps:
+      - step: {type: Run, name: a, identifier: a, spec: {command: "run --level {{inputs.level}}"}}
+      - "{{inputs.extra}}"
+`;
+    const user = (id: string, inputs: string, pad = '') => `${pad}pipeline:
+  name: ${id}
+  identifier: ${id}
+  stages:
+    - stage:
+        name: s
+        identifier: s
+        type: CI
+        spec:
+          execution:
+            steps:
+              - stepGroup: {name: g, identifier: g, template: {templateRef: account.t, versionLabel: 1.0.0${inputs}}}
+`;
+    const setup = () => {
+      const dir = tmp({ 'templates/t.yaml': template });
+      return { dir, source: new DirectorySource([join(dir, 'templates')]) };
+    };
+
+    test('the same inputs give the same plan; other inputs another', async () => {
+      const { dir, source } = setup();
+      const run = (inputs: string) => compile({ file: join(dir, 'p.yaml'), text: user('p', inputs), baseDir: dir, sources: [source] });
+      const first = formatPlan((await run('')).plan!);
+      expect(formatPlan((await run('')).plan!)).toBe(first);
+      const warn = (await run(', inputs: {level: warn}')).plan!;
+      expect(warn.steps[0]!.command).toBe('run --level warn');
+      expect((await run('')).plan!.steps[0]!.command).toBe('run --level info');
+    });
+
+    test('injected steps keep the provenance of the pipeline that wrote them', async () => {
+      const { dir, source } = setup();
+      const inputs = ', inputs: {extra: [{step: {type: Run, name: mine, identifier: mine, spec: {command: echo mine}}}]}';
+      const a = await compile({ file: join(dir, 'a.yaml'), text: user('a', inputs), baseDir: dir, sources: [source] });
+      const b = await compile({ file: join(dir, 'b.yaml'), text: user('b', inputs, '# b\n# b\n'), baseDir: dir, sources: [source] });
+      const mine = (r: typeof a) => r.plan!.steps.find((x) => x.id === 's.g.mine')!.origin;
+      expect(mine(a)).toMatchObject({ file: 'a.yaml', line: 12, templates: [] });
+      expect(mine(b)).toMatchObject({ file: 'b.yaml', line: 14, templates: [] });
+    });
+
+    test('a body that failed to render is never reused: every compile reports it', async () => {
+      // Without a steps input (injected values are never reused anyway).
+      const dir = tmp({ 'templates/t.yaml': template.replace('{{inputs.level}}', '{{inputs.nope}}').replace(/ {4}extra: .*\n/, '').replace(/ {6}- "\{\{inputs.extra\}\}"\n/, '') });
+      const source = new DirectorySource([join(dir, 'templates')]);
+      const twice = user('p', '').replace(/(              - stepGroup: .*\n)/, '$1$1'.replace(/identifier: g/g, 'identifier: g')).replace('identifier: g, template', 'identifier: g2, template');
+      const first = await compile({ file: join(dir, 'p.yaml'), text: twice, baseDir: dir, sources: [source] });
+      expect(first.diagnostics.map((d) => d.code)).toContain('PW3007');
+      const again = await compile({ file: join(dir, 'q.yaml'), text: user('q', ''), baseDir: dir, sources: [source] });
+      expect(again.ok).toBe(false);
+      expect(again.diagnostics.map((d) => d.code)).toContain('PW3007');
+    });
+  });
 });

@@ -45,7 +45,9 @@ export class PolicyError extends Error {
   }
 }
 
-const ajv = createAjv({ allErrors: true });
+let ajvInstance: ReturnType<typeof createAjv> | undefined;
+/** Made on first use: ajv loads only for commands that compile schemas at run time. */
+const ajv = () => (ajvInstance ??= createAjv({ allErrors: true }));
 
 /** Parses and compiles a policy file's text; throws PolicyError with located diagnostics. */
 export function loadPolicy(file: string, text: string): Policy {
@@ -103,7 +105,7 @@ export function loadPolicy(file: string, text: string): Policy {
     if (Array.isArray(q['images'])) rule.require.images = (q['images'] as unknown[]).map((v, i) => regex(q['images'] as object, i as unknown as string, v)).filter((x): x is RegExp => !!x);
     if (r['assert'] !== undefined) {
       try {
-        rule.assert = ajv.compile(r['assert'] as object);
+        rule.assert = ajv().compile(r['assert'] as object);
       } catch (e) {
         fail(r, 'assert', `rule ${id}: assert is not a valid JSON Schema: ${(e as Error).message}`);
       }

@@ -4,8 +4,8 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { stringify } from 'yaml';
 import { compile, explainPlan, formatDiagnostic, formatPlan, sortKeys, validateFiles, type Diagnostic } from '../compiler/index.js';
+import { yamlLibrary } from '../compiler/yaml-library.js';
 import { buildSources } from './sources.js';
 import { Exit, ExitError, type CliIO } from './io.js';
 
@@ -101,7 +101,7 @@ export function registerCompileCommands(program: Command, io: CliIO): void {
         return;
       }
       const text = result.plans
-        .map((plan) => (opts.format === 'yaml' ? stringify(sortKeys(plan)) : formatPlan(plan)))
+        .map((plan) => (opts.format === 'yaml' ? yamlLibrary().stringify(sortKeys(plan)) : formatPlan(plan)))
         .join(opts.format === 'yaml' ? '---\n' : '');
       if (opts.output) {
         writeFileSync(resolve(cwd, opts.output), text);

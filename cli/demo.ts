@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { compile, ContentCache, explainPlan, LockedSource, lockPathFor, refOfTemplate, writeLockfile } from '../compiler/index.js';
-import { parse } from 'yaml';
+import { yamlLibrary } from '../compiler/yaml-library.js';
 import { printDiagnostics } from './compile-commands.js';
 import { Exit, ExitError, packageRoot, type CliIO } from './io.js';
 
@@ -33,7 +33,7 @@ export function registerDemoCommand(program: Command, io: CliIO): void {
         say(`1. registry on ${registry.url} (SQLite ${join(work, 'registry.db')})`);
         for (const f of readdirSync(join(examples, 'templates')).sort()) {
           const text = readFileSync(join(examples, 'templates', f), 'utf8');
-          const t = (parse(text) as { template: { identifier: string; versionLabel: unknown } }).template;
+          const t = (yamlLibrary().parse(text) as { template: { identifier: string; versionLabel: unknown } }).template;
           const ref = refOfTemplate(t);
           const res = await client.request<{ digest: string }>('PUT', `/api/v1/templates/${ref}/versions/${String(t.versionLabel)}`, { yaml: text });
           say(`   published ${ref}@${String(t.versionLabel)} ${res.body.digest.slice(0, 19)}…`);

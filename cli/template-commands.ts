@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { parseAllDocuments } from 'yaml';
+import { yamlLibrary } from '../compiler/yaml-library.js';
 import { formatDiagnostic, refOfTemplate, type Diagnostic } from '../compiler/index.js';
 import { RegistryClient, RegistryError } from '../registry/client.js';
 import type { TemplateSummary } from '../registry/store.js';
@@ -66,7 +66,7 @@ export function registerTemplateCommands(program: Command, io: CliIO): void {
         } catch (e) {
           throw new ExitError(Exit.INVALID, `${f}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
         }
-        const docs = parseAllDocuments(text);
+        const docs = yamlLibrary().parseAllDocuments(text);
         const doc = Array.isArray(docs) && docs.length === 1 && docs[0]!.errors.length === 0 ? (docs[0]!.toJS() as { template?: Record<string, unknown> }) : undefined;
         const t = doc?.template;
         if (!t || typeof t['identifier'] !== 'string' || t['versionLabel'] === undefined) throw new ExitError(Exit.INVALID, `${f}: not a single template document with identifier and versionLabel`);

@@ -30,7 +30,9 @@ const JSON_TYPE: Record<InputType, string> = {
   stages: 'array',
 };
 
-const ajv = createAjv({ allErrors: false });
+let ajvInstance: ReturnType<typeof createAjv> | undefined;
+/** Made on first use: ajv loads only for commands that compile schemas at run time. */
+const ajv = () => (ajvInstance ??= createAjv({ allErrors: false }));
 const cache = new Map<string, ValidateFunction>();
 
 function validatorFor(decl: InputDecl): ValidateFunction {
@@ -42,7 +44,7 @@ function validatorFor(decl: InputDecl): ValidateFunction {
   const key = JSON.stringify(schema);
   let v = cache.get(key);
   if (!v) {
-    v = ajv.compile(schema);
+    v = ajv().compile(schema);
     cache.set(key, v);
   }
   return v;

@@ -4,7 +4,7 @@
  * whatever is still open afterwards takes its `.default()` or is reported missing — all
  * missing values in one list.
  */
-import { parse as parseYamlScalar } from 'yaml';
+import { yamlLibrary } from './yaml-library.js';
 import { Codes, type DiagnosticBag, type Location } from './diagnostics.js';
 import { matchElement, unwrap } from './elements.js';
 import { checkRuntimeInput, isRuntimeInput, parseRuntimeInput } from './runtime-inputs.js';
@@ -87,7 +87,7 @@ export function applySet(root: Record<string, unknown>, assignment: string, bag:
   const raw = assignment.slice(eq + 1);
   let value: unknown;
   try {
-    value = parseYamlScalar(raw);
+    value = yamlLibrary().parse(raw);
   } catch {
     value = raw;
   }

@@ -4,30 +4,38 @@
  * error. Only the helpers below are allowed. A scalar that is exactly one `{{ path }}` takes
  * the typed value (a number stays a number, a list stays a list). A literal `{{` is `\{{`.
  */
-import Handlebars from 'handlebars';
+import { createRequire } from 'node:module';
+import type HandlebarsNamespace from 'handlebars';
 import { Codes, LocatedError, type Location } from './diagnostics.js';
 
 /** Helpers a template may call, besides Handlebars' if, unless, each and with. */
 export const ALLOWED_HELPERS = ['eq', 'ne', 'and', 'or', 'not', 'default', 'lower', 'upper', 'json', 'join'] as const;
 
-const hb = Handlebars.create();
-hb.unregisterHelper('log');
-hb.unregisterHelper('lookup');
-hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-hb.registerHelper('ne', (a: unknown, b: unknown) => a !== b);
-hb.registerHelper('and', (...args: unknown[]) => args.slice(0, -1).every(Boolean));
-hb.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
-hb.registerHelper('not', (a: unknown) => !a);
-hb.registerHelper('default', (a: unknown, b: unknown) => (a === undefined || a === null || a === '' ? b : a));
-hb.registerHelper('lower', (a: unknown) => String(a ?? '').toLowerCase());
-hb.registerHelper('upper', (a: unknown) => String(a ?? '').toUpperCase());
-hb.registerHelper('json', (a: unknown) => JSON.stringify(a));
-hb.registerHelper('join', (a: unknown, sep: unknown) => (Array.isArray(a) ? a.join(typeof sep === 'string' ? sep : ',') : String(a ?? '')));
+let instance: typeof HandlebarsNamespace | undefined;
+
+/** Our Handlebars environment, made on first use: plain `{{ path }}` text never needs it. */
+function handlebars(): typeof HandlebarsNamespace {
+  if (instance) return instance;
+  const hb = (createRequire(import.meta.url)('handlebars') as typeof HandlebarsNamespace).create();
+  hb.unregisterHelper('log');
+  hb.unregisterHelper('lookup');
+  hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  hb.registerHelper('ne', (a: unknown, b: unknown) => a !== b);
+  hb.registerHelper('and', (...args: unknown[]) => args.slice(0, -1).every(Boolean));
+  hb.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
+  hb.registerHelper('not', (a: unknown) => !a);
+  hb.registerHelper('default', (a: unknown, b: unknown) => (a === undefined || a === null || a === '' ? b : a));
+  hb.registerHelper('lower', (a: unknown) => String(a ?? '').toLowerCase());
+  hb.registerHelper('upper', (a: unknown) => String(a ?? '').toUpperCase());
+  hb.registerHelper('json', (a: unknown) => JSON.stringify(a));
+  hb.registerHelper('join', (a: unknown, sep: unknown) => (Array.isArray(a) ? a.join(typeof sep === 'string' ? sep : ',') : String(a ?? '')));
+  return (instance = hb);
+}
 
 // Handlebars treats lookup and log as known built-ins; marking them false makes them unknown,
 // so knownHelpersOnly rejects them at compile time.
 const KNOWN: Record<string, boolean> = { ...Object.fromEntries(ALLOWED_HELPERS.map((h) => [h, true])), lookup: false, log: false };
-const compiled = new Map<string, Handlebars.TemplateDelegate>();
+const compiled = new Map<string, HandlebarsNamespace.TemplateDelegate>();
 const SINGLE = /^\{\{\s*([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)\s*\}\}$/;
 
 /** True when the string has anything for Handlebars to do. */
@@ -54,6 +62,7 @@ export function renderScalar(s: string, context: Record<string, unknown>, at: Lo
   if (!fn) {
     try {
       // precompile eagerly so syntax errors surface here, located.
+      const hb = handlebars();
       hb.precompile(s, { strict: true, knownHelpers: KNOWN, knownHelpersOnly: true });
       fn = hb.compile(s, { strict: true, knownHelpers: KNOWN, knownHelpersOnly: true, noEscape: true });
     } catch (e) {

@@ -6,7 +6,8 @@
  * in a `Positions` table. The values are ordinary objects, so the rest of the compiler works
  * on plain data; the table answers "where is this?" when a diagnostic needs a location.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import type { Document, Node } from 'yaml';
+import { yamlLibrary } from './yaml-library.js';
 import { FALLBACK, MAX_NESTING, readFastYaml, VERBATIM_KEYS } from './yaml-fast.js';
 import { Codes, LocatedError, type DiagnosticBag, type Location } from './diagnostics.js';
 
@@ -174,6 +175,7 @@ export function readYaml(
 
 /** The full `yaml` library: every YAML feature, and its errors as diagnostics. */
 export function readWithLibrary(file: string, text: string, positions: Positions, bag: DiagnosticBag): YamlDoc[] {
+  const { LineCounter, parseAllDocuments } = yamlLibrary();
   const lc = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   // An empty stream yields an EmptyStream object: no documents.
@@ -229,6 +231,7 @@ class Converter {
 
   node(n: unknown, inAlias = false, verbatim = false, depth = 0): unknown {
     if (n === null || n === undefined) return null;
+    const { isAlias, isMap, isPair, isScalar, isSeq } = yamlLibrary();
     if (inAlias && ++this.aliasNodes > MAX_ALIAS_NODES) {
       throw new LocatedError(Codes.ALIAS_LIMIT, `alias expansion produces more than ${MAX_ALIAS_NODES} nodes (alias bomb?)`, this.located(n as Node));
     }

@@ -7,8 +7,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 
 export * from './plan.js';
 
@@ -32,12 +31,21 @@ export function loadSchema(name: SchemaName): Record<string, unknown> {
   return JSON.parse(readFileSync(join(schemaDir(), `${name}.schema.json`), 'utf8')) as Record<string, unknown>;
 }
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+const require = createRequire(import.meta.url);
+
+/**
+ * ajv itself, loaded on first use: the build's precompiled validators do without it, so most
+ * commands never load it (about 25 ms of a CLI start).
+ */
+function ajvClass(): typeof Ajv {
+  return (require('ajv') as { Ajv: typeof Ajv }).Ajv;
+}
 
 /** A fresh ajv instance configured the way pipewright uses it (strict schemas, formats). */
 export function createAjv(opts: { allErrors?: boolean } = {}): Ajv {
-  const ajv = new Ajv({ allErrors: opts.allErrors ?? false, verbose: true, strict: false, allowUnionTypes: true });
-  addFormats(ajv);
+  const addFormats = require('ajv-formats') as { default: (ajv: Ajv) => Ajv };
+  const ajv = new (ajvClass())({ allErrors: opts.allErrors ?? false, verbose: true, strict: false, allowUnionTypes: true });
+  addFormats.default(ajv);
   return ajv;
 }
 
@@ -66,7 +74,7 @@ function loadGenerated(): Record<string, ValidateFunction> | null {
   const file = join(here, GENERATED_VALIDATORS);
   if (!existsSync(file)) return generated;
   try {
-    const mod = createRequire(import.meta.url)(file) as Record<string, ValidateFunction> & { schemasHash?: string };
+    const mod = require(file) as Record<string, ValidateFunction> & { schemasHash?: string };
     if (mod.schemasHash === schemasHash()) generated = mod;
   } catch {
     generated = null;
@@ -79,7 +87,7 @@ export function validator(name: SchemaName): ValidateFunction {
   const pre = loadGenerated()?.[name];
   if (pre) return pre;
   if (!shared) {
-    const ajv = new Ajv(VALIDATOR_OPTIONS);
+    const ajv = new (ajvClass())(VALIDATOR_OPTIONS);
     for (const n of NAMES) ajv.addSchema(loadSchema(n));
     shared = { ajv, validators: new Map() };
   }

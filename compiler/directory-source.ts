@@ -13,12 +13,29 @@ import { refOfTemplate, type ResolveOutcome, type ResolveRequest, type TemplateS
 import { selectVersion, selectorText, sortVersions } from './versions.js';
 import { readYaml, sourcePositions } from './yaml-reader.js';
 
+/**
+ * One version found in a folder. Its digest and schema check are worked out when it is first
+ * used (or compared with a copy): a folder of many templates is indexed without them.
+ */
 interface Entry {
   version: string;
-  digest: string;
   file: string;
   value: unknown;
-  diagnostics: Diagnostic[];
+  /** YAML problems of its file. */
+  read: Diagnostic[];
+  digest?: string;
+  diagnostics?: Diagnostic[];
+}
+
+const digestOfEntry = (e: Entry): string => (e.digest ??= digestOf(e.value));
+
+function diagnosticsOf(e: Entry): Diagnostic[] {
+  if (!e.diagnostics) {
+    const bag = new DiagnosticBag();
+    checkSchema('template', e.value, e.file, bag);
+    e.diagnostics = [...e.read, ...bag.items];
+  }
+  return e.diagnostics;
 }
 
 export interface DirectorySourceOptions {
@@ -52,7 +69,7 @@ export class DirectorySource implements TemplateSource {
       const e = versions.get(sel.version)!;
       return {
         ok: true,
-        template: { ref: req.ref, version: e.version, digest: e.digest, file: e.file, value: e.value, diagnostics: e.diagnostics },
+        template: { ref: req.ref, version: e.version, digest: digestOfEntry(e), file: e.file, value: e.value, diagnostics: diagnosticsOf(e) },
       };
     });
   }
@@ -90,15 +107,14 @@ export class DirectorySource implements TemplateSource {
           const root = doc.value as Record<string, unknown> | null;
           if (!root || typeof root !== 'object' || !('template' in root)) continue;
           const t = root['template'] as Record<string, unknown> | null;
-          checkSchema('template', root, file, bag);
           if (!t || typeof t !== 'object' || typeof t['identifier'] !== 'string' || t['versionLabel'] === undefined) continue;
           const ref = refOfTemplate(t as { identifier: string });
           const version = String(t['versionLabel']);
-          const entry: Entry = { version, digest: digestOf(root), file, value: root, diagnostics: [...bag.items] };
+          const entry: Entry = { version, file, value: root, read: bag.items };
           let versions = index.get(ref);
           if (!versions) index.set(ref, (versions = new Map()));
           const prior = versions.get(version);
-          if (prior && prior.digest !== entry.digest) {
+          if (prior && digestOfEntry(prior) !== digestOfEntry(entry)) {
             this.loadDiagnostics.push({
               code: 'PW4007',
               severity: 'error',

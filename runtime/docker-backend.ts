@@ -155,8 +155,8 @@ export class DockerBackend implements Backend {
     // --init: a tiny init as PID 1 forwards SIGTERM, so processes without a handler stop at
     // once instead of waiting out the grace period (PID 1 ignores unhandled signals).
     // --rm: the CLI returns once the container is gone, so an ended step needs no cleanup call.
-    // (Not with runAsUser: the init binary is mounted where a non-root user may not reach it.)
-    const args = ['run', '--rm', ...(step.runAsUser ? [] : ['--init']), '--name', name, ...this.labels(step.id), '--network', `container:${holder.name}`, '-v', `${this.opts.workspace}:${WORKSPACE_MOUNT}`, '-v', `${this.opts.outputsDir}:${OUTPUTS_MOUNT}`, '-w', WORKSPACE_MOUNT];
+    // With runAsUser too: the init runs as that user and still forwards the signal (tested).
+    const args = ['run', '--rm', '--init', '--name', name, ...this.labels(step.id), '--network', `container:${holder.name}`, '-v', `${this.opts.workspace}:${WORKSPACE_MOUNT}`, '-v', `${this.opts.outputsDir}:${OUTPUTS_MOUNT}`, '-w', WORKSPACE_MOUNT];
     for (const [k, v] of Object.entries(env)) args.push('-e', `${k}=${v}`);
     if (step.privileged) args.push('--privileged');
     if (step.runAsUser) args.push('--user', step.runAsUser);

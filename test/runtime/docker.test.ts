@@ -107,6 +107,16 @@ describe.skipIf(!available)('Docker backend', () => {
     expect(r.step('s.web').readyMs).toBeGreaterThanOrEqual(0);
   }, 30_000);
 
+  test('a background step run as another user still stops at once on SIGTERM (init as PID 1)', async () => {
+    const yaml = pipeline(step('Background', 'idle', 'shell: Sh\nrunAsUser: "1234"\ncommand: sleep 300') + step('Run', 'go', 'shell: Sh\ncommand: "true"'));
+    const t0 = Date.now();
+    const r = await runYaml(yaml, { docker, graceMs: 8000 });
+    expect(r.report.status, r.out).toBe('success');
+    // Without an init, `sh` as PID 1 ignores SIGTERM and the stage waits out the 8 s grace.
+    expect(Date.now() - t0).toBeLessThan(6000);
+    expect(containersOf(r.runner.runId)).toEqual([]);
+  }, 30_000);
+
   test('imagePullPolicy Never with an absent image fails clearly', async () => {
     const r = await runYaml(pipeline(step('Run', 'x', 'imagePullPolicy: Never\nshell: Sh\ncommand: "true"').replace(TEST_IMAGE, 'pipewright-test/absent:0')), { docker });
     expect(r.step('s.x')).toMatchObject({ status: 'failed', errorType: 'Start' });

@@ -332,7 +332,8 @@ export class StageRun {
     if (rule?.action.type === 'Ignore' || rule?.action.type === 'MarkAsSuccess') this.results.set(step.id, { ...result, status: rule.action.type === 'Ignore' ? 'failed' : 'success', failureIgnored: true });
     else {
       this.results.set(step.id, result);
-      this.markFailed(true);
+      // As for a Run step: MarkAsFailure fails the stage but lets running steps finish.
+      this.markFailed(rule?.action.type !== 'MarkAsFailure');
     }
     this.notify();
   }

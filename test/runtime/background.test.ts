@@ -64,6 +64,16 @@ describe('background steps and readiness', () => {
     expect(late.step('s.after').status).toBe('skipped');
   });
 
+  test('an early exit with MarkAsFailure fails the stage but lets running steps finish, as for a Run step', async () => {
+    const mark = '                  failureStrategies:\n                    - onFailure: {errors: [AllErrors], action: {type: MarkAsFailure}}\n';
+    const r = await runYaml(pipeline(bg('svc', 'sleep 0.2; exit 4', mark) + run('wait', 'sleep 1; echo finished') + run('after', 'echo should-not-run')));
+    expect(r.report.status).toBe('failed');
+    expect(r.step('s.svc')).toMatchObject({ status: 'failed', errorType: 'Exited', exitCode: 4 });
+    expect(r.step('s.wait').status).toBe('success');
+    expect(r.out).toMatch(/\[s\.wait\] finished/);
+    expect(r.step('s.after').status).toBe('skipped');
+  });
+
   test('an early exit is ignored when the failure strategy says so', async () => {
     const ignore = '                  failureStrategies:\n                    - onFailure: {errors: [AllErrors], action: {type: Ignore}}\n';
     const r = await runYaml(pipeline(bg('svc', 'exit 5', ignore) + run('wait', 'sleep 0.3') + run('after', 'echo ran')));

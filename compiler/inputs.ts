@@ -1,11 +1,10 @@
 /**
  * Typed template inputs (pipewright extension): declared under `inputs:` in a template,
- * given under `template.inputs` at the reference. Each declaration compiles to a small ajv
- * schema (cached by its text); values are checked before any rendering happens.
+ * given under `template.inputs` at the reference. Values are checked against their
+ * declaration (`input-check.ts`) before any rendering happens.
  */
-import type { ValidateFunction } from 'ajv';
-import { createAjv } from '../schemas/index.js';
 import { Codes, LocatedError, type DiagnosticBag, type Location } from './diagnostics.js';
+import { checkInputValue } from './input-check.js';
 import { sourcePositions } from './yaml-reader.js';
 
 export type InputType = 'string' | 'number' | 'boolean' | 'array' | 'object' | 'steps' | 'stages';
@@ -18,36 +17,6 @@ export interface InputDecl {
   regex?: string;
   description?: string;
   required?: boolean;
-}
-
-const JSON_TYPE: Record<InputType, string> = {
-  string: 'string',
-  number: 'number',
-  boolean: 'boolean',
-  array: 'array',
-  object: 'object',
-  steps: 'array',
-  stages: 'array',
-};
-
-let ajvInstance: ReturnType<typeof createAjv> | undefined;
-/** Made on first use: ajv loads only for commands that compile schemas at run time. */
-const ajv = () => (ajvInstance ??= createAjv({ allErrors: false }));
-const cache = new Map<string, ValidateFunction>();
-
-function validatorFor(decl: InputDecl): ValidateFunction {
-  const schema: Record<string, unknown> = { type: JSON_TYPE[decl.type] ?? 'string' };
-  if (decl.type === 'steps') schema['items'] = { type: 'object', minProperties: 1, maxProperties: 1 };
-  if (decl.type === 'stages') schema['items'] = { type: 'object', minProperties: 1, maxProperties: 1 };
-  if (decl.allowedValues) schema['enum'] = decl.allowedValues;
-  if (decl.regex !== undefined && decl.type === 'string') schema['pattern'] = decl.regex;
-  const key = JSON.stringify(schema);
-  let v = cache.get(key);
-  if (!v) {
-    v = ajv().compile(schema);
-    cache.set(key, v);
-  }
-  return v;
 }
 
 /** True when the value is an expression left for later (`<+pipeline.variables.x>`). */
@@ -88,7 +57,7 @@ export function resolveTypedInputs(
       continue;
     }
     if (!isExpression(value)) {
-      const problem = check(decl, value);
+      const problem = checkInputValue(decl, value);
       if (problem) {
         bag.error(problem.code, `input '${name}': ${problem.message}`, at);
         ok = false;
@@ -108,24 +77,6 @@ export function resolveTypedInputs(
     }
   }
   return ok ? values : undefined;
-}
-
-function check(decl: InputDecl, value: unknown): { code: typeof Codes[keyof typeof Codes]; message: string } | undefined {
-  const v = validatorFor(decl);
-  if (v(value)) return undefined;
-  const e = v.errors?.[0];
-  if (!e) return undefined;
-  if (e.keyword === 'enum') return { code: Codes.INPUT_NOT_ALLOWED, message: `'${String(value)}' is not one of ${(decl.allowedValues ?? []).map(String).join(', ')}` };
-  if (e.keyword === 'pattern') return { code: Codes.INPUT_REGEX, message: `'${String(value)}' does not match ${decl.regex}` };
-  if (e.instancePath) return { code: Codes.INPUT_TYPE, message: `item ${e.instancePath} ${e.message ?? 'is invalid'} (a ${decl.type} input takes a list of single-key elements)` };
-  return { code: Codes.INPUT_TYPE, message: `expected ${decl.type}, got ${describe(value)}` };
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  return `${typeof v} ${JSON.stringify(v)}`;
 }
 
 /** Throws a located error when a template's declarations themselves are unusable. */

@@ -6,7 +6,7 @@
  * It either answers exactly as `yaml`'s `parseAllDocuments` followed by our converter would
  * (the same values, the same offsets in the same `Positions` entries), or says "not mine" and
  * the caller falls back to the full library. Anything unusual — anchors, aliases, tags, merge
- * keys, tabs, CR, several documents, multi-line plain or quoted scalars, explicit keys,
+ * keys, tabs, a CR alone (CRLF line ends are read), several documents, multi-line plain or quoted scalars, explicit keys,
  * duplicate keys, any error — is "not mine", so the library alone decides what an error is
  * and how it is reported. `test/compiler/yaml-fast.test.ts` holds the two readers to the same
  * answers over the fixture corpus, the real Harness files and mutated inputs.
@@ -17,7 +17,7 @@
  */
 import type { Positions, SourceText } from './yaml-reader.js';
 import { blockScalarValue, type Chomping } from './yaml-scalars.js';
-import { APOS, COLON, COMMA, DASH, GT, HASH, isBlank, LBRACE, LBRACK, NL, NOT_MINE, PIPE, QUOTE, RBRACE, RBRACK, Scanner, SP } from './yaml-scanner.js';
+import { APOS, COLON, COMMA, CR, DASH, GT, HASH, isBlank, isBreak, LBRACE, LBRACK, NOT_MINE, PIPE, QUOTE, RBRACE, RBRACK, Scanner, SP } from './yaml-scanner.js';
 
 /** What `readFastYaml` returns for text it does not read. */
 export const FALLBACK = Symbol('fallback');
@@ -28,8 +28,8 @@ export interface FastDocument {
   offset: number;
 }
 
-/** Characters that are never in text we read: control characters, CR, tab, BOM, non-characters. */
-const UNUSUAL = /[\u0000-\u0009\u000b-\u001f\u007f-\u0084\u0086-\u009f\ufeff\ufffe\uffff]/;
+/** Characters that are never in text we read: control characters, tab, a CR not before LF, BOM, non-characters. */
+const UNUSUAL = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\ufeff\ufffe\uffff]|\r(?!\n)/;
 
 /**
  * Deepest nesting of mappings and sequences a document may have. Later phases walk values
@@ -83,7 +83,7 @@ class Reader extends Scanner {
       let q = p;
       while (s.charCodeAt(q) === SP) q++;
       const c = s.charCodeAt(q);
-      if (c === NL) {
+      if (isBreak(c)) {
         p = q + 1;
         continue;
       }
@@ -122,7 +122,7 @@ class Reader extends Scanner {
       let item: unknown = null;
       // An empty item sits where its content would have started.
       let itemAt = this.pos;
-      if (c === NL || c === HASH || c !== c) {
+      if (isBreak(c) || c === HASH || c !== c) {
         this.endLine();
         this.nextContent();
         if (this.indent > n) {
@@ -160,7 +160,7 @@ class Reader extends Scanner {
       const verbatim = VERBATIM_KEYS.has(key);
       let value: unknown = null;
       let valueAt = this.pos;
-      if (c === NL || c === HASH || c !== c) {
+      if (isBreak(c) || c === HASH || c !== c) {
         this.endLine();
         this.nextContent();
         if (this.indent > n || (this.indent === n && this.at() === DASH && isBlank(this.at(this.pos + 1)))) {
@@ -223,7 +223,9 @@ class Reader extends Scanner {
     let p = this.pos;
     while (p < s.length) {
       const nl = s.indexOf('\n', p);
-      const e = nl < 0 ? s.length : nl;
+      // The content ends before the line break (and before the CR of a CRLF one).
+      const e = nl < 0 ? s.length : nl > p && s.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
+      const next = nl < 0 ? s.length : nl + 1;
       let q = p;
       while (q < e && s.charCodeAt(q) === SP) q++;
       if (q === p && this.isDocumentMarker(p)) throw NOT_MINE; // `---` or `...` ends the document
@@ -233,7 +235,7 @@ class Reader extends Scanner {
         if (nl < 0) break; // spaces at the very end are no line
         if (indent < 0) leadingSpaces = Math.max(leadingSpaces, q - p);
         lines.push('');
-        p = e + 1;
+        p = next;
         continue;
       }
       if (indent < 0) {
@@ -242,7 +244,7 @@ class Reader extends Scanner {
       }
       if (q - p < indent) break;
       lines.push(s.slice(p + indent, e));
-      p = Math.min(e + 1, s.length);
+      p = next;
     }
     if (indent < 0) throw NOT_MINE;
     const value = blockScalarValue(lines, folded, chomp);

@@ -10,7 +10,7 @@ import { resolvePlain, unescapeDouble } from './yaml-scalars.js';
 class NotMine {}
 export const NOT_MINE = new NotMine();
 
-export const NL = 10, SP = 32, HASH = 35, DASH = 45, COLON = 58, QUOTE = 34, APOS = 39;
+export const NL = 10, CR = 13, SP = 32, HASH = 35, DASH = 45, COLON = 58, QUOTE = 34, APOS = 39;
 export const LBRACK = 91, RBRACK = 93, LBRACE = 123, RBRACE = 125, COMMA = 44;
 export const PIPE = 124, GT = 62, DOT = 46;
 
@@ -21,9 +21,14 @@ export function isFlowIndicator(c: number): boolean {
   return c === COMMA || c === LBRACK || c === RBRACK || c === LBRACE || c === RBRACE;
 }
 
+/** A line break, or the CR of a CRLF one (a CR alone never reaches the reader). */
+export function isBreak(c: number): boolean {
+  return c === NL || c === CR;
+}
+
 /** Blank: a space, a line break or the end of the text (NaN). */
 export function isBlank(c: number): boolean {
-  return c === SP || c === NL || c !== c;
+  return c === SP || c === NL || c === CR || c !== c;
 }
 
 /** A position in the text, and the reading of what is at it. */
@@ -69,7 +74,7 @@ export class Scanner {
         return;
       }
       const c = s.charCodeAt(p);
-      if (c === NL) {
+      if (isBreak(c)) {
         p++;
         continue;
       }
@@ -105,8 +110,8 @@ export class Scanner {
       if (p > 0 && !isBlank(s.charCodeAt(p - 1))) throw NOT_MINE; // a comment needs a space before it
       const e = s.indexOf('\n', p);
       p = e < 0 ? s.length : e;
-    } else if (c === c && c !== NL) throw NOT_MINE;
-    this.pos = p < s.length ? p + 1 : p;
+    } else if (c === c && !isBreak(c)) throw NOT_MINE;
+    this.pos = p >= s.length ? p : s.charCodeAt(p) === CR ? p + 2 : p + 1;
   }
 
   /**
@@ -128,7 +133,7 @@ export class Scanner {
     const limit = Math.min(s.length, p + MAX_KEY);
     for (p++; p < limit; p++) {
       const d = s.charCodeAt(p);
-      if (d === NL) return -1;
+      if (isBreak(d)) return -1;
       if (d === COLON && isBlank(s.charCodeAt(p + 1))) return p;
       if (d === HASH && s.charCodeAt(p - 1) === SP) return -1;
     }
@@ -152,7 +157,7 @@ export class Scanner {
   /** Whether a plain scalar may start at `p` (in flow context, flow indicators end it). */
   protected plainStart(p: number, flow: boolean): boolean {
     const c = this.s.charCodeAt(p);
-    if (c !== c || c === SP || c === NL) return false;
+    if (isBlank(c)) return false;
     if (c === DASH || c === 63 /* ? */ || c === COLON) {
       const d = this.s.charCodeAt(p + 1);
       return !isBlank(d) && !(flow && isFlowIndicator(d));
@@ -171,7 +176,7 @@ export class Scanner {
     let end = this.pos;
     for (let p = this.pos; p < s.length; p++) {
       const d = s.charCodeAt(p);
-      if (d === NL || (flow && isFlowIndicator(d))) break;
+      if (isBreak(d) || (flow && isFlowIndicator(d))) break;
       if (d === SP) continue;
       if (d === HASH && s.charCodeAt(p - 1) === SP) break;
       if (d === COLON) {
@@ -197,7 +202,7 @@ export class Scanner {
     const q = s.charCodeAt(p);
     for (let i = p + 1; i < s.length; i++) {
       const d = s.charCodeAt(i);
-      if (d === NL) return -1;
+      if (isBreak(d)) return -1;
       if (q === QUOTE && d === 92 /* \ */) i++;
       else if (d === q) {
         if (q === APOS && s.charCodeAt(i + 1) === APOS) i++;
@@ -244,12 +249,13 @@ export class Scanner {
         const e = s.indexOf('\n', p);
         if (e < 0) throw NOT_MINE;
         p = e;
-      } else if (c === NL) {
+      } else if (c === CR) p++;
+      else if (c === NL) {
         p++;
         const lineStart = p;
         while (s.charCodeAt(p) === SP) p++;
         const d = s.charCodeAt(p);
-        if (d !== NL && d !== HASH && p - lineStart <= parent) throw NOT_MINE;
+        if (!isBreak(d) && d !== HASH && p - lineStart <= parent) throw NOT_MINE;
         if (p === lineStart && this.isDocumentMarker(p)) throw NOT_MINE;
       } else if (c !== c) throw NOT_MINE;
       else break;

@@ -63,7 +63,7 @@ export function mutate(text: string, r: () => number): string {
   return lines.join('\n');
 }
 
-const YAML_CHARS = [' ', ' ', '\n', '\n  ', ':', '-', '#', "'", '"', '|', '>', '[', ']', '{', '}', ',', '?', '&', '*', '!', '%', '@', '`', '\\', '0', 'a', '.', '+', '~', 'e', 'x', '1'];
+const YAML_CHARS = [' ', ' ', '\n', '\n  ', '\r\n', '\r', ':', '-', '#', "'", '"', '|', '>', '[', ']', '{', '}', ',', '?', '&', '*', '!', '%', '@', '`', '\\', '0', 'a', '.', '+', '~', 'e', 'x', '1'];
 
 /** One to three character-level edits of `text` (inserted YAML indicators, deletions, copies). */
 export function mutateChars(text: string, r: () => number): string {

@@ -82,7 +82,8 @@ function inputs(): { name: string; text: string }[] {
   const dir = tempDir({}, 'pw-yaml-fast-');
   for (const f of writeTemplates(dir)) out.push({ name: f, text: readFileSync(f, 'utf8') });
   for (let i = 0; i < 3; i++) out.push({ name: `fleet ${i}`, text: fleetPipeline(i) });
-  return out;
+  // Every text again with CRLF line ends, as Windows editors write them.
+  return [...out, ...out.map((x) => ({ name: `${x.name} (CRLF)`, text: x.text.replace(/\n/g, '\r\n') }))];
 }
 
 /** Edge cases the fast path must read (not fall back on), and read as the library does. */
@@ -116,6 +117,9 @@ export const READS: string[] = [
   '---\n- x\n',
 ];
 
+/** The same edge cases with CRLF line ends: read too, with the same answers as the library. */
+const CRLF_READS = READS.map((t) => t.replace(/\n/g, '\r\n'));
+
 describe('fast YAML reader', () => {
   test('reads the usual shapes exactly as the library does', () => {
     for (const text of READS) {
@@ -125,8 +129,15 @@ describe('fast YAML reader', () => {
     }
   });
 
+  test('reads CRLF files the same way', () => {
+    for (const text of CRLF_READS) {
+      const d = differences(text);
+      expect({ text, fellBack: d.fellBack, problem: d.problem }).toEqual({ text, fellBack: false, problem: undefined });
+    }
+  });
+
   test('falls back on what it does not read', () => {
-    for (const text of ['a: &x 1\nb: *x\n', 'a: !!str 1\n', '---\na: 1\n---\nb: 2\n', '--- {a: 1}\n', 'a: 1\n...\n', 'a: 1\r\n', 'a:\tb\n', '? a\n: b\n', 'a: "multi\n  line"\n', 'a: plain\n  continued\n', 'a: 1\na: 2\n', '<<: {a: 1}\n', '%YAML 1.2\n---\na: 1\n', 'a: b: c\n', 'a:\n  - x\n y: 1\n', '']) {
+    for (const text of ['a: &x 1\nb: *x\n', 'a: !!str 1\n', '---\na: 1\n---\nb: 2\n', '--- {a: 1}\n', 'a: 1\n...\n', 'a: 1\rb: 2\n', 'a:\tb\n', '? a\n: b\n', 'a: "multi\n  line"\n', 'a: plain\n  continued\n', 'a: 1\na: 2\n', '<<: {a: 1}\n', '%YAML 1.2\n---\na: 1\n', 'a: b: c\n', 'a:\n  - x\n y: 1\n', '']) {
       expect({ text, fellBack: differences(text).fellBack }).toEqual({ text, fellBack: true });
     }
   });
@@ -145,12 +156,12 @@ describe('fast YAML reader', () => {
 
   test(`agrees with the library on ${MUTATIONS} mutated inputs (seed ${SEED})`, () => {
     const r = rng(SEED);
-    const all = [...inputs(), ...READS.map((text, i) => ({ name: `edge case ${i}`, text }))];
+    const all = [...inputs(), ...[...READS, ...CRLF_READS].map((text, i) => ({ name: `edge case ${i}`, text }))];
     let read = 0;
     for (let i = 0; i < MUTATIONS; i++) {
       const base = all[Math.floor(r() * all.length)]!;
       // Half line-level mutations of whole files, half character-level edits of the edge cases and files.
-      const text = i % 2 ? mutate(base.text, r) : mutateChars(i % 4 ? base.text : READS[Math.floor(r() * READS.length)]!, r);
+      const text = i % 2 ? mutate(base.text, r) : mutateChars(i % 4 ? base.text : [...READS, ...CRLF_READS][Math.floor(r() * READS.length * 2)]!, r);
       const d = differences(text);
       if (d.problem) throw new Error(`case ${i} (seed ${SEED}, from ${base.name}): ${d.problem}\n--- input ---\n${text}`);
       if (!d.fellBack) read++;

@@ -8,7 +8,9 @@ import { readFileSync, statSync } from 'node:fs';
 import semver from 'semver';
 import { compile, displayPath, listYamlFiles, LockfileReader, type Diagnostic, type TemplateSource } from '../compiler/index.js';
 import type { Plan } from '../schemas/plan.js';
-import { evaluatePlan, type Violation } from './evaluate.js';
+import { evaluatePlan, versionStatus, type Violation, type VersionStatus } from './evaluate.js';
+
+export type { VersionStatus };
 import type { Policy } from './policy.js';
 
 export interface PipelineResult {
@@ -17,13 +19,6 @@ export interface PipelineResult {
   ok: boolean;
   diagnostics: Diagnostic[];
   violations: Violation[];
-}
-
-/** What the sources said about a version in use: deprecated (with its sunset date), yanked. */
-export interface VersionStatus {
-  deprecated: boolean;
-  sunset?: string;
-  yanked?: boolean;
 }
 
 export interface InventoryEntry {
@@ -106,10 +101,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     const file = displayPath(path, opts.baseDir);
     const r = await compile({ file: path, text: texts.get(path)!, baseDir: opts.baseDir, sources: opts.sourcesFor(path), partial: true, allowSunset: true });
     texts.delete(path);
-    const deprecated = new Set(r.deprecated.map((d) => `${d.ref}@${d.version}`));
-    const status = new Map<string, VersionStatus>();
-    for (const d of r.deprecated) status.set(`${d.ref}@${d.version}`, { deprecated: true, ...(d.sunset ? { sunset: d.sunset } : {}) });
-    for (const y of r.yanked) status.set(`${y.ref}@${y.version}`, { ...(status.get(`${y.ref}@${y.version}`) ?? { deprecated: false }), yanked: true });
+    const status = versionStatus([r]);
     let locked = new Set<string>();
     try {
       const lock = locks.forPipeline(path);
@@ -117,8 +109,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     } catch {
       // a broken lockfile pins nothing
     }
-    const yanked = new Set(r.yanked.map((y) => `${y.ref}@${y.version}`));
-    const violations = r.plans.flatMap((plan) => evaluatePlan(opts.policy, plan, { deprecated, yanked, locked, file }));
+    const violations = r.plans.flatMap((plan) => evaluatePlan(opts.policy, plan, { status, locked, file }));
     for (const plan of r.plans) count(plan, file, status, uses);
     results.push({ file, pipelines: r.plans.map((p) => p.pipeline.identifier), ok: r.ok, diagnostics: r.ok ? [] : r.diagnostics.filter((d) => d.severity === 'error'), violations });
     opts.onProgress?.(++done, files.length);

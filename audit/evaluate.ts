@@ -19,12 +19,27 @@ export interface Violation {
   message: string;
 }
 
+/** What the sources said about a version in use: deprecated (with its sunset date), yanked. */
+export interface VersionStatus {
+  deprecated: boolean;
+  sunset?: string;
+  yanked?: boolean;
+}
+
+/** The status of every deprecated or yanked version that compiles report, by `ref@version`. */
+export function versionStatus(compiled: { deprecated: { ref: string; version: string; sunset?: string }[]; yanked: { ref: string; version: string }[] }[]): Map<string, VersionStatus> {
+  const status = new Map<string, VersionStatus>();
+  for (const r of compiled) {
+    for (const d of r.deprecated) status.set(`${d.ref}@${d.version}`, { ...status.get(`${d.ref}@${d.version}`), deprecated: true, ...(d.sunset ? { sunset: d.sunset } : {}) });
+    for (const y of r.yanked) status.set(`${y.ref}@${y.version}`, { deprecated: false, ...status.get(`${y.ref}@${y.version}`), yanked: true });
+  }
+  return status;
+}
+
 /** What the audit knows about a plan besides the plan itself. */
 export interface PlanFacts {
-  /** `ref@version` of deprecated versions used. */
-  deprecated: Set<string>;
-  /** `ref@version` of yanked versions used (pinned exactly); `notDeprecated` rejects them too. */
-  yanked?: Set<string>;
+  /** Deprecated and yanked versions used, by `ref@version` (`versionStatus`). */
+  status: Map<string, VersionStatus>;
   /** `ref@version` pinned by the pipeline's lockfile. */
   locked: Set<string>;
   /** The pipeline file as shown in reports. */
@@ -53,6 +68,13 @@ function matchesStage(rule: Rule, stage: PlanStage, steps: PlanStep[]): boolean 
   return true;
 }
 
+/** `yanked ref@version` or `deprecated ref@version` when the version is either (yanked first), else undefined. */
+function withdrawn(facts: PlanFacts, t: { ref: string; version: string }): string | undefined {
+  const id = `${t.ref}@${t.version}`;
+  const s = facts.status.get(id);
+  return s?.yanked ? `yanked ${id}` : s?.deprecated ? `deprecated ${id}` : undefined;
+}
+
 /** Problems of one step against a rule's `require` and `assert`. */
 function stepProblems(rule: Rule, step: PlanStep, facts: PlanFacts): string[] {
   const q = rule.require;
@@ -69,9 +91,8 @@ function stepProblems(rule: Rule, step: PlanStep, facts: PlanFacts): string[] {
   if (q.readiness && (step.kind === 'background' || step.kind === 'service') && !step.readiness) out.push(`${step.kind} step ${step.id} declares no readiness probe`);
   if (q.notDeprecated) {
     for (const t of step.origin.templates) {
-      const id = `${t.ref}@${t.version}`;
-      if (facts.yanked?.has(id)) out.push(`step ${step.id} uses yanked ${id}`);
-      else if (facts.deprecated.has(id)) out.push(`step ${step.id} uses deprecated ${id}`);
+      const w = withdrawn(facts, t);
+      if (w) out.push(`step ${step.id} uses ${w}`);
     }
   }
   if (q.locked) for (const t of step.origin.templates) if (!facts.locked.has(`${t.ref}@${t.version}`)) out.push(`step ${step.id} uses ${t.ref}@${t.version}, which no lockfile pins`);
@@ -119,9 +140,8 @@ export function evaluatePlan(policy: Policy, plan: Plan, facts: PlanFacts): Viol
       if (q.locked) for (const t of plan.templates) if (!facts.locked.has(`${t.ref}@${t.version}`)) add(rule, top, `${t.ref}@${t.version} is not pinned by a lockfile`);
       if (q.notDeprecated) {
         for (const t of plan.templates) {
-          const id = `${t.ref}@${t.version}`;
-          if (facts.yanked?.has(id)) add(rule, top, `pipeline uses yanked ${id}`);
-          else if (facts.deprecated.has(id)) add(rule, top, `pipeline uses deprecated ${id}`);
+          const w = withdrawn(facts, t);
+          if (w) add(rule, top, `pipeline uses ${w}`);
         }
       }
       if (q.fromTemplate || q.readiness || q.images || q.templateVersion) for (const s of all) for (const msg of stepProblems({ ...rule, assert: undefined } as Rule, s, facts)) add(rule, s.origin, msg, { stage: s.stage, step: s.id });

@@ -7,7 +7,7 @@ import semver from 'semver';
 import { compile, displayPath, LockfileReader, resolveInOrder, selectVersion, type Diagnostic, type ResolvedTemplate, type ResolveRequest, type TemplateSource } from '../compiler/index.js';
 import type { Plan, PlanStep } from '../schemas/plan.js';
 import { findPipelines } from './audit.js';
-import { evaluatePlan, type Violation } from './evaluate.js';
+import { evaluatePlan, versionStatus, type Violation } from './evaluate.js';
 import type { Policy } from './policy.js';
 
 export interface StepChange {
@@ -148,8 +148,7 @@ async function impactOfFile(path: string, text: string, opts: ImpactOptions, loc
       } catch {
         // a broken lockfile pins nothing
       }
-      const ids = (xs: { ref: string; version: string }[]) => new Set(xs.map((d) => `${d.ref}@${d.version}`));
-      const facts = { deprecated: ids([...before.deprecated, ...after.deprecated]), yanked: ids([...before.yanked, ...after.yanked]), locked, file };
+      const facts = { status: versionStatus([before, after]), locked, file };
       const old = new Set(evaluatePlan(opts.policy, plan, facts).map(key));
       newViolations = evaluatePlan(opts.policy, next, facts).filter((v) => !old.has(key(v)));
     }

@@ -52,7 +52,7 @@ export function renderScalar(s: string, context: Record<string, unknown>, at: Lo
   const where = () => (typeof at === 'function' ? at() : at);
   const single = SINGLE.exec(s);
   if (single && !KNOWN[single[1]!]) {
-    const value = lookupPath(context, single[1]!);
+    const value = lookupPath(context, single[1]!.split('.'));
     if (value === undefined) throw new LocatedError(Codes.HANDLEBARS_UNKNOWN, `unknown name '${single[1]}' in ${s}`, where());
     return value;
   }
@@ -124,11 +124,7 @@ export function interpolate(s: string, context: Record<string, unknown>): string
       out += part;
       continue;
     }
-    let cur: unknown = context;
-    for (const seg of part) {
-      if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, seg)) return undefined;
-      cur = (cur as Record<string, unknown>)[seg];
-    }
+    const cur = lookupPath(context, part);
     if (typeof cur !== 'string' && typeof cur !== 'number' && typeof cur !== 'boolean') return undefined;
     out += String(cur);
   }
@@ -148,9 +144,10 @@ function toLocated(e: unknown, s: string, at: Location): LocatedError {
   return new LocatedError(Codes.HANDLEBARS_SYNTAX, `template syntax error: ${msg.split('\n').filter(Boolean).slice(-1)[0] ?? msg}`, at);
 }
 
-function lookupPath(ctx: Record<string, unknown>, path: string): unknown {
+/** The value at a path of own properties (no prototype's), or undefined. */
+function lookupPath(ctx: Record<string, unknown>, path: string[]): unknown {
   let cur: unknown = ctx;
-  for (const seg of path.split('.')) {
+  for (const seg of path) {
     if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, seg)) return undefined;
     cur = (cur as Record<string, unknown>)[seg];
   }

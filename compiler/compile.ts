@@ -12,7 +12,7 @@ import { flattenPipeline } from './flatten.js';
 import { applySet, finalizeInputs, inputSetOverlay, overlayInputs } from './pipeline-inputs.js';
 import { assemblePlan } from './plan.js';
 import { checkSchema } from './schema-check.js';
-import type { TemplateSource } from './source.js';
+import type { ResolvedTemplate, TemplateSource } from './source.js';
 import { DEFAULT_MAX_FILE_BYTES, readYaml, sourcePositions, type YamlDoc } from './yaml-reader.js';
 
 export interface CompileOptions {
@@ -100,24 +100,25 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   }
   const overlays = readInputSets(options, bag);
   const plans: Plan[] = [];
-  const deprecated: CompileResult['deprecated'] = [];
-  const yanked: CompileResult['yanked'] = [];
+  const used: ResolvedTemplate[] = [];
   for (const doc of pipelines) {
     const first = bag.items.length;
-    const plan = await compileDoc(doc, file, options, overlays, bag, deprecated, yanked);
+    const plan = await compileDoc(doc, file, options, overlays, bag, used);
     if (plan) plans.push(plan);
     // In a file of several pipelines, every diagnostic says which document it is about.
     if (pipelines.length > 1) for (const d of bag.items.slice(first)) d.message += ` (document ${doc.index + 1}, pipeline ${pipelineId(doc)})`;
   }
-  return finish(bag, plans, deprecated, yanked);
+  return finish(bag, plans, used);
 }
 
-function finish(bag: DiagnosticBag, plans: Plan[], deprecated: CompileResult['deprecated'] = [], yanked: CompileResult['yanked'] = []): CompileResult {
+function finish(bag: DiagnosticBag, plans: Plan[], used: ResolvedTemplate[] = []): CompileResult {
   const ok = !bag.hasErrors;
   const diagnostics = sortDiagnostics(bag.items);
   if (bag.dropped > 0) {
     diagnostics.push({ code: 'PW1000', severity: 'info', message: `${bag.dropped} more diagnostics not shown`, file: diagnostics[0]?.file ?? '', line: 1, column: 1 });
   }
+  const deprecated = used.flatMap((t) => (t.deprecation ? [{ ref: t.ref, version: t.version, ...t.deprecation }] : []));
+  const yanked = used.flatMap((t) => (t.yanked ? [{ ref: t.ref, version: t.version }] : []));
   const result: CompileResult = { ok, plans: ok ? plans : [], diagnostics, deprecated, yanked };
   if (ok && plans[0]) result.plan = plans[0];
   return result;
@@ -158,8 +159,7 @@ async function compileDoc(
   options: CompileOptions,
   overlays: { file: string; overlay: Record<string, unknown> }[],
   bag: DiagnosticBag,
-  deprecated: CompileResult['deprecated'],
-  yanked: CompileResult['yanked'],
+  usedSoFar: ResolvedTemplate[],
 ): Promise<Plan | undefined> {
   const before = bag.items.filter((d) => d.severity === 'error').length;
   const errorsSince = () => bag.items.filter((d) => d.severity === 'error').length > before || bag.full;
@@ -167,10 +167,7 @@ async function compileDoc(
   if (!checkSchema('pipeline', root, file, bag)) return undefined;
   for (const o of overlays) overlayInputs(root['pipeline'], o.overlay, bag, { file: o.file, line: 1, column: 1 });
   const { used } = await expandTemplates(root, file, options.sources ?? [], bag, { ...(options.now ? { now: options.now } : {}), ...(options.allowSunset ? { allowSunset: true } : {}) });
-  for (const t of used.values()) {
-    if (t.deprecation) deprecated.push({ ref: t.ref, version: t.version, ...t.deprecation });
-    if (t.yanked) yanked.push({ ref: t.ref, version: t.version });
-  }
+  usedSoFar.push(...used.values());
   if (errorsSince()) return undefined;
   if (used.size > 0 && !checkSchema('pipeline', root, file, bag)) return undefined;
   const pipeline = root['pipeline'] as Record<string, unknown>;

@@ -1,6 +1,7 @@
 /**
  * Assembling the plan document: fixed top-level shape, templates sorted, digest over the
- * canonical form (an enumerable property, computed when first read). Two compiles of the same inputs give byte-identical `formatPlan` output.
+ * canonical form (an enumerable property, computed when first read). Two compiles of the
+ * same inputs give byte-identical `formatPlan` output.
  */
 import { PLAN_API_VERSION, type Plan, type PlanStage, type PlanStep, type TemplateUse } from '../schemas/plan.js';
 import { canonicalJson, canonicalPretty, sha256 } from './canonical.js';

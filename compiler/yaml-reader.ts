@@ -1,9 +1,10 @@
 /**
  * YAML reading with source positions.
  *
- * Files are parsed with `yaml`'s `parseAllDocuments` and a `LineCounter`, then converted to
- * plain JS values by our own walk, which records where every object and every key came from
- * in a `Positions` table. The values are ordinary objects, so the rest of the compiler works
+ * Files in the plain subset pipelines are written in are read by the fast reader
+ * (`yaml-fast.ts`); anything else is parsed with `yaml`'s `parseAllDocuments` and a
+ * `LineCounter`, then converted to plain JS values by our own walk. Both record where every
+ * object and every key came from in a `Positions` table. The values are ordinary objects, so the rest of the compiler works
  * on plain data; the table answers "where is this?" when a diagnostic needs a location.
  */
 import type { Document, Node } from 'yaml';
@@ -210,7 +211,6 @@ function firstLine(msg: string): string {
   const i = msg.indexOf('\n');
   return (i < 0 ? msg : msg.slice(0, i)).replace(/ at line \d+, column \d+:?$/, '');
 }
-
 
 class Converter {
   private aliasNodes = 0;

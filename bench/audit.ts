@@ -14,7 +14,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { findPipelines, loadPolicy, runAudit, runImpact } from '../audit/index.js';
 import { digestOf, DirectorySource, refOfTemplate } from '../compiler/index.js';
 import { createToken, RegistryClient, startRegistry } from '../registry/index.js';
@@ -127,7 +127,7 @@ export async function benchAudit(): Promise<void> {
     const client = new RegistryClient({ url: registry.url, token });
     for (const f of templateFiles) {
       const text = readFileSync(f, 'utf8');
-      const t = (parseAllDocuments(text) as unknown as { toJS(): { template: { identifier: string; versionLabel: unknown } } }[])[0]!.toJS().template;
+      const t = (parse(text) as { template: { identifier: string; versionLabel: unknown } }).template;
       await client.request('PUT', `/api/v1/templates/${refOfTemplate(t)}/versions/${String(t.versionLabel)}`, { yaml: text });
     }
     const env = { ...process.env, PIPEWRIGHT_CACHE: join(dir, 'cache') };
@@ -143,7 +143,7 @@ export async function benchAudit(): Promise<void> {
   // Impact of a candidate of account.step_3 that changes a default.
   const text = readFileSync(join(dir, 'templates', 'step-3.yaml'), 'utf8').replace(/versionLabel: .*/, 'versionLabel: 1.9.0').replace('default: info', 'default: warn');
   writeFileSync(join(dir, 'candidate.yaml'), text);
-  const value = (await import('yaml')).parse(text);
+  const value = parse(text);
   const candidate = { ref: 'account.step_3', version: '1.9.0', digest: digestOf(value), file: 'candidate.yaml', value };
   let consumers = 0;
   let changed = 0;

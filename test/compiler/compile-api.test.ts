@@ -13,7 +13,8 @@ function tmp(files: Record<string, string>): string {
   return dir;
 }
 
-const pipeline = (id: string, cmd = 'echo hi') => `pipeline:
+/** A one-stage pipeline whose only step list element is `element`. */
+const pipelineWith = (id: string, element: string) => `pipeline:
   name: ${id}
   identifier: ${id}
   stages:
@@ -24,8 +25,10 @@ const pipeline = (id: string, cmd = 'echo hi') => `pipeline:
         spec:
           execution:
             steps:
-              - step: {type: Run, name: a, identifier: a, spec: {command: ${cmd}}}
+              - ${element}
 `;
+
+const pipeline = (id: string, cmd = 'echo hi') => pipelineWith(id, `step: {type: Run, name: a, identifier: a, spec: {command: ${cmd}}}`);
 
 describe('compile API', () => {
   test('output is byte-identical across compiles and independent of key order in the source', async () => {
@@ -94,19 +97,7 @@ describe('compile API', () => {
       - step: {type: Run, name: a, identifier: a, spec: {command: "run --level {{inputs.level}}"}}
       - "{{inputs.extra}}"
 `;
-    const user = (id: string, inputs: string, pad = '') => `${pad}pipeline:
-  name: ${id}
-  identifier: ${id}
-  stages:
-    - stage:
-        name: s
-        identifier: s
-        type: CI
-        spec:
-          execution:
-            steps:
-              - stepGroup: {name: g, identifier: g, template: {templateRef: account.t, versionLabel: 1.0.0${inputs}}}
-`;
+    const user = (id: string, inputs: string, pad = '') => pad + pipelineWith(id, `stepGroup: {name: g, identifier: g, template: {templateRef: account.t, versionLabel: 1.0.0${inputs}}}`);
     const setup = () => {
       const dir = tmp({ 'templates/t.yaml': template });
       return { dir, source: new DirectorySource([join(dir, 'templates')]) };

@@ -23,7 +23,7 @@ const SEED = Number(process.env['PIPEWRIGHT_FUZZ_SEED'] ?? Date.now() % 2 ** 31)
 const MUTATIONS = Number(process.env['PIPEWRIGHT_FUZZ_CASES'] ?? 3000);
 
 /** What differs between the two readers on `text`, or undefined; `fellBack` when the fast path declined. */
-export function differences(text: string): { fellBack: boolean; problem?: string } {
+function differences(text: string): { fellBack: boolean; problem?: string } {
   const fastPositions = new Positions();
   const fast = readFastYaml(text, { file: 'f.yaml', lines: new TextLines(text) }, fastPositions);
   if (fast === FALLBACK) return { fellBack: true };
@@ -87,7 +87,7 @@ function inputs(): { name: string; text: string }[] {
 }
 
 /** Edge cases the fast path must read (not fall back on), and read as the library does. */
-export const READS: string[] = [
+const READS: string[] = [
   'a: 1\nb: -2\nc: +3\nd: 0o17\ne: 0x1F\nf: 1.5\ng: .5\nh: 1e3\ni: -.inf\nj: .NaN\nk: 1.0\nl: 007\nm: 1_000\n',
   'a: ~\nb: null\nc: Null\nd:\ne: true\nf: False\ng: TRUE\nh: yes\ni: on\nj: ""\nk: \'\'\n',
   'versionLabel: 1.0\nother: 1.0\nt: {versionLabel: 2.10, v: 2.10}\nu:\n  versionLabel:\n    3.0\n',

@@ -1,18 +1,25 @@
 /**
  * Bearer tokens with scopes `read` < `publish` < `admin`. A token is `pw_<id>_<secret>`; the
  * database keeps the id and the sha256 of the secret, never the token. Verification looks
- * the id up and compares hashes in constant time.
+ * the id up and compares hashes in constant time, then refuses revoked and expired tokens.
+ * Token rows are cached per connection and refreshed when another process changes the
+ * database (see freshness.ts), so a revocation anywhere is honoured everywhere within 1 s.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Statement } from 'better-sqlite3';
 import type { DB } from './db.js';
 import { forbidden, unauthorized } from './errors.js';
+import { isBusy, withoutWaiting } from './busy.js';
+import { freshness, FreshMap } from './freshness.js';
 
 export type Scope = 'read' | 'publish' | 'admin';
 const RANK: Record<Scope, number> = { read: 1, publish: 2, admin: 3 };
 
+/** Who a request acts as. */
 export interface Principal {
+  /** The token's id (`pw_<id>_…`); empty for the anonymous reader. */
+  id: string;
   name: string;
   scope: Scope;
 }
@@ -23,49 +30,141 @@ export function isScope(s: string): s is Scope {
 
 const hash = (secret: string) => createHash('sha256').update(secret).digest();
 
-/** Creates a token; the returned text is shown once and never stored. */
-export function createToken(db: DB, name: string, scope: Scope, now = new Date()): string {
+/**
+ * Creates a token; the returned text is shown once and never stored. `expiresAt`, when
+ * given, is the instant from which every server refuses it.
+ */
+export function createToken(db: DB, name: string, scope: Scope, now = new Date(), expiresAt?: Date): string {
   const id = randomBytes(6).toString('hex');
   const secret = randomBytes(24).toString('base64url');
-  db.prepare('INSERT INTO tokens (id, name, scope, hash, created_at) VALUES (?, ?, ?, ?, ?)').run(id, name, scope, hash(secret).toString('hex'), now.toISOString());
+  db.prepare('INSERT INTO tokens (id, name, scope, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+    id,
+    name,
+    scope,
+    hash(secret).toString('hex'),
+    now.toISOString(),
+    expiresAt ? expiresAt.toISOString() : null,
+  );
   return `pw_${id}_${secret}`;
 }
 
+/** How often, at most, a server records a token's last use (one small write per token). */
+export const LAST_USED_EVERY_MS = 60_000;
+
 interface TokenRow {
+  id: string;
   name: string;
   scope: Scope;
   hash: Buffer;
+  revoked: boolean;
+  /** Epoch ms from which the token is refused; undefined: never expires. */
+  expiresAt?: number;
+  /** Epoch ms of the last use this process recorded (or found recorded). */
+  touchedAt: number;
+}
+
+interface TokenCache {
+  lookup: Statement;
+  touch: Statement;
+  rows: FreshMap<string, TokenRow>;
 }
 
 /**
- * Token rows by id, per database: every request checks a token, and tokens never change
- * once created (there is no revocation yet), so a row is read from SQLite once. Ids not in
- * the cache (created by another process since) are looked up again.
+ * Token rows by id, per database connection: every request checks a token, so a row is read
+ * from SQLite once and kept until the connection's freshness generation moves (another
+ * process revoked, deleted or changed a token: seen within `CHECK_EVERY_MS`) or this process
+ * revokes one (`forgetTokens`). Expiry is compared with the clock on every use.
  */
-const tokenCaches = new WeakMap<DB, { lookup: Statement; rows: Map<string, TokenRow> }>();
-function tokenRow(db: DB, id: string): TokenRow | undefined {
+const tokenCaches = new WeakMap<DB, TokenCache>();
+function cacheOf(db: DB): TokenCache {
   let c = tokenCaches.get(db);
-  if (!c) tokenCaches.set(db, (c = { lookup: db.prepare('SELECT name, scope, hash FROM tokens WHERE id = ?'), rows: new Map() }));
+  if (!c) {
+    c = {
+      lookup: db.prepare('SELECT id, name, scope, hash, revoked_at, expires_at, last_used_at FROM tokens WHERE id = ?'),
+      touch: db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?'),
+      rows: new FreshMap(freshness(db)),
+    };
+    tokenCaches.set(db, c);
+  }
+  return c;
+}
+
+function tokenRow(db: DB, id: string): TokenRow | undefined {
+  const c = cacheOf(db);
   let row = c.rows.get(id);
   if (!row) {
-    const r = c.lookup.get(id) as { name: string; scope: Scope; hash: string } | undefined;
+    const r = c.lookup.get(id) as { id: string; name: string; scope: Scope; hash: string; revoked_at: string | null; expires_at: string | null; last_used_at: string | null } | undefined;
     if (!r) return undefined;
-    row = { name: r.name, scope: r.scope, hash: Buffer.from(r.hash, 'hex') };
-    if (c.rows.size < 10_000) c.rows.set(id, row);
+    row = {
+      id: r.id,
+      name: r.name,
+      scope: r.scope,
+      hash: Buffer.from(r.hash, 'hex'),
+      revoked: r.revoked_at !== null,
+      ...(r.expires_at ? { expiresAt: Date.parse(r.expires_at) } : {}),
+      touchedAt: r.last_used_at ? Date.parse(r.last_used_at) : 0,
+    };
+    c.rows.set(id, row);
   }
   return row;
 }
 
-/** The principal a token stands for, or undefined. */
-export function verifyToken(db: DB, token: string): Principal | undefined {
+/** Drops this process's cached token rows (after it revoked or changed a token). */
+export function forgetTokens(db: DB): void {
+  freshness(db).bump();
+}
+
+/** Why a token is refused, or the principal it stands for. */
+export type TokenCheck = { ok: true; principal: Principal } | { ok: false; reason: 'invalid' | 'revoked' | 'expired' };
+
+function usable(db: DB, row: TokenRow, now: number): TokenCheck {
+  if (row.revoked) return { ok: false, reason: 'revoked' };
+  if (row.expiresAt !== undefined && now >= row.expiresAt) return { ok: false, reason: 'expired' };
+  if (now - row.touchedAt >= LAST_USED_EVERY_MS) touch(db, row, now);
+  return { ok: true, principal: { id: row.id, name: row.name, scope: row.scope } };
+}
+
+/**
+ * Records the token's last use, at most every `LAST_USED_EVERY_MS` per token and process.
+ * Never waits for the write lock: when the database is busy the record is skipped.
+ */
+function touch(db: DB, row: TokenRow, now: number): void {
+  row.touchedAt = now;
+  try {
+    withoutWaiting(db, () => cacheOf(db).touch.run(new Date(now).toISOString(), row.id));
+  } catch (e) {
+    if (!isBusy(e)) throw e;
+  }
+}
+
+/** Checks a bearer token: its secret, revocation and expiry. */
+export function checkToken(db: DB, token: string, now = Date.now()): TokenCheck {
   const m = /^pw_([0-9a-f]{12})_([A-Za-z0-9_-]{16,})$/.exec(token);
-  if (!m) return undefined;
+  if (!m) return { ok: false, reason: 'invalid' };
   const row = tokenRow(db, m[1]!);
   const given = hash(m[2]!);
   // Compare even when the id is unknown, so timing does not tell which ids exist.
   const stored = row ? row.hash : Buffer.alloc(given.length);
   const same = timingSafeEqual(given, stored);
-  return row && same ? { name: row.name, scope: row.scope } : undefined;
+  return row && same ? usable(db, row, now) : { ok: false, reason: 'invalid' };
+}
+
+/** The principal a token stands for, or undefined (unknown, wrong secret, revoked or expired). */
+export function verifyToken(db: DB, token: string): Principal | undefined {
+  const c = checkToken(db, token);
+  return c.ok ? c.principal : undefined;
+}
+
+/**
+ * The principal of a token id when the token exists and is neither revoked nor expired, else
+ * undefined; as fresh across processes as bearer tokens. For server-side sessions, which
+ * keep the token id, never the token.
+ */
+export function principalOfTokenId(db: DB, id: string): Principal | undefined {
+  const row = /^[0-9a-f]{12}$/.test(id) ? tokenRow(db, id) : undefined;
+  if (!row) return undefined;
+  const c = usable(db, row, Date.now());
+  return c.ok ? c.principal : undefined;
 }
 
 declare module 'express-serve-static-core' {
@@ -83,14 +182,15 @@ export function requireScope(db: DB, scope: Scope, anonymousRead: boolean): Requ
     const header = req.headers.authorization;
     if (!header) {
       if (scope === 'read' && anonymousRead) {
-        req.principal = { name: 'anonymous', scope: 'read' };
+        req.principal = { id: '', name: 'anonymous', scope: 'read' };
         return next();
       }
       return next(unauthorized());
     }
     const m = /^Bearer\s+(\S+)$/i.exec(header);
-    const p = m ? verifyToken(db, m[1]!) : undefined;
-    if (!p) return next(unauthorized('the bearer token is not valid'));
+    const c = m ? checkToken(db, m[1]!) : undefined;
+    if (!c?.ok) return next(unauthorized(c?.reason === 'revoked' ? 'the bearer token was revoked' : c?.reason === 'expired' ? 'the bearer token has expired' : 'the bearer token is not valid'));
+    const p = c.principal;
     if (RANK[p.scope] < RANK[scope]) return next(forbidden(`this needs a ${scope} token; '${p.name}' has ${p.scope}`));
     req.principal = p;
     next();

@@ -57,6 +57,18 @@ const MIGRATIONS: string[] = [
      detail TEXT
    );
    CREATE INDEX versions_digest ON versions(digest);`,
+  // 2: token lifecycle (revocation, expiry, last use) and the web catalog's server-side sessions.
+  `ALTER TABLE tokens ADD COLUMN revoked_at TEXT;
+   ALTER TABLE tokens ADD COLUMN expires_at TEXT;
+   ALTER TABLE tokens ADD COLUMN last_used_at TEXT;
+   CREATE TABLE sessions (
+     id TEXT PRIMARY KEY,
+     token_id TEXT NOT NULL REFERENCES tokens(id) ON DELETE CASCADE,
+     csrf TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     expires_at TEXT NOT NULL
+   );
+   CREATE INDEX sessions_token ON sessions(token_id);`,
 ];
 
 /** Opens (creating when missing) and migrates the database at `file` (`:memory:` works). */

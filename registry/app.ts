@@ -3,6 +3,7 @@
  * no module-level state, so tests boot as many apps as they like.
  */
 import express, { type Express } from 'express';
+import { jsonBody } from './json-body.js';
 import { requireScope, type Scope } from './auth.js';
 import { errorMiddleware, notFound } from './errors.js';
 import { metaRoutes } from './routes/meta.js';
@@ -15,7 +16,7 @@ export interface AppOptions {
   store: Store;
   /** Reads without a token (publishing always needs one). */
   anonymousRead?: boolean;
-  /** Largest JSON body, default 1 MB. */
+  /** Largest JSON body, default 1 MB (bodies are JSON only and nest at most `MAX_JSON_DEPTH` deep). */
   bodyLimit?: string | number;
   log?: (line: string) => void;
 }
@@ -27,7 +28,7 @@ export function createApp(options: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(express.json({ limit: options.bodyLimit ?? '1mb', type: ['application/json', 'application/*+json'] }));
+  app.use('/api/v1', jsonBody(options.bodyLimit ?? '1mb'));
   app.use(metaRoutes({ store, auth }));
   app.use('/api/v1', templateRoutes({ store, auth }));
   app.use('/api/v1', resolveRoutes({ store, auth }));

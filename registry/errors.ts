@@ -1,7 +1,8 @@
 /**
  * The registry's errors: one table of codes and HTTP statuses, small factories, and the one
  * middleware that serializes every failure as `{error: {code, message, details?}}` — never a
- * stack trace.
+ * stack trace. Client mistakes caught below the routes (body parsing, path decoding) become
+ * the matching 4xx through `toApiError`; anything else unexpected is a logged 500.
  */
 import type { ErrorRequestHandler } from 'express';
 
@@ -15,15 +16,22 @@ export const ERRORS = {
   unsupported_media_type: 415,
   invalid_template: 422,
   internal: 500,
+  unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;
 
 export class ApiError extends Error {
+  /**
+   * @param details extra JSON for the body's `details`
+   * @param headers response headers that belong to the error (e.g. `Retry-After` on a 503);
+   *   the middleware sets them on the error response
+   */
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
+    readonly headers?: Readonly<Record<string, string>>,
   ) {
     super(message);
   }
@@ -39,21 +47,53 @@ export const forbidden = (m: string) => new ApiError('forbidden', m);
 export const notFound = (m: string) => new ApiError('not_found', m);
 export const conflict = (m: string) => new ApiError('conflict', m);
 export const invalidTemplate = (m: string, details?: unknown) => new ApiError('invalid_template', m, details);
+/** 503 with `Retry-After: seconds`: the server is busy, the same request may succeed later. */
+export const unavailable = (m: string, retryAfterSeconds = 1) => new ApiError('unavailable', m, undefined, { 'Retry-After': String(Math.max(0, Math.ceil(retryAfterSeconds))) });
+
+/** The table's code for a status; a 4xx the table lacks is reported as 400, a 5xx as 500. */
+function codeOfStatus(status: number): ErrorCode {
+  const found = (Object.keys(ERRORS) as ErrorCode[]).find((c) => ERRORS[c] === status);
+  return found ?? (status >= 400 && status < 500 ? 'bad_request' : 'internal');
+}
+
+/** Header values an error carries (`headers` on an ApiError or an http-errors error), as strings. */
+function headersOf(err: unknown): Record<string, string> | undefined {
+  const h = (err as { headers?: unknown } | null)?.headers;
+  if (!h || typeof h !== 'object') return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (typeof v === 'string' || typeof v === 'number') out[k] = String(v);
+  return Object.keys(out).length ? out : undefined;
+}
+
+/**
+ * Any thrown value as an ApiError: ApiErrors as they are; the errors of express's body parser
+ * and router (http-errors with a 4xx `status`: malformed JSON, a body over the limit, a body
+ * that does not decode with its Content-Encoding, a malformed percent-encoding in a path) as
+ * the table's 4xx; an error with another status of the table (e.g. 503) as that, keeping its
+ * `headers`; anything else as `internal` (the caller logs it).
+ */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const e = (err ?? {}) as { type?: unknown; status?: unknown; statusCode?: unknown; message?: unknown; limit?: unknown; code?: unknown };
+  const message = typeof e.message === 'string' ? e.message.split('\n')[0]! : '';
+  if (e.type === 'entity.too.large') return new ApiError('payload_too_large', `request body over the limit of ${String(e.limit)} bytes`);
+  if (e.type === 'entity.parse.failed') return badRequest(`malformed JSON: ${message}`);
+  if (e.type === 'charset.unsupported' || e.type === 'encoding.unsupported') return new ApiError('unsupported_media_type', message);
+  const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 500;
+  const code = codeOfStatus(status);
+  if (code === 'internal') return new ApiError('internal', 'internal error');
+  const text = typeof e.code === 'string' && e.code.startsWith('Z_') ? `the body does not decode with its Content-Encoding: ${message}` : message || code.replace('_', ' ');
+  return new ApiError(code, text, undefined, headersOf(err));
+}
 
 /** Serializes any error thrown or passed by a route. Logs unexpected ones (without the body). */
 export function errorMiddleware(log: (line: string) => void): ErrorRequestHandler {
   return (err, _req, res, _next) => {
     void _next;
-    let e: ApiError;
-    if (err instanceof ApiError) e = err;
-    else if (err?.type === 'entity.too.large') e = new ApiError('payload_too_large', `request body over the limit of ${err.limit} bytes`);
-    else if (err?.type === 'entity.parse.failed') e = badRequest(`malformed JSON: ${String(err.message).split('\n')[0]}`);
-    else if (err?.type === 'charset.unsupported' || err?.type === 'encoding.unsupported') e = new ApiError('unsupported_media_type', String(err.message));
-    else {
-      log(`internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-      e = new ApiError('internal', 'internal error');
-    }
+    const e = toApiError(err);
+    if (e.code === 'internal') log(`internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
     if (res.headersSent) return;
+    if (e.headers) res.set(e.headers);
     res.status(e.status).json({ error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) } });
   };
 }

@@ -16,7 +16,7 @@ import { stringify } from 'yaml';
 import { verifyToken, type Principal } from './auth.js';
 import { diffVersions } from './diff.js';
 import type { InputDecl } from '../compiler/inputs.js';
-import { ApiError } from './errors.js';
+import { toApiError } from './errors.js';
 import { queryString, refParam, versionParam } from './routes/params.js';
 import type { Store, TemplateSummary } from './store.js';
 
@@ -179,10 +179,13 @@ export function pageRoutes(opts: { store: Store; anonymousRead: boolean }): Rout
     page(res, 200, 'diff', `${ref} ${from} → ${to}`, { ref, from, to, inputs: d.inputs, defaults, lines });
   });
 
-  // Page errors render as pages, not JSON.
+  // Page errors render as pages, not JSON; client mistakes caught by express (a malformed
+  // percent-encoding in the path) too. Unexpected errors go on to be logged.
   r.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
-    if (req.path.startsWith('/api/') || !(err instanceof ApiError)) return next(err);
-    page(res, err.status, 'error', err.status === 404 ? 'Not found' : 'Error', { title: err.status === 404 ? 'Not found' : 'Error', message: err.message });
+    const e = toApiError(err);
+    if (req.path.startsWith('/api/') || e.code === 'internal') return next(err);
+    const title = e.status === 404 ? 'Not found' : 'Error';
+    page(res, e.status, 'error', title, { title, message: e.message });
   });
   return r;
 }

@@ -1,5 +1,8 @@
 /**
- * Checks of path and query parameters shared by the routes.
+ * Checks of path, query and body parameters shared by the routes. Each takes any value (a
+ * JSON body may hold a number, an array or an object where a string is due) and answers a
+ * checked string or throws a 400: never `String(x)` of an unchecked value, which throws on
+ * `{"toString": 1}` and turns `["a"]` into `"a"`.
  */
 import { parseRef } from '../../compiler/index.js';
 import { badRequest } from '../errors.js';
@@ -7,21 +10,27 @@ import { badRequest } from '../errors.js';
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
 const LABEL = /^[a-z][a-z0-9_-]{0,63}$/;
 
-/** A template reference from the URL, or 400. */
+/** `v` if it is a string, else a 400 naming `what`. */
+export function stringParam(v: unknown, what: string): string {
+  if (typeof v === 'string') return v;
+  throw badRequest(v === undefined || v === null ? `${what} is missing` : `${what} must be a string, not ${Array.isArray(v) ? 'an array' : typeof v}`);
+}
+
+/** A template reference from the URL or a body, or 400. */
 export function refParam(text: unknown): string {
-  const s = String(text ?? '');
+  const s = stringParam(text, 'the template reference');
   if (!parseRef(s)) throw badRequest(`'${s}' is not a template reference (account.<id>, org.<id> or <id>)`);
   return s;
 }
 
 export function versionParam(text: unknown): string {
-  const s = String(text ?? '');
+  const s = stringParam(text, 'the version');
   if (!VERSION.test(s)) throw badRequest(`'${s}' is not a version (letters, digits, . _ + -, at most 64)`);
   return s;
 }
 
 export function labelParam(text: unknown): string {
-  const s = String(text ?? '');
+  const s = stringParam(text, 'the label');
   if (!LABEL.test(s)) throw badRequest(`'${s}' is not a label name (lower case letters, digits, - and _)`);
   return s;
 }

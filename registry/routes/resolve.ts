@@ -1,11 +1,14 @@
 /**
  * `POST /api/v1/resolve`: many `{ref, selector}` in one round trip, each answered with the
- * chosen version, its digest and content, or a per-item error.
+ * chosen version, its digest and content, or a per-item error. A request of the wrong shape
+ * (an item that is not an object, a `ref` that is not a string, a `selector` that is neither
+ * a string nor absent/null) is a client bug and fails the whole batch with 400 naming the item.
  */
 import { Router, type RequestHandler } from 'express';
 import { parseRef } from '../../compiler/index.js';
 import type { Scope } from '../auth.js';
 import { badRequest } from '../errors.js';
+import { stringParam } from './params.js';
 import type { Store } from '../store.js';
 
 /** Most references one batch may hold. */
@@ -21,10 +24,8 @@ export function resolveRoutes({ store, auth }: { store: Store; auth: (scope: Sco
     const body = req.body as { requests?: unknown } | undefined;
     if (!body || !Array.isArray(body.requests)) throw badRequest("the body needs 'requests': [{ref, selector}]");
     if (body.requests.length > MAX_BATCH) throw badRequest(`at most ${MAX_BATCH} references per batch`);
-    const results: ResolveItem[] = body.requests.map((item: unknown) => {
-      const o = (item ?? {}) as { ref?: unknown; selector?: unknown };
-      const ref = String(o.ref ?? '');
-      const selector = o.selector === undefined || o.selector === null ? '' : String(o.selector);
+    const items = body.requests.map((item: unknown, i) => requestItem(item, i));
+    const results: ResolveItem[] = items.map(({ ref, selector }) => {
       if (!parseRef(ref)) return { ok: false, ref, selector, error: { code: 'bad_request', message: `'${ref}' is not a template reference` } };
       const sel = store.select(ref, selector);
       if (!sel.ok) {
@@ -38,4 +39,13 @@ export function resolveRoutes({ store, auth }: { store: Store; auth: (scope: Sco
     res.json({ results });
   });
   return r;
+}
+
+/** One `{ref, selector}` of a batch, checked for shape (not for meaning: that is per item). */
+function requestItem(item: unknown, i: number): { ref: string; selector: string } {
+  if (!item || typeof item !== 'object' || Array.isArray(item)) throw badRequest(`requests[${i}] must be an object {ref, selector}`);
+  const o = item as { ref?: unknown; selector?: unknown };
+  const ref = stringParam(o.ref, `requests[${i}].ref`);
+  const selector = o.selector === undefined || o.selector === null ? '' : stringParam(o.selector, `requests[${i}].selector`);
+  return { ref, selector };
 }

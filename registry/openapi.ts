@@ -46,7 +46,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/api/v1/templates/{ref}': { get: { summary: 'one template with its versions and labels', parameters: [ref], responses: { '200': { description: 'template' }, ...errors } } },
       '/api/v1/templates/{ref}/versions/{version}': {
         get: {
-          summary: 'one version: content, digest, inputs (ETag = digest, immutable cache headers, 304 on If-None-Match)',
+          summary: 'one version: content, digest, inputs and status (yanked, deprecation); ETag over digest and status, Cache-Control no-cache, 304 on If-None-Match',
           parameters: [ref, version],
           responses: { '200': { description: 'version', ...json({ $ref: '#/components/schemas/Version' }) }, '304': { description: 'not modified' }, ...errors },
         },
@@ -62,6 +62,13 @@ export function openApiDocument(): Record<string, unknown> {
             '422': err('not a valid template; details holds the diagnostics'),
             ...errors,
           },
+        },
+      },
+      '/api/v1/content/{digest}': {
+        get: {
+          summary: 'immutable content by digest: content, source, inputs (ETag = digest, cached forever, 304 on If-None-Match)',
+          parameters: [{ name: 'digest', in: 'path', required: true, schema: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } }],
+          responses: { '200': { description: 'content', ...json({ type: 'object', properties: { digest: { type: 'string' }, content: { type: 'object' }, source: { type: 'string' }, inputs: { type: 'object' } } }) }, '304': { description: 'not modified' }, ...errors },
         },
       },
       '/api/v1/templates/{ref}/labels/{label}': {

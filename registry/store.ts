@@ -5,6 +5,7 @@
  */
 import { highestStable, selectVersion, sortVersions, type SelectResult } from '../compiler/index.js';
 import type { DB } from './db.js';
+import { freshness, FreshMap } from './freshness.js';
 import { conflict, notFound, badRequest } from './errors.js';
 
 /** What names and describes a template (the latest published version's name and description win). */
@@ -65,21 +66,24 @@ type Row = Record<string, unknown>;
 export class Store {
   private readonly q;
   /**
-   * Serialized answers to `GET .../versions/{version}`, keyed `ref@version`. Content is
-   * immutable; the entry is dropped when the version's deprecation or yank changes.
+   * Serialized answers to `GET .../versions/{version}`, keyed `ref@version`. The entry is
+   * dropped when this process changes the version's deprecation or yank, and the whole map
+   * empties when another process commits to the database (seen within `CHECK_EVERY_MS`).
    */
-  readonly versionResponses = new Map<string, { etag: string; body: Buffer }>();
+  readonly versionResponses: FreshMap<string, { etag: string; body: Buffer }>;
 
   constructor(
     readonly db: DB,
     private readonly now: () => Date = () => new Date(),
   ) {
+    this.versionResponses = new FreshMap(freshness(db));
     this.q = {
       templateByRef: db.prepare('SELECT * FROM templates WHERE ref = ?'),
       insertTemplate: db.prepare(
         'INSERT INTO templates (ref, scope, identifier, type, name, description, created_at) VALUES (@ref, @scope, @identifier, @type, @name, @description, @at)',
       ),
       updateTemplate: db.prepare('UPDATE templates SET name = @name, description = @description WHERE id = @id'),
+      content: db.prepare('SELECT digest, source, canonical, inputs FROM versions WHERE digest = ? LIMIT 1'),
       version: db.prepare(
         'SELECT v.*, t.ref FROM versions v JOIN templates t ON t.id = v.template_id WHERE t.ref = ? AND v.version = ?',
       ),
@@ -146,6 +150,13 @@ export class Store {
       this.log(actor, 'publish', v.ref, v.version, { digest: v.digest });
       return { created: true };
     }).immediate();
+  }
+
+  /** Immutable content by digest (whichever version holds it), or 404. */
+  getContent(digest: string): Pick<VersionRow, 'digest' | 'source' | 'canonical' | 'inputs'> {
+    const r = this.q.content.get(digest) as Row | undefined;
+    if (!r) throw notFound(`no content with digest ${digest}`);
+    return { digest: String(r['digest']), source: String(r['source']), canonical: String(r['canonical']), inputs: String(r['inputs']) };
   }
 
   getVersion(ref: string, version: string): VersionRow {

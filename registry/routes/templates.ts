@@ -1,9 +1,10 @@
 /**
- * Template routes: list and search, one template, one version (immutable, cached by
- * digest), publish, labels, deprecate, yank and diff.
+ * Template routes: list and search, one template, one version (content and status,
+ * revalidated), content by digest (immutable), publish, labels, deprecate, yank and diff.
  */
-import { Router, type RequestHandler } from 'express';
-import type { Store } from '../store.js';
+import { createHash } from 'node:crypto';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import type { Store, VersionRow } from '../store.js';
 import type { Scope } from '../auth.js';
 import { badRequest } from '../errors.js';
 import { preparePublish, type PublishBody } from '../publish.js';
@@ -31,6 +32,43 @@ export function versionJson(v: ReturnType<Store['getVersion']>) {
   };
 }
 
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+/** Content under a digest never changes. */
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** A version's answer carries its status (yanked, deprecation): caches revalidate every time. */
+const MUTABLE = 'public, no-cache';
+
+/**
+ * The validator of a version's answer: its content digest plus a hash of its status, so a
+ * yank or a deprecation changes it while the content digest stays the same.
+ */
+export function versionEtag(v: Pick<VersionRow, 'digest' | 'yanked' | 'deprecation'>): string {
+  const status = createHash('sha256').update(JSON.stringify([v.yanked, v.deprecation ?? null])).digest('hex').slice(0, 12);
+  return `"${v.digest};status=${status}"`;
+}
+
+/** Whether an `If-None-Match` header (a list, weak or strong, or `*`) matches `etag`. */
+function etagMatches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header === etag) return true;
+  return header.split(',').some((t) => {
+    const tag = t.trim();
+    return tag === '*' || tag === etag || tag === `W/${etag}`;
+  });
+}
+
+/** A JSON answer with its validator; 304 without a body when the client has it. */
+function send(req: Request, res: Response, etag: string, cacheControl: string, body: Buffer): void {
+  res.setHeader('ETag', etag);
+  res.setHeader('Cache-Control', cacheControl);
+  if (etagMatches(req.headers['if-none-match'], etag)) {
+    res.status(304).end();
+    return;
+  }
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.end(body);
+}
+
 export function templateRoutes({ store, auth }: TemplateRoutesDeps): Router {
   const r = Router();
   const actor = (req: { principal?: { name: string } }) => req.principal?.name ?? 'unknown';
@@ -47,7 +85,8 @@ export function templateRoutes({ store, auth }: TemplateRoutesDeps): Router {
     res.json({ ...t.summary, versions: t.versions });
   });
 
-  // The hot path of every compile that misses the cache: answers are serialized once.
+  // The hot path of every compile that misses the cache: answers are serialized once (and
+  // again after a status change here or in another process, see Store.versionResponses).
   r.get('/templates/:ref/versions/:version', auth('read'), (req, res) => {
     const ref = refParam(req.params['ref']);
     const version = versionParam(req.params['version']);
@@ -55,17 +94,18 @@ export function templateRoutes({ store, auth }: TemplateRoutesDeps): Router {
     let cached = store.versionResponses.get(key);
     if (!cached) {
       const v = store.getVersion(ref, version);
-      cached = { etag: `"${v.digest}"`, body: Buffer.from(JSON.stringify(versionJson(v))) };
+      cached = { etag: versionEtag(v), body: Buffer.from(JSON.stringify(versionJson(v))) };
       store.versionResponses.set(key, cached);
     }
-    res.setHeader('ETag', cached.etag);
-    res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
-    if (req.headers['if-none-match'] === cached.etag) {
-      res.status(304).end();
-      return;
-    }
-    res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.end(cached.body);
+    send(req, res, cached.etag, MUTABLE, cached.body);
+  });
+
+  // Immutable, digest-addressed content: what never changes, cacheable forever.
+  r.get('/content/:digest', auth('read'), (req, res) => {
+    const digest = String(req.params['digest']);
+    if (!DIGEST.test(digest)) throw badRequest(`'${digest}' is not a digest (sha256:<64 hex>)`);
+    const c = store.getContent(digest);
+    send(req, res, `"${digest}"`, IMMUTABLE, Buffer.from(JSON.stringify({ digest: c.digest, content: JSON.parse(c.canonical) as unknown, source: c.source, inputs: JSON.parse(c.inputs) as unknown })));
   });
 
   r.put('/templates/:ref/versions/:version', auth('publish'), async (req, res) => {

@@ -170,6 +170,7 @@ export function registerRunCommands(program: Command, io: CliIO): void {
       const containers = (await engineAvailable(bin)) ? await gcContainers(bin) : [];
       if (flags.json) return void io.stdout.write(JSON.stringify({ processes: results, containers }, null, 2) + '\n');
       for (const r of results) for (const s of r.stopped) io.stdout.write(`run ${r.runId}: stopped ${s.step} (process group ${s.pgid}, ${s.pids.length} processes)\n`);
+      for (const r of results) for (const e of r.escaped) io.stdout.write(`run ${r.runId}: stopped ${e.name} (pid ${e.pid}), which escaped ${e.step}\n`);
       for (const c of containers) io.stdout.write(`run ${c.runId}: removed ${c.containers.length} containers\n`);
       io.stdout.write(`${results.reduce((n, r) => n + r.stopped.length, 0)} process groups stopped, ${containers.reduce((n, c) => n + c.containers.length, 0)} containers removed\n`);
     });

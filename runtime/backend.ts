@@ -4,6 +4,7 @@
  * Scheduling, readiness, outputs, failure strategies and reports do not depend on which.
  */
 import type { PlanStep } from '../schemas/plan.js';
+import type { Escapee } from './escaped.js';
 import type { StepLog } from './logs.js';
 
 /** A step with its runtime references already replaced. */
@@ -14,6 +15,12 @@ export interface StartSpec {
   log: StepLog;
   /** Where a Run step's output variables are written at exit. */
   outputsFile?: string;
+  /**
+   * Where a backend writes the step's resolved script (mode 0600) when it runs a `command`:
+   * a script never travels in argv, where every user could read it. Removed when the step's
+   * process exits.
+   */
+  scriptFile: string;
 }
 
 export interface Exit {
@@ -21,7 +28,10 @@ export interface Exit {
   signal: string | null;
 }
 
-/** A started step. `exited` settles once, when the step's main process ends. */
+/**
+ * A started step. `exited` settles once, when the step's main process ends (not when its
+ * output pipes close: a process that escaped the group may hold them).
+ */
 export interface Handle {
   pid: number;
   /** Process group of the step; every process it spawned shares it. */
@@ -31,6 +41,12 @@ export interface Handle {
   exited: Promise<Exit>;
   /** SIGTERM to the whole group, `graceMs`, then SIGKILL; resolves when all are gone. */
   stop(graceMs: number): Promise<void>;
+  /**
+   * Once the step is over (exited, group stopped): waits up to `waitMs` for its output pipes
+   * to close, then stops reading them. Resolves with the processes outside the group that
+   * still held them (they escaped; the caller reports and stops them).
+   */
+  release(waitMs: number): Promise<Escapee[]>;
 }
 
 export interface Backend {

@@ -19,7 +19,7 @@ import type { PlanStage, PlanStep } from '../schemas/plan.js';
 import { StartError, type Backend, type Handle, type StartSpec } from './backend.js';
 import { handleOf, spawnLogged } from './spawn-step.js';
 import { docker } from './docker-cli.js';
-import { shellArgv } from './host-backend.js';
+import { shellScript, writeScript } from './script-file.js';
 import { processStartTime, stopGroup } from './process-group.js';
 
 /** The compiled probe program (beside this module in dist/, or in dist/ when run from source). */
@@ -27,6 +27,12 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const PROBE = [join(HERE, 'readiness', 'probe-cli.js'), join(HERE, '..', 'dist', 'runtime', 'readiness', 'probe-cli.js')].find((p) => existsSync(p)) ?? join(HERE, 'readiness', 'probe-cli.js');
 export const WORKSPACE_MOUNT = '/harness';
 const OUTPUTS_MOUNT = '/pipewright/outputs';
+const SCRIPT_MOUNT = '/pipewright/script';
+
+/** Variables the docker CLI reads itself: a step's value for them must not steer the CLI. */
+function cliReads(name: string): boolean {
+  return name.startsWith('DOCKER_') || ['PATH', 'HOME', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'].includes(name);
+}
 
 export interface DockerOptions {
   bin: string;
@@ -157,7 +163,22 @@ export class DockerBackend implements Backend {
     // --rm: the CLI returns once the container is gone, so an ended step needs no cleanup call.
     // With runAsUser too: the init runs as that user and still forwards the signal (tested).
     const args = ['run', '--rm', '--init', '--name', name, ...this.labels(step.id), '--network', `container:${holder.name}`, '-v', `${this.opts.workspace}:${WORKSPACE_MOUNT}`, '-v', `${this.opts.outputsDir}:${OUTPUTS_MOUNT}`, '-w', WORKSPACE_MOUNT];
-    for (const [k, v] of Object.entries(env)) args.push('-e', `${k}=${v}`);
+    // Values travel in the docker CLI's environment, never in its argv (`ps` shows argv to
+    // every user). Names the CLI itself reads go through an env file instead.
+    const cliEnv: Record<string, string> = { ...process.env } as Record<string, string>;
+    const fileLines: string[] = [];
+    for (const [k, v] of Object.entries(env)) {
+      if (!cliReads(k)) {
+        args.push('-e', k);
+        cliEnv[k] = v;
+      } else if (!v.includes('\n')) fileLines.push(`${k}=${v}`);
+      else args.push('-e', `${k}=${v}`);
+    }
+    const removals: (() => void)[] = [];
+    if (fileLines.length) {
+      removals.push(writeScript(`${spec.scriptFile}.env`, fileLines.join('\n') + '\n'));
+      args.push('--env-file', `${spec.scriptFile}.env`);
+    }
     if (step.privileged) args.push('--privileged');
     if (step.runAsUser) args.push('--user', step.runAsUser);
     const limits = (step.resources?.['limits'] ?? {}) as Record<string, unknown>;
@@ -167,10 +188,22 @@ export class DockerBackend implements Backend {
     if (cpu) args.push('--cpus', cpu);
     if (step.entrypoint?.length) args.push('--entrypoint', step.entrypoint[0]!, step.image, ...step.entrypoint.slice(1), ...(step.args ?? []));
     else if (step.command !== undefined) {
-      const argv = shellArgv(step.shell ?? 'sh', step.command, step.kind === 'run' ? step.outputs : []);
-      args.push('--entrypoint', argv[0]!, step.image, ...argv.slice(1));
+      // The script is a read-only file mount, run as `sh -e /pipewright/script.sh`.
+      const script = shellScript(step.shell ?? 'sh', step.command, step.kind === 'run' ? step.outputs : []);
+      const hostPath = spec.scriptFile + script.ext;
+      const inside = `${SCRIPT_MOUNT}${script.ext}`;
+      removals.push(writeScript(hostPath, script.text, step.runAsUser));
+      const argv = script.argv(inside);
+      args.push('-v', `${hostPath}:${inside}:ro`, '--entrypoint', argv[0]!, step.image, ...argv.slice(1));
     } else args.push(step.image, ...(step.args ?? []));
-    const spawned = await spawnLogged(this.opts.bin, args, {}, spec.log, `step ${step.id}`);
+    let spawned;
+    try {
+      spawned = await spawnLogged(this.opts.bin, args, { env: cliEnv }, spec.log, `step ${step.id}`);
+    } catch (e) {
+      for (const r of removals) r();
+      throw e;
+    }
+    void spawned.exited.then(() => removals.forEach((r) => r()));
     const bin = this.opts.bin;
     let done = false;
     void spawned.exited.then(() => (done = true));

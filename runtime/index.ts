@@ -2,7 +2,9 @@
  * The runtime's public API. It reads plans (`schemas/plan.ts`); it never imports the compiler.
  */
 export { Runner, newRunId, type RunOptions } from './run.js';
-export { HostBackend, shellArgv } from './host-backend.js';
+export { HostBackend } from './host-backend.js';
+export { shellScript, type ShellScript } from './script-file.js';
+export { markedProcesses, stopProcesses, type Escapee, type MarkedProcess } from './escaped.js';
 export type { Backend, Handle, StartSpec } from './backend.js';
 export { gcRuns, type GcResult } from './state.js';
 export { summaryTable, type RunReport, type StepResult, type StageResult, type StepStatus } from './report.js';

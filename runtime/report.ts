@@ -25,6 +25,8 @@ export interface StepResult {
   readyMs?: number;
   outputs?: Record<string, string>;
   log?: string;
+  /** Processes that escaped the step's process group, stopped at teardown. */
+  escaped?: { pid: number; name: string }[];
 }
 
 export interface StageResult {

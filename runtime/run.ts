@@ -11,6 +11,7 @@ import type { Backend, Handle } from './backend.js';
 import { HostBackend } from './host-backend.js';
 import type { Console } from './logs.js';
 import { DockerBackend } from './docker-backend.js';
+import { markedProcesses, stopProcesses } from './escaped.js';
 import { processStartTime, stopGroup } from './process-group.js';
 import type { RefContext } from './refs.js';
 import type { RunReport, StageResult, StepResult } from './report.js';
@@ -93,6 +94,9 @@ export class Runner {
     return (this.cleaning ??= (async () => {
       const graceMs = this.opts.graceMs ?? 10_000;
       await Promise.all([...this.state.pgids.map((pgid) => stopGroup(pgid, graceMs)), this.dockerBackend?.removeAll()]);
+      // Whatever escaped a step's group and still carries the run's marker goes too.
+      const escaped = markedProcesses(this.runId);
+      if (escaped.length) await stopProcesses(escaped.map((e) => e.pid), graceMs);
     })());
   }
 
@@ -139,6 +143,7 @@ export class Runner {
               return { stage: { id: stage.id, status: 'skipped' as const, durationMs: 0 }, steps };
             }
             const run = new StageRun(stage, plan.steps.filter((s) => s.stage === stage.id), {
+              runId: this.runId,
               backend: this.opts.backend ?? ((step) => (step.image && this.dockerBackend ? this.dockerBackend : host)),
               runDir: this.runDir,
               workspace: this.workspace,

@@ -4,11 +4,12 @@
  * ready) — no waves. Background steps keep running until the stage ends; then every one of
  * them is stopped, whatever happened.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { FailureRule, PlanStage, PlanStep } from '../schemas/plan.js';
 import type { Backend, Handle, StartSpec } from './backend.js';
 import { StartError } from './backend.js';
+import { markedProcesses, stopProcesses, type Escapee } from './escaped.js';
 import { ConditionError, evaluateCondition } from '../schemas/conditions.js';
 import { StepLog, type Console } from './logs.js';
 import { waitReady } from './readiness/index.js';
@@ -17,6 +18,8 @@ import type { ErrorType, StageResult, StepResult, StepStatus } from './report.js
 import type { Masker } from './secrets.js';
 
 export interface StageContext {
+  /** The run's id: every step's PIPEWRIGHT_RUN_ID, the marker teardown looks for. */
+  runId: string;
   backend: (step: PlanStep) => Backend;
   runDir: string;
   workspace: string;
@@ -45,6 +48,8 @@ interface Live {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How long an ended step's output may take to drain before its pipes count as held. */
+const RELEASE_MS = 100;
 
 /** Finds the failure rule for an error type (AllErrors matches everything). */
 export function ruleFor(rules: FailureRule[] | undefined, errorType: ErrorType): FailureRule | undefined {
@@ -57,6 +62,8 @@ export class StageRun {
   private readonly settled = new Set<string>();
   private readonly started = new Set<string>();
   private readonly live = new Map<string, Live>();
+  /** Processes that escaped a step's group, by step id. */
+  private readonly escaped = new Map<string, Escapee[]>();
   private running = 0;
   private failed = false;
   private abortedStage = false;
@@ -179,10 +186,19 @@ export class StageRun {
   }
 
   private spec(step: PlanStep, log: StepLog, attempt = 0): StartSpec {
-    const env = { ...this.ctx.baseEnv, ...step.env, PIPEWRIGHT_STEP_ID: step.id };
-    const out: StartSpec = { step, env, cwd: this.ctx.workspace, log };
-    if (step.outputs?.length) out.outputsFile = join(this.ctx.runDir, 'outputs', `${step.id}.${attempt}`);
+    const env = { ...this.ctx.baseEnv, ...step.env, PIPEWRIGHT_RUN_ID: this.ctx.runId, PIPEWRIGHT_STEP_ID: step.id };
+    const out: StartSpec = { step, env, cwd: this.ctx.workspace, log, scriptFile: join(this.ctx.runDir, 'scripts', `${step.id}.${attempt}`) };
+    if (step.outputs?.length) out.outputsFile = createOutputsFile(join(this.ctx.runDir, 'outputs', `${step.id}.${attempt}`));
     return out;
+  }
+
+  /** Records processes that escaped a step: in its log now, in its result when it settles. */
+  private escapedFrom(step: PlanStep, log: StepLog, found: Escapee[]): void {
+    if (found.length === 0) return;
+    const list = this.escaped.get(step.id) ?? [];
+    for (const e of found) if (!list.some((x) => x.pid === e.pid)) list.push(e);
+    this.escaped.set(step.id, list);
+    log.line(`pipewright: escaped the step's process group: ${found.map((e) => `${e.name} (pid ${e.pid})`).join(', ')}; stopped at teardown`);
   }
 
   /** Applies the failure strategy to a failed attempt's result; records it. */
@@ -232,8 +248,9 @@ export class StageRun {
       clearInterval(quiet);
       this.live.delete(step.id);
       this.ctx.track(step.id, undefined);
-      // Anything the step left in its group goes with it.
+      // Anything the step left in its group goes with it; what escaped the group is noted.
       await handle.stop(this.ctx.graceMs);
+      this.escapedFrom(step, log, await handle.release(RELEASE_MS));
       const durationMs = Math.round(performance.now() - t0);
       if (live.stopping && !timedOut) {
         await log.close();
@@ -241,6 +258,7 @@ export class StageRun {
       }
       if (exit.code === 0 && !timedOut) {
         const outputs = this.readOutputs(step, spec.outputsFile);
+        if (spec.outputsFile) rmSync(spec.outputsFile, { force: true });
         if (outputs) this.ctx.refs.outputs.set(step.id, outputs);
         await log.close();
         return this.finish(step, { ...base, status: 'success', exitCode: 0, durationMs, attempts: attempt, log: log.path, ...(outputs ? { outputs: this.maskAll(outputs) } : {}) });
@@ -338,7 +356,11 @@ export class StageRun {
     this.notify();
   }
 
-  /** Stops every process of the stage that still runs: SIGTERM, grace, SIGKILL. */
+  /**
+   * Stops every process of the stage that still runs: SIGTERM, grace, SIGKILL; then whatever
+   * escaped a step's group — found holding its pipes, or by the run's marker in its
+   * environment — is stopped too and reported on that step.
+   */
   async teardown(): Promise<void> {
     const all = [...this.live.values()];
     for (const l of all) l.stopping = true;
@@ -346,10 +368,42 @@ export class StageRun {
       all.map(async (l) => {
         await l.handle.stop(this.ctx.graceMs);
         await l.handle.exited;
+        this.escapedFrom(l.step, l.log, await l.handle.release(RELEASE_MS));
         this.ctx.track(l.step.id, undefined);
         this.live.delete(l.step.id);
         await l.log.close();
       }),
     );
+    const ids = new Set(this.steps.map((s) => s.id));
+    const marked = markedProcesses(this.ctx.runId, ids);
+    for (const m of marked) {
+      const list = this.escaped.get(m.step) ?? [];
+      if (list.some((e) => e.pid === m.pid)) continue;
+      list.push({ pid: m.pid, name: m.name });
+      this.escaped.set(m.step, list);
+      const log = this.results.get(m.step)?.log;
+      if (log) appendLine(log, this.ctx.masker.mask(`pipewright: escaped the step's process group: ${m.name} (pid ${m.pid}); stopped at teardown`));
+    }
+    const pids = [...this.escaped.values()].flat().map((e) => e.pid);
+    if (pids.length) await stopProcesses(pids, this.ctx.graceMs);
+    for (const [id, list] of this.escaped) {
+      const r = this.results.get(id);
+      if (r) this.results.set(id, { ...r, escaped: list });
+    }
+  }
+}
+
+/** Creates a step's outputs file empty, 0600: the shell's redirection keeps that mode. */
+function createOutputsFile(path: string): string {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  writeFileSync(path, '', { mode: 0o600 });
+  return path;
+}
+
+function appendLine(path: string, line: string): void {
+  try {
+    appendFileSync(path, line + '\n');
+  } catch {
+    // the log is gone: the report still says it
   }
 }

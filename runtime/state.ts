@@ -5,6 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { markedProcesses, stopProcesses, type MarkedProcess } from './escaped.js';
 import { groupMembers, processStartTime, stopGroup } from './process-group.js';
 
 export interface RunState {
@@ -50,6 +51,8 @@ export interface GcResult {
   runId: string;
   stopped: { step: string; pgid: number; pids: number[] }[];
   skipped: string[];
+  /** Processes outside the recorded groups that carry the run's marker in their environment. */
+  escaped: MarkedProcess[];
 }
 
 /** Processes of a recorded group that are really the recorded ones (not pid reuse). */
@@ -61,7 +64,8 @@ function verifiedMembers(g: RunState['groups'][number]): number[] {
 }
 
 /**
- * Stops leftovers of every run under `runsDir` whose runner is gone. Returns what it did.
+ * Stops leftovers of every run under `runsDir` whose runner is gone: its recorded process
+ * groups, and processes that escaped them but carry the run's marker. Returns what it did.
  */
 export async function gcRuns(runsDir: string, graceMs: number): Promise<GcResult[]> {
   if (!existsSync(runsDir)) return [];
@@ -76,7 +80,7 @@ export async function gcRuns(runsDir: string, graceMs: number): Promise<GcResult
     }
     const runnerStart = processStartTime(state.runner.pid);
     if (runnerStart !== undefined && runnerStart === state.runner.start) continue; // still running
-    const result: GcResult = { runId, stopped: [], skipped: [] };
+    const result: GcResult = { runId, stopped: [], skipped: [], escaped: [] };
     for (const g of state.groups) {
       const pids = verifiedMembers(g);
       if (pids.length === 0) {
@@ -92,8 +96,11 @@ export async function gcRuns(runsDir: string, graceMs: number): Promise<GcResult
       }
       result.stopped.push({ step: g.step, pgid: g.pgid, pids });
     }
+    // What escaped the groups is found by the run's marker (PIPEWRIGHT_RUN_ID) in /proc.
+    result.escaped = markedProcesses(state.runId ?? runId);
+    if (result.escaped.length) await stopProcesses(result.escaped.map((e) => e.pid), graceMs);
     writeFileSync(path, JSON.stringify({ ...state, groups: [] }, null, 2));
-    if (result.stopped.length || result.skipped.length) out.push(result);
+    if (result.stopped.length || result.skipped.length || result.escaped.length) out.push(result);
   }
   return out;
 }

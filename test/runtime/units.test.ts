@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { ConditionError, evaluateCondition, Masker, MASK, readSecretsFile, envSecrets, shellArgv } from '../../runtime/index.js';
+import { ConditionError, evaluateCondition, Masker, MASK, readSecretsFile, envSecrets, shellScript } from '../../runtime/index.js';
 import { tempDir } from '../helpers.js';
 import { join } from 'node:path';
 import { pipeline, runYaml } from './harness.js';
@@ -42,12 +42,16 @@ describe('secrets', () => {
   });
 });
 
-describe('host backend argv', () => {
-  test('shells and the output trap', () => {
-    expect(shellArgv('bash', 'echo hi')).toEqual(['bash', '-e', '-c', 'echo hi']);
-    expect(shellArgv('sh', 'x', ['A', 'bad name'])[3]).toMatch(/^trap '.*"\$\{A-\}".*' EXIT\nx$/);
-    expect(shellArgv('python', 'print(1)')).toEqual(['python3', '-c', 'print(1)']);
-    expect(shellArgv('pwsh', 'Write-Host 1')[0]).toBe('pwsh');
+describe('shell scripts', () => {
+  test('shells and the output trap: the script is a file, never argv', () => {
+    const bash = shellScript('bash', 'echo hi');
+    expect(bash.text).toBe('echo hi');
+    expect(bash.argv('/r/s.sh')).toEqual(['bash', '-e', '/r/s.sh']);
+    expect(shellScript('sh', 'x', ['A', 'bad name']).text).toMatch(/^trap '.*"\$\{A-\}".*' EXIT\nx$/);
+    const py = shellScript('python', 'print(1)');
+    expect(py.text).toBe('print(1)');
+    expect(py.argv('/r/s.py').join(' ')).not.toContain('print(1)');
+    expect(shellScript('pwsh', 'Write-Host 1').argv('/r/s.ps1')).toEqual(['pwsh', '-NoProfile', '-NonInteractive', '-File', '/r/s.ps1']);
   });
 });
 

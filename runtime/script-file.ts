@@ -1,0 +1,59 @@
+/**
+ * A step's resolved script on disk instead of in argv: argv is readable by every user
+ * (`ps`, `/proc/PID/cmdline`) and a script may hold secrets. The file lives in the run folder
+ * (mode 0700), is written 0600 before the step starts and removed when its process exits.
+ */
+import { chmodSync, chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { PlanShell } from '../schemas/plan.js';
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A script for a shell: its text, the file extension the shell wants, and the argv running it. */
+export interface ShellScript {
+  text: string;
+  ext: string;
+  argv(path: string): string[];
+}
+
+/**
+ * The script that runs `command` in `shell`, writing `outputs` to $PIPEWRIGHT_OUTPUTS at exit.
+ * The meaning of `command` is the one `sh -e -c COMMAND` (`python3 -c`, `pwsh -Command`) gives
+ * it; only `$0` differs for sh and bash (the script's path instead of the shell's name).
+ */
+export function shellScript(shell: PlanShell, command: string, outputs: string[] = []): ShellScript {
+  const names = outputs.filter((n) => NAME.test(n));
+  switch (shell) {
+    case 'sh':
+    case 'bash': {
+      const trap = names.length
+        ? `trap '__pw_rc=$?; printf "%s\\0" ${names.map((n) => `"\${${n}-}"`).join(' ')} > "$PIPEWRIGHT_OUTPUTS"; exit $__pw_rc' EXIT\n`
+        : '';
+      return { text: trap + command, ext: '.sh', argv: (path) => [shell, '-e', path] };
+    }
+    case 'python': {
+      const hook = names.length
+        ? `import atexit as __pw_a, os as __pw_o\n__pw_a.register(lambda: open(__pw_o.environ['PIPEWRIGHT_OUTPUTS'], 'w').write(''.join(__pw_o.environ.get(n, '') + '\\0' for n in ${JSON.stringify(names)})))\n`
+        : '';
+      // Run as `-c` code (sys.path[0] stays the working directory, tracebacks say <string>).
+      return { text: hook + command, ext: '.py', argv: (path) => ['python3', '-c', `exec(compile(open(${JSON.stringify(path)}, encoding='utf-8').read(), '<string>', 'exec'))`] };
+    }
+    case 'pwsh':
+    case 'powershell':
+      return { text: command, ext: '.ps1', argv: (path) => ['pwsh', '-NoProfile', '-NonInteractive', '-File', path] };
+  }
+}
+
+/**
+ * Writes a script 0600 (0644 when `runAsUser` is a user name a container resolves itself; the
+ * run folder's 0700 still keeps other host users out). A numeric `runAsUser` owns the file.
+ * Returns a function removing it.
+ */
+export function writeScript(path: string, text: string, runAsUser?: string): () => void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  writeFileSync(path, text, { mode: 0o600 });
+  const numeric = runAsUser !== undefined ? /^(\d+)(?::(\d+))?$/.exec(runAsUser) : null;
+  if (numeric) chownSync(path, Number(numeric[1]), Number(numeric[2] ?? numeric[1]));
+  else if (runAsUser !== undefined) chmodSync(path, 0o644);
+  return () => rmSync(path, { force: true });
+}

@@ -10,7 +10,14 @@ import { watchLog } from './log.js';
 
 export type ReadyOutcome = { ready: true; ms: number } | { ready: false; reason: 'timeout'; ms: number } | { ready: false; reason: 'exited'; exit: Exit; ms: number };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Resolves `value` after `ms`, or `undefined` as soon as `until` settles; the timer is cleared
+ * either way, so no probe timer outlives its probe (a pending one keeps the process alive).
+ */
+function timer<T>(ms: number, value: T, until: Promise<unknown>): Promise<T | undefined> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([new Promise<T>((r) => (t = setTimeout(() => r(value), ms))), until.then(() => undefined)]).finally(() => clearTimeout(t));
+}
 
 export async function waitReady(readiness: PlanReadiness | undefined, handle: Handle, backend: Backend, spec: StartSpec): Promise<ReadyOutcome> {
   const t0 = performance.now();
@@ -22,8 +29,8 @@ export async function waitReady(readiness: PlanReadiness | undefined, handle: Ha
   const attemptTimeout = Math.max(200, Math.min(5000, readiness.intervalMs * 5));
   if (readiness.log) {
     const w = watchLog(spec.log, readiness.log.pattern);
-    const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), readiness.timeoutMs));
-    const result = await Promise.race([w.matched, timer, handle.exited.then(() => 'exited' as const)]);
+    const settled = Promise.race([w.matched, handle.exited.then(() => 'exited' as const)]);
+    const result = await Promise.race([settled, timer(readiness.timeoutMs, 'timeout' as const, settled)]);
     w.stop();
     if (result === true) return { ready: true, ms: ms() };
     if (result === 'exited') return { ready: false, reason: 'exited', exit: await handle.exited, ms: ms() };
@@ -37,6 +44,6 @@ export async function waitReady(readiness: PlanReadiness | undefined, handle: Ha
     if (ok) return { ready: true, ms: ms() };
     if (exited) return { ready: false, reason: 'exited', exit: exited, ms: ms() };
     if (Date.now() >= deadline) return { ready: false, reason: 'timeout', ms: ms() };
-    await Promise.race([sleep(Math.min(readiness.intervalMs, Math.max(0, deadline - Date.now()))), handle.exited]);
+    await timer(Math.min(readiness.intervalMs, Math.max(0, deadline - Date.now())), true, handle.exited);
   }
 }

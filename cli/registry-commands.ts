@@ -1,9 +1,10 @@
 /**
- * `registry serve` and `registry token create`. The server side (express, SQLite) is loaded
+ * `registry serve` and `registry token create|list|revoke`. The server side (express, SQLite) is loaded
  * only when one of these commands runs, so other commands start without it.
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { TokenInfo } from '../registry/tokens.js';
 import { Exit, ExitError, type CliIO } from './io.js';
 
 export function registerRegistryCommands(program: Command, io: CliIO): void {
@@ -39,23 +40,81 @@ export function registerRegistryCommands(program: Command, io: CliIO): void {
       throw new ExitError(code);
     });
 
-  const token = registry.command('token').description('manage API tokens');
+  const token = registry.command('token').description('manage API tokens (scopes: read < publish < admin)');
   token
     .command('create')
     .description('create a token; it is printed once and only its hash is stored')
     .requiredOption('--db <file>', 'SQLite database file')
     .requiredOption('--scope <scope>', 'read, publish or admin')
     .requiredOption('--name <name>', 'who or what uses the token')
-    .action(async (opts: { db: string; scope: string; name: string }) => {
-      const { createToken, isScope, openDatabase, Store } = await import('../registry/index.js');
+    .option('--expires <duration>', 'refuse the token after this long: 30m, 12h, 90d (default: never)')
+    .action(async (opts: { db: string; scope: string; name: string; expires?: string }) => {
+      const { createToken, isScope, openDatabase, Store, parseExpiry } = await import('../registry/index.js');
       if (!isScope(opts.scope)) throw new ExitError(Exit.INVALID, `--scope must be read, publish or admin, not ${opts.scope}`);
+      const ttl = opts.expires === undefined ? undefined : parseExpiry(opts.expires);
+      if (opts.expires !== undefined && ttl === undefined) throw new ExitError(Exit.INVALID, `--expires must be a whole number of minutes, hours or days up to 3650d (30m, 12h, 90d), not '${opts.expires}'`);
       const db = openDatabase(resolve(cwd, opts.db));
       try {
-        const t = createToken(db, opts.name, opts.scope);
-        new Store(db).record(`cli:${opts.name}`, 'token-create', { name: opts.name, scope: opts.scope });
+        const now = new Date();
+        const expiresAt = ttl === undefined ? undefined : new Date(now.getTime() + ttl);
+        const t = createToken(db, opts.name, opts.scope, now, expiresAt);
+        new Store(db).record(`cli:${opts.name}`, 'token-create', { id: t.split('_')[1], name: opts.name, scope: opts.scope, ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}) });
         io.stdout.write(t + '\n');
       } finally {
         db.close();
       }
     });
+
+  token
+    .command('list')
+    .description('list tokens: id, name, scope, created, expires, last used, status (never a secret)')
+    .requiredOption('--db <file>', 'SQLite database file')
+    .option('--json', 'print JSON')
+    .action(async (opts: { db: string; json?: boolean }) => {
+      const { listTokens, openDatabase } = await import('../registry/index.js');
+      const db = openDatabase(resolve(cwd, opts.db));
+      try {
+        const tokens = listTokens(db);
+        io.stdout.write(opts.json ? JSON.stringify(tokens, null, 2) + '\n' : tokenTable(tokens));
+      } finally {
+        db.close();
+      }
+    });
+
+  token
+    .command('revoke')
+    .description('revoke a token by id (the part after pw_); running servers refuse it within a second')
+    .argument('<id>', 'token id, as `token list` shows it')
+    .requiredOption('--db <file>', 'SQLite database file')
+    .action(async (id: string, opts: { db: string }) => {
+      const { openDatabase, revokeToken, Store, TOKEN_ID } = await import('../registry/index.js');
+      const { ApiError } = await import('../registry/errors.js');
+      if (!TOKEN_ID.test(id)) throw new ExitError(Exit.INVALID, `'${id}' is not a token id (12 hex digits, as in pw_<id>_…)`);
+      const db = openDatabase(resolve(cwd, opts.db));
+      try {
+        const out = db.transaction(() => {
+          const r = revokeToken(db, id);
+          if (r.revoked) new Store(db).record('cli', 'token-revoke', { id, name: r.token.name });
+          return r;
+        })();
+        const t = out.token;
+        io.stdout.write(out.revoked ? `revoked ${t.id} (${t.name}, ${t.scope})\n` : `${t.id} (${t.name}, ${t.scope}) was already revoked at ${t.revokedAt}\n`);
+      } catch (e) {
+        if (e instanceof ApiError) throw new ExitError(Exit.INVALID, e.message);
+        throw e;
+      } finally {
+        db.close();
+      }
+    });
+}
+
+/** `token list` as an aligned table; times to the minute, UTC. */
+function tokenTable(tokens: TokenInfo[]): string {
+  const when = (iso: string | undefined) => (iso ? iso.slice(0, 16) + 'Z' : 'never');
+  const rows = [
+    ['ID', 'NAME', 'SCOPE', 'CREATED', 'EXPIRES', 'LAST USED', 'STATUS'],
+    ...tokens.map((t) => [t.id, t.name, t.scope, when(t.createdAt), when(t.expiresAt), when(t.lastUsedAt), t.status === 'revoked' ? `revoked ${when(t.revokedAt)}` : t.status]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
 }

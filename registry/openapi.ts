@@ -22,6 +22,10 @@ export function openApiDocument(): Record<string, unknown> {
           type: 'object',
           properties: { ref: { type: 'string' }, scope: { type: 'string' }, identifier: { type: 'string' }, type: { type: 'string' }, name: { type: 'string' }, description: { type: 'string' }, latest: { type: 'string' }, versions: { type: 'integer' }, labels: { type: 'object', additionalProperties: { type: 'string' } }, deprecated: { type: 'boolean' } },
         },
+        Token: {
+          type: 'object',
+          properties: { id: { type: 'string' }, name: { type: 'string' }, scope: { enum: ['read', 'publish', 'admin'] }, createdAt: { type: 'string' }, expiresAt: { type: 'string' }, lastUsedAt: { type: 'string' }, revokedAt: { type: 'string' }, status: { enum: ['active', 'expired', 'revoked'] } },
+        },
         Version: {
           type: 'object',
           properties: { ref: { type: 'string' }, version: { type: 'string' }, digest: { type: 'string' }, content: { type: 'object' }, source: { type: 'string' }, inputs: { type: 'object' }, createdAt: { type: 'string' }, createdBy: { type: 'string' }, yanked: { type: 'boolean' }, deprecation: { type: 'object', properties: { message: { type: 'string' }, sunset: { type: 'string' } } } },
@@ -103,6 +107,19 @@ export function openApiDocument(): Record<string, unknown> {
       '/static/{file}': { get: { summary: 'catalog CSS and script', security: [], parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'asset' } } } },
       '/templates/{ref}': { get: { summary: 'template page (HTML): versions, inputs, spec, snippet', parameters: [ref, { name: 'version', in: 'query', schema: { type: 'string' } }], responses: { '200': { description: 'text/html' } } } },
       '/templates/{ref}/diff': { get: { summary: 'diff page (HTML) between two versions', parameters: [ref, { name: 'from', in: 'query', required: true, schema: { type: 'string' } }, { name: 'to', in: 'query', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'text/html' } } } },
+      '/api/v1/tokens': {
+        get: {
+          summary: 'list tokens (admin): id, name, scope, createdAt, expiresAt, lastUsedAt, revokedAt, status; never a secret or hash',
+          responses: { '200': { description: 'tokens', ...json({ type: 'object', properties: { tokens: { type: 'array', items: { $ref: '#/components/schemas/Token' } } } }) }, ...errors },
+        },
+      },
+      '/api/v1/tokens/{id}/revoke': {
+        post: {
+          summary: 'revoke a token (admin, idempotent): every server refuses it within a second',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{12}$' } }],
+          responses: { '200': { description: 'the token', ...json({ $ref: '#/components/schemas/Token' }) }, '503': err('database busy; retry after Retry-After seconds'), ...errors },
+        },
+      },
       '/api/v1/events': {
         get: {
           summary: 'event log (publish, label, deprecate, yank, tokens)',

@@ -1,5 +1,5 @@
 /**
- * Health, the event log and the OpenAPI document.
+ * Health, the event log, the OpenAPI document and the admin token API (routes/tokens.ts).
  */
 import { Router, type RequestHandler } from 'express';
 import type { Scope } from '../auth.js';
@@ -7,6 +7,7 @@ import type { Store } from '../store.js';
 import { openApiDocument } from '../openapi.js';
 import { badRequest } from '../errors.js';
 import { queryString } from './params.js';
+import { tokenRoutes } from './tokens.js';
 
 export function metaRoutes({ store, auth }: { store: Store; auth: (scope: Scope) => RequestHandler }): Router {
   const r = Router();
@@ -23,5 +24,6 @@ export function metaRoutes({ store, auth }: { store: Store; auth: (scope: Scope)
     if (!Number.isInteger(after) || after < 0 || !Number.isInteger(limit) || limit < 1) throw badRequest('after and limit must be whole numbers');
     res.json({ events: store.events(after, limit) });
   });
+  r.use(tokenRoutes({ store, auth }));
   return r;
 }

@@ -11,11 +11,18 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO } from '../helpers.js';
 
+const TYPESCRIPT = pathToFileURL(createRequire(join(REPO, 'package.json')).resolve('typescript')).href;
+/** Transpiled modules by content hash, shared by runs: later children start without loading typescript. */
+const CACHE = join(tmpdir(), `pw-tshooks-cache-${process.getuid?.() ?? 0}`);
+
 const HOOKS = `
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ts from ${JSON.stringify(pathToFileURL(createRequire(join(REPO, 'package.json')).resolve('typescript')).href)};
-const options = { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, sourceMap: false };
+const CACHE = ${JSON.stringify(CACHE)};
+mkdirSync(CACHE, { recursive: true });
+let ts;
 export async function resolve(specifier, context, next) {
   if (/^(\\.|file:)/.test(specifier) && specifier.endsWith('.js') && context.parentURL) {
     const url = new URL(specifier, context.parentURL);
@@ -27,7 +34,13 @@ export async function resolve(specifier, context, next) {
 export async function load(url, context, next) {
   if (url.startsWith('file:') && url.endsWith('.ts')) {
     const file = fileURLToPath(url);
-    const out = ts.transpileModule(readFileSync(file, 'utf8'), { fileName: file, compilerOptions: options });
+    const text = readFileSync(file, 'utf8');
+    const cached = join(CACHE, createHash('sha256').update(file + '\\0' + text).digest('hex') + '.js');
+    if (existsSync(cached)) return { format: 'module', source: readFileSync(cached, 'utf8'), shortCircuit: true };
+    ts ??= (await import(${JSON.stringify(TYPESCRIPT)})).default;
+    const out = ts.transpileModule(text, { fileName: file, compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
+    writeFileSync(cached + '.' + process.pid, out.outputText);
+    renameSync(cached + '.' + process.pid, cached);
     return { format: 'module', source: out.outputText, shortCircuit: true };
   }
   return next(url, context);

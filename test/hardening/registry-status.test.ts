@@ -52,7 +52,7 @@ describe('status across server processes', () => {
     expect((await call(b.url, admin, 'POST', `${path}/deprecate`, { message: 'use 2.x', sunset: '2030-01-31' })).status).toBe(200);
     await sleep(1000);
     expect((await call(a.url, admin, 'GET', path)).body).toMatchObject({ yanked: true, deprecation: { message: 'use 2.x', sunset: '2030-01-31' } });
-  }, 30_000);
+  }, 60_000);
 });
 
 describe('HTTP caching of a version', () => {

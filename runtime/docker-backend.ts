@@ -28,6 +28,7 @@ const PROBE = [join(HERE, 'readiness', 'probe-cli.js'), join(HERE, '..', 'dist',
 export const WORKSPACE_MOUNT = '/harness';
 const OUTPUTS_MOUNT = '/pipewright/outputs';
 const SCRIPT_MOUNT = '/pipewright/script';
+const PROBE_VAR = 'PIPEWRIGHT_PROBE';
 
 /** Variables the docker CLI reads itself: a step's value for them must not steer the CLI. */
 function cliReads(name: string): boolean {
@@ -219,7 +220,8 @@ export class DockerBackend implements Backend {
 
   probe(command: string, spec: StartSpec, timeoutMs: number): Promise<number> {
     const name = this.containers.get(spec.step.id) ?? '';
-    return docker(this.opts.bin, ['exec', name, 'sh', '-c', command], timeoutMs).then((r) => r.code);
+    // The command (it may hold a resolved secret) travels in the environment, not in argv.
+    return docker(this.opts.bin, ['exec', '-e', PROBE_VAR, name, 'sh', '-c', `eval "$${PROBE_VAR}"`], timeoutMs, { [PROBE_VAR]: command }).then((r) => r.code);
   }
 
   private async inNamespace(spec: StartSpec, args: string[], timeoutMs: number): Promise<boolean> {

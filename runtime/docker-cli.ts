@@ -14,10 +14,10 @@ export interface DockerResult {
   stderr: string;
 }
 
-/** Runs `docker ...args` to completion. */
-export function docker(bin: string, args: string[], timeoutMs = 120_000): Promise<DockerResult> {
+/** Runs `docker ...args` to completion; `env` adds variables to the CLI's environment. */
+export function docker(bin: string, args: string[], timeoutMs = 120_000, env?: Record<string, string>): Promise<DockerResult> {
   return new Promise((resolve) => {
-    const c = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) });
     let stdout = '';
     let stderr = '';
     c.stdout.on('data', (d: Buffer) => (stdout += d));

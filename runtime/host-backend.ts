@@ -64,7 +64,8 @@ export class HostBackend implements Backend {
 
   probe(command: string, spec: StartSpec, timeoutMs: number): Promise<number> {
     return new Promise((resolve) => {
-      const child = spawn('sh', ['-c', command], { cwd: spec.cwd, env: spec.env, detached: true, stdio: 'ignore' });
+      // The command (it may hold a resolved secret) travels in the environment, not in argv.
+      const child = spawn('sh', ['-c', 'eval "$PIPEWRIGHT_PROBE"'], { cwd: spec.cwd, env: { ...spec.env, PIPEWRIGHT_PROBE: command }, detached: true, stdio: 'ignore' });
       const timer = setTimeout(() => {
         try {
           process.kill(-child.pid!, 'SIGKILL');

@@ -4,7 +4,7 @@
  * signals all use; the state file for `gc`; `report.json` at the end.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Plan, PlanStage, PlanStep } from '../schemas/plan.js';
 import type { Backend, Handle } from './backend.js';
@@ -68,8 +68,11 @@ export class Runner {
     this.runId = opts.runId ?? newRunId();
     this.runDir = resolve(opts.home ?? '.pipewright', 'runs', this.runId);
     this.workspace = opts.workspace ? resolve(opts.workspace) : join(this.runDir, 'workspace');
+    // 0700: logs, scripts and output files of a run are for the user who ran it.
+    mkdirSync(this.runDir, { recursive: true, mode: 0o700 });
+    chmodSync(this.runDir, 0o700);
     mkdirSync(this.workspace, { recursive: true });
-    mkdirSync(join(this.runDir, 'outputs'), { recursive: true });
+    mkdirSync(join(this.runDir, 'outputs'), { recursive: true, mode: 0o700 });
     this.state = new StateFile(join(this.runDir, 'state.json'), this.runId);
     for (const v of Object.values(opts.secrets ?? {})) this.masker.add(v);
     if (opts.docker && plan.steps.some((s) => s.image)) {

@@ -7,7 +7,9 @@ import { jsonBody } from './json-body.js';
 import { requireScope, type Scope } from './auth.js';
 import { errorMiddleware, notFound } from './errors.js';
 import { metaRoutes } from './routes/meta.js';
+import { openApiDocument } from './openapi.js';
 import { pageRoutes } from './pages.js';
+import { signinOpenApiPaths } from './signin.js';
 import { resolveRoutes } from './routes/resolve.js';
 import { templateRoutes } from './routes/templates.js';
 import type { Store } from './store.js';
@@ -19,6 +21,13 @@ export interface AppOptions {
   /** Largest JSON body, default 1 MB (bodies are JSON only and nest at most `MAX_JSON_DEPTH` deep). */
   bodyLimit?: string | number;
   log?: (line: string) => void;
+  /**
+   * Trust a reverse proxy's `X-Forwarded-Proto`/`-Host`/`-For` (express's `trust proxy`:
+   * `true`, a hop count, or addresses/subnets). Only then does a request that reached the proxy
+   * over https count as https (`req.secure`), which makes the catalog's cookies `Secure`.
+   * Default: not trusted, the headers are ignored.
+   */
+  trustProxy?: boolean | number | string;
 }
 
 export function createApp(options: AppOptions): Express {
@@ -28,7 +37,14 @@ export function createApp(options: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.set('trust proxy', options.trustProxy ?? false);
   app.use('/api/v1', jsonBody(options.bodyLimit ?? '1mb'));
+  // The sign-in routes document themselves; TODO(openapi.ts owner): move them into openapi.ts
+  // and drop this override of metaRoutes' /openapi.json.
+  app.get('/openapi.json', (_req, res) => {
+    const doc = openApiDocument();
+    res.json({ ...doc, paths: { ...(doc['paths'] as Record<string, unknown>), ...signinOpenApiPaths() } });
+  });
   app.use(metaRoutes({ store, auth }));
   app.use('/api/v1', templateRoutes({ store, auth }));
   app.use('/api/v1', resolveRoutes({ store, auth }));

@@ -1,62 +1,29 @@
 /**
  * The catalog: server-rendered pages for finding, understanding and adopting templates
- * (`/`, `/templates/{ref}`, `/templates/{ref}/diff`), with Handlebars views (auto-escaped:
- * template content is always text), one CSS file and one small script (the pages work
- * without it), under a Content-Security-Policy without inline scripts.
+ * (`/`, `/templates/{ref}`, `/templates/{ref}/diff`), with Handlebars views (views.ts: template
+ * content is always text), one CSS file and one small script (the pages work without it),
+ * under a Content-Security-Policy without inline scripts.
  *
- * Pages need a read token like the API unless the server allows anonymous reads; a token
- * given once on the sign-in page is kept in an HttpOnly cookie.
+ * Pages need a reader like the API unless the server allows anonymous reads: a bearer token,
+ * or a browser signed in on the sign-in page (signin.ts: a server-side session; the cookie
+ * never holds the token).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
-import Handlebars from 'handlebars';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Router, type NextFunction, type Request, type Response } from 'express';
 import { stringify } from 'yaml';
-import { verifyToken, type Principal } from './auth.js';
+import { verifyToken } from './auth.js';
 import { diffVersions } from './diff.js';
 import type { InputDecl } from '../compiler/inputs.js';
 import { toApiError } from './errors.js';
 import { queryString, refParam, versionParam } from './routes/params.js';
+import { sessionStore } from './session.js';
+import { loginPage, safeNext, sessionOf, signinRoutes } from './signin.js';
 import type { Store, TemplateSummary } from './store.js';
+import { assetDir, pageSender } from './views.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-
-/** The folder of an asset kind, from source (`registry/`) or build (`dist/registry/` → `registry/`). */
-function assetDir(name: 'views' | 'static'): string {
-  const candidates = [join(HERE, name), join(HERE, '..', '..', 'registry', name)];
-  return candidates.find((d) => existsSync(d)) ?? candidates[0]!;
-}
-
-export const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-const COOKIE = 'pw_token';
-
-function cookie(req: Request, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === name) return decodeURIComponent(v.join('='));
-  }
-  return undefined;
-}
-
-interface Views {
-  render(view: string, title: string, data: Record<string, unknown>): string;
-}
-
-function loadViews(): Views {
-  const hb = Handlebars.create();
-  const dir = assetDir('views');
-  const compiled = new Map<string, Handlebars.TemplateDelegate>();
-  for (const name of ['layout', 'catalog', 'template', 'diff', 'login', 'error']) {
-    compiled.set(name, hb.compile(readFileSync(join(dir, `${name}.hbs`), 'utf8'), { strict: false }));
-  }
-  return {
-    render(view, title, data) {
-      const body = compiled.get(view)!(data);
-      return compiled.get('layout')!({ title, body });
-    },
-  };
-}
+export { CSP } from './views.js';
+export { safeNext } from './signin.js';
 
 const TYPES = ['Step', 'StepGroup', 'Stage', 'Pipeline'];
 /** Templates per catalog page: keeps a page light with thousands of templates. */
@@ -64,7 +31,10 @@ export const PAGE_SIZE = 100;
 
 export function pageRoutes(opts: { store: Store; anonymousRead: boolean }): Router {
   const { store } = opts;
-  const views = loadViews();
+  const page = pageSender((res) => {
+    const s = sessionOf(res);
+    return s && { name: s.principal.name, csrf: s.csrf };
+  });
   const r = Router();
   const staticDir = assetDir('static');
   const assets = new Map<string, { type: string; body: Buffer }>();
@@ -72,13 +42,6 @@ export function pageRoutes(opts: { store: Store; anonymousRead: boolean }): Rout
     assets.set(file, { type, body: readFileSync(join(staticDir, file)) });
   }
   const badges = new Map<string, { background: boolean; readiness: boolean }>();
-
-  const page = (res: Response, status: number, view: string, title: string, data: Record<string, unknown>) => {
-    res.status(status).setHeader('Content-Security-Policy', CSP);
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'same-origin');
-    res.type('html').send(views.render(view, title, data));
-  };
 
   r.get('/static/:file', (req, res) => {
     const a = assets.get(String(req.params['file']));
@@ -88,23 +51,16 @@ export function pageRoutes(opts: { store: Store; anonymousRead: boolean }): Rout
     res.end(a.body);
   });
 
-  r.get('/login', (req, res) => page(res, 200, 'login', 'Sign in', { next: safeNext(queryString(req.query['next'])) }));
-  r.post('/login', express.urlencoded({ extended: false, limit: '4kb' }), (req, res) => {
-    const token = String((req.body as { token?: unknown })?.token ?? '');
-    const next = safeNext(String((req.body as { next?: unknown })?.next ?? '/'));
-    if (!verifyToken(store.db, token)) return page(res, 401, 'login', 'Sign in', { next, error: 'That token is not valid.' });
-    res.setHeader('Set-Cookie', `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`);
-    res.redirect(303, next);
-  });
+  r.use(signinRoutes({ db: store.db, sessions: sessionStore(store.db), send: page }));
 
   // Every page below needs a reader.
   r.use((req: Request, res: Response, next: NextFunction) => {
     if (!['/', '/templates'].some((p) => req.path === p || req.path.startsWith('/templates/'))) return next();
     if (opts.anonymousRead) return next();
+    if (sessionOf(res)) return next();
     const header = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    const p: Principal | undefined = verifyToken(store.db, header ?? cookie(req, COOKIE) ?? '');
-    if (p) return next();
-    page(res, 401, 'login', 'Sign in', { next: safeNext(req.originalUrl) });
+    if (header && verifyToken(store.db, header)) return next();
+    loginPage(req, res, page, 401, { next: safeNext(req.originalUrl) });
   });
 
   r.get('/', (req, res) => {
@@ -185,12 +141,8 @@ export function pageRoutes(opts: { store: Store; anonymousRead: boolean }): Rout
     const e = toApiError(err);
     if (req.path.startsWith('/api/') || e.code === 'internal') return next(err);
     const title = e.status === 404 ? 'Not found' : 'Error';
+    if (e.headers) res.set(e.headers);
     page(res, e.status, 'error', title, { title, message: e.message });
   });
   return r;
-}
-
-/** Only local paths may be redirected to after signing in. */
-function safeNext(next: string | undefined): string {
-  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
 }

@@ -3,6 +3,8 @@
  * when no Chromium exists outside CI; under CI=true it must run.
  */
 import { existsSync, mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -111,5 +113,78 @@ describe.skipIf(!CHROMIUM)('catalog in Chromium', () => {
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: join(SHOTS, 'template-phone.png'), fullPage: true });
     await page.close();
+  }, 30_000);
+});
+
+describe.skipIf(!CHROMIUM)('signing in to a private catalog in Chromium', () => {
+  let registry: RunningRegistry;
+  let browser: Browser;
+  let reader: string;
+  let attacker: Server;
+  let attackerUrl: string;
+
+  beforeAll(async () => {
+    registry = await startRegistry({ db: join(tempDir({}, 'pw-browser-private-'), 'r.db'), port: 0, log: () => undefined });
+    reader = createToken(registry.db, 'reader', 'read');
+    const publisher = createToken(registry.db, 'ci', 'publish');
+    const res = await fetch(`${registry.url}/api/v1/templates/account.lint/versions/2.0.0`, { method: 'PUT', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${publisher}` }, body: JSON.stringify({ yaml: stepTemplate('lint', '2.0.0', { description: 'Lints the code' }) }) });
+    expect(res.status).toBe(201);
+    // Another origin (same host, another port: same-site, so SameSite cookies alone would
+    // not stop it) whose page posts a sign-in form to the registry with its own token.
+    attacker = createServer((_req, res) => {
+      res.setHeader('Content-Type', 'text/html');
+      res.end(`<form id="f" method="post" action="${registry.url}/login"><input name="token" value="${reader}"><input name="next" value="/"><input name="csrf" value="${'A'.repeat(43)}"></form><button id="go" onclick="document.getElementById('f').submit()">go</button>`);
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', () => resolve()));
+    attackerUrl = `http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM!,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise<void>((resolve) => (attacker ? attacker.close(() => resolve()) : resolve()));
+    await registry?.close();
+  });
+
+  test('sign in from a gated page, land back on it, sign out', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(registry.url + '/templates/account.lint');
+    expect(await page.locator('h1').textContent()).toBe('Sign in');
+    await page.fill('#token', reader);
+    await page.click('form[action="/login"] button');
+    await page.waitForURL(/\/templates\/account\.lint$/);
+    expect(await page.locator('h1').textContent()).toBe('lint');
+    expect(await page.locator('header .account strong').textContent()).toBe('reader');
+    const cookies = await context.cookies(registry.url);
+    const session = cookies.find((c) => c.name === 'pw_session');
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/' });
+    expect(session!.value).not.toContain(reader.slice(16));
+    await page.screenshot({ path: join(SHOTS, 'signed-in.png'), fullPage: true });
+    await page.click('form.signout button');
+    await page.waitForURL(/\/login$/);
+    expect((await context.cookies(registry.url)).find((c) => c.name === 'pw_session')).toBeUndefined();
+    await page.goto(registry.url + '/');
+    expect(await page.locator('h1').textContent()).toBe('Sign in');
+    await context.close();
+  }, 30_000);
+
+  test('a form on another origin cannot sign the browser in', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(registry.url + '/login');
+    await page.goto(attackerUrl);
+    const answer = page.waitForResponse((r) => r.url() === `${registry.url}/login` && r.request().method() === 'POST');
+    await page.click('#go');
+    expect((await answer).status()).toBe(403);
+    // Refused for where it came from, before its (guessed) CSRF token is even looked at.
+    await page.waitForURL(`${registry.url}/login`);
+    expect(await page.locator('main p').first().textContent()).toMatch(/another site \(same-site\)|another origin/);
+    expect((await context.cookies(registry.url)).find((c) => c.name === 'pw_session')).toBeUndefined();
+    await context.close();
   }, 30_000);
 });

@@ -80,21 +80,27 @@ describe('catalog pages', () => {
     expect(page.text).toMatch(/deprecated<\/span> use account\.good \(sunset 2030-01-01\)/);
   });
 
-  test('without anonymous reads: a sign-in page, then the token is kept in an HttpOnly cookie', async () => {
+  test('without anonymous reads: a sign-in page, then a server-side session in an HttpOnly cookie', async () => {
     const r = await withTemplates(false);
     const anon = await request(r.app).get('/templates/account.redis');
     expect(anon.status).toBe(401);
     expect(anon.text).toMatch(/<form method="post" action="\/login">/);
-    expect((await request(r.app).post('/login').type('form').send({ token: 'pw_000000000000_wrongwrongwrongwrong', next: '/' })).status).toBe(401);
-    const login = await request(r.app).post('/login').type('form').send({ token: r.tokens.read, next: '/templates/account.redis' });
+    const form = await request(r.app).get('/login');
+    const csrfCookie = String(form.headers['set-cookie']).split(';')[0]!;
+    const csrf = /name="csrf" value="([^"]+)"/.exec(form.text)![1]!;
+    const post = (token: string, next: string) => request(r.app).post('/login').set('Cookie', csrfCookie).type('form').send({ token, next, csrf });
+    expect((await post('pw_000000000000_wrongwrongwrongwrong', '/')).status).toBe(401);
+    const login = await post(r.tokens.read, '/templates/account.redis');
     expect(login.status).toBe(303);
     expect(login.headers['location']).toBe('/templates/account.redis');
     const set = String(login.headers['set-cookie']);
-    expect(set).toMatch(/HttpOnly/);
-    expect(set).toMatch(/SameSite=Strict/);
+    expect(set).toMatch(/^pw_session=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Lax; Path=\/; Max-Age=43200$/);
+    expect(set).not.toContain(r.tokens.read);
     const withCookie = await request(r.app).get('/templates/account.redis').set('Cookie', set.split(';')[0]!);
     expect(withCookie.status).toBe(200);
-    expect((await request(r.app).post('/login').type('form').send({ token: r.tokens.read, next: '//evil.example/' })).headers['location']).toBe('/');
+    expect(withCookie.text).toMatch(/Signed in as <strong>reader<\/strong>/);
+    expect((await post(r.tokens.read, '//evil.example/')).headers['location']).toBe('/');
+    expect((await request(r.app).post('/login').type('form').send({ token: r.tokens.read, next: '/' })).status).toBe(403);
   });
 
   test('static assets are served; the script has no inline part in pages', async () => {

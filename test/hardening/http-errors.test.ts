@@ -4,12 +4,13 @@
  * 127.0.0.1 and spoken to with node:http, so malformed requests reach the server as sent.
  */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { errorMiddleware, unavailable } from '../../registry/errors.js';
+import { createToken } from '../../registry/index.js';
 import { bootRegistry, stepTemplate } from '../registry/fixtures.js';
 
 interface Reply {
@@ -217,6 +218,28 @@ describe('odd paths and methods', () => {
   });
 });
 
+/** Sends `raw` bytes on a fresh connection and answers the status line's code. */
+function rawStatus(raw: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(port, '127.0.0.1', () => sock.end(raw));
+    let out = '';
+    sock.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    sock.on('error', reject);
+    sock.on('close', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(out)?.[1] ?? 0)));
+  });
+}
+
+describe('requests the HTTP parser refuses', () => {
+  test.each([
+    ['an unknown method', 'FROB /api/v1/templates HTTP/1.1\r\nHost: x\r\n\r\n'],
+    ['a raw NUL in the path', 'GET /api/v1/templates/a\u0000b HTTP/1.1\r\nHost: x\r\n\r\n'],
+    ['a NUL in a header', 'GET / HTTP/1.1\r\nHost: x\r\nX-A: a\u0000b\r\n\r\n'],
+    ['a Content-Length that is not a number', 'POST /api/v1/resolve HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ten\r\n\r\n{}'],
+  ])('%s is 400', async (_name, raw) => {
+    expect(await rawStatus(raw)).toBe(400);
+  });
+});
+
 describe('the error middleware', () => {
   test('passes on the headers an error carries (a 503 with Retry-After), and hides internal errors', async () => {
     const app = express();
@@ -252,3 +275,66 @@ describe('the error middleware', () => {
     }
   });
 });
+
+describe('every route, every wrong type', () => {
+  type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] }; regexp?: unknown };
+  /** Every route of the app as [method, path with parameters filled], walked like the OpenAPI test does. */
+  function routes(throwawayId: string, digest: string): [string, string][] {
+    const out: [string, string][] = [];
+    const walk = (stack: Layer[], prefix: string) => {
+      for (const layer of stack) {
+        if (layer.route) for (const m of Object.keys(layer.route.methods)) out.push([m.toUpperCase(), prefix + layer.route.path]);
+        else if (layer.handle?.stack) walk(layer.handle.stack, prefix);
+      }
+    };
+    walk((reg.app as unknown as { router: { stack: Layer[] } }).router.stack, '');
+    const fill: Record<string, string> = { ref: 'account.t', version: '1.0.0', label: 'canary', id: throwawayId, digest, file: 'catalog.css' };
+    // Routers mounted at /api/v1 list their paths without it, and layers do not keep the
+    // mount path: each path is tried as listed and under /api/v1.
+    const all = out.flatMap(([m, p]) => (p.startsWith('/api/') ? [[m, p]] : [[m, p], [m, `/api/v1${p}`]]) as [string, string][]);
+    return all.map(([m, p]) => [m, p.replace(/:(\w+)/g, (_x, name: string) => fill[name] ?? 'x')] as [string, string]);
+  }
+
+  const FIELDS = ['yaml', 'template', 'version', 'message', 'sunset', 'requests', 'ref', 'selector', 'token', 'name', 'scope', 'expires', 'next', 'csrf'];
+  const VALUES: unknown[] = [5, -1, 1e308, true, null, [], ['x'], {}, { toString: 1 }, { toString: 1, valueOf: 1 }, '\u0000', 'x'.repeat(100_000), [{ toString: 1 }], JSON.parse('{"__proto__":{"polluted":1}}')];
+
+  test('no JSON body of the wrong types makes any route answer 5xx', async () => {
+    const throwaway = createThrowaway();
+    const v = await send('GET', '/api/v1/templates/account.t/versions/1.0.0', { token: reg.tokens.read });
+    const list = routes(throwaway, (JSON.parse(v.text) as { digest: string }).digest);
+    expect(list.length).toBeGreaterThanOrEqual(15);
+    const failures: string[] = [];
+    const statuses = new Set<number>();
+    for (const [method, path] of list) {
+      const bodies = [...VALUES.map((x) => Object.fromEntries(FIELDS.map((f) => [f, x]))), ...FIELDS.map((f) => ({ [f]: { toString: 1 } })), ...FIELDS.map((f) => ({ requests: [{ ref: 'account.t', [f]: 7 }], [f]: 7 }))];
+      for (const body of bodies) {
+        const res = await send(method, path, { token: reg.tokens.admin, headers: json, body: JSON.stringify(body) });
+        statuses.add(res.status);
+        if (res.status >= 500) failures.push(`${method} ${path} ${JSON.stringify(body).slice(0, 80)} → ${res.status} ${res.text.slice(0, 120)}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    // The sweep reached the routes: bodies were refused as bad requests, and some calls went through.
+    expect(statuses).toContain(400);
+    expect(statuses).toContain(200);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+
+  test('no query of the wrong shape makes any GET route answer 5xx', async () => {
+    const throwaway = createThrowaway();
+    const list = routes(throwaway, 'sha256:' + '0'.repeat(64)).filter(([m]) => m === 'GET');
+    const failures: string[] = [];
+    for (const [, path] of list) {
+      for (const q of ['q=%00&type=%00&label=%00', 'q=%E0%A4%A', 'page=1e308&after=1e308&limit=1e308', 'after=-0&limit=9007199254740993', 'version=a&version=b', 'from=%00&to=..', 'type[]=x&label[x]=y', 'next=%E0%A4%A']) {
+        const res = await send('GET', `${path}?${q}`, { token: reg.tokens.admin });
+        if (res.status >= 500) failures.push(`GET ${path}?${q} → ${res.status} ${res.text.slice(0, 120)}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+});
+
+/** A token only the sweep may revoke; answers its id. */
+function createThrowaway(): string {
+  return createToken(reg.db, 'throwaway', 'read').split('_')[1]!;
+}

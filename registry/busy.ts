@@ -4,39 +4,20 @@
  * loop, and every request of the process waits with it. So server writes run with the busy
  * timeout set to 0 (`withoutWaiting`), the wait happens between attempts on timers
  * (`retryWhileBusy`), and a database still busy after `WRITE_BUDGET_MS` answers
- * 503 `unavailable` with `Retry-After` (`unavailable`, `busyErrors`). Reads never take the
+ * 503 `unavailable` with `Retry-After` (`busy`, `busyErrors`). Reads never take the
  * write lock (WAL) and are not affected.
  */
 import type { ErrorRequestHandler } from 'express';
 import type { DB } from './db.js';
-import { ApiError, type ErrorCode } from './errors.js';
+import { unavailable } from './errors.js';
 
 /** How long a write request keeps retrying for the write lock before answering 503. */
 export const WRITE_BUDGET_MS = 1000;
 /** The `Retry-After` (seconds) of a busy answer. */
 export const RETRY_AFTER_S = 1;
 
-/**
- * 503 `unavailable`: the database is busy; try again after `retryAfterS` seconds. The error
- * table in errors.ts has no 503, so this subclass carries its own status and code; the one
- * error middleware serializes it like any ApiError, and `busyErrors` adds `Retry-After`.
- */
-export class UnavailableError extends ApiError {
-  constructor(
-    message: string,
-    readonly retryAfterS = RETRY_AFTER_S,
-  ) {
-    super('internal', message);
-    // The code on the wire; not (yet) a key of the error table.
-    Object.defineProperty(this, 'code', { value: 'unavailable' as unknown as ErrorCode });
-  }
-
-  override get status(): number {
-    return 503;
-  }
-}
-
-export const unavailable = (m = 'the registry database is busy; retry shortly') => new UnavailableError(m);
+/** 503 `unavailable` with `Retry-After`: the database is busy. */
+export const busy = () => unavailable('the registry database is busy; retry shortly', RETRY_AFTER_S);
 
 /** Whether `e` is SQLite saying another connection holds the lock it needs. */
 export function isBusy(e: unknown): boolean {
@@ -71,7 +52,7 @@ export async function retryWhileBusy<T>(db: DB, fn: () => T, budgetMs = WRITE_BU
       return withoutWaiting(db, fn);
     } catch (e) {
       if (!isBusy(e)) throw e;
-      if (Date.now() + pause > deadline) throw unavailable();
+      if (Date.now() + pause > deadline) throw busy();
       await sleep(pause);
       pause = Math.min(pause * 2, 200);
     }
@@ -79,11 +60,10 @@ export async function retryWhileBusy<T>(db: DB, fn: () => T, budgetMs = WRITE_BU
 }
 
 /**
- * Router-level error middleware: turns a raw SQLite busy error into `unavailable()` and sets
- * `Retry-After` on busy answers, then hands the error to the app's error middleware.
+ * Router-level error middleware: a raw SQLite busy error (a read or write not wrapped in
+ * `retryWhileBusy`) becomes `busy()`, which the app's error middleware answers as 503 with
+ * `Retry-After`; any other error passes on unchanged.
  */
-export const busyErrors: ErrorRequestHandler = (err, _req, res, next) => {
-  const e = isBusy(err) ? unavailable() : err;
-  if (e instanceof UnavailableError && !res.headersSent) res.setHeader('Retry-After', String(e.retryAfterS));
-  next(e);
+export const busyErrors: ErrorRequestHandler = (err, _req, _res, next) => {
+  next(isBusy(err) ? busy() : err);
 };

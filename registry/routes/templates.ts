@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Store, VersionRow } from '../store.js';
 import type { Scope } from '../auth.js';
+import { busyErrors, retryWhileBusy } from '../busy.js';
 import { badRequest } from '../errors.js';
 import { preparePublish, type PublishBody } from '../publish.js';
 import { diffVersions } from '../diff.js';
@@ -114,39 +115,40 @@ export function templateRoutes({ store, auth }: TemplateRoutesDeps): Router {
     const body = (req.body ?? {}) as PublishBody;
     if (typeof body !== 'object' || Array.isArray(body)) throw badRequest('the body must be a JSON object');
     const prepared = await preparePublish(store, ref, version, body);
-    const { created } = store.publish(prepared, actor(req));
+    const { created } = await retryWhileBusy(store.db, () => store.publish(prepared, actor(req)));
     res.status(created ? 201 : 200).json({ ref, version, digest: prepared.digest, created });
   });
 
-  r.put('/templates/:ref/labels/:label', auth('publish'), (req, res) => {
+  r.put('/templates/:ref/labels/:label', auth('publish'), async (req, res) => {
     const ref = refParam(req.params['ref']);
     const label = labelParam(req.params['label']);
     const version = versionParam((req.body as { version?: unknown } | undefined)?.version);
-    store.setLabel(ref, label, version, actor(req));
+    await retryWhileBusy(store.db, () => store.setLabel(ref, label, version, actor(req)));
     res.json({ ref, label, version });
   });
 
-  r.delete('/templates/:ref/labels/:label', auth('publish'), (req, res) => {
+  r.delete('/templates/:ref/labels/:label', auth('publish'), async (req, res) => {
     const ref = refParam(req.params['ref']);
     const label = labelParam(req.params['label']);
-    store.removeLabel(ref, label, actor(req));
+    await retryWhileBusy(store.db, () => store.removeLabel(ref, label, actor(req)));
     res.status(204).end();
   });
 
-  r.post('/templates/:ref/versions/:version/deprecate', auth('publish'), (req, res) => {
+  r.post('/templates/:ref/versions/:version/deprecate', auth('publish'), async (req, res) => {
     const ref = refParam(req.params['ref']);
     const version = versionParam(req.params['version']);
     const body = (req.body ?? {}) as { message?: unknown; sunset?: unknown };
     if (typeof body.message !== 'string') throw badRequest("a deprecation needs 'message'");
     if (body.sunset !== undefined && typeof body.sunset !== 'string') throw badRequest("'sunset' must be a date string (YYYY-MM-DD)");
-    store.deprecate(ref, version, body.message, body.sunset, actor(req));
+    const { message, sunset } = body;
+    await retryWhileBusy(store.db, () => store.deprecate(ref, version, message, sunset, actor(req)));
     res.json(versionJson(store.getVersion(ref, version)));
   });
 
-  r.post('/templates/:ref/versions/:version/yank', auth('admin'), (req, res) => {
+  r.post('/templates/:ref/versions/:version/yank', auth('admin'), async (req, res) => {
     const ref = refParam(req.params['ref']);
     const version = versionParam(req.params['version']);
-    store.yank(ref, version, actor(req));
+    await retryWhileBusy(store.db, () => store.yank(ref, version, actor(req)));
     res.json(versionJson(store.getVersion(ref, version)));
   });
 
@@ -156,6 +158,8 @@ export function templateRoutes({ store, auth }: TemplateRoutesDeps): Router {
     const to = versionParam(queryString(req.query['to']));
     res.json(diffVersions(store.getVersion(ref, from), store.getVersion(ref, to)));
   });
+
+  r.use(busyErrors);
 
   return r;
 }

@@ -80,7 +80,7 @@ export function openApiDocument(): Record<string, unknown> {
         delete: { summary: 'remove a label', parameters: [ref, label], responses: { '204': { description: 'removed' }, ...errors } },
       },
       '/api/v1/templates/{ref}/versions/{version}/deprecate': {
-        post: { summary: 'deprecate a version', parameters: [ref, version], requestBody: { required: true, ...json({ type: 'object', required: ['message'], properties: { message: { type: 'string' }, sunset: { type: 'string', format: 'date' } } }) }, responses: { '200': { description: 'the version', ...json({ $ref: '#/components/schemas/Version' }) }, ...errors } },
+        post: { summary: 'deprecate a version', parameters: [ref, version], requestBody: { required: true, ...json({ type: 'object', required: ['message'], properties: { message: { type: 'string' }, sunset: { type: 'string', format: 'date', description: 'a real calendar date, exactly YYYY-MM-DD' } } }) }, responses: { '200': { description: 'the version', ...json({ $ref: '#/components/schemas/Version' }) }, ...errors } },
       },
       '/api/v1/templates/{ref}/versions/{version}/yank': {
         post: { summary: 'yank a version (admin): no longer chosen by ranges or labels, still fetchable exactly', parameters: [ref, version], responses: { '200': { description: 'the version', ...json({ $ref: '#/components/schemas/Version' }) }, ...errors } },
@@ -122,7 +122,7 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/api/v1/events': {
         get: {
-          summary: 'event log (publish, label, deprecate, yank, tokens)',
+          summary: 'event log (publish, label, deprecate, yank, tokens); needs a read token even when the server allows anonymous reads, since it names tokens',
           parameters: [{ name: 'after', in: 'query', schema: { type: 'integer' } }, { name: 'limit', in: 'query', schema: { type: 'integer', maximum: 1000 } }],
           responses: { '200': { description: 'events' }, ...errors },
         },

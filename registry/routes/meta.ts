@@ -2,7 +2,7 @@
  * Health, the event log, the OpenAPI document and the admin token API (routes/tokens.ts).
  */
 import { Router, type RequestHandler } from 'express';
-import type { Scope } from '../auth.js';
+import { requireScope, type Scope } from '../auth.js';
 import type { Store } from '../store.js';
 import { openApiDocument } from '../openapi.js';
 import { badRequest } from '../errors.js';
@@ -18,7 +18,9 @@ export function metaRoutes({ store, auth }: { store: Store; auth: (scope: Scope)
   r.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument());
   });
-  r.get('/api/v1/events', auth('read'), (req, res) => {
+  // The log names tokens (actors, token-create/revoke details): a read token is needed even
+  // when the server allows anonymous reads of templates.
+  r.get('/api/v1/events', requireScope(store.db, 'read', false), (req, res) => {
     const after = Number(queryString(req.query['after']) ?? 0);
     const limit = Number(queryString(req.query['limit']) ?? 100);
     if (!Number.isInteger(after) || after < 0 || !Number.isInteger(limit) || limit < 1) throw badRequest('after and limit must be whole numbers');

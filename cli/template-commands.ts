@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { yamlLibrary } from '../compiler/yaml-library.js';
 import { formatDiagnostic, refOfTemplate, type Diagnostic } from '../compiler/index.js';
 import { RegistryClient, RegistryError } from '../registry/client.js';
+import { isCalendarDate } from '../registry/dates.js';
 import type { TemplateSummary } from '../registry/store.js';
 import { Exit, ExitError, type CliIO } from './io.js';
 import { registryFlags } from './sources.js';
@@ -137,7 +138,8 @@ export function registerTemplateCommands(program: Command, io: CliIO): void {
   withApi(template.command('deprecate').description('deprecate REF@VERSION').argument('<refAtVersion>').requiredOption('--message <text>', 'what to use instead').option('--sunset <date>', 'YYYY-MM-DD after which compiles fail')).action(
     async (text: string, opts: ApiFlags & { message: string; sunset?: string }) => {
       const { ref, version } = refAt(text);
-      const res = await api(io, () => clientFor(opts, io).request('POST', `/api/v1/templates/${enc(ref)}/versions/${enc(version)}/deprecate`, { message: opts.message, ...(opts.sunset ? { sunset: opts.sunset } : {}) }));
+      if (opts.sunset !== undefined && !isCalendarDate(opts.sunset)) throw new ExitError(Exit.INVALID, `--sunset must be a calendar date (YYYY-MM-DD), not ${JSON.stringify(opts.sunset)}`);
+      const res = await api(io, () => clientFor(opts, io).request('POST', `/api/v1/templates/${enc(ref)}/versions/${enc(version)}/deprecate`, { message: opts.message, ...(opts.sunset !== undefined ? { sunset: opts.sunset } : {}) }));
       out(opts.json ? JSON.stringify(res.body) : `deprecated ${ref}@${version}${opts.sunset ? ` (sunset ${opts.sunset})` : ''}`);
     },
   );

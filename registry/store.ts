@@ -5,6 +5,7 @@
  */
 import { highestStable, selectVersion, sortVersions, type SelectResult } from '../compiler/index.js';
 import type { DB } from './db.js';
+import { isCalendarDate } from './dates.js';
 import { freshness, FreshMap } from './freshness.js';
 import { conflict, notFound, badRequest } from './errors.js';
 
@@ -240,7 +241,7 @@ export class Store {
 
   deprecate(ref: string, version: string, message: string, sunset: string | undefined, actor: string): void {
     if (!message) throw badRequest('a deprecation needs a message');
-    if (sunset !== undefined && !/^\d{4}-\d{2}-\d{2}/.test(sunset)) throw badRequest(`sunset '${sunset}' is not a date (YYYY-MM-DD)`);
+    if (sunset !== undefined && !isCalendarDate(sunset)) throw badRequest(`sunset ${JSON.stringify(sunset)} is not a calendar date (YYYY-MM-DD)`);
     this.db.transaction(() => {
       const v = this.versionRow(ref, version);
       this.q.deprecate.run(message, sunset ?? null, v['id']);

@@ -23,7 +23,6 @@ import type { Store, TemplateSummary } from './store.js';
 import { assetDir, pageSender } from './views.js';
 
 export { CSP } from './views.js';
-export { safeNext } from './signin.js';
 
 const TYPES = ['Step', 'StepGroup', 'Stage', 'Pipeline'];
 /** Templates per catalog page: keeps a page light with thousands of templates. */

@@ -31,7 +31,7 @@ function readLink(path: string): string | undefined {
 
 const ownNamespace = readLink('/proc/self/ns/pid');
 
-/** Numeric /proc entries other than this process, in this pid namespace. */
+/** Numeric /proc entries other than this process. */
 function candidates(): number[] {
   let entries: string[];
   try {
@@ -43,11 +43,14 @@ function candidates(): number[] {
   for (const e of entries) {
     if (e.charCodeAt(0) < 48 || e.charCodeAt(0) > 57) continue;
     const pid = Number(e);
-    if (pid === process.pid) continue;
-    if (ownNamespace !== undefined && readLink(`/proc/${pid}/ns/pid`) !== ownNamespace) continue;
-    out.push(pid);
+    if (pid !== process.pid) out.push(pid);
   }
   return out;
+}
+
+/** True when `pid` lives in this process's pid namespace (not in a container). */
+function sameNamespace(pid: number): boolean {
+  return ownNamespace === undefined || readLink(`/proc/${pid}/ns/pid`) === ownNamespace;
 }
 
 /** The command name of a process, or `?`. */
@@ -106,7 +109,7 @@ export function holdersOf({ links, notBefore }: OutputLinks, pgid: number): Esca
       continue;
     }
     if (!fds.some((fd) => wanted.has(readLink(`/proc/${pid}/fd/${fd}`) ?? ''))) continue;
-    if (groupOf(pid) === pgid || state(pid) === 'Z') continue;
+    if (groupOf(pid) === pgid || state(pid) === 'Z' || !sameNamespace(pid)) continue;
     if (notBefore !== undefined && (processStartTime(pid) ?? 0) < notBefore) continue;
     out.push({ pid, name: commandName(pid) });
   }
@@ -141,7 +144,7 @@ export function markedProcesses(runId: string, steps?: ReadonlySet<string>): Mar
     if (at < 0 || (at > 0 && env[at - 1] !== 0)) continue;
     const step = stepOf(env);
     if (steps && (step === undefined || !steps.has(step))) continue;
-    if (state(pid) === 'Z') continue;
+    if (state(pid) === 'Z' || !sameNamespace(pid)) continue;
     out.push({ pid, name: commandName(pid), step: step ?? '?' });
   }
   return out;

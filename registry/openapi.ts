@@ -1,7 +1,9 @@
 /**
  * The OpenAPI 3.1 description of the registry's HTTP API. A test walks the express router
- * and fails when a route is missing here.
+ * and fails when a route is missing here. The sign-in routes describe themselves
+ * (signin.ts) and are merged in here.
  */
+import { signinOpenApiPaths } from './signin.js';
 
 const ref = { name: 'ref', in: 'path', required: true, description: 'template reference: account.<id>, org.<id> or <id>', schema: { type: 'string' } };
 const version = { name: 'version', in: 'path', required: true, schema: { type: 'string' } };
@@ -100,10 +102,7 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       '/': { get: { summary: 'catalog page (HTML): search by q, filter by type and label', security: [], responses: { '200': { description: 'text/html' }, '401': { description: 'sign-in page' } } } },
-      '/login': {
-        get: { summary: 'sign-in page (HTML)', security: [], responses: { '200': { description: 'text/html' } } },
-        post: { summary: 'sign in with a token, kept in an HttpOnly cookie', security: [], responses: { '303': { description: 'redirect' }, '401': { description: 'bad token' } } },
-      },
+      ...signinOpenApiPaths(),
       '/static/{file}': { get: { summary: 'catalog CSS and script', security: [], parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'asset' } } } },
       '/templates/{ref}': { get: { summary: 'template page (HTML): versions, inputs, spec, snippet', parameters: [ref, { name: 'version', in: 'query', schema: { type: 'string' } }], responses: { '200': { description: 'text/html' } } } },
       '/templates/{ref}/diff': { get: { summary: 'diff page (HTML) between two versions', parameters: [ref, { name: 'from', in: 'query', required: true, schema: { type: 'string' } }, { name: 'to', in: 'query', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'text/html' } } } },

@@ -11,6 +11,8 @@ const label = { name: 'label', in: 'path', required: true, schema: { type: 'stri
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
 const err = (description: string) => ({ description, ...json({ $ref: '#/components/schemas/Error' }) });
 const errors = { '400': err('bad request'), '401': err('no or bad token'), '403': err('token scope too small'), '404': err('not found') };
+/** Writes wait up to a second for a write lock held by another process, then answer 503. */
+const busy = { '503': { ...err('database busy: retry after the Retry-After header\'s seconds'), headers: { 'Retry-After': { schema: { type: 'integer' } } } } };
 
 export function openApiDocument(): Record<string, unknown> {
   return {
@@ -66,7 +68,7 @@ export function openApiDocument(): Record<string, unknown> {
             '409': err('the version exists with different content'),
             '413': err('body over the limit'),
             '422': err('not a valid template; details holds the diagnostics'),
-            ...errors,
+            ...errors, ...busy,
           },
         },
       },
@@ -78,14 +80,14 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       '/api/v1/templates/{ref}/labels/{label}': {
-        put: { summary: 'point a label at a version', parameters: [ref, label], requestBody: { required: true, ...json({ type: 'object', required: ['version'], properties: { version: { type: 'string' } } }) }, responses: { '200': { description: 'label set' }, '409': err('the version is yanked'), ...errors } },
-        delete: { summary: 'remove a label', parameters: [ref, label], responses: { '204': { description: 'removed' }, ...errors } },
+        put: { summary: 'point a label at a version', parameters: [ref, label], requestBody: { required: true, ...json({ type: 'object', required: ['version'], properties: { version: { type: 'string' } } }) }, responses: { '200': { description: 'label set' }, '409': err('the version is yanked'), ...errors, ...busy } },
+        delete: { summary: 'remove a label', parameters: [ref, label], responses: { '204': { description: 'removed' }, ...errors, ...busy } },
       },
       '/api/v1/templates/{ref}/versions/{version}/deprecate': {
-        post: { summary: 'deprecate a version', parameters: [ref, version], requestBody: { required: true, ...json({ type: 'object', required: ['message'], properties: { message: { type: 'string' }, sunset: { type: 'string', format: 'date', description: 'a real calendar date, exactly YYYY-MM-DD' } } }) }, responses: { '200': { description: 'the version', ...json({ $ref: '#/components/schemas/Version' }) }, ...errors } },
+        post: { summary: 'deprecate a version', parameters: [ref, version], requestBody: { required: true, ...json({ type: 'object', required: ['message'], properties: { message: { type: 'string' }, sunset: { type: 'string', format: 'date', description: 'a real calendar date, exactly YYYY-MM-DD' } } }) }, responses: { '200': { description: 'the version', ...json({ $ref: '#/components/schemas/Version' }) }, ...errors, ...busy } },
       },
       '/api/v1/templates/{ref}/versions/{version}/yank': {
-        post: { summary: 'yank a version (admin): no longer chosen by ranges or labels, still fetchable exactly', parameters: [ref, version], responses: { '200': { description: 'the version', ...json({ $ref: '#/components/schemas/Version' }) }, ...errors } },
+        post: { summary: 'yank a version (admin): no longer chosen by ranges or labels, still fetchable exactly', parameters: [ref, version], responses: { '200': { description: 'the version', ...json({ $ref: '#/components/schemas/Version' }) }, ...errors, ...busy } },
       },
       '/api/v1/templates/{ref}/diff': {
         get: {
@@ -116,7 +118,7 @@ export function openApiDocument(): Record<string, unknown> {
         post: {
           summary: 'revoke a token (admin, idempotent): every server refuses it within a second',
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{12}$' } }],
-          responses: { '200': { description: 'the token', ...json({ $ref: '#/components/schemas/Token' }) }, '503': err('database busy; retry after Retry-After seconds'), ...errors },
+          responses: { '200': { description: 'the token', ...json({ $ref: '#/components/schemas/Token' }) }, ...errors, ...busy },
         },
       },
       '/api/v1/events': {

@@ -18,13 +18,14 @@ export function registerRegistryCommands(program: Command, io: CliIO): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port (0 picks a free one)', '8080')
     .option('--anonymous-read', 'allow reads without a token')
-    .action(async (opts: { db: string; host: string; port: string; anonymousRead?: boolean }) => {
+    .option('--trust-proxy [hops]', 'behind a reverse proxy that terminates TLS: believe its X-Forwarded-Proto/-Host (bare: any; a number: that many hops; else addresses or subnets)')
+    .action(async (opts: { db: string; host: string; port: string; anonymousRead?: boolean; trustProxy?: string | true }) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ExitError(Exit.INVALID, `--port must be 0-65535, not ${opts.port}`);
       const { startRegistry } = await import('../registry/index.js');
       let running;
       try {
-        running = await startRegistry({ db: resolve(cwd, opts.db), host: opts.host, port, anonymousRead: !!opts.anonymousRead, log: (l) => io.stderr.write(l + '\n') });
+        running = await startRegistry({ db: resolve(cwd, opts.db), host: opts.host, port, anonymousRead: !!opts.anonymousRead, ...(opts.trustProxy !== undefined ? { trustProxy: trustProxyOf(opts.trustProxy) } : {}), log: (l) => io.stderr.write(l + '\n') });
       } catch (e) {
         throw new ExitError(Exit.INVALID, `cannot start the registry: ${(e as Error).message}`);
       }
@@ -117,4 +118,10 @@ function tokenTable(tokens: TokenInfo[]): string {
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+}
+
+/** `--trust-proxy` as express wants it: bare = true, digits = a hop count, else addresses. */
+export function trustProxyOf(value: string | true): boolean | number | string {
+  if (value === true) return true;
+  return /^\d+$/.test(value) ? Number(value) : value;
 }

@@ -7,9 +7,7 @@ import { jsonBody } from './json-body.js';
 import { requireScope, type Scope } from './auth.js';
 import { errorMiddleware, notFound } from './errors.js';
 import { metaRoutes } from './routes/meta.js';
-import { openApiDocument } from './openapi.js';
 import { pageRoutes } from './pages.js';
-import { signinOpenApiPaths } from './signin.js';
 import { resolveRoutes } from './routes/resolve.js';
 import { templateRoutes } from './routes/templates.js';
 import type { Store } from './store.js';
@@ -39,12 +37,6 @@ export function createApp(options: AppOptions): Express {
   app.set('etag', false);
   app.set('trust proxy', options.trustProxy ?? false);
   app.use('/api/v1', jsonBody(options.bodyLimit ?? '1mb'));
-  // The sign-in routes document themselves; TODO(openapi.ts owner): move them into openapi.ts
-  // and drop this override of metaRoutes' /openapi.json.
-  app.get('/openapi.json', (_req, res) => {
-    const doc = openApiDocument();
-    res.json({ ...doc, paths: { ...(doc['paths'] as Record<string, unknown>), ...signinOpenApiPaths() } });
-  });
   app.use(metaRoutes({ store, auth }));
   app.use('/api/v1', templateRoutes({ store, auth }));
   app.use('/api/v1', resolveRoutes({ store, auth }));

@@ -13,6 +13,8 @@ export interface ServeOptions {
   host?: string;
   port?: number;
   anonymousRead?: boolean;
+  /** Express's `trust proxy`: believe X-Forwarded-Proto/-Host from these hops (off by default). */
+  trustProxy?: boolean | number | string;
   log?: (line: string) => void;
 }
 
@@ -28,7 +30,7 @@ export interface RunningRegistry {
 export async function startRegistry(options: ServeOptions): Promise<RunningRegistry> {
   const db = openDatabase(options.db);
   const store = new Store(db);
-  const app = createApp({ store, anonymousRead: !!options.anonymousRead, ...(options.log ? { log: options.log } : {}) });
+  const app = createApp({ store, anonymousRead: !!options.anonymousRead, ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}), ...(options.log ? { log: options.log } : {}) });
   const host = options.host ?? '127.0.0.1';
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(options.port ?? 8080, host, () => resolve(s));

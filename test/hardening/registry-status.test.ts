@@ -9,12 +9,12 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { createToken, openDatabase, startRegistry, type RunningRegistry } from '../../registry/index.js';
 import { tempDir } from '../helpers.js';
 import { bearer, bootRegistry, stepTemplate } from '../registry/fixtures.js';
-import { killSourceChildren, serveFromSources } from './registry-child.js';
+import { killChildren, serveProcess } from '../registry/serve.js';
 
 const running: RunningRegistry[] = [];
 afterEach(async () => {
   for (const r of running.splice(0)) await r.close();
-  killSourceChildren();
+  killChildren();
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -35,7 +35,7 @@ describe('status across server processes', () => {
     const setup = openDatabase(dbFile);
     const admin = createToken(setup, 'boss', 'admin');
     setup.close();
-    const [a, b] = await Promise.all([startRegistry({ db: dbFile, port: 0, log: () => undefined }), serveFromSources(dbFile)]);
+    const [a, b] = await Promise.all([startRegistry({ db: dbFile, port: 0, log: () => undefined }), serveProcess(dbFile)]);
     running.push(a);
     const path = '/api/v1/templates/account.t/versions/1.0.0';
     expect((await call(a.url, admin, 'PUT', path, { yaml: stepTemplate('t', '1.0.0') })).status).toBe(201);

@@ -9,7 +9,7 @@ import { principalOfTokenId } from '../../registry/auth.js';
 import { createToken, openDatabase, startRegistry, verifyToken, type RunningRegistry } from '../../registry/index.js';
 import { runCli, tempDir } from '../helpers.js';
 import { bearer, bootRegistry } from '../registry/fixtures.js';
-import { killSourceChildren, serveFromSources, sourceCli } from './registry-child.js';
+import { cliProcess, killChildren, serveProcess } from '../registry/serve.js';
 
 const open: { close(): unknown }[] = [];
 afterEach(() => {
@@ -59,7 +59,7 @@ describe('principal of a token id (sessions contract)', () => {
 const running: RunningRegistry[] = [];
 afterEach(async () => {
   for (const r of running.splice(0)) await r.close();
-  killSourceChildren();
+  killChildren();
 });
 
 async function status(url: string, token: string, path = '/api/v1/templates'): Promise<{ status: number; message?: string }> {
@@ -76,11 +76,11 @@ describe('revocation and expiry on running servers', () => {
     const victim = createToken(setup, 'laptop', 'read');
     const other = createToken(setup, 'ci', 'read');
     setup.close();
-    const [a, b] = await Promise.all([startRegistry({ db: dbFile, port: 0, log: () => undefined }), serveFromSources(dbFile)]);
+    const [a, b] = await Promise.all([startRegistry({ db: dbFile, port: 0, log: () => undefined }), serveProcess(dbFile)]);
     running.push(a);
     for (const url of [a.url, b.url]) expect((await status(url, victim)).status).toBe(200);
 
-    const revoked = await sourceCli(['registry', 'token', 'revoke', '--db', dbFile, idOf(victim)]);
+    const revoked = await cliProcess(['registry', 'token', 'revoke', '--db', dbFile, idOf(victim)]);
     expect(revoked.code, revoked.stderr).toBe(0);
     expect(revoked.stdout).toContain(`revoked ${idOf(victim)} (laptop, read)`);
     await sleep(1000);

@@ -4,6 +4,7 @@
  * that are equal as data always have the same digest.
  */
 import { createHash } from 'node:crypto';
+import { setOwn } from './own.js';
 
 /**
  * Canonical JSON text of `value` (compact). Written directly, without a sorted copy: the
@@ -51,7 +52,7 @@ export function sortKeys(value: unknown): unknown {
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(src).sort()) {
       const v = src[k];
-      if (v !== undefined) out[k] = sortKeys(v);
+      if (v !== undefined) setOwn(out, k, sortKeys(v));
     }
     return out;
   }

@@ -17,6 +17,7 @@ import { resolveInOrder, type ResolvedTemplate, type ResolveOutcome, type Resolv
 import { selectorText } from './versions.js';
 import { sourcePositions as positions } from './yaml-reader.js';
 import { matchElement } from './elements.js';
+import { ownValue, setOwn } from './own.js';
 
 /** How deep templates may nest (a template holding a template holding ...). */
 export const MAX_TEMPLATE_DEPTH = 10;
@@ -223,7 +224,7 @@ function instantiate(
   if (!cloned || typeof cloned !== 'object' || Array.isArray(cloned)) return undefined;
   // The reference's own fields (identifier, name, when, timeout, ...) win over the body's.
   const value: Record<string, unknown> = { ...cloned };
-  for (const [k, v] of Object.entries(p.node)) if (k !== 'template') value[k] = v;
+  for (const [k, v] of Object.entries(p.node)) if (k !== 'template') setOwn(value, k, v);
   if (value['name'] === undefined) value['name'] = value['identifier'];
   positions.copy(cloned, value);
   annotations.set(value, annotation);
@@ -320,7 +321,7 @@ function cloneBody(v: unknown, ctx: CloneCtx, ti: unknown, tiAt: Omit<InputsCurs
   const obj: Record<string, unknown> = {};
   const tiObj = ti && typeof ti === 'object' && !Array.isArray(ti) ? (ti as Record<string, unknown>) : undefined;
   for (const [k, child] of Object.entries(src)) {
-    obj[k] = cloneBody(child, ctx, tiObj ? tiObj[k] : undefined, { holder: tiObj, key: k }, src, k);
+    setOwn(obj, k, cloneBody(child, ctx, tiObj ? ownValue(tiObj, k) : undefined, { holder: tiObj, key: k }, src, k));
   }
   positions.copy(src, obj);
   return obj;
@@ -342,7 +343,8 @@ function fillFromTemplateInputs(leaf: string, given: InputsCursor, ctx: CloneCtx
     return leaf;
   }
   const problem = checkRuntimeInput(input, given.value);
-  if (problem) ctx.bag.error(Codes.RUNTIME_INPUT_INVALID, `templateInputs for ${ctx.refName}: ${problem}`, at);
+  // A refused regex is the template's problem: located at its leaf.
+  if (problem) ctx.bag.error(problem.code, `templateInputs for ${ctx.refName}: ${problem.message}`, problem.code === Codes.REGEX_UNSUPPORTED ? leafAt : at);
   return given.value !== null && typeof given.value === 'object' ? structuredCloneWithPositions(given.value) : given.value;
 }
 

@@ -4,6 +4,7 @@
  * identifiers, matrix values) is substituted; what only a run knows (step outputs, secrets,
  * sequence id, codebase, ...) stays in the text and is listed as a `PlanRef`.
  */
+import { hasOwn } from './own.js';
 
 /** One expression occurrence in a string: `text` includes `<+` and the closing `>`. */
 export interface ExprMatch {
@@ -187,7 +188,7 @@ function literalMethod(b: string): ExprKind | undefined {
 
 function matrixValue(scope: ExprScope, rest: string[]): ExprKind {
   const m = scope.strategy?.matrix;
-  if (m && rest.length === 1 && rest[0]! in m) return { kind: 'static', value: m[rest[0]!] };
+  if (m && rest.length === 1 && hasOwn(m, rest[0]!)) return { kind: 'static', value: m[rest[0]!] };
   return { kind: 'runtime' };
 }
 

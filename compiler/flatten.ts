@@ -11,6 +11,7 @@ import { annotations, isRootAnnotation, type Annotation } from './expand.js';
 import type { ExprScope } from './expressions.js';
 import { buildStepBody, combineWhen, failureOf, substituteAt, timeoutOf, whenOf, type BuildContext } from './steps.js';
 import { expandStrategy, type StrategyCopy } from './strategy.js';
+import { setOwn } from './own.js';
 import { collectStages, infrastructureOf, variablesOf } from './pipeline-scope.js';
 import type { SubstituteSink } from './substitute.js';
 import { sourcePositions as positions } from './yaml-reader.js';
@@ -117,11 +118,11 @@ class Flattener {
     const ctx = this.buildCtx(scope ?? { pipeline: this.pipelineScope, secretVars: this.secretVars }, this.loc(holder), new Map(), undefined, []);
     for (const [k, v] of Object.entries(vars)) {
       if (this.secretVars.has(`${where}:${k}`)) {
-        out[k] = `<+secrets.getValue("${String(v)}")>`;
+        setOwn(out, k, `<+secrets.getValue("${String(v)}")>`);
         continue;
       }
       const r = typeof v === 'string' ? substituteAt(v, holder, 'variables', ctx) : v;
-      out[k] = typeof r === 'number' || typeof r === 'boolean' ? r : r === null || r === undefined ? '' : typeof r === 'object' ? JSON.stringify(r) : String(r);
+      setOwn(out, k, typeof r === 'number' || typeof r === 'boolean' ? r : r === null || r === undefined ? '' : typeof r === 'object' ? JSON.stringify(r) : String(r));
     }
     return out;
   }

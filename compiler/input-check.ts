@@ -3,17 +3,20 @@
  * what the JSON Schema `{type, enum, pattern, items}` of the declaration would ask, in the
  * order ajv asks it (type, then allowedValues, then the regex or the list's items), without
  * compiling a schema — ajv's first compile costs a fifth of a cold compile.
- * `test/compiler/input-check.test.ts` holds it to ajv's answers.
+ * `test/compiler/input-check.test.ts` holds it to ajv's answers. One difference by design:
+ * the regex is matched by RE2 (`regex.ts`), in linear time, and a pattern RE2 refuses is
+ * PW3017, a problem of the declaration rather than of the value.
  */
 import { Codes } from './diagnostics.js';
 import type { InputDecl } from './inputs.js';
+import { testRegex } from './regex.js';
 
 export interface InputProblem {
-  code: typeof Codes.INPUT_TYPE | typeof Codes.INPUT_NOT_ALLOWED | typeof Codes.INPUT_REGEX;
+  code: typeof Codes.INPUT_TYPE | typeof Codes.INPUT_NOT_ALLOWED | typeof Codes.INPUT_REGEX | typeof Codes.REGEX_UNSUPPORTED;
   message: string;
+  /** Set when the declaration's regex itself is refused: the problem is the template's. */
+  inDeclaration?: boolean;
 }
-
-const regexes = new Map<string, RegExp | undefined>();
 
 /** The problem with `value` for `decl`, or undefined when it is acceptable. */
 export function checkInputValue(decl: InputDecl, value: unknown): InputProblem | undefined {
@@ -22,17 +25,11 @@ export function checkInputValue(decl: InputDecl, value: unknown): InputProblem |
     return { code: Codes.INPUT_NOT_ALLOWED, message: `'${String(value)}' is not one of ${decl.allowedValues.map(String).join(', ')}` };
   }
   if (decl.regex !== undefined && decl.type === 'string') {
-    let re = regexes.get(decl.regex);
-    if (!regexes.has(decl.regex)) {
-      try {
-        re = new RegExp(decl.regex, 'u');
-      } catch {
-        re = undefined;
-      }
-      regexes.set(decl.regex, re);
+    const r = testRegex(String(decl.regex), value as string);
+    if ('refused' in r) {
+      return r.refused === 'pattern' ? { code: Codes.REGEX_UNSUPPORTED, message: `regex ${decl.regex} ${r.reason}`, inDeclaration: true } : { code: Codes.INPUT_REGEX, message: `${r.reason} (regex ${decl.regex})` };
     }
-    if (!re) return { code: Codes.INPUT_REGEX, message: `regex ${decl.regex} is not a valid regular expression` };
-    if (!re.test(value as string)) return { code: Codes.INPUT_REGEX, message: `'${String(value)}' does not match ${decl.regex}` };
+    if (!r.matched) return { code: Codes.INPUT_REGEX, message: `'${String(value)}' does not match ${decl.regex}` };
   }
   if ((decl.type === 'steps' || decl.type === 'stages') && Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {

@@ -5,6 +5,8 @@
  */
 import { Codes, LocatedError, type DiagnosticBag, type Location } from './diagnostics.js';
 import { checkInputValue } from './input-check.js';
+import { hasOwn, ownValue, setOwn } from './own.js';
+import { regexProblem } from './regex.js';
 import { sourcePositions } from './yaml-reader.js';
 
 export type InputType = 'string' | 'number' | 'boolean' | 'array' | 'object' | 'steps' | 'stages';
@@ -49,7 +51,7 @@ export function resolveTypedInputs(
   const g = (given ?? {}) as Record<string, unknown>;
   for (const [name, value] of Object.entries(g)) {
     const at = sourcePositions.at(g, name, refAt);
-    const decl = declared[name];
+    const decl = ownValue(declared, name) as InputDecl | undefined;
     if (!decl) {
       const known = Object.keys(declared);
       bag.error(Codes.INPUT_UNKNOWN, `unknown input '${name}' for ${templateName}${known.length ? ` (declared: ${known.join(', ')})` : ' (it declares no inputs)'}`, at);
@@ -59,24 +61,48 @@ export function resolveTypedInputs(
     if (!isExpression(value)) {
       const problem = checkInputValue(decl, value);
       if (problem) {
-        bag.error(problem.code, `input '${name}': ${problem.message}`, at);
+        // A regex the template declares and RE2 refuses is the template's problem: located there.
+        const where = problem.inDeclaration ? sourcePositions.at(decl, 'regex', at) : at;
+        bag.error(problem.code, `input '${name}': ${problem.message}`, where);
         ok = false;
         continue;
       }
     }
-    values[name] = value;
+    setOwn(values, name, value);
   }
   for (const [name, decl] of Object.entries(declared)) {
-    if (name in values || name in g) continue;
-    if (decl.default !== undefined) values[name] = decl.default;
-    else if (decl.required === false) values[name] = null;
-    else if (decl.type === 'steps' || decl.type === 'stages') values[name] = [];
+    if (hasOwn(values, name) || hasOwn(g, name)) continue;
+    if (decl.default !== undefined) setOwn(values, name, decl.default);
+    else if (decl.required === false) setOwn(values, name, null);
+    else if (decl.type === 'steps' || decl.type === 'stages') setOwn(values, name, []);
     else {
       bag.error(Codes.INPUT_MISSING, `missing required input '${name}' (${decl.type}) for ${templateName}`, refAt);
       ok = false;
     }
   }
   return ok ? values : undefined;
+}
+
+/**
+ * Problems of a template's own declarations, located in the template: a regex RE2 refuses
+ * (PW3017), a default that its declaration refuses (type, allowedValues, regex). The
+ * registry runs it before publishing; expressions (`<+...>`) as defaults are left alone.
+ */
+export function checkDeclaredDefaults(decls: Record<string, InputDecl>, fallback: Location, bag: DiagnosticBag): void {
+  for (const [name, decl] of Object.entries(decls)) {
+    if (!decl || typeof decl !== 'object') continue;
+    const at = sourcePositions.of(decl, fallback);
+    if (typeof decl.regex === 'string') {
+      const problem = regexProblem(decl.regex);
+      if (problem) {
+        bag.error(Codes.REGEX_UNSUPPORTED, `input '${name}': regex ${decl.regex} ${problem}`, sourcePositions.at(decl, 'regex', at));
+        continue;
+      }
+    }
+    if (decl.default === undefined || isExpression(decl.default) || (decl.default === null && decl.required === false)) continue;
+    const problem = checkInputValue(decl, decl.default);
+    if (problem) bag.error(problem.code, `input '${name}': default ${problem.message}`, sourcePositions.at(decl, 'default', at));
+  }
 }
 
 /** Throws a located error when a template's declarations themselves are unusable. */

@@ -4,10 +4,11 @@
  * whatever is still open afterwards takes its `.default()` or is reported missing — all
  * missing values in one list.
  */
-import { yamlLibrary } from './yaml-library.js';
 import { Codes, type DiagnosticBag, type Location } from './diagnostics.js';
 import { matchElement, unwrap } from './elements.js';
 import { checkRuntimeInput, isRuntimeInput, parseRuntimeInput } from './runtime-inputs.js';
+import { hasOwn, ownValue } from './own.js';
+import { typeSetValue } from './set-value.js';
 import { sourcePositions as positions } from './yaml-reader.js';
 
 /** The pipeline overlay of an input-set document, or undefined when it has neither shape. */
@@ -37,19 +38,19 @@ export function overlayInputs(target: unknown, source: unknown, bag: DiagnosticB
   const t = target as Record<string, unknown>;
   const s = source as Record<string, unknown>;
   for (const [k, sv] of Object.entries(s)) {
-    if (k === 'template' && sv && typeof sv === 'object' && !('template' in t)) {
+    if (k === 'template' && sv && typeof sv === 'object' && !hasOwn(t, 'template')) {
       // After expansion: the template's inputs now live on the body itself.
       overlayInputs(t, (sv as Record<string, unknown>)['templateInputs'], bag, fallback);
       continue;
     }
-    const tv = t[k];
+    const tv = ownValue(t, k);
     if (isRuntimeInput(tv)) {
       if (isRuntimeInput(sv)) continue;
       fill(t, k, tv as string, sv, positions.at(s, k, fallback), bag);
     } else if (tv && typeof tv === 'object') {
       overlayInputs(tv, sv, bag, fallback);
     } else if (tv === undefined && k === 'templateInputs') {
-      t[k] = sv;
+      t['templateInputs'] = sv;
     }
   }
 }
@@ -64,7 +65,8 @@ function fill(obj: Record<string, unknown>, key: string, leaf: string, value: un
   }
   const problem = checkRuntimeInput(input, value);
   if (problem) {
-    bag.error(Codes.RUNTIME_INPUT_INVALID, `${key}: ${problem}`, at);
+    // A refused regex is the pipeline's problem: located at its leaf.
+    bag.error(problem.code, `${key}: ${problem.message}`, problem.code === Codes.REGEX_UNSUPPORTED ? positions.at(obj, key, at) : at);
     return false;
   }
   obj[key] = value;
@@ -72,9 +74,10 @@ function fill(obj: Record<string, unknown>, key: string, leaf: string, value: un
 }
 
 /**
- * Applies `--set path=value`. The path walks the (expanded) pipeline: object keys, and in
- * lists the element whose identifier (or variable name) is the segment, or a numeric index.
- * A leading `pipeline.` is optional. The target must be a runtime input.
+ * Applies `--set path=value`. The path walks the (expanded) pipeline through own properties
+ * only: object keys, and in lists the element whose identifier (or variable name) is the
+ * segment, or a numeric index. A leading `pipeline.` is optional. The target must be a
+ * runtime input; the value is typed by what it fills (`set-value.ts`), a misfit is PW3016.
  */
 export function applySet(root: Record<string, unknown>, assignment: string, bag: DiagnosticBag): void {
   const at: Location = { file: '--set', line: 1, column: 1 };
@@ -85,13 +88,6 @@ export function applySet(root: Record<string, unknown>, assignment: string, bag:
   }
   const path = assignment.slice(0, eq).split('.');
   const raw = assignment.slice(eq + 1);
-  let value: unknown;
-  try {
-    value = yamlLibrary().parse(raw);
-  } catch {
-    value = raw;
-  }
-  if (value === null && raw !== 'null' && raw !== '~') value = raw;
   const where = { file: `--set ${assignment.slice(0, eq)}`, line: 1, column: 1 };
   const segs = path[0] === 'pipeline' ? path : ['pipeline', ...path];
   let cur: unknown = root;
@@ -107,7 +103,7 @@ export function applySet(root: Record<string, unknown>, assignment: string, bag:
   let key = last;
   if (Array.isArray(cur)) {
     const v = findInList(cur, last);
-    if (v && typeof v === 'object' && 'value' in (v as object)) {
+    if (v && typeof v === 'object' && hasOwn(v, 'value')) {
       holder = v as Record<string, unknown>;
       key = 'value';
     } else {
@@ -115,7 +111,7 @@ export function applySet(root: Record<string, unknown>, assignment: string, bag:
       return;
     }
   }
-  if (!holder || typeof holder !== 'object' || !(key in holder)) {
+  if (!holder || typeof holder !== 'object' || !hasOwn(holder, key)) {
     bag.error(Codes.SET_PATH, `no '${segs.join('.')}' in the pipeline`, where);
     return;
   }
@@ -124,17 +120,23 @@ export function applySet(root: Record<string, unknown>, assignment: string, bag:
     bag.error(Codes.SET_PATH, `'${segs.join('.')}' is not a runtime input (<+input>); only runtime inputs can be set`, where);
     return;
   }
-  fill(holder, key, leaf as string, value, where, bag);
+  // A variable's value is typed by the variable's declared type.
+  const typed = typeSetValue(raw, key === 'value' && typeof holder['name'] === 'string' ? ownValue(holder, 'type') : undefined);
+  if ('problem' in typed) {
+    bag.error(Codes.SET_VALUE, `${segs.join('.')}: ${typed.problem}`, where);
+    return;
+  }
+  fill(holder, key, leaf as string, typed.value, where, bag);
 }
 
 function step(cur: unknown, seg: string): unknown {
   if (Array.isArray(cur)) return findInList(cur, seg);
   if (cur && typeof cur === 'object') {
     const o = cur as Record<string, unknown>;
-    if (seg in o) return o[seg];
+    if (hasOwn(o, seg)) return o[seg];
     // `stages.build`: look through the wrapper of a list element reached earlier.
     const w = unwrap(o);
-    if (w && seg in w.node) return w.node[seg];
+    if (w && w.node && typeof w.node === 'object' && hasOwn(w.node, seg)) return w.node[seg];
   }
   return undefined;
 }
@@ -147,8 +149,7 @@ function findInList(list: unknown[], seg: string): unknown {
       const inner = findInList(w.node as unknown as unknown[], seg);
       if (inner !== undefined) return inner;
     }
-    if (item && typeof item === 'object' && (item as Record<string, unknown>)['name'] === seg) return item;
-    if (item && typeof item === 'object' && (item as Record<string, unknown>)['identifier'] === seg) return item;
+    if (item && typeof item === 'object' && (ownValue(item, 'name') === seg || ownValue(item, 'identifier') === seg)) return item;
   }
   if (/^\d+$/.test(seg)) return list[Number(seg)];
   return undefined;

@@ -6,6 +6,7 @@
 import type { PlanStage } from '../schemas/plan.js';
 import { unwrap } from './elements.js';
 import type { ExprScope } from './expressions.js';
+import { setOwn } from './own.js';
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
@@ -17,7 +18,7 @@ export function variablesOf(v: unknown, where: string, secretVars: Set<string>):
   for (const item of v) {
     const o = obj(item);
     if (typeof o['name'] !== 'string') continue;
-    out[o['name']] = o['value'] ?? o['default'] ?? '';
+    setOwn(out, o['name'], o['value'] ?? o['default'] ?? '');
     if (String(o['type'] ?? '').toLowerCase() === 'secret') secretVars.add(`${where}:${o['name']}`);
   }
   return out;

@@ -3,6 +3,8 @@
  * `.default(v)`, `.allowedValues(a,b)`, `.selectOneFrom(a,b)`, `.regex(re)`, `.executionInput()`.
  * Arguments may be quoted or not; unquoted ones take their YAML type (`true`, `3`).
  */
+import { Codes } from './diagnostics.js';
+import { testRegex } from './regex.js';
 
 export interface RuntimeInput {
   default?: unknown;
@@ -54,22 +56,24 @@ export function parseRuntimeInput(text: string): RuntimeInput {
   return out;
 }
 
+/** Why a supplied value is refused: PW3011 for the value, PW3017 for a regex RE2 refuses. */
+export interface RuntimeInputProblem {
+  code: typeof Codes.RUNTIME_INPUT_INVALID | typeof Codes.REGEX_UNSUPPORTED;
+  message: string;
+}
+
 /**
- * Checks a supplied value against the input's constraints; returns an error message or
- * undefined. Values are compared as strings, as Harness does.
+ * Checks a supplied value against the input's constraints; returns the problem or undefined.
+ * Values are compared as strings, as Harness does; a regex is matched by RE2 (`regex.ts`).
  */
-export function checkRuntimeInput(input: RuntimeInput, value: unknown): string | undefined {
+export function checkRuntimeInput(input: RuntimeInput, value: unknown): RuntimeInputProblem | undefined {
   if (input.allowedValues && !input.allowedValues.some((a) => String(a) === String(value))) {
-    return `value '${String(value)}' is not one of ${input.allowedValues.map(String).join(', ')}`;
+    return { code: Codes.RUNTIME_INPUT_INVALID, message: `value '${String(value)}' is not one of ${input.allowedValues.map(String).join(', ')}` };
   }
   if (input.regex !== undefined) {
-    let re: RegExp;
-    try {
-      re = new RegExp(input.regex);
-    } catch {
-      return `invalid regex ${input.regex}`;
-    }
-    if (!re.test(String(value))) return `value '${String(value)}' does not match ${input.regex}`;
+    const r = testRegex(input.regex, String(value));
+    if ('refused' in r) return r.refused === 'pattern' ? { code: Codes.REGEX_UNSUPPORTED, message: `regex ${input.regex} ${r.reason}` } : { code: Codes.RUNTIME_INPUT_INVALID, message: `${r.reason} (regex ${input.regex})` };
+    if (!r.matched) return { code: Codes.RUNTIME_INPUT_INVALID, message: `value '${String(value)}' does not match ${input.regex}` };
   }
   return undefined;
 }

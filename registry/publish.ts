@@ -7,7 +7,7 @@
 import { stringify } from 'yaml';
 import { canonicalJson, checkSchema, compile, digestOf, formatDiagnostic, readYaml, refOfTemplate, sourcePositions, type Diagnostic } from '../compiler/index.js';
 import { DiagnosticBag } from '../compiler/diagnostics.js';
-import type { InputDecl } from '../compiler/inputs.js';
+import { checkDeclaredDefaults, type InputDecl } from '../compiler/inputs.js';
 import { invalidTemplate, badRequest } from './errors.js';
 import type { NewVersion, Store } from './store.js';
 import { SingleSource, StoreSource, registryFile } from './store-source.js';
@@ -26,7 +26,7 @@ export async function preparePublish(store: Store, ref: string, version: string,
   const file = registryFile(ref, version);
   const bag = new DiagnosticBag();
   const docs = readYaml(file, source, sourcePositions, bag);
-  if (bag.hasErrors) throw invalidTemplate('the template is not valid YAML', bag.items);
+  if (bag.hasErrors) throw invalidTemplate(`the template is not valid YAML: ${formatDiagnostic(bag.items.find((d) => d.severity === 'error')!)}`, bag.items);
   const roots = docs.filter((d) => d.value && typeof d.value === 'object' && 'template' in (d.value as object));
   if (docs.length !== 1 || roots.length !== 1) throw invalidTemplate('the body must hold exactly one document with a template: root');
   const root = roots[0]!.value as { template: Record<string, unknown> };
@@ -35,14 +35,9 @@ export async function preparePublish(store: Store, ref: string, version: string,
   const actualRef = refOfTemplate(t as { identifier: string });
   if (actualRef !== ref) throw invalidTemplate(`the template's identifier and scope make it ${actualRef}, not ${ref}`);
   if (String(t['versionLabel']) !== version) throw invalidTemplate(`the template's versionLabel is ${String(t['versionLabel'])}, not ${version}`);
-  for (const [name, decl] of Object.entries((t['inputs'] ?? {}) as Record<string, InputDecl>)) {
-    if (decl.regex === undefined) continue;
-    try {
-      new RegExp(decl.regex);
-    } catch {
-      throw invalidTemplate(`input '${name}': regex ${decl.regex} is not a valid regular expression`);
-    }
-  }
+  // Regexes RE2 refuses and defaults their own declarations refuse, located in the template.
+  checkDeclaredDefaults((t['inputs'] ?? {}) as Record<string, InputDecl>, { file, line: 1, column: 1 }, bag);
+  if (bag.hasErrors) throw invalidTemplate(`the template's inputs are invalid: ${formatDiagnostic(bag.items.find((d) => d.severity === 'error')!)}`, bag.items);
   const digest = digestOf(root);
   const problems = await compileInIsolation(store, ref, version, digest, root, t);
   if (problems.length) throw invalidTemplate(`the template does not compile: ${formatDiagnostic(problems[0]!)}`, problems);

@@ -74,8 +74,9 @@ describe('runtime inputs', () => {
     expect(() => parseRuntimeInput('<+input>.default(1')).toThrow(/unclosed/);
   });
   test('constraints', () => {
-    expect(checkRuntimeInput({ executionInput: false, allowedValues: ['a'] }, 'b')).toMatch(/not one of/);
-    expect(checkRuntimeInput({ executionInput: false, regex: '^x' }, 'y')).toMatch(/does not match/);
+    expect(checkRuntimeInput({ executionInput: false, allowedValues: ['a'] }, 'b')?.message).toMatch(/not one of/);
+    expect(checkRuntimeInput({ executionInput: false, regex: '^x' }, 'y')).toMatchObject({ code: 'PW3011', message: expect.stringMatching(/does not match/) });
+    expect(checkRuntimeInput({ executionInput: false, regex: '(x)\\1' }, 'xx')).toMatchObject({ code: 'PW3017', message: expect.stringMatching(/backreference/) });
     expect(checkRuntimeInput({ executionInput: false, allowedValues: [3] }, 3)).toBeUndefined();
   });
 });

@@ -4,7 +4,7 @@
  * Scheduling, readiness, outputs, failure strategies and reports do not depend on which.
  */
 import type { PlanStep } from '../schemas/plan.js';
-import type { Escapee } from './escaped.js';
+import type { Escapee, OutputLinks } from './escaped.js';
 import type { StepLog } from './logs.js';
 
 /** A step with its runtime references already replaced. */
@@ -38,6 +38,8 @@ export interface Handle {
   pgid: number;
   /** Start time of the leader (clock ticks since boot), for `gc`. */
   startTime?: number;
+  /** What identifies the step's output pipes, so `gc` can find processes still holding them. */
+  links?: OutputLinks;
   exited: Promise<Exit>;
   /** SIGTERM to the whole group, `graceMs`, then SIGKILL; resolves when all are gone. */
   stop(graceMs: number): Promise<void>;

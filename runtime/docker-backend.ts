@@ -173,7 +173,8 @@ export class DockerBackend implements Backend {
         args.push('-e', k);
         cliEnv[k] = v;
       } else if (!v.includes('\n')) fileLines.push(`${k}=${v}`);
-      else args.push('-e', `${k}=${v}`);
+      // An env file holds one line per variable, and argv is readable by every user.
+      else throw new StartError(`step ${step.id}: ${k} holds several lines, which cannot reach a container without showing in the docker CLI's argv`);
     }
     const removals: (() => void)[] = [];
     if (fileLines.length) {
@@ -227,7 +228,8 @@ export class DockerBackend implements Backend {
   private async inNamespace(spec: StartSpec, args: string[], timeoutMs: number): Promise<boolean> {
     const holder = await this.holder(spec.step.stage);
     return new Promise((resolve) => {
-      const c = spawn('nsenter', ['-t', String(holder.pid), '-n', process.execPath, PROBE, ...args], { stdio: 'ignore' });
+      // Arguments in the environment: a probe URL may hold a resolved secret.
+      const c = spawn('nsenter', ['-t', String(holder.pid), '-n', process.execPath, PROBE], { stdio: 'ignore', env: { ...process.env, PIPEWRIGHT_PROBE_ARGS: JSON.stringify(args) } });
       const timer = setTimeout(() => c.kill('SIGKILL'), timeoutMs + 2000);
       c.once('error', () => resolve(false));
       c.once('close', (code) => {

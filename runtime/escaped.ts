@@ -162,10 +162,11 @@ function stepOf(env: Buffer): string | undefined {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Stops single processes: SIGTERM, up to `graceMs`, then SIGKILL to those still alive. A pid
- * is signalled again only while its start time is the one seen first (no pid reuse).
+ * Stops single processes: SIGTERM, up to `graceMs`, then SIGKILL to those still alive
+ * (`killOnly`: SIGKILL at once, for what came back after a SIGTERM). A pid is signalled again
+ * only while its start time is the one seen first (no pid reuse).
  */
-export async function stopProcesses(pids: number[], graceMs: number): Promise<void> {
+export async function stopProcesses(pids: number[], graceMs: number, opts: { killOnly?: boolean } = {}): Promise<void> {
   const started = new Map(pids.map((pid) => [pid, processStartTime(pid)]));
   const same = (pid: number) => started.get(pid) !== undefined && processStartTime(pid) === started.get(pid) && state(pid) !== 'Z';
   const signal = (pid: number, sig: NodeJS.Signals) => {
@@ -175,8 +176,8 @@ export async function stopProcesses(pids: number[], graceMs: number): Promise<vo
       // gone meanwhile
     }
   };
-  for (const pid of pids) signal(pid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
+  if (!opts.killOnly) for (const pid of pids) signal(pid, 'SIGTERM');
+  const deadline = opts.killOnly ? 0 : Date.now() + graceMs;
   let wait = 5;
   while (pids.some(same) && Date.now() < deadline) {
     await sleep(wait);

@@ -5,7 +5,9 @@
  * output variables to a file when the shell exits.
  * Background steps and services run their `entrypoint` (exec form) or `command`.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { StartError, type Backend, type Handle, type StartSpec } from './backend.js';
 import { stopGroup } from './process-group.js';
 import { shellScript, writeScript } from './script-file.js';
@@ -13,14 +15,22 @@ import { handleOf, spawnLogged } from './spawn-step.js';
 import { httpReady } from './readiness/http.js';
 import { tcpReady } from './readiness/tcp.js';
 
-const which = new Map<string, boolean>();
-function hasCommand(cmd: string): boolean {
-  let ok = which.get(cmd);
-  if (ok === undefined) {
-    ok = spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-    which.set(cmd, ok);
-  }
-  return ok;
+/**
+ * Whether `cmd` names an executable: a path is checked as it is, a bare name is looked up in
+ * the step's PATH. Never through a shell (a step's entrypoint must not be able to inject).
+ */
+export function hasCommand(cmd: string, path: string | undefined, cwd: string): boolean {
+  const executable = (file: string) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (cmd.includes('/')) return executable(resolve(cwd, cmd));
+  if (cmd === '') return false;
+  return (path ?? '').split(':').some((dir) => dir !== '' && executable(resolve(cwd, dir, cmd)));
 }
 
 export class HostBackend implements Backend {
@@ -36,7 +46,7 @@ export class HostBackend implements Backend {
       script = { path: spec.scriptFile + s.ext, text: s.text };
       argv = s.argv(script.path);
     } else throw new StartError(`step ${step.id} has neither command nor entrypoint to run on the host`);
-    if (!hasCommand(argv[0]!)) {
+    if (!hasCommand(argv[0]!, spec.env['PATH'], spec.cwd)) {
       throw new StartError(argv[0] === 'pwsh' ? `step ${step.id} needs PowerShell (pwsh), which is not installed on this machine` : `step ${step.id}: command not found: ${argv[0]}`);
     }
     const env = { ...spec.env, ...(spec.outputsFile ? { PIPEWRIGHT_OUTPUTS: spec.outputsFile } : {}) };

@@ -33,6 +33,8 @@ export interface StageResult {
   id: string;
   status: StepStatus;
   durationMs: number;
+  /** Processes with the run's marker that named no step of the plan, stopped at this stage's end. */
+  escaped?: { pid: number; name: string }[];
 }
 
 export interface RunReport {

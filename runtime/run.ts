@@ -97,9 +97,13 @@ export class Runner {
     return (this.cleaning ??= (async () => {
       const graceMs = this.opts.graceMs ?? 10_000;
       await Promise.all([...this.state.pgids.map((pgid) => stopGroup(pgid, graceMs)), this.dockerBackend?.removeAll()]);
-      // Whatever escaped a step's group and still carries the run's marker goes too.
-      const escaped = markedProcesses(this.runId);
-      if (escaped.length) await stopProcesses(escaped.map((e) => e.pid), graceMs);
+      // Whatever escaped a step's group and still carries the run's marker goes too (again
+      // while new ones appear: a process may restart itself on SIGTERM).
+      for (let round = 0; round < 3; round++) {
+        const escaped = markedProcesses(this.runId);
+        if (escaped.length === 0) break;
+        await stopProcesses(escaped.map((e) => e.pid), graceMs, { killOnly: round > 0 });
+      }
     })());
   }
 
@@ -133,6 +137,7 @@ export class Runner {
     const stepResults: StepResult[] = [];
     let failed = false;
     const remaining = [...plan.stages];
+    const planSteps = new Set(plan.steps.map((s) => s.id));
     try {
       while (remaining.length) {
         // Every stage whose needs are done runs now (a parallel block runs together).
@@ -147,6 +152,7 @@ export class Runner {
             }
             const run = new StageRun(stage, plan.steps.filter((s) => s.stage === stage.id), {
               runId: this.runId,
+              planSteps,
               backend: this.opts.backend ?? ((step) => (step.image && this.dockerBackend ? this.dockerBackend : host)),
               runDir: this.runDir,
               workspace: this.workspace,
@@ -210,7 +216,7 @@ export class Runner {
     }
     if (handle && prior !== handle) {
       this.handles.set(step, handle);
-      this.state.add(step, handle.pgid, handle.startTime);
+      this.state.add(step, handle.pgid, handle.startTime, handle.links);
     }
   }
 }

@@ -4,12 +4,12 @@
  * ready) — no waves. Background steps keep running until the stage ends; then every one of
  * them is stopped, whatever happened.
  */
-import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FailureRule, PlanStage, PlanStep } from '../schemas/plan.js';
 import type { Backend, Handle, StartSpec } from './backend.js';
 import { StartError } from './backend.js';
-import { markedProcesses, stopProcesses, type Escapee } from './escaped.js';
+import { EscapeLedger } from './escape-ledger.js';
 import { ConditionError, evaluateCondition } from '../schemas/conditions.js';
 import { StepLog, type Console } from './logs.js';
 import { waitReady } from './readiness/index.js';
@@ -20,6 +20,8 @@ import type { Masker } from './secrets.js';
 export interface StageContext {
   /** The run's id: every step's PIPEWRIGHT_RUN_ID, the marker teardown looks for. */
   runId: string;
+  /** Every step id of the plan (an escapee naming none of them is this stage's to stop). */
+  planSteps: ReadonlySet<string>;
   backend: (step: PlanStep) => Backend;
   runDir: string;
   workspace: string;
@@ -62,11 +64,13 @@ export class StageRun {
   private readonly settled = new Set<string>();
   private readonly started = new Set<string>();
   private readonly live = new Map<string, Live>();
-  /** Processes that escaped a step's group, by step id. */
-  private readonly escaped = new Map<string, Escapee[]>();
+  /** Processes that escaped the stage's steps. */
+  private readonly escapees: EscapeLedger;
   private running = 0;
   private failed = false;
   private abortedStage = false;
+  /** Settles when the stage is aborted: waits (retry intervals) end at once. */
+  private readonly aborting = resolvable();
   private colour = 0;
   private dirty = false;
   private wake: () => void = () => undefined;
@@ -75,7 +79,9 @@ export class StageRun {
     private readonly stage: PlanStage,
     private readonly steps: PlanStep[],
     private readonly ctx: StageContext,
-  ) {}
+  ) {
+    this.escapees = new EscapeLedger({ runId: ctx.runId, stageSteps: new Set(steps.map((s) => s.id)), planSteps: ctx.planSteps, masker: ctx.masker, note: (l) => ctx.note(l), graceMs: ctx.graceMs });
+  }
 
   /** Runs the stage to the end, teardown included. Never throws. */
   async run(): Promise<{ stage: StageResult; steps: StepResult[] }> {
@@ -87,7 +93,7 @@ export class StageRun {
     }
     const status: StepStatus = this.ctx.aborted() ? 'aborted' : this.failed ? 'failed' : 'success';
     return {
-      stage: { id: this.stage.id, status, durationMs: Math.round(performance.now() - t0) },
+      stage: { id: this.stage.id, status, durationMs: Math.round(performance.now() - t0), ...(this.escapees.unattributed.length ? { escaped: this.escapees.unattributed } : {}) },
       steps: this.steps.map((s) => this.results.get(s.id) ?? this.skipped(s, 'not reached')),
     };
   }
@@ -120,11 +126,25 @@ export class StageRun {
         continue;
       }
       this.running++;
-      void this.execute(step).finally(() => {
-        this.running--;
-        this.notify();
-      });
+      void this.execute(step)
+        .catch((e: unknown) => this.internalFailure(step, e))
+        .finally(() => {
+          this.running--;
+          this.notify();
+        });
     }
+  }
+
+  /**
+   * A step's run threw where no error was expected: the step fails (the stage with it) and
+   * the stage goes on to its teardown, instead of the runner crashing and leaving processes.
+   */
+  private internalFailure(step: PlanStep, e: unknown): void {
+    const error = this.ctx.masker.mask(`internal error while running ${step.id}: ${e instanceof Error ? e.message : String(e)}`);
+    this.ctx.note(error);
+    if (this.settled.has(step.id)) return;
+    this.markFailed(true);
+    this.finish(step, { id: step.id, stage: step.stage, kind: step.kind, type: step.type, name: step.name, status: 'failed', errorType: 'Unknown', error, durationMs: 0, attempts: 0 });
   }
 
   private shouldRun(step: PlanStep): boolean {
@@ -149,10 +169,18 @@ export class StageRun {
     if (abort) this.abortStage();
   }
 
+  /** Waits `ms` unless the stage is aborted first; true when it was. */
+  private async abortableWait(ms: number): Promise<boolean> {
+    let t: NodeJS.Timeout | undefined;
+    await Promise.race([new Promise((r) => (t = setTimeout(r, ms))), this.aborting.promise]).finally(() => clearTimeout(t));
+    return this.abortedStage || this.ctx.aborted();
+  }
+
   /** Abort: running foreground steps are stopped; background steps stay until teardown. */
   private abortStage(): void {
     if (this.abortedStage) return;
     this.abortedStage = true;
+    this.aborting.resolve();
     for (const l of this.live.values()) {
       if (l.step.kind === 'run' && !l.stopping) {
         l.stopping = true;
@@ -181,8 +209,16 @@ export class StageRun {
       this.fail(step, { ...base, status: 'failed', errorType: 'Unknown', error: this.ctx.masker.mask(msg), durationMs: elapsed(), attempts: 0, log: log.path });
       return;
     }
+    this.warnArgvSecrets(resolved, log);
     if (resolved.kind === 'run') await this.runForeground(resolved, log, t0);
     else await this.runBackground(resolved, log, t0);
+  }
+
+  /** Warns when a secret sits in an exec-form entrypoint or args: those are argv, which `ps` shows every user. */
+  private warnArgvSecrets(step: PlanStep, log: StepLog): void {
+    if ([...(step.entrypoint ?? []), ...(step.args ?? [])].some((a) => this.ctx.masker.mask(a) !== a)) {
+      log.line(`pipewright: warning: a secret is in the entrypoint or args of ${step.id}, which every user of this machine can read (ps); pass it in envVariables instead`);
+    }
   }
 
   private spec(step: PlanStep, log: StepLog, attempt = 0): StartSpec {
@@ -190,15 +226,6 @@ export class StageRun {
     const out: StartSpec = { step, env, cwd: this.ctx.workspace, log, scriptFile: join(this.ctx.runDir, 'scripts', `${step.id}.${attempt}`) };
     if (step.outputs?.length) out.outputsFile = createOutputsFile(join(this.ctx.runDir, 'outputs', `${step.id}.${attempt}`));
     return out;
-  }
-
-  /** Records processes that escaped a step: in its log now, in its result when it settles. */
-  private escapedFrom(step: PlanStep, log: StepLog, found: Escapee[]): void {
-    if (found.length === 0) return;
-    const list = this.escaped.get(step.id) ?? [];
-    for (const e of found) if (!list.some((x) => x.pid === e.pid)) list.push(e);
-    this.escaped.set(step.id, list);
-    log.line(`pipewright: escaped the step's process group: ${found.map((e) => `${e.name} (pid ${e.pid})`).join(', ')}; stopped at teardown`);
   }
 
   /** Applies the failure strategy to a failed attempt's result; records it. */
@@ -250,15 +277,16 @@ export class StageRun {
       this.ctx.track(step.id, undefined);
       // Anything the step left in its group goes with it; what escaped the group is noted.
       await handle.stop(this.ctx.graceMs);
-      this.escapedFrom(step, log, await handle.release(RELEASE_MS));
+      this.escapees.fromStep(step.id, log, await handle.release(RELEASE_MS));
       const durationMs = Math.round(performance.now() - t0);
+      // Output values are read from a successful attempt only; the file never outlives it.
+      const outputs = exit.code === 0 && !timedOut && !live.stopping ? this.readOutputs(step, spec.outputsFile) : undefined;
+      if (spec.outputsFile) rmSync(spec.outputsFile, { force: true });
       if (live.stopping && !timedOut) {
         await log.close();
         return this.finish(step, { ...base, status: 'aborted', exitCode: exit.code, error: 'stopped: the stage was aborted', durationMs, attempts: attempt, log: log.path });
       }
       if (exit.code === 0 && !timedOut) {
-        const outputs = this.readOutputs(step, spec.outputsFile);
-        if (spec.outputsFile) rmSync(spec.outputsFile, { force: true });
         if (outputs) this.ctx.refs.outputs.set(step.id, outputs);
         await log.close();
         return this.finish(step, { ...base, status: 'success', exitCode: 0, durationMs, attempts: attempt, log: log.path, ...(outputs ? { outputs: this.maskAll(outputs) } : {}) });
@@ -266,11 +294,15 @@ export class StageRun {
       const errorType: ErrorType = timedOut ? 'Timeout' : 'Unknown';
       const error = timedOut ? `timed out after ${step.timeoutMs} ms` : exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
       const rule = ruleFor(step.failure, errorType);
-      if (rule?.action.type === 'Retry' && attempt <= (rule.action.retryCount ?? 1) && !this.ctx.aborted()) {
+      if (rule?.action.type === 'Retry' && attempt <= (rule.action.retryCount ?? 1) && !this.ctx.aborted() && !this.abortedStage) {
         const intervals = rule.action.retryIntervalsMs ?? [];
         const wait = intervals[Math.min(attempt - 1, intervals.length - 1)] ?? 0;
         log.line(`pipewright: attempt ${attempt} failed (${error}); retrying in ${wait} ms`);
-        await sleep(wait);
+        // An abort (signal, or a failure elsewhere in the stage) ends the wait and the retries.
+        if (await this.abortableWait(wait)) {
+          await log.close();
+          return this.finish(step, { ...base, status: 'aborted', exitCode: exit.code, error: `stopped before retry ${attempt + 1}: the stage was aborted`, durationMs: Math.round(performance.now() - t0), attempts: attempt, log: log.path });
+        }
         continue;
       }
       const result: StepResult = { ...base, status: 'failed', exitCode: exit.code, errorType, error, durationMs, attempts: attempt, log: log.path };
@@ -283,6 +315,7 @@ export class StageRun {
     }
   }
 
+  /** Reads a successful attempt's output variables. */
   private readOutputs(step: PlanStep, file: string | undefined): Record<string, string> | undefined {
     if (!file || !step.outputs?.length) return undefined;
     let text: string;
@@ -317,7 +350,9 @@ export class StageRun {
     const live: Live = { step, handle, log, ready: false, stopping: false };
     this.live.set(step.id, live);
     this.ctx.track(step.id, handle);
-    const outcome = await waitReady(step.readiness, handle, backend, spec);
+    // A Background step's own `timeout` bounds how long it may take to become ready.
+    const readiness = step.readiness && step.timeoutMs && step.timeoutMs < step.readiness.timeoutMs ? { ...step.readiness, timeoutMs: step.timeoutMs } : step.readiness;
+    const outcome = await waitReady(readiness, handle, backend, spec);
     if (outcome.ready) {
       live.ready = true;
       this.ctx.note(`${step.id} ready after ${outcome.ms} ms`);
@@ -330,17 +365,23 @@ export class StageRun {
       return;
     }
     const lines = log.lastLines();
-    const why = outcome.reason === 'timeout' ? `readiness of ${step.id} not reached after ${step.readiness!.timeoutMs} ms` : `${step.id} exited (${outcome.exit.signal ? `signal ${outcome.exit.signal}` : `code ${outcome.exit.code}`}) before it was ready`;
+    const why =
+      outcome.reason === 'timeout'
+        ? `readiness of ${step.id} not reached after ${readiness!.timeoutMs} ms`
+        : outcome.reason === 'invalid'
+          ? `${step.id}: ${outcome.message}`
+          : `${step.id} exited (${outcome.exit.signal ? `signal ${outcome.exit.signal}` : `code ${outcome.exit.code}`}) before it was ready`;
     const error = `${why}; last log lines:\n${lines.map((l) => `  ${l}`).join('\n') || '  (no output)'}\n(log: ${log.path})`;
     this.ctx.note(error);
     live.stopping = true;
-    this.fail(step, { ...base, status: 'failed', errorType: outcome.reason === 'timeout' ? 'Readiness' : 'Exited', ...(outcome.reason === 'exited' ? { exitCode: outcome.exit.code } : {}), error, durationMs: Math.round(performance.now() - t0), attempts: 1, log: log.path });
+    this.fail(step, { ...base, status: 'failed', errorType: outcome.reason === 'exited' ? 'Exited' : 'Readiness', ...(outcome.reason === 'exited' ? { exitCode: outcome.exit.code } : {}), error, durationMs: Math.round(performance.now() - t0), attempts: 1, log: log.path });
   }
 
   /** A ready service that ends on its own before the stage does fails the stage, unless its strategy says otherwise. */
   private async watchExit(step: PlanStep, live: Live, t0: number, readyMs: number): Promise<void> {
     const exit = await live.handle.exited;
-    if (live.stopping) return;
+    // Stopped by teardown or by the run's abort (a signal): that is not the service failing.
+    if (live.stopping || this.ctx.aborted()) return;
     const base = { id: step.id, stage: step.stage, kind: step.kind, type: step.type, name: step.name };
     const error = `${step.kind} step ${step.id} exited before the stage ended (${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`})`;
     live.log.line(`pipewright: ${error}`);
@@ -368,25 +409,14 @@ export class StageRun {
       all.map(async (l) => {
         await l.handle.stop(this.ctx.graceMs);
         await l.handle.exited;
-        this.escapedFrom(l.step, l.log, await l.handle.release(RELEASE_MS));
+        this.escapees.fromStep(l.step.id, l.log, await l.handle.release(RELEASE_MS));
         this.ctx.track(l.step.id, undefined);
         this.live.delete(l.step.id);
         await l.log.close();
       }),
     );
-    const ids = new Set(this.steps.map((s) => s.id));
-    const marked = markedProcesses(this.ctx.runId, ids);
-    for (const m of marked) {
-      const list = this.escaped.get(m.step) ?? [];
-      if (list.some((e) => e.pid === m.pid)) continue;
-      list.push({ pid: m.pid, name: m.name });
-      this.escaped.set(m.step, list);
-      const log = this.results.get(m.step)?.log;
-      if (log) appendLine(log, this.ctx.masker.mask(`pipewright: escaped the step's process group: ${m.name} (pid ${m.pid}); stopped at teardown`));
-    }
-    const pids = [...this.escaped.values()].flat().map((e) => e.pid);
-    if (pids.length) await stopProcesses(pids, this.ctx.graceMs);
-    for (const [id, list] of this.escaped) {
+    await this.escapees.stopAll((id) => this.results.get(id)?.log);
+    for (const [id, list] of this.escapees.byStep) {
       const r = this.results.get(id);
       if (r) this.results.set(id, { ...r, escaped: list });
     }
@@ -400,10 +430,9 @@ function createOutputsFile(path: string): string {
   return path;
 }
 
-function appendLine(path: string, line: string): void {
-  try {
-    appendFileSync(path, line + '\n');
-  } catch {
-    // the log is gone: the report still says it
-  }
+/** A promise with its resolve function (Promise.withResolvers needs Node 22). */
+function resolvable(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => undefined as void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }

@@ -26,17 +26,20 @@ export function shellScript(shell: PlanShell, command: string, outputs: string[]
   switch (shell) {
     case 'sh':
     case 'bash': {
+      // `>|`: the file exists (created 0600), and a command's `set -C` must not stop the write.
       const trap = names.length
-        ? `trap '__pw_rc=$?; printf "%s\\0" ${names.map((n) => `"\${${n}-}"`).join(' ')} > "$PIPEWRIGHT_OUTPUTS"; exit $__pw_rc' EXIT\n`
+        ? `trap '__pw_rc=$?; printf "%s\\0" ${names.map((n) => `"\${${n}-}"`).join(' ')} >| "$PIPEWRIGHT_OUTPUTS"; exit $__pw_rc' EXIT\n`
         : '';
       return { text: trap + command, ext: '.sh', argv: (path) => [shell, '-e', path] };
     }
     case 'python': {
+      // The hook is registered by the `-c` wrapper, not prepended to the script: a script may
+      // start with `from __future__ import ...`, which must come first.
       const hook = names.length
-        ? `import atexit as __pw_a, os as __pw_o\n__pw_a.register(lambda: open(__pw_o.environ['PIPEWRIGHT_OUTPUTS'], 'w').write(''.join(__pw_o.environ.get(n, '') + '\\0' for n in ${JSON.stringify(names)})))\n`
+        ? `import atexit as __pw_a, os as __pw_o; __pw_a.register(lambda: open(__pw_o.environ['PIPEWRIGHT_OUTPUTS'], 'w').write(''.join(__pw_o.environ.get(n, '') + '\\0' for n in ${JSON.stringify(names)})))\n`
         : '';
       // Run as `-c` code (sys.path[0] stays the working directory, tracebacks say <string>).
-      return { text: hook + command, ext: '.py', argv: (path) => ['python3', '-c', `exec(compile(open(${JSON.stringify(path)}, encoding='utf-8').read(), '<string>', 'exec'))`] };
+      return { text: command, ext: '.py', argv: (path) => ['python3', '-c', `${hook}exec(compile(open(${JSON.stringify(path)}, encoding='utf-8').read(), '<string>', 'exec'))`] };
     }
     case 'pwsh':
     case 'powershell':

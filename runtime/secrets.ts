@@ -45,9 +45,17 @@ export function envSecrets(env: NodeJS.ProcessEnv): Record<string, string> {
 export class Masker {
   private values: string[] = [];
 
+  /**
+   * Adds a secret. Also masked: each line of a multi-line value (output is masked line by
+   * line) and the value as it looks inside a JSON string (reports and quoted conditions).
+   */
   add(value: string): void {
-    if (value.length < 3 || this.values.includes(value)) return;
-    this.values.push(value);
+    const forms = new Set([value, JSON.stringify(value).slice(1, -1)]);
+    if (value.includes('\n')) for (const line of value.split(/\r?\n/)) forms.add(line.trim());
+    for (const v of forms) {
+      if (v.length < 3 || this.values.includes(v)) continue;
+      this.values.push(v);
+    }
     this.values.sort((a, b) => b.length - a.length);
   }
 

@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { StartError, type Exit, type Handle } from './backend.js';
-import { holdersOf, outputLinks, type Escapee } from './escaped.js';
+import { holdersOf, outputLinks, type Escapee, type OutputLinks } from './escaped.js';
 import type { StepLog } from './logs.js';
 import { processStartTime } from './process-group.js';
 
@@ -17,6 +17,7 @@ export interface Spawned {
   pid: number;
   startTime?: number;
   exited: Promise<Exit>;
+  links: OutputLinks;
   release(waitMs: number): Promise<Escapee[]>;
 }
 
@@ -58,7 +59,7 @@ export async function spawnLogged(bin: string, args: string[], opts: { cwd?: str
     child.stderr!.destroy();
     return holders;
   };
-  return { pid, ...(startTime !== undefined ? { startTime } : {}), exited, release };
+  return { pid, ...(startTime !== undefined ? { startTime } : {}), exited, links, release };
 }
 
 /** The fd of this process's end of a child's stdio pipe (libuv exposes it on Linux). */
@@ -69,5 +70,5 @@ function fdOf(stream: unknown): number | undefined {
 
 /** A Handle over a spawned step; `stop` says how this backend stops it. */
 export function handleOf(s: Spawned, stop: (graceMs: number) => Promise<void>): Handle {
-  return { pid: s.pid, pgid: s.pid, ...(s.startTime !== undefined ? { startTime: s.startTime } : {}), exited: s.exited, release: s.release, stop };
+  return { pid: s.pid, pgid: s.pid, ...(s.startTime !== undefined ? { startTime: s.startTime } : {}), links: s.links, exited: s.exited, release: s.release, stop };
 }

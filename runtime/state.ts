@@ -3,15 +3,15 @@
  * process groups it started, each with its leader's start time. `gc` reads them to stop what
  * a runner killed with SIGKILL left behind — and never a process that merely reuses a pid.
  */
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { markedProcesses, stopProcesses, type MarkedProcess } from './escaped.js';
+import { holdersOf, markedProcesses, stopProcesses, type MarkedProcess, type OutputLinks } from './escaped.js';
 import { groupMembers, processStartTime, stopGroup } from './process-group.js';
 
 export interface RunState {
   runId: string;
   runner: { pid: number; start?: number };
-  groups: { step: string; pgid: number; start?: number }[];
+  groups: { step: string; pgid: number; start?: number; links?: OutputLinks }[];
 }
 
 export class StateFile {
@@ -26,8 +26,8 @@ export class StateFile {
     this.save();
   }
 
-  add(step: string, pgid: number, start?: number): void {
-    this.state.groups.push({ step, pgid, ...(start !== undefined ? { start } : {}) });
+  add(step: string, pgid: number, start?: number, links?: OutputLinks): void {
+    this.state.groups.push({ step, pgid, ...(start !== undefined ? { start } : {}), ...(links?.links.length ? { links } : {}) });
     this.save();
   }
 
@@ -96,10 +96,18 @@ export async function gcRuns(runsDir: string, graceMs: number): Promise<GcResult
       }
       result.stopped.push({ step: g.step, pgid: g.pgid, pids });
     }
-    // What escaped the groups is found by the run's marker (PIPEWRIGHT_RUN_ID) in /proc.
+    // What escaped the groups is found by the run's marker (PIPEWRIGHT_RUN_ID) in /proc, or
+    // by the output pipes of its step it still holds (its environment scrubbed).
     result.escaped = markedProcesses(state.runId ?? runId);
+    for (const g of state.groups) {
+      if (!g.links) continue;
+      for (const h of holdersOf(g.links, g.pgid)) if (!result.escaped.some((e) => e.pid === h.pid)) result.escaped.push({ ...h, step: g.step });
+    }
     if (result.escaped.length) await stopProcesses(result.escaped.map((e) => e.pid), graceMs);
     writeFileSync(path, JSON.stringify({ ...state, groups: [] }, null, 2));
+    // A killed runner could not remove its steps' scripts and output files: they may hold
+    // resolved secrets.
+    for (const dir of ['scripts', 'outputs']) rmSync(join(runsDir, runId, dir), { recursive: true, force: true });
     if (result.stopped.length || result.skipped.length || result.escaped.length) out.push(result);
   }
   return out;

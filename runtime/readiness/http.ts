@@ -14,13 +14,23 @@ export function httpReady(url: string, status: number, timeoutMs: number): Promi
     } catch {
       return resolve(false);
     }
+    // The socket timeout is idle time: a server trickling a byte at a time would reset it for
+    // ever. One probe gets `timeoutMs` in all, then it is abandoned.
+    const deadline = setTimeout(() => {
+      req.destroy();
+      resolve(false);
+    }, timeoutMs);
+    const done = (ok: boolean) => {
+      clearTimeout(deadline);
+      resolve(ok);
+    };
     const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(u, { method: 'GET', agent: false, headers: { Connection: 'close' }, timeout: timeoutMs, rejectUnauthorized: false }, (res) => {
-      res.resume();
-      res.once('end', () => resolve(res.statusCode === status));
-      res.once('error', () => resolve(false));
+      // The status is known: the body is not needed.
+      done(res.statusCode === status);
+      res.destroy();
     });
     req.once('timeout', () => req.destroy());
-    req.once('error', () => resolve(false));
+    req.once('error', () => done(false));
     req.end();
   });
 }

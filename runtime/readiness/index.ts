@@ -8,7 +8,12 @@ import type { Backend, Exit, Handle, StartSpec } from '../backend.js';
 import { execReady } from './exec.js';
 import { watchLog } from './log.js';
 
-export type ReadyOutcome = { ready: true; ms: number } | { ready: false; reason: 'timeout'; ms: number } | { ready: false; reason: 'exited'; exit: Exit; ms: number };
+export type ReadyOutcome =
+  | { ready: true; ms: number }
+  | { ready: false; reason: 'timeout'; ms: number }
+  | { ready: false; reason: 'exited'; exit: Exit; ms: number }
+  /** The probe cannot run at all (a log pattern that became an invalid regex at run time). */
+  | { ready: false; reason: 'invalid'; message: string; ms: number };
 
 /**
  * Resolves `value` after `ms`, or `undefined` as soon as `until` settles; the timer is cleared
@@ -28,7 +33,12 @@ export async function waitReady(readiness: PlanReadiness | undefined, handle: Ha
   const deadline = Date.now() + readiness.timeoutMs;
   const attemptTimeout = Math.max(200, Math.min(5000, readiness.intervalMs * 5));
   if (readiness.log) {
-    const w = watchLog(spec.log, readiness.log.pattern);
+    let w: ReturnType<typeof watchLog>;
+    try {
+      w = watchLog(spec.log, readiness.log.pattern);
+    } catch (e) {
+      return { ready: false, reason: 'invalid', message: `log readiness pattern ${JSON.stringify(readiness.log.pattern)} is not a valid regular expression: ${(e as Error).message}`, ms: ms() };
+    }
     const settled = Promise.race([w.matched, handle.exited.then(() => 'exited' as const)]);
     const result = await Promise.race([settled, timer(readiness.timeoutMs, 'timeout' as const, settled)]);
     w.stop();

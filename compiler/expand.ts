@@ -4,47 +4,24 @@
  * level by level: all references of one nesting level go to the sources in one batch, so a
  * remote source costs one round trip per level.
  *
- * Each instantiated body is annotated with its template chain (outermost first) and the
- * location of the outermost reference in the pipeline file: the provenance every plan step
- * carries.
+ * Each instantiated body (`template-body.ts`) is annotated with its template chain
+ * (outermost first) and the location of the outermost reference in the pipeline file: the
+ * provenance every plan step carries (`annotations.ts`). All bodies of one pipeline together
+ * are bounded in size (PW5003).
  */
 import type { TemplateLink } from '../schemas/plan.js';
 import { Codes, type DiagnosticBag, type Location } from './diagnostics.js';
 import { resolveTypedInputs, type InputDecl } from './inputs.js';
-import { renderScalar, needsRendering } from './render.js';
-import { checkRuntimeInput, isRuntimeInput, parseRuntimeInput } from './runtime-inputs.js';
 import { resolveInOrder, type ResolvedTemplate, type ResolveOutcome, type ResolveRequest, type TemplateSource } from './source.js';
 import { selectorText } from './versions.js';
 import { sourcePositions as positions } from './yaml-reader.js';
-import { matchElement } from './elements.js';
-import { ownValue, setOwn } from './own.js';
+import { setOwn } from './own.js';
+import { MAX_EXPANDED_BYTES, SizeBudget } from './size-budget.js';
+import { annotations, type Annotation } from './annotations.js';
+import { renderedBody } from './template-body.js';
 
 /** How deep templates may nest (a template holding a template holding ...). */
 export const MAX_TEMPLATE_DEPTH = 10;
-
-/** Provenance of an instantiated body. */
-export interface Annotation {
-  /** Template chain, outermost first. The last link's line is the body's line in its file. */
-  links: TemplateLink[];
-  /** Where the outermost reference is written in the pipeline file. */
-  site: Location;
-}
-
-const ANNOTATION = Symbol('annotation');
-
-/**
- * Annotations by body object, looked up while flattening; kept as hidden properties of the
- * bodies (as `Positions` keeps positions, and for the same reason: weak tables are costly to
- * the garbage collector at fleet scale).
- */
-export const annotations = {
-  get(obj: unknown): Annotation | undefined {
-    return obj !== null && typeof obj === 'object' ? (obj as Record<symbol, Annotation | undefined>)[ANNOTATION] : undefined;
-  },
-  set(obj: object, a: Annotation): void {
-    Object.defineProperty(obj, ANNOTATION, { value: a, writable: true, configurable: true });
-  },
-};
 
 const TEMPLATE_TYPE: Record<string, string> = { step: 'Step', stepGroup: 'StepGroup', stage: 'Stage', pipeline: 'Pipeline' };
 
@@ -72,6 +49,8 @@ export interface ExpandOptions {
   now?: Date;
   /** Use versions past their sunset date with a warning instead of an error. */
   allowSunset?: boolean;
+  /** Bytes all instantiated bodies together may come to (default 16 MB; PW5003 past it). */
+  maxBytes?: number;
 }
 
 export async function expandTemplates(
@@ -84,11 +63,13 @@ export async function expandTemplates(
   const today = (options.now ?? new Date()).toISOString().slice(0, 10);
   const used = new Map<string, ResolvedTemplate>();
   const reported = new Set<string>();
+  const budget = new SizeBudget(options.maxBytes ?? MAX_EXPANDED_BYTES);
   let pending = findReferences(root, undefined, []);
-  while (pending.length > 0 && !bag.full) {
+  while (pending.length > 0 && !bag.full && !budget.exceeded) {
     const outcomes = await resolveBatch(pending, sources, file);
     const next: Pending[] = [];
     for (const p of pending) {
+      if (budget.exceeded) break;
       const refText = String(p.ref['templateRef']);
       const sel = selectorText(p.ref['versionLabel']);
       const outcome = outcomes.get(`${refText}\u0000${sel}`)!;
@@ -132,7 +113,7 @@ export async function expandTemplates(
         p.holder[p.key] = null;
         continue;
       }
-      const body = bag.guard(() => instantiate(p, t, refAt, bag));
+      const body = bag.guard(() => instantiate(p, t, refAt, bag, budget));
       if (!body) {
         p.holder[p.key] = null;
         continue;
@@ -200,6 +181,7 @@ function instantiate(
   t: ResolvedTemplate,
   refAt: Location,
   bag: DiagnosticBag,
+  budget: SizeBudget,
 ): { value: Record<string, unknown>; annotation: Annotation } | undefined {
   const doc = t.value as { template: Record<string, unknown> };
   const tpl = doc.template;
@@ -220,7 +202,7 @@ function instantiate(
   const annotation: Annotation = { links: [...parentLinks, link], site: p.parent ? p.parent.site : here };
   const context = { inputs: typed };
   const render = decls !== undefined && decls !== null;
-  const cloned = renderedBody(t, spec, typed, p, bag, render, context);
+  const cloned = renderedBody(t, spec, typed, p.ref['templateInputs'], p.parent, bag, render, context, { budget, at: refAt });
   if (!cloned || typeof cloned !== 'object' || Array.isArray(cloned)) return undefined;
   // The reference's own fields (identifier, name, when, timeout, ...) win over the body's.
   const value: Record<string, unknown> = { ...cloned };
@@ -229,145 +211,4 @@ function instantiate(
   positions.copy(cloned, value);
   annotations.set(value, annotation);
   return { value, annotation };
-}
-
-/**
- * Rendered bodies by template document and typed inputs. A fleet uses the same few templates
- * with the same inputs thousands of times; rendering is a pure function of the two, so a
- * body that rendered cleanly (no failure, nothing injected, no templateInputs) is kept and
- * copied for the next use instead of rendered again (a fifth of a fleet audit). Entries live
- * as long as the template document; at most `MAX_RENDERED` input combinations per template.
- */
-const rendered = new WeakMap<object, Map<string, unknown>>();
-const MAX_RENDERED = 256;
-
-/** Typed input values as a key; non-finite numbers kept apart from null. */
-const inputsKey = (typed: Record<string, unknown>) => JSON.stringify(typed, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `\u0000${v}` : v));
-
-function renderedBody(t: ResolvedTemplate, spec: unknown, typed: Record<string, unknown>, p: Pending, bag: DiagnosticBag, render: boolean, context: Record<string, unknown>): Record<string, unknown> {
-  const ti = p.ref['templateInputs'];
-  const doc = t.value as object;
-  const key = ti === undefined ? inputsKey(typed) : undefined;
-  const known = key !== undefined ? rendered.get(doc)?.get(key) : undefined;
-  if (known !== undefined) return structuredCloneWithPositions(known) as Record<string, unknown>;
-  const ctx: CloneCtx = { render, context, outer: p.parent, bag, file: t.file, refName: `${t.ref}@${t.version}`, injected: false, failed: false };
-  const cloned = cloneBody(spec, ctx, ti) as Record<string, unknown>;
-  if (key !== undefined && !ctx.injected && !ctx.failed && cloned && typeof cloned === 'object') {
-    let byInputs = rendered.get(doc);
-    if (!byInputs) rendered.set(doc, (byInputs = new Map()));
-    if (byInputs.size < MAX_RENDERED) byInputs.set(key, structuredCloneWithPositions(cloned));
-  }
-  return cloned;
-}
-
-interface CloneCtx {
-  /** Set when a rendered value injected objects (their provenance is the caller's). */
-  injected: boolean;
-  /** Set when a scalar failed to render (its diagnostic may have been a duplicate, or dropped). */
-  failed: boolean;
-  render: boolean;
-  context: Record<string, unknown>;
-  outer: Annotation | undefined;
-  bag: DiagnosticBag;
-  file: string;
-  refName: string;
-}
-
-/** Where, in the reference's templateInputs, the value for the current node sits. */
-interface InputsCursor {
-  value: unknown;
-  holder?: object;
-  key?: string | number;
-}
-
-/**
- * Deep-copies a template body: renders string scalars (when the template declares inputs),
- * fills `<+input>` leaves from the reference's templateInputs at the same path (list
- * elements matched by identifier), splices list values of single-expression items into their
- * list, and registers positions for every copy.
- */
-function cloneBody(v: unknown, ctx: CloneCtx, ti: unknown, tiAt: Omit<InputsCursor, 'value'> = {}, parent?: object, key?: string | number): unknown {
-  if (typeof v === 'string') {
-    const render = ctx.render && needsRendering(v);
-    // Most scalars have nothing to render and no templateInputs to take: no location needed.
-    if (!render && (ti === undefined || ti === null)) return v;
-    let out: unknown = v;
-    const at = () => (parent ? positions.at(parent, key!, { file: ctx.file, line: 1, column: 1 }) : { file: ctx.file, line: 1, column: 1 });
-    if (render) {
-      out = ctx.bag.guard(() => renderScalar(v, ctx.context, at));
-      if (out === undefined) {
-        ctx.failed = true;
-        return v;
-      }
-      if (out !== null && typeof out === 'object') return markInjected(out, ctx);
-    }
-    if (isRuntimeInput(out) && ti !== undefined && ti !== null) return fillFromTemplateInputs(out as string, { value: ti, ...tiAt }, ctx, at());
-    return out;
-  }
-  if (v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) {
-    const arr: unknown[] = [];
-    const tiArr = Array.isArray(ti) ? ti : undefined;
-    v.forEach((item, i) => {
-      const tiItem = tiArr ? matchElement(tiArr, item, i) : undefined;
-      const c = cloneBody(item, ctx, tiItem, { holder: tiArr, key: tiArr ? tiArr.indexOf(tiItem) : i }, v, i);
-      if (typeof item === 'string' && Array.isArray(c)) arr.push(...(c as unknown[]));
-      else arr.push(c);
-    });
-    positions.copy(v, arr);
-    return arr;
-  }
-  const src = v as Record<string, unknown>;
-  const obj: Record<string, unknown> = {};
-  const tiObj = ti && typeof ti === 'object' && !Array.isArray(ti) ? (ti as Record<string, unknown>) : undefined;
-  for (const [k, child] of Object.entries(src)) {
-    setOwn(obj, k, cloneBody(child, ctx, tiObj ? ownValue(tiObj, k) : undefined, { holder: tiObj, key: k }, src, k));
-  }
-  positions.copy(src, obj);
-  return obj;
-}
-
-/**
- * A template's `<+input>` leaf with a value in templateInputs: the value, checked against the
- * leaf's allowedValues and regex. A value that is itself `<+input>` leaves the input open for
- * the pipeline (taking the reference's modifiers when it has any).
- */
-function fillFromTemplateInputs(leaf: string, given: InputsCursor, ctx: CloneCtx, leafAt: Location): unknown {
-  if (isRuntimeInput(given.value)) return String(given.value).length > '<+input>'.length ? given.value : leaf;
-  const at = given.holder ? positions.at(given.holder, given.key!, leafAt) : leafAt;
-  let input;
-  try {
-    input = parseRuntimeInput(leaf);
-  } catch (e) {
-    ctx.bag.error(Codes.EXPRESSION_SYNTAX, `malformed runtime input '${leaf}' in ${ctx.refName}: ${(e as Error).message}`, leafAt);
-    return leaf;
-  }
-  const problem = checkRuntimeInput(input, given.value);
-  // A refused regex is the template's problem: located at its leaf.
-  if (problem) ctx.bag.error(problem.code, `templateInputs for ${ctx.refName}: ${problem.message}`, problem.code === Codes.REGEX_UNSUPPORTED ? leafAt : at);
-  return given.value !== null && typeof given.value === 'object' ? structuredCloneWithPositions(given.value) : given.value;
-}
-
-/** Values injected through inputs (steps given by the caller) keep the caller's provenance. */
-function markInjected(value: object, ctx: CloneCtx): unknown {
-  ctx.injected = true;
-  const copy = structuredCloneWithPositions(value) as object;
-  const mark = ctx.outer ?? ROOT;
-  for (const item of Array.isArray(copy) ? copy : [copy]) if (item && typeof item === 'object') annotations.set(item, mark);
-  return copy;
-}
-
-/** Marks content written in the pipeline itself (no template chain). */
-const ROOT: Annotation = { links: [], site: { file: '', line: 0, column: 0 } };
-
-/** True for the marker of content written directly in the pipeline. */
-export function isRootAnnotation(a: Annotation | undefined): boolean {
-  return a === ROOT;
-}
-
-function structuredCloneWithPositions(v: unknown): unknown {
-  if (v === null || typeof v !== 'object') return v;
-  const out: unknown = Array.isArray(v) ? v.map(structuredCloneWithPositions) : Object.fromEntries(Object.entries(v).map(([k, c]) => [k, structuredCloneWithPositions(c)]));
-  positions.copy(v, out as object);
-  return out;
 }

@@ -7,11 +7,12 @@
 import type { FailureRule, Origin, PlanRef, PlanStage, PlanStep, PlanWhen } from '../schemas/plan.js';
 import { Codes, DiagnosticBag, type Location } from './diagnostics.js';
 import { unwrap } from './elements.js';
-import { annotations, isRootAnnotation, type Annotation } from './expand.js';
+import { annotations, isRootAnnotation, type Annotation } from './annotations.js';
 import type { ExprScope } from './expressions.js';
 import { buildStepBody, combineWhen, failureOf, substituteAt, timeoutOf, whenOf, type BuildContext } from './steps.js';
 import { expandStrategy, type StrategyCopy } from './strategy.js';
 import { setOwn } from './own.js';
+import { PlanBudget } from './size-budget.js';
 import { collectStages, infrastructureOf, variablesOf } from './pipeline-scope.js';
 import type { SubstituteSink } from './substitute.js';
 import { sourcePositions as positions } from './yaml-reader.js';
@@ -98,6 +99,8 @@ class Flattener {
   readonly stages: PlanStage[] = [];
   readonly steps: PlanStep[] = [];
   private readonly stageIds = new Set<string>();
+  /** Bounds the plan's steps and bytes (PW5003): strategies and templates multiply them. */
+  private readonly budget = new PlanBudget();
   private readonly stepsById = new Map<string, PlanStep>();
   private readonly stageAncestors = new Map<string, Set<string>>();
 
@@ -199,6 +202,7 @@ class Flattener {
   }
 
   private stageCopy(node: Obj, needs: string[], ann: Annotation | undefined, copy: StrategyCopy | undefined): string | undefined {
+    if (this.budget.exceeded) return undefined;
     const at = this.loc(node);
     const baseId = String(node['identifier'] ?? '');
     const id = baseId + (copy?.suffix ?? '');
@@ -240,6 +244,7 @@ class Flattener {
       for (const a of this.stageAncestors.get(n) ?? []) before.add(a);
     }
     this.stageAncestors.set(id, before);
+    if (!this.admit(stage, 'stage', node)) return undefined;
     this.stages.push(stage);
 
     // Pass 1: ids, needs, inherited when/failure; pass 2: bodies (outputs resolve then).
@@ -266,6 +271,7 @@ class Flattener {
     for (const d of drafts) {
       const step = this.buildStep(d, scope, id, { has: (target) => runsBefore(needsOf, target, d.id) });
       if (!step) continue;
+      if (!this.admit(step, 'step', d.node)) break;
       if (step.image) usesImages = true;
       this.steps.push(step);
       this.stepsById.set(step.id, step);
@@ -398,6 +404,13 @@ class Flattener {
       this.bag.warn(Codes.NO_READINESS, `${step.kind} step ${step.id} has no readiness probe and no portBindings: it counts as ready once started`, at);
     }
     return step;
+  }
+
+  /** Counts a stage or step against the plan's budget; false (with PW5003 at `node`) past it. */
+  private admit(value: object, kind: 'step' | 'stage', node: Obj): boolean {
+    const problem = this.budget.admit(value, kind);
+    if (problem) this.bag.error(Codes.EXPANSION_TOO_LARGE, problem, this.loc(node));
+    return problem === undefined;
   }
 
   /** Provenance of a node: the outermost reference site and the template chain. */

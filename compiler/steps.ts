@@ -11,6 +11,7 @@ import type { ExprScope } from './expressions.js';
 import { checkCondition, staticCondition } from '../schemas/conditions.js';
 import { substitute, type SubstituteSink } from './substitute.js';
 import { sourcePositions as positions } from './yaml-reader.js';
+import { setOwn } from './own.js';
 
 /** Readiness defaults when a probe gives none. */
 export const DEFAULT_READINESS_TIMEOUT_MS = 60_000;
@@ -137,7 +138,7 @@ export function substituteAt(v: string, holder: object, field: string | number, 
     refs: ctx.sink.refs,
     output: ctx.sink.output,
     problem: (code, message) => {
-      const c = code === 'unknown-variable' ? Codes.EXPRESSION_UNRESOLVED : code === 'output' ? Codes.OUTPUT_REFERENCE : Codes.EXPRESSION_SYNTAX;
+      const c = code === 'unknown-variable' ? Codes.EXPRESSION_UNRESOLVED : code === 'output' ? Codes.OUTPUT_REFERENCE : code === 'too-large' ? Codes.EXPANSION_TOO_LARGE : Codes.EXPRESSION_SYNTAX;
       ctx.bag.error(c, message, at);
     },
   };
@@ -149,7 +150,7 @@ function deepSubstitute(v: unknown, ctx: BuildContext, holder?: object, key?: st
   if (Array.isArray(v)) return v.map((x, i) => deepSubstitute(x, ctx, v, i));
   if (v && typeof v === 'object') {
     const o: Obj = {};
-    for (const [k, x] of Object.entries(v)) o[k] = deepSubstitute(x, ctx, v, k);
+    for (const [k, x] of Object.entries(v)) setOwn(o, k, deepSubstitute(x, ctx, v, k));
     return o;
   }
   return v;
@@ -168,7 +169,7 @@ function env(v: unknown, spec: Obj, ctx: BuildContext): Record<string, string> {
     if (typeof v === 'string' && v.startsWith('<+')) return out;
     throw new LocatedError(Codes.SCHEMA, 'envVariables must be a mapping of names to values', positions.at(spec, 'envVariables', ctx.at));
   }
-  for (const [k, raw] of Object.entries(v)) out[k] = scalarText(typeof raw === 'string' ? substituteAt(raw, v, k, ctx) : raw);
+  for (const [k, raw] of Object.entries(v)) setOwn(out, k, scalarText(typeof raw === 'string' ? substituteAt(raw, v, k, ctx) : raw));
   return out;
 }
 

@@ -5,10 +5,11 @@
 import type { PlanRef } from '../schemas/plan.js';
 import { classify, scanExpressions, type ExprScope } from './expressions.js';
 import { isRuntimeInput } from './runtime-inputs.js';
+import { MAX_FIELD_BYTES, SizeBudget } from './size-budget.js';
 
 /** Receives problems found while substituting (unknown variables, bad output references). */
 export interface SubstituteSink {
-  problem(code: 'unknown-variable' | 'syntax' | 'output', message: string): void;
+  problem(code: 'unknown-variable' | 'syntax' | 'output' | 'too-large', message: string): void;
   /** Maps an output reference to a plan step id, or returns an error message. */
   output(path: string[], name: string, crossStage: string | undefined): { step: string } | { error: string };
   refs: Map<string, PlanRef>;
@@ -35,13 +36,30 @@ function insideString(s: string, at: number): boolean {
 }
 
 const MAX_DEPTH = 10;
+/** What one expression costs against the budget besides the text it produces. */
+const EXPRESSION_COST = 64;
 
 /**
  * Returns `s` with static expressions replaced. A string that is exactly one expression takes
  * the value's type (a number variable stays a number) unless `quote` is set.
+ *
+ * Variables may refer to variables: the text produced, and the expressions resolved, count
+ * against one budget (shared by the nested calls of one field), so ten variables each using the
+ * one before ten times stop at `MAX_FIELD_BYTES` with a 'too-large' problem, not at the end of
+ * the heap.
  */
-export function substitute(s: string, scope: ExprScope, sink: SubstituteSink, opts: SubstituteOptions = {}, depth = 0): unknown {
+export function substitute(s: string, scope: ExprScope, sink: SubstituteSink, opts: SubstituteOptions = {}, depth = 0, shared?: SizeBudget): unknown {
   if (!s.includes('<+') || isRuntimeInput(s)) return s;
+  const work = shared ?? new SizeBudget(MAX_FIELD_BYTES);
+  const result = substituteIn(s, scope, sink, opts, depth, work);
+  if (!shared && work.exceeded) {
+    sink.problem('too-large', `expressions here expand past ${MAX_FIELD_BYTES} bytes (variables that use each other many times over?)`);
+    return s;
+  }
+  return result;
+}
+
+function substituteIn(s: string, scope: ExprScope, sink: SubstituteSink, opts: SubstituteOptions, depth: number, work: SizeBudget): unknown {
   const { matches, open } = scanExpressions(s);
   if (open !== undefined) {
     sink.problem('syntax', `unclosed expression '${s.slice(open, open + 40)}'`);
@@ -54,12 +72,13 @@ export function substitute(s: string, scope: ExprScope, sink: SubstituteSink, op
   let out = '';
   let last = 0;
   for (const m of matches) {
+    if (work.add(EXPRESSION_COST)) return s;
     let body = m.body;
     let text = m.text;
     if (body.includes('<+')) {
       // A nested expression: resolve the inside first, as quoted literals, so the outside can
       // call methods on them (<+<+pipeline.variables.x>.split(',')> → <+"a,b".split(',')>).
-      const inner = substitute(body, scope, sink, { quoteOutsideStrings: true }, depth + 1);
+      const inner = substitute(body, scope, sink, { quoteOutsideStrings: true }, depth + 1, work);
       body = String(inner);
       text = `<+${body}>`;
     }
@@ -69,7 +88,7 @@ export function substitute(s: string, scope: ExprScope, sink: SubstituteSink, op
     switch (k.kind) {
       case 'static': {
         let v = k.value;
-        if (typeof v === 'string' && v.includes('<+')) v = substitute(v, scope, sink, {}, depth + 1);
+        if (typeof v === 'string' && v.includes('<+')) v = substitute(v, scope, sink, {}, depth + 1, work);
         typed = v;
         const quote = opts.quote || (opts.quoteOutsideStrings && !insideString(s, m.start));
         replacement = quote && typeof v === 'string' && !v.includes('<+') ? JSON.stringify(v) : v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
@@ -94,7 +113,9 @@ export function substitute(s: string, scope: ExprScope, sink: SubstituteSink, op
         break;
     }
     if (matches.length === 1 && m.start === 0 && m.end === s.length && replacement !== undefined && !opts.quote && !opts.quoteOutsideStrings) return typed;
-    out += s.slice(last, m.start) + (replacement ?? text);
+    const piece = replacement ?? text;
+    if (work.add(m.start - last + piece.length)) return s;
+    out += s.slice(last, m.start) + piece;
     last = m.end;
   }
   return out + s.slice(last);

@@ -11,6 +11,7 @@ import type { Document, Node } from 'yaml';
 import { yamlLibrary } from './yaml-library.js';
 import { FALLBACK, MAX_NESTING, readFastYaml, VERBATIM_KEYS } from './yaml-fast.js';
 import { Codes, LocatedError, type DiagnosticBag, type Location } from './diagnostics.js';
+import { documentBudget, SizeBudget } from './size-budget.js';
 
 /** Largest file the compiler reads, in bytes. */
 export const DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024;
@@ -148,6 +149,11 @@ export interface YamlDoc {
 
 export interface ReadOptions {
   maxBytes?: number;
+  /**
+   * Most bytes (approximate JSON size) a document may expand to through aliases; default
+   * `documentBudget(text length)`: 4 × the text plus 1 MB, at most 16 MB (PW1008 past it).
+   */
+  maxExpandedBytes?: number;
 }
 
 /**
@@ -171,11 +177,11 @@ export function readYaml(
   const source: SourceText = { file, lines: new TextLines(text) };
   const fast = readFastYaml(text, source, positions);
   if (fast !== FALLBACK) return [{ file, index: 0, value: fast.value, line: locate(source, fast.offset).line }];
-  return readWithLibrary(file, text, positions, bag);
+  return readWithLibrary(file, text, positions, bag, options.maxExpandedBytes ?? documentBudget(text.length));
 }
 
 /** The full `yaml` library: every YAML feature, and its errors as diagnostics. */
-export function readWithLibrary(file: string, text: string, positions: Positions, bag: DiagnosticBag): YamlDoc[] {
+export function readWithLibrary(file: string, text: string, positions: Positions, bag: DiagnosticBag, maxExpandedBytes = documentBudget(text.length)): YamlDoc[] {
   const { LineCounter, parseAllDocuments } = yamlLibrary();
   const lc = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
@@ -195,7 +201,7 @@ export function readWithLibrary(file: string, text: string, positions: Positions
     }
     if (doc.errors.length > 0) return;
     const start = doc.contents ? lc.linePos(doc.contents.range[0]).line : 1;
-    const conv = new Converter({ file, lines: lc }, doc, positions);
+    const conv = new Converter({ file, lines: lc }, doc, positions, new SizeBudget(maxExpandedBytes));
     try {
       out.push({ file, index, value: conv.node(doc.contents), line: start });
     } catch (e) {
@@ -212,14 +218,32 @@ function firstLine(msg: string): string {
   return (i < 0 ? msg : msg.slice(0, i)).replace(/ at line \d+, column \d+:?$/, '');
 }
 
+/**
+ * Converts one document to plain data, counting what it produces: nodes made by alias
+ * expansion (PW1003 past `MAX_ALIAS_NODES`) and the size of everything (PW1008 past the
+ * budget, located at the outermost alias being expanded).
+ */
 class Converter {
   private aliasNodes = 0;
+  /** The outermost alias being expanded, where a size problem is reported. */
+  private alias: Node | undefined;
 
   constructor(
     private readonly source: SourceText,
     private readonly doc: Document,
     private readonly positions: Positions,
+    private readonly budget: SizeBudget,
   ) {}
+
+  /** Counts `bytes` of output; past the budget, the document is refused. */
+  private grow(bytes: number, n: unknown): void {
+    if (!this.budget.add(bytes)) return;
+    throw new LocatedError(
+      Codes.DOCUMENT_TOO_LARGE,
+      `aliases expand this document past ${this.budget.limit} bytes, its limit (alias bomb?)`,
+      this.located(this.alias ?? (n as Node)),
+    );
+  }
 
   private off(node: Node | null | undefined): number {
     return node?.range?.[0] ?? 0;
@@ -237,6 +261,7 @@ class Converter {
     }
     if (isScalar(n)) {
       const v = n.value;
+      this.grow(typeof v === 'string' ? v.length + 2 : 4, n);
       if (verbatim && typeof v === 'number' && typeof n.source === 'string') return n.source;
       return v === undefined ? null : v;
     }
@@ -245,12 +270,19 @@ class Converter {
       if (!target) {
         throw new LocatedError(Codes.YAML_SYNTAX, `unresolved alias *${n.source}`, this.located(n));
       }
-      return this.node(target, true, verbatim, depth);
+      const outer = this.alias === undefined;
+      if (outer) this.alias = n;
+      try {
+        return this.node(target, true, verbatim, depth);
+      } finally {
+        if (outer) this.alias = undefined;
+      }
     }
     if ((isSeq(n) || isMap(n)) && depth >= MAX_NESTING) {
       throw new LocatedError(Codes.NESTING_TOO_DEEP, `mappings and sequences nest deeper than ${MAX_NESTING} levels here`, this.located(n as Node));
     }
     if (isSeq(n)) {
+      this.grow(2 + n.items.length, n);
       const arr: unknown[] = [];
       const keys = new Map<string | number, number>();
       for (const item of n.items) {
@@ -261,6 +293,7 @@ class Converter {
       return arr;
     }
     if (isMap(n)) {
+      this.grow(2 + n.items.length, n);
       const obj: Record<string, unknown> = {};
       const keys = new Map<string | number, number>();
       for (const pair of n.items) {

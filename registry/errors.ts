@@ -2,7 +2,8 @@
  * The registry's errors: one table of codes and HTTP statuses, small factories, and the one
  * middleware that serializes every failure as `{error: {code, message, details?}}` — never a
  * stack trace. Client mistakes caught below the routes (body parsing, path decoding) become
- * the matching 4xx through `toApiError`; anything else unexpected is a logged 500.
+ * the matching 4xx through `toApiError`, and those of Node's HTTP parser, met before express
+ * runs, through `clientErrorOf`; anything else unexpected is a logged 500.
  */
 import type { ErrorRequestHandler } from 'express';
 
@@ -11,10 +12,12 @@ export const ERRORS = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  request_timeout: 408,
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   invalid_template: 422,
+  headers_too_large: 431,
   internal: 500,
   unavailable: 503,
 } as const;
@@ -86,6 +89,24 @@ export function toApiError(err: unknown): ApiError {
   if (code === 'internal') return new ApiError('internal', 'internal error');
   const text = typeof e.code === 'string' && e.code.startsWith('Z_') ? `the body does not decode with its Content-Encoding: ${message}` : message || code.replace('_', ' ');
   return new ApiError(code, text, undefined, headersOf(err));
+}
+
+/**
+ * An error of Node's HTTP parser (the server's `clientError` event) as the table's error:
+ * header section over the size limit (`HPE_HEADER_OVERFLOW`) → 431 `headers_too_large`, a
+ * request or its headers not received in time (`ERR_HTTP_REQUEST_TIMEOUT`) → 408
+ * `request_timeout`, chunk extensions over their limit → 413 `payload_too_large`, any other
+ * (a malformed request line, version, header or chunk, Transfer-Encoding with
+ * Content-Length, …) → 400 `bad_request`. The message names the parser's code, never a stack.
+ */
+export function clientErrorOf(err: unknown): ApiError {
+  const e = (err ?? {}) as { code?: unknown; reason?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (code === 'HPE_HEADER_OVERFLOW') return new ApiError('headers_too_large', 'the request\'s header section is over the size limit');
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return new ApiError('request_timeout', 'the request was not received in time');
+  if (code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW') return new ApiError('payload_too_large', 'the request\'s chunk extensions are over the size limit');
+  const reason = typeof e.reason === 'string' ? e.reason : typeof e.message === 'string' ? e.message.replace(/^Parse Error: /, '') : '';
+  return badRequest(`malformed HTTP request${code ? ` (${code}${reason ? `: ${reason.slice(0, 200)}` : ''})` : ''}`);
 }
 
 /** Serializes any error thrown or passed by a route. Logs unexpected ones (without the body). */

@@ -30,6 +30,27 @@ export function openApiDocument(): Record<string, unknown> {
           type: 'object',
           properties: { id: { type: 'string' }, name: { type: 'string' }, scope: { enum: ['read', 'publish', 'admin'] }, createdAt: { type: 'string' }, expiresAt: { type: 'string' }, lastUsedAt: { type: 'string' }, revokedAt: { type: 'string' }, status: { enum: ['active', 'expired', 'revoked'] } },
         },
+        VersionDiff: {
+          type: 'object',
+          required: ['ref', 'from', 'to', 'patch', 'inputs'],
+          properties: {
+            ref: { type: 'string' },
+            from: { type: 'string' },
+            to: { type: 'string' },
+            patch: { type: 'string', description: 'unified diff of the canonical content as sorted YAML' },
+            inputs: { type: 'object', properties: { added: { type: 'array' }, removed: { type: 'array' }, retyped: { type: 'array' }, defaultChanged: { type: 'array' }, nowRequired: { type: 'array' } } },
+            tooLarge: {
+              type: 'object',
+              description: 'present only when the diff is too large to show line by line',
+              properties: {
+                reason: { enum: ['size', 'edits', 'time'] },
+                message: { type: 'string' },
+                from: { type: 'object', properties: { digest: { type: 'string' }, bytes: { type: 'integer' } } },
+                to: { type: 'object', properties: { digest: { type: 'string' }, bytes: { type: 'integer' } } },
+              },
+            },
+          },
+        },
         Version: {
           type: 'object',
           properties: { ref: { type: 'string' }, version: { type: 'string' }, digest: { type: 'string' }, content: { type: 'object' }, source: { type: 'string' }, inputs: { type: 'object' }, createdAt: { type: 'string' }, createdBy: { type: 'string' }, yanked: { type: 'boolean' }, deprecation: { type: 'object', properties: { message: { type: 'string' }, sunset: { type: 'string' } } } },
@@ -92,8 +113,9 @@ export function openApiDocument(): Record<string, unknown> {
       '/api/v1/templates/{ref}/diff': {
         get: {
           summary: 'unified diff of canonical content and input changes between two versions',
+          description: 'The line diff is bounded (canonical content of at most 256 KiB and 3,000 values a side, 20,000 YAML lines together, 250 changed lines unless both sides together are at most 500 lines, 50 ms). Past a bound the answer is still 200, with `tooLarge` set and `patch` holding one line saying why and the two file headers (digests), no hunks.',
           parameters: [ref, { name: 'from', in: 'query', required: true, schema: { type: 'string' } }, { name: 'to', in: 'query', required: true, schema: { type: 'string' } }],
-          responses: { '200': { description: 'diff' }, ...errors },
+          responses: { '200': { description: 'diff', ...json({ $ref: '#/components/schemas/VersionDiff' }) }, ...errors },
         },
       },
       '/api/v1/resolve': {

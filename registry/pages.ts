@@ -129,9 +129,10 @@ export function pageRoutes(opts: { store: Store; anonymousRead: boolean }): Rout
     const from = versionParam(queryString(req.query['from']));
     const to = versionParam(queryString(req.query['to']));
     const d = diffVersions(store.getVersion(ref, from), store.getVersion(ref, to));
-    const lines = d.patch.split('\n').map((text) => ({ text, kind: text.startsWith('@@') ? 'hunk' : text.startsWith('+') ? 'add' : text.startsWith('-') ? 'del' : 'ctx' }));
+    // Too large: the page says so (with both digests) instead of showing the file headers.
+    const lines = d.tooLarge ? [] : d.patch.split('\n').map((text) => ({ text, kind: text.startsWith('@@') ? 'hunk' : text.startsWith('+') ? 'add' : text.startsWith('-') ? 'del' : 'ctx' }));
     const defaults = d.inputs.defaultChanged.map((c) => ({ name: c.name, from: JSON.stringify(c.from), to: JSON.stringify(c.to) }));
-    page(res, 200, 'diff', `${ref} ${from} → ${to}`, { ref, from, to, inputs: d.inputs, defaults, lines });
+    page(res, 200, 'diff', `${ref} ${from} → ${to}`, { ref, from, to, inputs: d.inputs, defaults, lines, tooLarge: d.tooLarge });
   });
 
   // Page errors render as pages, not JSON; client mistakes caught by express (a malformed

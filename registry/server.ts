@@ -1,11 +1,14 @@
 /**
  * Running the registry: open the database, build the app, listen, and on `close()` stop
- * accepting, let in-flight requests finish, then close the database.
+ * accepting, let in-flight requests finish, then close the database. Errors of Node's HTTP
+ * parser, which never reach express, are answered here in the error table's shape.
  */
-import type { Server } from 'node:http';
+import { STATUS_CODES, type ServerResponse, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createApp } from './app.js';
 import { openDatabase, type DB } from './db.js';
+import { clientErrorOf } from './errors.js';
 import { Store } from './store.js';
 
 export interface ServeOptions {
@@ -37,6 +40,7 @@ export async function startRegistry(options: ServeOptions): Promise<RunningRegis
     s.once('error', reject);
   });
   server.keepAliveTimeout = 5000;
+  server.on('clientError', clientErrorHandler());
   const addr = server.address() as AddressInfo;
   const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   let closing: Promise<void> | undefined;
@@ -49,4 +53,40 @@ export async function startRegistry(options: ServeOptions): Promise<RunningRegis
       server.closeIdleConnections();
     }));
   return { url: `http://${shownHost}:${addr.port}`, server, db, store, close };
+}
+
+/** How long a connection answered after a parser error may stay open for the peer to read. */
+const LINGER_MS = 2000;
+
+/**
+ * A `clientError` listener: answers an error of Node's HTTP parser (a malformed request line,
+ * header or chunk, headers over the size limit, a request timeout; see `clientErrorOf`) with
+ * the table's status and `{error: {code, message}}`, `Connection: close`, then ends the
+ * connection (destroyed after LINGER_MS if the peer keeps its side open). It writes nothing,
+ * and destroys the socket, when the socket cannot take it (reset, not writable) or when a
+ * response on it has already begun (its bytes would be corrupted). The parser reports an
+ * error again for every later chunk of the same connection; a socket is answered once.
+ */
+export function clientErrorHandler(): (err: Error & { code?: string }, socket: Duplex) => void {
+  const answered = new WeakSet<Duplex>();
+  return (err, socket) => {
+    if (answered.has(socket)) return;
+    answered.add(socket);
+    // The response in flight on this socket, as Node's own default handler checks it.
+    const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    const e = clientErrorOf(err);
+    const body = JSON.stringify({ error: { code: e.code, message: e.message } });
+    socket.end(
+      `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? ''}\r\n` +
+        'Content-Type: application/json; charset=utf-8\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        'Connection: close\r\n\r\n' +
+        body,
+    );
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  };
 }

@@ -152,6 +152,7 @@ export function templateRoutes({ store, auth }: TemplateRoutesDeps): Router {
     res.json(versionJson(store.getVersion(ref, version)));
   });
 
+  // Bounded work (diff.ts DIFF_LIMITS): past a bound, still 200, with `tooLarge` set.
   r.get('/templates/:ref/diff', auth('read'), (req, res) => {
     const ref = refParam(req.params['ref']);
     const from = versionParam(queryString(req.query['from']));

@@ -16,8 +16,11 @@ export const EXPANSION_ALLOWANCE = 1024 * 1024;
 export const MAX_EXPANDED_BYTES = 16 * 1024 * 1024;
 /** Most bytes one string field may expand to through expressions (variables using variables). */
 export const MAX_FIELD_BYTES = 4 * 1024 * 1024;
-/** Most steps one plan may have (strategies multiply: 256 stages × 256 steps would be 65,536). */
-export const MAX_PLAN_STEPS = 10_000;
+/**
+ * Most steps one plan may have: 2.5 times the largest pipeline the compile bench measures
+ * (strategies multiply: 256 stage copies × 256 step copies would be 65,536).
+ */
+export const MAX_PLAN_STEPS = 25_000;
 
 /** The expanded-size limit of a document whose text is `textLength` characters long. */
 export function documentBudget(textLength: number): number {

@@ -128,6 +128,15 @@ ${Array.from({ length: fanOut }, (_, i) => `      - ${inner === 'big' ? 'step' :
     expect(codes(r)).toEqual(['PW5003']);
   });
 
+  test('strategies multiplying small steps stop at the step limit (PW5003)', async () => {
+    const step = '              - step: {type: Run, name: r, identifier: r, strategy: {parallelism: 256}, spec: {command: echo hi}}';
+    const stage = pipeline('', step).replace('        type: CI\n', '        type: CI\n        strategy: {parallelism: 256}\n');
+    const r = await compileFiles({ 'p.yaml': stage });
+    expect(r.ms).toBeLessThan(FAST_MS * 3);
+    expect(codes(r)).toEqual(['PW5003']);
+    expect(r.diagnostics[0]!.message).toMatch(/more than 25000 steps/);
+  });
+
   test('variables that refer to each other ten times over are PW5003, not an exhausted heap', async () => {
     const vars = ['    - {name: v0, type: String, value: "0123456789"}'];
     for (let i = 1; i <= 9; i++) vars.push(`    - {name: v${i}, type: String, value: "${Array(10).fill(`<+pipeline.variables.v${i - 1}>`).join('')}"}`);

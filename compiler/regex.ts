@@ -107,7 +107,14 @@ function compile(pattern: string): Compiled {
   try {
     return { re: new (re2().RE2)(pattern, 'u') };
   } catch (e) {
-    return { problem: `${describeRe2Error(pattern, e instanceof Error ? e.message : String(e))} ${DIALECT}` };
+    if (!(e instanceof WebAssembly.RuntimeError)) return { problem: `${describeRe2Error(pattern, e instanceof Error ? e.message : String(e))} ${DIALECT}` };
+  }
+  // The WebAssembly heap ran out (an abort), which says nothing about the pattern: a fresh engine.
+  reset();
+  try {
+    return { re: new (re2().RE2)(pattern, 'u') };
+  } catch (e) {
+    return { problem: `could not be compiled (${firstLine(e)})` };
   }
 }
 

@@ -150,8 +150,8 @@ export interface YamlDoc {
 export interface ReadOptions {
   maxBytes?: number;
   /**
-   * Most bytes (approximate JSON size) a document may expand to through aliases; default
-   * `documentBudget(text length)`: 4 × the text plus 1 MB, at most 16 MB (PW1008 past it).
+   * Most bytes (approximate JSON size) the documents of a file may expand to through aliases;
+   * default `documentBudget(text length)`: 4 × the text plus 1 MB, at most 16 MB (PW1008).
    */
   maxExpandedBytes?: number;
 }
@@ -188,6 +188,8 @@ export function readWithLibrary(file: string, text: string, positions: Positions
   // An empty stream yields an EmptyStream object: no documents.
   if (!Array.isArray(docs)) return [];
   const out: YamlDoc[] = [];
+  // One budget for the file: many small documents may not each expand to the whole limit.
+  const budget = new SizeBudget(maxExpandedBytes);
   docs.forEach((doc, index) => {
     for (const err of doc.errors) {
       const p = lc.linePos(err.pos[0]);
@@ -201,7 +203,7 @@ export function readWithLibrary(file: string, text: string, positions: Positions
     }
     if (doc.errors.length > 0) return;
     const start = doc.contents ? lc.linePos(doc.contents.range[0]).line : 1;
-    const conv = new Converter({ file, lines: lc }, doc, positions, new SizeBudget(maxExpandedBytes));
+    const conv = new Converter({ file, lines: lc }, doc, positions, budget);
     try {
       out.push({ file, index, value: conv.node(doc.contents), line: start });
     } catch (e) {

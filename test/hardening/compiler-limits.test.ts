@@ -66,6 +66,14 @@ describe('YAML alias expansion', () => {
     expect(text.split('\n')[d.line - 1]!.slice(d.column - 1)).toBe('*d');
   });
 
+  test('many documents of one file share one budget (PW1008)', async () => {
+    const doc = (i: number) => `a${i}: &d "${'x'.repeat(1000)}"\nb${i}: [${Array(400).fill('*d').join(', ')}]\n`;
+    const text = Array.from({ length: 60 }, (_, i) => doc(i)).join('---\n');
+    const r = await compileFiles({ 'p.yaml': text });
+    expect(r.ms).toBeLessThan(FAST_MS);
+    expect(codes(r)).toContain('PW1008');
+  });
+
   test('a few aliases of a large scalar are fine', async () => {
     const bomb = aliasBomb('  ', 'tags', 3);
     const r = await compileFiles({ 'p.yaml': pipeline(`  description: ${bomb.anchor}\n${bomb.uses}`) });

@@ -1,9 +1,10 @@
 /**
  * `validate`: schema checks of pipelines, templates and input sets, file by file, without
- * resolving templates.
+ * resolving templates; a template's input declarations are checked as publishing checks them.
  */
 import { Codes, DiagnosticBag, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { displayPath, readSource } from './compile.js';
+import { checkDeclaredDefaults, type InputDecl } from './inputs.js';
 import { checkSchema } from './schema-check.js';
 import { readYaml, sourcePositions } from './yaml-reader.js';
 
@@ -35,7 +36,8 @@ export function validateFiles(paths: string[], options: { baseDir?: string; maxB
         }
         if ('template' in v) {
           kinds.push('template');
-          checkSchema('template', v, file, bag);
+          // Inputs are checked once the shape is right: regexes RE2 refuses, defaults their declarations refuse.
+          if (checkSchema('template', v, file, bag)) checkDeclaredDefaults(inputsOf(v), { file, line: doc.line, column: 1 }, bag);
           continue;
         }
         if ('inputSet' in v) {
@@ -48,4 +50,9 @@ export function validateFiles(paths: string[], options: { baseDir?: string; maxB
     }
   }
   return { ok: !bag.hasErrors, files, diagnostics: sortDiagnostics(bag.items) };
+}
+
+function inputsOf(doc: object): Record<string, InputDecl> {
+  const inputs = (doc as { template?: { inputs?: unknown } }).template?.inputs;
+  return inputs && typeof inputs === 'object' ? (inputs as Record<string, InputDecl>) : {};
 }

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { compile, DirectorySource } from '../../compiler/index.js';
 import { regexProblem, testRegex } from '../../compiler/regex.js';
-import { tempDir } from '../helpers.js';
+import { runCli, tempDir } from '../helpers.js';
 import { liveRegistry, publishWhileProbing, type LiveRegistry } from './live-registry.js';
 import { join } from 'node:path';
 
@@ -127,6 +127,21 @@ describe('typed inputs', () => {
     const r = await compileWith(stepTemplate('t', '1.0.0', '    name: {type: string, regex: "^(a)\\\\1$"}'), pipelineUsing('{name: aa}'));
     expect(r.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([['PW3017', 'templates/t.yaml', 7]]);
     expect(r.diagnostics[0]!.message).toMatch(/backreference/);
+  });
+});
+
+describe('validate', () => {
+  test('a template whose regex RE2 refuses, or whose default does not match, fails validation, located', async () => {
+    const dir = tempDir({
+      'bad.yaml': stepTemplate('t', '1.0.0', '    name: {type: string, regex: "(?<=a)b"}\n    tag: {type: string, regex: "^v[0-9]+$", default: latest}'),
+      'good.yaml': stepTemplate('t', '1.0.1', '    tag: {type: string, regex: "^v[0-9]+$", default: v1}'),
+    });
+    const bad = await runCli(['validate', 'bad.yaml'], dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^bad\.yaml:7:\d+: error PW3017 .*lookbehind/m);
+    expect(bad.stderr).toMatch(/^bad\.yaml:8:\d+: error PW3003 /m);
+    const good = await runCli(['validate', 'good.yaml'], dir);
+    expect(good.code).toBe(0);
   });
 });
 

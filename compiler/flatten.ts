@@ -12,7 +12,7 @@ import type { ExprScope } from './expressions.js';
 import { buildStepBody, combineWhen, failureOf, substituteAt, timeoutOf, whenOf, type BuildContext } from './steps.js';
 import { expandStrategy, type StrategyCopy } from './strategy.js';
 import { setOwn } from './own.js';
-import { PlanBudget } from './size-budget.js';
+import { MAX_PLAN_NEEDS, MAX_PLAN_STEPS, PlanBudget } from './size-budget.js';
 import { collectStages, infrastructureOf, variablesOf } from './pipeline-scope.js';
 import type { SubstituteSink } from './substitute.js';
 import { sourcePositions as positions } from './yaml-reader.js';
@@ -101,6 +101,10 @@ class Flattener {
   private readonly stageIds = new Set<string>();
   /** Bounds the plan's steps and bytes (PW5003): strategies and templates multiply them. */
   private readonly budget = new PlanBudget();
+  /** Step copies drafted so far, and the needs they hold (bounded by admitDraft). */
+  private drafted = 0;
+  private neededBy = 0;
+  private draftsFull = false;
   private readonly stepsById = new Map<string, PlanStep>();
   private readonly stageAncestors = new Map<string, Set<string>>();
 
@@ -294,7 +298,7 @@ class Flattener {
       if (w.node === null) continue;
       if (w.kind === 'parallel') {
         const exits: string[] = [];
-        for (const child of Array.isArray(w.node) ? (w.node as unknown[]) : []) exits.push(...this.stepElements([child], prev, g, drafts));
+        for (const child of Array.isArray(w.node) ? (w.node as unknown[]) : []) for (const id of this.stepElements([child], prev, g, drafts)) exits.push(id);
         prev = exits.length ? exits : prev;
         continue;
       }
@@ -309,6 +313,7 @@ class Flattener {
       const whens = node['when'] !== undefined && node['when'] !== null ? [...g.whens, node] : g.whens;
       const failure = this.bag.guard(() => failureOf(node['failureStrategies'], node, { at })) ?? g.failure;
       for (const copy of copies) {
+        if (this.draftsFull) return prev;
         const ident = this.identifier(node, g, copy);
         if (ident === undefined) continue;
         if (w.kind === 'stepGroup') {
@@ -322,8 +327,9 @@ class Flattener {
             ...(copy ? { strategy: copy } : g.strategy ? { strategy: g.strategy } : {}),
           };
           const children = Array.isArray(node['steps']) ? (node['steps'] as unknown[]) : [];
-          exits.push(...this.stepElements(children, prev, inner, drafts));
+          for (const id of this.stepElements(children, prev, inner, drafts)) exits.push(id);
         } else {
+          if (!this.admitDraft(prev.length, node)) return prev;
           const id = [g.stageId, ...g.groupPath, ident].join('.');
           const d: Draft = { id, node, kind: 'step', needs: [...prev], groupPath: g.groupPath, whens, ann, ...(failure ? { failure } : {}) };
           const strat = copy ?? g.strategy;
@@ -404,6 +410,22 @@ class Flattener {
       this.bag.warn(Codes.NO_READINESS, `${step.kind} step ${step.id} has no readiness probe and no portBindings: it counts as ready once started`, at);
     }
     return step;
+  }
+
+  /**
+   * Counts a step copy and its needs before anything is built from it: strategies nested in
+   * groups multiply copies (100 × 100 × 100) and a step after N copies needs all N. False
+   * (with one PW5003 at `node`) once past MAX_PLAN_STEPS or MAX_PLAN_NEEDS.
+   */
+  private admitDraft(needs: number, node: Obj): boolean {
+    if (this.draftsFull) return false;
+    this.drafted++;
+    this.neededBy += needs;
+    if (this.drafted <= MAX_PLAN_STEPS && this.neededBy <= MAX_PLAN_NEEDS) return true;
+    this.draftsFull = true;
+    const what = this.drafted > MAX_PLAN_STEPS ? `more than ${MAX_PLAN_STEPS} steps` : `more than ${MAX_PLAN_NEEDS} needs between its steps`;
+    this.bag.error(Codes.EXPANSION_TOO_LARGE, `the plan would have ${what} (strategies or templates multiply them)`, this.loc(node));
+    return false;
   }
 
   /** Counts a stage or step against the plan's budget; false (with PW5003 at `node`) past it. */

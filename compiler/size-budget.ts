@@ -21,6 +21,11 @@ export const MAX_FIELD_BYTES = 4 * 1024 * 1024;
  * (strategies multiply: 256 stage copies × 256 step copies would be 65,536).
  */
 export const MAX_PLAN_STEPS = 25_000;
+/**
+ * Most `needs` entries all steps of a plan may hold together: a step after N parallel copies
+ * needs all N, so copies after copies multiply (5,000 × 5,000 would be 25 million).
+ */
+export const MAX_PLAN_NEEDS = 1_000_000;
 
 /** The expanded-size limit of a document whose text is `textLength` characters long. */
 export function documentBudget(textLength: number): number {

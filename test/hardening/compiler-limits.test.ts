@@ -145,6 +145,33 @@ ${Array.from({ length: fanOut }, (_, i) => `      - ${inner === 'big' ? 'step' :
     expect(r.diagnostics[0]!.message).toMatch(/more than 25000 steps/);
   });
 
+  test('repeats nested in step groups (100 × 100 × 100) stop at the step limit before the copies are built', async () => {
+    const steps = `              - stepGroup:
+                  identifier: a
+                  name: a
+                  strategy: {repeat: {times: 100}}
+                  steps:
+                    - stepGroup:
+                        identifier: b
+                        name: b
+                        strategy: {repeat: {times: 100}}
+                        steps:
+                          - step: {type: Run, name: c, identifier: c, strategy: {repeat: {times: 100}}, spec: {command: echo hi}}`;
+    const r = await compileFiles({ 'p.yaml': pipeline('', steps) });
+    // Stopped at the 25,001st copy, not after drafting a million (2.2 s, and a stack overflow in a server).
+    expect(r.ms).toBeLessThan(1000);
+    expect(codes(r)).toEqual(['PW5003']);
+    expect(r.diagnostics[0]!.message).toMatch(/more than 25000 steps/);
+  });
+
+  test('copies after copies stop at the needs limit (17 steps of 256 copies, each copy needing the 256 before)', async () => {
+    const steps = Array.from({ length: 17 }, (_, i) => `              - step: {type: Run, name: s${i}, identifier: s${i}, strategy: {repeat: {times: 256}}, spec: {command: echo ${i}}}`).join('\n');
+    const r = await compileFiles({ 'p.yaml': pipeline('', steps) });
+    expect(r.ms).toBeLessThan(FAST_MS * 3);
+    expect(codes(r)).toEqual(['PW5003']);
+    expect(r.diagnostics[0]!.message).toMatch(/more than 1000000 needs/);
+  });
+
   test('variables that refer to each other ten times over are PW5003, not an exhausted heap', async () => {
     const vars = ['    - {name: v0, type: String, value: "0123456789"}'];
     for (let i = 1; i <= 9; i++) vars.push(`    - {name: v${i}, type: String, value: "${Array(10).fill(`<+pipeline.variables.v${i - 1}>`).join('')}"}`);

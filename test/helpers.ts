@@ -35,3 +35,18 @@ export function tempDir(files: Record<string, string> = {}, prefix = 'pw-test-')
 
 /** Root of the repository (where package.json is). */
 export const REPO = join(dirname(new URL(import.meta.url).pathname), '..');
+
+/**
+ * A one-stage CI pipeline (`t`, stage `s`) around `steps` (step list items, indented for
+ * `steps:`); `head` stands before `stages:` (variables, properties, a strategy).
+ */
+export function onePipeline(steps: string, head = ''): string {
+  return `pipeline:\n  name: t\n  identifier: t\n${head}  stages:\n    - stage:\n        name: s\n        identifier: s\n        type: CI\n        spec:\n          execution:\n            steps:\n${steps}`;
+}
+
+/** A step list item using template `account.t` version 1.0.0 with typed `inputs` (flow mapping text). */
+export const templateStep = (inputs: string) =>
+  `              - step:\n                  name: a\n                  identifier: a\n                  template:\n                    templateRef: account.t\n                    versionLabel: "1.0.0"\n                    inputs: ${inputs}\n`;
+
+/** A Run step list item echoing the pipeline variable `x`. */
+export const echoVariableStep = '              - step: {type: Run, name: r, identifier: r, spec: {command: echo <+pipeline.variables.x>}}\n';

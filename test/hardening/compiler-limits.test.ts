@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { compile, DirectorySource } from '../../compiler/index.js';
-import { tempDir } from '../helpers.js';
+import { onePipeline, tempDir } from '../helpers.js';
 import { liveRegistry, publishWhileProbing, type LiveRegistry } from './live-registry.js';
 
 /** Generous for a loaded CI machine; before the bounds these took from seconds to forever. */
@@ -24,19 +24,7 @@ function aliasBomb(indent: string, key: string, count: number, bytes = 100_000):
 /** Nine levels of ten aliases each: 10^9 nodes from a few hundred bytes. */
 const LAUGHS = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(10).fill(`*${'abcdefghi'[i]}`).join(', ')}]`)].join('\n    ');
 
-const pipeline = (extra: string, steps = '              - step: {type: Run, name: r, identifier: r, spec: {command: echo hi}}') => `pipeline:
-  name: p
-  identifier: p
-${extra}  stages:
-    - stage:
-        name: s
-        identifier: s
-        type: CI
-        spec:
-          execution:
-            steps:
-${steps}
-`;
+const pipeline = (extra: string, steps = '              - step: {type: Run, name: r, identifier: r, spec: {command: echo hi}}') => onePipeline(steps + '\n', extra);
 
 async function compileFiles(files: Record<string, string>) {
   const dir = tempDir(files);

@@ -5,7 +5,7 @@
  * variable's declared type, with located PW3xxx diagnostics and exit code 2.
  */
 import { describe, expect, test } from 'vitest';
-import { runCli, tempDir } from '../helpers.js';
+import { echoVariableStep, onePipeline, runCli, tempDir, templateStep } from '../helpers.js';
 
 /** A Step template declaring `inputs` (YAML text, indented under `inputs:`) and echoing `echo`. */
 const template = (inputs: string, echo: string) => `template:
@@ -23,25 +23,7 @@ ${inputs}
 `;
 
 /** A pipeline whose one step uses template `t` with `inputs` (flow mapping text). */
-const user = (inputs: string, variables = '') => `pipeline:
-  name: p
-  identifier: p
-${variables}  stages:
-    - stage:
-        name: s
-        identifier: s
-        type: CI
-        spec:
-          execution:
-            steps:
-              - step:
-                  name: a
-                  identifier: a
-                  template:
-                    templateRef: account.t
-                    versionLabel: "1.0.0"
-                    inputs: ${inputs}
-`;
+const user = (inputs: string, variables = '') => onePipeline(templateStep(inputs), variables);
 
 async function compileJson(files: Record<string, string>, extra: string[] = []) {
   const dir = tempDir(files);
@@ -102,21 +84,7 @@ describe('inputs named after Object.prototype properties', () => {
 });
 
 describe('--set', () => {
-  const pipeline = (variables: string) => `pipeline:
-  name: p
-  identifier: p
-  variables:
-${variables}
-  stages:
-    - stage:
-        name: s
-        identifier: s
-        type: CI
-        spec:
-          execution:
-            steps:
-              - step: {type: Run, name: r, identifier: r, spec: {command: echo <+pipeline.variables.x>}}
-`;
+  const pipeline = (variables: string) => onePipeline(echoVariableStep, `  variables:\n${variables}\n`);
   // A refused value leaves its input without one: PW3010 follows every PW3016.
   const run = async (variables: string, ...sets: string[]) => {
     const dir = tempDir({ 'p.yaml': pipeline(variables) });

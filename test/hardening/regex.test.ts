@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { compile, DirectorySource } from '../../compiler/index.js';
 import { regexProblem, testRegex } from '../../compiler/regex.js';
-import { runCli, tempDir } from '../helpers.js';
+import { echoVariableStep, onePipeline, runCli, tempDir, templateStep } from '../helpers.js';
 import { liveRegistry, publishWhileProbing, type LiveRegistry } from './live-registry.js';
 import { join } from 'node:path';
 
@@ -30,25 +30,7 @@ ${inputs}
       command: "${command}"
 `;
 
-const pipelineUsing = (inputs: string) => `pipeline:
-  name: p
-  identifier: p
-  stages:
-    - stage:
-        name: s
-        identifier: s
-        type: CI
-        spec:
-          execution:
-            steps:
-              - step:
-                  name: a
-                  identifier: a
-                  template:
-                    templateRef: account.t
-                    versionLabel: "1.0.0"
-                    inputs: ${inputs}
-`;
+const pipelineUsing = (inputs: string) => onePipeline(templateStep(inputs));
 
 async function compileWith(template: string, pipeline: string, sets: string[] = []) {
   const dir = tempDir({ 'templates/t.yaml': template, 'p.yaml': pipeline });
@@ -146,21 +128,7 @@ describe('validate', () => {
 });
 
 describe('<+input>.regex()', () => {
-  const pipeline = `pipeline:
-  name: p
-  identifier: p
-  variables:
-    - {name: x, type: String, value: "<+input>.regex(^(a+)+$)"}
-  stages:
-    - stage:
-        name: s
-        identifier: s
-        type: CI
-        spec:
-          execution:
-            steps:
-              - step: {type: Run, name: r, identifier: r, spec: {command: echo <+pipeline.variables.x>}}
-`;
+  const pipeline = onePipeline(echoVariableStep, '  variables:\n    - {name: x, type: String, value: "<+input>.regex(^(a+)+$)"}\n');
 
   test('--set checks a value at once (PW3011)', async () => {
     const dir = tempDir({ 'p.yaml': pipeline });

@@ -7,12 +7,10 @@ import { join } from 'node:path';
 import { compile } from '../../compiler/index.js';
 import { Runner, type RunOptions, type RunReport } from '../../runtime/index.js';
 import type { Plan } from '../../schemas/index.js';
-import { tempDir } from '../helpers.js';
+import { onePipeline, tempDir } from '../helpers.js';
 
 /** A one-stage CI pipeline around `steps` (YAML text indented for `steps:`). */
-export function pipeline(steps: string, extra = ''): string {
-  return `pipeline:\n  name: t\n  identifier: t\n${extra}  stages:\n    - stage:\n        name: s\n        identifier: s\n        type: CI\n        spec:\n          execution:\n            steps:\n${steps}`;
-}
+export const pipeline = onePipeline;
 
 export async function planOf(yaml: string): Promise<Plan> {
   const r = await compile({ file: 'pipeline.yaml', text: yaml });

@@ -5,14 +5,13 @@
  * and the report, and killed at teardown; `gc` finds such processes of a killed runner by the
  * run's marker in their environment.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { REPO, tempDir } from '../helpers.js';
-import { alive, pipeline, readPid, runYaml, until } from '../runtime/harness.js';
+import { tempDir } from '../helpers.js';
+import { alive, BIN, pipeline, readPid, runYaml, startRun, until } from '../runtime/harness.js';
 
-const BIN = join(REPO, 'dist', 'cli', 'bin.js');
 const leftovers: number[] = [];
 /**
  * Waits until the background job has really left the group (setsid done, sleep exec'd): a
@@ -94,15 +93,7 @@ describe('a process that escapes its step', () => {
   });
 });
 
-function startCli(dir: string, yaml: string) {
-  writeFileSync(join(dir, 'pipeline.yaml'), yaml);
-  const child = spawn(process.execPath, [BIN, 'run', 'pipeline.yaml', '--workspace', '.', '--home', '.pw', '--grace', '300ms', '--quiet'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d));
-  child.stderr!.on('data', (d: Buffer) => (out += d));
-  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return { child, exit, out: () => out };
-}
+const startCli = (dir: string, yaml: string) => startRun(dir, yaml);
 
 describe('signals and gc with escaped processes', () => {
   test.each([

@@ -2,12 +2,13 @@
  * Runtime test helpers: compile a pipeline from YAML text and run it with real processes in
  * a temporary workspace, output captured.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compile } from '../../compiler/index.js';
 import { Runner, type RunOptions, type RunReport } from '../../runtime/index.js';
 import type { Plan } from '../../schemas/index.js';
-import { onePipeline, tempDir } from '../helpers.js';
+import { onePipeline, REPO, tempDir } from '../helpers.js';
 
 /** A one-stage CI pipeline around `steps` (YAML text indented for `steps:`). */
 export const pipeline = onePipeline;
@@ -73,4 +74,21 @@ export async function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** The built CLI (`npm test` builds it first). */
+export const BIN = join(REPO, 'dist', 'cli', 'bin.js');
+
+/**
+ * Writes `yaml` to `dir/pipeline.yaml` and starts `pipewright run` on it as a process
+ * (workspace `dir`, home `dir/.pw`, `--grace 300ms --quiet` unless `args` say otherwise).
+ */
+export function startRun(dir: string, yaml: string, args = ['--grace', '300ms', '--quiet'], env: NodeJS.ProcessEnv = process.env) {
+  writeFileSync(join(dir, 'pipeline.yaml'), yaml);
+  const child = spawn(process.execPath, [BIN, 'run', 'pipeline.yaml', '--workspace', '.', '--home', '.pw', ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d));
+  child.stderr!.on('data', (d: Buffer) => (out += d));
+  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { child, exit, out: () => out };
 }

@@ -8,10 +8,9 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { processStartTime } from '../../runtime/index.js';
-import { REPO, tempDir } from '../helpers.js';
-import { alive, pipeline, readPid, until } from './harness.js';
+import { tempDir } from '../helpers.js';
+import { alive, BIN, pipeline, readPid, startRun, until } from './harness.js';
 
-const BIN = join(REPO, 'dist', 'cli', 'bin.js');
 
 const PIPELINE = pipeline(`              - step:
                   type: Background
@@ -35,15 +34,7 @@ const PIPELINE = pipeline(`              - step:
                       wait
 `);
 
-function start(dir: string) {
-  writeFileSync(join(dir, 'pipeline.yaml'), PIPELINE);
-  const child = spawn(process.execPath, [BIN, 'run', 'pipeline.yaml', '--workspace', '.', '--home', '.pw', '--grace', '300ms', '--quiet'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d));
-  child.stderr!.on('data', (d: Buffer) => (out += d));
-  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return { child, exit, out: () => out };
-}
+const start = (dir: string) => startRun(dir, PIPELINE);
 
 const PIDS = ['svc.pid', 'svc-child.pid', 'long.pid', 'long-child.pid'];
 

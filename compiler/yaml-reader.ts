@@ -11,6 +11,7 @@ import type { Document, Node } from 'yaml';
 import { yamlLibrary } from './yaml-library.js';
 import { FALLBACK, MAX_NESTING, readFastYaml, VERBATIM_KEYS } from './yaml-fast.js';
 import { Codes, LocatedError, type DiagnosticBag, type Location } from './diagnostics.js';
+import { aliasBombAt } from './alias-prescan.js';
 import { documentBudget, SizeBudget } from './size-budget.js';
 
 /** Largest file the compiler reads, in bytes. */
@@ -177,7 +178,13 @@ export function readYaml(
   const source: SourceText = { file, lines: new TextLines(text) };
   const fast = readFastYaml(text, source, positions);
   if (fast !== FALLBACK) return [{ file, index: 0, value: fast.value, line: locate(source, fast.offset).line }];
-  return readWithLibrary(file, text, positions, bag, options.maxExpandedBytes ?? documentBudget(text.length));
+  const budget = options.maxExpandedBytes ?? documentBudget(text.length);
+  const bomb = aliasBombAt(text, budget);
+  if (bomb !== undefined) {
+    bag.error(Codes.DOCUMENT_TOO_LARGE, `aliases expand this document past ${budget} bytes, its limit (alias bomb?)`, locate(source, bomb));
+    return [];
+  }
+  return readWithLibrary(file, text, positions, bag, budget);
 }
 
 /** The full `yaml` library: every YAML feature, and its errors as diagnostics. */

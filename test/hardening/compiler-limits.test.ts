@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
+import { aliasBombAt } from '../../compiler/alias-prescan.js';
 import { compile, DirectorySource } from '../../compiler/index.js';
 import { onePipeline, tempDir } from '../helpers.js';
 import { liveRegistry, publishWhileProbing, type LiveRegistry } from './live-registry.js';
@@ -232,5 +233,23 @@ ${Array.from({ length: 400 }, (_, i) => `      - step: {name: x${i}, identifier:
     expect(publish.ms).toBeLessThan(FAST_MS * 2);
     expect(publish.body.error!.details!.map((x) => x.code)).toContain('PW5003');
     expect(slowestHealth).toBeLessThan(FAST_MS * 2);
+  });
+});
+
+describe('the alias pre-scan', () => {
+  test('refuses the one-big-scalar bomb before the YAML library parses it, at the alias that passes the budget', async () => {
+    const text = `a: &d "${'x'.repeat(100_000)}"\ntags:\n${Array.from({ length: 1500 }, (_, i) => `  k${i}: *d`).join('\n')}\n`;
+    const at = aliasBombAt(text, 1_000_000);
+    expect(at).toBeDefined();
+    expect(text.slice(at!, at! + 2)).toBe('*d');
+    const t0 = performance.now();
+    for (let i = 0; i < 10; i++) aliasBombAt(text, 1_000_000);
+    expect((performance.now() - t0) / 10).toBeLessThan(20);
+  });
+
+  test('globs, pointers and anchors in strings are not a bomb', () => {
+    const text = `command: "echo &x; ls *.txt *x"\nother: ${'y'.repeat(1000)}\nlist: [*x, *x]\n`;
+    expect(aliasBombAt(text, 1_000_000)).toBeUndefined();
+    expect(aliasBombAt('a: 1\nb: 2\n', 10)).toBeUndefined();
   });
 });

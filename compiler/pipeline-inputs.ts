@@ -176,7 +176,10 @@ export function finalizeInputs(root: unknown, file: string, partial: boolean, ba
           continue;
         }
         if (input.default !== undefined) {
-          (v as Record<string | number, unknown>)[k] = input.default;
+          // A default must pass its own .regex() / .allowedValues(), as a given value must.
+          const problem = checkRuntimeInput(input, input.default);
+          if (problem) bag.error(problem.code, `runtime input '${String(k)}': its own default ${JSON.stringify(input.default)} is refused: ${problem.message}`, at);
+          else (v as Record<string | number, unknown>)[k] = input.default;
         } else if (partial) {
           open++;
           bag.warn(Codes.RUNTIME_INPUT_MISSING, `runtime input '${String(k)}' has no value (kept as a placeholder)`, at);
@@ -189,4 +192,32 @@ export function finalizeInputs(root: unknown, file: string, partial: boolean, ba
   };
   walk(root);
   return open;
+}
+
+/**
+ * Checks every `<+input>` leaf under `root` that carries a `.default()` against its own
+ * `.regex()` and `.allowedValues()`, located at the leaf: `validate` and publish refuse a
+ * template whose default its own declaration refuses, as a given value would be refused.
+ */
+export function checkRuntimeInputDefaults(root: unknown, fallback: Location, bag: DiagnosticBag): void {
+  const walk = (v: unknown) => {
+    if (!v || typeof v !== 'object') return;
+    const entries: [string | number, unknown][] = Array.isArray(v) ? v.map((x, i) => [i, x]) : Object.entries(v);
+    for (const [k, child] of entries) {
+      if (!isRuntimeInput(child)) {
+        walk(child);
+        continue;
+      }
+      let input;
+      try {
+        input = parseRuntimeInput(child as string);
+      } catch {
+        continue; // reported where the input is filled
+      }
+      if (input.default === undefined) continue;
+      const problem = checkRuntimeInput(input, input.default);
+      if (problem) bag.error(problem.code, `runtime input '${String(k)}': its own default ${JSON.stringify(input.default)} is refused: ${problem.message}`, positions.at(v, k, fallback));
+    }
+  };
+  walk(root);
 }

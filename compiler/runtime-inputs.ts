@@ -20,6 +20,28 @@ export function isRuntimeInput(v: unknown): boolean {
   return typeof v === 'string' && v.startsWith(PREFIX);
 }
 
+/**
+ * Where a `.regex(` argument that starts at `i` ends. A pattern may hold parentheses, balanced
+ * (`^(a+)+$`) or escaped (`\)`): it ends at the first `)` that closes what it opened and is
+ * followed by the end or another modifier; failing that, at the last `)` (as before).
+ */
+function regexEnd(s: string, i: number): number {
+  let depth = 0;
+  for (let j = i; j < s.length; j++) {
+    const c = s[j];
+    if (c === '\\') {
+      j++;
+      continue;
+    }
+    if (c === '(') depth++;
+    else if (c === ')') {
+      if (depth === 0 && (j === s.length - 1 || /^\.[a-zA-Z]+\(/.test(s.slice(j + 1)))) return j;
+      depth = Math.max(0, depth - 1);
+    }
+  }
+  return s.lastIndexOf(')');
+}
+
 /** Parses a runtime input leaf; throws an Error with a readable message when malformed. */
 export function parseRuntimeInput(text: string): RuntimeInput {
   const out: RuntimeInput = { executionInput: false };
@@ -31,7 +53,7 @@ export function parseRuntimeInput(text: string): RuntimeInput {
     if (!m) throw new Error(`malformed modifier '${s.slice(i)}'`);
     const name = m[1]!;
     i += m[0].length;
-    const end = name === 'regex' ? s.lastIndexOf(')') : closing(s, i);
+    const end = name === 'regex' ? regexEnd(s, i) : closing(s, i);
     if (end < i) throw new Error(`unclosed '(' in .${name}`);
     const raw = s.slice(i, end);
     i = end + 1;

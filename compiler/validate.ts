@@ -5,6 +5,7 @@
 import { Codes, DiagnosticBag, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { displayPath, readSource } from './compile.js';
 import { checkDeclaredDefaults, type InputDecl } from './inputs.js';
+import { checkRuntimeInputDefaults } from './pipeline-inputs.js';
 import { checkSchema } from './schema-check.js';
 import { readYaml, sourcePositions } from './yaml-reader.js';
 
@@ -37,7 +38,10 @@ export function validateFiles(paths: string[], options: { baseDir?: string; maxB
         if ('template' in v) {
           kinds.push('template');
           // Inputs are checked once the shape is right: regexes RE2 refuses, defaults their declarations refuse.
-          if (checkSchema('template', v, file, bag)) checkDeclaredDefaults(inputsOf(v), { file, line: doc.line, column: 1 }, bag);
+          if (checkSchema('template', v, file, bag)) {
+            checkDeclaredDefaults(inputsOf(v), { file, line: doc.line, column: 1 }, bag);
+            checkRuntimeInputDefaults((v as { template: { spec?: unknown } }).template.spec, { file, line: doc.line, column: 1 }, bag);
+          }
           continue;
         }
         if ('inputSet' in v) {

@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import { canonicalJson, checkSchema, compile, digestOf, formatDiagnostic, readYaml, refOfTemplate, sourcePositions, type Diagnostic } from '../compiler/index.js';
 import { DiagnosticBag } from '../compiler/diagnostics.js';
 import { checkDeclaredDefaults, type InputDecl } from '../compiler/inputs.js';
+import { checkRuntimeInputDefaults } from '../compiler/pipeline-inputs.js';
 import { invalidTemplate, badRequest } from './errors.js';
 import type { NewVersion, Store } from './store.js';
 import { SingleSource, StoreSource, registryFile } from './store-source.js';
@@ -37,6 +38,7 @@ export async function preparePublish(store: Store, ref: string, version: string,
   if (String(t['versionLabel']) !== version) throw invalidTemplate(`the template's versionLabel is ${String(t['versionLabel'])}, not ${version}`);
   // Regexes RE2 refuses and defaults their own declarations refuse, located in the template.
   checkDeclaredDefaults((t['inputs'] ?? {}) as Record<string, InputDecl>, { file, line: 1, column: 1 }, bag);
+  checkRuntimeInputDefaults(t['spec'], { file, line: 1, column: 1 }, bag);
   if (bag.hasErrors) throw invalidTemplate(`the template's inputs are invalid: ${formatDiagnostic(bag.items.find((d) => d.severity === 'error')!)}`, bag.items);
   const digest = digestOf(root);
   const problems = await compileInIsolation(store, ref, version, digest, root, t);

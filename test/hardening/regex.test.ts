@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { compile, DirectorySource } from '../../compiler/index.js';
 import { regexProblem, testRegex } from '../../compiler/regex.js';
+import { parseRuntimeInput } from '../../compiler/runtime-inputs.js';
 import { echoVariableStep, onePipeline, runCli, tempDir, templateStep } from '../helpers.js';
 import { liveRegistry, publishWhileProbing, type LiveRegistry } from './live-registry.js';
 import { join } from 'node:path';
@@ -223,5 +224,24 @@ describe('publish over HTTP', () => {
     reg = await liveRegistry();
     const res = await reg.publish('account.t', '1.0.0', stepTemplate('t', '1.0.0', '    name: {type: string, regex: "^[a-z]+$", default: lower}'));
     expect(res.status).toBe(201);
+  });
+});
+
+describe('a template\u2019s own runtime-input defaults', () => {
+  test('a .regex() with parentheses ends where it closes, so the modifiers after it are read', () => {
+    expect(parseRuntimeInput('<+input>.regex(^(a+)+$).default(aa!)')).toMatchObject({ regex: '^(a+)+$', default: 'aa!' });
+    expect(parseRuntimeInput('<+input>.regex(^(x|y)$).allowedValues(x,y)')).toMatchObject({ regex: '^(x|y)$', allowedValues: ['x', 'y'] });
+    expect(parseRuntimeInput('<+input>.regex(^a\\)b$)')).toMatchObject({ regex: '^a\\)b$' });
+  });
+
+  test('validate refuses a default its own .regex() refuses, at the leaf, quickly', async () => {
+    const dir = tempDir({
+      't.yaml': `template:\n  name: t\n  identifier: t\n  versionLabel: "1.0.0"\n  type: Step\n  spec:\n    type: Run\n    spec:\n      shell: Sh\n      command: <+input>.regex(^(a+)+$).default(${'a'.repeat(40)}!)\n`,
+    });
+    const t0 = performance.now();
+    const r = await runCli(['validate', 't.yaml'], dir);
+    expect(performance.now() - t0).toBeLessThan(FAST_MS);
+    expect(r.code).toBe(2);
+    expect(r.stdout + r.stderr).toMatch(/t\.yaml:10:\d+: error PW3011 .*its own default/);
   });
 });

@@ -19,7 +19,20 @@ import { tcpReady } from './readiness/tcp.js';
  * Whether `cmd` names an executable: a path is checked as it is, a bare name is looked up in
  * the step's PATH. Never through a shell (a step's entrypoint must not be able to inject).
  */
+const found = new Map<string, boolean>();
+
 export function hasCommand(cmd: string, path: string | undefined, cwd: string): boolean {
+  // Bare names are looked up once per PATH (every step of a run asks for `sh`).
+  if (!cmd.includes('/')) {
+    const key = `${path ?? ''}\0${cwd}\0${cmd}`;
+    let ok = found.get(key);
+    if (ok === undefined) found.set(key, (ok = lookUp(cmd, path, cwd)));
+    return ok;
+  }
+  return lookUp(cmd, path, cwd);
+}
+
+function lookUp(cmd: string, path: string | undefined, cwd: string): boolean {
   const executable = (file: string) => {
     try {
       accessSync(file, constants.X_OK);

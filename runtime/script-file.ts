@@ -52,9 +52,21 @@ export function shellScript(shell: PlanShell, command: string, outputs: string[]
  * run folder's 0700 still keeps other host users out). A numeric `runAsUser` owns the file.
  * Returns a function removing it.
  */
+const madeDirs = new Set<string>();
+
 export function writeScript(path: string, text: string, runAsUser?: string): () => void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  writeFileSync(path, text, { mode: 0o600 });
+  const dir = dirname(path);
+  if (!madeDirs.has(dir)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    madeDirs.add(dir);
+  }
+  try {
+    writeFileSync(path, text, { mode: 0o600 });
+  } catch {
+    // The folder went away (gc of an earlier run with this id): make it again.
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(path, text, { mode: 0o600 });
+  }
   const numeric = runAsUser !== undefined ? /^(\d+)(?::(\d+))?$/.exec(runAsUser) : null;
   if (numeric) chownSync(path, Number(numeric[1]), Number(numeric[2] ?? numeric[1]));
   else if (runAsUser !== undefined) chmodSync(path, 0o644);

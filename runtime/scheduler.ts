@@ -4,12 +4,13 @@
  * ready) — no waves. Background steps keep running until the stage ends; then every one of
  * them is stopped, whatever happened.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FailureRule, PlanStage, PlanStep } from '../schemas/plan.js';
 import type { Backend, Handle, StartSpec } from './backend.js';
 import { StartError } from './backend.js';
 import { EscapeLedger } from './escape-ledger.js';
+import { createOutputsFile, readOutputs } from './outputs.js';
 import { ConditionError, evaluateCondition } from '../schemas/conditions.js';
 import { StepLog, type Console } from './logs.js';
 import { waitReady } from './readiness/index.js';
@@ -280,7 +281,7 @@ export class StageRun {
       this.escapees.fromStep(step.id, log, await handle.release(RELEASE_MS));
       const durationMs = Math.round(performance.now() - t0);
       // Output values are read from a successful attempt only; the file never outlives it.
-      const outputs = exit.code === 0 && !timedOut && !live.stopping ? this.readOutputs(step, spec.outputsFile) : undefined;
+      const outputs = exit.code === 0 && !timedOut && !live.stopping ? readOutputs(step, spec.outputsFile) : undefined;
       if (spec.outputsFile) rmSync(spec.outputsFile, { force: true });
       if (live.stopping && !timedOut) {
         await log.close();
@@ -313,21 +314,6 @@ export class StageRun {
       }
       return this.fail(step, result);
     }
-  }
-
-  /** Reads a successful attempt's output variables. */
-  private readOutputs(step: PlanStep, file: string | undefined): Record<string, string> | undefined {
-    if (!file || !step.outputs?.length) return undefined;
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      return Object.fromEntries(step.outputs.map((n) => [n, '']));
-    }
-    const values = text.split('\0');
-    const out: Record<string, string> = {};
-    step.outputs.forEach((n, i) => (out[n] = values[i] ?? ''));
-    return out;
   }
 
   private maskAll(values: Record<string, string>): Record<string, string> {
@@ -421,13 +407,6 @@ export class StageRun {
       if (r) this.results.set(id, { ...r, escaped: list });
     }
   }
-}
-
-/** Creates a step's outputs file empty, 0600: the shell's redirection keeps that mode. */
-function createOutputsFile(path: string): string {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  writeFileSync(path, '', { mode: 0o600 });
-  return path;
 }
 
 /** A promise with its resolve function (Promise.withResolvers needs Node 22). */

@@ -200,9 +200,10 @@ describe('escapees that hide or come back', () => {
   }, 20_000);
 
   test('one that restarts itself on SIGTERM is stopped too', async () => {
-    const phoenix = '#!/bin/sh\ntrap \'setsid sh "$0" child </dev/null >/dev/null 2>&1 & exit 0\' TERM\necho $$ >> "$PWD/phoenix.pids"\nwhile :; do sleep 0.05; done\n';
+    // Each generation's pid is written by its parent as it is forked, so every one is checked.
+    const phoenix = '#!/bin/sh\ntrap \'setsid sh "$0" child </dev/null >/dev/null 2>&1 & echo $! >> "$PWD/phoenix.pids"; exit 0\' TERM\nwhile :; do sleep 0.05; done\n';
     const dir = tempDir({ 'phoenix.sh': phoenix }, 'pw-phoenix-');
-    const runner = new Runner(await planOf(pipeline(step('Run', 'p', cmd(`setsid sh phoenix.sh </dev/null >/dev/null 2>&1 &\nsleep 0.3`)))), { home: join(dir, '.pw'), workspace: dir, graceMs: 300 });
+    const runner = new Runner(await planOf(pipeline(step('Run', 'p', cmd(`setsid sh phoenix.sh </dev/null >/dev/null 2>&1 &\necho $! >> phoenix.pids\nsleep 0.3`)))), { home: join(dir, '.pw'), workspace: dir, graceMs: 300 });
     await runner.run();
     await new Promise((r) => setTimeout(r, 500));
     const pids = readFileSync(join(dir, 'phoenix.pids'), 'utf8').trim().split('\n').map(Number);

@@ -9,7 +9,7 @@
  */
 import { Codes } from './diagnostics.js';
 import type { InputDecl } from './inputs.js';
-import { testRegex } from './regex.js';
+import { testRegex } from '../schemas/regex.js';
 
 export interface InputProblem {
   code: typeof Codes.INPUT_TYPE | typeof Codes.INPUT_NOT_ALLOWED | typeof Codes.INPUT_REGEX | typeof Codes.REGEX_UNSUPPORTED;

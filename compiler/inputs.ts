@@ -6,7 +6,7 @@
 import { Codes, LocatedError, type DiagnosticBag, type Location } from './diagnostics.js';
 import { checkInputValue } from './input-check.js';
 import { hasOwn, ownValue, setOwn } from './own.js';
-import { regexProblem } from './regex.js';
+import { regexProblem } from '../schemas/regex.js';
 import { sourcePositions } from './yaml-reader.js';
 
 export type InputType = 'string' | 'number' | 'boolean' | 'array' | 'object' | 'steps' | 'stages';

@@ -4,7 +4,7 @@
  * Arguments may be quoted or not; unquoted ones take their YAML type (`true`, `3`).
  */
 import { Codes } from './diagnostics.js';
-import { testRegex } from './regex.js';
+import { testRegex } from '../schemas/regex.js';
 
 export interface RuntimeInput {
   default?: unknown;

@@ -5,6 +5,7 @@
  * `external` step holding its type and spec.
  */
 import type { FailureRule, PlanPort, PlanReadiness, PlanShell, PlanStep, PlanWhen, StepKind } from '../schemas/plan.js';
+import { regexProblem } from '../schemas/regex.js';
 import { Codes, LocatedError, type DiagnosticBag, type Location } from './diagnostics.js';
 import { parseDuration } from './duration.js';
 import type { ExprScope } from './expressions.js';
@@ -271,11 +272,10 @@ function readinessOf(v: unknown, ports: PlanPort[], spec: Obj, ctx: BuildContext
       break;
     case 'log': {
       const pattern = String(sub('pattern'));
-      try {
-        new RegExp(pattern);
-      } catch {
-        throw new LocatedError(Codes.SCHEMA, `readiness log pattern '${pattern}' is not a valid regular expression`, positions.at(probe, 'pattern', at));
-      }
+      // Matched by RE2 on the runner, line by line, in linear time (a pattern from a template
+      // must not be able to stall a run). Patterns with runtime references are checked then.
+      const problem = pattern.includes('<+') ? undefined : regexProblem(pattern);
+      if (problem) throw new LocatedError(Codes.REGEX_UNSUPPORTED, `readiness log pattern '${pattern}' ${problem}`, positions.at(probe, 'pattern', at));
       out.log = { pattern };
       break;
     }

@@ -50,13 +50,33 @@ const EXPRESSION_COST = 64;
  */
 export function substitute(s: string, scope: ExprScope, sink: SubstituteSink, opts: SubstituteOptions = {}, depth = 0, shared?: SizeBudget): unknown {
   if (!s.includes('<+') || isRuntimeInput(s)) return s;
+  // A field that expanded past the limit once does so in every strategy copy that cannot
+  // change it: refused at once there, instead of the same megabytes expanded per copy.
+  const memo = shared ? undefined : tooLargeMemo(s, scope);
+  if (memo?.has(s)) {
+    sink.problem('too-large', `expressions here expand past ${MAX_FIELD_BYTES} bytes (variables that use each other many times over?)`);
+    return s;
+  }
   const work = shared ?? new SizeBudget(MAX_FIELD_BYTES);
   const result = substituteIn(s, scope, sink, opts, depth, work);
   if (!shared && work.exceeded) {
+    memo?.add(s);
     sink.problem('too-large', `expressions here expand past ${MAX_FIELD_BYTES} bytes (variables that use each other many times over?)`);
     return s;
   }
   return result;
+}
+
+/** Field texts known to expand too far, per variables object (a stage copy's, else the pipeline's). */
+const tooLarge = new WeakMap<object, Set<string>>();
+
+/** The memo a field may use: none when its value may depend on the strategy copy. */
+function tooLargeMemo(s: string, scope: ExprScope): Set<string> | undefined {
+  if (/<\+\s*(matrix|strategy|repeat|step)\b/.test(s)) return undefined;
+  const key = scope.stage?.variables ?? scope.pipeline.variables;
+  let set = tooLarge.get(key);
+  if (!set) tooLarge.set(key, (set = new Set()));
+  return set;
 }
 
 function substituteIn(s: string, scope: ExprScope, sink: SubstituteSink, opts: SubstituteOptions, depth: number, work: SizeBudget): unknown {

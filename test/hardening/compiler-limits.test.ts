@@ -161,6 +161,15 @@ ${Array.from({ length: fanOut }, (_, i) => `      - ${inner === 'big' ? 'step' :
     expect(r.diagnostics[0]!.message).toMatch(/more than 1000000 needs/);
   });
 
+  test('a field expanding past its limit is refused once, not re-expanded in every strategy copy', async () => {
+    const vars = ['  variables:', '    - {name: v0, type: String, value: xxxxxxxxxxxxxxxx}', ...[1, 2, 3, 4, 5].map((i) => `    - {name: v${i}, type: String, value: "${`<+pipeline.variables.v${i - 1}>`.repeat(8)}"}`)].join('\n') + '\n';
+    const steps = '              - step: {type: Run, name: r, identifier: r, strategy: {parallelism: 100}, spec: {command: "echo <+pipeline.variables.v5>"}}';
+    const r = await compileFiles({ 'p.yaml': pipeline(vars, steps).replace('        type: CI\n', '        type: CI\n        strategy: {parallelism: 10}\n') });
+    // 25 s before: the same 4 MB expanded for each of 1,000 copies.
+    expect(r.ms).toBeLessThan(FAST_MS);
+    expect(codes(r)).toContain('PW5003');
+  });
+
   test('variables that refer to each other ten times over are PW5003, not an exhausted heap', async () => {
     const vars = ['    - {name: v0, type: String, value: "0123456789"}'];
     for (let i = 1; i <= 9; i++) vars.push(`    - {name: v${i}, type: String, value: "${Array(10).fill(`<+pipeline.variables.v${i - 1}>`).join('')}"}`);

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, test } from 'vitest';
 import { compile, DirectorySource } from '../../compiler/index.js';
-import { regexProblem, testRegex } from '../../compiler/regex.js';
+import { regexProblem, testRegex } from '../../schemas/regex.js';
 import { parseRuntimeInput } from '../../compiler/runtime-inputs.js';
 import { echoVariableStep, onePipeline, runCli, tempDir, templateStep } from '../helpers.js';
 import { liveRegistry, publishWhileProbing, type LiveRegistry } from './live-registry.js';
@@ -91,7 +91,21 @@ describe('the regex engine', () => {
 
   test('a value longer than the limit is refused, not matched', () => {
     expect(testRegex('^a+$', 'a'.repeat(300_000))).toMatchObject({ refused: 'value' });
-    expect(testRegex('^a+$', 'a'.repeat(200_000))).toEqual({ matched: true });
+    expect(testRegex('^a+$', 'a'.repeat(30_000))).toEqual({ matched: true });
+  });
+
+  test('pattern length × value length is bounded: a long pattern against a long value is refused at once', () => {
+    const t0 = performance.now();
+    expect(testRegex('a'.repeat(900), 'a'.repeat(4096))).toMatchObject({ refused: 'value', reason: expect.stringMatching(/too much work/) });
+    expect(regexProblem(`${'a.'.repeat(2000)}$`)).toMatch(/more than 1000/);
+    expect(performance.now() - t0).toBeLessThan(500);
+  });
+
+  test('counted repetitions of Unicode property classes are refused before the engine runs out of memory', () => {
+    const t0 = performance.now();
+    expect(regexProblem('^[\\p{L}\\p{N}]{1,256}$')).toMatch(/Unicode property classes/);
+    expect(regexProblem('(?i)(\\p{L}{200})+$')).toMatch(/Unicode property classes/);
+    expect(performance.now() - t0).toBeLessThan(100);
   });
 
   test('many distinct patterns do not exhaust the engine', () => {

@@ -99,6 +99,13 @@ describe('probes are bounded', () => {
     expect(r.step('s.svc').error).toMatch(/not reached after 1000 ms/);
   }, 20_000);
 
+  test('a catastrophic log pattern is matched in linear time (RE2): the readiness timeout holds', async () => {
+    const t0 = Date.now();
+    const r = await runYaml(pipeline(step('Background', 'svc', `shell: Sh\ncommand: |\n  printf '${'a'.repeat(34)}!\\n'\n  exec sleep 30\nreadiness: {log: {pattern: "^(a+)+$"}, timeout: 2s}`)), { graceMs: 300 });
+    expect(Date.now() - t0).toBeLessThan(6000);
+    expect(r.step('s.svc')).toMatchObject({ status: 'failed', errorType: 'Readiness' });
+  }, 30_000);
+
   test('a log pattern that is an invalid regex only at run time fails the step clearly, stops the service and writes the report', async () => {
     const r = await runYaml(
       pipeline(step('Run', 'a', cmd("P='(bad'"), '') .replace('spec:\n', 'spec:\n                    outputVariables: [{name: P}]\n') + step('Background', 'svc', 'shell: Sh\ncommand: |\n  echo $$ > svc.pid\n  echo up\n  exec sleep 60\nreadiness: {log: {pattern: "<+steps.a.output.outputVariables.P>"}, timeout: 5s}')),

@@ -23,7 +23,15 @@ import { repetitionCopies } from './regex-size.js';
 /** Most extra copies counted repetitions may make of a pattern's atoms (`.{1,255}` makes 254). */
 export const MAX_REPETITION_COPIES = 256;
 /** Longest pattern, in characters. */
-export const MAX_PATTERN_LENGTH = 4096;
+export const MAX_PATTERN_LENGTH = 1000;
+/**
+ * Most work one match may take, as pattern length × value length: re2-wasm, confined to a
+ * 16 MB heap, often runs its slower NFA, about 0.6 µs per (pattern character, value
+ * character) — so 150,000 is about 90 ms at worst (a 30-character pattern takes 5,000-character values).
+ */
+export const MAX_MATCH_WORK = 150_000;
+/** Counted repetitions of a Unicode property class (`\p{L}{1,256}`) weigh this much more: each copy is a large class. */
+const PROPERTY_CLASS_WEIGHT = 64;
 /** Longest value matched against a pattern, in UTF-16 code units (at most 768 KB of UTF-8). */
 export const MAX_MATCHED_LENGTH = 256 * 1024;
 /** Compiled patterns kept; each holds WebAssembly memory until it is evicted. */
@@ -65,6 +73,9 @@ export function testRegex(pattern: string, value: string): RegexOutcome {
   if (value.length > MAX_MATCHED_LENGTH) {
     return { refused: 'value', reason: `the value is ${value.length} characters long; a value checked against a regex may be at most ${MAX_MATCHED_LENGTH}` };
   }
+  if (value.length * pattern.length > MAX_MATCH_WORK) {
+    return { refused: 'value', reason: `checking a value of ${value.length} characters against this ${pattern.length}-character pattern is too much work (pattern × value length at most ${MAX_MATCH_WORK})` };
+  }
   try {
     return { matched: c.re!.test(value) };
   } catch (e) {
@@ -104,6 +115,9 @@ function compile(pattern: string): Compiled {
   if (copies > MAX_REPETITION_COPIES) {
     return { problem: `counted repetitions ({n,m}) copy the pattern ${copies} times, more than ${MAX_REPETITION_COPIES}: use *, + or a smaller count` };
   }
+  if (/\\[pP]/.test(pattern) && copies * PROPERTY_CLASS_WEIGHT > MAX_REPETITION_COPIES) {
+    return { problem: `counted repetitions ({n,m}) copy Unicode property classes ${copies} times, more than ${MAX_REPETITION_COPIES / PROPERTY_CLASS_WEIGHT}: use *, + or a smaller count` };
+  }
   try {
     return { re: new (re2().RE2)(pattern, 'u') };
   } catch (e) {
@@ -114,7 +128,8 @@ function compile(pattern: string): Compiled {
   try {
     return { re: new (re2().RE2)(pattern, 'u') };
   } catch (e) {
-    return { problem: `could not be compiled (${firstLine(e)})` };
+    const why = firstLine(e);
+    return { problem: /OOM|abort\(/.test(why) ? 'is too complex for the regex engine (it ran out of memory): simplify it' : `could not be compiled (${why})` };
   }
 }
 

@@ -63,7 +63,8 @@ async function compileInIsolation(store: Store, ref: string, version: string, di
   const placeholders: Record<string, unknown> = {};
   for (const [name, decl] of Object.entries((t['inputs'] ?? {}) as Record<string, InputDecl>)) {
     if (decl.default !== undefined) continue;
-    placeholders[name] = decl.allowedValues?.[0] ?? ({ number: 0, boolean: false, array: [], object: {}, steps: [], stages: [] } as Record<string, unknown>)[decl.type] ?? '<+input>';
+    // An own property even for `__proto__` (plain assignment would set the prototype).
+    Object.defineProperty(placeholders, name, { enumerable: true, configurable: true, writable: true, value: decl.allowedValues?.[0] ?? ({ number: 0, boolean: false, array: [], object: {}, steps: [], stages: [] } as Record<string, unknown>)[decl.type] ?? '<+input>' });
   }
   const use = { templateRef: ref, versionLabel: version, ...(Object.keys(placeholders).length ? { inputs: placeholders } : {}) };
   const stage = (steps: unknown[]) => ({ stage: { name: 'check', identifier: 'check', type: 'CI', spec: { execution: { steps } } } });

@@ -153,3 +153,14 @@ describe('--set', () => {
     expect(r.out!.diagnostics[0]!.message).toMatch(/^no '/);
   });
 });
+
+describe('publish', () => {
+  test('a template with a required input named __proto__ publishes like any other name', async () => {
+    const { default: request } = await import('supertest');
+    const { bearer, bootRegistry } = await import('../registry/fixtures.js');
+    const r = bootRegistry();
+    const yaml = `template:\n  name: p\n  identifier: p\n  versionLabel: "1.0.0"\n  type: Step\n  inputs:\n    __proto__: {type: string}\n  spec:\n    type: Run\n    spec:\n      shell: Sh\n      command: "echo {{inputs.__proto__}}"\n`;
+    const res = await request(r.app).put('/api/v1/templates/account.p/versions/1.0.0').set(bearer(r.tokens.publish)).send({ yaml });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+  });
+});

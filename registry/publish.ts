@@ -25,6 +25,9 @@ export async function preparePublish(store: Store, ref: string, version: string,
   else if (body.template && typeof body.template === 'object') source = stringify({ template: body.template });
   else throw badRequest("the body needs 'yaml' (the template file's text) or 'template' (the parsed template)");
   const file = registryFile(ref, version);
+  // A template is one document: thousands of `---` documents are refused before any is parsed
+  // (a column-0 `---` always starts a document; it cannot stand inside a scalar).
+  if ((source.match(/^---(?=[ \t\r\n]|$)/gm)?.length ?? 0) > 2) throw invalidTemplate('the body must hold exactly one document with a template: root');
   const bag = new DiagnosticBag();
   const docs = readYaml(file, source, sourcePositions, bag);
   if (bag.hasErrors) throw invalidTemplate(`the template is not valid YAML: ${formatDiagnostic(bag.items.find((d) => d.severity === 'error')!)}`, bag.items);

@@ -262,3 +262,17 @@ describe('the alias pre-scan', () => {
     expect(aliasBombAt('a: 1\nb: 2\n', 10)).toBeUndefined();
   });
 });
+
+describe('many documents in one publish', () => {
+  test('7,800 documents are refused before any is parsed', async () => {
+    const { default: request } = await import('supertest');
+    const { bearer, bootRegistry } = await import('../registry/fixtures.js');
+    const r = bootRegistry();
+    const yaml = Array.from({ length: 7800 }, (_, i) => `---\ntemplate: {name: t${i}, identifier: t, versionLabel: "1.0.0", type: Step, spec: {type: Run, spec: {command: x}}}`).join('\n');
+    const t0 = performance.now();
+    const res = await request(r.app).put('/api/v1/templates/account.t/versions/1.0.0').set(bearer(r.tokens.publish)).send({ yaml });
+    expect(res.status).toBe(422);
+    expect(res.body.error.message).toMatch(/exactly one document/);
+    expect(performance.now() - t0).toBeLessThan(300);
+  });
+});

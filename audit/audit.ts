@@ -6,7 +6,8 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import semver from 'semver';
-import { compile, displayPath, listYamlFiles, LockfileReader, type Diagnostic, type TemplateSource } from '../compiler/index.js';
+import { listFleetFiles, type Excluded } from './fleet-files.js';
+import { compile, displayPath, LockfileReader, type Diagnostic, type TemplateSource } from '../compiler/index.js';
 import type { Plan } from '../schemas/plan.js';
 import { evaluatePlan, versionStatus, type Violation, type VersionStatus } from './evaluate.js';
 
@@ -59,8 +60,11 @@ export interface FoundPipelines {
   skipped: { file: string; reason: string }[];
 }
 
-/** Pipeline files under the paths: YAML files whose text has a `pipeline:` root. */
-export function findPipelines(paths: string[], glob?: RegExp): FoundPipelines {
+/**
+ * Pipeline files under the paths: YAML files whose text has a `pipeline:` root (hidden folders
+ * searched, see `fleet-files.ts`; `excluded` tests paths relative to each searched folder).
+ */
+export function findPipelines(paths: string[], glob?: RegExp, excluded?: Excluded): FoundPipelines {
   const files: string[] = [];
   const texts = new Map<string, string>();
   const skipped: { file: string; reason: string }[] = [];
@@ -72,7 +76,7 @@ export function findPipelines(paths: string[], glob?: RegExp): FoundPipelines {
       skipped.push({ file: p, reason: 'no such file or folder' });
       continue;
     }
-    for (const f of st.isDirectory() ? listYamlFiles(p) : [p]) {
+    for (const f of st.isDirectory() ? listFleetFiles(p, excluded) : [p]) {
       if (glob && !glob.test(f)) continue;
       let text: string;
       try {

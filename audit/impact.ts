@@ -7,6 +7,7 @@ import semver from 'semver';
 import { compile, displayPath, LockfileReader, resolveInOrder, selectVersion, type Diagnostic, type ResolvedTemplate, type ResolveRequest, type TemplateSource } from '../compiler/index.js';
 import type { Plan, PlanStep } from '../schemas/plan.js';
 import { findPipelines } from './audit.js';
+import type { Excluded } from './fleet-files.js';
 import { evaluatePlan, versionStatus, type Violation } from './evaluate.js';
 import type { Policy } from './policy.js';
 
@@ -94,10 +95,12 @@ export interface ImpactOptions {
   locks?: LockfileReader;
   /** Called after each pipeline file. */
   onProgress?: (done: number, total: number) => void;
+  /** Paths (relative to each searched folder) left out: `--exclude`. */
+  excluded?: Excluded;
 }
 
 export async function runImpact(opts: ImpactOptions): Promise<ImpactReport> {
-  const { files, texts } = findPipelines(opts.paths);
+  const { files, texts } = findPipelines(opts.paths, undefined, opts.excluded);
   const entries: ImpactEntry[] = [];
   const locks = opts.locks ?? new LockfileReader();
   let done = 0;

@@ -6,3 +6,4 @@ export { evaluatePlan, versionStatus, type Violation, type PlanFacts, type Versi
 export { runAudit, findPipelines, mergeAudits, driftOf, type AuditReport, type AuditOptions, type FoundPipelines, type InventoryEntry, type PipelineResult } from './audit.js';
 export { formatReport, FORMATS, type Format } from './formats.js';
 export { runImpact, diffPlans, formatImpact, CandidateSource, type ImpactReport, type ImpactEntry, type ImpactOptions } from './impact.js';
+export { excludeGlobs, listFleetFiles, SKIPPED_FOLDERS, type Excluded } from './fleet-files.js';

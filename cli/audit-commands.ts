@@ -1,10 +1,10 @@
 /**
  * `audit`: check a fleet of pipelines against a policy.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { findPipelines, FORMATS, formatImpact, formatReport, loadPolicy, PolicyError, runAudit, runImpact, type Format, type Policy } from '../audit/index.js';
+import { excludeGlobs, findPipelines, FORMATS, type FoundPipelines, formatImpact, formatReport, loadPolicy, PolicyError, runAudit, runImpact, type Format, type Policy } from '../audit/index.js';
 import { checkSchema, Codes, digestOf, formatDiagnostic, highestStable, readYaml, refOfTemplate, sourcePositions, type ResolvedTemplate } from '../compiler/index.js';
 import { DiagnosticBag } from '../compiler/diagnostics.js';
 import { Exit, ExitError, type CliIO } from './io.js';
@@ -24,6 +24,8 @@ interface AuditFlags {
   failOn: string;
   output?: string;
   workers?: string;
+  exclude: string[];
+  allowEmpty?: boolean;
 }
 
 function readPolicy(file: string, io: CliIO): { policy: Policy; text: string } {
@@ -51,6 +53,8 @@ export function registerAuditCommands(program: Command, io: CliIO): void {
     .option('--token <token>', 'registry token (default: PIPEWRIGHT_TOKEN)')
     .option('--format <format>', `${FORMATS.join(', ')} (default: table on a terminal, json otherwise)`)
     .option('--glob <regex>', 'only files whose path matches this regular expression')
+    .option('--exclude <glob>', 'leave out paths matching this glob (repeatable; `vendor`, `*.draft.yaml`, `svc/**`)', collect, [])
+    .option('--allow-empty', 'exit 0 when no pipeline is found (default: exit 2)')
     .option('--fail-on <severity>', 'error or warning: which violations make the exit code 1', 'error')
     .option('-o, --output <file>', 'write the report to a file')
     .option('--workers <n>', 'worker threads (default: one per core for more than 500 files on 4 or more cores, else 1)')
@@ -87,7 +91,7 @@ export function registerAuditCommands(program: Command, io: CliIO): void {
         return dirStable.get(ref);
       };
       const onProgress = progressBar(io.stderr);
-      const found = findPipelines(paths.map((p) => resolve(cwd, p)), glob);
+      const found = findFleet(paths, cwd, flags.exclude, !!flags.allowEmpty, glob);
       const workers = flags.workers === undefined ? undefined : Number(flags.workers);
       if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new ExitError(Exit.INVALID, `--workers must be a positive whole number, not ${flags.workers}`);
       const report =
@@ -112,15 +116,28 @@ export function registerAuditCommands(program: Command, io: CliIO): void {
     .option('--registry <url>', 'template registry (default: PIPEWRIGHT_REGISTRY)')
     .option('--token <token>', 'registry token (default: PIPEWRIGHT_TOKEN)')
     .option('--format <format>', 'table, json or markdown', 'table')
-    .action(async (ref: string, paths: string[], flags: { candidate: string; policy?: string; all?: boolean; templates: string[]; registry?: string; token?: string; format: string }) => {
+    .option('--exclude <glob>', 'leave out paths matching this glob (repeatable)', collect, [])
+    .action(async (ref: string, paths: string[], flags: { candidate: string; policy?: string; all?: boolean; templates: string[]; registry?: string; token?: string; format: string; exclude: string[] }) => {
       if (!['table', 'json', 'markdown'].includes(flags.format)) throw new ExitError(Exit.INVALID, '--format must be table, json or markdown');
+      for (const p of paths) if (!existsSync(resolve(cwd, p))) throw new ExitError(Exit.INVALID, `${p}: no such file or folder`);
       const candidate = readCandidate(ref, flags.candidate, io);
       const policy = flags.policy ? readPolicy(flags.policy, io).policy : undefined;
       const { sourcesFor, locks } = fleetSources(flags, io);
-      const report = await runImpact({ candidate, paths: paths.map((p) => resolve(cwd, p)), sourcesFor, locks, ...(policy ? { policy } : {}), all: !!flags.all, baseDir: cwd, onProgress: progressBar(io.stderr) });
+      const report = await runImpact({ candidate, paths: paths.map((p) => resolve(cwd, p)), sourcesFor, locks, excluded: excludeGlobs(flags.exclude), ...(policy ? { policy } : {}), all: !!flags.all, baseDir: cwd, onProgress: progressBar(io.stderr) });
       io.stdout.write(formatImpact(report, flags.format as 'table' | 'json' | 'markdown'));
       if (report.broken > 0) throw new ExitError(Exit.FAILURE);
     });
+}
+
+/**
+ * The pipelines a fleet command reads: every path must exist (exit 2 naming it), and finding
+ * none at all is exit 2 unless `allowEmpty` (a CI gate must not pass on an empty fleet).
+ */
+function findFleet(paths: string[], cwd: string, exclude: string[], allowEmpty: boolean, glob: RegExp | undefined): FoundPipelines {
+  for (const p of paths) if (!existsSync(resolve(cwd, p))) throw new ExitError(Exit.INVALID, `${p}: no such file or folder`);
+  const found = findPipelines(paths.map((p) => resolve(cwd, p)), glob, excludeGlobs(exclude));
+  if (found.files.length === 0 && !allowEmpty) throw new ExitError(Exit.INVALID, `no pipeline found under ${paths.join(', ')} (a YAML file with a pipeline: root; --allow-empty to accept an empty fleet)`);
+  return found;
 }
 
 /** The candidate file as a resolved template; exit 2 unless it is one valid template for `ref`. */

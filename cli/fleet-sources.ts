@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { ContentCache, defaultCacheDir, DirectorySource, LockedSource, LockfileReader, type TemplateSource } from '../compiler/index.js';
 import { RegistryClient } from '../registry/client.js';
 import { RegistrySource } from '../registry/registry-source.js';
-import type { CliIO } from './io.js';
+import { checkTemplateFolders, type CliIO } from './io.js';
 import { registryFlags } from './sources.js';
 
 export interface FleetFlags {
@@ -19,7 +19,8 @@ export interface FleetFlags {
 /** Per-pipeline sources for fleet commands: shared folders, then the registry behind each pipeline's lock. */
 export function fleetSources(flags: { templates: string[]; registry?: string; token?: string }, io: CliIO) {
   const cwd = io.cwd ?? process.cwd();
-  const dirs = flags.templates.length ? new DirectorySource(flags.templates.map((d) => resolve(cwd, d)), { baseDir: cwd }) : undefined;
+  const folders = checkTemplateFolders(flags.templates, cwd);
+  const dirs = folders.length ? new DirectorySource(folders, { baseDir: cwd }) : undefined;
   const { url, token } = registryFlags(flags, io);
   const client = url ? new RegistryClient({ url, ...(token ? { token } : {}) }) : undefined;
   const cache = new ContentCache(defaultCacheDir(io.env ?? process.env));

@@ -1,8 +1,8 @@
 /**
  * Where the CLI writes. Injected so tests can run commands in-process and read the output.
  */
-import { dirname, join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { dirname, join, resolve as resolvePath } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export interface Writer {
@@ -36,4 +36,24 @@ export function packageRoot(): string {
     dir = dirname(dir);
   }
   return process.cwd();
+}
+
+/**
+ * `--templates` folders must exist: a typo would otherwise surface later as "not found", or
+ * not at all when a lockfile and cache serve the compile (exit 2 at once, naming the folder).
+ */
+export function checkTemplateFolders(dirs: readonly string[] | undefined, cwd: string): string[] {
+  const out: string[] = [];
+  for (const d of dirs ?? []) {
+    const full = resolvePath(cwd, d);
+    let isDir = false;
+    try {
+      isDir = statSync(full).isDirectory();
+    } catch {
+      throw new ExitError(Exit.INVALID, `--templates ${d}: no such folder`);
+    }
+    if (!isDir) throw new ExitError(Exit.INVALID, `--templates ${d}: not a folder`);
+    out.push(full);
+  }
+  return out;
 }

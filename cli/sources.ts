@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { ContentCache, defaultCacheDir, DirectorySource, LockedSource, lockPathFor, readLockfile, writeLockfile, type TemplateSource } from '../compiler/index.js';
 import { RegistryClient } from '../registry/client.js';
 import { RegistrySource } from '../registry/registry-source.js';
-import { Exit, ExitError, type CliIO } from './io.js';
+import { checkTemplateFolders, Exit, ExitError, type CliIO } from './io.js';
 
 export interface SourceFlags {
   templates?: string[];
@@ -39,7 +39,8 @@ export function buildSources(flags: SourceFlags, pipelineFile: string | undefine
   const cwd = io.cwd ?? process.cwd();
   const env = io.env ?? process.env;
   const sources: TemplateSource[] = [];
-  if (flags.templates?.length) sources.push(new DirectorySource(flags.templates.map((d) => resolve(cwd, d)), { baseDir: cwd }));
+  const folders = checkTemplateFolders(flags.templates, cwd);
+  if (folders.length) sources.push(new DirectorySource(folders, { baseDir: cwd }));
   const { url, token } = registryFlags(flags, io);
   const lockPath = flags.lockfile ? resolve(cwd, flags.lockfile) : pipelineFile ? lockPathFor(pipelineFile) : undefined;
   let lock;

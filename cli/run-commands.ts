@@ -162,16 +162,23 @@ export function registerRunCommands(program: Command, io: CliIO): void {
     .description('stop processes left behind by runners that were killed')
     .option('--home <dir>', 'folder for runs, logs and state', '.pipewright')
     .option('--grace <duration>', 'time between SIGTERM and SIGKILL', '5s')
+    .option('--keep <n>', 'keep the newest N runs in <home>/runs (older ones are removed)', '50')
+    .option('--older-than <duration>', 'also remove runs older than this (e.g. 7d)')
     .option('--json', 'print JSON')
-    .action(async (flags: { home: string; grace: string; json?: boolean }) => {
-      const { dockerBinary, engineAvailable, gcContainers, gcRuns } = await import('../runtime/index.js');
+    .action(async (flags: { home: string; grace: string; json?: boolean; keep: string; olderThan?: string }) => {
+      const { dockerBinary, engineAvailable, gcContainers, gcRuns, pruneRuns } = await import('../runtime/index.js');
+      const keep = Number(flags.keep);
+      if (!Number.isInteger(keep) || keep < 0) throw new ExitError(Exit.INVALID, `--keep must be a whole number, not ${flags.keep}`);
+      const olderThanMs = flags.olderThan !== undefined ? ms('--older-than', flags.olderThan) : undefined;
       const results = await gcRuns(resolve(cwd, flags.home, 'runs'), ms('--grace', flags.grace));
+      // Leftover processes first (their runs' folders are pruned only afterwards).
+      const pruned = pruneRuns(resolve(cwd, flags.home, 'runs'), { keep, ...(olderThanMs !== undefined ? { olderThanMs } : {}) });
       const bin = dockerBinary(io.env ?? process.env);
       const containers = (await engineAvailable(bin)) ? await gcContainers(bin) : [];
-      if (flags.json) return void io.stdout.write(JSON.stringify({ processes: results, containers }, null, 2) + '\n');
+      if (flags.json) return void io.stdout.write(JSON.stringify({ processes: results, containers, pruned }, null, 2) + '\n');
       for (const r of results) for (const s of r.stopped) io.stdout.write(`run ${r.runId}: stopped ${s.step} (process group ${s.pgid}, ${s.pids.length} processes)\n`);
       for (const r of results) for (const e of r.escaped) io.stdout.write(`run ${r.runId}: stopped ${e.name} (pid ${e.pid}), which escaped ${e.step}\n`);
       for (const c of containers) io.stdout.write(`run ${c.runId}: removed ${c.containers.length} containers\n`);
-      io.stdout.write(`${results.reduce((n, r) => n + r.stopped.length, 0)} process groups stopped, ${containers.reduce((n, c) => n + c.containers.length, 0)} containers removed\n`);
+      io.stdout.write(`${results.reduce((n, r) => n + r.stopped.length, 0)} process groups stopped, ${containers.reduce((n, c) => n + c.containers.length, 0)} containers removed, ${pruned.length} old runs removed\n`);
     });
 }

@@ -7,6 +7,7 @@ export { shellScript, type ShellScript } from './script-file.js';
 export { markedProcesses, stopProcesses, type Escapee, type MarkedProcess } from './escaped.js';
 export type { Backend, Handle, StartSpec } from './backend.js';
 export { gcRuns, type GcResult } from './state.js';
+export { pruneRuns, type PruneOptions } from './prune.js';
 export { summaryTable, type RunReport, type StepResult, type StageResult, type StepStatus } from './report.js';
 export { readSecretsFile, envSecrets, Masker, MASK } from './secrets.js';
 export { evaluateCondition, ConditionError } from '../schemas/conditions.js';

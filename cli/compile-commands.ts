@@ -44,7 +44,11 @@ export function registerCompileCommands(program: Command, io: CliIO): void {
       if (opts.json) io.stdout.write(JSON.stringify({ ok: result.ok, files: result.files, diagnostics: result.diagnostics }, null, 2) + '\n');
       else {
         printDiagnostics(io, result.diagnostics);
-        for (const f of result.files) io.stdout.write(`${f.file}: ${f.kinds.join(', ') || 'empty'}\n`);
+        // What each readable file holds; file-level problems are the diagnostics' to say.
+        for (const f of result.files) {
+          const kinds = f.kinds.filter((k) => k !== 'unknown');
+          if (kinds.length) io.stdout.write(`${f.file}: ${kinds.join(', ')}\n`);
+        }
         const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
         io.stdout.write(result.ok ? `${result.files.length} file(s) valid\n` : `${errors} error(s)\n`);
       }

@@ -65,7 +65,9 @@ export function displayPath(path: string, base: string = process.cwd()): string 
   return sep === '/' ? shown : shown.split(sep).join('/');
 }
 
-/** Reads a file into text, or reports why not (PW1006, PW1002). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Reads a file into text, or reports why not (PW1006: missing, a folder, unreadable, not UTF-8; PW1002: too large). */
 export function readSource(path: string, display: string, bag: DiagnosticBag, maxBytes = DEFAULT_MAX_FILE_BYTES): string | undefined {
   try {
     const st = statSync(path);
@@ -77,7 +79,14 @@ export function readSource(path: string, display: string, bag: DiagnosticBag, ma
       bag.error(Codes.FILE_TOO_LARGE, `file is ${st.size} bytes, over the limit of ${maxBytes} bytes`, { file: display, line: 1, column: 1 });
       return undefined;
     }
-    return readFileSync(path, 'utf8');
+    const bytes = readFileSync(path);
+    try {
+      // Fatal: a file in another encoding is named as such, not read as replacement characters.
+      return UTF8.decode(bytes);
+    } catch {
+      bag.error(Codes.FILE_UNREADABLE, 'is not UTF-8 text (YAML files are read as UTF-8)', { file: display, line: 1, column: 1 });
+      return undefined;
+    }
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     bag.error(Codes.FILE_UNREADABLE, err.code === 'ENOENT' ? 'no such file' : `cannot read: ${err.message}`, { file: display, line: 1, column: 1 });

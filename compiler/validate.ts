@@ -27,6 +27,10 @@ export function validateFiles(paths: string[], options: { baseDir?: string; maxB
     files.push({ file, kinds });
     if (text === undefined) continue;
     const docs = readYaml(file, text, sourcePositions, bag, { maxBytes: options.maxBytes });
+    // As compile says of it: a file with no document at all is not a valid anything.
+    if (docs.length === 0 && !bag.items.some((d) => d.file === file && d.severity === 'error')) {
+      bag.error(Codes.NOT_A_DOCUMENT, "the file is empty: no document with a 'pipeline:', 'template:' or 'inputSet:' root", { file, line: 1, column: 1 });
+    }
     for (const doc of docs) {
       const v = doc.value;
       if (v && typeof v === 'object' && !Array.isArray(v)) {

@@ -54,7 +54,12 @@ export function parseRuntimeInput(text: string): RuntimeInput {
     const name = m[1]!;
     i += m[0].length;
     const end = name === 'regex' ? regexEnd(s, i) : closing(s, i);
-    if (end < i) throw new Error(`unclosed '(' in .${name}`);
+    if (end < i) {
+      // The commonest cause: `{value: <+input>.allowedValues(a,b)}` — in flow style YAML ends a
+      // plain value at the comma.
+      const cut = !s.slice(i).includes(')') ? `; inside { } or [ ] YAML ends a plain value at a comma: quote the whole value ("${s},…)")` : '';
+      throw new Error(`unclosed '(' in .${name}${cut}`);
+    }
     const raw = s.slice(i, end);
     i = end + 1;
     switch (name) {

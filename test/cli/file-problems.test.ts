@@ -38,3 +38,21 @@ describe('file-level problems', () => {
     expect(v.stdout).not.toMatch(/valid/);
   });
 });
+
+describe('a runtime input cut at a comma in flow style', () => {
+  const pipeline = (value: string) =>
+    `pipeline:\n  name: p\n  identifier: p\n  variables:\n    - {name: region, type: String, value: ${value}}\n  stages:\n    - stage:\n        name: s\n        identifier: s\n        type: CI\n        spec:\n          execution:\n            steps:\n              - step: {type: Run, name: r, identifier: r, spec: {shell: Sh, command: echo <+pipeline.variables.region>}}\n`;
+
+  test('says to quote the value', async () => {
+    const dir = tempDir({ 'p.yaml': pipeline('<+input>.allowedValues(eu,us)') });
+    const r = await runCli(['compile', 'p.yaml', '--set', 'pipeline.variables.region=eu'], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr + r.stdout).toMatch(/p\.yaml:5:\d+: error PW3014 .*quote the whole value/);
+  });
+
+  test('quoted, as the README now writes it, it compiles', async () => {
+    const dir = tempDir({ 'p.yaml': pipeline('"<+input>.allowedValues(eu,us)"') });
+    const r = await runCli(['compile', 'p.yaml', '--set', 'pipeline.variables.region=eu'], dir);
+    expect(r.code, r.stderr).toBe(0);
+  });
+});

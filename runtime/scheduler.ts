@@ -223,6 +223,7 @@ export class StageRun {
   }
 
   private spec(step: PlanStep, log: StepLog, attempt = 0): StartSpec {
+    // The run marker comes last: a step's own envVariables cannot hide it from teardown and gc.
     const env = { ...this.ctx.baseEnv, ...step.env, PIPEWRIGHT_RUN_ID: this.ctx.runId, PIPEWRIGHT_STEP_ID: step.id };
     const out: StartSpec = { step, env, cwd: this.ctx.workspace, log, scriptFile: join(this.ctx.runDir, 'scripts', `${step.id}.${attempt}`) };
     if (step.outputs?.length) out.outputsFile = createOutputsFile(join(this.ctx.runDir, 'outputs', `${step.id}.${attempt}`));

@@ -50,3 +50,7 @@ export const templateStep = (inputs: string) =>
 
 /** A Run step list item echoing the pipeline variable `x`. */
 export const echoVariableStep = '              - step: {type: Run, name: r, identifier: r, spec: {command: echo <+pipeline.variables.x>}}\n';
+
+/** A Step template `id@version` declaring `inputs` (YAML lines indented under `inputs:`) and running `command`. */
+export const inputTemplate = (id: string, version: string, inputs: string, command: string) =>
+  `template:\n  name: ${id}\n  identifier: ${id}\n  versionLabel: "${version}"\n  type: Step\n  inputs:\n${inputs}\n  spec:\n    type: Run\n    spec:\n      shell: Sh\n      command: ${JSON.stringify(command)}\n`;

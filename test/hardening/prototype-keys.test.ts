@@ -5,22 +5,10 @@
  * variable's declared type, with located PW3xxx diagnostics and exit code 2.
  */
 import { describe, expect, test } from 'vitest';
-import { echoVariableStep, onePipeline, runCli, tempDir, templateStep } from '../helpers.js';
+import { echoVariableStep, inputTemplate, onePipeline, runCli, tempDir, templateStep } from '../helpers.js';
 
 /** A Step template declaring `inputs` (YAML text, indented under `inputs:`) and echoing `echo`. */
-const template = (inputs: string, echo: string) => `template:
-  name: t
-  identifier: t
-  versionLabel: "1.0.0"
-  type: Step
-  inputs:
-${inputs}
-  spec:
-    type: Run
-    spec:
-      shell: Sh
-      command: ${JSON.stringify(echo)}
-`;
+const template = (inputs: string, echo: string) => inputTemplate('t', '1.0.0', inputs, echo);
 
 /** A pipeline whose one step uses template `t` with `inputs` (flow mapping text). */
 const user = (inputs: string, variables = '') => onePipeline(templateStep(inputs), variables);

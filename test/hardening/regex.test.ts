@@ -8,7 +8,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { compile, DirectorySource } from '../../compiler/index.js';
 import { regexProblem, testRegex } from '../../schemas/regex.js';
 import { parseRuntimeInput } from '../../compiler/runtime-inputs.js';
-import { echoVariableStep, onePipeline, runCli, tempDir, templateStep } from '../helpers.js';
+import { echoVariableStep, inputTemplate, onePipeline, runCli, tempDir, templateStep } from '../helpers.js';
 import { liveRegistry, publishWhileProbing, type LiveRegistry } from './live-registry.js';
 import { join } from 'node:path';
 
@@ -17,19 +17,7 @@ const EVIL = 'a'.repeat(40) + '!';
 /** Generous for a loaded CI machine; a backtracking match of EVIL takes about an hour. */
 const FAST_MS = 1000;
 
-const stepTemplate = (id: string, version: string, inputs: string, command = 'echo {{inputs.name}}') => `template:
-  name: ${id}
-  identifier: ${id}
-  versionLabel: "${version}"
-  type: Step
-  inputs:
-${inputs}
-  spec:
-    type: Run
-    spec:
-      shell: Sh
-      command: "${command}"
-`;
+const stepTemplate = (id: string, version: string, inputs: string, command = 'echo {{inputs.name}}') => inputTemplate(id, version, inputs, command);
 
 const pipelineUsing = (inputs: string) => onePipeline(templateStep(inputs));
 

@@ -2,33 +2,21 @@
  * No probe timer outlives its probe: the runner's process exits as soon as the run is over,
  * not when a readiness timeout (60 s by default) would have fired.
  */
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { REPO, tempDir } from '../helpers.js';
-import { freePort, pipeline } from '../runtime/harness.js';
-
-const BIN = join(REPO, 'dist', 'cli', 'bin.js');
+import { tempDir } from '../helpers.js';
+import { freePort, pipeline, startRun } from '../runtime/harness.js';
 
 /** Runs the CLI; resolves with its exit code and the ms between the summary line and exit. */
-function timeAfterSummary(dir: string, yaml: string): Promise<{ code: number | null; afterSummaryMs: number; out: string }> {
-  writeFileSync(join(dir, 'pipeline.yaml'), yaml);
-  const child = spawn(process.execPath, [BIN, 'run', 'pipeline.yaml', '--workspace', '.', '--home', '.pw', '--grace', '300ms'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
+async function timeAfterSummary(dir: string, yaml: string): Promise<{ code: number | null; afterSummaryMs: number; out: string }> {
+  const run = startRun(dir, yaml, ['--grace', '300ms']);
   let summaryAt = 0;
-  child.stdout!.on('data', (d: Buffer) => {
-    out += d;
-    if (!summaryAt && /^report: /m.test(out)) summaryAt = performance.now();
+  run.child.stdout!.on('data', () => {
+    if (!summaryAt && /^report: /m.test(run.out())) summaryAt = performance.now();
   });
-  child.stderr!.on('data', (d: Buffer) => (out += d));
-  const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  return new Promise((resolve) =>
-    child.once('exit', (code) => {
-      clearTimeout(killer);
-      resolve({ code, afterSummaryMs: summaryAt ? performance.now() - summaryAt : Infinity, out });
-    }),
-  );
+  const killer = setTimeout(() => run.child.kill('SIGKILL'), 15_000);
+  const code = await run.exit;
+  clearTimeout(killer);
+  return { code, afterSummaryMs: summaryAt ? performance.now() - summaryAt : Infinity, out: run.out() };
 }
 
 const background = (readiness: string) => `              - step:

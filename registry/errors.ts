@@ -83,7 +83,7 @@ export function toApiError(err: unknown): ApiError {
   if (e.type === 'entity.parse.failed') return badRequest(`malformed JSON: ${message}`);
   if (e.type === 'charset.unsupported' || e.type === 'encoding.unsupported') return new ApiError('unsupported_media_type', message);
   // Another process holds the database's write lock: a moment's wait, not a server fault.
-  if (e.code === 'SQLITE_BUSY' || e.code === 'SQLITE_LOCKED') return new ApiError('unavailable', 'the database is busy; retry shortly', undefined, { 'Retry-After': '1' });
+  if (e.code === 'SQLITE_BUSY' || e.code === 'SQLITE_LOCKED') return unavailable('the database is busy; retry shortly');
   const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 500;
   const code = codeOfStatus(status);
   if (code === 'internal') return new ApiError('internal', 'internal error');

@@ -23,7 +23,10 @@ export interface Sources {
   locked?: LockedSource;
   lockPath?: string;
   client?: RegistryClient;
-  /** Writes the lock after a successful compile (never with --frozen-lockfile). */
+  /**
+   * Merges what the compile used into the lock after a successful compile (never with
+   * --frozen-lockfile); the entries of the folder's other pipelines stay.
+   */
   saveLock(): string | undefined;
 }
 
@@ -68,7 +71,9 @@ export function buildSources(flags: SourceFlags, pipelineFile: string | undefine
     saveLock() {
       if (!locked || !lockPath || flags.frozenLockfile || !client) return undefined;
       if (locked.used.size === 0 && !existsSync(lockPath)) return undefined;
-      return writeLockfile(lockPath, locked.nextLock()) ? lockPath : undefined;
+      // Read again just before writing: another pipeline of the folder may have been
+      // compiled since, and its entries stay.
+      return writeLockfile(lockPath, locked.nextLock(readLockfile(lockPath))) ? lockPath : undefined;
     },
   };
 }

@@ -105,7 +105,8 @@ export async function expandTemplates(
         if (past && !options.allowSunset) {
           bag.error(Codes.TEMPLATE_SUNSET, `${id} is past its sunset date ${sunset}: ${t.deprecation.message} (--allow-sunset to use it anyway)`, refAt);
         } else {
-          bag.warn(Codes.TEMPLATE_DEPRECATED, `${id} is deprecated${sunset ? ` (sunset ${sunset})` : ''}: ${t.deprecation.message}`, refAt);
+          const when = past ? ` and past its sunset date ${sunset} (used because of --allow-sunset)` : sunset ? ` (sunset ${sunset})` : '';
+          bag.warn(Codes.TEMPLATE_DEPRECATED, `${id} is deprecated${when}: ${t.deprecation.message}`, refAt);
         }
       }
       if (t.yanked) bag.warn(Codes.TEMPLATE_YANKED, `${id} is yanked by its publisher; it is used only because it is pinned exactly: move to a live version`, refAt);

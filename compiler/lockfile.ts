@@ -1,17 +1,16 @@
 /**
- * `pipewright.lock`: which version and digest each (reference, selector) of a pipeline
- * resolved to. With a lock, compiles are reproducible: locked entries are used as they are,
- * from the content cache (offline) or fetched by exact version; `--frozen-lockfile` never
- * changes the lock and fails when the pipeline asks for something it does not hold. A digest
- * that differs between lock, cache and registry is a tamper error.
+ * `pipewright.lock`: which version and digest each (reference, selector) resolved to, for
+ * every pipeline of the folder it sits in (as npm's lock serves every package of a project).
+ *
+ * The format's guarantees: JSON; entries sorted by key (`ref@selector`); one line per entry
+ * with its fields sorted; a final newline. So the same set of entries is always the same
+ * bytes, whatever order pipelines were compiled in, a change to one reference is a one-line
+ * diff, and two branches that lock different references merge without touching each other's
+ * lines (only the comma of a neighbour line can meet).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { canonicalPretty, digestOf } from './canonical.js';
-import type { ContentCache } from './content-cache.js';
-import { DiagnosticBag } from './diagnostics.js';
-import type { ResolveOutcome, ResolveRequest, ResolvedTemplate, TemplateSource } from './source.js';
-import { readYaml, sourcePositions } from './yaml-reader.js';
+import { canonicalJson } from './canonical.js';
 
 export const LOCKFILE_NAME = 'pipewright.lock';
 export const LOCKFILE_VERSION = 1;
@@ -85,9 +84,39 @@ export class LockfileReader {
   }
 }
 
-/** Writes a lockfile (canonical JSON); returns false when the content did not change. */
+/**
+ * `base` with `entries` added or replacing the entries of the same key; with `keep`, only the
+ * keys it holds survive (`lock --prune`). Sorted by key.
+ */
+export function mergeLock(base: Lockfile | undefined, entries: Iterable<LockEntry>, keep?: ReadonlySet<string>): Lockfile {
+  const all = new Map(Object.entries(base?.templates ?? {}));
+  for (const e of entries) all.set(lockKey(e.ref, e.selector), e);
+  const templates: Record<string, LockEntry> = {};
+  for (const k of [...all.keys()].sort()) if (!keep || keep.has(k)) templates[k] = all.get(k)!;
+  return { lockfileVersion: LOCKFILE_VERSION, templates };
+}
+
+/** The text of a lockfile: see the format's guarantees above. */
+export function formatLockfile(lock: Lockfile): string {
+  const keys = Object.keys(lock.templates).sort();
+  const lines = keys.map((k, i) => `    ${JSON.stringify(k)}: ${entryLine(lock.templates[k]!)}${i < keys.length - 1 ? ',' : ''}`);
+  const templates = lines.length ? `{\n${lines.join('\n')}\n  }` : '{}';
+  return `{\n  "lockfileVersion": ${lock.lockfileVersion},\n  "templates": ${templates}\n}\n`;
+}
+
+/** One entry on one line, fields sorted: `{"digest": "...", "ref": "...", ...}`. */
+function entryLine(e: LockEntry): string {
+  const fields = { digest: e.digest, ref: e.ref, selector: e.selector, version: e.version };
+  return `{${Object.entries(fields).map(([k, v]) => `${JSON.stringify(k)}: ${canonicalJson(v)}`).join(', ')}}`;
+}
+
+/**
+ * Writes a lockfile; returns false when the content did not change. The new text replaces the
+ * old in one rename, so a reader (or a compile of the folder's other pipeline running beside
+ * this one) never sees half a file.
+ */
 export function writeLockfile(path: string, lock: Lockfile): boolean {
-  const text = canonicalPretty(lock) + '\n';
+  const text = formatLockfile(lock);
   let before: string | undefined;
   try {
     before = readFileSync(path, 'utf8');
@@ -95,103 +124,10 @@ export function writeLockfile(path: string, lock: Lockfile): boolean {
     before = undefined;
   }
   if (before === text) return false;
-  writeFileSync(path, text);
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
   return true;
 }
 
-/** Parses cached or fetched YAML of a version and checks it against the expected digest. */
-export function verifiedTemplate(ref: string, version: string, digest: string, text: string, file: string): ResolvedTemplate | { tampered: string } {
-  const key = `${ref}\u0000${version}\u0000${digest}\u0000${file}`;
-  const known = verified.get(text)?.get(key);
-  if (known) return known;
-  const [doc] = readYaml(file, text, sourcePositions, new DiagnosticBag());
-  const actual = doc ? digestOf(doc.value) : 'unparseable';
-  if (actual !== digest) return { tampered: `${ref}@${version}: content digest ${actual} does not match ${digest}` };
-  const t: ResolvedTemplate = { ref, version, digest, file, value: doc!.value };
-  if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value!);
-  verified.set(text, (verified.get(text) ?? new Map()).set(key, t));
-  return t;
-}
 
-/**
- * Versions already parsed and verified, by their exact text: a fleet command meets the same
- * versions in every pipeline (through each pipeline's lock or the registry), and parsing and
- * hashing them again each time cost more than the rest of the compile. Keyed by the text
- * itself, so different content never hits an entry; bounded, oldest first out.
- */
-const verified = new Map<string, Map<string, ResolvedTemplate>>();
-const MAX_VERIFIED = 500;
-
-export interface LockedSourceOptions {
-  lock: Lockfile | undefined;
-  cache: ContentCache;
-  /** Where unlocked references (and locked ones missing from the cache) are resolved. */
-  inner?: TemplateSource;
-  frozen?: boolean;
-}
-
-/**
- * A source that answers from the lock first: online (an inner source and not frozen) by
- * asking for the locked exact versions, offline from the content cache. Every entry it used is in `used`, which the
- * caller writes back as the new lock (entries the pipeline no longer uses drop out).
- */
-export class LockedSource implements TemplateSource {
-  readonly name = 'lockfile';
-  readonly used = new Map<string, LockEntry>();
-
-  constructor(private readonly opts: LockedSourceOptions) {}
-
-  async resolve(requests: ResolveRequest[]): Promise<ResolveOutcome[]> {
-    const out: (ResolveOutcome | undefined)[] = new Array(requests.length);
-    const toInner: { i: number; req: ResolveRequest; locked?: LockEntry }[] = [];
-    const online = !!this.opts.inner && !this.opts.frozen;
-    requests.forEach((req, i) => {
-      const key = lockKey(req.ref, req.selector);
-      const locked = this.opts.lock?.templates[key];
-      if (!locked) {
-        if (this.opts.frozen) out[i] = { ok: false, code: 'unavailable', message: `${req.ref}@${req.selector || 'stable'} is not in ${LOCKFILE_NAME} (--frozen-lockfile); run pipewright lock` };
-        else toInner.push({ i, req });
-        return;
-      }
-      // Online, locked entries are asked for by exact version in the same batch: the registry
-      // confirms the digest and reports deprecations. Offline, the cache answers.
-      if (online) {
-        toInner.push({ i, req: { ...req, selector: locked.version }, locked });
-        return;
-      }
-      const text = this.opts.cache.get(locked.digest);
-      if (text === undefined) {
-        out[i] = { ok: false, code: 'unavailable', message: `${locked.ref}@${locked.version} (${locked.digest}) is not in the template cache; run once without --frozen-lockfile` };
-        return;
-      }
-      const t = verifiedTemplate(locked.ref, locked.version, locked.digest, text, `registry:${locked.ref}@${locked.version}`);
-      if ('tampered' in t) {
-        out[i] = { ok: false, code: 'invalid', message: `tampered cache entry: ${t.tampered}` };
-        return;
-      }
-      this.used.set(key, locked);
-      out[i] = { ok: true, template: t };
-    });
-    if (toInner.length && this.opts.inner) {
-      const answers = await this.opts.inner.resolve(toInner.map((x) => x.req));
-      toInner.forEach((x, j) => {
-        const a = answers[j]!;
-        const key = lockKey(requests[x.i]!.ref, requests[x.i]!.selector);
-        if (a.ok && x.locked && a.template.digest !== x.locked.digest) {
-          out[x.i] = { ok: false, code: 'invalid', message: `tamper: the registry serves ${a.template.ref}@${a.template.version} as ${a.template.digest}, ${LOCKFILE_NAME} says ${x.locked.digest}` };
-          return;
-        }
-        if (a.ok) this.used.set(key, { ref: a.template.ref, selector: requests[x.i]!.selector, version: a.template.version, digest: a.template.digest });
-        out[x.i] = a;
-      });
-    }
-    return out.map((o, i) => o ?? { ok: false, code: 'not-found', message: `template ${requests[i]!.ref} not found` });
-  }
-
-  /** The lock to write after a successful compile. */
-  nextLock(): Lockfile {
-    const templates: Record<string, LockEntry> = {};
-    for (const [k, e] of [...this.used].sort(([a], [b]) => (a < b ? -1 : 1))) templates[k] = e;
-    return { lockfileVersion: LOCKFILE_VERSION, templates };
-  }
-}

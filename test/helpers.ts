@@ -12,13 +12,14 @@ export interface CliRun {
   stderr: string;
 }
 
-export async function runCli(argv: string[], cwd: string, opts: { stderrIsTTY?: boolean } = {}): Promise<CliRun> {
+export async function runCli(argv: string[], cwd: string, opts: { stderrIsTTY?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const code = await main(argv, {
     stdout: { write: (s: string) => (stdout += s) },
     stderr: { write: (s: string) => (stderr += s), ...(opts.stderrIsTTY ? { isTTY: true } : {}) },
     cwd,
+    ...(opts.env ? { env: opts.env } : {}),
   });
   return { code, stdout, stderr };
 }

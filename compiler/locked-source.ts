@@ -1,0 +1,111 @@
+/**
+ * Resolving through `pipewright.lock`: locked entries are used as they are, from the content
+ * cache (offline) or fetched by exact version; `--frozen-lockfile` never changes the lock and
+ * fails when the pipeline asks for something it does not hold. A digest that differs between
+ * lock, cache and registry is a tamper error.
+ */
+import { digestOf } from './canonical.js';
+import type { ContentCache } from './content-cache.js';
+import { DiagnosticBag } from './diagnostics.js';
+import { LOCKFILE_NAME, lockKey, mergeLock, type LockEntry, type Lockfile } from './lockfile.js';
+import type { ResolveOutcome, ResolveRequest, ResolvedTemplate, TemplateSource } from './source.js';
+import { readYaml, sourcePositions } from './yaml-reader.js';
+
+/** Parses cached or fetched YAML of a version and checks it against the expected digest. */
+export function verifiedTemplate(ref: string, version: string, digest: string, text: string, file: string): ResolvedTemplate | { tampered: string } {
+  const key = `${ref}\u0000${version}\u0000${digest}\u0000${file}`;
+  const known = verified.get(text)?.get(key);
+  if (known) return known;
+  const [doc] = readYaml(file, text, sourcePositions, new DiagnosticBag());
+  const actual = doc ? digestOf(doc.value) : 'unparseable';
+  if (actual !== digest) return { tampered: `${ref}@${version}: content digest ${actual} does not match ${digest}` };
+  const t: ResolvedTemplate = { ref, version, digest, file, value: doc!.value };
+  if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value!);
+  verified.set(text, (verified.get(text) ?? new Map()).set(key, t));
+  return t;
+}
+
+/**
+ * Versions already parsed and verified, by their exact text: a fleet command meets the same
+ * versions in every pipeline (through each pipeline's lock or the registry), and parsing and
+ * hashing them again each time cost more than the rest of the compile. Keyed by the text
+ * itself, so different content never hits an entry; bounded, oldest first out.
+ */
+const verified = new Map<string, Map<string, ResolvedTemplate>>();
+const MAX_VERIFIED = 500;
+
+export interface LockedSourceOptions {
+  lock: Lockfile | undefined;
+  cache: ContentCache;
+  /** Where unlocked references (and locked ones missing from the cache) are resolved. */
+  inner?: TemplateSource;
+  frozen?: boolean;
+}
+
+/**
+ * A source that answers from the lock first: online (an inner source and not frozen) by
+ * asking for the locked exact versions, offline from the content cache. Every entry it used is
+ * in `used`, which the caller merges into the folder's lock (`nextLock`).
+ */
+export class LockedSource implements TemplateSource {
+  readonly name = 'lockfile';
+  readonly used = new Map<string, LockEntry>();
+
+  constructor(private readonly opts: LockedSourceOptions) {}
+
+  async resolve(requests: ResolveRequest[]): Promise<ResolveOutcome[]> {
+    const out: (ResolveOutcome | undefined)[] = new Array(requests.length);
+    const toInner: { i: number; req: ResolveRequest; locked?: LockEntry }[] = [];
+    const online = !!this.opts.inner && !this.opts.frozen;
+    requests.forEach((req, i) => {
+      const key = lockKey(req.ref, req.selector);
+      const locked = this.opts.lock?.templates[key];
+      if (!locked) {
+        if (this.opts.frozen) out[i] = { ok: false, code: 'unavailable', message: `${req.ref}@${req.selector || 'stable'} is not in ${LOCKFILE_NAME} (--frozen-lockfile); run pipewright lock` };
+        else toInner.push({ i, req });
+        return;
+      }
+      // Online, locked entries are asked for by exact version in the same batch: the registry
+      // confirms the digest and reports deprecations. Offline, the cache answers.
+      if (online) {
+        toInner.push({ i, req: { ...req, selector: locked.version }, locked });
+        return;
+      }
+      const text = this.opts.cache.get(locked.digest);
+      if (text === undefined) {
+        out[i] = { ok: false, code: 'unavailable', message: `${locked.ref}@${locked.version} (${locked.digest}) is not in the template cache; run once without --frozen-lockfile` };
+        return;
+      }
+      const t = verifiedTemplate(locked.ref, locked.version, locked.digest, text, `registry:${locked.ref}@${locked.version}`);
+      if ('tampered' in t) {
+        out[i] = { ok: false, code: 'invalid', message: `tampered cache entry: ${t.tampered}` };
+        return;
+      }
+      this.used.set(key, locked);
+      out[i] = { ok: true, template: t };
+    });
+    if (toInner.length && this.opts.inner) {
+      const answers = await this.opts.inner.resolve(toInner.map((x) => x.req));
+      toInner.forEach((x, j) => {
+        const a = answers[j]!;
+        const key = lockKey(requests[x.i]!.ref, requests[x.i]!.selector);
+        if (a.ok && x.locked && a.template.digest !== x.locked.digest) {
+          out[x.i] = { ok: false, code: 'invalid', message: `tamper: the registry serves ${a.template.ref}@${a.template.version} as ${a.template.digest}, ${LOCKFILE_NAME} says ${x.locked.digest}` };
+          return;
+        }
+        if (a.ok) this.used.set(key, { ref: a.template.ref, selector: requests[x.i]!.selector, version: a.template.version, digest: a.template.digest });
+        out[x.i] = a;
+      });
+    }
+    return out.map((o, i) => o ?? { ok: false, code: 'not-found', message: `template ${requests[i]!.ref} not found` });
+  }
+
+  /**
+   * The lock to write after a successful compile: `base` (the lock as it is now on disk, which
+   * other pipelines of the folder share) with every entry this compile used added or updated.
+   * Nothing of `base` is dropped; without `base`, only what was used.
+   */
+  nextLock(base?: Lockfile): Lockfile {
+    return mergeLock(base, this.used.values());
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * One lockfile per folder (issue 13, points 1 and 2): every pipeline of a folder shares its
+ * `pipewright.lock`; compiling one adds its entries and never drops another's; `lock` locks
+ * every pipeline of the folder and `--prune` drops what none uses; `outdated FILE` lists that
+ * file's references only; `lock` applies compile's rules (sunset, yanked, deprecation).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { createToken, startRegistry, type RunningRegistry } from '../../registry/index.js';
+import { onePipeline, runCli, tempDir } from '../helpers.js';
+import { stepTemplate } from '../registry/fixtures.js';
+
+const running: RunningRegistry[] = [];
+afterEach(async () => {
+  for (const r of running.splice(0)) await r.close();
+});
+
+const uses = (...refs: string[]) =>
+  onePipeline(refs.map((r, i) => `              - step: {name: s${i}, identifier: s${i}, template: {templateRef: account.${r}, versionLabel: ^1}}\n`).join(''));
+
+/** A registry with templates a, b and c at 1.0.0, and a folder with a.yaml (uses a) and b.yaml (uses b). */
+async function setup() {
+  const dir = tempDir({ 'a.yaml': uses('a'), 'b.yaml': uses('b'), 'docker-compose.yaml': 'services:\n  db: {image: redis}\n' }, 'pw-lock-');
+  const reg = await startRegistry({ db: join(dir, 'r.db'), port: 0, log: () => undefined });
+  running.push(reg);
+  const admin = createToken(reg.db, 'boss', 'admin');
+  const env = { ...process.env, PIPEWRIGHT_CACHE: join(dir, 'cache'), PIPEWRIGHT_REGISTRY: reg.url, PIPEWRIGHT_TOKEN: admin };
+  const cli = (...args: string[]) => runCli(args, dir, { env });
+  for (const t of ['a', 'b', 'c']) {
+    writeFileSync(join(dir, `${t}.tpl`), stepTemplate(t, '1.0.0'));
+    expect((await cli('template', 'publish', `${t}.tpl`)).code).toBe(0);
+  }
+  const lockText = () => readFileSync(join(dir, 'pipewright.lock'), 'utf8');
+  const keys = () => Object.keys((JSON.parse(lockText()) as { templates: object }).templates);
+  return { dir, cli, lockText, keys };
+}
+
+describe('one lockfile per folder', () => {
+  test('compiling one pipeline keeps the entries of the others; frozen compiles of each pass', async () => {
+    const { cli, keys } = await setup();
+    expect((await cli('compile', 'a.yaml')).code).toBe(0);
+    expect((await cli('compile', 'b.yaml')).code).toBe(0);
+    expect(keys()).toEqual(['account.a@^1', 'account.b@^1']);
+    const frozen = await cli('compile', 'a.yaml', '--frozen-lockfile');
+    expect(frozen.code, frozen.stderr).toBe(0);
+    expect((await cli('compile', 'b.yaml', '--frozen-lockfile')).code).toBe(0);
+  });
+
+  test('the file is the same bytes whatever order the pipelines were compiled in, one line per reference', async () => {
+    const one = await setup();
+    await one.cli('compile', 'a.yaml');
+    await one.cli('compile', 'b.yaml');
+    const two = await setup();
+    await two.cli('compile', 'b.yaml');
+    await two.cli('compile', 'a.yaml');
+    const text = one.lockText();
+    expect(text.replace(/sha256:[0-9a-f]{64}/g, 'D')).toBe(two.lockText().replace(/sha256:[0-9a-f]{64}/g, 'D'));
+    const lines = text.split('\n');
+    expect(lines.filter((l) => l.includes('"account.a@^1"'))).toHaveLength(1);
+    expect(lines.find((l) => l.includes('"account.a@^1"'))).toMatch(/^ {4}"account\.a@\^1": \{"digest": "sha256:[0-9a-f]{64}", "ref": "account\.a", "selector": "\^1", "version": "1\.0\.0"\},$/);
+    expect(text.endsWith('}\n')).toBe(true);
+    expect(JSON.parse(text)).toMatchObject({ lockfileVersion: 1 });
+  });
+
+  test('lock writes entries for every pipeline of the folder and skips YAML that is not a pipeline', async () => {
+    const { cli, keys } = await setup();
+    const r = await cli('lock', 'a.yaml');
+    expect(r.code, r.stderr).toBe(0);
+    expect(keys()).toEqual(['account.a@^1', 'account.b@^1']);
+    expect(r.stdout).toMatch(/a\.yaml.*\n?.*b\.yaml|2 pipelines/s);
+    const dirArg = await cli('lock', '.');
+    expect(dirArg.code).toBe(0);
+    expect(dirArg.stdout).toMatch(/is up to date/);
+  });
+
+  test('lock keeps entries no pipeline uses (and says so); lock --prune drops them', async () => {
+    const { dir, cli, keys } = await setup();
+    expect((await cli('lock', '.')).code).toBe(0);
+    writeFileSync(join(dir, 'b.yaml'), uses('c'));
+    const kept = await cli('lock', '.');
+    expect(kept.code).toBe(0);
+    expect(keys()).toEqual(['account.a@^1', 'account.b@^1', 'account.c@^1']);
+    expect(kept.stdout).toMatch(/1 entr(y|ies) no pipeline uses: account\.b@\^1 \(lock --prune drops/);
+    const pruned = await cli('lock', '.', '--prune');
+    expect(pruned.code).toBe(0);
+    expect(keys()).toEqual(['account.a@^1', 'account.c@^1']);
+    expect(pruned.stdout).toMatch(/dropped account\.b@\^1/);
+  });
+
+  test('lock does not change the lock when a pipeline of the folder does not compile, naming it', async () => {
+    const { dir, cli, lockText } = await setup();
+    expect((await cli('lock', '.')).code).toBe(0);
+    const before = lockText();
+    writeFileSync(join(dir, 'b.yaml'), uses('nope'));
+    const r = await cli('lock', '.', '--prune');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/b\.yaml:\d+:\d+: error PW4001/);
+    expect(r.stderr).toMatch(/not changed/);
+    expect(lockText()).toBe(before);
+  });
+
+  test('outdated FILE lists that file\'s references only; a folder lists all', async () => {
+    const { cli } = await setup();
+    await cli('compile', 'a.yaml');
+    await cli('compile', 'b.yaml');
+    const a = await cli('outdated', 'a.yaml');
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stdout).toMatch(/^account\.a\s/m);
+    expect(a.stdout).not.toMatch(/account\.b/);
+    const all = await cli('outdated', '.');
+    expect(all.stdout).toMatch(/^account\.a\s/m);
+    expect(all.stdout).toMatch(/^account\.b\s/m);
+  });
+});
+
+describe('lock applies the rules compile applies', () => {
+  test('a version past its sunset is PW4010 for lock as for compile (lock unchanged); --allow-sunset warns', async () => {
+    const { dir, cli } = await setup();
+    expect((await cli('template', 'deprecate', 'account.a@1.0.0', '--message', 'gone', '--sunset', '2020-01-01')).code).toBe(0);
+    const lock = await cli('lock', 'a.yaml');
+    const compile = await cli('compile', 'a.yaml');
+    expect(compile.code).toBe(2);
+    expect(lock.code).toBe(2);
+    const pw4010 = (s: string) => s.split('\n').find((l) => l.includes('PW4010'));
+    expect(pw4010(lock.stderr)).toBeDefined();
+    expect(pw4010(lock.stderr)).toBe(pw4010(compile.stderr));
+    expect(() => readFileSync(join(dir, 'pipewright.lock'))).toThrow();
+    const allowed = await cli('lock', 'a.yaml', '--allow-sunset');
+    expect(allowed.code).toBe(0);
+    expect(allowed.stderr).toMatch(/a\.yaml:\d+:\d+: warning PW4009 account\.a@1\.0\.0 is deprecated and past its sunset date 2020-01-01 \(used because of --allow-sunset\): gone/);
+  });
+
+  test('deprecation and yanked warnings are printed by lock as by compile', async () => {
+    const { dir, cli } = await setup();
+    expect((await cli('template', 'deprecate', 'account.b@1.0.0', '--message', 'use c')).code).toBe(0);
+    writeFileSync(join(dir, 'a.yaml'), onePipeline('              - step: {name: s, identifier: s, template: {templateRef: account.a, versionLabel: 1.0.0}}\n'));
+    expect((await cli('template', 'yank', 'account.a@1.0.0')).code).toBe(0);
+    const lock = await cli('lock', '.');
+    expect(lock.code, lock.stderr).toBe(0);
+    expect(lock.stderr).toMatch(/b\.yaml:\d+:\d+: warning PW4009 account\.b@1\.0\.0 is deprecated: use c/);
+    expect(lock.stderr).toMatch(/a\.yaml:\d+:\d+: warning PW4011 account\.a@1\.0\.0 is yanked/);
+  });
+});

@@ -7,8 +7,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import semver from 'semver';
 import { listFleetFiles, type Excluded } from './fleet-files.js';
-import { compile, displayPath, LockfileReader, type Diagnostic, type TemplateSource } from '../compiler/index.js';
-import type { Plan } from '../schemas/plan.js';
+import { Codes, compile, displayPath, LockfileReader, type Diagnostic, type TemplateSource } from '../compiler/index.js';
+import type { Origin, Plan } from '../schemas/plan.js';
 import { evaluatePlan, versionStatus, type Violation, type VersionStatus } from './evaluate.js';
 
 export type { VersionStatus };
@@ -18,10 +18,17 @@ export interface PipelineResult {
   file: string;
   pipelines: string[];
   ok: boolean;
+  /** Its errors when it does not compile, then its compile warnings (see `reported`). */
   diagnostics: Diagnostic[];
   violations: Violation[];
 }
 
+/**
+ * One template in use. `uses` counts references: once per place a reference to the version is
+ * written — in a pipeline, or in a template a pipeline uses — summed over pipelines, however
+ * many steps the reference produces (a Stage template of two steps, a step copied by a matrix:
+ * one use each). `pipelines` counts the pipelines with at least one.
+ */
 export interface InventoryEntry {
   ref: string;
   stable?: string;
@@ -115,7 +122,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     }
     const violations = r.plans.flatMap((plan) => evaluatePlan(opts.policy, plan, { status, locked, file }));
     for (const plan of r.plans) count(plan, file, status, uses);
-    results.push({ file, pipelines: r.plans.map((p) => p.pipeline.identifier), ok: r.ok, diagnostics: r.ok ? [] : r.diagnostics.filter((d) => d.severity === 'error'), violations });
+    results.push({ file, pipelines: r.plans.map((p) => p.pipeline.identifier), ok: r.ok, diagnostics: reported(r.diagnostics), violations });
     opts.onProgress?.(++done, files.length);
   }
   const inventory: InventoryEntry[] = [];
@@ -150,21 +157,46 @@ interface Use {
   status: VersionStatus;
 }
 
+/**
+ * The diagnostics a result keeps: errors, then warnings — except those about open runtime
+ * inputs, which the audit's partial compile leaves open by design (they are unknown values,
+ * not problems of the pipeline).
+ */
+function reported(diagnostics: Diagnostic[]): Diagnostic[] {
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  const warnings = diagnostics.filter((d) => d.severity === 'warning' && d.code !== Codes.RUNTIME_INPUT_MISSING);
+  return [...errors, ...warnings];
+}
+
+/**
+ * Counts the template references of one plan into `uses`, once per place each is written.
+ * Every stage and step carries its template chain (outermost first): the first reference is
+ * written at the origin's site in the pipeline, each further one in the template before it, at
+ * that link's line. Stages and steps of one instance share their keys, and so do the copies
+ * of a matrix, so each reference counts once; linear in the plan's links.
+ */
 function count(plan: Plan, file: string, status: Map<string, VersionStatus>, uses: Map<string, Map<string, Use>>): void {
-  for (const step of plan.steps) {
-    const seen = new Set<string>();
-    for (const t of step.origin.templates) {
-      const key = `${t.ref}@${t.version}`;
+  const pipeline = `${file}#${plan.pipeline.identifier}`;
+  const seen = new Set<string>();
+  const visit = (origin: Origin | undefined) => {
+    if (!origin?.templates.length) return;
+    let place = `${origin.file}:${origin.line}:${origin.column}`;
+    for (const t of origin.templates) {
+      const id = `${t.ref}@${t.version}`;
+      const key = `${place}>${id}`;
+      place = `${id}:${t.line}`;
       if (seen.has(key)) continue;
       seen.add(key);
       let byVersion = uses.get(t.ref);
       if (!byVersion) uses.set(t.ref, (byVersion = new Map()));
       let u = byVersion.get(t.version);
-      if (!u) byVersion.set(t.version, (u = { uses: 0, pipelines: new Set(), status: status.get(key) ?? { deprecated: false } }));
+      if (!u) byVersion.set(t.version, (u = { uses: 0, pipelines: new Set(), status: status.get(id) ?? { deprecated: false } }));
       u.uses++;
-      u.pipelines.add(`${file}#${plan.pipeline.identifier}`);
+      u.pipelines.add(pipeline);
     }
-  }
+  };
+  for (const stage of plan.stages) visit(stage.origin);
+  for (const step of plan.steps) visit(step.origin);
 }
 
 export function driftOf(version: string, stable: string | undefined): { drift?: 'major' | 'minor' | 'patch' | 'prerelease' } {

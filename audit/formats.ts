@@ -1,16 +1,25 @@
 /**
  * Audit report formats: table (terminals), json (`schemas/audit-report.schema.json`), SARIF
- * 2.1.0 (code scanning: one result per violation with its location), JUnit (one test case per
- * pipeline × rule) and Markdown (a pull-request summary).
+ * 2.1.0 (code scanning: one result per violation with its location), JUnit (a test case per
+ * pipeline file × rule, see `junit`) and Markdown (a pull-request summary).
  */
-import type { AuditReport, VersionStatus } from './audit.js';
+import type { Diagnostic } from '../compiler/index.js';
+import type { AuditReport, PipelineResult, VersionStatus } from './audit.js';
+import type { Violation } from './evaluate.js';
 import type { Policy } from './policy.js';
 
 export type Format = 'table' | 'json' | 'sarif' | 'junit' | 'markdown';
 export const FORMATS: Format[] = ['table', 'json', 'sarif', 'junit', 'markdown'];
 
-const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/** Characters XML 1.0 does not allow even escaped (controls, U+FFFE/U+FFFF, lone surrogates). */
+const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/** Character data: markup escaped, a carriage return as a reference (parsers would fold it into a line feed), characters XML forbids as U+FFFD. */
+const xml = (s: string) => s.replace(NOT_XML, '\uFFFD').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/\r/g, '&#13;');
+/** An attribute value: as `xml`, with line breaks and tabs as references (attribute normalization would make them spaces). */
+const attr = (s: string) => xml(s).replace(/\n/g, '&#10;').replace(/\t/g, '&#9;');
+const errorsOf = (p: PipelineResult) => p.diagnostics.filter((d) => d.severity === 'error');
 
+/** The report in a format (`junit`: see `junit` below for its test cases). */
 export function formatReport(report: AuditReport, policy: Policy, format: Format): string {
   switch (format) {
     case 'json':
@@ -31,7 +40,7 @@ function table(r: AuditReport): string {
   for (const v of r.violations) lines.push(`${v.file}:${v.line}:${v.column}: ${v.severity} ${v.rule} ${v.message}`);
   for (const p of r.results.filter((x) => !x.ok)) {
     lines.push(`${p.file}: does not compile`);
-    for (const d of p.diagnostics.slice(0, 5)) lines.push(`  ${d.file}:${d.line}:${d.column}: ${d.code} ${d.message}`);
+    for (const d of errorsOf(p).slice(0, 5)) lines.push(`  ${d.file}:${d.line}:${d.column}: ${d.code} ${d.message}`);
   }
   for (const s of r.skipped) lines.push(`${s.file}: skipped (${s.reason})`);
   if (r.inventory.length) {
@@ -72,7 +81,7 @@ function sarif(r: AuditReport, policy: Policy): object {
           ...r.results
             .filter((p) => !p.ok)
             .flatMap((p) =>
-              p.diagnostics.slice(0, 20).map((d) => ({
+              errorsOf(p).slice(0, 20).map((d) => ({
                 ruleId: 'compile',
                 level: 'error',
                 message: { text: `${d.code} ${d.message}` },
@@ -85,21 +94,60 @@ function sarif(r: AuditReport, policy: Policy): object {
   };
 }
 
+/** A test case's outcome: an element (`error`, `failure` or `skipped`) and the lines it lists; none for a pass. */
+type Outcome = { kind: 'error' | 'failure' | 'skipped'; lines: string[] } | undefined;
+
+const diagnosticLine = (d: Diagnostic) => `${d.file}:${d.line}:${d.column}: ${d.code} ${d.message}`;
+const violationLine = (v: Violation) => `${v.file}:${v.line}:${v.column}: ${v.message}`;
+
+/**
+ * JUnit: one test suite for the policy and, per pipeline file, a `compile` case and a case per
+ * rule. A file that does not compile is only its `compile` case, with an `<error>` listing its
+ * diagnostics (`file:line:col: CODE message`, one per line; its compile warnings after them):
+ * its rules were never evaluated, so they are not shown as passing. An error violation makes
+ * its rule's case a `<failure>`.
+ *
+ * Warnings — violations of a warning rule on that rule's case, compile warnings on the
+ * `compile` case — make the case `<skipped>`, its `message` and its text listing them (one per
+ * line). Not `<system-out>` of a passing case: GitLab reads system-out only for failed and
+ * errored cases (a passing case shows no details), while a skipped case is counted in its test
+ * summary and its text is shown in the case details; Jenkins' JUnit plugin counts skipped cases
+ * in its summary and trend and shows the skip message on the case, whereas system-out is on the
+ * case page only, and trimmed. Neither fails a build for skipped cases, as the exit code does
+ * not for warnings (unless `--fail-on warning`). The price: "skipped" reads as "passed with
+ * warnings" here, which the README says.
+ */
 function junit(r: AuditReport, policy: Policy): string {
   const cases: string[] = [];
-  let failures = 0;
+  const counts = { failure: 0, error: 0, skipped: 0 };
+  const add = (file: string, name: string, outcome: Outcome) => {
+    const head = `    <testcase classname="${attr(file)}" name="${attr(name)}"`;
+    if (!outcome) return void cases.push(`${head}/>`);
+    counts[outcome.kind]++;
+    const message = outcome.kind === 'skipped' ? outcome.lines.join('\n') : outcome.lines[0]!;
+    cases.push(`${head}>\n      <${outcome.kind} message="${attr(message)}">${xml(outcome.lines.join('\n'))}</${outcome.kind}>\n    </testcase>`);
+  };
   for (const p of r.results) {
-    const rules = [{ id: 'compile' }, ...policy.rules];
-    for (const rule of rules) {
-      const problems = rule.id === 'compile' ? (p.ok ? [] : p.diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: ${d.code} ${d.message}`)) : p.violations.filter((v) => v.rule === rule.id && v.severity === 'error').map((v) => `${v.file}:${v.line}:${v.column}: ${v.message}`);
-      const name = `${xml(rule.id)}`;
-      if (problems.length) {
-        failures++;
-        cases.push(`    <testcase classname="${xml(p.file)}" name="${name}"><failure message="${xml(problems[0]!)}">${xml(problems.join('\n'))}</failure></testcase>`);
-      } else cases.push(`    <testcase classname="${xml(p.file)}" name="${name}"/>`);
+    const errors = errorsOf(p).map(diagnosticLine);
+    const warnings = p.diagnostics.filter((d) => d.severity !== 'error').map(diagnosticLine);
+    if (!p.ok) {
+      add(p.file, 'compile', { kind: 'error', lines: [...(errors.length ? errors : [`${p.file}: does not compile`]), ...(warnings.length ? ['', 'warnings:', ...warnings] : [])] });
+      continue;
     }
+    add(p.file, 'compile', warnings.length ? { kind: 'skipped', lines: warnings } : undefined);
+    const byRule = new Map<string, Violation[]>();
+    for (const v of p.violations) byRule.set(v.rule, [...(byRule.get(v.rule) ?? []), v]);
+    for (const rule of policy.rules) add(p.file, rule.id, ruleOutcome(byRule.get(rule.id) ?? []));
   }
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="pipewright audit">\n  <testsuite name="${xml(r.policy)}" tests="${cases.length}" failures="${failures}">\n${cases.join('\n')}\n  </testsuite>\n</testsuites>\n`;
+  const totals = `tests="${cases.length}" failures="${counts.failure}" errors="${counts.error}" skipped="${counts.skipped}"`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="pipewright audit" ${totals}>\n  <testsuite name="${attr(r.policy)}" ${totals}>\n${cases.join('\n')}${cases.length ? '\n' : ''}  </testsuite>\n</testsuites>\n`;
+}
+
+/** A rule's case: a failure for error violations, skipped for warnings, else a pass. */
+function ruleOutcome(violations: Violation[]): Outcome {
+  const errors = violations.filter((v) => v.severity === 'error');
+  if (errors.length) return { kind: 'failure', lines: errors.map(violationLine) };
+  return violations.length ? { kind: 'skipped', lines: violations.map(violationLine) } : undefined;
 }
 
 function markdown(r: AuditReport): string {

@@ -90,31 +90,12 @@ export function applySet(root: Record<string, unknown>, assignment: string, bag:
   const raw = assignment.slice(eq + 1);
   const where = { file: `--set ${assignment.slice(0, eq)}`, line: 1, column: 1 };
   const segs = path[0] === 'pipeline' ? path : ['pipeline', ...path];
-  let cur: unknown = root;
-  for (let i = 0; i < segs.length - 1; i++) {
-    cur = step(cur, segs[i]!);
-    if (cur === undefined) {
-      bag.error(Codes.SET_PATH, `no '${segs.slice(0, i + 1).join('.')}' in the pipeline`, where);
-      return;
-    }
-  }
-  const last = segs[segs.length - 1]!;
-  let holder = cur as Record<string, unknown>;
-  let key = last;
-  if (Array.isArray(cur)) {
-    const v = findInList(cur, last);
-    if (v && typeof v === 'object' && hasOwn(v, 'value')) {
-      holder = v as Record<string, unknown>;
-      key = 'value';
-    } else {
-      bag.error(Codes.SET_PATH, `no '${segs.join('.')}' in the pipeline`, where);
-      return;
-    }
-  }
-  if (!holder || typeof holder !== 'object' || !hasOwn(holder, key)) {
-    bag.error(Codes.SET_PATH, `no '${segs.join('.')}' in the pipeline`, where);
+  const target = setTarget(root, segs);
+  if ('missing' in target) {
+    bag.error(Codes.SET_PATH, `no '${target.missing}' in the pipeline`, where);
     return;
   }
+  const { holder, key } = target;
   const leaf = holder[key];
   if (!isRuntimeInput(leaf)) {
     bag.error(Codes.SET_PATH, `'${segs.join('.')}' is not a runtime input (<+input>); only runtime inputs can be set`, where);
@@ -127,6 +108,26 @@ export function applySet(root: Record<string, unknown>, assignment: string, bag:
     return;
   }
   fill(holder, key, leaf as string, typed.value, where, bag);
+}
+
+/**
+ * The object and key a `--set` path (segments, `pipeline` first) names: through own
+ * properties, list elements by identifier or name (or index), and a variable by its name
+ * (its `value`). `missing` is the part of the path that found nothing.
+ */
+function setTarget(root: unknown, segs: string[]): { holder: Record<string, unknown>; key: string } | { missing: string } {
+  let cur: unknown = root;
+  for (let i = 0; i < segs.length - 1; i++) {
+    cur = step(cur, segs[i]!);
+    if (cur === undefined) return { missing: segs.slice(0, i + 1).join('.') };
+  }
+  const last = segs[segs.length - 1]!;
+  if (Array.isArray(cur)) {
+    const v = findInList(cur, last);
+    return v && typeof v === 'object' && hasOwn(v, 'value') ? { holder: v as Record<string, unknown>, key: 'value' } : { missing: segs.join('.') };
+  }
+  if (!cur || typeof cur !== 'object' || !hasOwn(cur as object, last)) return { missing: segs.join('.') };
+  return { holder: cur as Record<string, unknown>, key: last };
 }
 
 function step(cur: unknown, seg: string): unknown {
@@ -162,36 +163,82 @@ function findInList(list: unknown[], seg: string): unknown {
 export function finalizeInputs(root: unknown, file: string, partial: boolean, bag: DiagnosticBag): number {
   let open = 0;
   const fallback: Location = { file, line: 1, column: 1 };
-  const walk = (v: unknown) => {
-    if (!v || typeof v !== 'object') return;
-    const entries: [string | number, unknown][] = Array.isArray(v) ? v.map((x, i) => [i, x]) : Object.entries(v);
-    for (const [k, child] of entries) {
-      if (isRuntimeInput(child)) {
-        const at = positions.at(v, k, fallback);
-        let input;
-        try {
-          input = parseRuntimeInput(child as string);
-        } catch (e) {
-          bag.error(Codes.EXPRESSION_SYNTAX, `malformed runtime input '${child}': ${(e as Error).message}`, at);
-          continue;
-        }
-        if (input.default !== undefined) {
-          // A default must pass its own .regex() / .allowedValues(), as a given value must.
-          const problem = checkRuntimeInput(input, input.default);
-          if (problem) bag.error(problem.code, `runtime input '${String(k)}': its own default ${JSON.stringify(input.default)} is refused: ${problem.message}`, at);
-          else (v as Record<string | number, unknown>)[k] = input.default;
-        } else if (partial) {
-          open++;
-          bag.warn(Codes.RUNTIME_INPUT_MISSING, `runtime input '${String(k)}' has no value (kept as a placeholder)`, at);
-        } else {
-          open++;
-          bag.error(Codes.RUNTIME_INPUT_MISSING, `runtime input '${String(k)}' has no value (give it with --inputs FILE or --set path=value)`, at);
-        }
-      } else if (child && typeof child === 'object') walk(child);
-    }
+  // `path` is the way `--set` names a place: list elements by identifier (or a variable's
+  // name), through `stage:` / `step:` wrappers, and past `parallel:` blocks.
+  const visit = (holder: Record<string | number, unknown> | unknown[], k: string | number, child: unknown, path: string[]) => {
+    if (isRuntimeInput(child)) leaf(holder, k, child as string, path);
+    else if (child && typeof child === 'object') walk(child, path);
   };
-  walk(root);
+  const walk = (v: unknown, path: string[]) => {
+    if (!v || typeof v !== 'object') return;
+    if (!Array.isArray(v)) {
+      for (const [k, child] of Object.entries(v)) visit(v as Record<string, unknown>, k, child, [...path, k]);
+      return;
+    }
+    v.forEach((item, i) => {
+      const w = unwrap(item);
+      if (!w) return visit(v, i, item, [...path, elementName(item, i)]);
+      const base = w.kind === 'parallel' ? path : [...path, elementName(w.node, i)];
+      visit(item as Record<string, unknown>, w.kind, w.node, base);
+      for (const [k, child] of Object.entries(item as Record<string, unknown>)) if (k !== w.kind) visit(item as Record<string, unknown>, k, child, [...base, k]);
+    });
+  };
+  const leaf = (holder: Record<string | number, unknown> | unknown[], k: string | number, text: string, path: string[]) => {
+    const at = positions.at(holder, k, fallback);
+    let input;
+    try {
+      input = parseRuntimeInput(text);
+    } catch (e) {
+      bag.error(Codes.EXPRESSION_SYNTAX, `malformed runtime input '${text}': ${(e as Error).message}`, at);
+      return;
+    }
+    if (input.default !== undefined) {
+      // A default must pass its own .regex() / .allowedValues(), as a given value must.
+      const problem = checkRuntimeInput(input, input.default);
+      if (problem) bag.error(problem.code, `runtime input ${inputName(root, holder, k, path)}: its own default ${JSON.stringify(input.default)} is refused: ${problem.message}`, at);
+      else (holder as Record<string | number, unknown>)[k] = input.default;
+      return;
+    }
+    open++;
+    const name = inputName(root, holder, k, path);
+    if (partial) bag.warn(Codes.RUNTIME_INPUT_MISSING, `runtime input ${name} has no value (kept as a placeholder)`, at);
+    else bag.error(Codes.RUNTIME_INPUT_MISSING, `runtime input ${name} has no value: ${howToFill(root, holder, k, path, input.allowedValues)}`, at);
+  };
+  walk(root, []);
   return open;
+}
+
+/** A list element's path segment: its identifier, a variable's name, or its index. */
+function elementName(node: unknown, i: number): string {
+  if (node && typeof node === 'object') {
+    const id = ownValue(node, 'identifier') ?? ownValue(node, 'name');
+    if (typeof id === 'string' && id !== '' && !id.includes('.')) return id;
+  }
+  return String(i);
+}
+
+/**
+ * The path `--set` takes for a leaf (a variable's `value` is named by the variable), when
+ * that path leads back to this very leaf; undefined when it does not (two elements share an
+ * identifier, say).
+ */
+function setPath(root: unknown, holder: unknown, k: string | number, path: string[]): string | undefined {
+  const segs = k === 'value' && holder && typeof holder === 'object' && typeof ownValue(holder, 'name') === 'string' ? path.slice(0, -1) : path;
+  const t = segs.length > 1 ? setTarget(root, segs) : undefined;
+  return t && 'holder' in t && t.holder === holder && t.key === String(k) ? segs.join('.') : undefined;
+}
+
+/** The input's full path for messages (`pipeline.variables.env`). */
+function inputName(root: unknown, holder: unknown, k: string | number, path: string[]): string {
+  return setPath(root, holder, k, path) ?? path.join('.');
+}
+
+/** How to fill a missing input: the exact `--set`, or an input set when no path reaches it. */
+function howToFill(root: unknown, holder: unknown, k: string | number, path: string[], allowed: unknown[] | undefined): string {
+  const p = setPath(root, holder, k, path);
+  const example = allowed?.length ? String(allowed[0]) : 'VALUE';
+  const choices = allowed?.length ? ` (one of: ${allowed.map(String).join(', ')})` : '';
+  return p ? `give it with --set ${p}=${example}${choices}, or in an input set (--inputs FILE)` : `give it in an input set (--inputs FILE)${choices}`;
 }
 
 /**

@@ -25,13 +25,21 @@ export function checkSchema(name: SchemaName, value: unknown, file: string, bag:
     const mapped = mapError(e);
     const path = splitPointer(e.instancePath);
     const at = mapped.key !== undefined ? [...path, mapped.key] : path;
-    const loc = sourcePositions.atPath(value, at, fallback);
+    // An unknown field is located at its key (the value may be lines away, or absent).
+    const loc = mapped.key !== undefined ? keyLocation(value, path, mapped.key, fallback) : sourcePositions.atPath(value, at, fallback);
     const key = `${loc.line}:${loc.column}:${mapped.code}`;
     if (seen.has(key)) continue;
     seen.add(key);
     bag.error(mapped.code, `${describePath(at)}: ${mapped.message}`, loc);
   }
   return false;
+}
+
+/** Where `key` is written in the object at `path` below `root`. */
+function keyLocation(root: unknown, path: (string | number)[], key: string, fallback: Location): Location {
+  let owner: unknown = root;
+  for (const seg of path) owner = owner !== null && typeof owner === 'object' ? (owner as Record<string | number, unknown>)[seg] : undefined;
+  return sourcePositions.get(owner) ? sourcePositions.keyAt(owner, key, fallback) : sourcePositions.atPath(root, [...path, key], fallback);
 }
 
 /** `/a/b~1c/0` → ['a', 'b/c', 0] */

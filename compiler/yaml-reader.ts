@@ -28,6 +28,8 @@ export interface LineIndex {
 export interface SourceText {
   file: string;
   lines: LineIndex;
+  /** The text itself, to find a key's own position (`Positions.keyAt`) when asked. */
+  text?: string;
 }
 
 /**
@@ -110,6 +112,18 @@ export class Positions {
   }
 
   /**
+   * Location of the key `key` itself in `obj` (where an unknown field is named), found in the
+   * text just before its value; the value's location when the text does not show it.
+   */
+  keyAt(obj: unknown, key: string, fallback: Location): Location {
+    const p = this.get(obj);
+    if (!p) return fallback;
+    const v = p.keys.get(key);
+    if (v === undefined) return locate(p.source, p.offset);
+    return locate(p.source, keyOffset(p.source.text, key, v) ?? v);
+  }
+
+  /**
    * Location of the node at a JSON-pointer-like path below `root` (segments already split):
    * the deepest object on the path that has a position, and the key below it.
    */
@@ -124,6 +138,25 @@ export class Positions {
     }
     return best;
   }
+}
+
+/**
+ * Where `key` is written before its value at `valueAt`: the last occurrence (plain or quoted)
+ * that starts a key (after indentation, `{`, `,`, `- ` or `? `) and is followed by `:`.
+ * Looks back at most 4 KB (a key and its value are never far apart).
+ */
+function keyOffset(text: string | undefined, key: string, valueAt: number): number | undefined {
+  if (text === undefined || key === '') return undefined;
+  const floor = Math.max(0, valueAt - 4096);
+  for (let i = text.lastIndexOf(key, valueAt); i >= floor; i = text.lastIndexOf(key, i - 1)) {
+    const quote = text[i - 1] === '"' || text[i - 1] === "'" ? text[i - 1]! : '';
+    const start = quote ? i - 1 : i;
+    const after = text.slice(i + key.length, i + key.length + 64);
+    const before = start === 0 ? '\n' : text[start - 1]!;
+    if ((quote ? after.startsWith(quote) && /^.[ \t]*:/.test(after) : /^[ \t]*:/.test(after)) && /[\s{,?-]/.test(before)) return start;
+    if (i === 0) break;
+  }
+  return undefined;
 }
 
 function locate(source: SourceText, offset: number): Location {
@@ -175,7 +208,7 @@ export function readYaml(
     bag.error(Codes.FILE_TOO_LARGE, `file is ${size} bytes, over the limit of ${maxBytes} bytes`, { file, line: 1, column: 1 });
     return [];
   }
-  const source: SourceText = { file, lines: new TextLines(text) };
+  const source: SourceText = { file, lines: new TextLines(text), text };
   const fast = readFastYaml(text, source, positions);
   if (fast !== FALLBACK) return [{ file, index: 0, value: fast.value, line: locate(source, fast.offset).line }];
   const budget = options.maxExpandedBytes ?? documentBudget(text.length);
@@ -210,7 +243,7 @@ export function readWithLibrary(file: string, text: string, positions: Positions
     }
     if (doc.errors.length > 0) return;
     const start = doc.contents ? lc.linePos(doc.contents.range[0]).line : 1;
-    const conv = new Converter({ file, lines: lc }, doc, positions, budget);
+    const conv = new Converter({ file, lines: lc, text }, doc, positions, budget);
     try {
       out.push({ file, index, value: conv.node(doc.contents), line: start });
     } catch (e) {

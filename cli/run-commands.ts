@@ -1,11 +1,12 @@
 /**
  * `run` (compile when given a pipeline, check when given a plan, then execute) and `gc`.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { compile, parseDuration } from '../compiler/index.js';
-import type { RunReport } from '../runtime/index.js';
+import type { RunReport, StepResult } from '../runtime/index.js';
+import type { Project } from '../runtime/workspace.js';
 import { validator, type Plan } from '../schemas/index.js';
 import { printDiagnostics } from './compile-commands.js';
 import { Exit, ExitError, type CliIO } from './io.js';
@@ -76,6 +77,47 @@ export function unsupported(plan: Plan, backend: string, skipUnsupported = false
   return out;
 }
 
+/**
+ * Lists the project the run's workspace is a copy of: the git repository holding `target` (a
+ * pipeline or a plan file), else `target`'s folder; never `home`. Over the limits: exit 2.
+ */
+async function projectOf(target: string, home: string, io: CliIO): Promise<Project> {
+  const { listProject, WorkspaceError } = await import('../runtime/workspace.js');
+  try {
+    const project = listProject(dirname(target), { skip: [home] });
+    if (project.note) io.stderr.write(`pipewright: copying the folder ${project.root}, not a git listing (${project.note})\n`);
+    return project;
+  } catch (e) {
+    if (e instanceof WorkspaceError) throw new ExitError(Exit.INVALID, e.message);
+    throw e;
+  }
+}
+
+/** Fills the run's fresh workspace with the project's copy; on failure the run's folder goes. */
+async function seedWorkspace(project: Project, runDir: string, workspace: string, io: CliIO, quiet: boolean): Promise<void> {
+  const { copyProject, humanSize, WorkspaceError } = await import('../runtime/workspace.js');
+  try {
+    const took = await copyProject(project, workspace);
+    if (!quiet) io.stdout.write(`pipewright: workspace ${workspace}: a copy of ${project.root} (${project.files.length} ${project.files.length === 1 ? 'file' : 'files'}, ${humanSize(project.bytes)}, ${project.source === 'git' ? 'git ls-files' : 'the folder'}) made in ${took} ms\n`);
+  } catch (e) {
+    rmSync(runDir, { recursive: true, force: true });
+    if (e instanceof WorkspaceError) throw new ExitError(Exit.INVALID, `${e.message}; run in place with --workspace . instead`);
+    throw e;
+  }
+}
+
+/**
+ * Why each failed step failed, printed once: with live output that already happened (the step's
+ * lines, then `pipewright: <why>` in its stream), so only its log is named here; with --quiet,
+ * the error itself (with a service's last log lines).
+ */
+function failureLines(steps: StepResult[], quiet: boolean): string {
+  return steps
+    .filter((s) => s.status === 'failed' && s.error && !s.failureIgnored)
+    .map((s) => (quiet ? `${s.id}: ${s.error}\n` : `${s.id} failed${s.log ? ` (log: ${s.log})` : ''}\n`))
+    .join('');
+}
+
 function ms(flag: string, text: string): number {
   const v = parseDuration(text);
   if (v === null || v === undefined) throw new ExitError(Exit.INVALID, `${flag} must be a duration like 10s, not ${text}`);
@@ -96,7 +138,7 @@ export function registerRunCommands(program: Command, io: CliIO): void {
     .option('--inputs <file>', 'input set (repeatable)', collect, [])
     .option('--set <path=value>', 'fill one runtime input (repeatable)', collect, [])
     .option('--backend <backend>', 'auto, host or docker', 'auto')
-    .option('--workspace <dir>', 'working directory of the steps (default: a fresh folder of the run)')
+    .option('--workspace <dir>', 'run the steps in place in this folder (default: a copy of the project in the run\'s folder)')
     .option('--concurrency <n>', 'most steps running at once in a stage', '8')
     .option('--grace <duration>', 'time between SIGTERM and SIGKILL at teardown', '10s')
     .option('--report <file>', 'also write report.json here')
@@ -125,8 +167,11 @@ export function registerRunCommands(program: Command, io: CliIO): void {
       const haveDocker = needsDocker && (await engineAvailable(bin));
       const problems = unsupported(plan, needsDocker && !haveDocker ? 'none' : flags.backend, !!flags.skipUnsupported);
       if (problems.length) throw new ExitError(Exit.INVALID, problems.join('\n'));
+      const home = resolve(cwd, flags.home);
+      // Without --workspace, steps run in a copy of the project made inside the run's folder.
+      const project = flags.workspace ? undefined : await projectOf(resolve(cwd, target), home, io);
       const runner = new Runner(plan, {
-        home: resolve(cwd, flags.home),
+        home,
         ...(flags.workspace ? { workspace: resolve(cwd, flags.workspace) } : {}),
         concurrency,
         graceMs,
@@ -134,6 +179,7 @@ export function registerRunCommands(program: Command, io: CliIO): void {
         ...(flags.quiet ? {} : { console: io.stdout }),
         ...(haveDocker ? { docker: { bin, ...(flags.dockerNetwork ? { network: flags.dockerNetwork } : {}) } } : {}),
       });
+      if (project) await seedWorkspace(project, runner.runDir, runner.workspace, io, !!flags.quiet);
       const onSignal = (sig: NodeJS.Signals) => {
         io.stderr.write(`pipewright: ${sig}: stopping every step and service of the run\n`);
         runner.abort(sig);
@@ -151,7 +197,7 @@ export function registerRunCommands(program: Command, io: CliIO): void {
         writeFileSync(resolve(cwd, flags.report), JSON.stringify(report, null, 2) + '\n');
       }
       io.stdout.write('\n' + summaryTable(report));
-      for (const s of report.steps) if (s.status === 'failed' && s.error && !s.failureIgnored) io.stderr.write(`${s.id}: ${s.error}\n`);
+      io.stderr.write(failureLines(report.steps, !!flags.quiet));
       io.stdout.write(`report: ${resolve(runner.runDir, 'report.json')}\n`);
       if (runner.abortSignal) throw new ExitError(runner.abortSignal === 'SIGINT' ? Exit.SIGINT : Exit.SIGTERM);
       if (report.status !== 'success') throw new ExitError(Exit.FAILURE);

@@ -308,6 +308,8 @@ export class StageRun {
         continue;
       }
       const result: StepResult = { ...base, status: 'failed', exitCode: exit.code, errorType, error, durationMs, attempts: attempt, log: log.path };
+      // Why the step failed, in its stream and log (a timeout said so when it fired).
+      if (!timedOut) log.line(`pipewright: ${error}`);
       await log.close();
       if (rule?.action.type === 'Retry') {
         // Retries exhausted: what happens next is onRetryFailure (default Abort).
@@ -359,7 +361,8 @@ export class StageRun {
           ? `${step.id}: ${outcome.message}`
           : `${step.id} exited (${outcome.exit.signal ? `signal ${outcome.exit.signal}` : `code ${outcome.exit.code}`}) before it was ready`;
     const error = `${why}; last log lines:\n${lines.map((l) => `  ${l}`).join('\n') || '  (no output)'}\n(log: ${log.path})`;
-    this.ctx.note(error);
+    // The live stream already showed those lines: it gets the reason only.
+    log.line(`pipewright: ${why}`);
     live.stopping = true;
     this.fail(step, { ...base, status: 'failed', errorType: outcome.reason === 'exited' ? 'Exited' : 'Readiness', ...(outcome.reason === 'exited' ? { exitCode: outcome.exit.code } : {}), error, durationMs: Math.round(performance.now() - t0), attempts: 1, log: log.path });
   }
@@ -372,7 +375,6 @@ export class StageRun {
     const base = { id: step.id, stage: step.stage, kind: step.kind, type: step.type, name: step.name };
     const error = `${step.kind} step ${step.id} exited before the stage ended (${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`})`;
     live.log.line(`pipewright: ${error}`);
-    this.ctx.note(error);
     const result: StepResult = { ...base, status: 'failed', exitCode: exit.code, errorType: 'Exited', error, durationMs: Math.round(performance.now() - t0), attempts: 1, readyMs, log: live.log.path };
     const rule = ruleFor(step.failure, 'Exited');
     if (rule?.action.type === 'Ignore' || rule?.action.type === 'MarkAsSuccess') this.results.set(step.id, { ...result, status: rule.action.type === 'Ignore' ? 'failed' : 'success', failureIgnored: true });

@@ -24,7 +24,12 @@ describe('pipewright run', () => {
     const dir = tempDir({ 'p.yaml': pipeline('              - step: {type: Run, name: a, identifier: a, spec: {command: exit 3}}\n') });
     const r = await runCli(['run', 'p.yaml', '--home', '.pw'], dir);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/s\.a: exited with code 3/);
+    // The reason is in the step's live stream (printed once); the end names its log.
+    expect(r.stdout).toMatch(/^\[s\.a\] pipewright: exited with code 3$/m);
+    expect(r.stderr).toMatch(/^s\.a failed \(log: .*s\.a\.log\)$/m);
+    const quiet = await runCli(['run', 'p.yaml', '--home', '.pw', '--quiet'], dir);
+    expect(quiet.code).toBe(1);
+    expect(quiet.stderr).toMatch(/^s\.a: exited with code 3$/m);
   });
 
   test('bad input is exit 2 before anything runs', async () => {

@@ -69,7 +69,7 @@ export function registerCompileCommands(program: Command, io: CliIO): void {
     .option('--json', 'print {ok, diagnostics, plans} as one JSON document')
     .option('--registry <url>', 'template registry (default: PIPEWRIGHT_REGISTRY)')
     .option('--token <token>', 'registry token (default: PIPEWRIGHT_TOKEN)')
-    .option('--frozen-lockfile', 'use only pipewright.lock and the cache: offline, never changes the lock')
+    .option('--frozen-lockfile', 'use only the versions pipewright.lock holds (from the cache, or fetched by exact version from the registry); never changes the lock')
     .option('--lockfile <file>', 'lockfile path (default: pipewright.lock beside the pipeline)')
     .option('--allow-sunset', 'allow template versions past their deprecation sunset date')
     .action(async (pipeline: string, opts: CompileFlags) => {

@@ -133,7 +133,7 @@ export function registerRunCommands(program: Command, io: CliIO): void {
     .option('-t, --templates <dir>', 'template folder (repeatable)', collect, [])
     .option('--registry <url>', 'template registry (default: PIPEWRIGHT_REGISTRY)')
     .option('--token <token>', 'registry token (default: PIPEWRIGHT_TOKEN)')
-    .option('--frozen-lockfile', 'resolve templates only from pipewright.lock and the cache')
+    .option('--frozen-lockfile', 'use only the versions pipewright.lock holds (from the cache, or fetched by exact version from the registry); never changes the lock')
     .option('--allow-sunset', 'allow template versions past their sunset date')
     .option('--inputs <file>', 'input set (repeatable)', collect, [])
     .option('--set <path=value>', 'fill one runtime input (repeatable)', collect, [])

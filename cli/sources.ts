@@ -59,7 +59,8 @@ export function buildSources(flags: SourceFlags, pipelineFile: string | undefine
   const cache = new ContentCache(defaultCacheDir(env));
   let locked: LockedSource | undefined;
   if (client || lock) {
-    const inner = client && !flags.frozenLockfile ? new RegistrySource(client, cache) : undefined;
+    // Frozen, the registry only serves locked versions missing from the cache (a fresh runner).
+    const inner = client ? new RegistrySource(client, cache) : undefined;
     locked = new LockedSource({ lock, cache, ...(inner ? { inner } : {}), frozen: !!flags.frozenLockfile });
     sources.push(locked);
   }

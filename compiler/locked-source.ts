@@ -37,14 +37,19 @@ const MAX_VERIFIED = 500;
 export interface LockedSourceOptions {
   lock: Lockfile | undefined;
   cache: ContentCache;
-  /** Where unlocked references (and locked ones missing from the cache) are resolved. */
+  /**
+   * The registry: unlocked references are resolved there (never when frozen), and locked
+   * ones are fetched from it by exact version (when frozen, only those missing from the cache).
+   */
   inner?: TemplateSource;
+  /** Use only what the lock holds; the lock is never written. */
   frozen?: boolean;
 }
 
 /**
  * A source that answers from the lock first: online (an inner source and not frozen) by
- * asking for the locked exact versions, offline from the content cache. Every entry it used is
+ * asking for the locked exact versions, offline from the content cache; frozen, from the
+ * cache or (missing there) the registry by exact version, never resolving anything new. Every entry it used is
  * in `used`, which the caller merges into the folder's lock (`nextLock`).
  */
 export class LockedSource implements TemplateSource {
@@ -72,8 +77,14 @@ export class LockedSource implements TemplateSource {
         return;
       }
       const text = this.opts.cache.get(locked.digest);
+      if (text === undefined && this.opts.inner) {
+        // Frozen on a fresh machine (a CI runner): fetch exactly the locked version, whose
+        // digest is checked against the lock below, as `npm ci` does. Nothing is resolved.
+        toInner.push({ i, req: { ...req, selector: locked.version }, locked });
+        return;
+      }
       if (text === undefined) {
-        out[i] = { ok: false, code: 'unavailable', message: `${locked.ref}@${locked.version} (${locked.digest}) is not in the template cache; run once without --frozen-lockfile` };
+        out[i] = { ok: false, code: 'unavailable', message: `${locked.ref}@${locked.version} (${locked.digest}) is not in the template cache, and no registry is given to fetch it from (--registry or PIPEWRIGHT_REGISTRY)` };
         return;
       }
       const t = verifiedTemplate(locked.ref, locked.version, locked.digest, text, `registry:${locked.ref}@${locked.version}`);

@@ -16,6 +16,10 @@ afterEach(async () => {
   for (const r of running.splice(0)) await r.close();
 });
 
+const registries = new Map<string, { url: string; token: string }>();
+const registryOf = (dir: string) => registries.get(dir)!.url;
+const tokenOf = (dir: string) => registries.get(dir)!.token;
+
 const uses = (...refs: string[]) =>
   onePipeline(refs.map((r, i) => `              - step: {name: s${i}, identifier: s${i}, template: {templateRef: account.${r}, versionLabel: ^1}}\n`).join(''));
 
@@ -27,6 +31,7 @@ async function setup() {
   const admin = createToken(reg.db, 'boss', 'admin');
   const env = { ...process.env, PIPEWRIGHT_CACHE: join(dir, 'cache'), PIPEWRIGHT_REGISTRY: reg.url, PIPEWRIGHT_TOKEN: admin };
   const cli = (...args: string[]) => runCli(args, dir, { env });
+  registries.set(dir, { url: reg.url, token: admin });
   for (const t of ['a', 'b', 'c']) {
     writeFileSync(join(dir, `${t}.tpl`), stepTemplate(t, '1.0.0'));
     expect((await cli('template', 'publish', `${t}.tpl`)).code).toBe(0);
@@ -111,6 +116,33 @@ describe('one lockfile per folder', () => {
     const all = await cli('outdated', '.');
     expect(all.stdout).toMatch(/^account\.a\s/m);
     expect(all.stdout).toMatch(/^account\.b\s/m);
+  });
+});
+
+describe('--frozen-lockfile on a fresh CI runner', () => {
+  test('with a registry and an empty cache, locked versions are fetched by exact version and checked; the lock is never written', async () => {
+    const { dir, cli, lockText } = await setup();
+    expect((await cli('lock', '.')).code).toBe(0);
+    const before = lockText();
+    const fresh = { ...process.env, PIPEWRIGHT_CACHE: join(dir, 'fresh-cache'), PIPEWRIGHT_REGISTRY: '', PIPEWRIGHT_TOKEN: '' };
+    const args = (f: string) => ['compile', f, '--frozen-lockfile', '--registry', registryOf(dir), '--token', tokenOf(dir)];
+    const r = await runCli(args('a.yaml'), dir, { env: fresh });
+    expect(r.code, r.stderr).toBe(0);
+    expect(lockText()).toBe(before);
+    // A reference the lock does not hold is still refused, without asking the registry to resolve it.
+    writeFileSync(join(dir, 'a.yaml'), uses('a', 'c'));
+    const unlocked = await runCli(args('a.yaml'), dir, { env: fresh });
+    expect(unlocked.code).toBe(2);
+    expect(unlocked.stderr).toMatch(/PW4008 .*account\.c@\^1 is not in pipewright\.lock \(--frozen-lockfile\)/);
+    expect(lockText()).toBe(before);
+  });
+
+  test('without a registry, an empty cache is still a clear PW4008', async () => {
+    const { dir, cli } = await setup();
+    expect((await cli('lock', '.')).code).toBe(0);
+    const r = await runCli(['compile', 'a.yaml', '--frozen-lockfile'], dir, { env: { ...process.env, PIPEWRIGHT_CACHE: join(dir, 'fresh-cache'), PIPEWRIGHT_REGISTRY: '', PIPEWRIGHT_TOKEN: '' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/PW4008 .*is not in the template cache/);
   });
 });
 

@@ -33,6 +33,10 @@ export interface ImpactReport {
   consumers: number;
   broken: number;
   changed: number;
+  /** Policy violations of severity error the candidate introduces (with a policy). */
+  newErrors: number;
+  /** Policy violations of severity warning the candidate introduces. */
+  newWarnings: number;
   entries: ImpactEntry[];
 }
 
@@ -114,6 +118,8 @@ export async function runImpact(opts: ImpactOptions): Promise<ImpactReport> {
     consumers: entries.length,
     broken: entries.filter((e) => e.status === 'broken').length,
     changed: entries.filter((e) => e.status === 'changed').length,
+    newErrors: countNew(entries, 'error'),
+    newWarnings: countNew(entries, 'warning'),
     entries,
   };
 }
@@ -161,12 +167,19 @@ async function impactOfFile(path: string, text: string, opts: ImpactOptions, loc
   return entries;
 }
 
+function countNew(entries: ImpactEntry[], severity: Violation['severity']): number {
+  return entries.reduce((n, e) => n + e.newViolations.filter((v) => v.severity === severity).length, 0);
+}
+
+/** `3 new errors`, `1 new warning`. */
+const plural = (n: number, what: string) => `${n} new ${what}${n === 1 ? '' : 's'}`;
+
 export function formatImpact(r: ImpactReport, format: 'table' | 'json' | 'markdown'): string {
   if (format === 'json') return JSON.stringify(r, null, 2) + '\n';
   const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v.length > 80 ? v.slice(0, 77) + '...' : v) : JSON.stringify(v));
   const lines: string[] = [];
   if (format === 'markdown') {
-    lines.push(`## impact of ${r.ref}@${r.candidate}`, '', `${r.consumers} consumers · ${r.changed} changed · **${r.broken} broken**`, '', '| pipeline | status | details |', '| --- | --- | --- |');
+    lines.push(`## impact of ${r.ref}@${r.candidate}`, '', `${r.consumers} consumers · ${r.changed} changed · **${r.broken} broken** · ${plural(r.newErrors, 'error')} · ${plural(r.newWarnings, 'warning')}`, '', '| pipeline | status | details |', '| --- | --- | --- |');
     for (const e of r.entries) {
       const details = e.status === 'broken' ? e.diagnostics.map((d) => `${d.code} ${d.message}`).join('<br>') : [...e.added.map((a) => `+ ${a}`), ...e.removed.map((a) => `- ${a}`), ...e.changed.map((c) => `~ ${c.step}: ${c.fields.map((f) => f.field).join(', ')}`), ...e.newViolations.map((v) => `new ${v.severity} ${v.rule}`)].join('<br>');
       lines.push(`| \`${e.file}\` ${e.pipeline} | ${e.status} | ${details.replace(/\|/g, '\\|') || '-'} |`);
@@ -181,6 +194,6 @@ export function formatImpact(r: ImpactReport, format: 'table' | 'json' | 'markdo
     for (const c of e.changed) for (const f of c.fields.filter((f) => f.field !== 'templates')) lines.push(`  ~ ${c.step}.${f.field}: ${show(f.before)} → ${show(f.after)}`);
     for (const v of e.newViolations) lines.push(`  new ${v.severity} ${v.rule}: ${v.message}`);
   }
-  lines.push(`${r.ref}@${r.candidate}: ${r.consumers} consumers, ${r.changed} changed, ${r.broken} broken`);
+  lines.push(`${r.ref}@${r.candidate}: ${r.consumers} consumers, ${r.changed} changed, ${r.broken} broken, ${plural(r.newErrors, 'error')}, ${plural(r.newWarnings, 'warning')}`);
   return lines.join('\n') + '\n';
 }

@@ -117,15 +117,17 @@ export function registerAuditCommands(program: Command, io: CliIO): void {
     .option('--token <token>', 'registry token (default: PIPEWRIGHT_TOKEN)')
     .option('--format <format>', 'table, json or markdown', 'table')
     .option('--exclude <glob>', 'leave out paths matching this glob (repeatable)', collect, [])
-    .action(async (ref: string, paths: string[], flags: { candidate: string; policy?: string; all?: boolean; templates: string[]; registry?: string; token?: string; format: string; exclude: string[] }) => {
+    .option('--fail-on <severity>', 'error or warning: which new policy violations make the exit code 1 (a broken consumer always does)', 'error')
+    .action(async (ref: string, paths: string[], flags: { candidate: string; policy?: string; all?: boolean; templates: string[]; registry?: string; token?: string; format: string; exclude: string[]; failOn: string }) => {
       if (!['table', 'json', 'markdown'].includes(flags.format)) throw new ExitError(Exit.INVALID, '--format must be table, json or markdown');
+      if (flags.failOn !== 'error' && flags.failOn !== 'warning') throw new ExitError(Exit.INVALID, '--fail-on must be error or warning');
       for (const p of paths) if (!existsSync(resolve(cwd, p))) throw new ExitError(Exit.INVALID, `${p}: no such file or folder`);
       const candidate = readCandidate(ref, flags.candidate, io);
       const policy = flags.policy ? readPolicy(flags.policy, io).policy : undefined;
       const { sourcesFor, locks } = fleetSources(flags, io);
       const report = await runImpact({ candidate, paths: paths.map((p) => resolve(cwd, p)), sourcesFor, locks, excluded: excludeGlobs(flags.exclude), ...(policy ? { policy } : {}), all: !!flags.all, baseDir: cwd, onProgress: progressBar(io.stderr) });
       io.stdout.write(formatImpact(report, flags.format as 'table' | 'json' | 'markdown'));
-      if (report.broken > 0) throw new ExitError(Exit.FAILURE);
+      if (report.broken + report.newErrors + (flags.failOn === 'warning' ? report.newWarnings : 0) > 0) throw new ExitError(Exit.FAILURE);
     });
 }
 

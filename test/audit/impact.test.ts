@@ -58,12 +58,29 @@ describe('impact', () => {
       `template:\n  name: group with service\n  identifier: group_with_service\n  versionLabel: 1.1.0\n  type: StepGroup\n  spec:\n    steps:\n      - step: {name: cache, identifier: cache, template: {templateRef: account.redis_service, versionLabel: ^1.2}}\n      - step: {type: Run, name: it, identifier: integration, timeout: 10m, spec: {image: docker.io/node:20, command: npm run it}}\n`,
     );
     const r = await runCli(['impact', 'account.group_with_service', '.', '--candidate', 'group.yaml', '-t', 'templates', '--all', '--policy', 'policy.yaml', '--format', 'json'], fleet.dir);
-    expect(r.code).toBe(0);
+    // A new violation of severity error fails the gate as a broken consumer does.
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ broken: 0, newErrors: 2, newWarnings: 0 });
     const e = JSON.parse(r.stdout).entries[0];
     expect(e).toMatchObject({ status: 'changed', added: ['test.g.integration'], removed: ['test.g.it'] });
     expect(e.newViolations.map((v: { rule: string }) => v.rule)).toEqual(['image-allow-list']);
     const md = await runCli(['impact', 'account.group_with_service', '.', '--candidate', 'group.yaml', '-t', 'templates', '--all', '--format', 'markdown'], fleet.dir);
     expect(md.stdout).toMatch(/^\| `locked-2\/pipeline-2\.yaml` p2 \| changed \| \+ test\.g\.integration<br>- test\.g\.it \|$/m);
+  });
+
+  test('new warnings are reported and fail only with --fail-on warning; the summary counts new violations', async () => {
+    const fleet = setup();
+    writeFileSync(join(fleet.dir, 'policy.yaml'), POLICY.replace('    - id: image-allow-list\n', '    - id: image-allow-list\n      severity: warning\n'));
+    writeFileSync(
+      join(fleet.dir, 'group.yaml'),
+      `template:\n  name: group with service\n  identifier: group_with_service\n  versionLabel: 1.1.0\n  type: StepGroup\n  spec:\n    steps:\n      - step: {name: cache, identifier: cache, template: {templateRef: account.redis_service, versionLabel: ^1.2}}\n      - step: {type: Run, name: it, identifier: integration, timeout: 10m, spec: {image: docker.io/node:20, command: npm run it}}\n`,
+    );
+    const args = ['impact', 'account.group_with_service', '.', '--candidate', 'group.yaml', '-t', 'templates', '--all', '--policy', 'policy.yaml'];
+    const r = await runCli(args, fleet.dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/account\.group_with_service@1\.1\.0: \d+ consumers, 2 changed, 0 broken, 0 new errors, 2 new warnings$/m);
+    expect((await runCli([...args, '--fail-on', 'warning'], fleet.dir)).code).toBe(1);
+    expect((await runCli([...args, '--fail-on', 'nope'], fleet.dir)).code).toBe(2);
   });
 
   test('a candidate that is not a valid template, or not the named one, is exit 2', async () => {

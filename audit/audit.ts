@@ -7,7 +7,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import semver from 'semver';
 import { listFleetFiles, type Excluded } from './fleet-files.js';
-import { Codes, compile, displayPath, LockfileReader, type Diagnostic, type TemplateSource } from '../compiler/index.js';
+import { Codes, compile, displayPath, LockedSource, LockfileReader, type Diagnostic, type TemplateSource } from '../compiler/index.js';
 import type { Origin, Plan } from '../schemas/plan.js';
 import { evaluatePlan, versionStatus, type Violation, type VersionStatus } from './evaluate.js';
 
@@ -110,16 +110,11 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
   const locks = opts.locks ?? new LockfileReader();
   for (const path of files) {
     const file = displayPath(path, opts.baseDir);
-    const r = await compile({ file: path, text: texts.get(path)!, baseDir: opts.baseDir, sources: opts.sourcesFor(path), partial: true, allowSunset: true });
+    const sources = opts.sourcesFor(path);
+    const r = await compile({ file: path, text: texts.get(path)!, baseDir: opts.baseDir, sources, partial: true, allowSunset: true });
     texts.delete(path);
     const status = versionStatus([r]);
-    let locked = new Set<string>();
-    try {
-      const lock = locks.forPipeline(path);
-      if (lock) locked = new Set(Object.values(lock.templates).map((e) => `${e.ref}@${e.version}`));
-    } catch {
-      // a broken lockfile pins nothing
-    }
+    const locked = pinnedVersions(path, locks, sources);
     const violations = r.plans.flatMap((plan) => evaluatePlan(opts.policy, plan, { status, locked, file }));
     for (const plan of r.plans) count(plan, file, status, uses);
     results.push({ file, pipelines: r.plans.map((p) => p.pipeline.identifier), ok: r.ok, diagnostics: reported(r.diagnostics), violations });
@@ -155,6 +150,23 @@ interface Use {
   uses: number;
   pipelines: Set<string>;
   status: VersionStatus;
+}
+
+/**
+ * The template versions the pipeline's lock pins for the references that use them: every
+ * version its lock holds, less those some reference of this compile reached without a lock
+ * entry (the lock holds them only under another selector). A broken lockfile pins nothing.
+ */
+function pinnedVersions(path: string, locks: LockfileReader, sources: TemplateSource[]): Set<string> {
+  let lock;
+  try {
+    lock = locks.forPipeline(path);
+  } catch {
+    return new Set();
+  }
+  const pinned = new Set(Object.values(lock?.templates ?? {}).map((e) => `${e.ref}@${e.version}`));
+  for (const s of sources) if (s instanceof LockedSource) for (const v of s.unlocked) pinned.delete(v);
+  return pinned;
 }
 
 /**

@@ -55,6 +55,12 @@ export interface LockedSourceOptions {
 export class LockedSource implements TemplateSource {
   readonly name = 'lockfile';
   readonly used = new Map<string, LockEntry>();
+  /**
+   * `ref@version` of every version resolved for a reference the lock does not hold: not
+   * pinned for that reference, even when the lock holds the same version under another
+   * selector (a `--frozen-lockfile` compile would refuse it).
+   */
+  readonly unlocked = new Set<string>();
 
   constructor(private readonly opts: LockedSourceOptions) {}
 
@@ -105,6 +111,7 @@ export class LockedSource implements TemplateSource {
           return;
         }
         if (a.ok) this.used.set(key, { ref: a.template.ref, selector: requests[x.i]!.selector, version: a.template.version, digest: a.template.digest });
+        if (a.ok && !x.locked) this.unlocked.add(`${a.template.ref}@${a.template.version}`);
         out[x.i] = a;
       });
     }

@@ -146,6 +146,24 @@ describe('--frozen-lockfile on a fresh CI runner', () => {
   });
 });
 
+describe("audit's locked rule agrees with --frozen-lockfile", () => {
+  test('a version the lock holds only under another selector is not pinned for this reference', async () => {
+    const { dir, cli } = await setup();
+    writeFileSync(join(dir, 'policy.yaml'), 'policy:\n  name: p\n  rules:\n    - id: pinned\n      scope: pipeline\n      require: {locked: true}\n');
+    expect((await cli('lock', '.')).code).toBe(0);
+    const clean = await cli('audit', 'a.yaml', '--policy', 'policy.yaml');
+    expect(clean.code, clean.stdout + clean.stderr).toBe(0);
+    // account.a@^1 → 1.0.0 is locked; the exact reference account.a@1.0.0 is not.
+    writeFileSync(join(dir, 'a.yaml'), onePipeline('              - step: {name: s, identifier: s, template: {templateRef: account.a, versionLabel: 1.0.0}}\n              - step: {name: t, identifier: t, template: {templateRef: account.a, versionLabel: ^1}}\n'));
+    expect((await cli('compile', 'a.yaml', '--frozen-lockfile')).code).toBe(2);
+    const r = await cli('audit', 'a.yaml', '--policy', 'policy.yaml', '--format', 'json');
+    expect(r.code).toBe(1);
+    const v = (JSON.parse(r.stdout) as { results: { violations: { rule: string; message: string }[] }[] }).results[0]!.violations;
+    expect(v.map((x) => x.rule)).toEqual(['pinned']);
+    expect(v[0]!.message).toMatch(/account\.a@1\.0\.0 is not pinned/);
+  });
+});
+
 describe('lock applies the rules compile applies', () => {
   test('a version past its sunset is PW4010 for lock as for compile (lock unchanged); --allow-sunset warns', async () => {
     const { dir, cli } = await setup();

@@ -336,10 +336,13 @@ describe('docs/ci.md: the GitHub Actions recipe', () => {
     const { runs } = await runGithubJob(github(), 'gate', dir, { PIPELINES: '.' });
     const [sarifStep, compileStep, junitStep] = runs;
     expect(sarifStep!.code, sarifStep!.output).toBe(0); // exit 1 (findings) is left to the JUnit step
-    // The audit compiles online, so only the pipeline that cannot compile at all is a finding
-    // there; the reference missing from the lock is the frozen compile's to catch.
+    // The audit compiles online: the pipeline that cannot compile at all is one finding, and the
+    // reference missing from the lock is the `locked` rule's (as the frozen compile refuses it).
     const results = (JSON.parse(text(join(dir, 'pipewright.sarif'))) as { runs: { results: SarifResult[] }[] }).runs[0]!.results;
-    expect(results.map((v) => [v.ruleId, v.locations[0]!.physicalLocation.artifactLocation.uri])).toEqual([['compile', 'services/payments/.harness/broken.yaml']]);
+    expect(results.map((v) => [v.ruleId, v.locations[0]!.physicalLocation.artifactLocation.uri])).toEqual([
+      ['locked', '.harness/unlocked.yaml'],
+      ['compile', 'services/payments/.harness/broken.yaml'],
+    ]);
     expect(compileStep!.code).toBe(1);
     expect(compileStep!.output).toContain('::error file=./.harness/unlocked.yaml::');
     expect(compileStep!.output).toContain('::error file=./services/payments/.harness/broken.yaml::');

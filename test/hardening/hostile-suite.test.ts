@@ -8,6 +8,7 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createToken, openDatabase } from '../../registry/index.js';
 import { tempDir } from '../helpers.js';
@@ -48,26 +49,48 @@ function raw(url: string, bytes: string): Promise<number> {
   });
 }
 
-/** Polls /healthz every `everyMs` until stopped; collects each answer's latency. */
+/**
+ * The monitor's loop, in a worker thread of its own: the test's main thread builds and sends
+ * multi-megabyte hostile bodies, and a monitor sharing its event loop would measure those
+ * stalls, not the server's.
+ */
+const MONITOR = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { request } = require('node:http');
+const latencies = [];
+let failures = 0;
+let stopped = false;
+parentPort.on('message', () => (stopped = true));
+const once = () => new Promise((resolve) => {
+  const t0 = performance.now();
+  const req = request(new URL('/healthz', workerData.url), { agent: false, headers: { Connection: 'close' } }, (res) => {
+    res.resume();
+    res.on('end', () => resolve(res.statusCode === 200 ? performance.now() - t0 : undefined));
+  });
+  req.on('error', () => resolve(undefined));
+  req.end();
+});
+(async () => {
+  while (!stopped) {
+    const ms = await once();
+    if (ms === undefined) failures++;
+    else latencies.push(ms);
+    await new Promise((r) => setTimeout(r, workerData.everyMs));
+  }
+  parentPort.postMessage({ latencies, failures });
+})();
+`;
+
+/** Polls /healthz every `everyMs` (from a worker thread) until stopped; collects each answer's latency. */
 function healthMonitor(url: string, everyMs = 20) {
-  const latencies: number[] = [];
-  let failures = 0;
-  let stopped = false;
-  let inflight: Promise<void> = Promise.resolve();
-  const tick = async () => {
-    while (!stopped) {
-      const a = await send(url, 'GET', '/healthz').catch(() => undefined);
-      if (!a || a.status !== 200) failures++;
-      else latencies.push(a.ms);
-      await new Promise((r) => setTimeout(r, everyMs));
-    }
-  };
-  inflight = tick();
+  const worker = new Worker(MONITOR, { eval: true, workerData: { url, everyMs } });
   return {
-    async stop() {
-      stopped = true;
-      await inflight;
-      return { latencies, failures, max: Math.max(...latencies) };
+    async stop(): Promise<{ latencies: number[]; failures: number; max: number }> {
+      const done = new Promise<{ latencies: number[]; failures: number }>((resolve) => worker.once('message', resolve));
+      worker.postMessage('stop');
+      const r = await done;
+      await worker.terminate();
+      return { ...r, max: Math.max(...r.latencies) };
     },
   };
 }

@@ -8,6 +8,8 @@ import { digestOf } from './canonical.js';
 import type { ContentCache } from './content-cache.js';
 import { DiagnosticBag } from './diagnostics.js';
 import { LOCKFILE_NAME, lockKey, mergeLock, type LockEntry, type Lockfile } from './lockfile.js';
+import { refOfTemplate } from './source.js';
+import { selectorAccepts } from './versions.js';
 import type { ResolveOutcome, ResolveRequest, ResolvedTemplate, TemplateSource } from './source.js';
 import { readYaml, sourcePositions } from './yaml-reader.js';
 
@@ -19,10 +21,33 @@ export function verifiedTemplate(ref: string, version: string, digest: string, t
   const [doc] = readYaml(file, text, sourcePositions, new DiagnosticBag());
   const actual = doc ? digestOf(doc.value) : 'unparseable';
   if (actual !== digest) return { tampered: `${ref}@${version}: content digest ${actual} does not match ${digest}` };
+  // The content names itself: another template's (or version's) content under this digest is
+  // a substitution, however well its digest matches.
+  const named = identityOf(doc!.value);
+  if (named !== `${ref}@${version}`) return { tampered: `${ref}@${version}: the content (${digest}) is ${named}` };
   const t: ResolvedTemplate = { ref, version, digest, file, value: doc!.value };
   if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value!);
   verified.set(text, (verified.get(text) ?? new Map()).set(key, t));
   return t;
+}
+
+/** `ref@version` as a template document names itself, or what is wrong with it. */
+function identityOf(value: unknown): string {
+  const t = value && typeof value === 'object' ? (value as { template?: unknown }).template : undefined;
+  if (!t || typeof t !== 'object' || typeof (t as { identifier?: unknown }).identifier !== 'string') return 'not a template';
+  const version = (t as { versionLabel?: unknown }).versionLabel;
+  return `${refOfTemplate(t as { identifier: string })}@${version === undefined ? '(no version)' : String(version)}`;
+}
+
+/**
+ * Why a lock entry cannot serve the reference it is filed under, or undefined: it names
+ * another template or selector than its key, or a version its selector does not accept (a
+ * hand edit or a bad merge would otherwise change the version silently).
+ */
+function entryProblem(key: string, e: LockEntry, req: ResolveRequest): string | undefined {
+  if (e.ref !== req.ref || e.selector !== req.selector) return `the entry ${key} names ${lockKey(e.ref, e.selector)}`;
+  if (!selectorAccepts(req.selector, e.version)) return `${key} is locked to ${e.version}, which ${req.selector} does not accept`;
+  return undefined;
 }
 
 /**
@@ -67,7 +92,6 @@ export class LockedSource implements TemplateSource {
   async resolve(requests: ResolveRequest[]): Promise<ResolveOutcome[]> {
     const out: (ResolveOutcome | undefined)[] = new Array(requests.length);
     const toInner: { i: number; req: ResolveRequest; locked?: LockEntry }[] = [];
-    const online = !!this.opts.inner && !this.opts.frozen;
     requests.forEach((req, i) => {
       const key = lockKey(req.ref, req.selector);
       const locked = this.opts.lock?.templates[key];
@@ -76,19 +100,20 @@ export class LockedSource implements TemplateSource {
         else toInner.push({ i, req });
         return;
       }
-      // Online, locked entries are asked for by exact version in the same batch: the registry
-      // confirms the digest and reports deprecations. Offline, the cache answers.
-      if (online) {
+      const wrong = entryProblem(key, locked, req);
+      if (wrong) {
+        out[i] = { ok: false, code: 'invalid', message: `${LOCKFILE_NAME}: ${wrong}; run pipewright lock` };
+        return;
+      }
+      // With a registry (frozen or not), locked entries are asked for by exact version in the
+      // same batch: the registry confirms the digest and reports deprecations and yanks, so
+      // the rules compile applies do not depend on what the cache happens to hold. Nothing a
+      // frozen compile asks for is resolved afresh. Without a registry, the cache answers.
+      if (this.opts.inner) {
         toInner.push({ i, req: { ...req, selector: locked.version }, locked });
         return;
       }
       const text = this.opts.cache.get(locked.digest);
-      if (text === undefined && this.opts.inner) {
-        // Frozen on a fresh machine (a CI runner): fetch exactly the locked version, whose
-        // digest is checked against the lock below, as `npm ci` does. Nothing is resolved.
-        toInner.push({ i, req: { ...req, selector: locked.version }, locked });
-        return;
-      }
       if (text === undefined) {
         out[i] = { ok: false, code: 'unavailable', message: `${locked.ref}@${locked.version} (${locked.digest}) is not in the template cache, and no registry is given to fetch it from (--registry or PIPEWRIGHT_REGISTRY)` };
         return;

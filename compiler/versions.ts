@@ -59,6 +59,19 @@ export function selectVersion(
   return { ok: false, reason: `no version or label ${selector}` };
 }
 
+/**
+ * Whether a version recorded for `selector` (in a lockfile) is one the selector can pick:
+ * an exact version only itself, a range only versions it satisfies. `stable` and label names
+ * move, so any version may be theirs.
+ */
+export function selectorAccepts(selector: string, version: string): boolean {
+  if (selector === '' || selector === 'stable' || selector === version) return true;
+  if (semver.valid(selector)) return false;
+  const range = semver.validRange(selector);
+  if (range && semver.valid(version)) return semver.satisfies(version, range, { includePrerelease: true });
+  return true;
+}
+
 /** Highest semver version without a prerelease tag, or undefined. */
 export function highestStable(versions: string[]): string | undefined {
   let best: string | undefined;

@@ -146,6 +146,42 @@ describe('--frozen-lockfile on a fresh CI runner', () => {
   });
 });
 
+describe('a lock entry is trusted only as far as it can be checked', () => {
+  test('with a registry, --frozen-lockfile applies sunset rules even when the cache holds the version', async () => {
+    const { cli } = await setup();
+    expect((await cli('compile', 'a.yaml')).code).toBe(0); // locks and caches account.a@1.0.0
+    expect((await cli('template', 'deprecate', 'account.a@1.0.0', '--message', 'gone', '--sunset', '2020-01-01')).code).toBe(0);
+    const r = await cli('compile', 'a.yaml', '--frozen-lockfile');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/error PW4010 account\.a@1\.0\.0 is past its sunset date 2020-01-01/);
+  });
+
+  test('an entry whose version its selector does not accept is refused (online and frozen)', async () => {
+    const { dir, cli, lockText } = await setup();
+    expect((await cli('compile', 'a.yaml')).code).toBe(0);
+    writeFileSync(join(dir, 'pipewright.lock'), lockText().replace(/\^1/g, '^2'));
+    writeFileSync(join(dir, 'a.yaml'), uses('a').replace('^1', '^2'));
+    for (const extra of [[], ['--frozen-lockfile']]) {
+      const r = await cli('compile', 'a.yaml', ...extra);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/PW4008 pipewright\.lock: account\.a@\^2 is locked to 1\.0\.0, which \^2 does not accept; run pipewright lock/);
+    }
+  });
+
+  test("offline, cached content under an entry's digest must name the entry's template and version", async () => {
+    const { dir, cli, lockText } = await setup();
+    expect((await cli('compile', 'a.yaml')).code).toBe(0);
+    expect((await cli('compile', 'b.yaml')).code).toBe(0);
+    const lock = JSON.parse(lockText()) as { templates: Record<string, { digest: string }> };
+    // Point account.a's entry at account.b's (cached, genuine) content.
+    writeFileSync(join(dir, 'pipewright.lock'), lockText().replace(lock.templates['account.a@^1']!.digest, lock.templates['account.b@^1']!.digest));
+    const offline = { ...process.env, PIPEWRIGHT_CACHE: join(dir, 'cache'), PIPEWRIGHT_REGISTRY: '', PIPEWRIGHT_TOKEN: '' };
+    const r = await runCli(['compile', 'a.yaml', '--frozen-lockfile'], dir, { env: offline });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/tampered cache entry: account\.a@1\.0\.0: the content \(sha256:[0-9a-f]+\) is account\.b@1\.0\.0/);
+  });
+});
+
 describe("audit's locked rule agrees with --frozen-lockfile", () => {
   test('a version the lock holds only under another selector is not pinned for this reference', async () => {
     const { dir, cli } = await setup();

@@ -1,8 +1,8 @@
 /**
  * `run` (compile when given a pipeline, check when given a plan, then execute) and `gc`.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { lstatSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { compile, parseDuration } from '../compiler/index.js';
 import type { RunReport, StepResult } from '../runtime/index.js';
@@ -75,6 +75,36 @@ export function unsupported(plan: Plan, backend: string, skipUnsupported = false
   if (images.length && backend === 'host') out.push(`--backend host cannot run steps with an image: ${images.map((s) => s.id).join(', ')}`);
   else if (images.length && backend === 'none') out.push(`steps with an image need a Docker engine, and none answers (set PIPEWRIGHT_DOCKER to another docker-compatible CLI): ${images.map((s) => s.id).join(', ')}`);
   return out;
+}
+
+/** What is at `path`: a folder (symlinks followed), nothing, or something else (a file, a dangling symlink...). */
+function folderState(path: string): 'folder' | 'missing' | 'other' {
+  try {
+    return statSync(path).isDirectory() ? 'folder' : 'other';
+  } catch {
+    try {
+      lstatSync(path);
+      return 'other';
+    } catch {
+      return 'missing';
+    }
+  }
+}
+
+/**
+ * `--workspace` must be an existing folder: a typo would otherwise run green in a fresh, empty
+ * one. `--home` is created when missing, but it must not be a file, nor lie below one. Exit 2.
+ */
+function checkFolders(flags: Pick<RunFlags, 'workspace' | 'home'>, cwd: string): void {
+  if (flags.workspace !== undefined) {
+    const state = folderState(resolve(cwd, flags.workspace));
+    if (state !== 'folder') throw new ExitError(Exit.INVALID, `--workspace ${flags.workspace}: ${state === 'missing' ? 'no such folder (--workspace runs in place in an existing folder)' : 'not a folder'}`);
+  }
+  const home = resolve(cwd, flags.home);
+  let at = home;
+  let state = folderState(at);
+  for (; state === 'missing' && dirname(at) !== at; state = folderState(at)) at = dirname(at);
+  if (state === 'other') throw new ExitError(Exit.INVALID, `--home ${flags.home}: not a folder${at === home ? '' : ` (${relative(cwd, at) || at} is not a folder)`}`);
 }
 
 /**
@@ -153,6 +183,7 @@ export function registerRunCommands(program: Command, io: CliIO): void {
       const concurrency = Number(flags.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1) throw new ExitError(Exit.INVALID, `--concurrency must be a positive whole number, not ${flags.concurrency}`);
       const graceMs = ms('--grace', flags.grace);
+      checkFolders(flags, cwd);
       let secrets: Record<string, string> = envSecrets(io.env ?? process.env);
       if (flags.secretsFile) {
         try {

@@ -14,13 +14,23 @@
  * through a symlinked folder; file modes (executable bits) and modification times are kept.
  * Only regular files, symlinks and folders are copied (no sockets, fifos or devices).
  *
+ * A symlink to a file or folder of the project (absolute, or relative and climbing out and back
+ * in, or through another path to the project) points at the same path of the copy, as a relative
+ * link: writing through it must not change the project. A symlink to something outside the project
+ * is kept as it is, so steps can follow it (as in a clone: the project cannot protect what is
+ * outside it); only a relative one whose text, read from the copy, would land in the project
+ * itself points where it meant instead, absolutely.
+ *
+ * Names are bytes: they are read as Buffers (`readdir`, `git ls-files -z`) and copied byte for
+ * byte, whether or not they are UTF-8.
+ *
  * A copy holds at most 100,000 files and 1 GiB (`DEFAULT_LIMITS`); a bigger project is refused
  * before anything is copied, with the advice to run in place (`--workspace .`).
  */
 import { spawnSync } from 'node:child_process';
 import { constants, type Dirent, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, type Stats } from 'node:fs';
 import { copyFile, symlink, utimes } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 /** The most files (symlinks count) and bytes a copy may hold: past them, run in place. */
 export const DEFAULT_LIMITS = { maxFiles: 100_000, maxBytes: 1024 ** 3 };
@@ -35,9 +45,21 @@ export interface ListOptions {
   maxBytes?: number;
 }
 
+/**
+ * A path as bytes, one character per byte (`latin1`): names that are not UTF-8 survive path
+ * arithmetic ('/' and '.' are the same bytes), and `fsPath` hands them back to `fs` exactly.
+ */
+export type BytePath = string;
+
+const fsPath = (p: BytePath): Buffer => Buffer.from(p, 'latin1');
+const bytePath = (b: Buffer): BytePath => b.toString('latin1');
+/** A (UTF-16) JavaScript path as a byte path. */
+const asBytes = (s: string): BytePath => bytePath(Buffer.from(s, 'utf8'));
+
 /** One file or symlink of the project, by its path relative to the project's root. */
 export interface ProjectFile {
-  path: string;
+  /** Relative to the root, as bytes (`shownPath` prints it). */
+  path: BytePath;
   kind: 'file' | 'link';
   size: number;
   mtime: Date;
@@ -52,6 +74,8 @@ export interface Project {
   /** Folders to create even when empty (folder walks). */
   dirs: string[];
   bytes: number;
+  /** Absolute real paths of the folders not copied (the run's home). */
+  skip: string[];
   /** Why git was not used although it was tried (git missing, a dubious-ownership refusal...). */
   note?: string;
 }
@@ -69,18 +93,55 @@ export function listProject(start: string, opts: ListOptions = {}): Project {
   const list = new Listing(root, git.root ? 'git' : 'folder', opts);
   if (git.root) list.fromGit(gitFiles(git.root));
   else list.walk('');
-  return { root, source: git.root ? 'git' : 'folder', files: list.files, dirs: list.dirs, bytes: list.bytes, ...(git.note ? { note: git.note } : {}) };
+  return { root, source: git.root ? 'git' : 'folder', files: list.files, dirs: list.dirs, bytes: list.bytes, skip: list.skip, ...(git.note ? { note: git.note } : {}) };
+}
+
+/** Where a copy goes, as byte paths. */
+interface Copy {
+  root: BytePath;
+  dest: BytePath;
+  /** `dest` with its symlinks resolved. */
+  realDest: BytePath;
+  skip: BytePath[];
 }
 
 /** Copies the listed project into `dest` (an existing, empty folder); returns the time it took in ms. */
 export async function copyProject(project: Project, dest: string): Promise<number> {
   const t0 = performance.now();
+  const to = asBytes(dest);
   const dirs = new Set(project.dirs);
   for (const f of project.files) for (let d = dirname(f.path); d !== '.' && !dirs.has(d); d = dirname(d)) dirs.add(d);
   // Parents sort before their children; every folder is a real folder of the source.
-  for (const d of [...dirs].sort()) mkdirSync(join(dest, d), { recursive: true });
-  await pool(project.files, 32, (f) => copyOne(project.root, dest, f));
+  for (const d of [...dirs].sort()) mkdirSync(fsPath(join(to, d)), { recursive: true });
+  const copy: Copy = { root: asBytes(project.root), dest: to, realDest: bytePath(realpathSync(fsPath(to), { encoding: 'buffer' })), skip: project.skip.map(asBytes) };
+  await pool(project.files, 32, (f) => copyOne(copy, f));
   return Math.round(performance.now() - t0);
+}
+
+/** A byte path for messages: its UTF-8 as it is, every other byte as `\xff`. */
+export function shownPath(p: BytePath): string {
+  const b = fsPath(p);
+  let out = '';
+  for (let i = 0; i < b.length; ) {
+    const n = utf8Length(b, i);
+    out += n ? b.toString('utf8', i, i + n) : `\\x${b[i]!.toString(16).padStart(2, '0')}`;
+    i += n || 1;
+  }
+  return out;
+}
+
+/** The length of the valid UTF-8 character starting at `b[i]`, 0 when there is none. */
+function utf8Length(b: Buffer, i: number): number {
+  const lead = b[i]!;
+  const n = lead < 0x80 ? 1 : lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+  if (n <= 1) return n;
+  try {
+    // Fatal: a cut, overlong or surrogate sequence throws.
+    new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(i, i + n));
+    return n;
+  } catch {
+    return 0;
+  }
 }
 
 /** A short human size: `4.1 MB`. */
@@ -93,18 +154,52 @@ export function humanSize(bytes: number): string {
   return `${v.toFixed(1)} ${units[i]}`;
 }
 
-async function copyOne(root: string, dest: string, f: ProjectFile): Promise<void> {
-  const from = join(root, f.path);
-  const to = join(dest, f.path);
+async function copyOne(c: Copy, f: ProjectFile): Promise<void> {
+  const from = join(c.root, f.path);
+  const to = fsPath(join(c.dest, f.path));
   try {
-    if (f.kind === 'link') return await symlink(readlinkSync(from), to);
+    if (f.kind === 'link') return await symlink(fsPath(linkTarget(c, f.path, bytePath(readlinkSync(fsPath(from), { encoding: 'buffer' })))), to);
     // A clone where the file system can (btrfs, XFS), a plain copy elsewhere; the mode is kept.
-    await copyFile(from, to, constants.COPYFILE_FICLONE);
+    await copyFile(fsPath(from), to, constants.COPYFILE_FICLONE);
     await utimes(to, f.mtime, f.mtime);
   } catch (e) {
     // Gone since it was listed (an editor's swap file...): nothing to copy.
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !lstatOrUndefined(from)) return;
-    throw new WorkspaceError(`cannot copy ${from} into the workspace: ${(e as Error).message}`);
+    throw new WorkspaceError(`cannot copy ${shownPath(from)} into the workspace: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * What the copy of the symlink `rel` points at, given its `target` in the project: inside the
+ * project (lexically, else once symlinks along the way are resolved), the same path of the copy,
+ * relative; outside, `target` as it is, unless it is relative and, read from the copy, would land
+ * in the project (not in the run's home): then the absolute path it meant.
+ */
+function linkTarget(c: Copy, rel: BytePath, target: BytePath): BytePath {
+  const meant = resolve(c.root, dirname(rel), target);
+  const inside = within(c.root, meant) ?? within(c.root, realish(meant));
+  if (inside !== undefined) return relative(join(c.dest, dirname(rel)), join(c.dest, inside)) || '.';
+  if (isAbsolute(target)) return target;
+  const fromCopy = resolve(c.realDest, dirname(rel), target);
+  const landsInProject = (p: BytePath) => within(c.root, p) !== undefined && ![c.realDest, ...c.skip].some((s) => within(s, p) !== undefined);
+  return landsInProject(fromCopy) || landsInProject(realish(fromCopy)) ? meant : target;
+}
+
+/** `p` relative to `folder` (`''` for the folder itself) when it is the folder or inside it. */
+function within(folder: BytePath, p: BytePath): BytePath | undefined {
+  return p === folder ? '' : isInside(folder, p) ? relative(folder, p) : undefined;
+}
+
+/** `p` with the symlinks of its longest existing part resolved (the rest taken as written). */
+function realish(p: BytePath): BytePath {
+  const rest: string[] = [];
+  for (let head = p; ; head = dirname(head)) {
+    try {
+      return join(bytePath(realpathSync(fsPath(head), { encoding: 'buffer' })), ...rest);
+    } catch {
+      if (dirname(head) === head) return p;
+      rest.unshift(basename(head));
+    }
   }
 }
 
@@ -136,10 +231,11 @@ function gitRoot(dir: string): { root?: string; note?: string } {
 }
 
 /** The repository's tracked and untracked-but-not-ignored paths, relative to `root`. */
-function gitFiles(root: string): string[] {
-  const r = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8', env: gitEnv(), maxBuffer: 1 << 30 });
-  if (r.error || r.status !== 0) throw new WorkspaceError(`git ls-files failed in ${root}: ${r.error?.message ?? r.stderr.trim()}`);
-  return [...new Set(r.stdout.split('\0').filter(Boolean))];
+function gitFiles(root: string): BytePath[] {
+  // -z: names verbatim (no quoting), as bytes: read as a Buffer so names that are not UTF-8 survive.
+  const r = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'buffer', env: gitEnv(), maxBuffer: 1 << 30 });
+  if (r.error || r.status !== 0) throw new WorkspaceError(`git ls-files failed in ${root}: ${r.error?.message ?? r.stderr.toString().trim()}`);
+  return [...new Set(bytePath(r.stdout).split('\0').filter(Boolean))];
 }
 
 /** This process's environment without variables that would point git at another repository. */
@@ -154,7 +250,10 @@ class Listing {
   readonly files: ProjectFile[] = [];
   readonly dirs: string[] = [];
   bytes = 0;
-  private readonly skip: string[];
+  /** Real absolute paths of the folders not copied. */
+  readonly skip: string[];
+  private readonly rootBytes: BytePath;
+  private readonly skipBytes: BytePath[];
   private readonly maxFiles: number;
   private readonly maxBytes: number;
   /** Folders (relative) known to be real folders of the source, not symlinks. */
@@ -166,17 +265,19 @@ class Listing {
     opts: ListOptions,
   ) {
     this.skip = (opts.skip ?? []).map(realPath);
+    this.rootBytes = asBytes(root);
+    this.skipBytes = this.skip.map(asBytes);
     this.maxFiles = opts.maxFiles ?? DEFAULT_LIMITS.maxFiles;
     this.maxBytes = opts.maxBytes ?? DEFAULT_LIMITS.maxBytes;
   }
 
   /** Adds git's paths: skipped when deleted, under a skipped folder or under a symlink. */
-  fromGit(paths: string[]): void {
+  fromGit(paths: BytePath[]): void {
     for (const listed of paths) {
       // An untracked nested repository is listed as `dir/`.
       const p = listed.replace(/\/+$/, '');
       if (this.skipped(p) || !this.underRealDirs(p)) continue;
-      const st = lstatOrUndefined(join(this.root, p));
+      const st = lstatOrUndefined(join(this.rootBytes, p));
       if (!st) continue; // tracked, but deleted from the work tree
       // A folder in git's listing is a submodule: its files are copied as a folder's.
       if (st.isDirectory()) this.walk(p);
@@ -185,27 +286,29 @@ class Listing {
   }
 
   /** Adds the folder `rel` (relative to the root) recursively, `.git` skipped. */
-  walk(rel: string): void {
+  walk(rel: BytePath): void {
     const stack = [rel];
     while (stack.length) {
       const dir = stack.pop()!;
       if (dir) this.dirs.push(dir);
-      let entries: Dirent[];
+      const abs = join(this.rootBytes, dir);
+      let entries: Dirent<Buffer>[];
       try {
-        entries = readdirSync(join(this.root, dir), { withFileTypes: true });
+        entries = readdirSync(fsPath(abs), { withFileTypes: true, encoding: 'buffer' });
       } catch (e) {
-        throw new WorkspaceError(`cannot read ${join(this.root, dir)}: ${(e as Error).message}`);
+        throw new WorkspaceError(`cannot read ${shownPath(abs)}: ${(e as Error).message}`);
       }
       for (const e of entries) {
-        const p = dir ? `${dir}/${e.name}` : e.name;
-        if (e.name === '.git' || this.skipped(p)) continue;
+        const name = bytePath(e.name);
+        const p = dir ? `${dir}/${name}` : name;
+        if (name === '.git' || this.skipped(p)) continue;
         if (e.isDirectory()) stack.push(p);
-        else if (e.isFile() || e.isSymbolicLink()) this.add(p, lstatSync(join(this.root, p)));
+        else if (e.isFile() || e.isSymbolicLink()) this.add(p, lstatSync(fsPath(join(this.rootBytes, p))));
       }
     }
   }
 
-  private add(path: string, st: Stats): void {
+  private add(path: BytePath, st: Stats): void {
     if (!st.isFile() && !st.isSymbolicLink()) return;
     this.files.push({ path, kind: st.isFile() ? 'file' : 'link', size: st.size, mtime: st.mtime });
     this.bytes += st.size;
@@ -217,19 +320,19 @@ class Listing {
   }
 
   /** A `.pipewright` folder at any depth, or a folder of `skip`. */
-  private skipped(rel: string): boolean {
+  private skipped(rel: BytePath): boolean {
     if (rel.split('/').some((s) => ALWAYS_SKIPPED.has(s))) return true;
-    const abs = join(this.root, rel);
-    return this.skip.some((s) => abs === s || isInside(s, abs));
+    const abs = join(this.rootBytes, rel);
+    return this.skipBytes.some((s) => abs === s || isInside(s, abs));
   }
 
   /** True when every folder above `rel` is a real folder (reading through a symlink could leave the tree). */
-  private underRealDirs(rel: string): boolean {
+  private underRealDirs(rel: BytePath): boolean {
     const parent = dirname(rel);
     if (parent === '.') return true;
     let known = this.realDirs.get(parent);
     if (known === undefined) {
-      known = this.underRealDirs(parent) && lstatOrUndefined(join(this.root, parent))?.isDirectory() === true;
+      known = this.underRealDirs(parent) && lstatOrUndefined(join(this.rootBytes, parent))?.isDirectory() === true;
       this.realDirs.set(parent, known);
     }
     return known;
@@ -245,9 +348,9 @@ function realPath(p: string): string {
   }
 }
 
-function lstatOrUndefined(path: string): Stats | undefined {
+function lstatOrUndefined(path: BytePath): Stats | undefined {
   try {
-    return lstatSync(path);
+    return lstatSync(fsPath(path));
   } catch {
     return undefined;
   }

@@ -6,9 +6,9 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { listProject, WorkspaceTooBig } from '../../runtime/workspace.js';
+import { listProject, shownPath, WorkspaceTooBig } from '../../runtime/workspace.js';
 import { dockerAvailable, DOCKER, ensureTestImage, TEST_IMAGE } from '../runtime/docker-env.js';
 import { BIN, freePort } from '../runtime/harness.js';
 import { onePipeline, REPO, tempDir } from '../helpers.js';
@@ -204,6 +204,109 @@ describe('run: the default workspace is a copy of the project', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/the call answered/);
   }, 60_000);
+});
+
+describe('run: symlinks and names the copy must not betray', () => {
+  test('a symlink to a file of the project points into the copy, so writing through it leaves the project alone', async () => {
+    const dir = tempDir({ 't1.txt': 'one\n', 't2.txt': 'two\n', 't3.txt': 'three\n', 't4.txt': 'four\n', 't5.txt': 'five\n', 'sub/keep.txt': 'k\n' }, 'pw-ws-links-');
+    const alias = join(tempDir({}, 'pw-ws-alias-'), 'alias');
+    symlinkSync(dir, alias);
+    symlinkSync(join(dir, 't1.txt'), join(dir, 'abs-link'));
+    symlinkSync(join(dir, 't2.txt'), join(dir, 'sub', 'abs-up'));
+    symlinkSync(`../${basename(dir)}/t3.txt`, join(dir, 'climb-in'));
+    symlinkSync(join(alias, 't4.txt'), join(dir, 'via-alias'));
+    symlinkSync(dir, join(dir, 'root-link'));
+    symlinkSync('/etc/hostname', join(dir, 'outside'));
+    symlinkSync('../../etc', join(dir, 'dotdot'));
+    // From the copy (4 folders below the project: .pw/runs/<id>/workspace) this text reaches the project's t5.txt.
+    symlinkSync('../../../../t5.txt', join(dir, 'climb-far'));
+    git(dir, 'init', '-q');
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-qm', 'init');
+    const write = ['abs-link', 'sub/abs-up', 'climb-in', 'via-alias', 'root-link/t5.txt'].map((l) => `echo CLOBBERED > ${l} || echo cannot write ${l}`).join('\n');
+    writeFileSync(join(dir, 'p.yaml'), onePipeline(runStep('write', `${write}\ncat abs-link`)));
+    const r = await cli(['run', 'p.yaml', '--home', '.pw'], dir);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    for (const [f, text] of [['t1.txt', 'one\n'], ['t2.txt', 'two\n'], ['t3.txt', 'three\n'], ['t4.txt', 'four\n'], ['t5.txt', 'five\n']]) expect(readFileSync(join(dir, f!), 'utf8'), f).toBe(text);
+    expect(r.stdout).not.toContain('cannot write');
+    expect(r.stdout).toContain('[s.write] CLOBBERED\n');
+    const ws = join(onlyRun(join(dir, '.pw')), 'workspace');
+    for (const f of ['t1.txt', 't2.txt', 't3.txt', 't4.txt', 't5.txt']) expect(readFileSync(join(ws, f), 'utf8'), f).toBe('CLOBBERED\n');
+    const links = Object.fromEntries(['abs-link', 'sub/abs-up', 'climb-in', 'via-alias', 'root-link', 'outside', 'dotdot', 'climb-far'].map((l) => [l, readlinkSync(join(ws, l))]));
+    expect(links).toEqual({
+      'abs-link': 't1.txt',
+      'sub/abs-up': '../t2.txt',
+      'climb-in': 't3.txt',
+      'via-alias': 't4.txt',
+      'root-link': '.',
+      outside: '/etc/hostname',
+      dotdot: '../../etc',
+      // It meant /t5.txt, outside the project: so it still does, absolutely.
+      'climb-far': '/t5.txt',
+    });
+  });
+
+  const odd = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+
+  /** A project holding names that are not UTF-8: a file, a folder's file, a symlink to the first. */
+  function oddProject(prefix: string): { dir: string; file: Buffer; inDir: Buffer; link: Buffer } {
+    const dir = tempDir({}, prefix);
+    const file = odd('bad', [0xff, 0xfe], '.txt');
+    const folder = odd('d', [0xe9]);
+    const inDir = Buffer.concat([folder, Buffer.from('/x.txt')]);
+    const link = odd('ln', [0xff]);
+    writeFileSync(Buffer.concat([Buffer.from(`${dir}/`), file]), 'odd name\n');
+    mkdirSync(Buffer.concat([Buffer.from(`${dir}/`), folder]));
+    writeFileSync(Buffer.concat([Buffer.from(`${dir}/`), inDir]), 'odd folder\n');
+    symlinkSync(file, Buffer.concat([Buffer.from(`${dir}/`), link]));
+    writeFileSync(join(dir, 'p.yaml'), onePipeline(runStep('look', 'cat bad*.txt d*/x.txt ln*')));
+    return { dir, file, inDir, link };
+  }
+
+  test('messages show a name that is not UTF-8 with its odd bytes escaped', () => {
+    expect(shownPath(odd('bad', [0xff, 0xfe], '-é.txt').toString('latin1'))).toBe('bad\\xff\\xfe-é.txt');
+    expect(shownPath(odd('cut', [0xe2, 0x82]).toString('latin1'))).toBe('cut\\xe2\\x82');
+  });
+
+  for (const inGit of [true, false])
+    test(`names that are not UTF-8 are copied byte for byte (${inGit ? 'git' : 'outside git'})`, async () => {
+      const { dir, file, inDir, link } = oddProject(inGit ? 'pw-ws-oddgit-' : 'pw-ws-odd-');
+      if (inGit) {
+        git(dir, 'init', '-q');
+        git(dir, 'add', '-A');
+        git(dir, 'commit', '-qm', 'init');
+      }
+      const r = await cli(['run', 'p.yaml', '--home', '.pw'], dir);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const ws = join(onlyRun(join(dir, '.pw')), 'workspace');
+      const at = (name: Buffer) => Buffer.concat([Buffer.from(`${ws}/`), name]);
+      expect(readdirSync(ws, { encoding: 'buffer' }).map((n) => n.toString('hex'))).toContain(file.toString('hex'));
+      expect(readFileSync(at(file), 'utf8')).toBe('odd name\n');
+      expect(readFileSync(at(inDir), 'utf8')).toBe('odd folder\n');
+      expect(readlinkSync(at(link), { encoding: 'buffer' }).equals(file)).toBe(true);
+      expect(r.stdout).toContain('[s.look] odd name\n[s.look] odd folder\n[s.look] odd name\n');
+    });
+});
+
+describe('run: --workspace and --home must be usable folders', () => {
+  test('a --workspace that does not exist or is a file, a --home that is a file: exit 2, nothing created', async () => {
+    const dir = tempDir({ 'a-file': 'x\n' }, 'pw-ws-flags-');
+    writeFileSync(join(dir, 'p.yaml'), onePipeline(runStep('a', 'echo ran')));
+    const typo = await cli(['run', 'p.yaml', '--home', '.pw', '--workspace', 'typo'], dir);
+    expect(typo.code, typo.stdout + typo.stderr).toBe(2);
+    expect(typo.stderr).toContain('--workspace typo: no such folder');
+    expect(existsSync(join(dir, 'typo'))).toBe(false);
+    const file = await cli(['run', 'p.yaml', '--home', '.pw', '--workspace', 'a-file'], dir);
+    expect(file.code, file.stdout + file.stderr).toBe(2);
+    expect(file.stderr).toContain('--workspace a-file: not a folder');
+    for (const home of ['a-file', 'a-file/sub']) {
+      const r = await cli(['run', 'p.yaml', '--home', home], dir);
+      expect(r.code, r.stdout + r.stderr).toBe(2);
+      expect(r.stderr).toContain(`--home ${home}: not a folder`);
+    }
+    expect(readdirSync(dir).sort()).toEqual(['a-file', 'p.yaml']);
+    expect(readFileSync(join(dir, 'a-file'), 'utf8')).toBe('x\n');
+  });
 });
 
 describe('run: a failing step’s error is printed once', () => {

@@ -10,6 +10,7 @@ import { listFleetFiles, type Excluded } from './fleet-files.js';
 import { Codes, compile, displayPath, LockedSource, LockfileReader, type Diagnostic, type TemplateSource } from '../compiler/index.js';
 import type { Origin, Plan } from '../schemas/plan.js';
 import { evaluatePlan, versionStatus, type Violation, type VersionStatus } from './evaluate.js';
+import { lockFailure, outcomeOf } from './outcome.js';
 
 export type { VersionStatus };
 import type { Policy } from './policy.js';
@@ -18,7 +19,7 @@ export interface PipelineResult {
   file: string;
   pipelines: string[];
   ok: boolean;
-  /** Its errors when it does not compile, then its compile warnings (see `reported`). */
+  /** Its errors when it does not compile (`PW4010` for a version past its sunset), then its compile warnings (see `outcome.ts`). */
   diagnostics: Diagnostic[];
   violations: Violation[];
 }
@@ -75,6 +76,7 @@ export function findPipelines(paths: string[], glob?: RegExp, excluded?: Exclude
   const files: string[] = [];
   const texts = new Map<string, string>();
   const skipped: { file: string; reason: string }[] = [];
+  const taken = new Set<string>();
   for (const p of paths) {
     let st;
     try {
@@ -85,6 +87,8 @@ export function findPipelines(paths: string[], glob?: RegExp, excluded?: Exclude
     }
     for (const f of st.isDirectory() ? listFleetFiles(p, excluded) : [p]) {
       if (glob && !glob.test(f)) continue;
+      // A folder and a file in it, or a folder named twice: each pipeline once.
+      if (taken.has(f)) continue;
       let text: string;
       try {
         text = readFileSync(f, 'utf8');
@@ -92,7 +96,8 @@ export function findPipelines(paths: string[], glob?: RegExp, excluded?: Exclude
         skipped.push({ file: f, reason: `unreadable: ${(e as Error).message}` });
         continue;
       }
-      if (/^pipeline\s*:/m.test(text)) {
+      if (looksLikePipeline(text)) {
+        taken.add(f);
         files.push(f);
         texts.set(f, text);
       }
@@ -102,6 +107,19 @@ export function findPipelines(paths: string[], glob?: RegExp, excluded?: Exclude
   return { files, texts, skipped };
 }
 
+/**
+ * Whether a file's text has a `pipeline:` root as `compile` reads it: at the start of a line,
+ * plain or quoted, after a byte-order mark, or as the first key of a flow mapping or JSON
+ * object (`{pipeline: ...}`, `{"pipeline": ...}`). A cheap test on the text: the fleet is
+ * thousands of files, and a miss here is a pipeline the gate never sees.
+ */
+export function looksLikePipeline(text: string): boolean {
+  return PIPELINE_ROOT.test(text) || FLOW_ROOT.test(text);
+}
+
+const PIPELINE_ROOT = /^\uFEFF?(["']?)pipeline\1[ \t]*:/m;
+const FLOW_ROOT = /^\uFEFF?\s*\{\s*(["']?)pipeline\1\s*:/;
+
 export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
   const { files, texts, skipped } = opts.found ?? findPipelines(opts.paths, opts.glob);
   const results: PipelineResult[] = [];
@@ -110,14 +128,22 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
   const locks = opts.locks ?? new LockfileReader();
   for (const path of files) {
     const file = displayPath(path, opts.baseDir);
-    const sources = opts.sourcesFor(path);
+    let sources: TemplateSource[];
+    try {
+      sources = opts.sourcesFor(path);
+    } catch (e) {
+      texts.delete(path);
+      results.push({ file, pipelines: [], ...lockFailure(path, e, opts.baseDir), violations: [] });
+      opts.onProgress?.(++done, files.length);
+      continue;
+    }
     const r = await compile({ file: path, text: texts.get(path)!, baseDir: opts.baseDir, sources, partial: true, allowSunset: true });
     texts.delete(path);
     const status = versionStatus([r]);
     const locked = pinnedVersions(path, locks, sources);
     const violations = r.plans.flatMap((plan) => evaluatePlan(opts.policy, plan, { status, locked, file }));
     for (const plan of r.plans) count(plan, file, status, uses);
-    results.push({ file, pipelines: r.plans.map((p) => p.pipeline.identifier), ok: r.ok, diagnostics: reported(r.diagnostics), violations });
+    results.push({ file, pipelines: r.plans.map((p) => p.pipeline.identifier), ...outcomeOf(r), violations });
     opts.onProgress?.(++done, files.length);
   }
   const inventory: InventoryEntry[] = [];
@@ -167,17 +193,6 @@ function pinnedVersions(path: string, locks: LockfileReader, sources: TemplateSo
   const pinned = new Set(Object.values(lock?.templates ?? {}).map((e) => `${e.ref}@${e.version}`));
   for (const s of sources) if (s instanceof LockedSource) for (const v of s.unlocked) pinned.delete(v);
   return pinned;
-}
-
-/**
- * The diagnostics a result keeps: errors, then warnings — except those about open runtime
- * inputs, which the audit's partial compile leaves open by design (they are unknown values,
- * not problems of the pipeline).
- */
-function reported(diagnostics: Diagnostic[]): Diagnostic[] {
-  const errors = diagnostics.filter((d) => d.severity === 'error');
-  const warnings = diagnostics.filter((d) => d.severity === 'warning' && d.code !== Codes.RUNTIME_INPUT_MISSING);
-  return [...errors, ...warnings];
 }
 
 /**

@@ -21,7 +21,9 @@ export type Excluded = (relPath: string) => boolean;
  */
 export function excludeGlobs(globs: readonly string[]): Excluded {
   if (globs.length === 0) return () => false;
-  const tests = globs.map((g) => {
+  const tests = globs.map((given) => {
+    // `./vendor` means `vendor` (paths are tested relative to the searched folder).
+    const g = given.replace(/^(\.\/)+/, '');
     const re = globRegExp(g.replace(/\/+$/, ''));
     return g.includes('/') ? (rel: string) => prefixes(rel).some((p) => re.test(p)) : (rel: string) => rel.split('/').some((name) => re.test(name));
   });

@@ -1,13 +1,13 @@
 /**
  * `audit`: check a fleet of pipelines against a policy.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { excludeGlobs, findPipelines, FORMATS, type FoundPipelines, formatImpact, formatReport, loadPolicy, PolicyError, runAudit, runImpact, type Format, type Policy } from '../audit/index.js';
-import { checkSchema, Codes, digestOf, formatDiagnostic, highestStable, readYaml, refOfTemplate, sourcePositions, type ResolvedTemplate } from '../compiler/index.js';
+import { checkSchema, Codes, digestOf, displayPath, formatDiagnostic, highestStable, readYaml, refOfTemplate, sourcePositions, type ResolvedTemplate } from '../compiler/index.js';
 import { DiagnosticBag } from '../compiler/diagnostics.js';
-import { Exit, ExitError, type CliIO } from './io.js';
+import { Exit, ExitError, writeOutput, type CliIO } from './io.js';
 import { fleetSources } from './fleet-sources.js';
 import { progressBar } from './progress.js';
 import { auditInWorkers } from './audit-pool.js';
@@ -98,7 +98,7 @@ export function registerAuditCommands(program: Command, io: CliIO): void {
         (await auditInWorkers({ found, policyFile: flags.policy, policyText, flags, io, stableOf, onProgress, ...(workers ? { workers } : {}) })) ??
         (await runAudit({ paths: [], found, policy, sourcesFor, locks, stableOf, baseDir: cwd, onProgress }));
       const text = formatReport(report, policy, format);
-      if (flags.output) writeFileSync(resolve(cwd, flags.output), text);
+      if (flags.output) writeOutput(cwd, flags.output, text);
       else io.stdout.write(text);
       const failing = report.summary.errors + report.summary.failedToCompile + (flags.failOn === 'warning' ? report.summary.warnings : 0);
       if (failing > 0) throw new ExitError(Exit.FAILURE);
@@ -118,14 +118,23 @@ export function registerAuditCommands(program: Command, io: CliIO): void {
     .option('--format <format>', 'table, json or markdown', 'table')
     .option('--exclude <glob>', 'leave out paths matching this glob (repeatable)', collect, [])
     .option('--fail-on <severity>', 'error or warning: which new policy violations make the exit code 1 (a broken consumer always does)', 'error')
-    .action(async (ref: string, paths: string[], flags: { candidate: string; policy?: string; all?: boolean; templates: string[]; registry?: string; token?: string; format: string; exclude: string[]; failOn: string }) => {
+    .option('--allow-empty', 'exit 0 when no pipeline is found (default: exit 2)')
+    .action(async (ref: string, paths: string[], flags: { candidate: string; policy?: string; all?: boolean; templates: string[]; registry?: string; token?: string; format: string; exclude: string[]; failOn: string; allowEmpty?: boolean }) => {
       if (!['table', 'json', 'markdown'].includes(flags.format)) throw new ExitError(Exit.INVALID, '--format must be table, json or markdown');
       if (flags.failOn !== 'error' && flags.failOn !== 'warning') throw new ExitError(Exit.INVALID, '--fail-on must be error or warning');
-      for (const p of paths) if (!existsSync(resolve(cwd, p))) throw new ExitError(Exit.INVALID, `${p}: no such file or folder`);
+      const found = findFleet(paths, cwd, flags.exclude, !!flags.allowEmpty, undefined);
       const candidate = readCandidate(ref, flags.candidate, io);
       const policy = flags.policy ? readPolicy(flags.policy, io).policy : undefined;
       const { sourcesFor, locks } = fleetSources(flags, io);
-      const report = await runImpact({ candidate, paths: paths.map((p) => resolve(cwd, p)), sourcesFor, locks, excluded: excludeGlobs(flags.exclude), ...(policy ? { policy } : {}), all: !!flags.all, baseDir: cwd, onProgress: progressBar(io.stderr) });
+      // A lock that cannot be read leaves its pipelines' consumers unknown: exit 2, naming it.
+      for (const f of found.files) {
+        try {
+          locks.forPipeline(f);
+        } catch (e) {
+          throw new ExitError(Exit.INVALID, (e as Error).message);
+        }
+      }
+      const report = await runImpact({ candidate, paths: found.files, sourcesFor, locks, ...(policy ? { policy } : {}), all: !!flags.all, baseDir: cwd, onProgress: progressBar(io.stderr) });
       io.stdout.write(formatImpact(report, flags.format as 'table' | 'json' | 'markdown'));
       if (report.broken + report.newErrors + (flags.failOn === 'warning' ? report.newWarnings : 0) > 0) throw new ExitError(Exit.FAILURE);
     });
@@ -138,6 +147,9 @@ export function registerAuditCommands(program: Command, io: CliIO): void {
 function findFleet(paths: string[], cwd: string, exclude: string[], allowEmpty: boolean, glob: RegExp | undefined): FoundPipelines {
   for (const p of paths) if (!existsSync(resolve(cwd, p))) throw new ExitError(Exit.INVALID, `${p}: no such file or folder`);
   const found = findPipelines(paths.map((p) => resolve(cwd, p)), glob, excludeGlobs(exclude));
+  // A file that cannot be read might be a pipeline: the gate cannot vouch for it.
+  const unreadable = found.skipped.filter((s) => s.reason.startsWith('unreadable'));
+  if (unreadable.length) throw new ExitError(Exit.INVALID, unreadable.map((s) => `${displayPath(s.file, cwd)}: ${s.reason}`).join('\n'));
   if (found.files.length === 0 && !allowEmpty) throw new ExitError(Exit.INVALID, `no pipeline found under ${paths.join(', ')} (a YAML file with a pipeline: root; --allow-empty to accept an empty fleet)`);
   return found;
 }

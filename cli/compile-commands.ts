@@ -1,13 +1,12 @@
 /**
  * `validate` and `compile`.
  */
-import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { compile, explainPlan, formatDiagnostic, formatPlan, sortKeys, validateFiles, type Diagnostic } from '../compiler/index.js';
 import { yamlLibrary } from '../compiler/yaml-library.js';
 import { buildSources } from './sources.js';
-import { Exit, ExitError, type CliIO } from './io.js';
+import { Exit, ExitError, writeOutput, type CliIO } from './io.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -108,7 +107,7 @@ export function registerCompileCommands(program: Command, io: CliIO): void {
         .map((plan) => (opts.format === 'yaml' ? yamlLibrary().stringify(sortKeys(plan)) : formatPlan(plan)))
         .join(opts.format === 'yaml' ? '---\n' : '');
       if (opts.output) {
-        writeFileSync(resolve(cwd, opts.output), text);
+        writeOutput(cwd, opts.output, text);
         io.stderr.write(`wrote ${opts.output} (${result.plans.map((p) => `${p.steps.length} steps, ${p.digest}`).join('; ')})\n`);
       } else io.stdout.write(text);
     });

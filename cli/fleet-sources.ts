@@ -28,12 +28,9 @@ export function fleetSources(flags: { templates: string[]; registry?: string; to
   const locks = new LockfileReader();
   const sourcesFor = (file: string): TemplateSource[] => {
     const out: TemplateSource[] = dirs ? [dirs] : [];
-    let lock;
-    try {
-      lock = locks.forPipeline(file);
-    } catch {
-      lock = undefined;
-    }
+    // A lock that cannot be read throws: the pipeline's failure (located at the lock), never
+    // a silent compile without it.
+    const lock = locks.forPipeline(file);
     if (registry || lock) out.push(new LockedSource({ lock, cache, ...(registry ? { inner: registry } : {}) }));
     return out;
   };

@@ -2,7 +2,7 @@
  * Where the CLI writes. Injected so tests can run commands in-process and read the output.
  */
 import { dirname, join, resolve as resolvePath } from 'node:path';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export interface Writer {
@@ -56,4 +56,18 @@ export function checkTemplateFolders(dirs: readonly string[] | undefined, cwd: s
     out.push(full);
   }
   return out;
+}
+
+/**
+ * Writes a file the user named with `-o`: a folder that does not exist, a path that is a
+ * folder or a file that may not be written is exit 2 naming it, not an internal error.
+ */
+export function writeOutput(cwd: string, shown: string, text: string): void {
+  try {
+    writeFileSync(resolvePath(cwd, shown), text);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such folder' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOTDIR' ? 'a part of the path is not a folder' : (e as Error).message;
+    throw new ExitError(Exit.INVALID, `${shown}: cannot write: ${why}`);
+  }
 }

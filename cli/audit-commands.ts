@@ -26,6 +26,7 @@ interface AuditFlags {
   workers?: string;
   exclude: string[];
   allowEmpty?: boolean;
+  frozenLockfile?: boolean;
 }
 
 function readPolicy(file: string, io: CliIO): { policy: Policy; text: string } {
@@ -55,6 +56,7 @@ export function registerAuditCommands(program: Command, io: CliIO): void {
     .option('--glob <regex>', 'only files whose path matches this regular expression')
     .option('--exclude <glob>', 'leave out paths matching this glob (repeatable; `vendor`, `*.draft.yaml`, `svc/**`)', collect, [])
     .option('--allow-empty', 'exit 0 when no pipeline is found (default: exit 2)')
+    .option('--frozen-lockfile', "compile each pipeline only from its folder's pipewright.lock, as compile --frozen-lockfile does (a pipeline that cannot is a failure)")
     .option('--fail-on <severity>', 'error or warning: which violations make the exit code 1', 'error')
     .option('-o, --output <file>', 'write the report to a file')
     .option('--workers <n>', 'worker threads (default: one per core for more than 500 files on 4 or more cores, else 1)')

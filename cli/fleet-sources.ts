@@ -4,7 +4,7 @@
  * pipeline's own lockfile.
  */
 import { resolve } from 'node:path';
-import { ContentCache, defaultCacheDir, DirectorySource, LockedSource, LockfileReader, type TemplateSource } from '../compiler/index.js';
+import { ContentCache, defaultCacheDir, DirectorySource, LockedSource, LockfileReader, lockPathFor, type TemplateSource } from '../compiler/index.js';
 import { RegistryClient } from '../registry/client.js';
 import { RegistrySource } from '../registry/registry-source.js';
 import { checkTemplateFolders, type CliIO } from './io.js';
@@ -14,10 +14,12 @@ export interface FleetFlags {
   templates: string[];
   registry?: string;
   token?: string;
+  /** Each pipeline only from its lock (`audit --frozen-lockfile`). */
+  frozenLockfile?: boolean;
 }
 
 /** Per-pipeline sources for fleet commands: shared folders, then the registry behind each pipeline's lock. */
-export function fleetSources(flags: { templates: string[]; registry?: string; token?: string }, io: CliIO) {
+export function fleetSources(flags: FleetFlags, io: CliIO) {
   const cwd = io.cwd ?? process.cwd();
   const folders = checkTemplateFolders(flags.templates, cwd);
   const dirs = folders.length ? new DirectorySource(folders, { baseDir: cwd }) : undefined;
@@ -31,7 +33,8 @@ export function fleetSources(flags: { templates: string[]; registry?: string; to
     // A lock that cannot be read throws: the pipeline's failure (located at the lock), never
     // a silent compile without it.
     const lock = locks.forPipeline(file);
-    if (registry || lock) out.push(new LockedSource({ lock, cache, ...(registry ? { inner: registry } : {}) }));
+    if (flags.frozenLockfile && !lock) throw new Error(`${lockPathFor(file)}: no lockfile beside the pipeline (--frozen-lockfile needs one; pipewright lock writes it)`);
+    if (registry || lock) out.push(new LockedSource({ lock, cache, ...(registry ? { inner: registry } : {}), ...(flags.frozenLockfile ? { frozen: true } : {}) }));
     return out;
   };
   return { dirs, client, sourcesFor, locks };

@@ -54,6 +54,26 @@ describe('audit applies the rules compile applies', () => {
   });
 });
 
+describe('audit --frozen-lockfile', () => {
+  test('compiles each pipeline only from its lock: an unlocked reference or a missing lock fails that pipeline', async () => {
+    const f = await registryFolder({ 'a.yaml': uses('a'), 'policy.yaml': POLICY, 'other/b.yaml': uses('b') });
+    expect((await f.cli('lock', '.')).code).toBe(0);
+    expect((await f.cli('audit', '.', '--policy', 'policy.yaml', '--frozen-lockfile')).code).toBe(0);
+    writeFileSync(join(f.dir, 'a.yaml'), uses('a', 'c'));
+    mkdirSync(join(f.dir, 'new'));
+    writeFileSync(join(f.dir, 'new/n.yaml'), uses('a'));
+    const r = await f.cli('audit', '.', '--policy', 'policy.yaml', '--frozen-lockfile', '--format', 'json');
+    expect(r.code).toBe(1);
+    const results = (JSON.parse(r.stdout) as Report).results;
+    const byFile = new Map(results.map((x) => [x.file, x]));
+    expect(byFile.get('other/b.yaml')!.ok).toBe(true);
+    expect(byFile.get('a.yaml')!.diagnostics[0]!.message).toMatch(/account\.c@\^1 is not in pipewright\.lock \(--frozen-lockfile\)/);
+    expect(byFile.get('new/n.yaml')!.diagnostics[0]).toMatchObject({ code: 'PW4008', file: 'new/pipewright.lock' });
+    // Without the flag, the same fleet compiles online (and the policy decides about locks).
+    expect((await f.cli('audit', '.', '--policy', 'policy.yaml')).code).toBe(0);
+  });
+});
+
 describe('audit finds every pipeline compile would read', () => {
   test('a BOM, a quoted root key and flow style are pipelines too', async () => {
     const dir = tempDir({

@@ -224,6 +224,8 @@ function elementName(node: unknown, i: number): string {
  */
 function setPath(root: unknown, holder: unknown, k: string | number, path: string[]): string | undefined {
   const segs = k === 'value' && holder && typeof holder === 'object' && typeof ownValue(holder, 'name') === 'string' ? path.slice(0, -1) : path;
+  // `--set` splits its path at dots: a key holding one cannot be named.
+  if (segs.some((seg) => seg.includes('.') || seg.includes('='))) return undefined;
   const t = segs.length > 1 ? setTarget(root, segs) : undefined;
   return t && 'holder' in t && t.holder === holder && t.key === String(k) ? segs.join('.') : undefined;
 }
@@ -238,7 +240,12 @@ function howToFill(root: unknown, holder: unknown, k: string | number, path: str
   const p = setPath(root, holder, k, path);
   const example = allowed?.length ? String(allowed[0]) : 'VALUE';
   const choices = allowed?.length ? ` (one of: ${allowed.map(String).join(', ')})` : '';
-  return p ? `give it with --set ${p}=${example}${choices}, or in an input set (--inputs FILE)` : `give it in an input set (--inputs FILE)${choices}`;
+  return p ? `give it with --set ${shellWord(`${p}=${example}`)}${choices}, or in an input set (--inputs FILE)` : `give it in an input set (--inputs FILE)${choices}`;
+}
+
+/** A word as a POSIX shell reads it back: as it is when plain, else in single quotes. */
+function shellWord(word: string): string {
+  return /^[\w.,:=@%+/-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /**

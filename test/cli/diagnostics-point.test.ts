@@ -50,6 +50,18 @@ describe('a missing runtime input', () => {
     expect(filled.code, filled.stderr).toBe(0);
   });
 
+  test('a key --set cannot name (it holds a dot) gets the input-set hint; other odd keys are shell-quoted', async () => {
+    const pipe = onePipeline('              - step: {type: Run, name: r, identifier: r, spec: {shell: Sh, command: echo, envVariables: {A.B: <+input>, "x y": <+input>}}}\n');
+    const dir = tempDir({ 'p.yaml': pipe });
+    const r = await runCli(['compile', 'p.yaml'], dir);
+    const lines = r.stderr.split('\n').filter((l) => l.includes('PW3010'));
+    expect(lines[0]).toMatch(/runtime input pipeline\.stages\.s\.spec\.execution\.steps\.r\.spec\.envVariables\.A\.B has no value: give it in an input set \(--inputs FILE\)$/);
+    expect(lines[1]).toMatch(/give it with --set 'pipeline\.stages\.s\.spec\.execution\.steps\.r\.spec\.envVariables\.x y=VALUE', or/);
+    const set = /--set ('[^']+')/.exec(lines[1]!)![1]!.slice(1, -1).replace('VALUE', 'hello');
+    const filled = await runCli(['compile', 'p.yaml', '--partial', '--set', set], dir);
+    expect(filled.stderr).not.toMatch(/x y has no value/);
+  });
+
   test('with --partial, the warning names the full path too', async () => {
     const dir = tempDir({ 'p.yaml': PIPE });
     const r = await runCli(['compile', 'p.yaml', '--partial', '--explain'], dir);

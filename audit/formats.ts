@@ -3,7 +3,7 @@
  * 2.1.0 (code scanning: one result per violation with its location), JUnit (a test case per
  * pipeline file × rule, see `junit`) and Markdown (a pull-request summary).
  */
-import type { Diagnostic } from '../compiler/index.js';
+import { printable, type Diagnostic } from '../compiler/index.js';
 import type { AuditReport, PipelineResult, VersionStatus } from './audit.js';
 import type { Violation } from './evaluate.js';
 import type { Policy } from './policy.js';
@@ -18,6 +18,44 @@ const xml = (s: string) => s.replace(NOT_XML, '\uFFFD').replace(/&/g, '&amp;').r
 /** An attribute value: as `xml`, with line breaks and tabs as references (attribute normalization would make them spaces). */
 const attr = (s: string) => xml(s).replace(/\n/g, '&#10;').replace(/\t/g, '&#9;');
 const errorsOf = (p: PipelineResult) => p.diagnostics.filter((d) => d.severity === 'error');
+
+/** Markdown punctuation that could start emphasis, code, a link or an image, end a cell, or escape the next character. */
+const MARKDOWN_PUNCTUATION = /[\\`*~[\]|]/g;
+/** An underscore that could open or close emphasis (one inside a word cannot, so `redis_service` stays as it is). */
+const EMPHASIS_UNDERSCORE = /(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu;
+
+/** One line of text as inline Markdown that shows it literally: punctuation escaped, HTML as entities, controls through `printable`. */
+function markdownLine(line: string): string {
+  return printable(line)
+    .replace(MARKDOWN_PUNCTUATION, '\\$&')
+    .replace(EMPHASIS_UNDERSCORE, '\\_')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
+}
+
+/**
+ * A value (from the user's files) as the text of a Markdown table cell that renders it as it
+ * is: `|` and backslashes escaped, as are backticks, `*`, `~`, `[`, `]` and emphasis
+ * underscores (no code, emphasis, link or image made by a value); `<`, `>`, `&` as entities (no
+ * HTML); line breaks as `<br>` (the row stays one line); other controls and bidi overrides as
+ * `printable` escapes.
+ */
+export function markdownCell(text: string): string {
+  return text.split(/\r\n|\n/).map(markdownLine).join('<br>');
+}
+
+/**
+ * A value (a file name, a rule id) as a Markdown code span in a table cell: fenced by more
+ * backticks than any run in it, `|` escaped (GFM splits cells before code spans), line breaks
+ * and controls as `printable` escapes. Code spans render no HTML, so `<` stays as it is.
+ */
+export function markdownCode(text: string): string {
+  const shown = printable(text).replace(/\|/g, '\\|');
+  const fence = '`'.repeat(Math.max(0, ...(shown.match(/`+/g) ?? []).map((run) => run.length)) + 1);
+  const pad = shown.startsWith('`') || shown.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${shown}${pad}${fence}`;
+}
 
 /** The report in a format (`junit`: see `junit` below for its test cases). */
 export function formatReport(report: AuditReport, policy: Policy, format: Format): string {
@@ -35,6 +73,7 @@ export function formatReport(report: AuditReport, policy: Policy, format: Format
   }
 }
 
+/** Terminal text: every line through `printable`, so no value from a pipeline or policy acts on the terminal or the CI log. */
 function table(r: AuditReport): string {
   const lines: string[] = [];
   for (const v of r.violations) lines.push(`${v.file}:${v.line}:${v.column}: ${v.severity} ${v.rule} ${v.message}`);
@@ -52,7 +91,7 @@ function table(r: AuditReport): string {
   }
   const s = r.summary;
   lines.push('', `policy ${r.policy}: ${s.pipelines} pipelines in ${s.files} files, ${s.failedToCompile} not compiling, ${s.errors} errors, ${s.warnings} warnings`);
-  return lines.join('\n') + '\n';
+  return lines.map(printable).join('\n') + '\n';
 }
 
 function sarif(r: AuditReport, policy: Policy): object {
@@ -150,17 +189,18 @@ function ruleOutcome(violations: Violation[]): Outcome {
   return violations.length ? { kind: 'skipped', lines: violations.map(violationLine) } : undefined;
 }
 
+/** A pull-request summary; every value from the user's files goes through `markdownCell` or `markdownCode`. */
 function markdown(r: AuditReport): string {
   const s = r.summary;
-  const lines = [`## pipewright audit: ${r.policy}`, '', `${s.pipelines} pipelines in ${s.files} files · ${s.failedToCompile} not compiling · **${s.errors} errors** · ${s.warnings} warnings`, ''];
+  const lines = [`## pipewright audit: ${markdownCell(r.policy)}`, '', `${s.pipelines} pipelines in ${s.files} files · ${s.failedToCompile} not compiling · **${s.errors} errors** · ${s.warnings} warnings`, ''];
   if (r.violations.length) {
     lines.push('| severity | rule | where | message |', '| --- | --- | --- | --- |');
-    for (const v of r.violations) lines.push(`| ${v.severity} | \`${v.rule}\` | \`${v.file}:${v.line}\` | ${v.message.replace(/\|/g, '\\|')} |`);
+    for (const v of r.violations) lines.push(`| ${v.severity} | ${markdownCode(v.rule)} | ${markdownCode(`${v.file}:${v.line}`)} | ${markdownCell(v.message)} |`);
     lines.push('');
   }
   if (r.inventory.length) {
     lines.push('| template | stable | versions in use |', '| --- | --- | --- |');
-    for (const t of r.inventory) lines.push(`| \`${t.ref}\` | ${t.stable ?? '-'} | ${t.versions.map((v) => `${v.version} (${v.uses})${v.drift ? ` ⚠ ${v.drift}` : ''}${statusMarks(v).map((m) => ` ${m}`).join('')}`).join(', ')} |`);
+    for (const t of r.inventory) lines.push(`| ${markdownCode(t.ref)} | ${markdownCell(t.stable ?? '-')} | ${t.versions.map((v) => markdownCell(`${v.version} (${v.uses})${v.drift ? ` ⚠ ${v.drift}` : ''}${statusMarks(v).map((m) => ` ${m}`).join('')}`)).join(', ')} |`);
   }
   return lines.join('\n') + '\n';
 }

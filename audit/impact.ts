@@ -4,11 +4,12 @@
  * of what the reference resolves to — and the two plans are compared.
  */
 import semver from 'semver';
-import { compile, displayPath, LockfileReader, resolveInOrder, selectVersion, type Diagnostic, type ResolvedTemplate, type ResolveRequest, type TemplateSource } from '../compiler/index.js';
+import { compile, displayPath, LockfileReader, printable, resolveInOrder, selectVersion, type Diagnostic, type ResolvedTemplate, type ResolveRequest, type TemplateSource } from '../compiler/index.js';
 import type { Plan, PlanStep } from '../schemas/plan.js';
 import { findPipelines } from './audit.js';
 import type { Excluded } from './fleet-files.js';
 import { evaluatePlan, versionStatus, type Violation } from './evaluate.js';
+import { markdownCell, markdownCode } from './formats.js';
 import type { Policy } from './policy.js';
 
 export interface StepChange {
@@ -174,15 +175,17 @@ function countNew(entries: ImpactEntry[], severity: Violation['severity']): numb
 /** `3 new errors`, `1 new warning`. */
 const plural = (n: number, what: string) => `${n} new ${what}${n === 1 ? '' : 's'}`;
 
+/** The report as `json` (exact values), `markdown` (a pull-request comment: values escaped) or a table (values through `printable`). */
 export function formatImpact(r: ImpactReport, format: 'table' | 'json' | 'markdown'): string {
   if (format === 'json') return JSON.stringify(r, null, 2) + '\n';
   const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v.length > 80 ? v.slice(0, 77) + '...' : v) : JSON.stringify(v));
   const lines: string[] = [];
   if (format === 'markdown') {
-    lines.push(`## impact of ${r.ref}@${r.candidate}`, '', `${r.consumers} consumers · ${r.changed} changed · **${r.broken} broken** · ${plural(r.newErrors, 'error')} · ${plural(r.newWarnings, 'warning')}`, '', '| pipeline | status | details |', '| --- | --- | --- |');
+    // Every value from the user's files through markdownCell / markdownCode: one row per entry, no HTML.
+    lines.push(`## impact of ${markdownCell(r.ref)}@${markdownCell(r.candidate)}`, '', `${r.consumers} consumers · ${r.changed} changed · **${r.broken} broken** · ${plural(r.newErrors, 'error')} · ${plural(r.newWarnings, 'warning')}`, '', '| pipeline | status | details |', '| --- | --- | --- |');
     for (const e of r.entries) {
-      const details = e.status === 'broken' ? e.diagnostics.map((d) => `${d.code} ${d.message}`).join('<br>') : [...e.added.map((a) => `+ ${a}`), ...e.removed.map((a) => `- ${a}`), ...e.changed.map((c) => `~ ${c.step}: ${c.fields.map((f) => f.field).join(', ')}`), ...e.newViolations.map((v) => `new ${v.severity} ${v.rule}`)].join('<br>');
-      lines.push(`| \`${e.file}\` ${e.pipeline} | ${e.status} | ${details.replace(/\|/g, '\\|') || '-'} |`);
+      const details = e.status === 'broken' ? e.diagnostics.map((d) => `${d.code} ${markdownCell(d.message)}`).join('<br>') : [...e.added.map((a) => `+ ${markdownCell(a)}`), ...e.removed.map((a) => `- ${markdownCell(a)}`), ...e.changed.map((c) => `~ ${markdownCell(c.step)}: ${c.fields.map((f) => markdownCell(f.field)).join(', ')}`), ...e.newViolations.map((v) => `new ${v.severity} ${markdownCell(v.rule)}`)].join('<br>');
+      lines.push(`| ${markdownCode(e.file)} ${markdownCell(e.pipeline)} | ${e.status} | ${details || '-'} |`);
     }
     return lines.join('\n') + '\n';
   }
@@ -195,5 +198,6 @@ export function formatImpact(r: ImpactReport, format: 'table' | 'json' | 'markdo
     for (const v of e.newViolations) lines.push(`  new ${v.severity} ${v.rule}: ${v.message}`);
   }
   lines.push(`${r.ref}@${r.candidate}: ${r.consumers} consumers, ${r.changed} changed, ${r.broken} broken, ${plural(r.newErrors, 'error')}, ${plural(r.newWarnings, 'warning')}`);
-  return lines.join('\n') + '\n';
+  // Terminal text: every line through printable, so no value acts on the terminal or the CI log.
+  return lines.map(printable).join('\n') + '\n';
 }

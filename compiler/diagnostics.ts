@@ -6,6 +6,7 @@
  *   1xxx YAML and files, 2xxx schema, 3xxx inputs and expressions,
  *   4xxx template resolution, 5xxx plan semantics, 6xxx policy.
  */
+import { printable } from './printable.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -163,9 +164,12 @@ export class DiagnosticBag {
   }
 }
 
-/** `file:line:col: severity CODE message`, the one printed form of a diagnostic. */
+/**
+ * `file:line:col: severity CODE message`, the one printed form of a diagnostic: always one
+ * line, the file name and message through `printable` (they quote the user's files).
+ */
 export function formatDiagnostic(d: Diagnostic): string {
-  return `${d.file}:${d.line}:${d.column}: ${d.severity} ${d.code} ${d.message}`;
+  return `${printable(d.file)}:${d.line}:${d.column}: ${d.severity} ${d.code} ${printable(d.message)}`;
 }
 
 /** Sorts diagnostics by file, line, column, code: the order in which they are printed. */

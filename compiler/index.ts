@@ -7,6 +7,7 @@ export { explainPlan } from './explain.js';
 export { formatPlan, planDigest } from './plan.js';
 export { canonicalJson, canonicalPretty, digestOf, sha256, sortKeys } from './canonical.js';
 export { Codes, formatDiagnostic, sortDiagnostics, type Diagnostic, type Severity, type Location } from './diagnostics.js';
+export { printable } from './printable.js';
 export { DirectorySource, listYamlFiles } from './directory-source.js';
 export { parseRef, refOfTemplate, resolveInOrder, type ResolveOutcome, type ResolveRequest, type ResolvedTemplate, type TemplateSource, type TemplateType } from './source.js';
 export { selectVersion, highestStable, sortVersions, selectorText, type VersionInfo, type SelectResult } from './versions.js';

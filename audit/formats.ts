@@ -193,6 +193,17 @@ function ruleOutcome(violations: Violation[]): Outcome {
 function markdown(r: AuditReport): string {
   const s = r.summary;
   const lines = [`## pipewright audit: ${markdownCell(r.policy)}`, '', `${s.pipelines} pipelines in ${s.files} files · ${s.failedToCompile} not compiling · **${s.errors} errors** · ${s.warnings} warnings`, ''];
+  const failed = r.results.filter((x) => !x.ok);
+  if (failed.length) {
+    // Which pipelines do not compile, and why (its first error): a count alone sends the
+    // reader to the CI log.
+    lines.push('| not compiling | first error |', '| --- | --- |');
+    for (const x of failed) {
+      const d = x.diagnostics.find((e) => e.severity === 'error');
+      lines.push(`| ${markdownCode(x.file)} | ${d ? `${markdownCode(`${d.file}:${d.line}:${d.column}`)} ${d.code} ${markdownCell(d.message)}` : '-'} |`);
+    }
+    lines.push('');
+  }
   if (r.violations.length) {
     lines.push('| severity | rule | where | message |', '| --- | --- | --- | --- |');
     for (const v of r.violations) lines.push(`| ${v.severity} | ${markdownCode(v.rule)} | ${markdownCode(`${v.file}:${v.line}`)} | ${markdownCell(v.message)} |`);

@@ -88,6 +88,8 @@ describe('audit', () => {
     expect(report.summary).toMatchObject({ files: 6, failedToCompile: 1 });
     expect(report.results.find((r) => r.file === 'broken.yaml')!.diagnostics[0]!.code).toBe('PW2003');
     expect(report.skipped.map((s) => s.reason)).toEqual(["no 'pipeline:' root", 'no such file or folder']);
+    // The pull-request summary names the pipeline that does not compile and its first error.
+    expect(formatReport(report, loadPolicy('p.yaml', POLICY), 'markdown')).toMatch(/^\| `broken\.yaml` \| `broken\.yaml:\d+:\d+` PW2003 /m);
   });
 
   test('formats: json, SARIF valid against the SARIF 2.1.0 schema, JUnit, Markdown, table', async () => {

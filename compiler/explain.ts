@@ -3,6 +3,7 @@
  * what it waits for and the templates that produced it.
  */
 import type { Plan, PlanStep } from '../schemas/plan.js';
+import { printable } from './printable.js';
 
 export function explainPlan(plan: Plan): string {
   const lines: string[] = [];
@@ -24,7 +25,8 @@ export function explainPlan(plan: Plan): string {
       }
     });
   }
-  return lines.join('\n') + '\n';
+  // Names and values come from the user's files: one line each, no control characters.
+  return lines.map(printable).join('\n') + '\n';
 }
 
 function short(id: string, stage: string): string {

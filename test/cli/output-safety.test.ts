@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { markdownCell, markdownCode } from '../../audit/formats.js';
 import { formatDiagnostic, printable } from '../../compiler/index.js';
-import { runCli, tempDir } from '../helpers.js';
+import { onePipeline, runCli, tempDir } from '../helpers.js';
 
 /** Colour, a forged GitHub workflow command on its own line, a pipe, HTML and a right-to-left override. */
 const HOSTILE = '\x1b[31mred\n::error file=README.md::forged|pipe <img src=x onerror=alert(1)> \u202eevil';
@@ -138,7 +138,11 @@ describe('pipeline text in command output', () => {
     const dir = fleet();
     const r = await runCli(['audit', '.', '--policy', 'policy.yaml', '-t', 'templates', '--format', 'markdown'], dir);
     expect(r.code).toBe(1);
-    const violationRows = expectTable(r.stdout.slice(0, r.stdout.indexOf('| template |')), 4);
+    // The broken pipeline's table (two columns), then the violations (four), then the inventory (three).
+    const failedRows = expectTable(r.stdout.slice(0, r.stdout.indexOf('| severity |')), 2);
+    expect(failedRows).toHaveLength(2 + 1);
+    expect(failedRows[2]).toMatch(/^\| `broken\.yaml` \| /);
+    const violationRows = expectTable(r.stdout.slice(r.stdout.indexOf('| severity |'), r.stdout.indexOf('| template |')), 4);
     expect(violationRows).toHaveLength(2 + 2);
     expectTable(r.stdout.slice(r.stdout.indexOf('| template |')), 3);
     expect(r.stdout.split('\n')[0]).toMatch(/^## pipewright audit: \\\\x1b\\\[31mred<br>::error file=README\.md::forged\\\|pipe &lt;img /);
@@ -174,5 +178,16 @@ describe('pipeline text in command output', () => {
     const json = JSON.parse((await runCli([...args, '--format', 'json'], dir)).stdout);
     expect(json.entries.map((e: { file: string }) => e.file).sort()).toEqual(['ok.yaml', HOSTILE_FILE]);
     for (const e of json.entries) expect(e.diagnostics[0].message).toBe(`input 'mode': 'fast' is not one of ${HOSTILE}`);
+  });
+});
+
+describe('compile --explain', () => {
+  test('prints names from the pipeline on one line, control characters escaped', async () => {
+    const dir = tempDir({ 'p.yaml': onePipeline('              - step: {type: Run, name: "a\\u001b[2Jb\\n::error::x", identifier: r, spec: {shell: Sh, command: echo}}\n').replace('name: t', 'name: "t\\u001b[31m\\n::error::forged"') });
+    const r = await runCli(['compile', 'p.yaml', '--explain'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/\u001b/);
+    expect(r.stdout).not.toMatch(/^\s*::/m);
+    expect(r.stdout).toContain('t\\x1b[31m\\n::error::forged');
   });
 });

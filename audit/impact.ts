@@ -178,7 +178,7 @@ const plural = (n: number, what: string) => `${n} new ${what}${n === 1 ? '' : 's
 /** The report as `json` (exact values), `markdown` (a pull-request comment: values escaped) or a table (values through `printable`). */
 export function formatImpact(r: ImpactReport, format: 'table' | 'json' | 'markdown'): string {
   if (format === 'json') return JSON.stringify(r, null, 2) + '\n';
-  const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v.length > 80 ? v.slice(0, 77) + '...' : v) : JSON.stringify(v));
+  const show = (v: unknown) => (v === undefined ? '(none)' : typeof v === 'string' ? JSON.stringify(v.length > 80 ? v.slice(0, 77) + '...' : v) : JSON.stringify(v));
   const lines: string[] = [];
   if (format === 'markdown') {
     // Every value from the user's files through markdownCell / markdownCode: one row per entry, no HTML.

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { formatImpact, type ImpactEntry } from '../../audit/index.js';
 import { runCli, tempDir } from '../helpers.js';
 import { POLICY, writeFleet } from './fleet.js';
 
@@ -91,5 +92,15 @@ describe('impact', () => {
     expect(bad.stderr).toMatch(/bad\.yaml:\d+:\d+: error PW2002/);
     writeFileSync(join(fleet.dir, 'other.yaml'), redis('1.0.0').replace('identifier: redis_service', 'identifier: other'));
     expect((await runCli(['impact', 'account.redis_service', '.', '--candidate', 'other.yaml'], fleet.dir)).stderr).toMatch(/the candidate is account\.other, not account\.redis_service/);
+  });
+});
+
+describe('impact table', () => {
+  test('a field the candidate adds or removes shows (none) on its missing side, not undefined', () => {
+    const entry: ImpactEntry = { file: 'p.yaml', pipeline: 'p', status: 'changed', added: [], removed: [], changed: [{ step: 's.a', fields: [{ field: 'timeoutMs', before: undefined, after: 5000 }, { field: 'image', before: 'redis:7', after: undefined }] }], diagnostics: [], newViolations: [] };
+    const text = formatImpact({ ref: 'account.x', candidate: '1.1.0', consumers: 1, broken: 0, changed: 1, newErrors: 0, newWarnings: 0, entries: [entry] }, 'table');
+    expect(text).toContain('~ s.a.timeoutMs: (none) → 5000');
+    expect(text).toContain('~ s.a.image: "redis:7" → (none)');
+    expect(text).not.toContain('undefined');
   });
 });

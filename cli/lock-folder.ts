@@ -8,7 +8,8 @@
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { findPipelines } from '../audit/index.js';
-import { compile, displayPath, lockPathFor, mergeLock, readLockfile, writeLockfile, type Lockfile } from '../compiler/index.js';
+import { compile, displayPath, lockPathFor, mergeLock, type Lockfile } from '../compiler/index.js';
+import { LockfileError, updateLockfile } from '../compiler/lockfile.js';
 import { printDiagnostics } from './compile-commands.js';
 import { Exit, ExitError, type CliIO } from './io.js';
 import { buildSources } from './sources.js';
@@ -66,8 +67,9 @@ export function lockGroups(paths: string[], cwd: string, lockfile?: string): Loc
 
 /**
  * Compiles every pipeline of a group afresh (the existing lock is not consulted), prints the
- * diagnostics as `compile` does, and writes the merged lock. Undefined (nothing written) when
- * a pipeline does not compile.
+ * diagnostics as `compile` does, and merges what they used into the lock (read and written
+ * under its guard, see `updateLockfile`). Undefined (nothing written) when a pipeline does
+ * not compile.
  */
 export async function lockGroup(group: LockGroup, flags: GroupFlags, io: CliIO): Promise<LockedGroup | undefined> {
   const cwd = io.cwd ?? process.cwd();
@@ -84,17 +86,31 @@ export async function lockGroup(group: LockGroup, flags: GroupFlags, io: CliIO):
     io.stderr.write(`${shown} not changed: ${broken.join(', ')} ${broken.length === 1 ? 'does' : 'do'} not compile\n`);
     return undefined;
   }
-  let base: Lockfile | undefined;
-  try {
-    base = readLockfile(group.lockPath);
-  } catch (e) {
-    if (!flags.prune) throw new ExitError(Exit.INVALID, `${(e as Error).message} (lock --prune rewrites it from the pipelines)`);
-  }
   const used = new Set(src.locked!.used.keys());
-  const unused = Object.keys(base?.templates ?? {}).filter((k) => !used.has(k));
-  const lock = mergeLock(base, src.locked!.used.values(), flags.prune ? used : undefined);
-  const changed = writeLockfile(group.lockPath, lock);
+  let lock: Lockfile = mergeLock(undefined, []);
+  let unused: string[] = [];
+  // The lock on disk is read under its guard, so a compile of the folder running meanwhile
+  // keeps the entries it adds.
+  const changed = writeGroupLock(group.lockPath, !!flags.prune, (base) => {
+    unused = Object.keys(base?.templates ?? {}).filter((k) => !used.has(k));
+    lock = mergeLock(base, src.locked!.used.values(), flags.prune ? used : undefined);
+    return lock;
+  });
   return { lockfile: shown, pipelines: group.files.map((f) => displayPath(f, cwd)), lock, unused, changed };
+}
+
+/**
+ * `updateLockfile` with its errors as exit codes: a guard held too long is exit 1, anything
+ * else (malformed, a folder, not writable) exit 2.
+ */
+function writeGroupLock(lockPath: string, prune: boolean, update: (base: Lockfile | undefined) => Lockfile): boolean {
+  try {
+    return updateLockfile(lockPath, update, { replaceMalformed: prune });
+  } catch (e) {
+    if (!(e instanceof LockfileError)) throw e;
+    if (e.kind === 'busy') throw new ExitError(Exit.FAILURE, e.message);
+    throw new ExitError(Exit.INVALID, e.kind === 'malformed' ? `${e.message} (lock --prune rewrites it from the pipelines)` : e.message);
+  }
 }
 
 /** The lines `lock` prints for one folder. */

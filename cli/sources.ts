@@ -5,7 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ContentCache, defaultCacheDir, DirectorySource, LockedSource, lockPathFor, readLockfile, writeLockfile, type TemplateSource } from '../compiler/index.js';
+import { ContentCache, defaultCacheDir, DirectorySource, LockedSource, lockPathFor, readLockfile, type TemplateSource } from '../compiler/index.js';
+import { LockfileError, updateLockfile } from '../compiler/lockfile.js';
 import { RegistryClient } from '../registry/client.js';
 import { RegistrySource } from '../registry/registry-source.js';
 import { checkTemplateFolders, Exit, ExitError, type CliIO } from './io.js';
@@ -72,9 +73,13 @@ export function buildSources(flags: SourceFlags, pipelineFile: string | undefine
     saveLock() {
       if (!locked || !lockPath || flags.frozenLockfile || !client) return undefined;
       if (locked.used.size === 0 && !existsSync(lockPath)) return undefined;
-      // Read again just before writing: another pipeline of the folder may have been
-      // compiled since, and its entries stay.
-      return writeLockfile(lockPath, locked.nextLock(readLockfile(lockPath))) ? lockPath : undefined;
+      // Read again and merge under the lock's guard: another pipeline of the folder compiled
+      // at the same moment (another process) keeps its entries.
+      try {
+        return updateLockfile(lockPath, (current) => locked.nextLock(current)) ? lockPath : undefined;
+      } catch (e) {
+        throw new ExitError(e instanceof LockfileError && e.kind === 'busy' ? Exit.FAILURE : Exit.INVALID, (e as Error).message);
+      }
     },
   };
 }

@@ -8,8 +8,9 @@
  * diff, and two branches that lock different references merge without touching each other's
  * lines (only the comma of a neighbour line can meet).
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { linkSync, lstatSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { canonicalJson } from './canonical.js';
 
 export const LOCKFILE_NAME = 'pipewright.lock';
@@ -34,31 +35,54 @@ export function lockPathFor(pipelineFile: string): string {
   return join(dirname(pipelineFile), LOCKFILE_NAME);
 }
 
-/** Reads a lockfile; undefined when absent. Throws an Error with a readable message when malformed. */
-export function readLockfile(path: string): Lockfile | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
+/**
+ * What is wrong with a lockfile: `malformed` (not a lockfile of this version), `unusable` (a
+ * folder, unreadable, not writable) or `busy` (another process held its guard too long).
+ */
+export class LockfileError extends Error {
+  constructor(message: string, readonly kind: 'malformed' | 'unusable' | 'busy') {
+    super(message);
   }
+}
+
+/**
+ * Reads a lockfile; undefined when absent. Throws a LockfileError with a readable message
+ * when it is malformed, a folder or unreadable.
+ */
+export function readLockfile(path: string): Lockfile | undefined {
+  const text = readText(path);
+  if (text === undefined) return undefined;
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+    throw new LockfileError(`${path}: not valid JSON (${(e as Error).message})`, 'malformed');
   }
   const d = data as Partial<Lockfile>;
   if (!d || d.lockfileVersion !== LOCKFILE_VERSION || !d.templates || typeof d.templates !== 'object') {
-    throw new Error(`${path}: not a pipewright lockfile of version ${LOCKFILE_VERSION}`);
+    throw new LockfileError(`${path}: not a pipewright lockfile of version ${LOCKFILE_VERSION}`, 'malformed');
   }
   for (const [k, e] of Object.entries(d.templates)) {
     if (!e || typeof e.ref !== 'string' || typeof e.version !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(String(e.digest)) || typeof e.selector !== 'string') {
-      throw new Error(`${path}: entry ${k} is malformed`);
+      throw new LockfileError(`${path}: entry ${k} is malformed`, 'malformed');
     }
   }
   return d as Lockfile;
 }
+
+/** A file's text; undefined when it does not exist. */
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    if (code === 'EISDIR') throw notALockfile(path);
+    throw new LockfileError(`${path}: cannot be read (${(e as Error).message})`, 'unusable');
+  }
+}
+
+const notALockfile = (path: string) => new LockfileError(`${path} is a folder, not a lockfile`, 'unusable');
 
 /**
  * The lockfiles of a fleet, each read once: the pipelines of one folder share theirs. A
@@ -111,23 +135,197 @@ function entryLine(e: LockEntry): string {
 }
 
 /**
- * Writes a lockfile; returns false when the content did not change. The new text replaces the
- * old in one rename, so a reader (or a compile of the folder's other pipeline running beside
- * this one) never sees half a file.
+ * Writes a lockfile; returns false when the content did not change. A symlinked lockfile is
+ * written through the link (the file it points to is replaced, the link stays). The new text
+ * replaces the old in one rename, so a reader never sees half a file; on failure no temporary
+ * file is left behind. This alone does not stop two processes merging into the same lock at
+ * once from losing each other's entries: `updateLockfile` does.
  */
 export function writeLockfile(path: string, lock: Lockfile): boolean {
+  const target = lockfileTarget(path);
   const text = formatLockfile(lock);
-  let before: string | undefined;
+  if (readText(target) === text) return false;
+  const tmp = `${target}.${process.pid}.tmp`;
   try {
-    before = readFileSync(path, 'utf8');
-  } catch {
-    before = undefined;
+    writeFileSync(tmp, text);
+    renameSync(tmp, target);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new LockfileError(`${path}: cannot be written (${(e as Error).message})`, 'unusable');
   }
-  if (before === text) return false;
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
   return true;
 }
 
+/**
+ * The file a lockfile path stands for: symlinks followed (a dangling one to the file it would
+ * create). A LockfileError when that is a folder.
+ */
+export function lockfileTarget(path: string): string {
+  let p = resolve(path);
+  for (let hops = 0; hops < 40; hops++) {
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch {
+      return p;
+    }
+    if (st.isDirectory()) throw notALockfile(path);
+    if (!st.isSymbolicLink()) return p;
+    p = resolve(dirname(p), readlinkSync(p));
+  }
+  throw new LockfileError(`${path}: too many levels of symbolic links`, 'unusable');
+}
 
+/** How `updateLockfile` waits for the guard. */
+export interface UpdateOptions {
+  /** Give up (a `busy` LockfileError) after this long; default 10 s. */
+  timeoutMs?: number;
+  /** A guard older than this is stale, whoever holds it; default 30 s. */
+  staleMs?: number;
+  /** Treat a malformed lockfile as absent instead of throwing (`lock --prune` rewrites it). */
+  replaceMalformed?: boolean;
+}
+
+/**
+ * Read-merge-write of a lockfile, atomic across processes: under the guard `<lock>.lock`
+ * (see `acquireGuard`), the lockfile is read again, `update` makes the next lock from
+ * what is on disk now (undefined when absent), and it is written (tmp file + rename). So two
+ * pipelines of a folder compiled at the same moment both keep their entries. Returns false
+ * when the content did not change.
+ */
+export function updateLockfile(path: string, update: (current: Lockfile | undefined) => Lockfile, opts: UpdateOptions = {}): boolean {
+  const target = lockfileTarget(path);
+  const release = acquireGuard(guardPathFor(target), opts);
+  try {
+    let current: Lockfile | undefined;
+    try {
+      current = readLockfile(target);
+    } catch (e) {
+      if (!(opts.replaceMalformed && e instanceof LockfileError && e.kind === 'malformed')) throw e;
+    }
+    return writeLockfile(target, update(current));
+  } finally {
+    release();
+  }
+}
+
+/** The guard beside a lockfile: `pipewright.lock.lock`. */
+export const guardPathFor = (lockPath: string): string => `${lockPath}.lock`;
+
+/** What a guard file holds: who created it, where, and when (ms since the epoch). */
+interface GuardHolder {
+  pid: number;
+  host: string;
+  time: number;
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+/** Blocks this thread for `ms` (the critical section is synchronous, so waiting is too). */
+const sleepSync = (ms: number): void => void Atomics.wait(pause, 0, 0, ms);
+
+/**
+ * Takes the guard `guard` (created with 'wx', holding pid, host and time), waiting in short
+ * sleeps while another process holds it. A guard whose process is no longer alive on this
+ * host, or older than `staleMs`, is stale and taken over. After `timeoutMs`, a `busy`
+ * LockfileError naming the guard. Returns the release function (which removes the guard only
+ * while it is still this process's).
+ */
+export function acquireGuard(guard: string, opts: Pick<UpdateOptions, 'timeoutMs' | 'staleMs'> = {}): () => void {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const mine = JSON.stringify({ pid: process.pid, host: hostname(), time: Date.now() } satisfies GuardHolder);
+    if (createGuard(guard, mine)) return () => releaseGuard(guard, mine);
+    if (takeOverStale(guard, opts.staleMs ?? 30_000)) continue;
+    if (Date.now() >= deadline) throw busy(guard, timeoutMs);
+    sleepSync(5 + Math.floor(Math.random() * 20));
+  }
+}
+
+/** Creates the guard; false when it exists. */
+function createGuard(guard: string, content: string): boolean {
+  try {
+    writeFileSync(guard, content, { flag: 'wx' });
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw new LockfileError(`${guard}: cannot be created (${(e as Error).message})`, 'unusable');
+  }
+}
+
+/**
+ * Removes a stale guard; true when it is gone (take it now). It is first renamed aside and
+ * compared, so a fresh guard created by another process in between is put back, not removed.
+ */
+function takeOverStale(guard: string, staleMs: number): boolean {
+  const seen = guardText(guard);
+  if (seen === undefined) return true;
+  if (!isStale(guard, seen, staleMs)) return false;
+  const aside = `${guard}.${process.pid}.stale`;
+  try {
+    renameSync(guard, aside);
+  } catch {
+    return true;
+  }
+  const moved = guardText(aside);
+  if (moved !== seen) {
+    try {
+      linkSync(aside, guard);
+    } catch {
+      // Another process created a guard meanwhile; it holds the lock now.
+    }
+  }
+  rmSync(aside, { force: true });
+  return moved === seen;
+}
+
+/** A guard is stale when its process is gone from this host or it is older than `staleMs`. */
+function isStale(guard: string, text: string, staleMs: number): boolean {
+  const holder = parseHolder(text);
+  if (holder && holder.host === hostname() && !isAlive(holder.pid)) return true;
+  let time = holder?.time;
+  if (time === undefined) {
+    try {
+      time = statSync(guard).mtimeMs;
+    } catch {
+      return true;
+    }
+  }
+  return Date.now() - time > staleMs;
+}
+
+function parseHolder(text: string): GuardHolder | undefined {
+  try {
+    const h = JSON.parse(text) as Partial<GuardHolder>;
+    return typeof h.pid === 'number' && typeof h.host === 'string' && typeof h.time === 'number' ? (h as GuardHolder) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function guardText(guard: string): string | undefined {
+  try {
+    return readFileSync(guard, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function releaseGuard(guard: string, mine: string): void {
+  if (guardText(guard) === mine) rmSync(guard, { force: true });
+}
+
+function busy(guard: string, timeoutMs: number): LockfileError {
+  const h = parseHolder(guardText(guard) ?? '');
+  const who = h ? `held by process ${h.pid} on ${h.host} since ${new Date(h.time).toISOString()}` : 'held by another process';
+  return new LockfileError(`${guard} is ${who}; gave up after ${timeoutMs / 1000} s (remove the file if no pipewright process is running)`, 'busy');
+}

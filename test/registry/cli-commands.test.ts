@@ -72,7 +72,8 @@ describe('template commands', () => {
     expect((await cli('template', 'publish', join(REPO, 'examples', 'templates', 'node-http-service-1.1.0.yaml'))).code).toBe(0);
     expect((await cli('template', 'deprecate', 'account.node_http_service@1.0.0', '--message', 'use 1.1'))).toMatchObject({ code: 0 });
     const out = await cli('outdated', 'pipeline.yaml');
-    expect(out.code).toBe(0);
+    // A deprecated entry is not ok: outdated exits 1 (as npm outdated does when something is).
+    expect(out.code).toBe(1);
     expect(out.stdout).toMatch(/^account\.node_http_service\s+\^1\.0\s+1\.0\.0\s+1\.1\.0\s+1\.1\.0\s+deprecated: use 1\.1$/m);
     expect(out.stdout).toMatch(/^account\.smoke_checks\s+1\.0\.0\s+1\.0\.0\s+1\.0\.0\s+1\.0\.0\s+ok$/m);
     // compile keeps the locked version and warns about the deprecation.

@@ -8,8 +8,7 @@
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { findPipelines } from '../audit/index.js';
-import { compile, displayPath, lockPathFor, mergeLock, type Lockfile } from '../compiler/index.js';
-import { LockfileError, updateLockfile } from '../compiler/lockfile.js';
+import { compile, displayPath, LockfileError, lockPathFor, mergeLock, updateLockfile, type Lockfile } from '../compiler/index.js';
 import { printDiagnostics } from './compile-commands.js';
 import { Exit, ExitError, type CliIO } from './io.js';
 import { buildSources } from './sources.js';

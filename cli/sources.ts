@@ -5,8 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ContentCache, defaultCacheDir, DirectorySource, LockedSource, lockPathFor, readLockfile, type TemplateSource } from '../compiler/index.js';
-import { LockfileError, updateLockfile } from '../compiler/lockfile.js';
+import { ContentCache, defaultCacheDir, DirectorySource, LockedSource, LockfileError, lockPathFor, readLockfile, updateLockfile, type TemplateSource } from '../compiler/index.js';
 import { RegistryClient } from '../registry/client.js';
 import { RegistrySource } from '../registry/registry-source.js';
 import { checkTemplateFolders, Exit, ExitError, type CliIO } from './io.js';

@@ -164,24 +164,42 @@ export function finalizeInputs(root: unknown, file: string, partial: boolean, ba
   let open = 0;
   const fallback: Location = { file, line: 1, column: 1 };
   // `path` is the way `--set` names a place: list elements by identifier (or a variable's
-  // name), through `stage:` / `step:` wrappers, and past `parallel:` blocks.
-  const visit = (holder: Record<string | number, unknown> | unknown[], k: string | number, child: unknown, path: string[]) => {
-    if (isRuntimeInput(child)) leaf(holder, k, child as string, path);
-    else if (child && typeof child === 'object') walk(child, path);
+  // name), through `stage:` / `step:` wrappers, and past `parallel:` blocks. One stack for the
+  // whole walk, an element's name worked out only when a leaf below it is open: most
+  // pipelines have none, and this walk visits every node of every pipeline of a fleet.
+  const path: Seg[] = [];
+  const visit = (holder: Record<string | number, unknown> | unknown[], k: string | number, child: unknown) => {
+    if (isRuntimeInput(child)) leaf(holder, k, child as string, path.map(segName));
+    else if (child && typeof child === 'object') walk(child);
   };
-  const walk = (v: unknown, path: string[]) => {
+  const walk = (v: unknown) => {
     if (!v || typeof v !== 'object') return;
     if (!Array.isArray(v)) {
-      for (const [k, child] of Object.entries(v)) visit(v as Record<string, unknown>, k, child, [...path, k]);
+      for (const k in v) {
+        if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
+        path.push(k);
+        visit(v as Record<string, unknown>, k, (v as Record<string, unknown>)[k]);
+        path.pop();
+      }
       return;
     }
-    v.forEach((item, i) => {
+    for (let i = 0; i < v.length; i++) {
+      const item: unknown = v[i];
       const w = unwrap(item);
-      if (!w) return visit(v, i, item, [...path, elementName(item, i)]);
-      const base = w.kind === 'parallel' ? path : [...path, elementName(w.node, i)];
-      visit(item as Record<string, unknown>, w.kind, w.node, base);
-      for (const [k, child] of Object.entries(item as Record<string, unknown>)) if (k !== w.kind) visit(item as Record<string, unknown>, k, child, [...base, k]);
-    });
+      const named = !w || w.kind !== 'parallel';
+      if (named) path.push({ node: w ? w.node : item, i });
+      if (!w) visit(v, i, item);
+      else {
+        visit(item as Record<string, unknown>, w.kind, w.node);
+        for (const k in item as Record<string, unknown>) {
+          if (k === w.kind || !Object.prototype.hasOwnProperty.call(item, k)) continue;
+          path.push(k);
+          visit(item as Record<string, unknown>, k, (item as Record<string, unknown>)[k]);
+          path.pop();
+        }
+      }
+      if (named) path.pop();
+    }
   };
   const leaf = (holder: Record<string | number, unknown> | unknown[], k: string | number, text: string, path: string[]) => {
     const at = positions.at(holder, k, fallback);
@@ -204,9 +222,14 @@ export function finalizeInputs(root: unknown, file: string, partial: boolean, ba
     if (partial) bag.warn(Codes.RUNTIME_INPUT_MISSING, `runtime input ${name} has no value (kept as a placeholder)`, at);
     else bag.error(Codes.RUNTIME_INPUT_MISSING, `runtime input ${name} has no value: ${howToFill(root, holder, k, path, input.allowedValues)}`, at);
   };
-  walk(root, []);
+  walk(root);
   return open;
 }
+
+/** A step of the walk's path: an object key, or a list element (named when asked). */
+type Seg = string | { node: unknown; i: number };
+
+const segName = (s: Seg): string => (typeof s === 'string' ? s : elementName(s.node, s.i));
 
 /** A list element's path segment: its identifier, a variable's name, or its index. */
 function elementName(node: unknown, i: number): string {

@@ -6,7 +6,7 @@
 import semver from 'semver';
 import { compile, displayPath, LockfileReader, printable, resolveInOrder, selectVersion, type Diagnostic, type ResolvedTemplate, type ResolveRequest, type TemplateSource } from '../compiler/index.js';
 import type { Plan, PlanStep } from '../schemas/plan.js';
-import { findPipelines } from './audit.js';
+import { findPipelines, type FoundPipelines } from './audit.js';
 import type { Excluded } from './fleet-files.js';
 import { evaluatePlan, versionStatus, type Violation } from './evaluate.js';
 import { markdownCell, markdownCode } from './formats.js';
@@ -102,10 +102,12 @@ export interface ImpactOptions {
   onProgress?: (done: number, total: number) => void;
   /** Paths (relative to each searched folder) left out: `--exclude`. */
   excluded?: Excluded;
+  /** The pipeline files, when the caller already looked for them (`findPipelines`). */
+  found?: FoundPipelines;
 }
 
 export async function runImpact(opts: ImpactOptions): Promise<ImpactReport> {
-  const { files, texts } = findPipelines(opts.paths, undefined, opts.excluded);
+  const { files, texts } = opts.found ?? findPipelines(opts.paths, undefined, opts.excluded);
   const entries: ImpactEntry[] = [];
   const locks = opts.locks ?? new LockfileReader();
   let done = 0;

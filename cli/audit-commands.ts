@@ -136,7 +136,7 @@ export function registerAuditCommands(program: Command, io: CliIO): void {
           throw new ExitError(Exit.INVALID, (e as Error).message);
         }
       }
-      const report = await runImpact({ candidate, paths: found.files, sourcesFor, locks, ...(policy ? { policy } : {}), all: !!flags.all, baseDir: cwd, onProgress: progressBar(io.stderr) });
+      const report = await runImpact({ candidate, paths: [], found, sourcesFor, locks, ...(policy ? { policy } : {}), all: !!flags.all, baseDir: cwd, onProgress: progressBar(io.stderr) });
       io.stdout.write(formatImpact(report, flags.format as 'table' | 'json' | 'markdown'));
       if (report.broken + report.newErrors + (flags.failOn === 'warning' ? report.newWarnings : 0) > 0) throw new ExitError(Exit.FAILURE);
     });

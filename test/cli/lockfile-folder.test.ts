@@ -7,38 +7,17 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { createToken, startRegistry, type RunningRegistry } from '../../registry/index.js';
-import { onePipeline, runCli, tempDir } from '../helpers.js';
-import { stepTemplate } from '../registry/fixtures.js';
+import { onePipeline, runCli } from '../helpers.js';
+import { closeRegistries, registryFolder, uses } from './registry-folder.js';
 
-const running: RunningRegistry[] = [];
-afterEach(async () => {
-  for (const r of running.splice(0)) await r.close();
-});
-
-const registries = new Map<string, { url: string; token: string }>();
-const registryOf = (dir: string) => registries.get(dir)!.url;
-const tokenOf = (dir: string) => registries.get(dir)!.token;
-
-const uses = (...refs: string[]) =>
-  onePipeline(refs.map((r, i) => `              - step: {name: s${i}, identifier: s${i}, template: {templateRef: account.${r}, versionLabel: ^1}}\n`).join(''));
+afterEach(closeRegistries);
 
 /** A registry with templates a, b and c at 1.0.0, and a folder with a.yaml (uses a) and b.yaml (uses b). */
 async function setup() {
-  const dir = tempDir({ 'a.yaml': uses('a'), 'b.yaml': uses('b'), 'docker-compose.yaml': 'services:\n  db: {image: redis}\n' }, 'pw-lock-');
-  const reg = await startRegistry({ db: join(dir, 'r.db'), port: 0, log: () => undefined });
-  running.push(reg);
-  const admin = createToken(reg.db, 'boss', 'admin');
-  const env = { ...process.env, PIPEWRIGHT_CACHE: join(dir, 'cache'), PIPEWRIGHT_REGISTRY: reg.url, PIPEWRIGHT_TOKEN: admin };
-  const cli = (...args: string[]) => runCli(args, dir, { env });
-  registries.set(dir, { url: reg.url, token: admin });
-  for (const t of ['a', 'b', 'c']) {
-    writeFileSync(join(dir, `${t}.tpl`), stepTemplate(t, '1.0.0'));
-    expect((await cli('template', 'publish', `${t}.tpl`)).code).toBe(0);
-  }
-  const lockText = () => readFileSync(join(dir, 'pipewright.lock'), 'utf8');
+  const f = await registryFolder({ 'a.yaml': uses('a'), 'b.yaml': uses('b'), 'docker-compose.yaml': 'services:\n  db: {image: redis}\n' });
+  const lockText = () => readFileSync(join(f.dir, 'pipewright.lock'), 'utf8');
   const keys = () => Object.keys((JSON.parse(lockText()) as { templates: object }).templates);
-  return { dir, cli, lockText, keys };
+  return { ...f, lockText, keys };
 }
 
 describe('one lockfile per folder', () => {
@@ -121,11 +100,11 @@ describe('one lockfile per folder', () => {
 
 describe('--frozen-lockfile on a fresh CI runner', () => {
   test('with a registry and an empty cache, locked versions are fetched by exact version and checked; the lock is never written', async () => {
-    const { dir, cli, lockText } = await setup();
+    const { dir, cli, lockText, url, token } = await setup();
     expect((await cli('lock', '.')).code).toBe(0);
     const before = lockText();
     const fresh = { ...process.env, PIPEWRIGHT_CACHE: join(dir, 'fresh-cache'), PIPEWRIGHT_REGISTRY: '', PIPEWRIGHT_TOKEN: '' };
-    const args = (f: string) => ['compile', f, '--frozen-lockfile', '--registry', registryOf(dir), '--token', tokenOf(dir)];
+    const args = (f: string) => ['compile', f, '--frozen-lockfile', '--registry', url, '--token', token];
     const r = await runCli(args('a.yaml'), dir, { env: fresh });
     expect(r.code, r.stderr).toBe(0);
     expect(lockText()).toBe(before);

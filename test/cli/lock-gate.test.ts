@@ -10,36 +10,28 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, sy
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { updateLockfile, type Lockfile } from '../../compiler/lockfile.js';
+import { updateLockfile, type Lockfile } from '../../compiler/index.js';
 import { createToken, startRegistry, type RunningRegistry } from '../../registry/index.js';
-import { onePipeline, REPO, runCli, tempDir, type CliRun } from '../helpers.js';
+import { REPO, tempDir, type CliRun } from '../helpers.js';
 import { stepTemplate } from '../registry/fixtures.js';
+import { closeRegistries, registryFolder, uses } from './registry-folder.js';
 
+/** Registries a test starts beside the folder's own. */
 const running: RunningRegistry[] = [];
 afterEach(async () => {
+  await closeRegistries();
   for (const r of running.splice(0)) await r.close();
 });
 
 const BIN = join(REPO, 'dist', 'cli', 'bin.js');
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 
-const uses = (...refs: string[]) =>
-  onePipeline(refs.map((r, i) => `              - step: {name: s${i}, identifier: s${i}, template: {templateRef: account.${r}, versionLabel: ^1}}\n`).join(''));
-
 /** A registry holding `names` at 1.0.0 and a folder with one pipeline `<name>.yaml` using each. */
 async function setup(names = ['a', 'b', 'c']) {
-  const dir = tempDir(Object.fromEntries(names.map((n) => [`${n}.yaml`, uses(n)])), 'pw-gate-');
-  const reg = await startRegistry({ db: join(dir, 'r.db'), port: 0, log: () => undefined });
-  running.push(reg);
-  const token = createToken(reg.db, 'boss', 'admin');
-  const env = { ...process.env, PIPEWRIGHT_CACHE: join(dir, 'cache'), PIPEWRIGHT_REGISTRY: reg.url, PIPEWRIGHT_TOKEN: token };
-  const cli = (...args: string[]) => runCli(args, dir, { env }).catch((e: Error): CliRun => ({ code: -1, stdout: '', stderr: `threw: ${e.message}` }));
-  for (const n of names) {
-    writeFileSync(join(dir, `${n}.tpl`), stepTemplate(n, '1.0.0'));
-    expect((await cli('template', 'publish', `${n}.tpl`)).code).toBe(0);
-  }
-  const keys = (file = join(dir, 'pipewright.lock')) => Object.keys((JSON.parse(readFileSync(file, 'utf8')) as Lockfile).templates);
-  return { dir, env, cli, keys };
+  const f = await registryFolder(Object.fromEntries(names.map((n) => [`${n}.yaml`, uses(n)])), names);
+  const cli = (...args: string[]) => f.cli(...args).catch((e: Error): CliRun => ({ code: -1, stdout: '', stderr: `threw: ${e.message}` }));
+  const keys = (file = join(f.dir, 'pipewright.lock')) => Object.keys((JSON.parse(readFileSync(file, 'utf8')) as Lockfile).templates);
+  return { dir: f.dir, env: f.env, cli, keys };
 }
 
 /** `pipewright ...args` as a real process. */

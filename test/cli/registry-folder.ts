@@ -1,6 +1,7 @@
 /**
- * A folder of files beside a registry served in this process, with templates `account.a`,
- * `account.b` and `account.c` at 1.0.0 published, and the CLI run in-process against both.
+ * A folder of files beside a registry served in this process, with Step templates (by default
+ * `account.a`, `account.b` and `account.c`) at 1.0.0 published, and the CLI run in-process
+ * against both.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,21 +24,23 @@ export interface RegistryFolder {
   dir: string;
   url: string;
   token: string;
+  /** The environment `cli` runs with. */
+  env: NodeJS.ProcessEnv;
   /** The CLI in `dir`, with PIPEWRIGHT_REGISTRY, PIPEWRIGHT_TOKEN and a cache of the folder's own. */
   cli(...args: string[]): Promise<CliRun>;
 }
 
-export async function registryFolder(files: Record<string, string>): Promise<RegistryFolder> {
+export async function registryFolder(files: Record<string, string>, templates = ['a', 'b', 'c']): Promise<RegistryFolder> {
   const dir = tempDir(files, 'pw-regfolder-');
   const reg = await startRegistry({ db: join(dir, 'r.db'), port: 0, log: () => undefined });
   running.push(reg);
   const token = createToken(reg.db, 'boss', 'admin');
   const env = { ...process.env, PIPEWRIGHT_CACHE: join(dir, 'cache'), PIPEWRIGHT_REGISTRY: reg.url, PIPEWRIGHT_TOKEN: token };
   const cli = (...args: string[]) => runCli(args, dir, { env });
-  for (const t of ['a', 'b', 'c']) {
+  for (const t of templates) {
     writeFileSync(join(dir, `${t}.tpl`), stepTemplate(t, '1.0.0'));
     const r = await cli('template', 'publish', `${t}.tpl`);
     if (r.code !== 0) throw new Error(r.stderr);
   }
-  return { dir, url: reg.url, token, cli };
+  return { dir, url: reg.url, token, env, cli };
 }

@@ -48,6 +48,8 @@ export interface AuditReport {
 export interface AuditOptions {
   paths: string[];
   policy: Policy;
+  /** Fields pipewright does not know are errors, not warnings (`--strict`). */
+  strict?: boolean;
   /** Sources for one pipeline (its lockfile may differ from the next one's). */
   sourcesFor: (file: string) => TemplateSource[];
   /** The current stable version of a template, for drift; undefined when unknown. */
@@ -137,7 +139,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
       opts.onProgress?.(++done, files.length);
       continue;
     }
-    const r = await compile({ file: path, text: texts.get(path)!, baseDir: opts.baseDir, sources, partial: true, allowSunset: true });
+    const r = await compile({ file: path, text: texts.get(path)!, baseDir: opts.baseDir, sources, partial: true, allowSunset: true, ...(opts.strict ? { strict: true } : {}) });
     texts.delete(path);
     const status = versionStatus([r]);
     const locked = pinnedVersions(path, locks, sources);

@@ -27,6 +27,7 @@ interface AuditFlags {
   exclude: string[];
   allowEmpty?: boolean;
   frozenLockfile?: boolean;
+  strict?: boolean;
 }
 
 function readPolicy(file: string, io: CliIO): { policy: Policy; text: string } {
@@ -57,6 +58,7 @@ export function registerAuditCommands(program: Command, io: CliIO): void {
     .option('--exclude <glob>', 'leave out paths matching this glob (repeatable; `vendor`, `*.draft.yaml`, `svc/**`)', collect, [])
     .option('--allow-empty', 'exit 0 when no pipeline is found (default: exit 2)')
     .option('--frozen-lockfile', "compile each pipeline only from its folder's pipewright.lock, as compile --frozen-lockfile does (a pipeline that cannot is a failure)")
+    .option('--strict', 'fields pipewright does not know are errors (the pipeline does not compile), not warnings')
     .option('--fail-on <severity>', 'error or warning: which violations make the exit code 1', 'error')
     .option('-o, --output <file>', 'write the report to a file')
     .option('--workers <n>', 'worker threads (default: one per core for more than 500 files on 4 or more cores, else 1)')
@@ -98,7 +100,7 @@ export function registerAuditCommands(program: Command, io: CliIO): void {
       if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new ExitError(Exit.INVALID, `--workers must be a positive whole number, not ${flags.workers}`);
       const report =
         (await auditInWorkers({ found, policyFile: flags.policy, policyText, flags, io, stableOf, onProgress, ...(workers ? { workers } : {}) })) ??
-        (await runAudit({ paths: [], found, policy, sourcesFor, locks, stableOf, baseDir: cwd, onProgress }));
+        (await runAudit({ paths: [], found, policy, sourcesFor, locks, stableOf, baseDir: cwd, onProgress, strict: !!flags.strict }));
       const text = formatReport(report, policy, format);
       if (flags.output) writeOutput(cwd, flags.output, text);
       else io.stdout.write(text);

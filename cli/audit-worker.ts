@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadPolicy, runAudit } from '../audit/index.js';
 import { fleetSources, type FleetFlags } from './fleet-sources.js';
 
-const data = workerData as { files: string[]; policyFile: string; policyText: string; flags: FleetFlags; cwd: string; env: NodeJS.ProcessEnv };
+const data = workerData as { files: string[]; policyFile: string; policyText: string; flags: FleetFlags & { strict?: boolean }; cwd: string; env: NodeJS.ProcessEnv };
 const sink = { write: () => true };
 const { sourcesFor, locks } = fleetSources(data.flags, { stdout: sink, stderr: sink, cwd: data.cwd, env: data.env });
 const report = await runAudit({
@@ -14,6 +14,7 @@ const report = await runAudit({
   sourcesFor,
   locks,
   baseDir: data.cwd,
+  strict: !!data.flags.strict,
   onProgress: () => parentPort!.postMessage({ progress: 1 }),
 });
 parentPort!.postMessage({ report });

@@ -29,6 +29,7 @@ interface CompileFlags {
   frozenLockfile?: boolean;
   lockfile?: string;
   allowSunset?: boolean;
+  strict?: boolean;
 }
 
 export function registerCompileCommands(program: Command, io: CliIO): void {
@@ -38,8 +39,9 @@ export function registerCompileCommands(program: Command, io: CliIO): void {
     .description('check pipelines, templates and input sets against the schemas (no template resolution)')
     .argument('<files...>', 'YAML files')
     .option('--json', 'print the result as JSON')
-    .action((files: string[], opts: { json?: boolean }) => {
-      const result = validateFiles(files.map((f) => resolve(cwd, f)), { baseDir: cwd });
+    .option('--strict', 'fields pipewright does not know are errors, not warnings')
+    .action((files: string[], opts: { json?: boolean; strict?: boolean }) => {
+      const result = validateFiles(files.map((f) => resolve(cwd, f)), { baseDir: cwd, strict: !!opts.strict });
       if (opts.json) io.stdout.write(JSON.stringify({ ok: result.ok, files: result.files, diagnostics: result.diagnostics }, null, 2) + '\n');
       else {
         printDiagnostics(io, result.diagnostics);
@@ -65,6 +67,7 @@ export function registerCompileCommands(program: Command, io: CliIO): void {
     .option('--format <format>', 'json or yaml', 'json')
     .option('--explain', 'print the plan as a readable tree')
     .option('--partial', 'keep unfilled runtime inputs as placeholders (warnings, not errors)')
+    .option('--strict', 'fields pipewright does not know are errors, not warnings')
     .option('--json', 'print {ok, diagnostics, plans} as one JSON document')
     .option('--registry <url>', 'template registry (default: PIPEWRIGHT_REGISTRY)')
     .option('--token <token>', 'registry token (default: PIPEWRIGHT_TOKEN)')
@@ -83,6 +86,7 @@ export function registerCompileCommands(program: Command, io: CliIO): void {
         sets: opts.set,
         partial: !!opts.partial,
         allowSunset: !!opts.allowSunset,
+        strict: !!opts.strict,
       });
       if (result.ok) {
         const wrote = src.saveLock();

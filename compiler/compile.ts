@@ -9,6 +9,7 @@ import type { Plan } from '../schemas/plan.js';
 import { Codes, DiagnosticBag, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { expandTemplates } from './expand.js';
 import { flattenPipeline } from './flatten.js';
+import { checkKnownFields } from './known-fields.js';
 import { applySet, finalizeInputs, inputSetOverlay, overlayInputs } from './pipeline-inputs.js';
 import { assemblePlan } from './plan.js';
 import { checkSchema } from './schema-check.js';
@@ -41,6 +42,8 @@ export interface CompileOptions {
    * registry checks a template on its own, before any consumer declares them.
    */
   openVariables?: readonly ('pipeline' | 'stage')[];
+  /** Fields pipewright does not know are errors, not warnings (`--strict`). */
+  strict?: boolean;
 }
 
 export interface CompileResult {
@@ -153,6 +156,7 @@ function readInputSets(options: CompileOptions, bag: DiagnosticBag): { file: str
     for (const d of docs) {
       const overlay = inputSetOverlay(d.value);
       if (overlay) {
+        checkKnownFields(d.value, file, bag, !!options.strict);
         out.push({ file, overlay });
         found = true;
       }
@@ -174,6 +178,8 @@ async function compileDoc(
   const errorsSince = () => bag.items.filter((d) => d.severity === 'error').length > before || bag.full;
   const root = doc.value as Record<string, unknown>;
   if (!checkSchema('pipeline', root, file, bag)) return undefined;
+  checkKnownFields(root, file, bag, !!options.strict);
+  if (errorsSince()) return undefined;
   for (const o of overlays) overlayInputs(root['pipeline'], o.overlay, bag, { file: o.file, line: 1, column: 1 });
   const { used } = await expandTemplates(root, file, options.sources ?? [], bag, { ...(options.now ? { now: options.now } : {}), ...(options.allowSunset ? { allowSunset: true } : {}) });
   usedSoFar.push(...used.values());

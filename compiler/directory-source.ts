@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, isAbsolute } from 'node:path';
 import { digestOf } from './canonical.js';
 import { DiagnosticBag, type Diagnostic } from './diagnostics.js';
+import { checkKnownFields } from './known-fields.js';
 import { checkSchema } from './schema-check.js';
 import { refOfTemplate, type ResolveOutcome, type ResolveRequest, type TemplateSource } from './source.js';
 import { selectVersion, selectorText, sortVersions } from './versions.js';
@@ -32,7 +33,9 @@ const digestOfEntry = (e: Entry): string => (e.digest ??= digestOf(e.value));
 function diagnosticsOf(e: Entry): Diagnostic[] {
   if (!e.diagnostics) {
     const bag = new DiagnosticBag();
-    checkSchema('template', e.value, e.file, bag);
+    // Fields pipewright does not know are warnings here (a compile's --strict does not reach
+    // template folders; `validate --strict` checks them as errors).
+    if (checkSchema('template', e.value, e.file, bag)) checkKnownFields(e.value, e.file, bag);
     e.diagnostics = [...e.read, ...bag.items];
   }
   return e.diagnostics;

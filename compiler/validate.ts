@@ -6,6 +6,7 @@ import { Codes, DiagnosticBag, sortDiagnostics, type Diagnostic } from './diagno
 import { displayPath, readSource } from './compile.js';
 import { checkDeclaredDefaults, type InputDecl } from './inputs.js';
 import { checkRuntimeInputDefaults } from './pipeline-inputs.js';
+import { checkKnownFields } from './known-fields.js';
 import { checkSchema } from './schema-check.js';
 import { readYaml, sourcePositions } from './yaml-reader.js';
 
@@ -17,7 +18,7 @@ export interface ValidateResult {
 }
 
 /** Validates each file; every document must be a pipeline, a template or an input set. */
-export function validateFiles(paths: string[], options: { baseDir?: string; maxBytes?: number } = {}): ValidateResult {
+export function validateFiles(paths: string[], options: { baseDir?: string; maxBytes?: number; strict?: boolean } = {}): ValidateResult {
   const bag = new DiagnosticBag();
   const files: ValidateResult['files'] = [];
   for (const path of paths) {
@@ -36,13 +37,14 @@ export function validateFiles(paths: string[], options: { baseDir?: string; maxB
       if (v && typeof v === 'object' && !Array.isArray(v)) {
         if ('pipeline' in v) {
           kinds.push('pipeline');
-          checkSchema('pipeline', v, file, bag);
+          if (checkSchema('pipeline', v, file, bag)) checkKnownFields(v, file, bag, !!options.strict);
           continue;
         }
         if ('template' in v) {
           kinds.push('template');
           // Inputs are checked once the shape is right: regexes RE2 refuses, defaults their declarations refuse.
           if (checkSchema('template', v, file, bag)) {
+            checkKnownFields(v, file, bag, !!options.strict);
             checkDeclaredDefaults(inputsOf(v), { file, line: doc.line, column: 1 }, bag);
             checkRuntimeInputDefaults((v as { template: { spec?: unknown } }).template.spec, { file, line: doc.line, column: 1 }, bag);
           }
@@ -50,6 +52,7 @@ export function validateFiles(paths: string[], options: { baseDir?: string; maxB
         }
         if ('inputSet' in v) {
           kinds.push('inputSet');
+          checkKnownFields(v, file, bag, !!options.strict);
           continue;
         }
       }

@@ -1,0 +1,80 @@
+/**
+ * One policy for fields pipewright does not know (issue 14, point 1): a warning PW2007 at the
+ * key with the closest legal field as a suggestion, at every level of pipelines, templates and
+ * input sets; `--strict` (validate, compile, audit) makes them errors. Known fields keep their
+ * type checks. The pipeline-level shapes are fixtures (`realworld/unknown-fields-warn`).
+ */
+import { describe, expect, test } from 'vitest';
+import { closest } from '../../compiler/known-fields.js';
+import { onePipeline, runCli, tempDir } from '../helpers.js';
+
+const TEMPLATE = `template:
+  name: t
+  identifier: t
+  versionLabel: "1.0.0"
+  type: Step
+  descripton: oops
+  spec:
+    type: Background
+    spec:
+      image: redis:7
+      readiness: {tcp: {port: 6379, hots: localhost}}
+      portBinding: {"6379": "6379"}
+`;
+const INPUT_SET = 'inputSet:\n  name: s\n  identifier: s\n  pipeline:\n    identifier: t\n    variabels: []\n';
+const TYPO = onePipeline('              - step: {type: Run, name: r, identifier: r, spec: {shel: Bash, command: echo}}\n');
+
+describe('fields pipewright does not know', () => {
+  test('in a template and its spec, by the template and step type: warnings with suggestions; --strict: errors', async () => {
+    const dir = tempDir({ 't.yaml': TEMPLATE });
+    const r = await runCli(['validate', 't.yaml'], dir);
+    expect(r.code, r.stdout).toBe(0);
+    const lines = r.stderr.split('\n').filter((l) => l.includes('PW2007'));
+    expect(lines).toEqual([
+      "t.yaml:6:3: warning PW2007 unknown field 'descripton' in a template (did you mean 'description'?); pipewright ignores it (--strict makes this an error)",
+      "t.yaml:11:37: warning PW2007 unknown field 'hots' in a tcp probe (did you mean 'host'?); pipewright ignores it (--strict makes this an error)",
+      "t.yaml:12:7: warning PW2007 unknown field 'portBinding' in the spec of a Background step (did you mean 'portBindings'?); pipewright ignores it (--strict makes this an error)",
+    ]);
+    const strict = await runCli(['validate', 't.yaml', '--strict'], dir);
+    expect(strict.code).toBe(2);
+    expect((strict.stdout + strict.stderr).split('\n').filter((l) => /error PW2007/.test(l))).toHaveLength(3);
+  });
+
+  test('in an input set', async () => {
+    const dir = tempDir({ 's.yaml': INPUT_SET });
+    const r = await runCli(['validate', 's.yaml'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/s\.yaml:6:5: warning PW2007 unknown field 'variabels' in a pipeline \(did you mean 'variables'\?\)/);
+  });
+
+  test('audit: a warning by default (the pipeline compiles); with --strict the pipeline does not compile', async () => {
+    const dir = tempDir({ 'p.yaml': TYPO, 'policy.yaml': 'policy:\n  name: p\n  rules: []\n' });
+    const lax = await runCli(['audit', '.', '--policy', 'policy.yaml', '--format', 'json'], dir);
+    expect(lax.code).toBe(0);
+    expect((JSON.parse(lax.stdout) as { results: { diagnostics: { code: string; severity: string }[] }[] }).results[0]!.diagnostics).toMatchObject([{ code: 'PW2007', severity: 'warning' }]);
+    const strict = await runCli(['audit', '.', '--policy', 'policy.yaml', '--format', 'json', '--strict'], dir);
+    expect(strict.code).toBe(1);
+    expect((JSON.parse(strict.stdout) as { summary: { failedToCompile: number } }).summary.failedToCompile).toBe(1);
+  });
+
+  test('known fields keep their type checks', async () => {
+    const dir = tempDir({ 'p.yaml': onePipeline('              - step: {type: Run, name: r, identifier: r, timeout: [1], spec: {command: echo}}\n') });
+    const r = await runCli(['compile', 'p.yaml'], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/error PW2001 .*timeout: must be string/);
+  });
+});
+
+describe('the suggestion', () => {
+  test.each([
+    ['shel', 'shell'],
+    ['Timeout', 'timeout'],
+    ['envVariabels', 'envVariables'],
+    ['conditon', 'condition'],
+    ['idnetifier', 'identifier'],
+    ['contextType', undefined],
+    ['x', undefined],
+  ])('%s → %s', (typo, want) => {
+    expect(closest(typo, ['shell', 'timeout', 'envVariables', 'condition', 'identifier', 'type', 'spec'])).toBe(want);
+  });
+});

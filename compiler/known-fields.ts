@@ -1,6 +1,6 @@
 /**
- * One policy for fields pipewright does not know, at every level of a pipeline, template or
- * input set: a **warning** `PW2007` with a "did you mean" suggestion (the closest field legal
+ * One policy for fields (and step types) pipewright does not know, at every level of a
+ * pipeline, template or input set: a **warning** `PW2007` with a "did you mean" suggestion (the closest field legal
  * at that place), never an error — real files carry fields Harness's own editor writes — and
  * an error with `strict` (`--strict`). Known fields keep their type checks in the schemas.
  *
@@ -26,6 +26,7 @@ interface Places {
   step: Set<string>;
   stepGroup: Set<string>;
   specs: Record<string, Set<string>>;
+  stepTypes: Set<string>;
   strategy: Set<string>;
   stepWhen: Set<string>;
   stageWhen: Set<string>;
@@ -55,6 +56,7 @@ function load(): Places {
     step: keys(props('Step'), props('StepBody')),
     stepGroup: keys(props('StepGroup')),
     specs: { Run: keys(props('RunSpec')), Background: keys(props('BackgroundSpec')), Plugin: keys(props('PluginSpec')) },
+    stepTypes: new Set((d['StepType'] as { anyOf?: { enum?: string[] }[] }).anyOf?.[0]?.enum ?? []),
     strategy: keys(props('Strategy')),
     stepWhen: keys(props('StepWhen')),
     stageWhen: keys(props('StageWhen')),
@@ -158,11 +160,26 @@ class Walk {
     this.strategy(o['strategy']);
     if (isObj(o['when'])) this.known(o['when'], this.p.stepWhen, 'a step condition');
     if (isObj(o['template'])) this.known(o['template'], this.p.templateRef, 'a template reference');
+    this.stepType(o);
     const fields = typeof o['type'] === 'string' ? this.p.specs[o['type']] : undefined;
     const spec = o['spec'];
     if (!fields || !isObj(spec)) return;
     this.known(spec, fields, `the spec of a ${String(o['type'])} step`);
     this.readiness(spec['readiness']);
+  }
+
+  /**
+   * Harness has several hundred step types; one pipewright does not know is kept as an
+   * external step (never executed by pipewright), with warning PW2003 — an error with strict.
+   */
+  private stepType(o: Obj): void {
+    const type = o['type'];
+    if (typeof type !== 'string' || type === '' || this.p.stepTypes.has(type) || type.includes('<+') || type.includes('{{')) return;
+    const hint = closest(type, this.p.stepTypes);
+    const message = `step type '${type}' is not known to pipewright${hint ? ` (did you mean '${hint}'?)` : ''}${this.strict ? '' : '; kept as an external step, which pipewright does not execute (--strict makes this an error)'}`;
+    const at = sourcePositions.at(o, 'type', this.at());
+    if (this.strict) this.bag.error(Codes.UNKNOWN_STEP_TYPE, message, at);
+    else this.bag.warn(Codes.UNKNOWN_STEP_TYPE, message, at);
   }
 
   private stepGroup(o: Obj, identified: boolean): void {

@@ -82,14 +82,14 @@ describe('audit', () => {
 
   test('a pipeline that does not compile is reported and counted; the audit goes on', async () => {
     const fleet = writeFleet(tempDir({}, 'pw-fleet-'), 5);
-    writeFileSync(join(fleet.dir, 'broken.yaml'), 'pipeline:\n  identifier: b\n  stages:\n    - stage: {identifier: s, type: CI, spec: {execution: {steps: [{step: {identifier: x, type: Nope}}]}}}\n');
+    writeFileSync(join(fleet.dir, 'broken.yaml'), 'pipeline:\n  identifier: b\n  stages:\n    - stage: {identifier: s, type: CI, spec: {execution: {steps: [{step: {identifier: x-y, type: Run, spec: {command: x}}}]}}}\n');
     writeFileSync(join(fleet.dir, 'notes.yaml'), 'just: data\n');
     const report = await runAudit({ paths: [fleet.dir, join(fleet.dir, 'notes.yaml'), join(fleet.dir, 'missing')], policy: loadPolicy('p.yaml', POLICY), sourcesFor: sources(fleet.templates), baseDir: fleet.dir });
     expect(report.summary).toMatchObject({ files: 6, failedToCompile: 1 });
-    expect(report.results.find((r) => r.file === 'broken.yaml')!.diagnostics[0]!.code).toBe('PW2003');
+    expect(report.results.find((r) => r.file === 'broken.yaml')!.diagnostics[0]!.code).toBe('PW2004');
     expect(report.skipped.map((s) => s.reason)).toEqual(["no 'pipeline:' root", 'no such file or folder']);
     // The pull-request summary names the pipeline that does not compile and its first error.
-    expect(formatReport(report, loadPolicy('p.yaml', POLICY), 'markdown')).toMatch(/^\| `broken\.yaml` \| `broken\.yaml:\d+:\d+` PW2003 /m);
+    expect(formatReport(report, loadPolicy('p.yaml', POLICY), 'markdown')).toMatch(/^\| `broken\.yaml` \| `broken\.yaml:\d+:\d+` PW2004 /m);
   });
 
   test('formats: json, SARIF valid against the SARIF 2.1.0 schema, JUnit, Markdown, table', async () => {

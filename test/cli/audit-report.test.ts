@@ -97,8 +97,8 @@ const GOOD = `pipeline:\n  name: good\n  identifier: good\n  stages:\n${stage(
   '              - step: {type: Run, name: compile, identifier: compile, spec: {image: alpine:3, command: make}}\n' +
     '              - step: {type: Background, name: db, identifier: db, spec: {image: registry.local/postgres:16, command: postgres}}\n',
 )}`;
-/** Does not compile: two unknown step types (PW2003), one with markup characters and a control character (which XML forbids) in it. */
-const BROKEN = `pipeline:\n  name: broken\n  identifier: broken\n  stages:\n${stage('build', '              - step: {type: Nope, name: a, identifier: a, spec: {}}\n              - step: {type: "A<&>B\\x01", name: b, identifier: b, spec: {}}\n')}`;
+/** Does not compile: two invalid step identifiers (PW2004), one with markup characters and a control character (which XML forbids) in it. */
+const BROKEN = `pipeline:\n  name: broken\n  identifier: broken\n  stages:\n${stage('build', '              - step: {type: Run, name: a, identifier: Nope-1, spec: {command: x}}\n              - step: {type: Run, name: b, identifier: "A<&>B\\x01", spec: {command: x}}\n')}`;
 const CLEAN = `pipeline:\n  name: clean\n  identifier: clean\n  stages:\n${stage('build', '              - step: {type: Run, name: r, identifier: r, spec: {image: registry.local/tool:1, command: make}}\n')}`;
 
 /** The JUnit report of the fleet, parsed, with its test cases by file. */
@@ -127,8 +127,8 @@ describe('audit --format junit', () => {
     expect(child(broken[0]!, 'failure')).toHaveLength(0);
     const lines = errors[0]!.text.trim().split('\n');
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^broken&<x>\.yaml:12:\d+: PW2003 .*Nope/);
-    expect(lines[1]).toMatch(/^broken&<x>\.yaml:13:\d+: PW2003 .*A<&>B\uFFFD/);
+    expect(lines[0]).toMatch(/^broken&<x>\.yaml:12:\d+: PW2004 .*Nope-1/);
+    expect(lines[1]).toMatch(/^broken&<x>\.yaml:13:\d+: PW2004 .*A<&>B\uFFFD/);
     expect(errors[0]!.attrs['message']).toBe(lines[0]);
     // The pipeline that compiles still has one case per rule, plus compile.
     expect(byFile('clean.yaml').map((c) => c.attrs['name'])).toEqual(['compile', 'readiness', 'allowed-images', 'has-build']);

@@ -35,10 +35,10 @@ describe('pipewright compile', () => {
   });
 
   test('bad input: located diagnostics on stderr, exit 2, no stack trace', async () => {
-    const dir = tempDir({ 'p.yaml': 'pipeline:\n  identifier: p\n  stages:\n    - stage: {identifier: s, type: CI, spec: {execution: {steps: [{step: {identifier: a, type: Nope}}]}}}\n' });
+    const dir = tempDir({ 'p.yaml': 'pipeline:\n  identifier: p\n  stages:\n    - stage: {identifier: s, type: CI, spec: {execution: {steps: [{step: {identifier: a-b, type: Run, spec: {command: x}}}]}}}\n' });
     const r = await runCli(['compile', 'p.yaml'], dir);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^p\.yaml:4:\d+: error PW2003 /m);
+    expect(r.stderr).toMatch(/^p\.yaml:4:\d+: error PW2004 /m);
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
     expect(r.stdout).toBe('');
   });

@@ -65,6 +65,31 @@ describe('fields pipewright does not know', () => {
   });
 });
 
+describe('step types pipewright does not know', () => {
+  const pipe = onePipeline('              - step: {type: SomeVendorScan, name: v, identifier: v, spec: {target: x}}\n              - step: {type: Run, name: r, identifier: r, spec: {command: echo ok}}\n');
+
+  test('are a warning and an external step (a plan is written); --strict makes them an error', async () => {
+    const dir = tempDir({ 'p.yaml': pipe });
+    const r = await runCli(['compile', 'p.yaml'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^p\.yaml:12:30: warning PW2003 step type 'SomeVendorScan' is not known to pipewright; kept as an external step/m);
+    const plan = JSON.parse(r.stdout) as { steps: { id: string; kind: string; type: string; spec?: unknown }[] };
+    expect(plan.steps[0]).toMatchObject({ id: 's.v', kind: 'external', type: 'SomeVendorScan', spec: { target: 'x' } });
+    const strict = await runCli(['compile', 'p.yaml', '--strict'], dir);
+    expect(strict.code).toBe(2);
+    expect(strict.stderr).toMatch(/error PW2003 step type 'SomeVendorScan' is not known to pipewright$/m);
+  });
+
+  test('run refuses them up front, as it does the known types it does not execute; --skip-unsupported skips them', async () => {
+    const dir = tempDir({ 'p.yaml': pipe });
+    const r = await runCli(['run', 'p.yaml', '--home', 'h'], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unsupported step types .*s\.v \(SomeVendorScan\)/);
+    const skipped = await runCli(['run', 'p.yaml', '--home', 'h', '--skip-unsupported', '--quiet', '--workspace', '.'], dir);
+    expect(skipped.code, skipped.stderr).toBe(0);
+  }, 30_000);
+});
+
 describe('the suggestion', () => {
   test.each([
     ['shel', 'shell'],

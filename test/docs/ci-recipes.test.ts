@@ -293,7 +293,7 @@ function brokenProject(): string {
   writeFileSync(join(dir, '.harness/unlocked.yaml'), example('pipeline.yaml').replace('identifier: demo', 'identifier: unlocked').replace('versionLabel: ^1.0', 'versionLabel: 1.0.0'));
   writeFileSync(
     join(dir, 'services/payments/.harness/broken.yaml'),
-    'pipeline:\n  name: broken\n  identifier: broken\n  stages:\n    - stage:\n        name: s\n        identifier: s\n        type: CI\n        spec:\n          execution:\n            steps:\n              - step: {type: NoSuchStep, name: x, identifier: x, spec: {}}\n',
+    'pipeline:\n  name: broken\n  identifier: broken\n  stages:\n    - stage:\n        name: s\n        identifier: s\n        type: CI\n        spec:\n          execution:\n            steps:\n              - step: {type: Run, name: x, identifier: x-y, spec: {command: x}}\n',
   );
   return dir;
 }
@@ -349,7 +349,7 @@ describe('docs/ci.md: the GitHub Actions recipe', () => {
     const junit = text(join(dir, 'pipewright-junit.xml'));
     expect(junit).toMatch(JUNIT_PROBLEM);
     expect(junit).toMatch(/PW4008 [^<]*not in pipewright\.lock/);
-    expect(junit).toContain('PW2003');
+    expect(junit).toContain('PW2004');
 
     const empty = await runGithubJob(github(), 'gate', dir, { PIPELINES: 'no-such-folder' });
     // The SARIF step's `|| test $? -eq 1` turns audit's exit 2 into a failing `test`: exit 1.
@@ -409,7 +409,7 @@ describe('docs/ci.md: the GitLab CI recipe', () => {
     const junit = text(join(dir, 'pipewright-junit.xml'));
     expect(junit).toMatch(JUNIT_PROBLEM);
     expect(junit).toMatch(/classname="\.harness\/unlocked\.yaml"[^>]*>\s*<error[^>]*PW4008/);
-    expect(junit).toMatch(/classname="services\/payments\/\.harness\/broken\.yaml"[^>]*>\s*<error[^>]*PW2003/);
+    expect(junit).toMatch(/classname="services\/payments\/\.harness\/broken\.yaml"[^>]*>\s*<error[^>]*PW2004/);
   }, 30_000);
 
   test('the impact job writes the note for the changed template (the curl line is skipped)', async () => {

@@ -119,6 +119,9 @@ class Flattener {
     return positions.of(node, { file: this.file, line: 1, column: 1 });
   }
 
+  /** A strategy's tolerated shapes are warnings (PW2001) at their place. */
+  private readonly strategyWarning = (message: string, at: Location): void => void this.bag.warn(Codes.SCHEMA, message, at);
+
   /** Static values of a variables map, for the plan record (runtime ones stay as text). */
   staticVariables(vars: Record<string, unknown>, holder: Obj, where: string, scope?: ExprScope): Record<string, string | number | boolean> {
     const out: Record<string, string | number | boolean> = {};
@@ -198,7 +201,7 @@ class Flattener {
   private stage(node: Obj, needs: string[], ann: Annotation | undefined): string[] {
     const at = this.loc(node);
     const scope0: ExprScope = { pipeline: this.pipelineScope, secretVars: this.secretVars };
-    const exp = this.bag.guard(() => expandStrategy(this.staticStrategy(node, scope0, undefined), positions.at(node, 'strategy', at)));
+    const exp = this.bag.guard(() => expandStrategy(this.staticStrategy(node, scope0, undefined), positions.at(node, 'strategy', at), this.strategyWarning));
     if (!exp) return needs;
     const copies: (StrategyCopy | undefined)[] = exp.kind === 'static' ? exp.copies : [undefined];
     if (exp.kind === 'dynamic') this.bag.warn(Codes.DYNAMIC_STRATEGY, `stage strategy is decided at run time (${exp.reason}); compiled as one copy`, positions.at(node, 'strategy', at));
@@ -305,7 +308,7 @@ class Flattener {
       const node = w.node;
       const ann = annotations.get(node) ?? annotations.get(el as object) ?? g.ann;
       const at = this.loc(node);
-      const exp = this.bag.guard(() => expandStrategy(this.staticStrategy(node, g.scope, g.stageId), positions.at(node, 'strategy', at)));
+      const exp = this.bag.guard(() => expandStrategy(this.staticStrategy(node, g.scope, g.stageId), positions.at(node, 'strategy', at), this.strategyWarning));
       if (!exp) continue;
       if (exp.kind === 'dynamic') this.bag.warn(Codes.DYNAMIC_STRATEGY, `strategy is decided at run time (${exp.reason}); compiled as one copy`, positions.at(node, 'strategy', at));
       const copies: (StrategyCopy | undefined)[] = exp.kind === 'static' ? exp.copies : [undefined];
@@ -352,9 +355,10 @@ class Flattener {
     const ctx = this.buildCtx(scope, this.loc(node), new Map(), stageId, []);
     const walk = (v: unknown, holder: object, key: string | number): unknown => {
       if (typeof v === 'string') return v.includes('<+') ? substituteAt(v, holder, key, { ...ctx, bag: new DiagnosticBag() }) : v;
-      if (Array.isArray(v)) return v.map((x, i) => walk(x, v, i));
-      if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, v, k)]));
-      return v;
+      // Copies keep their positions, so what a strategy says is located at its place.
+      const copied = Array.isArray(v) ? v.map((x, i) => walk(x, v, i)) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, v, k)])) : v;
+      if (copied !== v && copied && typeof copied === 'object') positions.copy(v as object, copied);
+      return copied;
     };
     return walk(raw, node, 'strategy');
   }

@@ -4,6 +4,7 @@
  * the identifier plus the index of each matrix axis (`build_0_1`), or of the iteration.
  */
 import { Codes, LocatedError, type Location } from './diagnostics.js';
+import { sourcePositions } from './yaml-reader.js';
 
 /** Most copies one strategy may produce. */
 export const MAX_COPIES = 256;
@@ -24,8 +25,11 @@ function isDynamic(v: unknown): boolean {
   return typeof v === 'string' && v.includes('<+');
 }
 
+/** What a strategy tolerates but says: a scalar where Harness expects a list. */
+export type StrategyWarning = (message: string, at: Location) => void;
+
 /** Expands a strategy node; throws LocatedError for malformed static strategies. */
-export function expandStrategy(strategy: unknown, at: Location): StrategyExpansion {
+export function expandStrategy(strategy: unknown, at: Location, warn: StrategyWarning = () => undefined): StrategyExpansion {
   if (strategy === undefined || strategy === null || strategy === '') return { kind: 'none' };
   if (typeof strategy !== 'object' || Array.isArray(strategy)) {
     if (isDynamic(strategy)) return { kind: 'dynamic', reason: 'the strategy is an expression', raw: { value: strategy } };
@@ -35,7 +39,7 @@ export function expandStrategy(strategy: unknown, at: Location): StrategyExpansi
   const maxConc = s['maxConcurrency'] ?? (s['matrix'] as Record<string, unknown> | undefined)?.['maxConcurrency'] ?? (s['repeat'] as Record<string, unknown> | undefined)?.['maxConcurrency'];
   const maxConcurrency = typeof maxConc === 'number' && maxConc > 0 ? Math.floor(maxConc) : undefined;
   if (isDynamic(maxConc)) return { kind: 'dynamic', reason: 'maxConcurrency is an expression', raw: s };
-  if (s['matrix'] !== undefined) return matrix(s['matrix'], s, at, maxConcurrency);
+  if (s['matrix'] !== undefined) return matrix(s['matrix'], s, at, warn, maxConcurrency);
   if (s['parallelism'] !== undefined) {
     const n = s['parallelism'];
     if (isDynamic(n)) return { kind: 'dynamic', reason: 'parallelism is an expression', raw: s };
@@ -51,7 +55,7 @@ function finish(copies: StrategyCopy[], at: Location, maxConcurrency?: number): 
   return maxConcurrency ? { kind: 'static', copies, maxConcurrency } : { kind: 'static', copies };
 }
 
-function matrix(m: unknown, raw: Record<string, unknown>, at: Location, maxConcurrency?: number): StrategyExpansion {
+function matrix(m: unknown, raw: Record<string, unknown>, at: Location, warn: StrategyWarning, maxConcurrency?: number): StrategyExpansion {
   if (isDynamic(m)) return { kind: 'dynamic', reason: 'the matrix is an expression', raw };
   if (!m || typeof m !== 'object' || Array.isArray(m)) throw new LocatedError(Codes.SCHEMA, 'strategy.matrix must be a mapping of axes', at);
   const axes: [string, unknown[]][] = [];
@@ -66,7 +70,13 @@ function matrix(m: unknown, raw: Record<string, unknown>, at: Location, maxConcu
       continue;
     }
     if (isDynamic(v)) return { kind: 'dynamic', reason: `matrix axis '${k}' is an expression`, raw };
-    if (!Array.isArray(v)) throw new LocatedError(Codes.SCHEMA, `matrix axis '${k}' must be a list`, at);
+    if (v !== null && typeof v !== 'object') {
+      // Real files write `os: linux` for a one-value axis: one value, said, not refused.
+      warn(`matrix axis '${k}' is one value, not a list: read as [${JSON.stringify(v)}]`, sourcePositions.at(m, k, at));
+      axes.push([k, [v]]);
+      continue;
+    }
+    if (!Array.isArray(v)) throw new LocatedError(Codes.SCHEMA, `matrix axis '${k}' must be a list`, sourcePositions.at(m, k, at));
     if (v.length === 0) throw new LocatedError(Codes.SCHEMA, `matrix axis '${k}' is empty`, at);
     axes.push([k, v]);
   }

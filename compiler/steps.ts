@@ -9,7 +9,7 @@ import { regexProblem } from '../schemas/regex.js';
 import { Codes, LocatedError, type DiagnosticBag, type Location } from './diagnostics.js';
 import { parseDuration } from './duration.js';
 import type { ExprScope } from './expressions.js';
-import { checkCondition, staticCondition } from '../schemas/conditions.js';
+import { checkCondition, staticCondition, unwrapped } from '../schemas/conditions.js';
 import { substitute, type SubstituteSink } from './substitute.js';
 import { sourcePositions as positions } from './yaml-reader.js';
 import { setOwn } from './own.js';
@@ -292,7 +292,8 @@ export function whenOf(v: unknown, statusKey: 'stageStatus' | 'pipelineStatus', 
   if (status === 'Success' || status === 'Failure' || status === 'All') out.status = status;
   const cond = w['condition'];
   if (cond !== undefined && cond !== null && cond !== '') {
-    const c = String(typeof cond === 'string' ? substituteAt(cond, w, 'condition', ctx, true) : cond);
+    // `<+<+a>.split(",").size() > 1>` is the expression inside: unwrapped before its references are.
+    const c = String(typeof cond === 'string' ? substituteAt(unwrapped(cond), w, 'condition', ctx, true) : cond);
     try {
       checkCondition(c);
       // A condition without runtime references is evaluated now, so its errors surface here.

@@ -110,7 +110,8 @@ function substituteIn(s: string, scope: ExprScope, sink: SubstituteSink, opts: S
         let v = k.value;
         if (typeof v === 'string' && v.includes('<+')) v = substitute(v, scope, sink, {}, depth + 1, work);
         typed = v;
-        const quote = opts.quote || (opts.quoteOutsideStrings && !insideString(s, m.start));
+        // Inside a string literal of a condition (`.contains("<+matrix.env>:eu")`) a value is text, never quoted again.
+        const quote = (opts.quote || opts.quoteOutsideStrings) && !insideString(s, m.start);
         replacement = quote && typeof v === 'string' && !v.includes('<+') ? JSON.stringify(v) : v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
         break;
       }

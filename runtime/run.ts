@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { ConditionError, evaluateCondition } from '../schemas/conditions.js';
 import type { Plan, PlanStage, PlanStep } from '../schemas/plan.js';
 import type { Backend, Handle } from './backend.js';
 import { HostBackend } from './host-backend.js';
@@ -146,8 +147,12 @@ export class Runner {
         for (const s of batch) remaining.splice(remaining.indexOf(s), 1);
         const results = await Promise.all(
           batch.map(async (stage) => {
-            if (this.abortedBy || !this.stageShouldRun(stage, failed)) {
-              const steps = plan.steps.filter((s) => s.stage === stage.id).map((s) => skippedStep(s, this.abortedBy ? 'run aborted' : 'stage skipped'));
+            const decided = this.abortedBy ? 'run aborted' : stageDecision(stage, failed);
+            if (decided !== 'run') {
+              const failedBy = typeof decided === 'object' ? decided.error : undefined;
+              const steps = plan.steps.filter((s) => s.stage === stage.id).map((s) => skippedStep(s, failedBy ?? (decided as string)));
+              // The reason is on each of its steps (report.json and the summary show it).
+              if (failedBy) return { stage: { id: stage.id, status: 'failed' as const, durationMs: 0 }, steps };
               return { stage: { id: stage.id, status: 'skipped' as const, durationMs: 0 }, steps };
             }
             const run = new StageRun(stage, plan.steps.filter((s) => s.stage === stage.id), {
@@ -201,12 +206,6 @@ export class Runner {
     return masked;
   }
 
-  private stageShouldRun(stage: PlanStage, failed: boolean): boolean {
-    const status = stage.when?.status ?? 'Success';
-    if (status === 'Success' && failed) return false;
-    if (status === 'Failure' && !failed) return false;
-    return true;
-  }
 
   private track(step: string, handle: Handle | undefined): void {
     const prior = this.handles.get(step);
@@ -218,6 +217,24 @@ export class Runner {
       this.handles.set(step, handle);
       this.state.add(step, handle.pgid, handle.startTime, handle.links);
     }
+  }
+}
+
+/**
+ * Whether a stage runs: its status (`pipelineStatus`), then its condition, as a step's. A
+ * condition that still holds `<+...>` references (the plan records none a stage could
+ * resolve) fails the stage, saying so, rather than running it as if it were true.
+ */
+function stageDecision(stage: PlanStage, failed: boolean): 'run' | string | { error: string } {
+  const status = stage.when?.status ?? 'Success';
+  if ((status === 'Success' && failed) || (status === 'Failure' && !failed)) return 'stage skipped';
+  const condition = stage.when?.condition;
+  if (condition === undefined) return 'run';
+  if (condition.includes('<+')) return { error: `the stage condition holds references the runtime cannot resolve: ${condition}` };
+  try {
+    return evaluateCondition(condition) ? 'run' : `stage condition is false: ${condition}`;
+  } catch (e) {
+    return { error: `stage condition ${condition}: ${e instanceof ConditionError ? e.message : String(e)}` };
   }
 }
 

@@ -4,10 +4,16 @@
  *
  *   literals   'text' "text" 42 3.5 true false null, and bare words (Harness substitutes
  *              unquoted values: `prod == "prod"`)
+ *   lists      [a, b] (a list value substituted into a condition is written so)
  *   operators  == != < > <= >= && || ! ( )  =~ (regex match)  !~ (no match)
  *              =^ (starts with)  !^ (does not start with)  =$ (ends with)  !$
- *   methods    x.contains(y) x.equals(y) x.startsWith(y) x.endsWith(y)
- * Runtime references `<+...>` are replaced by quoted literals before parsing.
+ *              c ? a : b (lowest precedence)
+ *   methods    x.contains(y) x.equals(y) x.equalsIgnoreCase(y) x.startsWith(y) x.endsWith(y)
+ *              x.toLowerCase() x.toUpperCase() x.trim() x.split(sep) x.length() x.size()
+ *              x.isEmpty(), chained (`x.split(",").size()`)
+ * Runtime references `<+...>` are replaced by quoted literals before parsing. A condition
+ * written as one expression around nested references (`<+<+a>.split(",").size() > 1>`, as
+ * Harness's editor writes them) is read as the expression inside.
  */
 
 export class ConditionError extends Error {}
@@ -15,7 +21,7 @@ export class ConditionError extends Error {}
 type Tok = { t: 'lit'; v: unknown } | { t: 'op'; v: string } | { t: 'method'; v: string };
 
 const TWO = ['==', '!=', '<=', '>=', '&&', '||', '=~', '!~', '=^', '!^', '=$', '!$'];
-const METHODS = new Set(['contains', 'equals', 'startsWith', 'endsWith']);
+const METHODS = new Set(['contains', 'equals', 'equalsIgnoreCase', 'startsWith', 'endsWith', 'toLowerCase', 'toUpperCase', 'trim', 'split', 'length', 'size', 'isEmpty']);
 
 function tokenize(src: string): Tok[] {
   const out: Tok[] = [];
@@ -52,7 +58,7 @@ function tokenize(src: string): Tok[] {
       i += 2;
       continue;
     }
-    if ('<>!(),'.includes(c)) {
+    if ('<>!(),[]?:'.includes(c)) {
       out.push({ t: 'op', v: c });
       i++;
       continue;
@@ -118,17 +124,31 @@ function binary(op: string, a: unknown, b: unknown): unknown {
   }
 }
 
-function method(name: string, target: unknown, arg: unknown): boolean {
-  const s = Array.isArray(target) ? target : String(target);
+function method(name: string, target: unknown, arg: unknown): unknown {
+  const text = () => (Array.isArray(target) ? target.map(String).join(',') : target === null || target === undefined ? '' : String(target));
   switch (name) {
     case 'contains':
-      return Array.isArray(s) ? s.map(String).includes(String(arg)) : s.includes(String(arg));
+      return Array.isArray(target) ? target.map(String).includes(String(arg)) : text().includes(String(arg));
     case 'equals':
       return loose(target, arg);
+    case 'equalsIgnoreCase':
+      return text().toLowerCase() === String(arg).toLowerCase();
     case 'startsWith':
-      return String(target).startsWith(String(arg));
-    default:
-      return String(target).endsWith(String(arg));
+      return text().startsWith(String(arg));
+    case 'endsWith':
+      return text().endsWith(String(arg));
+    case 'toLowerCase':
+      return text().toLowerCase();
+    case 'toUpperCase':
+      return text().toUpperCase();
+    case 'trim':
+      return text().trim();
+    case 'split':
+      return Array.isArray(target) ? target : text().split(String(arg));
+    case 'isEmpty':
+      return Array.isArray(target) ? target.length === 0 : text() === '';
+    default: // length, size
+      return Array.isArray(target) ? target.length : text().length;
   }
 }
 
@@ -149,7 +169,7 @@ function run(src: string, checkOnly: boolean): boolean {
     let cur = v;
     while (toks[p]?.t === 'method') {
       const name = String(toks[p++]!.v);
-      const arg = eat(')') ? undefined : or();
+      const arg = eat(')') ? undefined : ternary();
       if (arg !== undefined && !eat(')')) throw new ConditionError(`missing ) after .${name}(`);
       cur = checkOnly ? true : method(name, cur, arg);
     }
@@ -157,8 +177,17 @@ function run(src: string, checkOnly: boolean): boolean {
   };
   const primary = (): unknown => {
     if (eat('!')) return checkOnly ? (primary(), true) : !truthy(primary());
+    if (eat('[')) {
+      const items: unknown[] = [];
+      if (!eat(']')) {
+        do items.push(ternary());
+        while (eat(','));
+        if (!eat(']')) throw new ConditionError('missing ]');
+      }
+      return postfix(items);
+    }
     if (eat('(')) {
-      const v = or();
+      const v = ternary();
       if (!eat(')')) throw new ConditionError('missing )');
       return postfix(v);
     }
@@ -196,19 +225,36 @@ function run(src: string, checkOnly: boolean): boolean {
     }
     return v;
   };
-  const v = or();
+  function ternary(): unknown {
+    const c = or();
+    if (!eat('?')) return c;
+    const a = ternary();
+    if (!eat(':')) throw new ConditionError("missing ':' of a '? :'");
+    const b = ternary();
+    return checkOnly ? true : truthy(c) ? a : b;
+  }
+  const v = ternary();
   if (p !== toks.length) throw new ConditionError(`unexpected '${String(toks[p]!.v)}'`);
   return truthy(v);
 }
 
 /** Evaluates a condition whose runtime references were already replaced by literals. */
 export function evaluateCondition(src: string): boolean {
-  return run(src, false);
+  return run(unwrapped(src), false);
 }
 
 /** Checks a condition's syntax; runtime references `<+...>` stand for unknown values. */
 export function checkCondition(src: string): void {
-  run(src.replace(/<\+(?:[^<>]|<\+[^<>]*>)*>/g, '"?"'), true);
+  run(unwrapped(src).replace(/<\+(?:[^<>]|<\+[^<>]*>)*>/g, '"?"'), true);
+}
+
+/**
+ * `<+<+a>.split(",").size() > 1>`: one expression around nested references, as Harness's
+ * editor writes conditions, is the expression inside (a `>` in it cannot close a reference).
+ */
+export function unwrapped(src: string): string {
+  const t = src.trim();
+  return t.startsWith('<+<+') && t.endsWith('>') ? t.slice(2, -1) : src;
 }
 
 /** Evaluates a condition when it holds no runtime reference; undefined otherwise. */

@@ -1,0 +1,49 @@
+/**
+ * Conditions as people write them (issue 14, point 3): method calls on a value, chained, with
+ * string arguments; ternaries; list values; a condition written as one expression around
+ * nested references (`<+<+a>.split(",").size() > 1>`). One language for the compiler's check
+ * and the runtime's evaluation (`schemas/conditions.ts`).
+ */
+import { describe, expect, test } from 'vitest';
+import { checkCondition, ConditionError, evaluateCondition, unwrapped } from '../../schemas/conditions.js';
+
+describe('evaluating', () => {
+  test.each([
+    ['"dev:eu,prod:us".contains("dev:eu")', true],
+    ['"dev:eu,prod:us".contains("qa:eu")', false],
+    ['"Main".equalsIgnoreCase("main")', true],
+    ['"Release/1".toLowerCase().startsWith("release/")', true],
+    ['"a.tar.gz".endsWith(".gz") && !"x".isEmpty()', true],
+    ['"".isEmpty()', true],
+    ['"a,b,c".split(",").size() == 3', true],
+    ['"a,b,c".split(",").contains("b")', true],
+    ['"  x ".trim().length() == 1', true],
+    ['"abc".toUpperCase() == "ABC"', true],
+    ['["dev","prod"].size() > 1', true],
+    ['["dev","prod"].contains("qa")', false],
+    ['3 > 2 ? true : false', true],
+    ['"a,b".split(",").size() > 2 ? true : false', false],
+    ['1 > 2 ? false : 2 > 1 ? true : false', true],
+    ['("x" == "x") ? "yes" == "yes" : false', true],
+  ])('%s → %s', (src, want) => {
+    expect(evaluateCondition(src)).toBe(want);
+  });
+
+  test('one expression around nested references is the expression inside', () => {
+    expect(unwrapped('<+<+pipeline.variables.t>.split(",").size() > 1 ? true : false>')).toBe('<+pipeline.variables.t>.split(",").size() > 1 ? true : false');
+    expect(unwrapped('<+pipeline.variables.t>.contains("a")')).toBe('<+pipeline.variables.t>.contains("a")');
+    expect(() => checkCondition('<+<+pipeline.variables.t>.split(",").size() > 1 ? true : false>')).not.toThrow();
+  });
+});
+
+describe('refusing', () => {
+  test.each([
+    ['"a".frobnicate()', /unknown method \.frobnicate\(\)/],
+    ['true ? 1', /missing ':'/],
+    ['[1, 2', /missing \]/],
+    ['"a".contains("b"', /missing \)/],
+  ])('%s', (src, message) => {
+    expect(() => checkCondition(src)).toThrow(ConditionError);
+    expect(() => checkCondition(src)).toThrow(message);
+  });
+});

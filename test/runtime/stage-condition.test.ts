@@ -1,0 +1,65 @@
+/**
+ * A stage's `when.condition` decides whether it runs, as a step's does (the runtime checked
+ * only the stage's status and ran a stage whose condition was false). A condition still
+ * holding references the runtime cannot resolve fails that stage, saying so, rather than
+ * running it as if it were true.
+ */
+import { describe, expect, test } from 'vitest';
+import { runCli, tempDir } from '../helpers.js';
+
+const pipeline = (condition: string) => `pipeline:
+  name: p
+  identifier: p
+  variables:
+    - {name: targets, type: String, value: <+input>}
+  stages:
+    - stage:
+        name: deploy
+        identifier: deploy
+        type: CI
+        when:
+          pipelineStatus: Success
+          condition: ${condition}
+        strategy:
+          matrix:
+            env: [dev, prod]
+        spec:
+          execution:
+            steps:
+              - step: {type: Run, name: r, identifier: r, spec: {command: echo ran <+matrix.env>}}
+`;
+
+interface Report {
+  stages: { id: string; status: string }[];
+  steps: { id: string; status: string; error?: string }[];
+}
+
+async function run(condition: string, ...args: string[]): Promise<{ code: number; report: Report; stdout: string; stderr: string }> {
+  const dir = tempDir({ 'p.yaml': pipeline(condition) });
+  const r = await runCli(['run', 'p.yaml', '--workspace', '.', '--home', 'h', '--quiet', '--report', 'report.json', ...args], dir);
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  return { code: r.code, report: JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('a stage condition', () => {
+  test('false: the stage is skipped; true: it runs', async () => {
+    const r = await run('<+pipeline.variables.targets>.contains("<+matrix.env>")', '--set', 'pipeline.variables.targets=dev');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.report.stages.map((s) => `${s.id}:${s.status}`)).toEqual(['deploy_0:success', 'deploy_1:skipped']);
+    expect(r.report.steps.map((s) => `${s.id}:${s.status}`)).toEqual(['deploy_0.r:success', 'deploy_1.r:skipped']);
+  }, 30_000);
+
+  test('holding a reference the runtime cannot resolve (a --partial plan): the stage fails, saying so, never runs as if true', async () => {
+    const dir = tempDir({ 'p.yaml': pipeline('<+pipeline.variables.targets>.contains("<+matrix.env>")') });
+    expect((await runCli(['compile', 'p.yaml', '--partial', '-o', 'plan.json'], dir)).code).toBe(0);
+    const r = await runCli(['run', 'plan.json', '--workspace', '.', '--home', 'h', '--quiet', '--report', 'report.json'], dir);
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
+    expect(r.code).toBe(1);
+    expect(report.stages.map((s) => `${s.id}:${s.status}`)).toEqual(['deploy_0:failed', 'deploy_1:failed']); // matrix copies of a stage start together
+    expect(report.steps[0]).toMatchObject({ id: 'deploy_0.r', status: 'skipped' });
+    expect(report.steps[0]!.error).toMatch(/stage condition holds references the runtime cannot resolve: <\+input>\.contains\("dev"\)/);
+  }, 30_000);
+});

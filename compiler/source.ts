@@ -4,7 +4,13 @@
  */
 import type { Location } from './diagnostics.js';
 
-export type TemplateType = 'Step' | 'StepGroup' | 'Stage' | 'Pipeline';
+/** Template types expanded where they are referenced. */
+export type ExpandedTemplateType = 'Step' | 'StepGroup' | 'Stage' | 'Pipeline';
+/**
+ * Every template type pipewright publishes: the expanded ones, and Harness's deployment,
+ * artifact-source, monitored-service and secret-manager templates, whose spec is opaque.
+ */
+export type TemplateType = ExpandedTemplateType | 'CustomDeployment' | 'ArtifactSource' | 'MonitoredService' | 'SecretManager';
 export type Scope = 'account' | 'org' | 'project';
 
 /** A parsed reference: `account.redis`, `org.redis` or the project-scoped bare `redis`. */

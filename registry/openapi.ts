@@ -65,7 +65,7 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           summary: 'list and search templates',
           parameters: [
-            { name: 'type', in: 'query', schema: { enum: ['Step', 'StepGroup', 'Stage', 'Pipeline'] } },
+            { name: 'type', in: 'query', schema: { enum: ['Step', 'StepGroup', 'Stage', 'Pipeline', 'CustomDeployment', 'ArtifactSource', 'MonitoredService', 'SecretManager'] } },
             { name: 'q', in: 'query', description: 'text in ref, name or description', schema: { type: 'string' } },
             { name: 'label', in: 'query', description: 'only templates with this label', schema: { type: 'string' } },
           ],

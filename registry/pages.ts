@@ -24,7 +24,8 @@ import { assetDir, pageSender } from './views.js';
 
 export { CSP } from './views.js';
 
-const TYPES = ['Step', 'StepGroup', 'Stage', 'Pipeline'];
+/** Template types the catalog filters by (every type the registry publishes). */
+const TYPES = ['Step', 'StepGroup', 'Stage', 'Pipeline', 'CustomDeployment', 'ArtifactSource', 'MonitoredService', 'SecretManager'];
 /** Templates per catalog page: keeps a page light with thousands of templates. */
 export const PAGE_SIZE = 100;
 

@@ -44,7 +44,9 @@ export async function preparePublish(store: Store, ref: string, version: string,
   checkRuntimeInputDefaults(t['spec'], { file, line: 1, column: 1 }, bag);
   if (bag.hasErrors) throw invalidTemplate(`the template's inputs are invalid: ${formatDiagnostic(bag.items.find((d) => d.severity === 'error')!)}`, bag.items);
   const digest = digestOf(root);
-  const problems = await compileInIsolation(store, ref, version, digest, root, t);
+  // Deployment, artifact-source, monitored-service and secret-manager templates have a spec
+  // pipewright does not read: there is nothing to compile them into.
+  const problems = OPAQUE.has(String(t['type'])) ? [] : await compileInIsolation(store, ref, version, digest, root, t);
   if (problems.length) throw invalidTemplate(`the template does not compile: ${formatDiagnostic(problems[0]!)}`, problems);
   return {
     ref,
@@ -60,6 +62,9 @@ export async function preparePublish(store: Store, ref: string, version: string,
     inputs: canonicalJson(t['inputs'] ?? {}),
   };
 }
+
+/** Template types whose spec is opaque to pipewright (published, listed, never expanded). */
+const OPAQUE = new Set(['CustomDeployment', 'ArtifactSource', 'MonitoredService', 'SecretManager']);
 
 /** Compiles a one-stage pipeline that uses the candidate; returns its error diagnostics. */
 async function compileInIsolation(store: Store, ref: string, version: string, digest: string, root: unknown, t: Record<string, unknown>): Promise<Diagnostic[]> {

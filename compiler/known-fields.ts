@@ -161,7 +161,8 @@ class Walk {
     if (isObj(o['when'])) this.known(o['when'], this.p.stepWhen, 'a step condition');
     if (isObj(o['template'])) this.known(o['template'], this.p.templateRef, 'a template reference');
     this.stepType(o);
-    const fields = typeof o['type'] === 'string' ? this.p.specs[o['type']] : undefined;
+    // An own property only: a type named `constructor` is not Object's.
+    const fields = typeof o['type'] === 'string' && Object.prototype.hasOwnProperty.call(this.p.specs, o['type']) ? this.p.specs[o['type']] : undefined;
     const spec = o['spec'];
     if (!fields || !isObj(spec)) return;
     this.known(spec, fields, `the spec of a ${String(o['type'])} step`);

@@ -299,7 +299,8 @@ export function whenOf(v: unknown, statusKey: 'stageStatus' | 'pipelineStatus', 
       // A condition without runtime references is evaluated now, so its errors surface here.
       staticCondition(c);
     } catch (e) {
-      throw new LocatedError(Codes.EXPRESSION_SYNTAX, `condition '${String(cond)}': ${(e as Error).message}`, positions.at(w, 'condition', ctx.at));
+      const shown = String(cond).length > 200 ? `${String(cond).slice(0, 200)}…` : String(cond);
+      throw new LocatedError(Codes.EXPRESSION_SYNTAX, `condition '${shown}': ${(e as Error).message}`, positions.at(w, 'condition', ctx.at));
     }
     out.condition = c;
   }

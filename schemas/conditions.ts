@@ -16,6 +16,8 @@
  * Harness's editor writes them) is read as the expression inside.
  */
 
+import { regexProblem, testRegex } from './regex.js';
+
 export class ConditionError extends Error {}
 
 type Tok = { t: 'lit'; v: unknown } | { t: 'op'; v: string } | { t: 'method'; v: string };
@@ -87,13 +89,23 @@ function truthy(v: unknown): boolean {
   return !!v;
 }
 
-function regex(pattern: unknown): RegExp {
-  try {
-    return new RegExp(String(pattern));
-  } catch {
-    throw new ConditionError(`invalid regular expression ${String(pattern)}`);
-  }
+/**
+ * `a =~ b`: matched by RE2 (`regex.ts`), as input regexes are, so no pattern can backtrack
+ * for minutes (`"aaaa…!" =~ "(a+)+$"`), at compile time or at run time.
+ */
+function matches(pattern: unknown, value: unknown): boolean {
+  const r = testRegex(String(pattern), String(value));
+  if ('refused' in r) throw new ConditionError(`regular expression ${String(pattern)}: ${r.reason}`);
+  return r.matched;
 }
+
+function checkRegex(pattern: unknown): void {
+  const problem = regexProblem(String(pattern));
+  if (problem !== undefined) throw new ConditionError(`regular expression ${String(pattern)}: ${problem}`);
+}
+
+/** How deep parentheses, lists, negations, method arguments and `? :` may nest. */
+export const MAX_CONDITION_DEPTH = 200;
 
 function binary(op: string, a: unknown, b: unknown): unknown {
   switch (op) {
@@ -110,9 +122,9 @@ function binary(op: string, a: unknown, b: unknown): unknown {
     case '>=':
       return Number(a) >= Number(b);
     case '=~':
-      return regex(b).test(String(a));
+      return matches(b, a);
     case '!~':
-      return !regex(b).test(String(a));
+      return !matches(b, a);
     case '=^':
       return String(a).startsWith(String(b));
     case '!^':
@@ -157,6 +169,16 @@ function run(src: string, checkOnly: boolean): boolean {
   const toks = tokenize(src);
   if (toks.length === 0) throw new ConditionError('empty condition');
   let p = 0;
+  let depth = 0;
+  /** Runs `f` one level deeper; past MAX_CONDITION_DEPTH is an error, not a stack overflow. */
+  const deeper = <T>(f: () => T): T => {
+    if (++depth > MAX_CONDITION_DEPTH) throw new ConditionError(`nested deeper than ${MAX_CONDITION_DEPTH}`);
+    try {
+      return f();
+    } finally {
+      depth--;
+    }
+  };
   const eat = (op: string) => {
     const t = toks[p];
     if (t?.t === 'op' && t.v === op) {
@@ -175,7 +197,8 @@ function run(src: string, checkOnly: boolean): boolean {
     }
     return cur;
   };
-  const primary = (): unknown => {
+  const primary = (): unknown => deeper(primaryAt);
+  const primaryAt = (): unknown => {
     if (eat('!')) return checkOnly ? (primary(), true) : !truthy(primary());
     if (eat('[')) {
       const items: unknown[] = [];
@@ -202,7 +225,7 @@ function run(src: string, checkOnly: boolean): boolean {
       p++;
       const b = primary();
       if (checkOnly) {
-        if (t.v === '=~' || t.v === '!~') regex(b);
+        if (t.v === '=~' || t.v === '!~') checkRegex(b);
         return true;
       }
       return binary(t.v, a, b);
@@ -226,6 +249,9 @@ function run(src: string, checkOnly: boolean): boolean {
     return v;
   };
   function ternary(): unknown {
+    return deeper(ternaryAt);
+  }
+  function ternaryAt(): unknown {
     const c = or();
     if (!eat('?')) return c;
     const a = ternary();

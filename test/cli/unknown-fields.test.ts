@@ -90,6 +90,38 @@ describe('step types pipewright does not know', () => {
   }, 30_000);
 });
 
+describe('hostile names and conditions (a probe found these)', () => {
+  test.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('a step type named %s is an unknown type, not a crash', async (type) => {
+    const dir = tempDir({ 'p.yaml': onePipeline(`              - step: {type: ${type}, name: r, identifier: r, spec: {command: echo hi}}\n`) });
+    for (const cmd of ['validate', 'compile']) {
+      const r = await runCli([cmd, 'p.yaml'], dir);
+      expect(r.stderr).not.toMatch(/internal error/);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout + r.stderr).toMatch(/warning PW2003 step type/);
+    }
+  });
+
+  test('a condition regex is matched by RE2: no catastrophic backtracking at compile time', async () => {
+    const dir = tempDir({ 'p.yaml': onePipeline(`              - step: {type: Run, name: r, identifier: r, spec: {command: echo}, when: {stageStatus: Success, condition: '"${'a'.repeat(40)}!" =~ "(a+)+$"'}}\n`) });
+    const t0 = Date.now();
+    const r = await runCli(['compile', 'p.yaml'], dir);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  test.each([
+    ['10,000 nested parentheses', `${'('.repeat(10_000)}true${')'.repeat(10_000)}`],
+    ['10,000 nested lists', `${'['.repeat(10_000)}${']'.repeat(10_000)}.size() > 0`],
+    ['50,000 negations', `${'!'.repeat(50_000)}true`],
+  ])('%s: a nesting limit, and the condition shortened in the message', async (_what, condition) => {
+    const dir = tempDir({ 'p.yaml': onePipeline(`              - step: {type: Run, name: r, identifier: r, spec: {command: echo}, when: {stageStatus: Success, condition: '${condition}'}}\n`) });
+    const r = await runCli(['compile', 'p.yaml'], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/error PW3014 condition '.{0,220}': nested deeper than 200/);
+    expect(r.stderr).not.toMatch(/call stack/);
+  });
+});
+
 describe('the suggestion', () => {
   test.each([
     ['shel', 'shell'],

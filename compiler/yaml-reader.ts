@@ -7,6 +7,7 @@
  * object and every key came from in a `Positions` table. The values are ordinary objects, so the rest of the compiler works
  * on plain data; the table answers "where is this?" when a diagnostic needs a location.
  */
+import { setOwn } from './own.js';
 import type { Document, Node } from 'yaml';
 import { yamlLibrary } from './yaml-library.js';
 import { FALLBACK, MAX_NESTING, readFastYaml, VERBATIM_KEYS } from './yaml-fast.js';
@@ -366,7 +367,9 @@ class Converter {
       const mp = this.positions.get(m);
       for (const [k, v] of Object.entries(m)) {
         if (Object.prototype.hasOwnProperty.call(obj, k)) continue;
-        obj[k] = v;
+        // An own property even for `__proto__`: plain assignment would set obj's prototype,
+        // and the node would inherit the merged fields (a step's type and command).
+        setOwn(obj, k, v);
         const kp = mp?.keys.get(k);
         if (kp !== undefined) keys.set(k, kp);
       }

@@ -24,6 +24,8 @@ type Tok = { t: 'lit'; v: unknown } | { t: 'op'; v: string } | { t: 'method'; v:
 
 const TWO = ['==', '!=', '<=', '>=', '&&', '||', '=~', '!~', '=^', '!^', '=$', '!$'];
 const METHODS = new Set(['contains', 'equals', 'equalsIgnoreCase', 'startsWith', 'endsWith', 'toLowerCase', 'toUpperCase', 'trim', 'split', 'length', 'size', 'isEmpty']);
+/** The methods that take one argument; the others take none. */
+const UNARY = new Set(['contains', 'equals', 'equalsIgnoreCase', 'startsWith', 'endsWith', 'split']);
 
 function tokenize(src: string): Tok[] {
   const out: Tok[] = [];
@@ -191,8 +193,10 @@ function run(src: string, checkOnly: boolean): boolean {
     let cur = v;
     while (toks[p]?.t === 'method') {
       const name = String(toks[p++]!.v);
-      const arg = eat(')') ? undefined : ternary();
-      if (arg !== undefined && !eat(')')) throw new ConditionError(`missing ) after .${name}(`);
+      const none = eat(')');
+      const arg = none ? undefined : ternary();
+      if (!none && !eat(')')) throw new ConditionError(toks[p]?.t === 'op' && toks[p]!.v === ',' ? `.${name}() takes ${UNARY.has(name) ? 'one argument' : 'no argument'}` : `missing ) after .${name}(`);
+      if (UNARY.has(name) === none) throw new ConditionError(`.${name}() takes ${UNARY.has(name) ? 'one argument' : 'no argument'}`);
       cur = checkOnly ? true : method(name, cur, arg);
     }
     return cur;

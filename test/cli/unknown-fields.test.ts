@@ -122,6 +122,17 @@ describe('hostile names and conditions (a probe found these)', () => {
   });
 });
 
+describe('a YAML merge key that brings __proto__', () => {
+  test('is an own field (unknown, warned), never the prototype the step inherits its type and command from', async () => {
+    const text = `base: &b\n  __proto__: {type: Run, spec: {command: evil}}\n${onePipeline('              - step:\n                  <<: *b\n                  name: r\n                  identifier: r\n')}`;
+    const dir = tempDir({ 'p.yaml': text });
+    const r = await runCli(['compile', 'p.yaml'], dir);
+    expect(r.stdout).not.toContain('evil');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/missing required field 'type'/);
+  });
+});
+
 describe('the suggestion', () => {
   test.each([
     ['shel', 'shell'],

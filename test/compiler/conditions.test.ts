@@ -42,6 +42,11 @@ describe('refusing', () => {
     ['true ? 1', /missing ':'/],
     ['[1, 2', /missing \]/],
     ['"a".contains("b"', /missing \)/],
+    ['"a".contains()', /\.contains\(\) takes one argument/],
+    ['"a,b".split().size() > 1', /\.split\(\) takes one argument/],
+    ['"abc".length(5) == 3', /\.length\(\) takes no argument/],
+    ['"abc".size(1,2) == 3', /\.size\(\) takes no argument/],
+    ['"abc".contains("a","b")', /\.contains\(\) takes one argument/],
   ])('%s', (src, message) => {
     expect(() => checkCondition(src)).toThrow(ConditionError);
     expect(() => checkCondition(src)).toThrow(message);

@@ -8,10 +8,13 @@
  * diff, and two branches that lock different references merge without touching each other's
  * lines (only the comma of a neighbour line can meet).
  */
-import { linkSync, lstatSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { lstatSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { canonicalJson } from './canonical.js';
+import { acquireGuard, guardPathFor, type GuardOptions } from './lockfile-guard.js';
+import { LockfileError } from './lockfile-error.js';
+
+export { LockfileError };
 
 export const LOCKFILE_NAME = 'pipewright.lock';
 export const LOCKFILE_VERSION = 1;
@@ -33,16 +36,6 @@ export const lockKey = (ref: string, selector: string) => `${ref}@${selector}`;
 /** The lock beside a pipeline file. */
 export function lockPathFor(pipelineFile: string): string {
   return join(dirname(pipelineFile), LOCKFILE_NAME);
-}
-
-/**
- * What is wrong with a lockfile: `malformed` (not a lockfile of this version), `unusable` (a
- * folder, unreadable, not writable) or `busy` (another process held its guard too long).
- */
-export class LockfileError extends Error {
-  constructor(message: string, readonly kind: 'malformed' | 'unusable' | 'busy') {
-    super(message);
-  }
 }
 
 /**
@@ -176,12 +169,8 @@ export function lockfileTarget(path: string): string {
   throw new LockfileError(`${path}: too many levels of symbolic links`, 'unusable');
 }
 
-/** How `updateLockfile` waits for the guard. */
-export interface UpdateOptions {
-  /** Give up (a `busy` LockfileError) after this long; default 10 s. */
-  timeoutMs?: number;
-  /** A guard older than this is stale, whoever holds it; default 30 s. */
-  staleMs?: number;
+/** How `updateLockfile` waits for the guard, and what it does with a malformed lock. */
+export interface UpdateOptions extends GuardOptions {
   /** Treat a malformed lockfile as absent instead of throwing (`lock --prune` rewrites it). */
   replaceMalformed?: boolean;
 }
@@ -207,125 +196,4 @@ export function updateLockfile(path: string, update: (current: Lockfile | undefi
   } finally {
     release();
   }
-}
-
-/** The guard beside a lockfile: `pipewright.lock.lock`. */
-export const guardPathFor = (lockPath: string): string => `${lockPath}.lock`;
-
-/** What a guard file holds: who created it, where, and when (ms since the epoch). */
-interface GuardHolder {
-  pid: number;
-  host: string;
-  time: number;
-}
-
-const pause = new Int32Array(new SharedArrayBuffer(4));
-/** Blocks this thread for `ms` (the critical section is synchronous, so waiting is too). */
-const sleepSync = (ms: number): void => void Atomics.wait(pause, 0, 0, ms);
-
-/**
- * Takes the guard `guard` (created with 'wx', holding pid, host and time), waiting in short
- * sleeps while another process holds it. A guard whose process is no longer alive on this
- * host, or older than `staleMs`, is stale and taken over. After `timeoutMs`, a `busy`
- * LockfileError naming the guard. Returns the release function (which removes the guard only
- * while it is still this process's).
- */
-export function acquireGuard(guard: string, opts: Pick<UpdateOptions, 'timeoutMs' | 'staleMs'> = {}): () => void {
-  const timeoutMs = opts.timeoutMs ?? 10_000;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const mine = JSON.stringify({ pid: process.pid, host: hostname(), time: Date.now() } satisfies GuardHolder);
-    if (createGuard(guard, mine)) return () => releaseGuard(guard, mine);
-    if (takeOverStale(guard, opts.staleMs ?? 30_000)) continue;
-    if (Date.now() >= deadline) throw busy(guard, timeoutMs);
-    sleepSync(5 + Math.floor(Math.random() * 20));
-  }
-}
-
-/** Creates the guard; false when it exists. */
-function createGuard(guard: string, content: string): boolean {
-  try {
-    writeFileSync(guard, content, { flag: 'wx' });
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new LockfileError(`${guard}: cannot be created (${(e as Error).message})`, 'unusable');
-  }
-}
-
-/**
- * Removes a stale guard; true when it is gone (take it now). It is first renamed aside and
- * compared, so a fresh guard created by another process in between is put back, not removed.
- */
-function takeOverStale(guard: string, staleMs: number): boolean {
-  const seen = guardText(guard);
-  if (seen === undefined) return true;
-  if (!isStale(guard, seen, staleMs)) return false;
-  const aside = `${guard}.${process.pid}.stale`;
-  try {
-    renameSync(guard, aside);
-  } catch {
-    return true;
-  }
-  const moved = guardText(aside);
-  if (moved !== seen) {
-    try {
-      linkSync(aside, guard);
-    } catch {
-      // Another process created a guard meanwhile; it holds the lock now.
-    }
-  }
-  rmSync(aside, { force: true });
-  return moved === seen;
-}
-
-/** A guard is stale when its process is gone from this host or it is older than `staleMs`. */
-function isStale(guard: string, text: string, staleMs: number): boolean {
-  const holder = parseHolder(text);
-  if (holder && holder.host === hostname() && !isAlive(holder.pid)) return true;
-  let time = holder?.time;
-  if (time === undefined) {
-    try {
-      time = statSync(guard).mtimeMs;
-    } catch {
-      return true;
-    }
-  }
-  return Date.now() - time > staleMs;
-}
-
-function parseHolder(text: string): GuardHolder | undefined {
-  try {
-    const h = JSON.parse(text) as Partial<GuardHolder>;
-    return typeof h.pid === 'number' && typeof h.host === 'string' && typeof h.time === 'number' ? (h as GuardHolder) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function guardText(guard: string): string | undefined {
-  try {
-    return readFileSync(guard, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-function releaseGuard(guard: string, mine: string): void {
-  if (guardText(guard) === mine) rmSync(guard, { force: true });
-}
-
-function busy(guard: string, timeoutMs: number): LockfileError {
-  const h = parseHolder(guardText(guard) ?? '');
-  const who = h ? `held by process ${h.pid} on ${h.host} since ${new Date(h.time).toISOString()}` : 'held by another process';
-  return new LockfileError(`${guard} is ${who}; gave up after ${timeoutMs / 1000} s (remove the file if no pipewright process is running)`, 'busy');
 }

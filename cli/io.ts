@@ -58,6 +58,15 @@ export function checkTemplateFolders(dirs: readonly string[] | undefined, cwd: s
   return out;
 }
 
+/** Whether a path the user named is a folder (else a file); exit 2 naming it when it does not exist. */
+export function isFolder(abs: string, shown: string): boolean {
+  try {
+    return statSync(abs).isDirectory();
+  } catch {
+    throw new ExitError(Exit.INVALID, `${shown}: no such file or folder`);
+  }
+}
+
 /**
  * Writes a file the user named with `-o`: a folder that does not exist, a path that is a
  * folder or a file that may not be written is exit 2 naming it, not an internal error.

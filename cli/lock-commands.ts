@@ -3,14 +3,13 @@
  * pipewright.lock) and `outdated` (each locked reference against what its selector and
  * `stable` resolve to now, with deprecations; exit 1 when any is not `ok`, as `npm outdated`).
  */
-import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { findPipelines } from '../audit/index.js';
 import { Codes, compile, LOCKFILE_NAME, lockKey, lockPathFor, readLockfile, type Lockfile, type ResolveRequest, type TemplateSource } from '../compiler/index.js';
 import { RegistryError, type RegistryClient } from '../registry/client.js';
 import { printDiagnostics } from './compile-commands.js';
-import { Exit, ExitError, type CliIO } from './io.js';
+import { Exit, ExitError, isFolder, type CliIO } from './io.js';
 import { lockGroup, lockGroups, reportGroup } from './lock-folder.js';
 import { buildSources, type Sources } from './sources.js';
 
@@ -169,13 +168,6 @@ function printRows(rows: OutdatedRow[], out: (line: string) => void): void {
   for (const r of rows) out(`${r.ref.padEnd(32)} ${r.selector.padEnd(12)} ${r.locked.padEnd(10)} ${r.inRange.padEnd(10)} ${r.stable.padEnd(10)} ${r.status}${r.deprecation ? `: ${r.deprecation.message}` : ''}`);
 }
 
-function isFolder(abs: string, shown: string): boolean {
-  try {
-    return statSync(abs).isDirectory();
-  } catch {
-    throw new ExitError(Exit.INVALID, `${shown}: no such file or folder`);
-  }
-}
 
 /**
  * The registry references one pipeline uses, nested ones included, each as its lock entry or

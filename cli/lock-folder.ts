@@ -5,13 +5,13 @@
  * every reference resolved afresh; the folder's lock is written only when all its pipelines
  * compile, and keeps entries no pipeline uses unless `--prune`.
  */
-import { statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { findPipelines } from '../audit/index.js';
-import { compile, displayPath, LockfileError, lockPathFor, mergeLock, updateLockfile, type Lockfile } from '../compiler/index.js';
+import { compile, displayPath, lockPathFor, mergeLock, type Lockfile } from '../compiler/index.js';
 import { printDiagnostics } from './compile-commands.js';
-import { Exit, ExitError, type CliIO } from './io.js';
-import { buildSources } from './sources.js';
+import { Exit, ExitError, isFolder, type CliIO } from './io.js';
+import { buildSources, updateLockfileOrExit } from './sources.js';
 
 /** One lockfile and the pipelines it serves. */
 export interface LockGroup {
@@ -47,13 +47,9 @@ export function lockGroups(paths: string[], cwd: string, lockfile?: string): Loc
   const byLock = new Map<string, Set<string>>();
   for (const p of paths) {
     const abs = resolve(cwd, p);
-    let isDir: boolean;
-    try {
-      isDir = statSync(abs).isDirectory();
-    } catch {
-      throw new ExitError(Exit.INVALID, `${p}: no such file or folder`);
-    }
-    const found = findPipelines([isDir ? abs : dirname(abs)]).files.filter((f) => isDir || dirname(f) === dirname(abs));
+    const isDir = isFolder(abs, p);
+    // A file stands for the pipelines of its own folder: that folder's YAML files, not below.
+    const found = findPipelines(isDir ? [abs] : yamlFilesIn(dirname(abs))).files;
     if (!isDir && !found.includes(abs)) throw new ExitError(Exit.INVALID, `${p}: not a pipeline (no 'pipeline:' root)`);
     if (found.length === 0) throw new ExitError(Exit.INVALID, `${p}: no pipeline found`);
     for (const f of found) {
@@ -62,6 +58,14 @@ export function lockGroups(paths: string[], cwd: string, lockfile?: string): Loc
     }
   }
   return [...byLock].sort(([a], [b]) => (a < b ? -1 : 1)).map(([lockPath, files]) => ({ lockPath, files: [...files].sort() }));
+}
+
+/** The YAML files directly in `dir` (no sub-folders). */
+function yamlFilesIn(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => !e.isDirectory() && /\.ya?ml$/.test(e.name))
+    .map((e) => join(dir, e.name))
+    .sort();
 }
 
 /**
@@ -90,26 +94,17 @@ export async function lockGroup(group: LockGroup, flags: GroupFlags, io: CliIO):
   let unused: string[] = [];
   // The lock on disk is read under its guard, so a compile of the folder running meanwhile
   // keeps the entries it adds.
-  const changed = writeGroupLock(group.lockPath, !!flags.prune, (base) => {
-    unused = Object.keys(base?.templates ?? {}).filter((k) => !used.has(k));
-    lock = mergeLock(base, src.locked!.used.values(), flags.prune ? used : undefined);
-    return lock;
-  });
+  const changed = updateLockfileOrExit(
+    group.lockPath,
+    (base) => {
+      unused = Object.keys(base?.templates ?? {}).filter((k) => !used.has(k));
+      lock = mergeLock(base, src.locked!.used.values(), flags.prune ? used : undefined);
+      return lock;
+    },
+    { replaceMalformed: !!flags.prune },
+    '(lock --prune rewrites it from the pipelines)',
+  );
   return { lockfile: shown, pipelines: group.files.map((f) => displayPath(f, cwd)), lock, unused, changed };
-}
-
-/**
- * `updateLockfile` with its errors as exit codes: a guard held too long is exit 1, anything
- * else (malformed, a folder, not writable) exit 2.
- */
-function writeGroupLock(lockPath: string, prune: boolean, update: (base: Lockfile | undefined) => Lockfile): boolean {
-  try {
-    return updateLockfile(lockPath, update, { replaceMalformed: prune });
-  } catch (e) {
-    if (!(e instanceof LockfileError)) throw e;
-    if (e.kind === 'busy') throw new ExitError(Exit.FAILURE, e.message);
-    throw new ExitError(Exit.INVALID, e.kind === 'malformed' ? `${e.message} (lock --prune rewrites it from the pipelines)` : e.message);
-  }
 }
 
 /** The lines `lock` prints for one folder. */

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ContentCache, defaultCacheDir, DirectorySource, LockedSource, LockfileError, lockPathFor, readLockfile, updateLockfile, type TemplateSource } from '../compiler/index.js';
+import { ContentCache, defaultCacheDir, DirectorySource, LockedSource, LockfileError, lockPathFor, readLockfile, updateLockfile, type Lockfile, type TemplateSource, type UpdateOptions } from '../compiler/index.js';
 import { RegistryClient } from '../registry/client.js';
 import { RegistrySource } from '../registry/registry-source.js';
 import { checkTemplateFolders, Exit, ExitError, type CliIO } from './io.js';
@@ -59,7 +59,8 @@ export function buildSources(flags: SourceFlags, pipelineFile: string | undefine
   const cache = new ContentCache(defaultCacheDir(env));
   let locked: LockedSource | undefined;
   if (client || lock) {
-    // Frozen, the registry only serves locked versions missing from the cache (a fresh runner).
+    // Frozen too: the registry serves exactly the locked versions (digests, deprecations and
+    // yanks checked there); LockedSource never asks it to resolve anything new.
     const inner = client ? new RegistrySource(client, cache) : undefined;
     locked = new LockedSource({ lock, cache, ...(inner ? { inner } : {}), frozen: !!flags.frozenLockfile });
     sources.push(locked);
@@ -74,11 +75,22 @@ export function buildSources(flags: SourceFlags, pipelineFile: string | undefine
       if (locked.used.size === 0 && !existsSync(lockPath)) return undefined;
       // Read again and merge under the lock's guard: another pipeline of the folder compiled
       // at the same moment (another process) keeps its entries.
-      try {
-        return updateLockfile(lockPath, (current) => locked.nextLock(current)) ? lockPath : undefined;
-      } catch (e) {
-        throw new ExitError(e instanceof LockfileError && e.kind === 'busy' ? Exit.FAILURE : Exit.INVALID, (e as Error).message);
-      }
+      return updateLockfileOrExit(lockPath, (current) => locked.nextLock(current)) ? lockPath : undefined;
     },
   };
+}
+
+/**
+ * `updateLockfile` with its errors as the CLI's exit codes: a guard held too long is exit 1
+ * (try again), anything else — malformed, a folder, not writable — exit 2 (with `hint` after
+ * a malformed lock's message).
+ */
+export function updateLockfileOrExit(path: string, update: (current: Lockfile | undefined) => Lockfile, opts: UpdateOptions = {}, hint?: string): boolean {
+  try {
+    return updateLockfile(path, update, opts);
+  } catch (e) {
+    if (!(e instanceof LockfileError)) throw e;
+    if (e.kind === 'busy') throw new ExitError(Exit.FAILURE, e.message);
+    throw new ExitError(Exit.INVALID, e.kind === 'malformed' && hint ? `${e.message} ${hint}` : e.message);
+  }
 }

@@ -15,5 +15,5 @@ export { parseDuration } from './duration.js';
 export { readYaml, sourcePositions } from './yaml-reader.js';
 export { checkSchema } from './schema-check.js';
 export { ContentCache, defaultCacheDir } from './content-cache.js';
-export { LockfileError, LockfileReader, readLockfile, updateLockfile, writeLockfile, formatLockfile, mergeLock, lockPathFor, lockKey, LOCKFILE_NAME, type Lockfile, type LockEntry } from './lockfile.js';
+export { LockfileError, LockfileReader, readLockfile, updateLockfile, writeLockfile, formatLockfile, mergeLock, lockPathFor, lockKey, LOCKFILE_NAME, type Lockfile, type LockEntry, type UpdateOptions } from './lockfile.js';
 export { LockedSource, verifiedTemplate } from './locked-source.js';

@@ -11,7 +11,7 @@
  * does not execute) are not looked into.
  */
 import { loadSchema } from '../schemas/index.js';
-import { Codes, type DiagnosticBag, type Location } from './diagnostics.js';
+import { Codes, type Code, type DiagnosticBag, type Location } from './diagnostics.js';
 import { sourcePositions } from './yaml-reader.js';
 
 type Obj = Record<string, unknown>;
@@ -120,11 +120,7 @@ class Walk {
   }
 
   private stage(o: Obj, identified: boolean): void {
-    this.known(o, this.p.stage, 'a stage', identified ? undefined : 'identifier');
-    this.variables(o['variables']);
-    this.strategy(o['strategy']);
-    if (isObj(o['when'])) this.known(o['when'], this.p.stageWhen, 'a stage condition');
-    if (isObj(o['template'])) this.known(o['template'], this.p.templateRef, 'a template reference');
+    this.node(o, this.p.stage, 'a stage', identified, this.p.stageWhen, 'a stage condition');
     const spec = o['spec'];
     if (!isObj(spec) || (o['type'] !== 'CI' && o['type'] !== 'Custom')) return;
     this.known(spec, this.p.ciSpec, `the spec of a ${String(o['type'])} stage`);
@@ -156,10 +152,7 @@ class Walk {
   }
 
   private step(o: Obj, identified: boolean): void {
-    this.known(o, this.p.step, 'a step', identified ? undefined : 'identifier');
-    this.strategy(o['strategy']);
-    if (isObj(o['when'])) this.known(o['when'], this.p.stepWhen, 'a step condition');
-    if (isObj(o['template'])) this.known(o['template'], this.p.templateRef, 'a template reference');
+    this.node(o, this.p.step, 'a step', identified, this.p.stepWhen, 'a step condition');
     this.stepType(o);
     // An own property only: a type named `constructor` is not Object's.
     const fields = typeof o['type'] === 'string' && Object.prototype.hasOwnProperty.call(this.p.specs, o['type']) ? this.p.specs[o['type']] : undefined;
@@ -178,22 +171,24 @@ class Walk {
     if (typeof type !== 'string' || type === '' || this.p.stepTypes.has(type) || type.includes('<+') || type.includes('{{')) return;
     const hint = closest(type, this.p.stepTypes);
     const message = `step type '${type}' is not known to pipewright${hint ? ` (did you mean '${hint}'?)` : ''}${this.strict ? '' : '; kept as an external step, which pipewright does not execute (--strict makes this an error)'}`;
-    const at = sourcePositions.at(o, 'type', this.at());
-    if (this.strict) this.bag.error(Codes.UNKNOWN_STEP_TYPE, message, at);
-    else this.bag.warn(Codes.UNKNOWN_STEP_TYPE, message, at);
+    this.report(Codes.UNKNOWN_STEP_TYPE, message, sourcePositions.at(o, 'type', this.at()));
   }
 
   private stepGroup(o: Obj, identified: boolean): void {
-    this.known(o, this.p.stepGroup, 'a step group', identified ? undefined : 'identifier');
-    this.variables(o['variables']);
-    this.strategy(o['strategy']);
-    if (isObj(o['when'])) this.known(o['when'], this.p.stepWhen, 'a step group condition');
-    if (isObj(o['template'])) this.known(o['template'], this.p.templateRef, 'a template reference');
+    this.node(o, this.p.stepGroup, 'a step group', identified, this.p.stepWhen, 'a step group condition');
     this.stepList(o['steps']);
   }
 
-  private strategy(s: unknown): void {
-    if (isObj(s)) this.known(s, this.p.strategy, 'a strategy');
+  /**
+   * A stage, step or step group, and what they hold alike: variables (where legal), strategy,
+   * condition, template reference. In a template's spec the identifier is optional.
+   */
+  private node(o: Obj, fields: Set<string>, what: string, identified: boolean, whenFields: Set<string>, whenWhat: string): void {
+    this.known(o, fields, what, identified ? undefined : 'identifier');
+    if (fields.has('variables')) this.variables(o['variables']);
+    if (isObj(o['strategy'])) this.known(o['strategy'], this.p.strategy, 'a strategy');
+    if (isObj(o['when'])) this.known(o['when'], whenFields, whenWhat);
+    if (isObj(o['template'])) this.known(o['template'], this.p.templateRef, 'a template reference');
   }
 
   private variables(list: unknown): void {
@@ -222,10 +217,14 @@ class Walk {
       if (fields.has(k) || k === also) continue;
       const hint = closest(k, fields);
       const message = `unknown field '${k}' in ${what}${hint ? ` (did you mean '${hint}'?)` : ''}${this.strict ? '' : '; pipewright ignores it (--strict makes this an error)'}`;
-      const at = sourcePositions.keyAt(o, k, this.at());
-      if (this.strict) this.bag.error(Codes.UNKNOWN_FIELD, message, at);
-      else this.bag.warn(Codes.UNKNOWN_FIELD, message, at);
+      this.report(Codes.UNKNOWN_FIELD, message, sourcePositions.keyAt(o, k, this.at()));
     }
+  }
+
+  /** A warning, or an error with strict. */
+  private report(code: Code, message: string, at: Location): void {
+    if (this.strict) this.bag.error(code, message, at);
+    else this.bag.warn(code, message, at);
   }
 
   private at(): Location {

@@ -213,14 +213,16 @@ export function finalizeInputs(root: unknown, file: string, partial: boolean, ba
     if (input.default !== undefined) {
       // A default must pass its own .regex() / .allowedValues(), as a given value must.
       const problem = checkRuntimeInput(input, input.default);
-      if (problem) bag.error(problem.code, `runtime input ${inputName(root, holder, k, path)}: its own default ${JSON.stringify(input.default)} is refused: ${problem.message}`, at);
+      if (problem) bag.error(problem.code, `runtime input ${setPath(root, holder, k, path) ?? path.join('.')}: its own default ${JSON.stringify(input.default)} is refused: ${problem.message}`, at);
       else (holder as Record<string | number, unknown>)[k] = input.default;
       return;
     }
     open++;
-    const name = inputName(root, holder, k, path);
+    // The `--set` path, found once, names the input and (when it leads back here) fills it.
+    const set = setPath(root, holder, k, path);
+    const name = set ?? path.join('.');
     if (partial) bag.warn(Codes.RUNTIME_INPUT_MISSING, `runtime input ${name} has no value (kept as a placeholder)`, at);
-    else bag.error(Codes.RUNTIME_INPUT_MISSING, `runtime input ${name} has no value: ${howToFill(root, holder, k, path, input.allowedValues)}`, at);
+    else bag.error(Codes.RUNTIME_INPUT_MISSING, `runtime input ${name} has no value: ${howToFill(set, input.allowedValues)}`, at);
   };
   walk(root);
   return open;
@@ -253,14 +255,8 @@ function setPath(root: unknown, holder: unknown, k: string | number, path: strin
   return t && 'holder' in t && t.holder === holder && t.key === String(k) ? segs.join('.') : undefined;
 }
 
-/** The input's full path for messages (`pipeline.variables.env`). */
-function inputName(root: unknown, holder: unknown, k: string | number, path: string[]): string {
-  return setPath(root, holder, k, path) ?? path.join('.');
-}
-
-/** How to fill a missing input: the exact `--set`, or an input set when no path reaches it. */
-function howToFill(root: unknown, holder: unknown, k: string | number, path: string[], allowed: unknown[] | undefined): string {
-  const p = setPath(root, holder, k, path);
+/** How to fill a missing input: the exact `--set` (its path `p`), or an input set when no path reaches it. */
+function howToFill(p: string | undefined, allowed: unknown[] | undefined): string {
   const example = allowed?.length ? String(allowed[0]) : 'VALUE';
   const choices = allowed?.length ? ` (one of: ${allowed.map(String).join(', ')})` : '';
   return p ? `give it with --set ${shellWord(`${p}=${example}`)}${choices}, or in an input set (--inputs FILE)` : `give it in an input set (--inputs FILE)${choices}`;

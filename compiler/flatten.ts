@@ -122,10 +122,15 @@ class Flattener {
   /** A strategy's tolerated shapes are warnings (PW2001) at their place. */
   private readonly strategyWarning = (message: string, at: Location): void => void this.bag.warn(Codes.SCHEMA, message, at);
 
-  /** Static values of a variables map, for the plan record (runtime ones stay as text). */
+  /**
+   * Static values of a variables map, for the plan record (runtime ones stay as text). A
+   * variable holding a step's output is checked where it is used, as Harness evaluates it
+   * there: here it is kept as written, never an error.
+   */
   staticVariables(vars: Record<string, unknown>, holder: Obj, where: string, scope?: ExprScope): Record<string, string | number | boolean> {
     const out: Record<string, string | number | boolean> = {};
     const ctx = this.buildCtx(scope ?? { pipeline: this.pipelineScope, secretVars: this.secretVars }, this.loc(holder), new Map(), undefined, []);
+    ctx.sink.output = () => ({ step: '' });
     for (const [k, v] of Object.entries(vars)) {
       if (this.secretVars.has(`${where}:${k}`)) {
         setOwn(out, k, `<+secrets.getValue("${String(v)}")>`);
@@ -236,8 +241,17 @@ class Flattener {
       needs: [...needs],
       variables: this.staticVariables(stageVarsRaw, node, `stage ${baseId}`, scope),
     };
+    // The stages before this one are known before its condition is read: the condition may
+    // use their outputs (directly or through a variable that holds one).
+    const before = new Set<string>();
+    for (const n of needs) {
+      before.add(n);
+      for (const a of this.stageAncestors.get(n) ?? []) before.add(a);
+    }
+    this.stageAncestors.set(id, before);
     const when = this.bag.guard(() => whenOf(node['when'], 'pipelineStatus', node, ctx));
     if (when) stage.when = when;
+    if (ctx.sink.refs.size) stage.refs = [...ctx.sink.refs.values()];
     const failure = this.bag.guard(() => failureOf(node['failureStrategies'], node, { at }));
     if (failure) stage.failure = failure;
     const timeout = this.bag.guard(() => timeoutOf(node, { at }));
@@ -245,12 +259,6 @@ class Flattener {
     const infra = infrastructureOf(spec);
     if (infra) stage.infrastructure = infra;
     stage.origin = this.origin(node, ann);
-    const before = new Set<string>();
-    for (const n of needs) {
-      before.add(n);
-      for (const a of this.stageAncestors.get(n) ?? []) before.add(a);
-    }
-    this.stageAncestors.set(id, before);
     if (!this.admit(stage, 'stage', node)) return undefined;
     this.stages.push(stage);
 

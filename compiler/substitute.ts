@@ -79,6 +79,11 @@ function tooLargeMemo(s: string, scope: ExprScope): Set<string> | undefined {
   return set;
 }
 
+/** The sink for a variable's value: its problems name the variable they came through. */
+function through(sink: SubstituteSink, expr: string): SubstituteSink {
+  return { ...sink, output: sink.output, problem: (code, message) => sink.problem(code, code === 'output' ? `${message} (through ${expr})` : message) };
+}
+
 function substituteIn(s: string, scope: ExprScope, sink: SubstituteSink, opts: SubstituteOptions, depth: number, work: SizeBudget): unknown {
   const { matches, open } = scanExpressions(s);
   if (open !== undefined) {
@@ -108,7 +113,7 @@ function substituteIn(s: string, scope: ExprScope, sink: SubstituteSink, opts: S
     switch (k.kind) {
       case 'static': {
         let v = k.value;
-        if (typeof v === 'string' && v.includes('<+')) v = substitute(v, scope, sink, {}, depth + 1, work);
+        if (typeof v === 'string' && v.includes('<+')) v = substitute(v, scope, through(sink, m.text), {}, depth + 1, work);
         typed = v;
         // Inside a string literal of a condition (`.contains("<+matrix.env>:eu")`) a value is text, never quoted again.
         const quote = (opts.quote || opts.quoteOutsideStrings) && !insideString(s, m.start);

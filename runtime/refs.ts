@@ -3,7 +3,7 @@
  * fill (step outputs, secrets, run facts). Before a step starts they are replaced in every
  * string field; secret values are registered with the masker first.
  */
-import type { PlanRef, PlanStep } from '../schemas/plan.js';
+import type { PlanRef, PlanStage, PlanStep } from '../schemas/plan.js';
 import type { Masker } from './secrets.js';
 
 export interface RefContext {
@@ -41,16 +41,31 @@ function replaceAll(text: string, values: [string, string][]): string {
   return out;
 }
 
-/** A copy of `step` with its references replaced (conditions get quoted literals). */
-export function resolveStep(step: PlanStep, ctx: RefContext): PlanStep {
-  const refs = step.refs ?? [];
-  if (refs.length === 0) return step;
+function valuesOf(refs: PlanRef[], ctx: RefContext): [string, string][] {
   const values: [string, string][] = [];
   for (const r of refs) {
     const v = valueOf(r, ctx);
     if (v !== undefined) values.push([r.expr, v]);
   }
-  const quoted = values.map(([e, v]) => [e, JSON.stringify(v)] as [string, string]);
+  return values;
+}
+
+/** Values in a condition are quoted literals, so the condition stays an expression. */
+const quotedValues = (values: [string, string][]): [string, string][] => values.map(([e, v]) => [e, JSON.stringify(v)]);
+
+/** A stage's condition with its references (earlier stages' outputs, run facts) replaced. */
+export function resolveStageCondition(stage: PlanStage, ctx: RefContext): string | undefined {
+  const condition = stage.when?.condition;
+  if (condition === undefined || !stage.refs?.length) return condition;
+  return replaceAll(condition, quotedValues(valuesOf(stage.refs, ctx)));
+}
+
+/** A copy of `step` with its references replaced (conditions get quoted literals). */
+export function resolveStep(step: PlanStep, ctx: RefContext): PlanStep {
+  const refs = step.refs ?? [];
+  if (refs.length === 0) return step;
+  const values = valuesOf(refs, ctx);
+  const quoted = quotedValues(values);
   const s = (t: string | undefined) => (t === undefined ? undefined : replaceAll(t, values));
   const out: PlanStep = { ...step, env: Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, replaceAll(v, values)])) };
   if (step.command !== undefined) out.command = s(step.command)!;

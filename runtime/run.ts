@@ -14,7 +14,7 @@ import type { Console } from './logs.js';
 import { DockerBackend } from './docker-backend.js';
 import { markedProcesses, stopProcesses } from './escaped.js';
 import { processStartTime, stopGroup } from './process-group.js';
-import type { RefContext } from './refs.js';
+import { resolveStageCondition, type RefContext } from './refs.js';
 import type { RunReport, StageResult, StepResult } from './report.js';
 import { StageRun } from './scheduler.js';
 import { Masker } from './secrets.js';
@@ -147,7 +147,7 @@ export class Runner {
         for (const s of batch) remaining.splice(remaining.indexOf(s), 1);
         const results = await Promise.all(
           batch.map(async (stage) => {
-            const decided = this.abortedBy ? 'run aborted' : stageDecision(stage, failed);
+            const decided = this.abortedBy ? 'run aborted' : stageDecision(stage, failed, refs);
             if (decided !== 'run') {
               const failedBy = typeof decided === 'object' ? decided.error : undefined;
               const steps = plan.steps.filter((s) => s.stage === stage.id).map((s) => skippedStep(s, failedBy ?? (decided as string)));
@@ -225,10 +225,15 @@ export class Runner {
  * condition that still holds `<+...>` references (the plan records none a stage could
  * resolve) fails the stage, saying so, rather than running it as if it were true.
  */
-function stageDecision(stage: PlanStage, failed: boolean): 'run' | string | { error: string } {
+function stageDecision(stage: PlanStage, failed: boolean, refs: RefContext): 'run' | string | { error: string } {
   const status = stage.when?.status ?? 'Success';
   if ((status === 'Success' && failed) || (status === 'Failure' && !failed)) return 'stage skipped';
-  const condition = stage.when?.condition;
+  let condition: string | undefined;
+  try {
+    condition = resolveStageCondition(stage, refs);
+  } catch (e) {
+    return { error: `stage condition: ${e instanceof Error ? e.message : String(e)}` };
+  }
   if (condition === undefined) return 'run';
   if (condition.includes('<+')) return { error: `the stage condition holds references the runtime cannot resolve: ${condition}` };
   try {

@@ -78,6 +78,8 @@ export interface PlanStage {
   backend: Backend;
   needs: string[];
   when?: PlanWhen;
+  /** Expressions in the stage's condition only a run can fill (earlier stages' outputs, run facts). */
+  refs?: PlanRef[];
   variables: Record<string, string | number | boolean>;
   infrastructure?: { type?: string; os?: string; arch?: string };
   failure?: FailureRule[];

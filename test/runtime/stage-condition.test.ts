@@ -62,4 +62,35 @@ describe('a stage condition', () => {
     expect(report.steps[0]).toMatchObject({ id: 'deploy_0.r', status: 'skipped' });
     expect(report.steps[0]!.error).toMatch(/stage condition holds references the runtime cannot resolve: <\+input>\.contains\("dev"\)/);
   }, 30_000);
+
+  test("using an earlier stage's output through a pipeline variable: evaluated when the stage starts, with that output", async () => {
+    const stage = (id: string, env: string) => `    - stage:
+        name: ${id}
+        identifier: ${id}
+        type: CI
+        when: {pipelineStatus: Success, condition: <+pipeline.variables.targets>.contains("${env}")}
+        spec: {execution: {steps: [{step: {type: Run, name: r, identifier: r, spec: {command: echo deploying to <+pipeline.variables.targets>}}}]}}
+`;
+    const dir = tempDir({
+      'p.yaml': `pipeline:
+  name: p
+  identifier: p
+  variables:
+    - {name: targets, type: String, value: <+pipeline.stages.discover.spec.execution.steps.list.output.outputVariables.TARGETS>}
+  stages:
+    - stage:
+        name: discover
+        identifier: discover
+        type: CI
+        spec: {execution: {steps: [{step: {type: Run, name: list, identifier: list, spec: {command: TARGETS=dev-eu, outputVariables: [{name: TARGETS}]}}}]}}
+${stage('dev', 'dev')}${stage('qa', 'qa')}`,
+    });
+    const r = await runCli(['run', 'p.yaml', '--workspace', '.', '--home', 'h', '--report', 'report.json'], dir);
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
+    expect(r.code, r.stderr).toBe(0);
+    expect(report.stages.map((s) => `${s.id}:${s.status}`)).toEqual(['discover:success', 'dev:success', 'qa:skipped']);
+    expect(r.stdout).toContain('deploying to dev-eu');
+  }, 30_000);
 });

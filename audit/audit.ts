@@ -224,7 +224,11 @@ function count(plan: Plan, file: string, status: Map<string, VersionStatus>, use
       u.pipelines.add(pipeline);
     }
   };
-  for (const stage of plan.stages) visit(stage.origin);
+  for (const stage of plan.stages) {
+    visit(stage.origin);
+    // Deployment templates, artifact sources, monitored services: counted where written.
+    for (const r of stage.references ?? []) visit(r.origin);
+  }
   for (const step of plan.steps) visit(step.origin);
 }
 

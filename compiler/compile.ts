@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, relative, sep } from 'node:path';
 import type { Plan } from '../schemas/plan.js';
 import { Codes, DiagnosticBag, sortDiagnostics, type Diagnostic } from './diagnostics.js';
+import { resolveOpaqueReferences } from './opaque-references.js';
 import { expandTemplates } from './expand.js';
 import { flattenPipeline } from './flatten.js';
 import { checkKnownFields } from './known-fields.js';
@@ -182,6 +183,7 @@ async function compileDoc(
   if (errorsSince()) return undefined;
   for (const o of overlays) overlayInputs(root['pipeline'], o.overlay, bag, { file: o.file, line: 1, column: 1 });
   const { used } = await expandTemplates(root, file, options.sources ?? [], bag, { ...(options.now ? { now: options.now } : {}), ...(options.allowSunset ? { allowSunset: true } : {}) });
+  const opaque = await resolveOpaqueReferences(root['pipeline'], file, options.sources ?? [], bag, used, { ...(options.now ? { now: options.now } : {}), ...(options.allowSunset ? { allowSunset: true } : {}) });
   usedSoFar.push(...used.values());
   if (errorsSince()) return undefined;
   if (used.size > 0 && !checkSchema('pipeline', root, file, bag)) return undefined;
@@ -190,7 +192,7 @@ async function compileDoc(
   for (const s of options.sets ?? []) applySet(root, s, bag);
   finalizeInputs(root, file, options.partial ?? false, bag);
   if (errorsSince()) return undefined;
-  const flat = flattenPipeline(pipeline, file, bag, options.openVariables ? { openVariables: options.openVariables } : {});
+  const flat = flattenPipeline(pipeline, file, bag, { ...(options.openVariables ? { openVariables: options.openVariables } : {}), ...(opaque.size ? { opaque } : {}) });
   if (errorsSince()) return undefined;
   const identifier = String(pipeline['identifier'] ?? '');
   return assemblePlan({ identifier, name: String(pipeline['name'] ?? identifier), variables: flat.variables }, used.values(), flat.stages, flat.steps);

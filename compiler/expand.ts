@@ -95,22 +95,7 @@ export async function expandTemplates(
         p.holder[p.key] = null;
         continue;
       }
-      if (!reported.has(id) && t.diagnostics?.length) {
-        reported.add(id);
-        for (const d of t.diagnostics) bag.add(d.code as never, d.severity, d.message, d);
-      }
-      if (t.deprecation) {
-        const sunset = t.deprecation.sunset;
-        const past = sunset !== undefined && sunset.slice(0, 10) < today;
-        if (past && !options.allowSunset) {
-          bag.error(Codes.TEMPLATE_SUNSET, `${id} is past its sunset date ${sunset}: ${t.deprecation.message} (--allow-sunset to use it anyway)`, refAt);
-        } else {
-          const when = past ? ` and past its sunset date ${sunset} (used because of --allow-sunset)` : sunset ? ` (sunset ${sunset})` : '';
-          bag.warn(Codes.TEMPLATE_DEPRECATED, `${id} is deprecated${when}: ${t.deprecation.message}`, refAt);
-        }
-      }
-      if (t.yanked) bag.warn(Codes.TEMPLATE_YANKED, `${id} is yanked by its publisher; it is used only because it is pinned exactly: move to a live version`, refAt);
-      if (t.diagnostics?.some((d) => d.severity === 'error')) {
+      if (!reportVersion(t, refAt, bag, reported, today, !!options.allowSunset)) {
         p.holder[p.key] = null;
         continue;
       }
@@ -126,6 +111,30 @@ export async function expandTemplates(
     pending = next;
   }
   return { used };
+}
+
+/**
+ * What using version `t` at `refAt` says: the template's own problems (once per version),
+ * deprecation, sunset, yank. False when it may not be used (its file has errors).
+ */
+export function reportVersion(t: ResolvedTemplate, refAt: Location, bag: DiagnosticBag, reported: Set<string>, today: string, allowSunset: boolean): boolean {
+  const id = `${t.ref}@${t.version}`;
+  if (!reported.has(id) && t.diagnostics?.length) {
+    reported.add(id);
+    for (const d of t.diagnostics) bag.add(d.code as never, d.severity, d.message, d);
+  }
+  if (t.deprecation) {
+    const sunset = t.deprecation.sunset;
+    const past = sunset !== undefined && sunset.slice(0, 10) < today;
+    if (past && !allowSunset) {
+      bag.error(Codes.TEMPLATE_SUNSET, `${id} is past its sunset date ${sunset}: ${t.deprecation.message} (--allow-sunset to use it anyway)`, refAt);
+    } else {
+      const when = past ? ` and past its sunset date ${sunset} (used because of --allow-sunset)` : sunset ? ` (sunset ${sunset})` : '';
+      bag.warn(Codes.TEMPLATE_DEPRECATED, `${id} is deprecated${when}: ${t.deprecation.message}`, refAt);
+    }
+  }
+  if (t.yanked) bag.warn(Codes.TEMPLATE_YANKED, `${id} is yanked by its publisher; it is used only because it is pinned exactly: move to a live version`, refAt);
+  return !t.diagnostics?.some((d) => d.severity === 'error');
 }
 
 /** Resolves the distinct (ref, selector) pairs of one level: one batch per source. */

@@ -12,6 +12,7 @@ import type { ExprScope } from './expressions.js';
 import { buildStepBody, combineWhen, failureOf, substituteAt, timeoutOf, whenOf, type BuildContext } from './steps.js';
 import { expandStrategy, type StrategyCopy } from './strategy.js';
 import { setOwn } from './own.js';
+import { stageReferences, type OpaqueResolutions } from './opaque-references.js';
 import { MAX_PLAN_NEEDS, MAX_PLAN_STEPS, PlanBudget } from './size-budget.js';
 import { collectStages, infrastructureOf, variablesOf } from './pipeline-scope.js';
 import type { SubstituteSink } from './substitute.js';
@@ -73,7 +74,7 @@ function runsBefore(needsOf: Map<string, string[]>, target: string, step: string
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
 
 /** Flattens an expanded pipeline node (`root.pipeline`). */
-export function flattenPipeline(pipeline: Obj, file: string, bag: DiagnosticBag, options: { openVariables?: readonly ('pipeline' | 'stage')[] } = {}): FlattenResult {
+export function flattenPipeline(pipeline: Obj, file: string, bag: DiagnosticBag, options: { openVariables?: readonly ('pipeline' | 'stage')[]; opaque?: OpaqueResolutions } = {}): FlattenResult {
   const fallback: Location = { file, line: 1, column: 1 };
   const at = positions.of(pipeline, fallback);
   const secretVars = new Set<string>();
@@ -87,7 +88,7 @@ export function flattenPipeline(pipeline: Obj, file: string, bag: DiagnosticBag,
     ...(options.openVariables ? { openVariables: options.openVariables } : {}),
   };
   collectStages(pipeline['stages'], stageInfo, secretVars);
-  const flat = new Flattener(bag, file, pipelineScope, secretVars);
+  const flat = new Flattener(bag, file, pipelineScope, secretVars, options.opaque);
   const variables = flat.staticVariables(pipelineVars, pipeline, 'pipeline');
   const stages = Array.isArray(pipeline['stages']) ? pipeline['stages'] : [];
   flat.stageElements(stages, [], undefined);
@@ -113,6 +114,7 @@ class Flattener {
     private readonly file: string,
     private readonly pipelineScope: ExprScope['pipeline'],
     private readonly secretVars: Set<string>,
+    private readonly opaque: OpaqueResolutions | undefined,
   ) {}
 
   private loc(node: unknown): Location {
@@ -259,6 +261,10 @@ class Flattener {
     const infra = infrastructureOf(spec);
     if (infra) stage.infrastructure = infra;
     stage.origin = this.origin(node, ann);
+    if (this.opaque) {
+      const references = stageReferences(node, ann, this.opaque, (n, a) => this.origin(n, a));
+      if (references.length) stage.references = references;
+    }
     if (!this.admit(stage, 'stage', node)) return undefined;
     this.stages.push(stage);
 

@@ -71,6 +71,24 @@ export interface PlanRef {
   name?: string;
 }
 
+/**
+ * A template the stage names without pipewright expanding it (its content is Harness's
+ * business): a deployment template, an artifact source, a monitored service.
+ */
+export interface PlanTemplateReference {
+  /** The Harness field that names it. */
+  field: 'customDeploymentRef' | 'artifactSource' | 'monitoredService';
+  type: 'CustomDeployment' | 'ArtifactSource' | 'MonitoredService';
+  ref: string;
+  /** The version label as written, when one is. */
+  selector?: string;
+  /** The version a template source resolved it to; absent when no source has the template. */
+  version?: string;
+  digest?: string;
+  /** Where it is written; when resolved, the chain ends with the template's own link. */
+  origin: Origin;
+}
+
 export interface PlanStage {
   id: string;
   name: string;
@@ -80,6 +98,8 @@ export interface PlanStage {
   when?: PlanWhen;
   /** Expressions in the stage's condition only a run can fill (earlier stages' outputs, run facts). */
   refs?: PlanRef[];
+  /** Templates the stage names but pipewright does not expand (recorded for provenance). */
+  references?: PlanTemplateReference[];
   variables: Record<string, string | number | boolean>;
   infrastructure?: { type?: string; os?: string; arch?: string };
   failure?: FailureRule[];

@@ -55,4 +55,54 @@ describe('opaque template types', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^p\.yaml:12:\d+: error PW4005 /m);
   });
+
+  test('a deployment stage\'s customDeploymentRef and artifact source template are resolved, locked, recorded in the plan and counted in the audit inventory', async () => {
+    const pipeline = `pipeline:
+  name: p
+  identifier: p
+  stages:
+    - stage:
+        name: deploy
+        identifier: deploy
+        type: Deployment
+        spec:
+          deploymentType: CustomDeployment
+          customDeploymentRef: {templateRef: account.ssh_deploy, versionLabel: "1.0.0"}
+          service:
+            serviceDefinition:
+              type: CustomDeployment
+              spec:
+                customDeploymentRef: {templateRef: account.ssh_deploy}
+                artifacts:
+                  primary:
+                    sources:
+                      - identifier: jar
+                        template: {templateRef: account.nexus_source, versionLabel: "2.1.0"}
+          execution:
+            steps:
+              - step: {name: fetch, identifier: fetch, type: FetchInstanceScript, spec: {}}
+`;
+    const f = await registryFolder({ 'deploy.yaml': DEPLOY, 'artifact.yaml': ARTIFACT, 'fleet/p.yaml': pipeline, 'policy.yaml': 'policy:\n  name: p\n  rules: []\n' }, []);
+    expect((await f.cli('template', 'publish', 'deploy.yaml', 'artifact.yaml', '--label', 'stable')).code).toBe(0);
+    const c = await f.cli('compile', 'fleet/p.yaml', '-o', 'plan.json');
+    expect(c.code, c.stderr).toBe(0);
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const plan = JSON.parse(readFileSync(join(f.dir, 'plan.json'), 'utf8')) as { templates: { ref: string; version: string }[]; stages: { references?: { field: string; ref: string; version?: string; origin: { line: number } }[] }[] };
+    expect(plan.templates.map((t) => `${t.ref}@${t.version}`)).toEqual(['account.nexus_source@2.1.0', 'account.ssh_deploy@1.0.0']);
+    expect(plan.stages[0]!.references!.map((r) => `${r.field} ${r.ref}@${r.version} line ${r.origin.line}`)).toEqual([
+      'customDeploymentRef account.ssh_deploy@1.0.0 line 11',
+      'customDeploymentRef account.ssh_deploy@1.0.0 line 16',
+      'artifactSource account.nexus_source@2.1.0 line 21',
+    ]);
+    const lock = readFileSync(join(f.dir, 'fleet', 'pipewright.lock'), 'utf8');
+    expect(lock).toContain('account.ssh_deploy');
+    expect(lock).toContain('account.nexus_source');
+    const frozen = await f.cli('compile', 'fleet/p.yaml', '--frozen-lockfile', '-o', 'plan2.json');
+    expect(frozen.code, frozen.stderr).toBe(0);
+    const audit = await f.cli('audit', 'fleet', '--policy', 'policy.yaml', '--format', 'json');
+    expect(audit.code, audit.stderr).toBe(0);
+    const report = JSON.parse(audit.stdout) as { inventory: { ref: string; versions: { version: string; uses: number }[] }[] };
+    expect(report.inventory.map((t) => `${t.ref} ${t.versions.map((v) => `${v.version}x${v.uses}`).join(',')}`)).toEqual(['account.nexus_source 2.1.0x1', 'account.ssh_deploy 1.0.0x2']);
+  });
 });

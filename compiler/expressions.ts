@@ -5,6 +5,7 @@
  * sequence id, codebase, ...) stays in the text and is listed as a `PlanRef`.
  */
 import { hasOwn } from './own.js';
+import { evaluateValue } from '../schemas/conditions.js';
 
 /** One expression occurrence in a string: `text` includes `<+` and the closing `>`. */
 export interface ExprMatch {
@@ -153,6 +154,14 @@ export function classify(body: string, scope: ExprScope): ExprKind {
  * evaluated at compile time.
  */
 function literalMethod(b: string): ExprKind | undefined {
+  if (b.startsWith('"') || b.startsWith("'")) {
+    // Chains and operators on literals (`"a,b".split(",").size() > 1`), as conditions evaluate them.
+    try {
+      return { kind: 'static', value: evaluateValue(b) };
+    } catch {
+      // not an expression conditions know (`.replace(...)`): the single methods below
+    }
+  }
   const m = /^"((?:[^"\\]|\\.)*)"\.(split|contains|startsWith|endsWith|equals|toLowerCase|toUpperCase|trim|replace|length)\((.*)\)$/s.exec(b);
   if (!m) return undefined;
   let recv: string;
@@ -225,6 +234,18 @@ function outputPath(seg: string[]): ExprKind | undefined {
     path.push(rest[i + 1]!);
   }
   return { kind: 'output', path, name: seg[n - 1]!, ...(crossStage ? { crossStage } : {}) };
+}
+
+const PATH_CALL = /^\s*([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)(\.(?:contains|equals|equalsIgnoreCase|startsWith|endsWith|toLowerCase|toUpperCase|trim|split|length|size|isEmpty|replace)\s*\([\s\S]*)$/;
+
+/**
+ * A method called on a path, `pipeline.variables.envs.split(",")`, written as the nested form
+ * Harness also accepts: `<+pipeline.variables.envs>.split(",")`. Undefined for other bodies.
+ */
+export function pathCall(body: string): string | undefined {
+  const m = PATH_CALL.exec(body);
+  if (!m || !isKnownRoot(m[1]!)) return undefined;
+  return `<+${m[1]}>${m[2]}`;
 }
 
 /** True for a body whose first segment names something Harness knows. */

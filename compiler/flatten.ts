@@ -9,7 +9,7 @@ import { Codes, DiagnosticBag, type Location } from './diagnostics.js';
 import { unwrap } from './elements.js';
 import { annotations, isRootAnnotation, type Annotation } from './annotations.js';
 import type { ExprScope } from './expressions.js';
-import { buildStepBody, combineWhen, failureOf, substituteAt, timeoutOf, whenOf, type BuildContext } from './steps.js';
+import { buildStepBody, combineWhen, deepSubstitute, failureOf, substituteAt, timeoutOf, whenOf, type BuildContext } from './steps.js';
 import { expandStrategy, type StrategyCopy } from './strategy.js';
 import { setOwn } from './own.js';
 import { stageReferences, type OpaqueResolutions } from './opaque-references.js';
@@ -324,7 +324,9 @@ class Flattener {
       const at = this.loc(node);
       const exp = this.bag.guard(() => expandStrategy(this.staticStrategy(node, g.scope, g.stageId), positions.at(node, 'strategy', at), this.strategyWarning));
       if (!exp) continue;
-      if (exp.kind === 'dynamic') this.bag.warn(Codes.DYNAMIC_STRATEGY, `strategy is decided at run time (${exp.reason}); compiled as one copy`, positions.at(node, 'strategy', at));
+      // A step's matrix, parallelism or repeat list is expanded by the run; a step group's,
+      // and other forms (repeat over a percentage of hosts), are not: one copy, said.
+      if (exp.kind === 'dynamic' && (w.kind === 'stepGroup' || !exp.byRun)) this.bag.warn(Codes.DYNAMIC_STRATEGY, `${w.kind === 'stepGroup' ? 'step group ' : ''}strategy is decided at run time (${exp.reason}); compiled as one copy`, positions.at(node, 'strategy', at));
       const copies: (StrategyCopy | undefined)[] = exp.kind === 'static' ? exp.copies : [undefined];
       const exits: string[] = [];
       const whens = node['when'] !== undefined && node['when'] !== null ? [...g.whens, node] : g.whens;
@@ -352,7 +354,7 @@ class Flattener {
           const strat = copy ?? g.strategy;
           if (strat) d.strategy = strat;
           if (copy && exp.kind === 'static' && exp.maxConcurrency) d.maxConcurrency = exp.maxConcurrency;
-          if (exp.kind === 'dynamic') d.dynamicStrategy = exp.raw;
+          if (exp.kind === 'dynamic' && exp.byRun) d.dynamicStrategy = exp.raw;
           drafts.push(d);
           exits.push(id);
         }
@@ -416,7 +418,12 @@ class Flattener {
       step.name = body.name;
       step.matrix = { ...(d.strategy.values.matrix ?? {}), ...('item' in d.strategy.values ? { item: d.strategy.values.item } : {}), iteration: d.strategy.values.iteration, iterations: d.strategy.values.iterations };
     }
-    if (d.dynamicStrategy) step.matrix = { strategy: d.dynamicStrategy };
+    if (d.dynamicStrategy) {
+      // Its expressions take the step's scope: output references are checked and listed in
+      // the step's refs, so the run can fill them when it expands the copies.
+      const strategy = this.bag.guard(() => deepSubstitute(d.dynamicStrategy, ctx, d.node, 'strategy'));
+      if (strategy && typeof strategy === 'object') step.strategy = strategy as Obj;
+    }
     if (d.maxConcurrency) step.maxConcurrency = d.maxConcurrency;
     // Conditions are built here, with the step's own scope, so output references resolve.
     let when: PlanWhen | undefined;

@@ -146,7 +146,8 @@ export function substituteAt(v: string, holder: object, field: string | number, 
   return substitute(v, ctx.scope, sink, { quote });
 }
 
-function deepSubstitute(v: unknown, ctx: BuildContext, holder?: object, key?: string | number): unknown {
+/** `substituteAt` over every string of a value (lists and mappings copied). */
+export function deepSubstitute(v: unknown, ctx: BuildContext, holder?: object, key?: string | number): unknown {
   if (typeof v === 'string') return holder ? substituteAt(v, holder, key!, ctx) : v;
   if (Array.isArray(v)) return v.map((x, i) => deepSubstitute(x, ctx, v, i));
   if (v && typeof v === 'object') {

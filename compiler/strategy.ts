@@ -5,21 +5,17 @@
  */
 import { Codes, LocatedError, type Location } from './diagnostics.js';
 import { sourcePositions } from './yaml-reader.js';
+import { countCopies, itemCopies, matrixCopies, type StrategyCopy } from '../schemas/strategy-copies.js';
 
 /** Most copies one strategy may produce. */
 export const MAX_COPIES = 256;
 
-export interface StrategyCopy {
-  /** Appended to the identifier: `_0`, `_1_2`. */
-  suffix: string;
-  /** Values for expressions: `<+matrix.x>`, `<+strategy.iteration>`, `<+repeat.item>`. */
-  values: { matrix?: Record<string, unknown>; iteration: number; iterations: number; item?: unknown };
-}
+export type { StrategyCopy };
 
 export type StrategyExpansion =
   | { kind: 'none' }
   | { kind: 'static'; copies: StrategyCopy[]; maxConcurrency?: number }
-  | { kind: 'dynamic'; reason: string; raw: Record<string, unknown> };
+  | { kind: 'dynamic'; reason: string; raw: Record<string, unknown>; byRun?: boolean };
 
 function isDynamic(v: unknown): boolean {
   return typeof v === 'string' && v.includes('<+');
@@ -38,13 +34,13 @@ export function expandStrategy(strategy: unknown, at: Location, warn: StrategyWa
   const s = strategy as Record<string, unknown>;
   const maxConc = s['maxConcurrency'] ?? (s['matrix'] as Record<string, unknown> | undefined)?.['maxConcurrency'] ?? (s['repeat'] as Record<string, unknown> | undefined)?.['maxConcurrency'];
   const maxConcurrency = typeof maxConc === 'number' && maxConc > 0 ? Math.floor(maxConc) : undefined;
-  if (isDynamic(maxConc)) return { kind: 'dynamic', reason: 'maxConcurrency is an expression', raw: s };
+  if (isDynamic(maxConc)) return { kind: 'dynamic', reason: 'maxConcurrency is an expression', raw: s, byRun: s['matrix'] !== undefined || s['parallelism'] !== undefined };
   if (s['matrix'] !== undefined) return matrix(s['matrix'], s, at, warn, maxConcurrency);
   if (s['parallelism'] !== undefined) {
     const n = s['parallelism'];
-    if (isDynamic(n)) return { kind: 'dynamic', reason: 'parallelism is an expression', raw: s };
+    if (isDynamic(n)) return { kind: 'dynamic', reason: 'parallelism is an expression', raw: s, byRun: true };
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new LocatedError(Codes.SCHEMA, `parallelism must be a positive whole number, got ${JSON.stringify(n)}`, at);
-    return finish(Array.from({ length: n }, (_, i) => ({ suffix: `_${i}`, values: { iteration: i, iterations: n } })), at, maxConcurrency);
+    return finish(countCopies(n), at, maxConcurrency);
   }
   if (s['repeat'] !== undefined) return repeat(s['repeat'], s, at, maxConcurrency);
   return { kind: 'none' };
@@ -56,7 +52,7 @@ function finish(copies: StrategyCopy[], at: Location, maxConcurrency?: number): 
 }
 
 function matrix(m: unknown, raw: Record<string, unknown>, at: Location, warn: StrategyWarning, maxConcurrency?: number): StrategyExpansion {
-  if (isDynamic(m)) return { kind: 'dynamic', reason: 'the matrix is an expression', raw };
+  if (isDynamic(m)) return { kind: 'dynamic', reason: 'the matrix is an expression', raw, byRun: true };
   if (!m || typeof m !== 'object' || Array.isArray(m)) throw new LocatedError(Codes.SCHEMA, 'strategy.matrix must be a mapping of axes', at);
   const axes: [string, unknown[]][] = [];
   let exclude: Record<string, unknown>[] = [];
@@ -64,12 +60,12 @@ function matrix(m: unknown, raw: Record<string, unknown>, at: Location, warn: St
     if (k === 'maxConcurrency' || k === 'nodeName') continue;
     if (k === 'exclude') {
       if (v === null || v === undefined) continue;
-      if (isDynamic(v)) return { kind: 'dynamic', reason: 'exclude is an expression', raw };
+      if (isDynamic(v)) return { kind: 'dynamic', reason: 'exclude is an expression', raw, byRun: true };
       if (!Array.isArray(v)) throw new LocatedError(Codes.SCHEMA, 'strategy.matrix.exclude must be a list', at);
       exclude = v as Record<string, unknown>[];
       continue;
     }
-    if (isDynamic(v)) return { kind: 'dynamic', reason: `matrix axis '${k}' is an expression`, raw };
+    if (isDynamic(v)) return { kind: 'dynamic', reason: `matrix axis '${k}' is an expression`, raw, byRun: true };
     if (v !== null && typeof v !== 'object') {
       // Real files write `os: linux` for a one-value axis: one value, said, not refused.
       warn(`matrix axis '${k}' is one value, not a list: read as [${JSON.stringify(v)}]`, sourcePositions.at(m, k, at));
@@ -84,14 +80,7 @@ function matrix(m: unknown, raw: Record<string, unknown>, at: Location, warn: St
   let total = 1;
   for (const [, vals] of axes) total *= vals.length;
   if (total > MAX_COPIES * 4) throw new LocatedError(Codes.EXPANSION_TOO_LARGE, `matrix has ${total} combinations, more than ${MAX_COPIES}`, at);
-  const combos: { idx: number[]; values: Record<string, unknown> }[] = [{ idx: [], values: {} }];
-  for (const [name, vals] of axes) {
-    const next: typeof combos = [];
-    for (const c of combos) vals.forEach((val, i) => next.push({ idx: [...c.idx, i], values: { ...c.values, [name]: val } }));
-    combos.splice(0, combos.length, ...next);
-  }
-  const kept = combos.filter((c) => !exclude.some((ex) => ex && typeof ex === 'object' && Object.entries(ex).every(([k, v]) => JSON.stringify(c.values[k]) === JSON.stringify(v))));
-  const copies = kept.map((c, i) => ({ suffix: `_${c.idx.join('_')}`, values: { matrix: c.values, iteration: i, iterations: kept.length } }));
+  const copies = matrixCopies(axes, exclude);
   return finish(copies, at, maxConcurrency);
 }
 
@@ -100,16 +89,16 @@ function repeat(r: unknown, raw: Record<string, unknown>, at: Location, maxConcu
   if (!r || typeof r !== 'object' || Array.isArray(r)) throw new LocatedError(Codes.SCHEMA, 'strategy.repeat must be a mapping', at);
   const o = r as Record<string, unknown>;
   if (o['items'] !== undefined) {
-    if (isDynamic(o['items'])) return { kind: 'dynamic', reason: 'repeat.items is an expression', raw };
+    if (isDynamic(o['items'])) return { kind: 'dynamic', reason: 'repeat.items is an expression', raw, byRun: true };
     if (!Array.isArray(o['items'])) throw new LocatedError(Codes.SCHEMA, 'strategy.repeat.items must be a list', at);
     const items = o['items'] as unknown[];
-    return finish(items.map((item, i) => ({ suffix: `_${i}`, values: { iteration: i, iterations: items.length, item } })), at, maxConcurrency);
+    return finish(itemCopies(items), at, maxConcurrency);
   }
   if (o['times'] !== undefined) {
-    if (isDynamic(o['times'])) return { kind: 'dynamic', reason: 'repeat.times is an expression', raw };
+    if (isDynamic(o['times'])) return { kind: 'dynamic', reason: 'repeat.times is an expression', raw, byRun: true };
     const n = o['times'];
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new LocatedError(Codes.SCHEMA, 'strategy.repeat.times must be a positive whole number', at);
-    return finish(Array.from({ length: n }, (_, i) => ({ suffix: `_${i}`, values: { iteration: i, iterations: n } })), at, maxConcurrency);
+    return finish(countCopies(n), at, maxConcurrency);
   }
   return { kind: 'dynamic', reason: 'this repeat form is decided at run time', raw };
 }

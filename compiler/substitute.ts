@@ -3,7 +3,7 @@
  * expression, runtime ones are kept and listed as plan references.
  */
 import type { PlanRef } from '../schemas/plan.js';
-import { classify, scanExpressions, type ExprScope } from './expressions.js';
+import { classify, pathCall, scanExpressions, type ExprScope } from './expressions.js';
 import { isRuntimeInput } from './runtime-inputs.js';
 import { MAX_FIELD_BYTES, SizeBudget } from './size-budget.js';
 
@@ -100,6 +100,11 @@ function substituteIn(s: string, scope: ExprScope, sink: SubstituteSink, opts: S
     if (work.add(EXPRESSION_COST)) return s;
     let body = m.body;
     let text = m.text;
+    const call = body.includes('<+') ? undefined : pathCall(body);
+    if (call) {
+      body = call;
+      text = `<+${body}>`;
+    }
     if (body.includes('<+')) {
       // A nested expression: resolve the inside first, as quoted literals, so the outside can
       // call methods on them (<+<+pipeline.variables.x>.split(',')> → <+"a,b".split(',')>).

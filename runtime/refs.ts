@@ -41,7 +41,8 @@ function replaceAll(text: string, values: [string, string][]): string {
   return out;
 }
 
-function valuesOf(refs: PlanRef[], ctx: RefContext): [string, string][] {
+/** The values of `refs` the run knows, as (expression text, value) pairs. */
+export function refValues(refs: PlanRef[], ctx: RefContext): [string, string][] {
   const values: [string, string][] = [];
   for (const r of refs) {
     const v = valueOf(r, ctx);
@@ -57,14 +58,14 @@ const quotedValues = (values: [string, string][]): [string, string][] => values.
 export function resolveStageCondition(stage: PlanStage, ctx: RefContext): string | undefined {
   const condition = stage.when?.condition;
   if (condition === undefined || !stage.refs?.length) return condition;
-  return replaceAll(condition, quotedValues(valuesOf(stage.refs, ctx)));
+  return replaceAll(condition, quotedValues(refValues(stage.refs, ctx)));
 }
 
 /** A copy of `step` with its references replaced (conditions get quoted literals). */
 export function resolveStep(step: PlanStep, ctx: RefContext): PlanStep {
   const refs = step.refs ?? [];
   if (refs.length === 0) return step;
-  const values = valuesOf(refs, ctx);
+  const values = refValues(refs, ctx);
   const quoted = quotedValues(values);
   const s = (t: string | undefined) => (t === undefined ? undefined : replaceAll(t, values));
   const out: PlanStep = { ...step, env: Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, replaceAll(v, values)])) };

@@ -135,7 +135,7 @@ export class Runner {
       masker: this.masker,
     };
     const stageResults = new Map<string, StageResult>();
-    const stepResults: StepResult[] = [];
+    const stageSteps = new Map<string, StepResult[]>();
     let failed = false;
     const remaining = [...plan.stages];
     const planSteps = new Set(plan.steps.map((s) => s.id));
@@ -181,7 +181,7 @@ export class Runner {
         );
         for (const r of results) {
           stageResults.set(r.stage.id, r.stage);
-          stepResults.push(...r.steps);
+          stageSteps.set(r.stage.id, r.steps);
           if (r.stage.status === 'failed' || r.stage.status === 'aborted') failed = true;
         }
       }
@@ -199,7 +199,8 @@ export class Runner {
       startedAt: started.toISOString(),
       durationMs: Math.round(performance.now() - t0),
       stages: plan.stages.map((s) => stageResults.get(s.id) ?? { id: s.id, status: 'skipped', durationMs: 0 }),
-      steps: plan.steps.map((s) => stepResults.find((r) => r.id === s.id) ?? skippedStep(s, 'not reached')),
+      // In plan order; a step a run-time strategy expanded is there as its copies.
+      steps: plan.stages.flatMap((st) => stageSteps.get(st.id) ?? plan.steps.filter((s) => s.stage === st.id).map((s) => skippedStep(s, 'not reached'))),
     };
     const masked = JSON.parse(this.masker.mask(JSON.stringify(report))) as RunReport;
     writeFileSync(join(this.runDir, 'report.json'), JSON.stringify(masked, null, 2) + '\n');

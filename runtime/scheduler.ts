@@ -15,6 +15,7 @@ import { ConditionError, evaluateCondition } from '../schemas/conditions.js';
 import { StepLog, type Console } from './logs.js';
 import { waitReady } from './readiness/index.js';
 import { RefError, resolveStep, type RefContext } from './refs.js';
+import { expandAtRun, StrategyError } from './run-strategy.js';
 import type { ErrorType, StageResult, StepResult, StepStatus } from './report.js';
 import type { Masker } from './secrets.js';
 
@@ -54,6 +55,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** How long an ended step's output may take to drain before its pipes count as held. */
 const RELEASE_MS = 100;
 
+/**
+ * The strategy a copy belongs to: copies of one strategy share the node they were made from,
+ * so their stage and origin (where written, through which templates) are the same.
+ */
+function copyGroup(step: PlanStep): string {
+  return `${step.stage}\u0000${JSON.stringify(step.origin)}`;
+}
+
 /** Finds the failure rule for an error type (AllErrors matches everything). */
 export function ruleFor(rules: FailureRule[] | undefined, errorType: ErrorType): FailureRule | undefined {
   const harnessType = errorType === 'Timeout' ? 'Timeout' : 'Unknown';
@@ -68,6 +77,8 @@ export class StageRun {
   /** Processes that escaped the stage's steps. */
   private readonly escapees: EscapeLedger;
   private running = 0;
+  /** Copies of one strategy running now, by copyGroup (for maxConcurrency). */
+  private readonly copiesRunning = new Map<string, number>();
   private failed = false;
   private abortedStage = false;
   /** Settles when the stage is aborted: waits (retry intervals) end at once. */
@@ -76,11 +87,15 @@ export class StageRun {
   private dirty = false;
   private wake: () => void = () => undefined;
 
+  /** The stage's steps; a run-time strategy's step is replaced by its copies when reached. */
+  private readonly steps: PlanStep[];
+
   constructor(
     private readonly stage: PlanStage,
-    private readonly steps: PlanStep[],
+    steps: PlanStep[],
     private readonly ctx: StageContext,
   ) {
+    this.steps = [...steps];
     this.escapees = new EscapeLedger({ runId: ctx.runId, stageSteps: new Set(steps.map((s) => s.id)), planSteps: ctx.planSteps, masker: ctx.masker, note: (l) => ctx.note(l), graceMs: ctx.graceMs });
   }
 
@@ -117,23 +132,66 @@ export class StageRun {
 
   /** Starts every step whose needs are settled, up to the concurrency limit. */
   private pump(): void {
-    for (const step of this.steps) {
+    for (let i = 0; i < this.steps.length; i++) {
+      const step = this.steps[i]!;
       if (this.started.has(step.id)) continue;
       if (!step.needs.every((n) => this.settled.has(n) || !this.steps.some((s) => s.id === n))) continue;
       if (this.running >= this.ctx.concurrency) return;
+      if (step.maxConcurrency && (this.copiesRunning.get(copyGroup(step)) ?? 0) >= step.maxConcurrency) continue;
+      if (step.strategy && !this.ctx.aborted() && this.shouldRun(step) && step.kind !== 'external') {
+        // Reached: its copies are made now and take its place (and the needs on it).
+        if (this.expand(step, i)) i--;
+        continue;
+      }
       this.started.add(step.id);
       if (this.ctx.aborted() || !this.shouldRun(step) || step.kind === 'external') {
         this.finish(step, this.skipped(step, this.ctx.aborted() ? 'run aborted' : step.kind === 'external' ? `unsupported step type ${step.type}` : undefined));
         continue;
       }
       this.running++;
+      const group = step.maxConcurrency ? copyGroup(step) : undefined;
+      if (group) this.copiesRunning.set(group, (this.copiesRunning.get(group) ?? 0) + 1);
       void this.execute(step)
         .catch((e: unknown) => this.internalFailure(step, e))
         .finally(() => {
           this.running--;
+          if (group) this.copiesRunning.set(group, this.copiesRunning.get(group)! - 1);
           this.notify();
         });
     }
+  }
+
+  /**
+   * Replaces the step at `index` (a strategy only the run can expand) by its copies; steps
+   * that need it need every copy; maxConcurrency holds for them as for static copies. False
+   * when the step settled instead (the strategy could not be expanded, or made no copy).
+   */
+  private expand(step: PlanStep, index: number): boolean {
+    let made: { copies: PlanStep[]; maxConcurrency?: number };
+    try {
+      made = expandAtRun(step, this.ctx.refs);
+    } catch (e) {
+      const error = this.ctx.masker.mask(`${step.id}: ${e instanceof StrategyError || e instanceof RefError ? e.message : String(e)}`);
+      this.ctx.note(error);
+      this.started.add(step.id);
+      this.fail(step, { id: step.id, stage: step.stage, kind: step.kind, type: step.type, name: step.name, status: 'failed', errorType: 'Unknown', error, durationMs: 0, attempts: 0 });
+      return false;
+    }
+    if (made.copies.length === 0) {
+      this.started.add(step.id);
+      this.finish(step, this.skipped(step, 'its strategy made no copy (an empty list, or zero)'));
+      return false;
+    }
+    const m = made.maxConcurrency;
+    const copies = m ? made.copies.map((c) => ({ ...c, maxConcurrency: m })) : made.copies;
+    const ids = copies.map((c) => c.id);
+    this.steps.splice(index, 1, ...copies);
+    for (let j = 0; j < this.steps.length; j++) {
+      const s = this.steps[j]!;
+      if (s.needs.includes(step.id)) this.steps[j] = { ...s, needs: s.needs.flatMap((n) => (n === step.id ? ids : [n])) };
+    }
+    this.ctx.note(`${step.id}: strategy expanded at run time into ${copies.length} cop${copies.length === 1 ? 'y' : 'ies'}${m ? ` (at most ${m} at once)` : ''}`);
+    return true;
   }
 
   /**

@@ -30,9 +30,27 @@ const UNARY = new Set(['contains', 'equals', 'equalsIgnoreCase', 'startsWith', '
 function tokenize(src: string): Tok[] {
   const out: Tok[] = [];
   let i = 0;
+  /** Open `<+` groups: one is a parenthesis, closed by the next `>` (as expressions are scanned). */
+  let groups = 0;
   while (i < src.length) {
     const c = src[i]!;
     if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    if (c === '<' && src[i + 1] === '+') {
+      // `<+"a,b".split(",")>` is a group around a value; `<+codebase.branch>` is a reference
+      // nobody filled, which must not pass as the text "codebase.branch".
+      const path = /^<\+\s*([A-Za-z_][\w.-]*)/.exec(src.slice(i));
+      if (path) throw new ConditionError(`unresolved reference <+${path[1]}...>`);
+      out.push({ t: 'op', v: '(' });
+      groups++;
+      i += 2;
+      continue;
+    }
+    if (c === '>' && groups > 0) {
+      out.push({ t: 'op', v: ')' });
+      groups--;
       i++;
       continue;
     }
@@ -168,6 +186,11 @@ function method(name: string, target: unknown, arg: unknown): unknown {
 
 /** Parses (and, unless `checkOnly`, evaluates) a condition. Throws ConditionError when malformed. */
 function run(src: string, checkOnly: boolean): boolean {
+  return truthy(valueOf(src, checkOnly));
+}
+
+/** Parses and evaluates an expression to its value (a string, number, boolean or list). */
+function valueOf(src: string, checkOnly: boolean): unknown {
   const toks = tokenize(src);
   if (toks.length === 0) throw new ConditionError('empty condition');
   let p = 0;
@@ -265,12 +288,20 @@ function run(src: string, checkOnly: boolean): boolean {
   }
   const v = ternary();
   if (p !== toks.length) throw new ConditionError(`unexpected '${String(toks[p]!.v)}'`);
-  return truthy(v);
+  return v;
 }
 
 /** Evaluates a condition whose runtime references were already replaced by literals. */
 export function evaluateCondition(src: string): boolean {
   return run(unwrapped(src), false);
+}
+
+/**
+ * Evaluates an expression body whose runtime references were already replaced by literals,
+ * to its value: `"dev,prod".split(",")` is a list (a matrix axis decided at run time).
+ */
+export function evaluateValue(src: string): unknown {
+  return valueOf(unwrapped(src), false);
 }
 
 /** Checks a condition's syntax; runtime references `<+...>` stand for unknown values. */

@@ -146,6 +146,12 @@ export interface PlanStep {
   /** Matrix / parallelism / repeat values this copy was expanded with. */
   matrix?: Record<string, unknown>;
   maxConcurrency?: number;
+  /**
+   * A looping strategy only the run can expand (axes, count or items are expressions over
+   * earlier steps' outputs or run facts), as written with compile-time values filled in: the
+   * run makes the copies `ID_0`, `ID_1`, ... when the step is reached.
+   */
+  strategy?: Record<string, unknown>;
   origin: Origin;
 }
 

@@ -5,7 +5,7 @@
  * and the runtime's evaluation (`schemas/conditions.ts`).
  */
 import { describe, expect, test } from 'vitest';
-import { checkCondition, ConditionError, evaluateCondition, unwrapped } from '../../schemas/conditions.js';
+import { checkCondition, ConditionError, evaluateCondition, evaluateValue, unwrapped } from '../../schemas/conditions.js';
 
 describe('evaluating', () => {
   test.each([
@@ -50,5 +50,21 @@ describe('refusing', () => {
   ])('%s', (src, message) => {
     expect(() => checkCondition(src)).toThrow(ConditionError);
     expect(() => checkCondition(src)).toThrow(message);
+  });
+});
+
+describe('groups and values', () => {
+  test('a filled reference inside a condition is a group: <+"a,b".contains("a")> && 2 == 2', () => {
+    expect(evaluateCondition('<+"a,b".contains("a")> && 2 == 2')).toBe(true);
+    expect(evaluateCondition('<+"a,b".split(",").size()> > 2')).toBe(false);
+  });
+
+  test('a reference nobody filled is an error, never the text of its path', () => {
+    expect(() => evaluateCondition('<+codebase.branch> == "codebase.branch"')).toThrow(/unresolved reference <\+codebase\.branch/);
+  });
+
+  test('an expression evaluates to its value: a list, a number', () => {
+    expect(evaluateValue('"dev,qa".split(",")')).toEqual(['dev', 'qa']);
+    expect(evaluateValue('<+"dev,qa".split(",").size()>')).toBe(2);
   });
 });

@@ -1,0 +1,135 @@
+/**
+ * Strategies only a run can expand: a step whose matrix axes, parallelism or repeat items
+ * are expressions over earlier steps' outputs (`<+<+steps.list.output.outputVariables.T>.split(",")>`)
+ * is expanded when it is reached, its needs settled, into the copies Harness would make
+ * (`ID_0`, `ID_1`, ... named and ordered as the compiler names static copies). Each copy has
+ * its references filled, its `<+matrix.*>`, `<+strategy.*>` and `<+repeat.item>` included.
+ */
+import type { PlanStep } from '../schemas/plan.js';
+import { ConditionError, evaluateValue } from '../schemas/conditions.js';
+import { countCopies, itemCopies, matrixCopies, type StrategyCopy } from '../schemas/strategy-copies.js';
+import { RefError, refValues, resolveStep, type RefContext } from './refs.js';
+
+/** Most copies a run-time strategy may make (as at compile time). */
+export const MAX_RUN_COPIES = 256;
+
+export class StrategyError extends Error {}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The copies of `step` (which has a run-time `strategy`), their references resolved, and
+ * how many may run at once. Throws StrategyError (or RefError) with a message for the user.
+ */
+export function expandAtRun(step: PlanStep, ctx: RefContext): { copies: PlanStep[]; maxConcurrency?: number } {
+  const s = step.strategy ?? {};
+  const values = refValues(step.refs ?? [], ctx);
+  const value = (v: unknown, what: string): unknown => evaluate(v, values, what);
+  let copies: StrategyCopy[];
+  if (s['matrix'] !== undefined) {
+    const m = value(s['matrix'], 'the matrix');
+    if (!isObj(m)) throw new StrategyError(`the matrix is ${describe(m)}, not a mapping of axes`);
+    const axes: [string, unknown[]][] = [];
+    let exclude: unknown[] = [];
+    for (const [k, raw] of Object.entries(m)) {
+      if (k === 'maxConcurrency' || k === 'nodeName') continue;
+      const v = value(raw, `matrix axis '${k}'`);
+      if (k === 'exclude') {
+        if (v !== null && v !== undefined) exclude = list(v, 'exclude');
+        continue;
+      }
+      axes.push([k, Array.isArray(v) ? v : list(v, `matrix axis '${k}'`)]);
+    }
+    copies = matrixCopies(axes, exclude);
+  } else if (s['parallelism'] !== undefined) {
+    copies = countCopies(count(value(s['parallelism'], 'parallelism'), 'parallelism'));
+  } else if (isObj(s['repeat'])) {
+    const r = s['repeat'];
+    copies = r['items'] !== undefined ? itemCopies(list(value(r['items'], 'repeat.items'), 'repeat.items')) : countCopies(count(value(r['times'], 'repeat.times'), 'repeat.times'));
+  } else throw new StrategyError('this strategy form cannot be expanded by the run');
+  if (copies.length > MAX_RUN_COPIES) throw new StrategyError(`the strategy makes ${copies.length} copies, more than ${MAX_RUN_COPIES}`);
+  const conc = s['maxConcurrency'] ?? (isObj(s['matrix']) ? s['matrix']['maxConcurrency'] : undefined) ?? (isObj(s['repeat']) ? s['repeat']['maxConcurrency'] : undefined);
+  const maxConcurrency = conc === undefined ? undefined : count(value(conc, 'maxConcurrency'), 'maxConcurrency');
+  const { strategy: _s, ...rest } = step;
+  void _s;
+  return {
+    copies: copies.map((c) => resolveStep({ ...rest, id: step.id + c.suffix, name: step.name + c.suffix, matrix: copyRecord(c) }, { ...ctx, facts: { ...ctx.facts, ...factsOf(c) } })),
+    ...(maxConcurrency !== undefined ? { maxConcurrency } : {}),
+  };
+}
+
+function copyRecord(c: StrategyCopy): Record<string, unknown> {
+  return { ...(c.values.matrix ?? {}), ...('item' in c.values ? { item: c.values.item } : {}), iteration: c.values.iteration, iterations: c.values.iterations };
+}
+
+/** What a copy's expressions see, by expression body. */
+function factsOf(c: StrategyCopy): Record<string, string> {
+  const facts: Record<string, string> = {
+    'strategy.iteration': String(c.values.iteration),
+    'strategy.iterations': String(c.values.iterations),
+    'step.identifierPostFix': c.suffix,
+    'strategy.identifierPostFix': c.suffix,
+  };
+  for (const [k, v] of Object.entries(c.values.matrix ?? {})) {
+    facts[`matrix.${k}`] = text(v);
+    facts[`strategy.matrix.${k}`] = text(v);
+  }
+  if ('item' in c.values) facts['repeat.item'] = facts['strategy.repeat.item'] = text(c.values.item);
+  return facts;
+}
+
+const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+
+/**
+ * The value of a strategy field: lists and numbers as written; an expression whose references
+ * are now known is evaluated (`<+"a,b".split(",")>` is a list); a JSON list text is a list.
+ */
+function evaluate(v: unknown, values: [string, string][], what: string): unknown {
+  if (Array.isArray(v)) return v.map((x) => evaluate(x, values, what));
+  if (isObj(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, evaluate(x, values, what)]));
+  if (typeof v !== 'string' || !v.includes('<+')) return v;
+  const t = v.trim();
+  // A reference standing alone is its value; inside an expression it is a quoted literal.
+  const alone = values.find(([e]) => e === t);
+  if (alone) return parsed(alone[1]);
+  let body = t.startsWith('<+') && t.endsWith('>') ? t.slice(2, -1) : t;
+  for (const [e, val] of values) if (body.includes(e)) body = body.split(e).join(JSON.stringify(val));
+  if (body.includes('<+')) throw new StrategyError(`${what} holds a reference the run cannot resolve: ${v}`);
+  try {
+    return evaluateValue(body);
+  } catch (e) {
+    throw new StrategyError(`${what}: ${v}: ${e instanceof ConditionError ? e.message : String(e)}`);
+  }
+}
+
+/** A step output standing for a list is JSON text (`["a","b"]`); anything else is text. */
+function parsed(s: string): unknown {
+  const t = s.trim();
+  if (t.startsWith('[')) {
+    try {
+      return JSON.parse(t) as unknown;
+    } catch {
+      return s;
+    }
+  }
+  return s;
+}
+
+function list(v: unknown, what: string): unknown[] {
+  if (Array.isArray(v)) return v;
+  throw new StrategyError(`${what} is ${describe(v)}, not a list (split text into one: <+<+...>.split(",")>)`);
+}
+
+function count(v: unknown, what: string): number {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new StrategyError(`${what} is ${describe(v)}, not a whole number`);
+  return n;
+}
+
+function describe(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+

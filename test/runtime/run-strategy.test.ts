@@ -1,0 +1,99 @@
+/**
+ * Strategies only a run can expand (issue 14, point 4): a matrix axis, a parallelism or a
+ * repeat list given by an expression over an earlier step's output becomes copies when the
+ * step is reached, named as Harness names them, with `<+matrix.*>` and `<+strategy.*>` filled
+ * per copy, maxConcurrency honoured, and the steps after it waiting for every copy. What
+ * does not give a list fails the step, saying why; an empty list runs no copy.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { runCli, tempDir } from '../helpers.js';
+
+interface Report {
+  steps: { id: string; status: string; error?: string }[];
+}
+
+const pipeline = (list: string, strategy: string, extra = '') => `pipeline:
+  name: p
+  identifier: p
+  stages:
+    - stage:
+        name: s
+        identifier: s
+        type: CI
+        spec:
+          execution:
+            steps:
+              - step:
+                  type: Run
+                  name: list
+                  identifier: list
+                  spec: {command: 'TARGETS="${list}"', outputVariables: [{name: TARGETS}]}
+              - step:
+                  type: Run
+                  name: deploy
+                  identifier: deploy
+                  strategy:
+${strategy}
+                  spec:
+                    command: |
+                      echo "start <+matrix.env>" >> order.txt
+                      sleep 0.2
+                      echo "deploying <+matrix.env> as copy <+strategy.iteration> of <+strategy.iterations>"
+                      echo "end <+matrix.env>" >> order.txt
+${extra}              - step: {type: Run, name: after, identifier: after, spec: {command: echo after >> order.txt}}
+`;
+
+async function run(yaml: string): Promise<{ code: number; report: Report; out: string; order: string[] }> {
+  const dir = tempDir({ 'p.yaml': yaml });
+  const r = await runCli(['run', 'p.yaml', '--workspace', '.', '--home', 'h', '--report', 'report.json'], dir);
+  const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
+  let order: string[] = [];
+  try {
+    order = readFileSync(join(dir, 'order.txt'), 'utf8').trim().split('\n');
+  } catch {
+    // no copy ran
+  }
+  return { code: r.code, report, out: r.stdout + r.stderr, order };
+}
+
+const statuses = (r: Report) => r.steps.map((s) => `${s.id}:${s.status}`);
+
+describe('a matrix only the run knows', () => {
+  test("an axis split from an earlier step's output becomes one copy per value, one at a time with maxConcurrency 1, before the next step", async () => {
+    const r = await run(pipeline('dev,qa,prod', `                    matrix:\n                      env: <+<+steps.list.output.outputVariables.TARGETS>.split(",")>\n                      maxConcurrency: 1`));
+    expect(r.code, r.out).toBe(0);
+    expect(statuses(r.report)).toEqual(['s.list:success', 's.deploy_0:success', 's.deploy_1:success', 's.deploy_2:success', 's.after:success']);
+    expect(r.out).toContain('deploying qa as copy 1 of 3');
+    expect(r.order).toEqual(['start dev', 'end dev', 'start qa', 'end qa', 'start prod', 'end prod', 'after']);
+  }, 30_000);
+
+  test('without maxConcurrency the copies run side by side', async () => {
+    const r = await run(pipeline('a,b', `                    matrix:\n                      env: <+steps.list.output.outputVariables.TARGETS.split(",")>`));
+    expect(r.code, r.out).toBe(0);
+    expect(r.order.slice(0, 2).sort()).toEqual(['start a', 'start b']);
+    expect(r.order.at(-1)).toBe('after');
+  }, 30_000);
+
+  test('an axis that is text, not a list, fails the step saying so; the next step does not run', async () => {
+    const r = await run(pipeline('dev,qa', `                    matrix:\n                      env: <+steps.list.output.outputVariables.TARGETS>`));
+    expect(r.code).toBe(1);
+    const deploy = r.report.steps.find((s) => s.id === 's.deploy')!;
+    expect(deploy.status).toBe('failed');
+    expect(deploy.error).toMatch(/matrix axis 'env' is "dev,qa", not a list/);
+    expect(r.report.steps.find((s) => s.id === 's.after')!.status).not.toBe('success');
+  }, 30_000);
+
+  test('zero copies (parallelism 0 from an output) runs none: the step is skipped and the stage goes on', async () => {
+    const r = await run(pipeline('0', `                    parallelism: <+steps.list.output.outputVariables.TARGETS>`));
+    expect(r.code, r.out).toBe(0);
+    expect(statuses(r.report)).toEqual(['s.list:success', 's.deploy:skipped', 's.after:success']);
+  }, 30_000);
+
+  test('maxConcurrency holds for copies the compiler made too (a static matrix): one at a time', async () => {
+    const r = await run(pipeline('unused', `                    matrix:\n                      env: [x, y, z]\n                      maxConcurrency: 1`));
+    expect(r.code, r.out).toBe(0);
+    expect(r.order).toEqual(['start x', 'end x', 'start y', 'end y', 'start z', 'end z', 'after']);
+  }, 30_000);
+});

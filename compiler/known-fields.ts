@@ -206,7 +206,8 @@ class Walk {
 
   /** A list element holds exactly one of `wrappers` (others are unknown fields, reported by `known`). */
   private element(item: Obj, wrappers: string[], what: string): void {
-    this.known(item, new Set(wrappers), what);
+    // Harness's template insertion writes `contextType: Pipeline` beside the wrapper.
+    this.known(item, new Set([...wrappers, 'contextType']), what);
     const present = wrappers.filter((w) => w in item);
     if (present.length !== 1) this.bag.error(Codes.SCHEMA, `${what} needs exactly one of ${wrappers.join(', ')}${present.length > 1 ? `, not ${present.join(' and ')}` : ''}`, sourcePositions.of(item, this.at()));
   }

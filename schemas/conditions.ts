@@ -306,8 +306,14 @@ export function evaluateValue(src: string): unknown {
 
 /** Checks a condition's syntax; runtime references `<+...>` stand for unknown values. */
 export function checkCondition(src: string): void {
-  run(unwrapped(src).replace(/<\+(?:[^<>]|<\+[^<>]*>)*>/g, '"?"'), true);
+  run(unwrapped(src).replace(OPEN_INPUT, '"?"').replace(/<\+(?:[^<>]|<\+[^<>]*>)*>/g, '"?"'), true);
 }
+
+/**
+ * An open runtime input kept as a placeholder (`compile --partial`) with its modifiers:
+ * `<+input>.allowedValues(dev,prod)`, `<+input>.executionInput()`: one unknown value.
+ */
+const OPEN_INPUT = /<\+input>(?:\.(?:allowedValues|executionInput|regex|default|selectOneFrom)\((?:[^()]|\([^()]*\))*\))*/g;
 
 /**
  * `<+<+a>.split(",").size() > 1>`: one expression around nested references, as Harness's

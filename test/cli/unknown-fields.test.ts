@@ -146,3 +146,15 @@ describe('the suggestion', () => {
     expect(closest(typo, ['shell', 'timeout', 'envVariables', 'condition', 'identifier', 'type', 'spec'])).toBe(want);
   });
 });
+
+describe('fields Harness itself writes are known', () => {
+  test('contextType beside step:, stageType in a step group template, reports in a Plugin spec: no warning, even with --strict', async () => {
+    const dir = tempDir({
+      'p.yaml': onePipeline('              - step: {name: p, identifier: p, type: Plugin, spec: {image: plugins/slack, reports: {type: JUnit, spec: {paths: [a.xml]}}}}\n                contextType: Pipeline\n'),
+      'sg.yaml': 'template:\n  name: sg\n  identifier: sg\n  versionLabel: v1\n  type: StepGroup\n  spec:\n    stageType: CI\n    steps:\n      - step: {type: Run, name: a, identifier: a, spec: {command: echo}}\n',
+    });
+    const r = await runCli(['validate', 'p.yaml', 'sg.yaml', '--strict'], dir);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).not.toMatch(/PW2007/);
+  });
+});

@@ -71,6 +71,9 @@ function runsBefore(needsOf: Map<string, string[]>, target: string, step: string
   return false;
 }
 
+/** Step types whose outputs are whatever they write while running, not declared ones. */
+const WRITES_OWN_OUTPUTS = new Set(['Plugin', 'Action', 'Bitrise']);
+
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
 
 /** Flattens an expanded pipeline node (`root.pipeline`). */
@@ -175,7 +178,8 @@ class Flattener {
       return { error: `${ref}: step ${id} does not run before this step (it is later or in parallel)` };
     }
     const target = this.stepsById.get(id);
-    if (target && target.kind === 'run' && !(target.outputs ?? []).includes(name)) {
+    // Plugin-style steps declare no outputs: they write them while running ($DRONE_OUTPUT).
+    if (target && target.kind === 'run' && !WRITES_OWN_OUTPUTS.has(target.type) && !(target.outputs ?? []).includes(name)) {
       return { error: `${ref}: step ${id} declares no output variable '${name}'${target.outputs?.length ? ` (it has: ${target.outputs.join(', ')})` : ''}` };
     }
     return { step: id };

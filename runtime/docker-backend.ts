@@ -19,6 +19,7 @@ import type { PlanStage, PlanStep } from '../schemas/plan.js';
 import { StartError, type Backend, type Handle, type StartSpec } from './backend.js';
 import { handleOf, spawnLogged } from './spawn-step.js';
 import { docker } from './docker-cli.js';
+import { writesDroneOutput } from './outputs.js';
 import { shellScript, writeScript } from './script-file.js';
 import { processStartTime, stopGroup } from './process-group.js';
 
@@ -159,6 +160,7 @@ export class DockerBackend implements Backend {
       HARNESS_WORKSPACE: WORKSPACE_MOUNT,
     };
     if (spec.outputsFile) env['PIPEWRIGHT_OUTPUTS'] = `${OUTPUTS_MOUNT}/${spec.outputsFile.split('/').pop()}`;
+    if (spec.outputsFile && writesDroneOutput(step)) env['DRONE_OUTPUT'] = env['PIPEWRIGHT_OUTPUTS']!;
     // --init: a tiny init as PID 1 forwards SIGTERM, so processes without a handler stop at
     // once instead of waiting out the grace period (PID 1 ignores unhandled signals).
     // --rm: the CLI returns once the container is gone, so an ended step needs no cleanup call.

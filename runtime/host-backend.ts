@@ -10,6 +10,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { StartError, type Backend, type Handle, type StartSpec } from './backend.js';
 import { stopGroup } from './process-group.js';
+import { writesDroneOutput } from './outputs.js';
 import { shellScript, writeScript } from './script-file.js';
 import { handleOf, spawnLogged } from './spawn-step.js';
 import { httpReady } from './readiness/http.js';
@@ -62,7 +63,7 @@ export class HostBackend implements Backend {
     if (!hasCommand(argv[0]!, spec.env['PATH'], spec.cwd)) {
       throw new StartError(argv[0] === 'pwsh' ? `step ${step.id} needs PowerShell (pwsh), which is not installed on this machine` : `step ${step.id}: command not found: ${argv[0]}`);
     }
-    const env = { ...spec.env, ...(spec.outputsFile ? { PIPEWRIGHT_OUTPUTS: spec.outputsFile } : {}) };
+    const env = { ...spec.env, ...(spec.outputsFile ? { PIPEWRIGHT_OUTPUTS: spec.outputsFile, ...(writesDroneOutput(spec.step) ? { DRONE_OUTPUT: spec.outputsFile } : {}) } : {}) };
     const remove = script ? writeScript(script.path, script.text) : undefined;
     let spawned;
     try {

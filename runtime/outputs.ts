@@ -1,7 +1,8 @@
 /**
- * A Run step's output variables on disk: the file its shell's exit trap writes (NUL-separated
- * values in the order of `outputs`), created empty and 0600 before the step starts, read once
- * after a successful attempt and removed whatever the outcome (values may be secrets).
+ * A step's output variables on disk: the file a Run step's shell exit trap writes (NUL-separated
+ * values in the order of `outputs`) or a Plugin step's `$DRONE_OUTPUT` lines, created empty and
+ * 0600 before the step starts, read once after a successful attempt and removed whatever the
+ * outcome (values may be secrets).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -14,8 +15,23 @@ export function createOutputsFile(path: string): string {
   return path;
 }
 
+/**
+ * Whether a step writes its own outputs, as Drone plugins do: `KEY=value` lines appended to the
+ * file named by `$DRONE_OUTPUT` (Harness reads a Plugin step's output variables so; the step
+ * declares none).
+ */
+export function writesDroneOutput(step: PlanStep): boolean {
+  return step.type === 'Plugin';
+}
+
+/** Whether a step gets an outputs file. */
+export function hasOutputs(step: PlanStep): boolean {
+  return !!step.outputs?.length || writesDroneOutput(step);
+}
+
 /** Reads a successful attempt's output variables (empty values when the file is missing). */
 export function readOutputs(step: PlanStep, file: string | undefined): Record<string, string> | undefined {
+  if (file && writesDroneOutput(step)) return droneOutputs(file);
   if (!file || !step.outputs?.length) return undefined;
   let text: string;
   try {
@@ -27,4 +43,23 @@ export function readOutputs(step: PlanStep, file: string | undefined): Record<st
   const out: Record<string, string> = {};
   step.outputs.forEach((n, i) => (out[n] = values[i] ?? ''));
   return out;
+}
+
+/** `KEY=value` lines (a value may be quoted; `export ` before the key is allowed); later lines win. */
+function droneOutputs(file: string): Record<string, string> | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const out: Record<string, string> = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/.exec(raw);
+    if (!m) continue;
+    let v = m[2]!;
+    if (v.length >= 2 && (v[0] === '"' || v[0] === "'") && v.endsWith(v[0]!)) v = v.slice(1, -1);
+    Object.defineProperty(out, m[1]!, { value: v, enumerable: true, writable: true, configurable: true });
+  }
+  return Object.keys(out).length ? out : undefined;
 }

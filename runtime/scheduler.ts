@@ -10,7 +10,7 @@ import type { FailureRule, PlanStage, PlanStep } from '../schemas/plan.js';
 import type { Backend, Handle, StartSpec } from './backend.js';
 import { StartError } from './backend.js';
 import { EscapeLedger } from './escape-ledger.js';
-import { createOutputsFile, readOutputs } from './outputs.js';
+import { createOutputsFile, hasOutputs, readOutputs } from './outputs.js';
 import { ConditionError, evaluateCondition } from '../schemas/conditions.js';
 import { StepLog, type Console } from './logs.js';
 import { waitReady } from './readiness/index.js';
@@ -284,7 +284,7 @@ export class StageRun {
     // The run marker comes last: a step's own envVariables cannot hide it from teardown and gc.
     const env = { ...this.ctx.baseEnv, ...step.env, PIPEWRIGHT_RUN_ID: this.ctx.runId, PIPEWRIGHT_STEP_ID: step.id };
     const out: StartSpec = { step, env, cwd: this.ctx.workspace, log, scriptFile: join(this.ctx.runDir, 'scripts', `${step.id}.${attempt}`) };
-    if (step.outputs?.length) out.outputsFile = createOutputsFile(join(this.ctx.runDir, 'outputs', `${step.id}.${attempt}`));
+    if (hasOutputs(step)) out.outputsFile = createOutputsFile(join(this.ctx.runDir, 'outputs', `${step.id}.${attempt}`));
     return out;
   }
 

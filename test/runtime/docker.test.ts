@@ -70,6 +70,14 @@ describe.skipIf(!available)('Docker backend', () => {
     expect(containersOf(runner.runId)).toEqual([]);
   });
 
+  test("a Plugin step's outputs are the KEY=value lines it appends to $DRONE_OUTPUT, as Harness reads them (it declares none)", async () => {
+    const dir = tempDir({}, 'pw-dock-');
+    const plugin = step('Plugin', 'pub', `entrypoint: [sh, -c, 'echo "DRAFT_URL=https://draft.example/1" >> "$DRONE_OUTPUT"; echo export STATUS=\\"ok\\" >> "$DRONE_OUTPUT"']`);
+    const r = await runYaml(pipeline(plugin + step('Run', 'use', 'shell: Sh\ncommand: echo "got <+steps.pub.output.outputVariables.DRAFT_URL> <+steps.pub.output.outputVariables.STATUS>"')), { docker, graceMs: 2000, workspace: dir });
+    expect(r.report.status, r.out).toBe('success');
+    expect(r.out).toMatch(/\[s\.use\] got https:\/\/draft\.example\/1 ok/);
+  }, 30_000);
+
   test('readiness that never comes, an early crash, a timeout: failures, and no container left', async () => {
     const { Runner } = await import('../../runtime/index.js');
     const { planOf } = await import('./harness.js');

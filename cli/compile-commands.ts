@@ -66,7 +66,7 @@ export function registerCompileCommands(program: Command, io: CliIO): void {
     .option('-o, --output <file>', 'write the plan to a file instead of stdout')
     .option('--format <format>', 'json or yaml', 'json')
     .option('--explain', 'print the plan as a readable tree')
-    .option('--partial', 'keep unfilled runtime inputs as placeholders (warnings, not errors)')
+    .option('--partial', 'keep unfilled runtime inputs, and templates no source has, as placeholders (warnings, not errors)')
     .option('--strict', 'fields pipewright does not know are errors, not warnings')
     .option('--json', 'print {ok, diagnostics, plans} as one JSON document')
     .option('--registry <url>', 'template registry (default: PIPEWRIGHT_REGISTRY)')
@@ -85,6 +85,7 @@ export function registerCompileCommands(program: Command, io: CliIO): void {
         inputs: opts.inputs.map((f) => ({ file: resolve(cwd, f) })),
         sets: opts.set,
         partial: !!opts.partial,
+        placeholders: !!opts.partial,
         allowSunset: !!opts.allowSunset,
         strict: !!opts.strict,
       });

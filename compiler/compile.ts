@@ -30,6 +30,8 @@ export interface CompileOptions {
   sets?: string[];
   /** Keep unfilled runtime inputs as placeholders (warnings) instead of errors. */
   partial?: boolean;
+  /** Step, step group and stage templates no source has become placeholders (warnings): `compile --partial`. */
+  placeholders?: boolean;
   /** Paths in diagnostics and provenance are shown relative to this folder (default: cwd). */
   baseDir?: string;
   /** Largest file read, in bytes (default 5 MB). */
@@ -182,7 +184,7 @@ async function compileDoc(
   checkKnownFields(root, file, bag, !!options.strict);
   if (errorsSince()) return undefined;
   for (const o of overlays) overlayInputs(root['pipeline'], o.overlay, bag, { file: o.file, line: 1, column: 1 });
-  const { used } = await expandTemplates(root, file, options.sources ?? [], bag, { ...(options.now ? { now: options.now } : {}), ...(options.allowSunset ? { allowSunset: true } : {}) });
+  const { used } = await expandTemplates(root, file, options.sources ?? [], bag, { ...(options.now ? { now: options.now } : {}), ...(options.allowSunset ? { allowSunset: true } : {}), ...(options.placeholders ? { placeholders: true } : {}) });
   const opaque = await resolveOpaqueReferences(root['pipeline'], file, options.sources ?? [], bag, used, { ...(options.now ? { now: options.now } : {}), ...(options.allowSunset ? { allowSunset: true } : {}) });
   usedSoFar.push(...used.values());
   if (errorsSince()) return undefined;

@@ -51,6 +51,11 @@ export interface ExpandOptions {
   allowSunset?: boolean;
   /** Bytes all instantiated bodies together may come to (default 16 MB; PW5003 past it). */
   maxBytes?: number;
+  /**
+   * A step, step group or stage template no source has becomes a placeholder (warning PW4001)
+   * instead of an error: `compile --partial` over pipelines whose templates are elsewhere.
+   */
+  placeholders?: boolean;
 }
 
 export async function expandTemplates(
@@ -74,6 +79,11 @@ export async function expandTemplates(
       const sel = selectorText(p.ref['versionLabel']);
       const outcome = outcomes.get(`${refText}\u0000${sel}`)!;
       const refAt = positions.at(p.ref, 'templateRef', positions.of(p.ref, { file, line: 1, column: 1 }));
+      if (!outcome.ok && outcome.code === 'not-found' && options.placeholders && p.key !== 'pipeline') {
+        bag.warn(Codes.TEMPLATE_NOT_FOUND, `${outcome.message}: kept as a placeholder (--partial)`, refAt);
+        p.holder[p.key] = placeholder(p, refText, sel);
+        continue;
+      }
       if (!outcome.ok) {
         const code = outcome.code === 'not-found' ? Codes.TEMPLATE_NOT_FOUND : outcome.code === 'no-version' ? Codes.NO_MATCHING_VERSION : Codes.TEMPLATE_SOURCE;
         const at = outcome.code === 'no-version' ? positions.at(p.ref, 'versionLabel', refAt) : refAt;
@@ -183,6 +193,35 @@ function findReferences(value: unknown, ann: Annotation | undefined, ancestry: s
 
 function hasTemplate(node: unknown): boolean {
   return !!node && typeof node === 'object' && !Array.isArray(node) && 'template' in (node as object);
+}
+
+/** The type a placeholder step has in the plan: an external step naming the missing template. */
+export const PLACEHOLDER_STEP_TYPE = 'Template';
+
+/**
+ * What stands for a template no source has: the reference's own fields (identifier, name,
+ * when, ...) around an external step of type `Template` whose spec names the template; a step
+ * group holds that step, a stage (of the type its templateInputs give, else Custom) runs it.
+ */
+function placeholder(p: Pending, ref: string, selector: string): Record<string, unknown> {
+  const own: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(p.node)) if (k !== 'template') setOwn(own, k, v);
+  if (own['name'] === undefined) own['name'] = own['identifier'];
+  const stepOf = (identifier: unknown): Record<string, unknown> => {
+    const step = { identifier, name: identifier, type: PLACEHOLDER_STEP_TYPE, spec: { templateRef: ref, versionLabel: selector } };
+    positions.copy(p.node, step);
+    return step;
+  };
+  let value: Record<string, unknown>;
+  if (p.key === 'step') value = { ...stepOf(own['identifier']), ...own, type: PLACEHOLDER_STEP_TYPE, spec: { templateRef: ref, versionLabel: selector } };
+  else if (p.key === 'stepGroup') value = { ...own, steps: [{ step: stepOf('template') }] };
+  else {
+    const ti = p.ref['templateInputs'];
+    const type = ti && typeof ti === 'object' && typeof (ti as Record<string, unknown>)['type'] === 'string' ? (ti as Record<string, unknown>)['type'] : 'Custom';
+    value = { ...own, type, spec: { execution: { steps: [{ step: stepOf('template') }] } } };
+  }
+  positions.copy(p.node, value);
+  return value;
 }
 
 /** Builds the instance of template `t` for the reference `p`. */

@@ -31,6 +31,7 @@ describe('compile fixtures', () => {
         inputs: (c.options.inputs ?? []).map((f) => ({ file: join(dir, f) })),
         sets: c.options.set ?? [],
         partial: !!c.options.partial,
+        placeholders: !!c.options.partial,
       });
     const result = await run();
     const got = result.diagnostics

@@ -2,7 +2,7 @@
  * The compile fixture corpus: `test/fixtures/compile/<area>/<case>.yaml`, one self-contained
  * multi-document file per case:
  *
- *   1. an options document: `{description, set?: [...], inputs?: [file], partial?: bool}`
+ *   1. an options document: `{description, set?: [...], inputs?: [file], partial?: bool}` (partial as `compile --partial`: open inputs and missing templates are placeholders)
  *   2. the pipeline (written as `pipeline.yaml`)
  *   3. optional pairs: `{file: templates/x.yaml}` then that file's content
  *   4. last: `{expect: {diagnostics: ["file:line:col CODE", ...]}}` or `{expect: {plan: ...}}`

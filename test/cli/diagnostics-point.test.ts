@@ -73,11 +73,11 @@ describe('a missing runtime input', () => {
 describe('an unknown field', () => {
   const stepWith = (extra: string) => onePipeline(`              - step:\n                  type: Run\n                  name: r\n                  identifier: r\n                  spec: {shell: Sh, command: echo contextType}\n${extra}`);
   test.each([
-    ['a block key', '                contextType: Pipeline\n', '17:17'],
-    ['a quoted key', '                "contextType": Pipeline\n', '17:17'],
-    ['a key with no value', '                contextType:\n', '17:17'],
-    ['a key whose value is on the next line', '                contextType:\n                  Pipeline\n', '17:17'],
-    ['a key whose value is a mapping', '                contextType:\n                  a: 1\n', '17:17'],
+    ['a block key', '                contxtType: Pipeline\n', '17:17'],
+    ['a quoted key', '                "contxtType": Pipeline\n', '17:17'],
+    ['a key with no value', '                contxtType:\n', '17:17'],
+    ['a key whose value is on the next line', '                contxtType:\n                  Pipeline\n', '17:17'],
+    ['a key whose value is a mapping', '                contxtType:\n                  a: 1\n', '17:17'],
   ])('%s is located at the key', async (_what, extra, at) => {
     const dir = tempDir({ 'p.yaml': stepWith(extra) });
     for (const cmd of ['validate', 'compile']) {
@@ -92,8 +92,8 @@ describe('an unknown field', () => {
   });
 
   test('in a flow mapping, and in a file the library reader reads (anchors), at the key', async () => {
-    const flow = onePipeline('              - {step: {type: Run, name: r, identifier: r, spec: {command: echo}}, contextType: Pipeline}\n');
-    const dir = tempDir({ 'flow.yaml': flow, 'anchors.yaml': stepWith('                contextType: &a Pipeline\n                other: *a\n') });
+    const flow = onePipeline('              - {step: {type: Run, name: r, identifier: r, spec: {command: echo}}, contxtType: Pipeline}\n');
+    const dir = tempDir({ 'flow.yaml': flow, 'anchors.yaml': stepWith('                contxtType: &a Pipeline\n                other: *a\n') });
     const f = await runCli(['validate', 'flow.yaml', '--strict'], dir);
     expect(f.stdout + f.stderr).toContain('flow.yaml:12:84: error PW2007 ');
     const a = await runCli(['validate', 'anchors.yaml', '--strict'], dir);

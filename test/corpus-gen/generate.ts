@@ -1038,7 +1038,7 @@ class Gen {
     const element: Record<string, Node | undefined> = { step: map(o) };
     if (this.chance(0.1)) {
       element['contextType'] = 'Pipeline';
-      this.feat('gap-contextTypeBesideStep');
+      this.feat('context-type-beside-step');
     }
     return { node: map(element), outputs };
   }

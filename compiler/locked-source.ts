@@ -96,7 +96,7 @@ export class LockedSource implements TemplateSource {
       const key = lockKey(req.ref, req.selector);
       const locked = this.opts.lock?.templates[key];
       if (!locked) {
-        if (this.opts.frozen) out[i] = { ok: false, code: 'unavailable', message: `${req.ref}@${req.selector || 'stable'} is not in ${LOCKFILE_NAME} (--frozen-lockfile); run pipewright lock` };
+        if (this.opts.frozen) out[i] = { ok: false, code: 'not-locked', message: `${req.ref}@${req.selector || 'stable'} is not in ${LOCKFILE_NAME} (--frozen-lockfile); run pipewright lock` };
         else toInner.push({ i, req });
         return;
       }

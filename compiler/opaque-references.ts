@@ -94,6 +94,10 @@ export async function resolveOpaqueReferences(
     if (!outcome.ok) {
       if (outcome.code === 'not-found') {
         bag.warn(Codes.OPAQUE_TEMPLATE_NOT_FOUND, `${r.type} template ${q.ref} is not in the template sources: recorded as written, without a version`, refAt);
+      } else if (outcome.code === 'not-locked') {
+        // pipewright never runs it: a frozen lock that lacks it records it unpinned, saying so
+        // (`lock` pins it when a source has it).
+        bag.warn(Codes.OPAQUE_TEMPLATE_NOT_FOUND, `${r.type} template ${outcome.message}: recorded as written, without a version`, refAt);
       } else {
         const code = outcome.code === 'no-version' ? Codes.NO_MATCHING_VERSION : Codes.TEMPLATE_SOURCE;
         const versions = outcome.versions?.length ? ` (available: ${outcome.versions.join(', ')})` : '';

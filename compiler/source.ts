@@ -49,9 +49,13 @@ export interface ResolvedTemplate {
   diagnostics?: import('./diagnostics.js').Diagnostic[];
 }
 
+/**
+ * `not-locked`: a frozen lock does not hold the reference (an error for a template pipewright
+ * expands; for a deployment template or artifact source, which it only records, a warning).
+ */
 export type ResolveOutcome =
   | { ok: true; template: ResolvedTemplate }
-  | { ok: false; code: 'not-found' | 'no-version' | 'invalid' | 'unavailable'; message: string; versions?: string[] };
+  | { ok: false; code: 'not-found' | 'no-version' | 'invalid' | 'unavailable' | 'not-locked'; message: string; versions?: string[] };
 
 /**
  * A source of templates. `resolve` answers a whole batch in one call (one round trip for

@@ -105,4 +105,31 @@ describe('opaque template types', () => {
     const report = JSON.parse(audit.stdout) as { inventory: { ref: string; versions: { version: string; uses: number }[] }[] };
     expect(report.inventory.map((t) => `${t.ref} ${t.versions.map((v) => `${v.version}x${v.uses}`).join(',')}`)).toEqual(['account.nexus_source 2.1.0x1', 'account.ssh_deploy 1.0.0x2']);
   });
+
+  test('a deployment template no source has: warning PW4012 at compile, and --frozen-lockfile does not dead-lock on it (lock cannot pin it)', async () => {
+    const pipeline = `pipeline:
+  name: p
+  identifier: p
+  stages:
+    - stage:
+        name: deploy
+        identifier: deploy
+        type: Deployment
+        spec:
+          deploymentType: CustomDeployment
+          customDeploymentRef: {templateRef: account.elsewhere, versionLabel: "1"}
+          execution:
+            steps:
+              - step: {name: fetch, identifier: fetch, type: FetchInstanceScript, spec: {}}
+`;
+    const f = await registryFolder({ 'fleet/p.yaml': pipeline }, []);
+    const c = await f.cli('compile', 'fleet/p.yaml', '-o', 'plan.json');
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stderr).toMatch(/fleet\/p\.yaml:11:\d+: warning PW4012 CustomDeployment template account\.elsewhere is not in the template sources/);
+    const lock = await f.cli('lock', 'fleet');
+    expect(lock.code, lock.stderr).toBe(0);
+    const frozen = await f.cli('compile', 'fleet/p.yaml', '--frozen-lockfile', '-o', 'plan2.json');
+    expect(frozen.code, frozen.stderr).toBe(0);
+    expect(frozen.stderr).toMatch(/warning PW4012 CustomDeployment template account\.elsewhere@1 is not in pipewright\.lock/);
+  });
 });

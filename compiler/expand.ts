@@ -52,7 +52,7 @@ export interface ExpandOptions {
   /** Bytes all instantiated bodies together may come to (default 16 MB; PW5003 past it). */
   maxBytes?: number;
   /**
-   * A step, step group or stage template no source has becomes a placeholder (warning PW4001)
+   * A template no source has becomes a placeholder (warning PW4001)
    * instead of an error: `compile --partial` over pipelines whose templates are elsewhere.
    */
   placeholders?: boolean;
@@ -79,7 +79,7 @@ export async function expandTemplates(
       const sel = selectorText(p.ref['versionLabel']);
       const outcome = outcomes.get(`${refText}\u0000${sel}`)!;
       const refAt = positions.at(p.ref, 'templateRef', positions.of(p.ref, { file, line: 1, column: 1 }));
-      if (!outcome.ok && outcome.code === 'not-found' && options.placeholders && p.key !== 'pipeline') {
+      if (!outcome.ok && outcome.code === 'not-found' && options.placeholders) {
         bag.warn(Codes.TEMPLATE_NOT_FOUND, `${outcome.message}: kept as a placeholder (--partial)`, refAt);
         p.holder[p.key] = placeholder(p, refText, sel);
         continue;
@@ -201,7 +201,8 @@ export const PLACEHOLDER_STEP_TYPE = 'Template';
 /**
  * What stands for a template no source has: the reference's own fields (identifier, name,
  * when, ...) around an external step of type `Template` whose spec names the template; a step
- * group holds that step, a stage (of the type its templateInputs give, else Custom) runs it.
+ * group holds that step, a stage (of the type its templateInputs give, else Custom) runs it, a
+ * pipeline has one Custom stage `template` running it.
  */
 function placeholder(p: Pending, ref: string, selector: string): Record<string, unknown> {
   const own: Record<string, unknown> = {};
@@ -215,10 +216,15 @@ function placeholder(p: Pending, ref: string, selector: string): Record<string, 
   let value: Record<string, unknown>;
   if (p.key === 'step') value = { ...stepOf(own['identifier']), ...own, type: PLACEHOLDER_STEP_TYPE, spec: { templateRef: ref, versionLabel: selector } };
   else if (p.key === 'stepGroup') value = { ...own, steps: [{ step: stepOf('template') }] };
-  else {
+  else if (p.key === 'stage') {
     const ti = p.ref['templateInputs'];
     const type = ti && typeof ti === 'object' && typeof (ti as Record<string, unknown>)['type'] === 'string' ? (ti as Record<string, unknown>)['type'] : 'Custom';
     value = { ...own, type, spec: { execution: { steps: [{ step: stepOf('template') }] } } };
+  } else {
+    // A whole pipeline from a template: one Custom stage running the placeholder step.
+    const stage = { identifier: 'template', name: 'template', type: 'Custom', spec: { execution: { steps: [{ step: stepOf('template') }] } } };
+    positions.copy(p.node, stage);
+    value = { ...own, stages: [{ stage }] };
   }
   positions.copy(p.node, value);
   return value;

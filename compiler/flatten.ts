@@ -71,6 +71,9 @@ function runsBefore(needsOf: Map<string, string[]>, target: string, step: string
   return false;
 }
 
+/** A Harness identifier: a letter or _, then up to 127 letters, digits, _ or $. */
+const IDENTIFIER = /^[a-zA-Z_][0-9a-zA-Z_$]{0,127}$/;
+
 /** Step types whose outputs are whatever they write while running, not declared ones. */
 const WRITES_OWN_OUTPUTS = new Set(['Plugin', 'Action', 'Bitrise']);
 
@@ -388,15 +391,22 @@ class Flattener {
    * plus the strategy copy's suffix. Undefined (with PW2004) when the result is not an identifier.
    */
   private identifier(node: Obj, g: GroupCtx, copy: StrategyCopy | undefined): string | undefined {
-    let raw = String(node['identifier'] ?? '');
-    if (raw.includes('<+')) {
+    const written = node['identifier'];
+    // Steps of stage types the schema does not look into (Deployment, ...) are checked here.
+    if (written === undefined || written === null || written === '') {
+      this.bag.error(Codes.REQUIRED_FIELD, `this step has no identifier`, this.loc(node));
+      return undefined;
+    }
+    let raw = String(written);
+    const expression = raw.includes('<+');
+    if (expression) {
       const strat = copy ?? g.strategy;
       const scope: ExprScope = { ...g.scope, ...(strat ? { strategy: { ...strat.values, postfix: strat.suffix } } : {}) };
       raw = String(substituteAt(raw, node, 'identifier', this.buildCtx(scope, this.loc(node), new Map(), g.stageId, g.groupPath)));
-      if (!/^[a-zA-Z_][0-9a-zA-Z_]{0,127}$/.test(raw)) {
-        this.bag.error(Codes.INVALID_IDENTIFIER, `identifier resolves to '${raw}', which is not an identifier`, positions.at(node, 'identifier', this.loc(node)));
-        return undefined;
-      }
+    }
+    if (!IDENTIFIER.test(raw)) {
+      this.bag.error(Codes.INVALID_IDENTIFIER, expression ? `identifier resolves to '${raw}', which is not an identifier` : `'${raw}' is not an identifier (a letter or _, then letters, digits, _ or $)`, positions.at(node, 'identifier', this.loc(node)));
+      return undefined;
     }
     return raw + (copy?.suffix ?? '');
   }

@@ -27,6 +27,7 @@ interface Places {
   stepGroup: Set<string>;
   specs: Record<string, Set<string>>;
   stepTypes: Set<string>;
+  stageTypes: Set<string>;
   strategy: Set<string>;
   stepWhen: Set<string>;
   stageWhen: Set<string>;
@@ -57,6 +58,7 @@ function load(): Places {
     stepGroup: keys(props('StepGroup')),
     specs: { Run: keys(props('RunSpec')), Background: keys(props('BackgroundSpec')), Plugin: keys(props('PluginSpec')) },
     stepTypes: new Set((d['StepType'] as { anyOf?: { enum?: string[] }[] }).anyOf?.[0]?.enum ?? []),
+    stageTypes: new Set((d['StageType'] as { anyOf?: { enum?: string[] }[] }).anyOf?.[0]?.enum ?? []),
     strategy: keys(props('Strategy')),
     stepWhen: keys(props('StepWhen')),
     stageWhen: keys(props('StageWhen')),
@@ -121,8 +123,20 @@ class Walk {
 
   private stage(o: Obj, identified: boolean): void {
     this.node(o, this.p.stage, 'a stage', identified, this.p.stageWhen, 'a stage condition');
+    this.typeOf(o, this.p.stageTypes, 'stage', 'its spec is not checked');
     const spec = o['spec'];
-    if (!isObj(spec) || (o['type'] !== 'CI' && o['type'] !== 'Custom')) return;
+    if (!isObj(spec)) return;
+    if (o['type'] !== 'CI' && o['type'] !== 'Custom') {
+      // Other stages' specs are Harness's (deployment, approval, ...); their steps are steps.
+      const execution = spec['execution'];
+      if (isObj(execution)) {
+        for (const list of [execution['steps'], execution['rollbackSteps']]) {
+          this.stepList(list);
+          this.identified(list);
+        }
+      }
+      return;
+    }
     this.known(spec, this.p.ciSpec, `the spec of a ${String(o['type'])} stage`);
     if (isObj(spec['execution'])) {
       this.known(spec['execution'], this.p.execution, 'an execution');
@@ -137,6 +151,25 @@ class Walk {
           this.readiness(s['spec']['readiness']);
         }
       }
+    }
+  }
+
+  /**
+   * Every step and step group of a list has an identifier (PW2002): the schema says so for CI
+   * and Custom stages; in the others, whose spec it leaves to Harness, this does.
+   */
+  private identified(list: unknown): void {
+    if (!Array.isArray(list)) return;
+    for (const item of list) {
+      if (!isObj(item)) continue;
+      for (const key of ['step', 'stepGroup'] as const) {
+        const node = item[key];
+        if (!isObj(node)) continue;
+        const id = node['identifier'];
+        if (id === undefined || id === null || id === '') this.bag.error(Codes.REQUIRED_FIELD, `this ${key === 'step' ? 'step' : 'step group'} has no identifier`, sourcePositions.of(node, this.at()));
+        if (key === 'stepGroup') this.identified(node['steps']);
+      }
+      this.identified(item['parallel']);
     }
   }
 
@@ -167,10 +200,15 @@ class Walk {
    * external step (never executed by pipewright), with warning PW2003 — an error with strict.
    */
   private stepType(o: Obj): void {
+    this.typeOf(o, this.p.stepTypes, 'step', 'kept as an external step, which pipewright does not execute');
+  }
+
+  /** A step or stage type pipewright does not know: PW2003, a warning (an error with strict). */
+  private typeOf(o: Obj, known: Set<string>, what: 'step' | 'stage', kept: string): void {
     const type = o['type'];
-    if (typeof type !== 'string' || type === '' || this.p.stepTypes.has(type) || type.includes('<+') || type.includes('{{')) return;
-    const hint = closest(type, this.p.stepTypes);
-    const message = `step type '${type}' is not known to pipewright${hint ? ` (did you mean '${hint}'?)` : ''}${this.strict ? '' : '; kept as an external step, which pipewright does not execute (--strict makes this an error)'}`;
+    if (typeof type !== 'string' || type === '' || known.has(type) || type.includes('<+') || type.includes('{{')) return;
+    const hint = closest(type, known);
+    const message = `${what} type '${type}' is not known to pipewright${hint ? ` (did you mean '${hint}'?)` : ''}${this.strict ? '' : `; ${kept} (--strict makes this an error)`}`;
     this.report(Codes.UNKNOWN_STEP_TYPE, message, sourcePositions.at(o, 'type', this.at()));
   }
 

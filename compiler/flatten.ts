@@ -10,7 +10,7 @@ import { unwrap } from './elements.js';
 import { annotations, isRootAnnotation, type Annotation } from './annotations.js';
 import type { ExprScope } from './expressions.js';
 import { buildStepBody, combineWhen, deepSubstitute, failureOf, substituteAt, timeoutOf, whenOf, type BuildContext } from './steps.js';
-import { expandStrategy, type StrategyCopy } from './strategy.js';
+import { copyCollisions, expandStrategy, type StrategyCopy } from './strategy.js';
 import { setOwn } from './own.js';
 import { stageReferences, type OpaqueResolutions } from './opaque-references.js';
 import { MAX_PLAN_NEEDS, MAX_PLAN_STEPS, PlanBudget } from './size-budget.js';
@@ -305,6 +305,9 @@ class Flattener {
       this.stepsById.set(step.id, step);
     }
     this.pendingIds = new Set();
+    for (const [step, of] of copyCollisions(this.steps.filter((s) => s.stage === id))) {
+      this.bag.error(Codes.DUPLICATE_STEP_ID, `step ${step.id} has the id of one of the copies of ${of.id}, which the run makes from its strategy: rename one`, { file: step.origin.file, line: step.origin.line, column: step.origin.column });
+    }
     stage.backend = usesImages ? 'docker' : 'host';
     return id;
   }

@@ -102,3 +102,18 @@ function repeat(r: unknown, raw: Record<string, unknown>, at: Location, maxConcu
   }
   return { kind: 'dynamic', reason: 'this repeat form is decided at run time', raw };
 }
+
+/**
+ * Steps whose id is one the run may give a copy of a run-time strategy (`deploy_1` beside a
+ * `deploy` whose matrix only the run knows): each pair is (the step, the strategy's step).
+ */
+export function copyCollisions<T extends { id: string; strategy?: unknown }>(steps: readonly T[]): [T, T][] {
+  const expanded = steps.filter((s) => s.strategy !== undefined);
+  if (expanded.length === 0) return [];
+  const out: [T, T][] = [];
+  for (const e of expanded) {
+    const prefix = `${e.id}_`;
+    for (const s of steps) if (s !== e && s.id.startsWith(prefix) && /^\d+(?:_\d+)*$/.test(s.id.slice(prefix.length))) out.push([s, e]);
+  }
+  return out;
+}

@@ -120,6 +120,13 @@ export class StageRun {
       if (this.ctx.aborted()) this.abortStage();
       this.pump();
       if (this.settled.size === this.steps.length) return;
+      if (!this.dirty && this.running === 0) {
+        // Nothing runs and nothing can start: waiting would let the process end as if all
+        // were well. Whatever is left fails, saying so.
+        this.markFailed(false);
+        for (const step of this.steps) if (!this.settled.has(step.id)) this.finish(step, { ...this.skipped(step), status: 'failed', errorType: 'Unknown', error: 'could not be scheduled: what it needs never finished (internal error)' });
+        return;
+      }
       if (!this.dirty) await new Promise<void>((r) => (this.wake = r));
     }
   }
@@ -171,8 +178,8 @@ export class StageRun {
     try {
       made = expandAtRun(step, this.ctx.refs);
     } catch (e) {
-      const error = this.ctx.masker.mask(`${step.id}: ${e instanceof StrategyError || e instanceof RefError ? e.message : String(e)}`);
-      this.ctx.note(error);
+      const error = this.ctx.masker.mask(e instanceof StrategyError || e instanceof RefError ? e.message : String(e));
+      this.ctx.note(`${step.id}: ${error}`);
       this.started.add(step.id);
       this.fail(step, { id: step.id, stage: step.stage, kind: step.kind, type: step.type, name: step.name, status: 'failed', errorType: 'Unknown', error, durationMs: 0, attempts: 0 });
       return false;
@@ -180,6 +187,14 @@ export class StageRun {
     if (made.copies.length === 0) {
       this.started.add(step.id);
       this.finish(step, this.skipped(step, 'its strategy made no copy (an empty list, or zero)'));
+      return false;
+    }
+    const taken = made.copies.find((c) => this.ctx.planSteps.has(c.id) || this.steps.some((s) => s.id === c.id));
+    if (taken) {
+      const error = `its copy ${taken.id} would have the id of another step; rename one`;
+      this.ctx.note(`${step.id}: ${error}`);
+      this.started.add(step.id);
+      this.fail(step, { id: step.id, stage: step.stage, kind: step.kind, type: step.type, name: step.name, status: 'failed', errorType: 'Unknown', error, durationMs: 0, attempts: 0 });
       return false;
     }
     const m = made.maxConcurrency;

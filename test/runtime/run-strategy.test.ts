@@ -96,4 +96,42 @@ describe('a matrix only the run knows', () => {
     expect(r.code, r.out).toBe(0);
     expect(r.order).toEqual(['start x', 'end x', 'start y', 'end y', 'start z', 'end z', 'after']);
   }, 30_000);
+
+  test('a copy id another step already has: compile refuses it (PW5001); a plan that has one anyway fails that step at run, never ends green', async () => {
+    const yaml = pipeline('a,b', `                    parallelism: <+steps.list.output.outputVariables.TARGETS.split(",").size()>`, `              - step: {type: Run, name: real, identifier: deploy_1, spec: {command: "echo REAL; exit 1"}}\n`);
+    const dir = tempDir({ 'p.yaml': yaml });
+    const c = await runCli(['compile', 'p.yaml'], dir);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/p\.yaml:\d+:\d+: error PW5001 .*s\.deploy_1.*copies of s\.deploy/);
+    // The same plan made by hand (a plan file is input too): the run fails the expanded step.
+    const ok = tempDir({ 'p.yaml': pipeline('a,b', `                    parallelism: <+steps.list.output.outputVariables.TARGETS.split(",").size()>`) });
+    expect((await runCli(['compile', 'p.yaml', '-o', 'plan.json'], ok)).code).toBe(0);
+    const plan = JSON.parse(readFileSync(join(ok, 'plan.json'), 'utf8')) as { steps: { id: string; command?: string }[] };
+    const after = plan.steps.find((s) => s.id === 's.after')!;
+    plan.steps.push({ ...after, id: 's.deploy_1', command: 'echo REAL; exit 1' });
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(ok, 'plan.json'), JSON.stringify(plan));
+    const r = await runCli(['run', 'plan.json', '--workspace', '.', '--home', 'h', '--report', 'report.json'], ok);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const report = JSON.parse(readFileSync(join(ok, 'report.json'), 'utf8')) as Report;
+    const deploy = report.steps.find((s) => s.id === 's.deploy')!;
+    expect(deploy.status).toBe('failed');
+    expect(deploy.error).toMatch(/copy s\.deploy_1 .*another step/);
+  }, 30_000);
+});
+
+describe('a plan the scheduler cannot finish', () => {
+  test('steps that need each other (a plan file written by hand): both fail, the run exits 1 (it ended 0 with no summary)', async () => {
+    const dir = tempDir({ 'p.yaml': 'pipeline:\n  name: p\n  identifier: p\n  stages:\n    - stage:\n        name: s\n        identifier: s\n        type: CI\n        spec:\n          execution:\n            steps:\n              - step: {type: Run, name: a, identifier: a, spec: {command: echo a}}\n              - step: {type: Run, name: b, identifier: b, spec: {command: echo b}}\n' });
+    expect((await runCli(['compile', 'p.yaml', '-o', 'plan.json'], dir)).code).toBe(0);
+    const { writeFileSync } = await import('node:fs');
+    const plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as { steps: { needs: string[] }[] };
+    plan.steps[0]!.needs = ['s.b'];
+    writeFileSync(join(dir, 'plan.json'), JSON.stringify(plan));
+    const r = await runCli(['run', 'plan.json', '--workspace', '.', '--home', 'h', '--report', 'report.json'], dir);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
+    expect(report.steps.map((s) => `${s.id}:${s.status}`)).toEqual(['s.a:failed', 's.b:failed']);
+    expect(report.steps[0]!.error).toMatch(/could not be scheduled/);
+  }, 30_000);
 });

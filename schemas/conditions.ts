@@ -186,7 +186,15 @@ function method(name: string, target: unknown, arg: unknown): unknown {
 
 /** Parses (and, unless `checkOnly`, evaluates) a condition. Throws ConditionError when malformed. */
 function run(src: string, checkOnly: boolean): boolean {
-  return truthy(valueOf(src, checkOnly));
+  const v = valueOf(src, checkOnly);
+  if (checkOnly) return true;
+  if (typeof v === 'boolean') return v;
+  // Text from a variable or an output: true/false in any case, as Harness compares them.
+  if (typeof v === 'string' && /^(true|false)$/i.test(v.trim())) return v.trim().toLowerCase() === 'true';
+  // Nothing (an empty output, null) is false.
+  if (v === null || (typeof v === 'string' && v.trim() === '')) return false;
+  // Anything else is a mistake in the condition: a gate must not run a step because "no" is not empty.
+  throw new ConditionError(`the condition gives ${JSON.stringify(v) ?? String(v)}, not true or false`);
 }
 
 /** Parses and evaluates an expression to its value (a string, number, boolean or list). */

@@ -68,3 +68,17 @@ describe('groups and values', () => {
     expect(evaluateValue('<+"dev,qa".split(",").size()>')).toBe(2);
   });
 });
+
+describe('the result of a condition', () => {
+  test('is true or false: a boolean, or the text true/false in any case', () => {
+    expect(evaluateCondition('"FALSE"')).toBe(false);
+    expect(evaluateCondition('"True"')).toBe(true);
+    expect(evaluateCondition('1 < 2')).toBe(true);
+  });
+
+  test('anything else is an error, never "true because not empty" (a gate ran a step on "no")', () => {
+    expect(() => evaluateCondition('5 > 40 ? "yes" : "no"')).toThrow(/gives "no", not true or false/);
+    expect(() => evaluateCondition('"a,b"')).toThrow(ConditionError);
+    expect(() => evaluateCondition('0')).toThrow(/gives 0, not true or false/);
+  });
+});

@@ -48,6 +48,7 @@ function readPlanFile(file: string, shown: string): Plan | undefined {
     const lines = (v.errors ?? []).slice(0, 20).map((e) => `${shown}: error PW2001 plan${e.instancePath || ''}: ${e.message ?? e.keyword}`);
     throw new ExitError(Exit.INVALID, `not a valid plan:\n${lines.join('\n')}`);
   }
+  if ((data as Plan).partial) throw new ExitError(Exit.INVALID, `${shown} was compiled with --partial: it holds placeholders (open runtime inputs, templates no source had) and cannot run; compile it without --partial`);
   return data as Plan;
 }
 

@@ -184,7 +184,7 @@ async function compileDoc(
   checkKnownFields(root, file, bag, !!options.strict);
   if (errorsSince()) return undefined;
   for (const o of overlays) overlayInputs(root['pipeline'], o.overlay, bag, { file: o.file, line: 1, column: 1 });
-  const { used } = await expandTemplates(root, file, options.sources ?? [], bag, { ...(options.now ? { now: options.now } : {}), ...(options.allowSunset ? { allowSunset: true } : {}), ...(options.placeholders ? { placeholders: true } : {}) });
+  const { used, placeholders } = await expandTemplates(root, file, options.sources ?? [], bag, { ...(options.now ? { now: options.now } : {}), ...(options.allowSunset ? { allowSunset: true } : {}), ...(options.placeholders ? { placeholders: true } : {}) });
   const opaque = await resolveOpaqueReferences(root['pipeline'], file, options.sources ?? [], bag, used, { ...(options.now ? { now: options.now } : {}), ...(options.allowSunset ? { allowSunset: true } : {}) });
   usedSoFar.push(...used.values());
   if (errorsSince()) return undefined;
@@ -192,10 +192,10 @@ async function compileDoc(
   const pipeline = root['pipeline'] as Record<string, unknown>;
   for (const o of overlays) overlayInputs(pipeline, o.overlay, bag, { file: o.file, line: 1, column: 1 });
   for (const s of options.sets ?? []) applySet(root, s, bag);
-  finalizeInputs(root, file, options.partial ?? false, bag);
+  const open = finalizeInputs(root, file, options.partial ?? false, bag);
   if (errorsSince()) return undefined;
   const flat = flattenPipeline(pipeline, file, bag, { ...(options.openVariables ? { openVariables: options.openVariables } : {}), ...(opaque.size ? { opaque } : {}) });
   if (errorsSince()) return undefined;
   const identifier = String(pipeline['identifier'] ?? '');
-  return assemblePlan({ identifier, name: String(pipeline['name'] ?? identifier), variables: flat.variables }, used.values(), flat.stages, flat.steps);
+  return assemblePlan({ identifier, name: String(pipeline['name'] ?? identifier), variables: flat.variables }, used.values(), flat.stages, flat.steps, open > 0 || placeholders > 0);
 }

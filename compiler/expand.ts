@@ -38,6 +38,8 @@ interface Pending {
 export interface ExpandResult {
   /** Every template version used, keyed `ref@version`. */
   used: Map<string, ResolvedTemplate>;
+  /** References no source had, kept as placeholders (`placeholders` option). */
+  placeholders: number;
 }
 
 /**
@@ -69,6 +71,7 @@ export async function expandTemplates(
   const used = new Map<string, ResolvedTemplate>();
   const reported = new Set<string>();
   const budget = new SizeBudget(options.maxBytes ?? MAX_EXPANDED_BYTES);
+  let placeholders = 0;
   let pending = findReferences(root, undefined, []);
   while (pending.length > 0 && !bag.full && !budget.exceeded) {
     const outcomes = await resolveBatch(pending, sources, file);
@@ -82,6 +85,7 @@ export async function expandTemplates(
       if (!outcome.ok && outcome.code === 'not-found' && options.placeholders) {
         bag.warn(Codes.TEMPLATE_NOT_FOUND, `${outcome.message}: kept as a placeholder (--partial)`, refAt);
         p.holder[p.key] = placeholder(p, refText, sel);
+        placeholders++;
         continue;
       }
       if (!outcome.ok) {
@@ -120,7 +124,7 @@ export async function expandTemplates(
     }
     pending = next;
   }
-  return { used };
+  return { used, placeholders };
 }
 
 /**

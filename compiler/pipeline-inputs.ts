@@ -170,7 +170,18 @@ export function finalizeInputs(root: unknown, file: string, partial: boolean, ba
   const path: Seg[] = [];
   const visit = (holder: Record<string | number, unknown> | unknown[], k: string | number, child: unknown) => {
     if (isRuntimeInput(child)) leaf(holder, k, child as string, path.map(segName));
+    else if (typeof child === 'string' && child.includes('<+input>')) inside(holder, k, path.map(segName));
     else if (child && typeof child === 'object') walk(child);
+  };
+  // `<+input>` inside text (`echo target=<+input>`, or a template input left open by a partial
+  // compile) is filled by nothing: it would run as the text. A placeholder with --partial.
+  const inside = (holder: Record<string | number, unknown> | unknown[], k: string | number, path: string[]) => {
+    const at = positions.at(holder, k, fallback);
+    const name = path.join('.');
+    if (partial) {
+      open++;
+      bag.warn(Codes.RUNTIME_INPUT_MISSING, `${name} holds <+input> inside text, filled by nothing (kept as a placeholder)`, at);
+    } else bag.error(Codes.EXPRESSION_SYNTAX, `${name} holds <+input> inside text, which nothing fills: a runtime input is a field's whole value`, at);
   };
   const walk = (v: unknown) => {
     if (!v || typeof v !== 'object') return;

@@ -12,6 +12,7 @@ export function assemblePlan(
   used: Iterable<ResolvedTemplate>,
   stages: PlanStage[],
   steps: PlanStep[],
+  partial = false,
 ): Plan {
   const templates: TemplateUse[] = [...used]
     .map((t) => ({ ref: t.ref, version: t.version, digest: t.digest }))
@@ -23,6 +24,7 @@ export function assemblePlan(
     templates,
     stages,
     steps,
+    ...(partial ? { partial: true as const } : {}),
   };
   // The digest is computed on first read and kept: an audit reads thousands of plans and
   // never their digests, which cost as much as a sixth of a compile. Plans are not changed

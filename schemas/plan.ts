@@ -163,5 +163,7 @@ export interface Plan {
   stages: PlanStage[];
   /** A topological order of `needs`. */
   steps: PlanStep[];
+  /** Compiled with --partial and holding placeholders (open inputs, missing templates): `run` refuses it. */
+  partial?: true;
   digest: string;
 }

@@ -204,6 +204,9 @@ function pinnedVersions(path: string, locks: LockfileReader, sources: TemplateSo
  * that link's line. Stages and steps of one instance share their keys, and so do the copies
  * of a matrix, so each reference counts once; linear in the plan's links.
  */
+/** The inventory's version for a reference no template source resolved. */
+const UNRESOLVED = 'unresolved';
+
 function count(plan: Plan, file: string, status: Map<string, VersionStatus>, uses: Map<string, Map<string, Use>>): void {
   const pipeline = `${file}#${plan.pipeline.identifier}`;
   const seen = new Set<string>();
@@ -226,8 +229,9 @@ function count(plan: Plan, file: string, status: Map<string, VersionStatus>, use
   };
   for (const stage of plan.stages) {
     visit(stage.origin);
-    // Deployment templates, artifact sources, monitored services: counted where written.
-    for (const r of stage.references ?? []) visit(r.origin);
+    // Deployment templates, artifact sources, monitored services: counted where written; one
+    // no source resolved is counted as version `unresolved`.
+    for (const r of stage.references ?? []) visit(r.version ? r.origin : { ...r.origin, templates: [...r.origin.templates, { ref: r.ref, version: UNRESOLVED, digest: '', file: r.origin.file, line: r.origin.line }] });
   }
   for (const step of plan.steps) visit(step.origin);
 }

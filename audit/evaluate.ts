@@ -137,7 +137,11 @@ export function evaluatePlan(policy: Policy, plan: Plan, facts: PlanFacts): Viol
         if (missing.length) add(rule, top, `pipeline ${plan.pipeline.identifier} has no stage ${missing.join(', ')} (expected order ${q.stageOrder.join(' → ')})`);
         else if (positions.some((p, i) => i > 0 && p < positions[i - 1]!)) add(rule, top, `stages of ${plan.pipeline.identifier} are not in the order ${q.stageOrder.join(' → ')}`);
       }
-      if (q.locked) for (const t of plan.templates) if (!facts.locked.has(`${t.ref}@${t.version}`)) add(rule, top, `${t.ref}@${t.version} is not pinned by a lockfile`);
+      if (q.locked) {
+        for (const t of plan.templates) if (!facts.locked.has(`${t.ref}@${t.version}`)) add(rule, top, `${t.ref}@${t.version} is not pinned by a lockfile`);
+        // A deployment template or artifact source no source resolved has no version a lock could pin.
+        for (const st of plan.stages) for (const r of st.references ?? []) if (!r.version) add(rule, top, `${r.type} template ${r.ref}${r.selector ? `@${r.selector}` : ''} is not pinned by a lockfile (no template source has it)`);
+      }
       if (q.notDeprecated) {
         for (const t of plan.templates) {
           const w = withdrawn(facts, t);

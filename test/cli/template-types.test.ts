@@ -132,4 +132,32 @@ describe('opaque template types', () => {
     expect(frozen.code, frozen.stderr).toBe(0);
     expect(frozen.stderr).toMatch(/warning PW4012 CustomDeployment template account\.elsewhere@1 is not in pipewright\.lock/);
   });
+
+  test('a locked policy flags a deployment template no lock pins, with or without --frozen-lockfile (the frozen audit passed), and the inventory lists it unresolved', async () => {
+    const pipeline = `pipeline:
+  name: p
+  identifier: p
+  stages:
+    - stage:
+        name: deploy
+        identifier: deploy
+        type: Deployment
+        spec:
+          deploymentType: CustomDeployment
+          customDeploymentRef: {templateRef: account.elsewhere, versionLabel: "1"}
+          execution:
+            steps:
+              - step: {name: fetch, identifier: fetch, type: FetchInstanceScript, spec: {}}
+`;
+    const policy = 'policy:\n  name: p\n  rules:\n    - {id: locked, severity: error, scope: pipeline, require: {locked: true}}\n';
+    const f = await registryFolder({ 'fleet/p.yaml': pipeline, 'policy.yaml': policy }, []);
+    expect((await f.cli('lock', 'fleet')).code).toBe(0);
+    for (const extra of [[], ['--frozen-lockfile']]) {
+      const a = await f.cli('audit', 'fleet', '--policy', 'policy.yaml', '--format', 'json', ...extra);
+      expect(a.code, `${extra.join(' ')}: ${a.stdout}${a.stderr}`).toBe(1);
+      const report = JSON.parse(a.stdout) as { violations: { message: string }[]; inventory: { ref: string; versions: { version: string; uses: number }[] }[] };
+      expect(report.violations.map((v) => v.message)).toEqual(['CustomDeployment template account.elsewhere@1 is not pinned by a lockfile (no template source has it)']);
+      expect(report.inventory).toEqual([{ ref: 'account.elsewhere', versions: [expect.objectContaining({ version: 'unresolved', uses: 1 })] }]);
+    }
+  });
 });

@@ -154,6 +154,8 @@ export function classify(body: string, scope: ExprScope): ExprKind {
  * evaluated at compile time.
  */
 function literalMethod(b: string): ExprKind | undefined {
+  // A literal still holding a reference (`"<+steps.a.output.outputVariables.T>:z"`) is known only to the run.
+  if (b.includes('<+')) return undefined;
   if (b.startsWith('"') || b.startsWith("'")) {
     // Chains and operators on literals (`"a,b".split(",").size() > 1`), as conditions evaluate them.
     try {

@@ -181,6 +181,7 @@ class Flattener {
       return { error: `${ref}: step ${id} does not run before this step (it is later or in parallel)` };
     }
     const target = this.stepsById.get(id);
+    if (target?.strategy) return { error: `${ref}: step ${id} is made into copies by the run (its strategy is decided at run time); no one copy's output can be named here` };
     // Plugin-style steps declare no outputs: they write them while running ($DRONE_OUTPUT).
     if (target && target.kind === 'run' && !WRITES_OWN_OUTPUTS.has(target.type) && !(target.outputs ?? []).includes(name)) {
       return { error: `${ref}: step ${id} declares no output variable '${name}'${target.outputs?.length ? ` (it has: ${target.outputs.join(', ')})` : ''}` };

@@ -17,12 +17,17 @@ export interface RefContext {
 
 export class RefError extends Error {}
 
-/** The value of one reference, or undefined when the run cannot know it. */
-function valueOf(ref: PlanRef, ctx: RefContext): string | undefined {
+/**
+ * The value of one reference, or undefined when the run cannot know it. An output of a step
+ * that produced none (skipped, failed) is empty text, or unknown when `strict` (conditions:
+ * a condition on an output that never came must not pass as if it were empty).
+ */
+function valueOf(ref: PlanRef, ctx: RefContext, strict: boolean): string | undefined {
   switch (ref.kind) {
     case 'output': {
-      const v = ctx.outputs.get(ref.step ?? '')?.[ref.name ?? ''];
-      return v ?? '';
+      const produced = ctx.outputs.get(ref.step ?? '');
+      if (!produced) return strict ? undefined : '';
+      return produced[ref.name ?? ''] ?? (strict ? undefined : '');
     }
     case 'secret': {
       const v = ctx.secrets[ref.name ?? ''];
@@ -35,51 +40,78 @@ function valueOf(ref: PlanRef, ctx: RefContext): string | undefined {
   }
 }
 
-function replaceAll(text: string, values: [string, string][]): string {
-  let out = text;
-  for (const [expr, v] of values) if (out.includes(expr)) out = out.split(expr).join(v);
-  return out;
-}
-
 /** The values of `refs` the run knows, as (expression text, value) pairs. */
-export function refValues(refs: PlanRef[], ctx: RefContext): [string, string][] {
+export function refValues(refs: PlanRef[], ctx: RefContext, strict = false): [string, string][] {
   const values: [string, string][] = [];
   for (const r of refs) {
-    const v = valueOf(r, ctx);
+    const v = valueOf(r, ctx, strict);
     if (v !== undefined) values.push([r.expr, v]);
   }
   return values;
 }
 
-/** Values in a condition are quoted literals, so the condition stays an expression. */
-const quotedValues = (values: [string, string][]): [string, string][] => values.map(([e, v]) => [e, JSON.stringify(v)]);
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** `v` written inside a `q`-quoted literal of an expression (only `\` and the quote escaped, as the condition reader reads them). */
+const inQuotes = (v: string, q: string) => v.replace(/\\/g, '\\\\').split(q).join(`\\${q}`);
+
+/**
+ * Replaces every reference in `text` in one pass: a value holding another reference's text is
+ * data, never replaced again. With `expression`, values become string literals of the
+ * expression language: quoted, or escaped when the reference stands inside a literal already
+ * (`.contains("<+matrix.env>:eu")`).
+ */
+export function fillRefs(text: string, values: [string, string][], expression = false): string {
+  if (values.length === 0 || !text.includes('<+')) return text;
+  const byExpr = new Map(values);
+  const re = new RegExp([...byExpr.keys()].sort((a, b) => b.length - a.length).map(escapeRe).join('|'), 'g');
+  let out = '';
+  let last = 0;
+  let quote = '';
+  let scanned = 0;
+  for (const m of text.matchAll(re)) {
+    const at = m.index;
+    // The literal state at `at`, scanned on from the previous match (references skipped).
+    for (let i = scanned; i < at; i++) {
+      const c = text[i]!;
+      if (quote) {
+        if (c === '\\') i++;
+        else if (c === quote) quote = '';
+      } else if (c === '"' || c === "'") quote = c;
+    }
+    scanned = at + m[0].length;
+    const v = byExpr.get(m[0])!;
+    out += text.slice(last, at) + (!expression ? v : quote ? inQuotes(v, quote) : `"${inQuotes(v, '"')}"`);
+    last = scanned;
+  }
+  return out + text.slice(last);
+}
 
 /** A stage's condition with its references (earlier stages' outputs, run facts) replaced. */
 export function resolveStageCondition(stage: PlanStage, ctx: RefContext): string | undefined {
   const condition = stage.when?.condition;
   if (condition === undefined || !stage.refs?.length) return condition;
-  return replaceAll(condition, quotedValues(refValues(stage.refs, ctx)));
+  return fillRefs(condition, refValues(stage.refs, ctx, true), true);
 }
 
-/** A copy of `step` with its references replaced (conditions get quoted literals). */
+/** A copy of `step` with its references replaced (conditions get string literals). */
 export function resolveStep(step: PlanStep, ctx: RefContext): PlanStep {
   const refs = step.refs ?? [];
   if (refs.length === 0) return step;
   const values = refValues(refs, ctx);
-  const quoted = quotedValues(values);
-  const s = (t: string | undefined) => (t === undefined ? undefined : replaceAll(t, values));
-  const out: PlanStep = { ...step, env: Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, replaceAll(v, values)])) };
-  if (step.command !== undefined) out.command = s(step.command)!;
-  if (step.image !== undefined) out.image = s(step.image)!;
-  if (step.entrypoint) out.entrypoint = step.entrypoint.map((x) => replaceAll(x, values));
-  if (step.args) out.args = step.args.map((x) => replaceAll(x, values));
+  const fill = (t: string) => fillRefs(t, values);
+  const out: PlanStep = { ...step, env: Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, fill(v)])) };
+  if (step.command !== undefined) out.command = fill(step.command);
+  if (step.image !== undefined) out.image = fill(step.image);
+  if (step.entrypoint) out.entrypoint = step.entrypoint.map(fill);
+  if (step.args) out.args = step.args.map(fill);
   if (step.readiness) {
     const r = { ...step.readiness };
-    if (r.http) r.http = { ...r.http, url: replaceAll(r.http.url, values) };
-    if (r.exec) r.exec = { command: replaceAll(r.exec.command, values) };
-    if (r.log) r.log = { pattern: replaceAll(r.log.pattern, values) };
+    if (r.http) r.http = { ...r.http, url: fill(r.http.url) };
+    if (r.exec) r.exec = { command: fill(r.exec.command) };
+    if (r.log) r.log = { pattern: fill(r.log.pattern) };
     out.readiness = r;
   }
-  if (step.when?.condition) out.when = { ...step.when, condition: replaceAll(step.when.condition, quoted) };
+  if (step.when?.condition) out.when = { ...step.when, condition: fillRefs(step.when.condition, refValues(refs, ctx, true), true) };
   return out;
 }

@@ -6,9 +6,9 @@
  * its references filled, its `<+matrix.*>`, `<+strategy.*>` and `<+repeat.item>` included.
  */
 import type { PlanStep } from '../schemas/plan.js';
-import { ConditionError, evaluateValue } from '../schemas/conditions.js';
+import { ConditionError, evaluateCondition, evaluateValue } from '../schemas/conditions.js';
 import { countCopies, itemCopies, matrixCopies, type StrategyCopy } from '../schemas/strategy-copies.js';
-import { RefError, refValues, resolveStep, type RefContext } from './refs.js';
+import { fillRefs, RefError, refValues, resolveStep, type RefContext } from './refs.js';
 
 /** Most copies a run-time strategy may make (as at compile time). */
 export const MAX_RUN_COPIES = 256;
@@ -28,13 +28,15 @@ export function expandAtRun(step: PlanStep, ctx: RefContext): { copies: PlanStep
   const value = (v: unknown, what: string): unknown => evaluate(v, values, what);
   let copies: StrategyCopy[];
   if (s['matrix'] !== undefined) {
-    const m = value(s['matrix'], 'the matrix');
+    // Each field is evaluated once: a value the run filled in is data, never evaluated again.
+    const m = isObj(s['matrix']) ? s['matrix'] : value(s['matrix'], 'the matrix');
     if (!isObj(m)) throw new StrategyError(`the matrix is ${describe(m)}, not a mapping of axes`);
+    const written = isObj(s['matrix']);
     const axes: [string, unknown[]][] = [];
     let exclude: unknown[] = [];
     for (const [k, raw] of Object.entries(m)) {
       if (k === 'maxConcurrency' || k === 'nodeName') continue;
-      const v = value(raw, `matrix axis '${k}'`);
+      const v = written ? value(raw, `matrix axis '${k}'`) : raw;
       if (k === 'exclude') {
         if (v !== null && v !== undefined) exclude = list(v, 'exclude');
         continue;
@@ -93,9 +95,10 @@ function evaluate(v: unknown, values: [string, string][], what: string): unknown
   // A reference standing alone is its value; inside an expression it is a quoted literal.
   const alone = values.find(([e]) => e === t);
   if (alone) return parsed(alone[1]);
-  let body = t.startsWith('<+') && t.endsWith('>') ? t.slice(2, -1) : t;
-  for (const [e, val] of values) if (body.includes(e)) body = body.split(e).join(JSON.stringify(val));
-  if (body.includes('<+')) throw new StrategyError(`${what} holds a reference the run cannot resolve: ${v}`);
+  const inner = t.startsWith('<+') && t.endsWith('>') ? t.slice(2, -1) : t;
+  // Unknown references are found before values go in: a value may hold `<+` as data.
+  if (fillRefs(inner, values.map(([e]) => [e, ''])).includes('<+')) throw new StrategyError(`${what} holds a reference the run cannot resolve: ${v}`);
+  const body = fillRefs(inner, values, true);
   try {
     return evaluateValue(body);
   } catch (e) {
@@ -133,3 +136,26 @@ function describe(v: unknown): string {
 }
 
 
+
+/**
+ * Whether a run-time strategy's step runs, when its condition does not depend on the copy:
+ * decided before any copy is made (a skipped step makes none; the strategy may use the very
+ * outputs the condition checks for). Undefined when the condition uses `<+matrix.*>` & co.
+ */
+export function conditionBeforeCopies(step: PlanStep, ctx: RefContext): boolean | { error: string } | undefined {
+  const condition = step.when?.condition;
+  if (condition === undefined || /<\+\s*(matrix|strategy|repeat|step\.identifierPostFix)\b/.test(condition)) return undefined;
+  try {
+    return evaluateCondition(resolveStep(step, ctx).when?.condition ?? condition);
+  } catch (e) {
+    return { error: `condition ${condition}: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+/**
+ * The strategy a copy belongs to: copies of one strategy share the node they were made from,
+ * so their stage and origin (where written, through which templates) are the same.
+ */
+export function copyGroup(step: PlanStep): string {
+  return `${step.stage}\u0000${JSON.stringify(step.origin)}`;
+}

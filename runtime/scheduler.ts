@@ -15,7 +15,7 @@ import { ConditionError, evaluateCondition } from '../schemas/conditions.js';
 import { StepLog, type Console } from './logs.js';
 import { waitReady } from './readiness/index.js';
 import { RefError, resolveStep, type RefContext } from './refs.js';
-import { expandAtRun, StrategyError } from './run-strategy.js';
+import { conditionBeforeCopies, copyGroup, expandAtRun, StrategyError } from './run-strategy.js';
 import type { ErrorType, StageResult, StepResult, StepStatus } from './report.js';
 import type { Masker } from './secrets.js';
 
@@ -54,14 +54,6 @@ interface Live {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** How long an ended step's output may take to drain before its pipes count as held. */
 const RELEASE_MS = 100;
-
-/**
- * The strategy a copy belongs to: copies of one strategy share the node they were made from,
- * so their stage and origin (where written, through which templates) are the same.
- */
-function copyGroup(step: PlanStep): string {
-  return `${step.stage}\u0000${JSON.stringify(step.origin)}`;
-}
 
 /** Finds the failure rule for an error type (AllErrors matches everything). */
 export function ruleFor(rules: FailureRule[] | undefined, errorType: ErrorType): FailureRule | undefined {
@@ -174,6 +166,17 @@ export class StageRun {
    * when the step settled instead (the strategy could not be expanded, or made no copy).
    */
   private expand(step: PlanStep, index: number): boolean {
+    // A condition that does not depend on the copy is decided first: a step that does not run
+    // makes no copies (its strategy may use the very outputs the condition checks for).
+    const decided = conditionBeforeCopies(step, this.ctx.refs);
+    if (decided === undefined || decided === true) return this.expandNow(step, index);
+    this.started.add(step.id);
+    if (decided === false) this.finish(step, { ...this.skipped(step), error: `condition is false: ${this.ctx.masker.mask(step.when?.condition ?? '')}` });
+    else this.fail(step, { id: step.id, stage: step.stage, kind: step.kind, type: step.type, name: step.name, status: 'failed', errorType: 'Unknown', error: this.ctx.masker.mask(decided.error), durationMs: 0, attempts: 0 });
+    return false;
+  }
+
+  private expandNow(step: PlanStep, index: number): boolean {
     let made: { copies: PlanStep[]; maxConcurrency?: number };
     try {
       made = expandAtRun(step, this.ctx.refs);

@@ -135,3 +135,28 @@ describe('a plan the scheduler cannot finish', () => {
     expect(report.steps[0]!.error).toMatch(/could not be scheduled/);
   }, 30_000);
 });
+
+describe('values filled at run time are data', () => {
+  test('an output holding "<+...>" text and a quoted literal around a reference: copies are made from the values as they are', async () => {
+    const r = await run(pipeline('3:x', `                    matrix:\n                      env: <+"<+steps.list.output.outputVariables.TARGETS>:<+pipeline.sequenceId>".split(":")>`));
+    expect(r.code, r.out).toBe(0);
+    // 3, x, and the run's sequence id 1: the literal was split by the run, not by the compiler.
+    expect(r.order.filter((l) => l.startsWith('start')).sort()).toEqual(['start 1', 'start 3', 'start x']);
+    // The shell joins "<" and "+..." into an output holding a reference's text (as data).
+    const odd = await run(pipeline('<""+secrets.getValue(tok)>,b', `                    matrix:\n                      env: <+steps.list.output.outputVariables.TARGETS.split(",")>`));
+    expect(odd.code, odd.out).toBe(0);
+    expect(odd.out).toContain('deploying <+secrets.getValue(tok)> as copy 0 of 2');
+  }, 30_000);
+
+  test('a condition that does not depend on the copy is decided before copies are made; one on an output that never came fails, saying so, never passes as empty', async () => {
+    const extra = '';
+    const yaml = pipeline('a,b', `                    matrix:\n                      env: <+steps.list.output.outputVariables.TARGETS.split(",")>`, extra)
+      .replace("spec: {command: 'TARGETS=\"a,b\"', outputVariables: [{name: TARGETS}]}", "when: {stageStatus: Success, condition: 'false'}\n                  spec: {command: 'TARGETS=\"a,b\"', outputVariables: [{name: TARGETS}]}")
+      .replace('                  strategy:\n', '                  when: {stageStatus: Success, condition: <+steps.list.output.outputVariables.TARGETS> != ""}\n                  strategy:\n');
+    const r = await run(yaml);
+    expect(r.code).toBe(1);
+    const deploy = r.report.steps.find((s) => s.id === 's.deploy')!;
+    expect(deploy.status).toBe('failed');
+    expect(deploy.error).toMatch(/condition .*unresolved reference <\+steps\.list\.output/);
+  }, 30_000);
+});

@@ -50,12 +50,17 @@ describe('a stage condition', () => {
     expect(r.report.steps.map((s) => `${s.id}:${s.status}`)).toEqual(['deploy_0.r:success', 'deploy_1.r:skipped']);
   }, 30_000);
 
-  test('holding a reference the runtime cannot resolve (a --partial plan): the stage fails, saying so, never runs as if true', async () => {
+  test('holding a reference the runtime cannot resolve (a --partial plan without its mark): the stage fails, saying so, never runs as if true', async () => {
     const dir = tempDir({ 'p.yaml': pipeline('<+pipeline.variables.targets>.contains("<+matrix.env>")') });
     expect((await runCli(['compile', 'p.yaml', '--partial', '-o', 'plan.json'], dir)).code).toBe(0);
-    const r = await runCli(['run', 'plan.json', '--workspace', '.', '--home', 'h', '--quiet', '--report', 'report.json'], dir);
-    const { readFileSync } = await import('node:fs');
+    const { readFileSync, writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');
+    // run refuses a plan marked partial; one edited to drop the mark still never runs the stage.
+    expect((await runCli(['run', 'plan.json', '--workspace', '.', '--home', 'h', '--quiet'], dir)).code).toBe(2);
+    const plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as { partial?: boolean };
+    delete plan.partial;
+    writeFileSync(join(dir, 'plan.json'), JSON.stringify(plan));
+    const r = await runCli(['run', 'plan.json', '--workspace', '.', '--home', 'h', '--quiet', '--report', 'report.json'], dir);
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
     expect(r.code).toBe(1);
     expect(report.stages.map((s) => `${s.id}:${s.status}`)).toEqual(['deploy_0:failed', 'deploy_1:failed']); // matrix copies of a stage start together
@@ -92,5 +97,36 @@ ${stage('dev', 'dev')}${stage('qa', 'qa')}`,
     expect(r.code, r.stderr).toBe(0);
     expect(report.stages.map((s) => `${s.id}:${s.status}`)).toEqual(['discover:success', 'dev:success', 'qa:skipped']);
     expect(r.stdout).toContain('deploying to dev-eu');
+  }, 30_000);
+
+  test("on an output that never came (its step was skipped): the stage fails, saying so, never runs as if the output were empty", async () => {
+    const dir = tempDir({
+      'p.yaml': `pipeline:
+  name: p
+  identifier: p
+  variables:
+    - {name: targets, type: String, value: <+pipeline.stages.discover.spec.execution.steps.list.output.outputVariables.TARGETS>}
+  stages:
+    - stage:
+        name: discover
+        identifier: discover
+        type: CI
+        spec: {execution: {steps: [{step: {type: Run, name: list, identifier: list, when: {stageStatus: Success, condition: "false"}, spec: {command: TARGETS=prod, outputVariables: [{name: TARGETS}]}}}]}}
+    - stage:
+        name: deploy
+        identifier: deploy
+        type: CI
+        when: {pipelineStatus: Success, condition: <+pipeline.variables.targets> != "prod"}
+        spec: {execution: {steps: [{step: {type: Run, name: r, identifier: r, spec: {command: echo DEPLOYING}}}]}}
+`,
+    });
+    const r = await runCli(['run', 'p.yaml', '--workspace', '.', '--home', 'h', '--report', 'report.json'], dir);
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
+    expect(r.code).toBe(1);
+    expect(r.stdout).not.toContain('DEPLOYING');
+    expect(report.stages.map((s) => `${s.id}:${s.status}`)).toEqual(['discover:success', 'deploy:failed']);
+    expect(report.steps.find((s) => s.id === 'deploy.r')!.error).toMatch(/cannot resolve/);
   }, 30_000);
 });

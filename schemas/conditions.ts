@@ -156,6 +156,14 @@ function binary(op: string, a: unknown, b: unknown): unknown {
   }
 }
 
+/** `list[index]`: a whole number from 0 within the list. */
+function at(list: unknown, index: unknown): unknown {
+  if (!Array.isArray(list)) throw new ConditionError(`[${JSON.stringify(index)}] indexes a list, not ${JSON.stringify(list)}`);
+  const i = typeof index === 'string' && index.trim() !== '' ? Number(index) : index;
+  if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= list.length) throw new ConditionError(`index ${JSON.stringify(index)} is outside the list (${list.length} items)`);
+  return list[i];
+}
+
 function method(name: string, target: unknown, arg: unknown): unknown {
   const text = () => (Array.isArray(target) ? target.map(String).join(',') : target === null || target === undefined ? '' : String(target));
   switch (name) {
@@ -222,7 +230,15 @@ function valueOf(src: string, checkOnly: boolean): unknown {
   };
   const postfix = (v: unknown): unknown => {
     let cur = v;
-    while (toks[p]?.t === 'method') {
+    for (;;) {
+      if (eat('[')) {
+        // An index into a list: `"a,b".split(",")[1]`.
+        const index = ternary();
+        if (!eat(']')) throw new ConditionError('missing ] after an index');
+        cur = checkOnly ? true : at(cur, index);
+        continue;
+      }
+      if (toks[p]?.t !== 'method') break;
       const name = String(toks[p++]!.v);
       const none = eat(')');
       const arg = none ? undefined : ternary();
@@ -260,7 +276,8 @@ function valueOf(src: string, checkOnly: boolean): unknown {
       p++;
       const b = primary();
       if (checkOnly) {
-        if (t.v === '=~' || t.v === '!~') checkRegex(b);
+        // A pattern only the run knows (a reference) is checked when it is known.
+        if ((t.v === '=~' || t.v === '!~') && b !== UNKNOWN) checkRegex(b);
         return true;
       }
       return binary(t.v, a, b);
@@ -314,8 +331,11 @@ export function evaluateValue(src: string): unknown {
 
 /** Checks a condition's syntax; runtime references `<+...>` stand for unknown values. */
 export function checkCondition(src: string): void {
-  run(unwrapped(src).replace(OPEN_INPUT, '"?"').replace(/<\+(?:[^<>]|<\+[^<>]*>)*>/g, '"?"'), true);
+  run(unwrapped(src).replace(OPEN_INPUT, `"${UNKNOWN}"`).replace(/<\+(?:[^<>]|<\+[^<>]*>)*>/g, `"${UNKNOWN}"`), true);
 }
+
+/** What a reference stands for while a condition is checked: a value only the run knows. */
+const UNKNOWN = '\u0000';
 
 /**
  * An open runtime input kept as a placeholder (`compile --partial`) with its modifiers:

@@ -82,3 +82,20 @@ describe('the result of a condition', () => {
     expect(() => evaluateCondition('0')).toThrow(/gives 0, not true or false/);
   });
 });
+
+describe('checking a condition at compile time', () => {
+  test('a pattern only the run knows is not checked as a pattern (it failed as the regex "?")', () => {
+    expect(() => checkCondition('"abc" =~ <+codebase.branch>')).not.toThrow();
+    expect(() => checkCondition('<+codebase.branch> !~ <+pipeline.variables.pattern>')).not.toThrow();
+    expect(() => checkCondition('"abc" =~ "("')).toThrow(ConditionError);
+  });
+});
+
+describe('indexing', () => {
+  test('a list is indexed from 0: "a,b".split(",")[1] == "b"; past the end is an error', () => {
+    expect(evaluateCondition('"a,b".split(",")[1] == "b"')).toBe(true);
+    expect(evaluateValue('<+"a,b,c".split(",")[2]>')).toBe('c');
+    expect(() => evaluateCondition('"a,b".split(",")[2] == "b"')).toThrow(/outside the list \(2 items\)/);
+    expect(() => checkCondition('<+pipeline.variables.x>.split(",")[0] == "a"')).not.toThrow();
+  });
+});

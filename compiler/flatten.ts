@@ -264,7 +264,7 @@ class Flattener {
     if (ctx.sink.refs.size) stage.refs = [...ctx.sink.refs.values()];
     const failure = this.bag.guard(() => failureOf(node['failureStrategies'], node, { at }));
     if (failure) stage.failure = failure;
-    const timeout = this.bag.guard(() => timeoutOf(node, { at }));
+    const timeout = this.bag.guard(() => timeoutOf(node, ctx));
     if (timeout !== undefined) stage.timeoutMs = timeout;
     const infra = infrastructureOf(spec);
     if (infra) stage.infrastructure = infra;

@@ -118,9 +118,19 @@ function common(out: Omit<PlanStep, 'id' | 'stage' | 'needs' | 'origin'>, node: 
 }
 
 /** Milliseconds of `node.timeout`, or undefined; throws PW2006 when it is not a duration. */
-export function timeoutOf(node: Obj, ctx: { at: Location }): number | undefined {
-  const raw = node['timeout'];
-  if (typeof raw === 'string' && raw.startsWith('<+')) return undefined;
+export function timeoutOf(node: Obj, ctx: { at: Location } | BuildContext): number | undefined {
+  let raw = node['timeout'];
+  if (typeof raw === 'string' && raw.includes('<+')) {
+    if (raw.startsWith('<+input')) return undefined;
+    // `<+pipeline.variables.to>`, `<+matrix.t>`: known now when static.
+    const before = 'bag' in ctx ? ctx.bag.items.length : 0;
+    if ('scope' in ctx) raw = substituteAt(raw, node, 'timeout', { ...ctx, sink: { ...ctx.sink, refs: new Map() } });
+    if (typeof raw === 'string' && raw.includes('<+')) {
+      // Said once: an expression that was itself a problem (PW3012) gets no second word.
+      if ('bag' in ctx && ctx.bag.items.length === before) ctx.bag.warn(Codes.DYNAMIC_STRATEGY, `timeout ${raw} is known only at run time: the plan has no timeout here`, positions.at(node, 'timeout', ctx.at));
+      return undefined;
+    }
+  }
   const ms = parseDuration(raw);
   if (ms === null) throw new LocatedError(Codes.INVALID_DURATION, `'${String(raw)}' is not a duration (like 45s, 10m, 1h30m)`, positions.at(node, 'timeout', ctx.at));
   return ms;

@@ -86,6 +86,7 @@ export type ExprKind =
   | { kind: 'secret'; name: string }
   | { kind: 'input' }
   | { kind: 'unknown-variable'; message: string }
+  | { kind: 'invalid'; message: string }
   | { kind: 'runtime' };
 
 const RUNTIME_ROOTS = new Set([
@@ -101,8 +102,10 @@ export function classify(body: string, scope: ExprScope): ExprKind {
   if (b === 'input' || b.startsWith('input>') || b.startsWith('input.')) return { kind: 'input' };
   const literal = literalMethod(b);
   if (literal) return literal;
-  const secret = /^secrets\.getValue\(\s*(["'])(.*)\1\s*\)$/.exec(b);
+  const secret = /^secrets\.getValue\(\s*(["'])((?:(?!\1).)*)\1\s*\)$/.exec(b);
   if (secret) return { kind: 'secret', name: secret[2]! };
+  // `.length()` on a secret would put the secret itself into the text the run sees.
+  if (/^secrets\.getValue\(/.test(b)) return { kind: 'invalid', message: `<+${b}>: a secret is used only as a whole value (no methods on it)` };
   const seg = b.split('.');
   const root = seg[0]!;
   // `<+stepGroup.identifierPostFix>` and friends: the suffix of the current strategy copy.
@@ -244,10 +247,10 @@ const PATH_CALL = /^\s*([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)(\.(?:contains|equ
  * A method called on a path, `pipeline.variables.envs.split(",")`, written as the nested form
  * Harness also accepts: `<+pipeline.variables.envs>.split(",")`. Undefined for other bodies.
  */
-export function pathCall(body: string): string | undefined {
+export function pathCall(body: string): { path: string; nested: string } | undefined {
   const m = PATH_CALL.exec(body);
   if (!m || !isKnownRoot(m[1]!)) return undefined;
-  return `<+${m[1]}>${m[2]}`;
+  return { path: m[1]!, nested: `<+${m[1]}>${m[2]}` };
 }
 
 /** True for a body whose first segment names something Harness knows. */

@@ -102,7 +102,11 @@ function substituteIn(s: string, scope: ExprScope, sink: SubstituteSink, opts: S
     let text = m.text;
     const call = body.includes('<+') ? undefined : pathCall(body);
     if (call) {
-      body = call;
+      if (classify(call.path, scope).kind === 'secret') {
+        sink.problem('syntax', `${text}: a secret is used only as a whole value (no methods on it)`);
+        continue;
+      }
+      body = call.nested;
       text = `<+${body}>`;
     }
     if (body.includes('<+')) {
@@ -136,6 +140,9 @@ function substituteIn(s: string, scope: ExprScope, sink: SubstituteSink, opts: S
       }
       case 'unknown-variable':
         sink.problem('unknown-variable', k.message);
+        break;
+      case 'invalid':
+        sink.problem('syntax', k.message);
         break;
       case 'input':
         break;

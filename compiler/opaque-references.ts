@@ -12,7 +12,7 @@
  */
 import type { Origin, PlanTemplateReference } from '../schemas/plan.js';
 import { annotations, type Annotation } from './annotations.js';
-import { Codes, type DiagnosticBag, type Location } from './diagnostics.js';
+import { Codes, type Code, type DiagnosticBag, type Location } from './diagnostics.js';
 import { reportVersion } from './expand.js';
 import { resolveInOrder, type ResolvedTemplate, type TemplateSource } from './source.js';
 import { selectorText } from './versions.js';
@@ -37,8 +37,19 @@ export type OpaqueResolutions = Map<Obj, { ref: string; selector: string; templa
 const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** Finds the opaque template references below `value` (a stage, or a whole pipeline). */
-export function findOpaqueReferences(value: unknown, ann?: Annotation): OpaqueReference[] {
+export function findOpaqueReferences(value: unknown, ann?: Annotation, problems?: OpaqueProblem[]): OpaqueReference[] {
   const out: OpaqueReference[] = [];
+  /** A reference mapping: taken when well formed, else a problem (never dropped in silence). */
+  const take = (holder: Obj, key: string, node: unknown, refKey: OpaqueReference['refKey'], field: OpaqueReference['field'], type: OpaqueReference['type'], a: Annotation | undefined): void => {
+    if (typeof node === 'string' && node.includes('<+')) return; // an expression or runtime input for the whole reference
+    if (!isObj(node)) return void problems?.push({ code: Codes.SCHEMA, message: `${key} must be a mapping {${refKey}, versionLabel}, not ${JSON.stringify(node)}`, holder, key });
+    const ref = node[refKey];
+    if (ref === undefined || ref === null || ref === '') return void problems?.push({ code: Codes.REQUIRED_FIELD, message: `${key} has no ${refKey}`, holder, key });
+    if (typeof ref !== 'string') return void problems?.push({ code: Codes.SCHEMA, message: `${refKey} must be a template reference, not ${JSON.stringify(ref)}`, holder: node, key: refKey });
+    const label = node['versionLabel'];
+    if (label !== undefined && label !== null && typeof label === 'object') return void problems?.push({ code: Codes.SCHEMA, message: `versionLabel must be a version or label, not ${JSON.stringify(label)}`, holder: node, key: 'versionLabel' });
+    out.push({ node, ann: a, field, type, refKey });
+  };
   const walk = (v: unknown, inArtifacts: boolean, a: Annotation | undefined): void => {
     if (v === null || typeof v !== 'object') return;
     a = annotations.get(v) ?? a;
@@ -46,21 +57,25 @@ export function findOpaqueReferences(value: unknown, ann?: Annotation): OpaqueRe
       for (const item of v) walk(item, inArtifacts, a);
       return;
     }
-    for (const [k, child] of Object.entries(v)) {
-      if (k === 'customDeploymentRef' && isObj(child) && typeof child['templateRef'] === 'string') {
-        out.push({ node: child, ann: a, field: 'customDeploymentRef', type: 'CustomDeployment', refKey: 'templateRef' });
-      } else if (k === 'template' && inArtifacts && isObj(child) && typeof child['templateRef'] === 'string') {
-        // An artifact source written as `{identifier, template: {templateRef, versionLabel}}`.
-        out.push({ node: child, ann: a, field: 'artifactSource', type: 'ArtifactSource', refKey: 'templateRef' });
-      } else if (k === 'monitoredService' && isObj(child) && child['type'] === 'Template' && isObj(child['spec']) && typeof child['spec']['monitoredServiceTemplateRef'] === 'string') {
-        out.push({ node: child['spec'], ann: a, field: 'monitoredService', type: 'MonitoredService', refKey: 'monitoredServiceTemplateRef' });
-      } else if (child && typeof child === 'object') {
-        walk(child, inArtifacts || k === 'artifacts', a);
-      }
+    const o = v as Obj;
+    for (const [k, child] of Object.entries(o)) {
+      if (k === 'customDeploymentRef') take(o, k, child, 'templateRef', 'customDeploymentRef', 'CustomDeployment', a);
+      // An artifact source written as `{identifier, template: {templateRef, versionLabel}}`.
+      else if (k === 'template' && inArtifacts) take(o, k, child, 'templateRef', 'artifactSource', 'ArtifactSource', a);
+      else if (k === 'monitoredService' && isObj(child) && child['type'] === 'Template') take(child, 'spec', child['spec'], 'monitoredServiceTemplateRef', 'monitoredService', 'MonitoredService', a);
+      else if (child && typeof child === 'object') walk(child, inArtifacts || k === 'artifacts', a);
     }
   };
   walk(value, false, ann);
   return out;
+}
+
+/** A reference written in a shape no template can be named by: reported where it is. */
+export interface OpaqueProblem {
+  code: Code;
+  message: string;
+  holder: object;
+  key: string;
 }
 
 /**
@@ -76,7 +91,9 @@ export async function resolveOpaqueReferences(
   used: Map<string, ResolvedTemplate>,
   options: { now?: Date; allowSunset?: boolean } = {},
 ): Promise<OpaqueResolutions> {
-  const found = findOpaqueReferences(root);
+  const problems: OpaqueProblem[] = [];
+  const found = findOpaqueReferences(root, undefined, problems);
+  for (const p of problems) bag.error(p.code, p.message, positions.at(p.holder, p.key, positions.of(p.holder, { file, line: 1, column: 1 })));
   const resolutions: OpaqueResolutions = new Map();
   if (found.length === 0) return resolutions;
   const today = (options.now ?? new Date()).toISOString().slice(0, 10);

@@ -12,6 +12,7 @@ import type { ExprScope } from './expressions.js';
 import { buildStepBody, combineWhen, deepSubstitute, failureOf, substituteAt, timeoutOf, whenOf, type BuildContext } from './steps.js';
 import { copyCollisions, expandStrategy, type StrategyCopy } from './strategy.js';
 import { setOwn } from './own.js';
+import { PLACEHOLDER_STEP_TYPE } from './expand.js';
 import { stageReferences, type OpaqueResolutions } from './opaque-references.js';
 import { MAX_PLAN_NEEDS, MAX_PLAN_STEPS, PlanBudget } from './size-budget.js';
 import { collectStages, infrastructureOf, variablesOf } from './pipeline-scope.js';
@@ -172,7 +173,14 @@ class Flattener {
       const prefix = [stage, ...groupPath].join('.');
       candidates = [...new Set(all)].sort((a, b) => Number(!a.startsWith(prefix)) - Number(!b.startsWith(prefix)));
     }
-    if (candidates.length === 0) return { error: `${ref}: no step '${path.join('.')}' in stage ${stage}` };
+    if (candidates.length === 0) {
+      // Inside a template no source had (--partial): what it holds is unknown, so is this.
+      for (let k = path.length - 1; k >= 0; k--) {
+        const id = [stage, ...path.slice(0, k), 'template'].join('.');
+        if (this.stepsById.get(id)?.type === PLACEHOLDER_STEP_TYPE) return { step: id };
+      }
+      return { error: `${ref}: no step '${path.join('.')}' in stage ${stage}` };
+    }
     const id = candidates[0]!;
     if (crossStage && crossStage !== stageId) {
       const before = this.stageAncestors.get(stageId ?? '') ?? new Set();

@@ -11,6 +11,7 @@ import { parseDuration } from './duration.js';
 import type { ExprScope } from './expressions.js';
 import { checkCondition, staticCondition, unwrapped } from '../schemas/conditions.js';
 import { substitute, type SubstituteSink } from './substitute.js';
+import { isRuntimeInput } from './runtime-inputs.js';
 import { sourcePositions as positions } from './yaml-reader.js';
 import { setOwn } from './own.js';
 
@@ -264,6 +265,11 @@ function readinessOf(v: unknown, ports: PlanPort[], spec: Obj, ctx: BuildContext
   switch (probes[0]) {
     case 'tcp': {
       const raw = sub('port');
+      if (isOpen(raw) && !isRuntimeInput(raw)) {
+        // `<+matrix.port>` of a copy the run makes, an output: the run fills it in.
+        out.tcp = probe['host'] !== undefined ? { host: String(sub('host')), ports: [raw as string] } : { ports: [raw as string] };
+        break;
+      }
       if (isOpen(raw)) {
         ctx.bag.warn(Codes.RUNTIME_INPUT_MISSING, `readiness port is decided at run time; the plan has no readiness probe for it`, positions.at(probe, 'port', at));
         return ports.length ? { tcp: { ports: ports.map((p) => p.host) }, timeoutMs: out.timeoutMs, intervalMs: out.intervalMs } : undefined;

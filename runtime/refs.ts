@@ -107,6 +107,7 @@ export function resolveStep(step: PlanStep, ctx: RefContext): PlanStep {
   if (step.args) out.args = step.args.map(fill);
   if (step.readiness) {
     const r = { ...step.readiness };
+    if (r.tcp) r.tcp = { ...r.tcp, ports: r.tcp.ports.map((p) => (typeof p === 'string' ? portOf(fill(p), p) : p)) };
     if (r.http) r.http = { ...r.http, url: fill(r.http.url) };
     if (r.exec) r.exec = { command: fill(r.exec.command) };
     if (r.log) r.log = { pattern: fill(r.log.pattern) };
@@ -114,4 +115,11 @@ export function resolveStep(step: PlanStep, ctx: RefContext): PlanStep {
   }
   if (step.when?.condition) out.when = { ...step.when, condition: fillRefs(step.when.condition, refValues(refs, ctx, true), true) };
   return out;
+}
+
+/** A readiness port the run filled in: a port number, or a RefError naming what it got. */
+function portOf(text: string, written: string): number {
+  const n = /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new RefError(`readiness port ${written} is ${JSON.stringify(text)}, not a port (1-65535)`);
+  return n;
 }

@@ -51,7 +51,8 @@ export interface FailureRule {
 }
 
 export interface PlanReadiness {
-  tcp?: { host?: string; ports: number[] };
+  /** A port may be an expression the run fills in (`<+matrix.port>` of a run-time copy). */
+  tcp?: { host?: string; ports: (number | string)[] };
   http?: { url: string; status: number };
   exec?: { command: string };
   log?: { pattern: string };

@@ -46,9 +46,12 @@ export async function waitReady(readiness: PlanReadiness | undefined, handle: Ha
     if (result === 'exited') return { ready: false, reason: 'exited', exit: await handle.exited, ms: ms() };
     return { ready: false, reason: 'timeout', ms: ms() };
   }
+  // Ports the run fills in are numbers by now (refs.ts); one that is not cannot be probed.
+  const tcpPorts = readiness.tcp?.ports.filter((p): p is number => typeof p === 'number');
+  if (readiness.tcp && tcpPorts!.length !== readiness.tcp.ports.length) return { ready: false, reason: 'invalid', message: `readiness port ${readiness.tcp.ports.find((p) => typeof p === 'string')} was never filled in`, ms: ms() };
   for (;;) {
     let ok = false;
-    if (readiness.tcp) ok = await backend.tcpReady(readiness.tcp.host ?? '127.0.0.1', readiness.tcp.ports, attemptTimeout, spec);
+    if (readiness.tcp) ok = await backend.tcpReady(readiness.tcp.host ?? '127.0.0.1', tcpPorts!, attemptTimeout, spec);
     else if (readiness.http) ok = await backend.httpReady(readiness.http.url, readiness.http.status, attemptTimeout, spec);
     else if (readiness.exec) ok = await execReady(backend, readiness.exec.command, spec, attemptTimeout);
     if (ok) return { ready: true, ms: ms() };

@@ -160,3 +160,55 @@ describe('values filled at run time are data', () => {
     expect(deploy.error).toMatch(/condition .*unresolved reference <\+steps\.list\.output/);
   }, 30_000);
 });
+
+describe('a background step a run-time matrix copies', () => {
+  test("each copy's tcp readiness port is its own <+matrix.port>: later steps start only once every copy listens (the probe was dropped and they raced)", async () => {
+    const { freePort } = await import('./harness.js');
+    const [a, b] = [await freePort(), await freePort()];
+    const dir = tempDir({
+      'p.yaml': `pipeline:
+  name: p
+  identifier: p
+  stages:
+    - stage:
+        name: s
+        identifier: s
+        type: CI
+        spec:
+          execution:
+            steps:
+              - step: {type: Run, name: list, identifier: list, spec: {command: 'PORTS="${a},${b}"', outputVariables: [{name: PORTS}]}}
+              - step:
+                  type: Background
+                  name: svc
+                  identifier: svc
+                  strategy:
+                    matrix:
+                      port: <+steps.list.output.outputVariables.PORTS.split(",")>
+                  spec:
+                    shell: Python
+                    command: |
+                      import socket, time
+                      time.sleep(0.8)
+                      s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", <+matrix.port>)); s.listen(5)
+                      while True: c, _ = s.accept(); c.close()
+                    readiness: {tcp: {port: <+matrix.port>}, timeout: 20s, interval: 50ms}
+              - step:
+                  type: Run
+                  name: use
+                  identifier: use
+                  spec:
+                    shell: Python
+                    command: |
+                      import socket
+                      for p in (${a}, ${b}): socket.create_connection(("127.0.0.1", p), 2).close()
+                      print("both listen")
+`,
+    });
+    const c = await runCli(['compile', 'p.yaml'], dir);
+    expect(c.stderr).not.toMatch(/PW5002|PW3010/);
+    const r = await runCli(['run', 'p.yaml', '--workspace', '.', '--home', 'h', '--grace', '2s'], dir);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('both listen');
+  }, 40_000);
+});

@@ -15,6 +15,9 @@ export const MAX_RUN_COPIES = 256;
 
 export class StrategyError extends Error {}
 
+/** A reference to a copy's own values: `<+matrix.x>`, `<+strategy.iteration>`, `<+repeat.item>`. */
+export const COPY_VALUE = /^<\+\s*(matrix|strategy|repeat)\./;
+
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
 
@@ -56,7 +59,14 @@ export function expandAtRun(step: PlanStep, ctx: RefContext): { copies: PlanStep
   const { strategy: _s, ...rest } = step;
   void _s;
   return {
-    copies: copies.map((c) => resolveStep({ ...rest, id: step.id + c.suffix, name: step.name + c.suffix, matrix: copyRecord(c) }, { ...ctx, facts: { ...ctx.facts, ...factsOf(c) } })),
+    copies: copies.map((c) => {
+      const copy = resolveStep({ ...rest, id: step.id + c.suffix, name: step.name + c.suffix, matrix: copyRecord(c) }, { ...ctx, facts: { ...ctx.facts, ...factsOf(c) } });
+      // Its copy values are in its text now; what is left is filled when it starts.
+      const refs = copy.refs?.filter((r) => !(r.kind === 'runtime' && COPY_VALUE.test(r.expr)));
+      const { refs: _r, ...body } = copy;
+      void _r;
+      return refs?.length ? { ...body, refs } : body;
+    }),
     ...(maxConcurrency !== undefined ? { maxConcurrency } : {}),
   };
 }
@@ -146,7 +156,7 @@ export function conditionBeforeCopies(step: PlanStep, ctx: RefContext): boolean 
   const condition = step.when?.condition;
   if (condition === undefined || /<\+\s*(matrix|strategy|repeat|step\.identifierPostFix)\b/.test(condition)) return undefined;
   try {
-    return evaluateCondition(resolveStep(step, ctx).when?.condition ?? condition);
+    return evaluateCondition(fillRefs(condition, refValues(step.refs ?? [], ctx, true), true));
   } catch (e) {
     return { error: `condition ${condition}: ${e instanceof Error ? e.message : String(e)}` };
   }

@@ -98,13 +98,13 @@ describe('a matrix only the run knows', () => {
   }, 30_000);
 
   test('a copy id another step already has: compile refuses it (PW5001); a plan that has one anyway fails that step at run, never ends green', async () => {
-    const yaml = pipeline('a,b', `                    parallelism: <+steps.list.output.outputVariables.TARGETS.split(",").size()>`, `              - step: {type: Run, name: real, identifier: deploy_1, spec: {command: "echo REAL; exit 1"}}\n`);
+    const yaml = pipeline('a,b', `                    matrix:\n                      env: <+steps.list.output.outputVariables.TARGETS.split(",")>`, `              - step: {type: Run, name: real, identifier: deploy_1, spec: {command: "echo REAL; exit 1"}}\n`);
     const dir = tempDir({ 'p.yaml': yaml });
     const c = await runCli(['compile', 'p.yaml'], dir);
     expect(c.code).toBe(2);
     expect(c.stderr).toMatch(/p\.yaml:\d+:\d+: error PW5001 .*s\.deploy_1.*copies of s\.deploy/);
     // The same plan made by hand (a plan file is input too): the run fails the expanded step.
-    const ok = tempDir({ 'p.yaml': pipeline('a,b', `                    parallelism: <+steps.list.output.outputVariables.TARGETS.split(",").size()>`) });
+    const ok = tempDir({ 'p.yaml': pipeline('a,b', `                    matrix:\n                      env: <+steps.list.output.outputVariables.TARGETS.split(",")>`) });
     expect((await runCli(['compile', 'p.yaml', '-o', 'plan.json'], ok)).code).toBe(0);
     const plan = JSON.parse(readFileSync(join(ok, 'plan.json'), 'utf8')) as { steps: { id: string; command?: string }[] };
     const after = plan.steps.find((s) => s.id === 's.after')!;
@@ -211,4 +211,36 @@ describe('a background step a run-time matrix copies', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('both listen');
   }, 40_000);
+});
+
+describe("a stage's strategy only the run knows", () => {
+  test('is compiled as one copy (PW5005), and a step using its <+matrix.*> values fails at run instead of running with the text', async () => {
+    const dir = tempDir({
+      'p.yaml': `pipeline:
+  name: p
+  identifier: p
+  stages:
+    - stage:
+        name: discover
+        identifier: discover
+        type: CI
+        spec: {execution: {steps: [{step: {type: Run, name: list, identifier: list, spec: {command: "T=a,b", outputVariables: [{name: T}]}}}]}}
+    - stage:
+        name: d
+        identifier: d
+        type: CI
+        strategy:
+          matrix:
+            env: <+pipeline.stages.discover.spec.execution.steps.list.output.outputVariables.T.split(",")>
+        spec: {execution: {steps: [{step: {type: Run, name: r, identifier: r, spec: {command: echo deploying <+matrix.env>}}}]}}
+`,
+    });
+    const c = await runCli(['compile', 'p.yaml'], dir);
+    expect(c.stderr).toMatch(/warning PW5005 stage strategy is decided at run time/);
+    const r = await runCli(['run', 'p.yaml', '--workspace', '.', '--home', 'h', '--report', 'report.json'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).not.toContain('deploying <+matrix.env>');
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
+    expect(report.steps.find((s) => s.id === 'd.r')!.error).toMatch(/<\+matrix\.env> has no value: the strategy it belongs to is decided at run time/);
+  }, 30_000);
 });

@@ -33,8 +33,8 @@ export function expandStrategy(strategy: unknown, at: Location, warn: StrategyWa
   }
   const s = strategy as Record<string, unknown>;
   const maxConc = s['maxConcurrency'] ?? (s['matrix'] as Record<string, unknown> | undefined)?.['maxConcurrency'] ?? (s['repeat'] as Record<string, unknown> | undefined)?.['maxConcurrency'];
-  const maxConcurrency = typeof maxConc === 'number' && maxConc > 0 ? Math.floor(maxConc) : undefined;
   if (isDynamic(maxConc)) return { kind: 'dynamic', reason: 'maxConcurrency is an expression', raw: s, byRun: s['matrix'] !== undefined || s['parallelism'] !== undefined };
+  const maxConcurrency = concurrencyOf(maxConc, at);
   if (s['matrix'] !== undefined) return matrix(s['matrix'], s, at, warn, maxConcurrency);
   if (s['parallelism'] !== undefined) {
     const n = s['parallelism'];
@@ -44,6 +44,14 @@ export function expandStrategy(strategy: unknown, at: Location, warn: StrategyWa
   }
   if (s['repeat'] !== undefined) return repeat(s['repeat'], s, at, maxConcurrency);
   return { kind: 'none' };
+}
+
+/** maxConcurrency as written (`2`, `"2"`): a whole number of at least 1, else PW2001. */
+function concurrencyOf(v: unknown, at: Location): number | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const n = typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new LocatedError(Codes.SCHEMA, `maxConcurrency must be a whole number of at least 1, got ${JSON.stringify(v)}`, at);
+  return n;
 }
 
 function finish(copies: StrategyCopy[], at: Location, maxConcurrency?: number): StrategyExpansion {

@@ -164,8 +164,10 @@ export function conditionBeforeCopies(step: PlanStep, ctx: RefContext): boolean 
 
 /**
  * The strategy a copy belongs to: copies of one strategy share the node they were made from,
- * so their stage and origin (where written, through which templates) are the same.
+ * so their origin (where written, through which templates) and their parent are the same.
  */
 export function copyGroup(step: PlanStep): string {
-  return `${step.stage}\u0000${JSON.stringify(step.origin)}`;
+  // The id's parent (`s.g_1` of `s.g_1.t_0`): copies inside different copies of a group are
+  // different strategies' copies, though written in one place.
+  return `${step.id.slice(0, step.id.lastIndexOf('.'))}\u0000${JSON.stringify(step.origin)}`;
 }

@@ -105,7 +105,7 @@ export function classify(body: string, scope: ExprScope): ExprKind {
   const secret = /^secrets\.getValue\(\s*(["'])((?:(?!\1).)*)\1\s*\)$/.exec(b);
   if (secret) return { kind: 'secret', name: secret[2]! };
   // `.length()` on a secret would put the secret itself into the text the run sees.
-  if (/^secrets\.getValue\(/.test(b)) return { kind: 'invalid', message: `<+${b}>: a secret is used only as a whole value (no methods on it)` };
+  if (/^secrets\.getValue\(/.test(b) && afterCall(b, 'secrets.getValue('.length - 1) !== '') return { kind: 'invalid', message: `<+${b}>: a secret is used only as a whole value (no methods on it)` };
   const seg = b.split('.');
   const root = seg[0]!;
   // `<+stepGroup.identifierPostFix>` and friends: the suffix of the current strategy copy.
@@ -149,6 +149,22 @@ export function classify(body: string, scope: ExprScope): ExprKind {
     default:
       return { kind: 'runtime' };
   }
+}
+
+/** What follows the call whose `(` is at `open` (quotes and nesting respected), trimmed. */
+function afterCall(b: string, open: number): string {
+  let depth = 0;
+  let quote = '';
+  for (let i = open; i < b.length; i++) {
+    const c = b[i]!;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = '';
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return b.slice(i + 1).trim();
+  }
+  return '';
 }
 
 /**

@@ -41,6 +41,8 @@ interface Draft {
   strategy?: StrategyCopy;
   maxConcurrency?: number;
   dynamicStrategy?: Obj;
+  /** The step group whose run-time strategy this step's copies come from (not the step's own). */
+  strategyOf?: string;
 }
 
 interface GroupCtx {
@@ -51,6 +53,8 @@ interface GroupCtx {
   failure?: FailureRule[];
   ann: Annotation | undefined;
   strategy?: StrategyCopy;
+  /** An enclosing step group whose strategy only the run can expand. */
+  runtime?: { unit: string; raw: Obj };
 }
 
 /** The steps that run before a step: asked one at a time. */
@@ -189,7 +193,10 @@ class Flattener {
       return { error: `${ref}: step ${id} does not run before this step (it is later or in parallel)` };
     }
     const target = this.stepsById.get(id);
-    if (target?.strategy) return { error: `${ref}: step ${id} is made into copies by the run (its strategy is decided at run time); no one copy's output can be named here` };
+    // Within the copied group itself a step's outputs are its own copy's: the run names them.
+    const here = [stageId, ...groupPath].join('.');
+    const inside = target?.strategyOf !== undefined && (here === target.strategyOf || here.startsWith(`${target.strategyOf}.`));
+    if (target?.strategy && !inside) return { error: `${ref}: step ${id} is made into copies by the run (its strategy is decided at run time); no one copy's output can be named here` };
     // Plugin-style steps declare no outputs: they write them while running ($DRONE_OUTPUT).
     if (target && target.kind === 'run' && !WRITES_OWN_OUTPUTS.has(target.type) && !(target.outputs ?? []).includes(name)) {
       return { error: `${ref}: step ${id} declares no output variable '${name}'${target.outputs?.length ? ` (it has: ${target.outputs.join(', ')})` : ''}` };
@@ -315,7 +322,7 @@ class Flattener {
     }
     this.pendingIds = new Set();
     for (const [step, of] of copyCollisions(this.steps.filter((s) => s.stage === id))) {
-      this.bag.error(Codes.DUPLICATE_STEP_ID, `step ${step.id} has the id of one of the copies of ${of.id}, which the run makes from its strategy: rename one`, { file: step.origin.file, line: step.origin.line, column: step.origin.column });
+      this.bag.error(Codes.DUPLICATE_STEP_ID, `step ${step.id} has the id of one of the copies of ${of.strategyOf ?? of.id}, which the run makes from its strategy: rename one`, { file: step.origin.file, line: step.origin.line, column: step.origin.column });
     }
     stage.backend = usesImages ? 'docker' : 'host';
     return id;
@@ -343,9 +350,10 @@ class Flattener {
       const at = this.loc(node);
       const exp = this.bag.guard(() => expandStrategy(this.staticStrategy(node, g.scope, g.stageId), positions.at(node, 'strategy', at), this.strategyWarning));
       if (!exp) continue;
-      // A step's matrix, parallelism or repeat list is expanded by the run; a step group's,
-      // and other forms (repeat over a percentage of hosts), are not: one copy, said.
-      if (exp.kind === 'dynamic' && (w.kind === 'stepGroup' || !exp.byRun)) this.bag.warn(Codes.DYNAMIC_STRATEGY, `${w.kind === 'stepGroup' ? 'step group ' : ''}strategy is decided at run time (${exp.reason}); compiled as one copy`, positions.at(node, 'strategy', at));
+      // A step's or step group's matrix, parallelism or repeat list is expanded by the run; other
+      // forms (repeat over a percentage of hosts), and one inside another, are not: one copy, said.
+      const byRun = exp.kind === 'dynamic' && exp.byRun && !g.runtime;
+      if (exp.kind === 'dynamic' && !byRun) this.bag.warn(Codes.DYNAMIC_STRATEGY, `${w.kind === 'stepGroup' ? 'step group ' : ''}strategy is decided at run time (${exp.reason})${g.runtime ? ` inside ${g.runtime.unit}, whose strategy is too` : ''}; compiled as one copy`, positions.at(node, 'strategy', at));
       const copies: (StrategyCopy | undefined)[] = exp.kind === 'static' ? exp.copies : [undefined];
       const exits: string[] = [];
       const whens = node['when'] !== undefined && node['when'] !== null ? [...g.whens, node] : g.whens;
@@ -363,6 +371,7 @@ class Flattener {
             ...(failure ? { failure } : {}),
             ann,
             ...(copy ? { strategy: copy } : g.strategy ? { strategy: g.strategy } : {}),
+            ...(byRun ? { runtime: { unit: [g.stageId, ...g.groupPath, ident].join('.'), raw: exp.raw } } : g.runtime ? { runtime: g.runtime } : {}),
           };
           const children = Array.isArray(node['steps']) ? (node['steps'] as unknown[]) : [];
           for (const id of this.stepElements(children, prev, inner, drafts)) exits.push(id);
@@ -373,7 +382,11 @@ class Flattener {
           const strat = copy ?? g.strategy;
           if (strat) d.strategy = strat;
           if (copy && exp.kind === 'static' && exp.maxConcurrency) d.maxConcurrency = exp.maxConcurrency;
-          if (exp.kind === 'dynamic' && exp.byRun) d.dynamicStrategy = exp.raw;
+          if (byRun && exp.kind === 'dynamic') d.dynamicStrategy = exp.raw;
+          else if (g.runtime) {
+            d.dynamicStrategy = g.runtime.raw;
+            d.strategyOf = g.runtime.unit;
+          }
           drafts.push(d);
           exits.push(id);
         }
@@ -449,6 +462,7 @@ class Flattener {
       // the step's refs, so the run can fill them when it expands the copies.
       const strategy = this.bag.guard(() => deepSubstitute(d.dynamicStrategy, ctx, d.node, 'strategy'));
       if (strategy && typeof strategy === 'object') step.strategy = strategy as Obj;
+      if (d.strategyOf) step.strategyOf = d.strategyOf;
     }
     if (d.maxConcurrency) step.maxConcurrency = d.maxConcurrency;
     // Conditions are built here, with the step's own scope, so output references resolve.

@@ -115,13 +115,14 @@ function repeat(r: unknown, raw: Record<string, unknown>, at: Location, maxConcu
  * Steps whose id is one the run may give a copy of a run-time strategy (`deploy_1` beside a
  * `deploy` whose matrix only the run knows): each pair is (the step, the strategy's step).
  */
-export function copyCollisions<T extends { id: string; strategy?: unknown }>(steps: readonly T[]): [T, T][] {
-  const expanded = steps.filter((s) => s.strategy !== undefined);
-  if (expanded.length === 0) return [];
+export function copyCollisions<T extends { id: string; strategy?: unknown; strategyOf?: string }>(steps: readonly T[]): [T, T][] {
+  const units = new Map<string, T>();
+  for (const s of steps) if (s.strategy !== undefined) units.set(s.strategyOf ?? s.id, s);
+  if (units.size === 0) return [];
   const out: [T, T][] = [];
-  for (const e of expanded) {
-    const prefix = `${e.id}_`;
-    for (const s of steps) if (s !== e && s.id.startsWith(prefix) && /^\d+(?:_\d+)*$/.test(s.id.slice(prefix.length))) out.push([s, e]);
+  for (const [unit, e] of units) {
+    const prefix = `${unit}_`;
+    for (const s of steps) if (s.id.startsWith(prefix) && /^\d+(?:_\d+)*(?:\.|$)/.test(s.id.slice(prefix.length))) out.push([s, e]);
   }
   return out;
 }

@@ -21,11 +21,15 @@ export const COPY_VALUE = /^<\+\s*(matrix|strategy|repeat)\./;
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
 
+/** The strategy unit a step belongs to: its step group (whose steps are copied together), or itself. */
+export const unitOf = (step: PlanStep): string => step.strategyOf ?? step.id;
+
 /**
- * The copies of `step` (which has a run-time `strategy`), their references resolved, and
- * how many may run at once. Throws StrategyError (or RefError) with a message for the user.
+ * The copies a run-time `strategy` makes, evaluated with what the run knows now (the unit's
+ * first step's references), and how many may run at once. Throws StrategyError (or RefError)
+ * with a message for the user.
  */
-export function expandAtRun(step: PlanStep, ctx: RefContext): { copies: PlanStep[]; maxConcurrency?: number } {
+export function strategyCopies(step: PlanStep, ctx: RefContext): { copies: StrategyCopy[]; maxConcurrency?: number } {
   const s = step.strategy ?? {};
   const values = refValues(step.refs ?? [], ctx);
   const value = (v: unknown, what: string): unknown => evaluate(v, values, what);
@@ -56,19 +60,28 @@ export function expandAtRun(step: PlanStep, ctx: RefContext): { copies: PlanStep
   if (copies.length > MAX_RUN_COPIES) throw new StrategyError(`the strategy makes ${copies.length} copies, more than ${MAX_RUN_COPIES}`);
   const conc = s['maxConcurrency'] ?? (isObj(s['matrix']) ? s['matrix']['maxConcurrency'] : undefined) ?? (isObj(s['repeat']) ? s['repeat']['maxConcurrency'] : undefined);
   const maxConcurrency = conc === undefined ? undefined : count(value(conc, 'maxConcurrency'), 'maxConcurrency');
-  const { strategy: _s, ...rest } = step;
+  if (maxConcurrency === 0) throw new StrategyError('maxConcurrency is 0: no copy could ever run');
+  return { copies, ...(maxConcurrency !== undefined ? { maxConcurrency } : {}) };
+}
+
+/**
+ * Copy `c` of one step of `unit` (the step itself, or a step of the copied group): ids under
+ * the unit get the copy's suffix (`deploy_1`, `s.g_1.test`), and so do needs and output
+ * references between the unit's steps; the copy's own values (`<+matrix.*>`, `<+strategy.*>`,
+ * `<+repeat.item>`) are filled in now, the rest when it starts.
+ */
+export function memberCopy(member: PlanStep, unit: string, c: StrategyCopy, members: ReadonlySet<string>, ctx: RefContext): PlanStep {
+  const rename = (id: string): string => (!members.has(id) ? id : id === unit ? unit + c.suffix : unit + c.suffix + id.slice(unit.length));
+  const { strategy: _s, strategyOf: _o, refs = [], ...rest } = member;
   void _s;
-  return {
-    copies: copies.map((c) => {
-      const copy = resolveStep({ ...rest, id: step.id + c.suffix, name: step.name + c.suffix, matrix: copyRecord(c) }, { ...ctx, facts: { ...ctx.facts, ...factsOf(c) } });
-      // Its copy values are in its text now; what is left is filled when it starts.
-      const refs = copy.refs?.filter((r) => !(r.kind === 'runtime' && COPY_VALUE.test(r.expr)));
-      const { refs: _r, ...body } = copy;
-      void _r;
-      return refs?.length ? { ...body, refs } : body;
-    }),
-    ...(maxConcurrency !== undefined ? { maxConcurrency } : {}),
-  };
+  void _o;
+  const own = refs.filter((r) => r.kind === 'runtime' && COPY_VALUE.test(r.expr));
+  const later = refs.filter((r) => !own.includes(r)).map((r) => (r.kind === 'output' && r.step && members.has(r.step) ? { ...r, step: rename(r.step) } : r));
+  const base: PlanStep = { ...rest, id: rename(member.id), name: member.id === unit ? member.name + c.suffix : member.name, needs: member.needs.map(rename), matrix: copyRecord(c), ...(own.length ? { refs: own } : {}) };
+  const filled = resolveStep(base, { ...ctx, facts: { ...ctx.facts, ...factsOf(c) } });
+  const { refs: _r, ...body } = filled;
+  void _r;
+  return later.length ? { ...body, refs: later } : body;
 }
 
 function copyRecord(c: StrategyCopy): Record<string, unknown> {

@@ -15,7 +15,7 @@ import { ConditionError, evaluateCondition } from '../schemas/conditions.js';
 import { StepLog, type Console } from './logs.js';
 import { waitReady } from './readiness/index.js';
 import { RefError, resolveStep, type RefContext } from './refs.js';
-import { conditionBeforeCopies, copyGroup, expandAtRun, StrategyError } from './run-strategy.js';
+import { conditionBeforeCopies, copyGroup, memberCopy, strategyCopies, StrategyError, unitOf } from './run-strategy.js';
 import type { ErrorType, StageResult, StepResult, StepStatus } from './report.js';
 import type { Masker } from './secrets.js';
 
@@ -139,7 +139,8 @@ export class StageRun {
       if (step.maxConcurrency && (this.copiesRunning.get(copyGroup(step)) ?? 0) >= step.maxConcurrency) continue;
       if (step.strategy && !this.ctx.aborted() && this.shouldRun(step) && step.kind !== 'external') {
         // Reached: its copies are made now and take its place (and the needs on it).
-        if (this.expand(step, i)) i--;
+        // Copies take the places of the unit's steps: look again from the start.
+        if (this.expand(step, i)) i = -1;
         continue;
       }
       this.started.add(step.id);
@@ -168,7 +169,7 @@ export class StageRun {
   private expand(step: PlanStep, index: number): boolean {
     // A condition that does not depend on the copy is decided first: a step that does not run
     // makes no copies (its strategy may use the very outputs the condition checks for).
-    const decided = conditionBeforeCopies(step, this.ctx.refs);
+    const decided = unitOf(step) === step.id ? conditionBeforeCopies(step, this.ctx.refs) : undefined;
     if (decided === undefined || decided === true) return this.expandNow(step, index);
     this.started.add(step.id);
     if (decided === false) this.finish(step, { ...this.skipped(step), error: `condition is false: ${this.ctx.masker.mask(step.when?.condition ?? '')}` });
@@ -176,39 +177,65 @@ export class StageRun {
     return false;
   }
 
+  /**
+   * Replaces the steps of `step`'s unit (the step, or its step group's steps) by their copies,
+   * where the first of them stood; steps that need one need its every copy. False when they
+   * settled instead (the strategy could not be expanded, or made no copy).
+   */
   private expandNow(step: PlanStep, index: number): boolean {
-    let made: { copies: PlanStep[]; maxConcurrency?: number };
+    const unit = unitOf(step);
+    const members = this.steps.filter((s) => s.strategy !== undefined && unitOf(s) === unit);
+    const ids = new Set(members.map((m) => m.id));
+    const settleAll = (why: string, failed: boolean): false => {
+      for (const m of members) {
+        this.started.add(m.id);
+        const result = { ...this.skipped(m, m === step ? why : `its group's strategy: ${why}`) };
+        if (failed && m === step) this.fail(m, { ...result, status: 'failed', errorType: 'Unknown' });
+        else this.finish(m, result);
+      }
+      return false;
+    };
+    let copies: PlanStep[][];
+    let m: number | undefined;
     try {
-      made = expandAtRun(step, this.ctx.refs);
+      const made = strategyCopies(step, this.ctx.refs);
+      m = made.maxConcurrency;
+      copies = made.copies.map((c) => members.map((member) => memberCopy(member, unit, c, ids, this.ctx.refs)));
     } catch (e) {
       const error = this.ctx.masker.mask(e instanceof StrategyError || e instanceof RefError ? e.message : String(e));
-      this.ctx.note(`${step.id}: ${error}`);
-      this.started.add(step.id);
-      this.fail(step, { id: step.id, stage: step.stage, kind: step.kind, type: step.type, name: step.name, status: 'failed', errorType: 'Unknown', error, durationMs: 0, attempts: 0 });
-      return false;
+      this.ctx.note(`${unit}: ${error}`);
+      return settleAll(error, true);
     }
-    if (made.copies.length === 0) {
-      this.started.add(step.id);
-      this.finish(step, this.skipped(step, 'its strategy made no copy (an empty list, or zero)'));
-      return false;
-    }
-    const taken = made.copies.find((c) => this.ctx.planSteps.has(c.id) || this.steps.some((s) => s.id === c.id));
+    if (copies.length === 0) return settleAll('its strategy made no copy (an empty list, or zero)', false);
+    const flat = copies.flat();
+    const taken = flat.find((c) => this.ctx.planSteps.has(c.id) || this.steps.some((s) => s.id === c.id && !ids.has(s.id)));
     if (taken) {
       const error = `its copy ${taken.id} would have the id of another step; rename one`;
-      this.ctx.note(`${step.id}: ${error}`);
-      this.started.add(step.id);
-      this.fail(step, { id: step.id, stage: step.stage, kind: step.kind, type: step.type, name: step.name, status: 'failed', errorType: 'Unknown', error, durationMs: 0, attempts: 0 });
-      return false;
+      this.ctx.note(`${unit}: ${error}`);
+      return settleAll(error, true);
     }
-    const m = made.maxConcurrency;
-    const copies = m ? made.copies.map((c) => ({ ...c, maxConcurrency: m })) : made.copies;
-    const ids = copies.map((c) => c.id);
-    this.steps.splice(index, 1, ...copies);
+    if (m) {
+      if (unit === step.id) for (const c of flat) c.maxConcurrency = m;
+      else {
+        // Copies of a group: at most m at once, each copy's first steps waiting for the
+        // copy m places before it to end.
+        copies.forEach((group, k) => {
+          if (k < m!) return;
+          const before = copies[k - m!]!.map((x) => x.id);
+          for (const x of group) if (!x.needs.some((n) => group.some((y) => y.id === n))) x.needs = [...x.needs, ...before];
+        });
+      }
+    }
+    const first = Math.min(...members.map((x) => this.steps.indexOf(x)));
+    this.steps.splice(first, 0, ...flat);
+    for (let j = this.steps.length - 1; j >= 0; j--) if (ids.has(this.steps[j]!.id) && members.includes(this.steps[j]!)) this.steps.splice(j, 1);
+    const copiesOf = (id: string) => copies.map((group) => group[members.findIndex((x) => x.id === id)]!.id);
     for (let j = 0; j < this.steps.length; j++) {
-      const s = this.steps[j]!;
-      if (s.needs.includes(step.id)) this.steps[j] = { ...s, needs: s.needs.flatMap((n) => (n === step.id ? ids : [n])) };
+      const x = this.steps[j]!;
+      if (x.needs.some((n) => ids.has(n)) && !flat.includes(x)) this.steps[j] = { ...x, needs: x.needs.flatMap((n) => (ids.has(n) ? copiesOf(n) : [n])) };
     }
-    this.ctx.note(`${step.id}: strategy expanded at run time into ${copies.length} cop${copies.length === 1 ? 'y' : 'ies'}${m ? ` (at most ${m} at once)` : ''}`);
+    this.ctx.note(`${unit}: strategy expanded at run time into ${copies.length} cop${copies.length === 1 ? 'y' : 'ies'}${m ? ` (at most ${m} at once)` : ''}`);
+    void index;
     return true;
   }
 

@@ -153,6 +153,8 @@ export interface PlanStep {
    * run makes the copies `ID_0`, `ID_1`, ... when the step is reached.
    */
   strategy?: Record<string, unknown>;
+  /** Set when `strategy` is an enclosing step group's (its id): the run copies the group's steps together. */
+  strategyOf?: string;
   origin: Origin;
 }
 

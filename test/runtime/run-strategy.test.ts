@@ -244,3 +244,50 @@ describe("a stage's strategy only the run knows", () => {
     expect(report.steps.find((s) => s.id === 'd.r')!.error).toMatch(/<\+matrix\.env> has no value: the strategy it belongs to is decided at run time/);
   }, 30_000);
 });
+
+describe('a step group whose strategy only the run knows', () => {
+  const group = (strategy: string) => `pipeline:
+  name: p
+  identifier: p
+  stages:
+    - stage:
+        name: s
+        identifier: s
+        type: CI
+        spec:
+          execution:
+            steps:
+              - step: {type: Run, name: list, identifier: list, spec: {command: 'ENVS="dev,qa"', outputVariables: [{name: ENVS}]}}
+              - stepGroup:
+                  name: g
+                  identifier: g
+                  strategy:
+${strategy}
+                  steps:
+                    - step: {type: Run, name: build, identifier: build, spec: {command: 'echo "start <+matrix.env>" >> order.txt; sleep 0.2; OUT=built-<+matrix.env>', outputVariables: [{name: OUT}]}}
+                    - step: {type: Run, name: ship, identifier: ship, spec: {command: 'echo "ship <+steps.build.output.outputVariables.OUT> (<+strategy.iteration>)"; echo "end <+matrix.env>" >> order.txt'}}
+              - step: {type: Run, name: after, identifier: after, spec: {command: echo after >> order.txt}}
+`;
+
+  test("is copied as a whole: each copy's steps in order, with its own values and its own outputs; later steps wait for every copy", async () => {
+    const dir = tempDir({ 'p.yaml': group('                    matrix:\n                      env: <+steps.list.output.outputVariables.ENVS.split(",")>\n                      maxConcurrency: 1') });
+    const c = await runCli(['compile', 'p.yaml'], dir);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stderr).not.toMatch(/PW5005/);
+    const r = await runCli(['run', 'p.yaml', '--workspace', '.', '--home', 'h', '--report', 'report.json'], dir);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
+    expect(statuses(report)).toEqual(['s.list:success', 's.g_0.build:success', 's.g_0.ship:success', 's.g_1.build:success', 's.g_1.ship:success', 's.after:success']);
+    expect(r.stdout).toContain('ship built-dev (0)');
+    expect(r.stdout).toContain('ship built-qa (1)');
+    expect(readFileSync(join(dir, 'order.txt'), 'utf8').trim().split('\n')).toEqual(['start dev', 'end dev', 'start qa', 'end qa', 'after']);
+  }, 30_000);
+
+  test("outside the group no one copy's output can be named (PW3013); inside it each copy names its own", async () => {
+    const bad = group('                    matrix:\n                      env: <+steps.list.output.outputVariables.ENVS.split(",")>').replace('spec: {command: echo after >> order.txt}', 'spec: {command: "echo <+steps.g.steps.build.output.outputVariables.OUT>"}');
+    const dir = tempDir({ 'p.yaml': bad });
+    const c = await runCli(['compile', 'p.yaml'], dir);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/PW3013 .*step s\.g\.build is made into copies by the run/);
+  }, 30_000);
+});

@@ -119,6 +119,8 @@ class Flattener {
   private draftsFull = false;
   private readonly stepsById = new Map<string, PlanStep>();
   private readonly stageAncestors = new Map<string, Set<string>>();
+  /** Stages the run copies (their strategy is decided at run time). */
+  private readonly copiedStages = new Set<string>();
 
   constructor(
     private readonly bag: DiagnosticBag,
@@ -187,6 +189,7 @@ class Flattener {
     }
     const id = candidates[0]!;
     if (crossStage && crossStage !== stageId) {
+      if (this.copiedStages.has(crossStage)) return { error: `${ref}: stage ${crossStage} is made into copies by the run (its strategy is decided at run time); no one copy's output can be named here` };
       const before = this.stageAncestors.get(stageId ?? '') ?? new Set();
       if (!before.has(crossStage)) return { error: `${ref}: stage ${crossStage} does not run before stage ${stageId}` };
     } else if (ancestors && !ancestors.has(id)) {
@@ -234,11 +237,13 @@ class Flattener {
     const exp = this.bag.guard(() => expandStrategy(this.staticStrategy(node, scope0, undefined), positions.at(node, 'strategy', at), this.strategyWarning));
     if (!exp) return needs;
     const copies: (StrategyCopy | undefined)[] = exp.kind === 'static' ? exp.copies : [undefined];
-    if (exp.kind === 'dynamic') this.bag.warn(Codes.DYNAMIC_STRATEGY, `stage strategy is decided at run time (${exp.reason}); compiled as one copy`, positions.at(node, 'strategy', at));
-    return copies.map((copy) => this.stageCopy(node, needs, ann, copy)).filter((x): x is string => !!x);
+    // A matrix, parallelism or repeat list only the run knows: the run copies the stage.
+    if (exp.kind === 'dynamic' && !exp.byRun) this.bag.warn(Codes.DYNAMIC_STRATEGY, `stage strategy is decided at run time (${exp.reason}); compiled as one copy`, positions.at(node, 'strategy', at));
+    const runtime = exp.kind === 'dynamic' && exp.byRun ? exp.raw : undefined;
+    return copies.map((copy) => this.stageCopy(node, needs, ann, copy, runtime)).filter((x): x is string => !!x);
   }
 
-  private stageCopy(node: Obj, needs: string[], ann: Annotation | undefined, copy: StrategyCopy | undefined): string | undefined {
+  private stageCopy(node: Obj, needs: string[], ann: Annotation | undefined, copy: StrategyCopy | undefined, runtime?: Obj): string | undefined {
     if (this.budget.exceeded) return undefined;
     const at = this.loc(node);
     const baseId = String(node['identifier'] ?? '');
@@ -276,6 +281,12 @@ class Flattener {
     this.stageAncestors.set(id, before);
     const when = this.bag.guard(() => whenOf(node['when'], 'pipelineStatus', node, ctx));
     if (when) stage.when = when;
+    if (runtime) {
+      // Its expressions take the stage's scope: earlier stages' outputs are checked and listed.
+      const strategy = this.bag.guard(() => deepSubstitute(runtime, ctx, node, 'strategy'));
+      if (strategy && typeof strategy === 'object') stage.strategy = strategy as Obj;
+      this.copiedStages.add(id);
+    }
     if (ctx.sink.refs.size) stage.refs = [...ctx.sink.refs.values()];
     const failure = this.bag.guard(() => failureOf(node['failureStrategies'], node, { at }));
     if (failure) stage.failure = failure;

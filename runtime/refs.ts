@@ -102,7 +102,7 @@ export function resolveStep(step: PlanStep, ctx: RefContext): PlanStep {
   // A copy's values the run never made: the strategy of an enclosing step group or stage was
   // decided at run time and compiled as one copy (PW5005); running it would use the text.
   const copyless = refs.find((r) => r.kind === 'runtime' && /^<\+\s*(matrix|strategy|repeat)\./.test(r.expr) && !values.some(([e]) => e === r.expr));
-  if (copyless) throw new RefError(`${copyless.expr} has no value: the strategy it belongs to is decided at run time and pipewright does not expand a step group's or stage's (PW5005)`);
+  if (copyless) throw new RefError(`${copyless.expr} has no value: the strategy it belongs to is decided at run time in a form pipewright does not expand (PW5005)`);
   const fill = (t: string) => fillRefs(t, values);
   const out: PlanStep = { ...step, env: Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, fill(v)])) };
   if (step.command !== undefined) out.command = fill(step.command);

@@ -5,7 +5,7 @@
  * (`ID_0`, `ID_1`, ... named and ordered as the compiler names static copies). Each copy has
  * its references filled, its `<+matrix.*>`, `<+strategy.*>` and `<+repeat.item>` included.
  */
-import type { PlanStep } from '../schemas/plan.js';
+import type { PlanStage, PlanStep } from '../schemas/plan.js';
 import { ConditionError, evaluateCondition, evaluateValue } from '../schemas/conditions.js';
 import { countCopies, itemCopies, matrixCopies, type StrategyCopy } from '../schemas/strategy-copies.js';
 import { fillRefs, RefError, refValues, resolveStep, type RefContext } from './refs.js';
@@ -72,13 +72,16 @@ export function strategyCopies(step: PlanStep, ctx: RefContext): { copies: Strat
  */
 export function memberCopy(member: PlanStep, unit: string, c: StrategyCopy, members: ReadonlySet<string>, ctx: RefContext): PlanStep {
   const rename = (id: string): string => (!members.has(id) ? id : id === unit ? unit + c.suffix : unit + c.suffix + id.slice(unit.length));
-  const { strategy: _s, strategyOf: _o, refs = [], ...rest } = member;
-  void _s;
-  void _o;
-  const own = refs.filter((r) => r.kind === 'runtime' && COPY_VALUE.test(r.expr));
+  const { strategy, strategyOf, refs = [], ...rest } = member;
+  // A strategy of the member's own (a step in a copied stage) stays, under its new name.
+  const mine = member.id === unit || strategyOf === unit;
+  const kept = !mine && strategy ? { strategy, ...(strategyOf ? { strategyOf: strategyOf.startsWith(`${unit}.`) ? unit + c.suffix + strategyOf.slice(unit.length) : strategyOf } : {}) } : {};
+  const facts = factsOf(c);
+  // The copy's values go in now; an inner strategy's own (`<+matrix.x>` it defines) later.
+  const own = refs.filter((r) => r.kind === 'runtime' && COPY_VALUE.test(r.expr) && (mine || facts[r.expr.slice(2, -1).trim()] !== undefined));
   const later = refs.filter((r) => !own.includes(r)).map((r) => (r.kind === 'output' && r.step && members.has(r.step) ? { ...r, step: rename(r.step) } : r));
-  const base: PlanStep = { ...rest, id: rename(member.id), name: member.id === unit ? member.name + c.suffix : member.name, needs: member.needs.map(rename), matrix: copyRecord(c), ...(own.length ? { refs: own } : {}) };
-  const filled = resolveStep(base, { ...ctx, facts: { ...ctx.facts, ...factsOf(c) } });
+  const base: PlanStep = { ...rest, ...kept, id: rename(member.id), name: member.id === unit ? member.name + c.suffix : member.name, needs: member.needs.map(rename), ...(mine ? { matrix: copyRecord(c) } : {}), ...(own.length ? { refs: own } : {}) };
+  const filled = resolveStep(base, { ...ctx, facts: { ...ctx.facts, ...facts } });
   const { refs: _r, ...body } = filled;
   void _r;
   return later.length ? { ...body, refs: later } : body;
@@ -183,4 +186,28 @@ export function copyGroup(step: PlanStep): string {
   // The id's parent (`s.g_1` of `s.g_1.t_0`): copies inside different copies of a group are
   // different strategies' copies, though written in one place.
   return `${step.id.slice(0, step.id.lastIndexOf('.'))}\u0000${JSON.stringify(step.origin)}`;
+}
+
+/**
+ * The copies of a stage whose strategy only the run knows, made when the stage is reached:
+ * `deploy_0`, `deploy_1`, ..., each with copies of the stage's steps (`deploy_0.r`), the
+ * copy's values filled in its condition and steps. Throws StrategyError (or RefError).
+ */
+export function stageCopies(stage: PlanStage, steps: PlanStep[], ctx: RefContext): { copies: { stage: PlanStage; steps: PlanStep[] }[]; maxConcurrency?: number } {
+  const made = strategyCopies({ strategy: stage.strategy, refs: stage.refs } as PlanStep, ctx);
+  const ids = new Set(steps.map((s) => s.id));
+  const copies = made.copies.map((c) => {
+    const id = stage.id + c.suffix;
+    const { strategy: _s, refs = [], ...rest } = stage;
+    void _s;
+    const own = refs.filter((r) => r.kind === 'runtime' && COPY_VALUE.test(r.expr));
+    const later = refs.filter((r) => !own.includes(r));
+    const facts = factsOf(c);
+    const condition = stage.when?.condition;
+    const copy: PlanStage = { ...rest, id, name: stage.name + c.suffix, needs: stage.needs, ...(later.length ? { refs: later } : {}) };
+    if (condition !== undefined) copy.when = { ...stage.when, condition: fillRefs(condition, own.map((r) => [r.expr, facts[r.expr.slice(2, -1).trim()] ?? '']), true) };
+    // Every step id begins with the stage id: the stage is the unit its steps are copied under.
+    return { stage: copy, steps: steps.map((s) => ({ ...memberCopy(s, stage.id, c, ids, ctx), stage: id })) };
+  });
+  return { copies, ...(made.maxConcurrency !== undefined ? { maxConcurrency: made.maxConcurrency } : {}) };
 }

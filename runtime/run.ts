@@ -15,6 +15,7 @@ import { DockerBackend } from './docker-backend.js';
 import { markedProcesses, stopProcesses } from './escaped.js';
 import { processStartTime, stopGroup } from './process-group.js';
 import { resolveStageCondition, type RefContext } from './refs.js';
+import { stageCopies } from './run-strategy.js';
 import type { RunReport, StageResult, StepResult } from './report.js';
 import { StageRun } from './scheduler.js';
 import { Masker } from './secrets.js';
@@ -136,6 +137,8 @@ export class Runner {
     };
     const stageResults = new Map<string, StageResult>();
     const stageSteps = new Map<string, StepResult[]>();
+    /** Stages the run copied, by plan stage id. */
+    const copiesOf = new Map<string, string[]>();
     let failed = false;
     const remaining = [...plan.stages];
     const planSteps = new Set(plan.steps.map((s) => s.id));
@@ -145,17 +148,16 @@ export class Runner {
         const batch = remaining.filter((s) => s.needs.every((n) => stageResults.has(n)));
         if (batch.length === 0) throw new Error('stage needs form a cycle');
         for (const s of batch) remaining.splice(remaining.indexOf(s), 1);
-        const results = await Promise.all(
-          batch.map(async (stage) => {
+        const runStage = async (stage: PlanStage, steps: PlanStep[]): Promise<{ stage: StageResult; steps: StepResult[] }> => {
             const decided = this.abortedBy ? 'run aborted' : stageDecision(stage, failed, refs);
             if (decided !== 'run') {
               const failedBy = typeof decided === 'object' ? decided.error : undefined;
-              const steps = plan.steps.filter((s) => s.stage === stage.id).map((s) => skippedStep(s, failedBy ?? (decided as string)));
+              const skipped = steps.map((s) => skippedStep(s, failedBy ?? (decided as string)));
               // The reason is on each of its steps (report.json and the summary show it).
-              if (failedBy) return { stage: { id: stage.id, status: 'failed' as const, durationMs: 0 }, steps };
-              return { stage: { id: stage.id, status: 'skipped' as const, durationMs: 0 }, steps };
+              if (failedBy) return { stage: { id: stage.id, status: 'failed' as const, durationMs: 0 }, steps: skipped };
+              return { stage: { id: stage.id, status: 'skipped' as const, durationMs: 0 }, steps: skipped };
             }
-            const run = new StageRun(stage, plan.steps.filter((s) => s.stage === stage.id), {
+            const run = new StageRun(stage, steps, {
               runId: this.runId,
               planSteps,
               backend: this.opts.backend ?? ((step) => (step.image && this.dockerBackend ? this.dockerBackend : host)),
@@ -177,8 +179,34 @@ export class Runner {
             this.stageRuns.delete(run);
             await this.dockerBackend?.endStage(stage.id);
             return r;
-          }),
-        );
+          };
+        const results = (
+          await Promise.all(
+            batch.map(async (stage) => {
+              const steps = plan.steps.filter((s) => s.stage === stage.id);
+              if (!stage.strategy || this.abortedBy) return [await runStage(stage, steps)];
+              // A strategy only the run knows: the stage's copies are made now, and run.
+              let made: ReturnType<typeof stageCopies>;
+              try {
+                made = stageCopies(stage, steps, refs);
+              } catch (e) {
+                const error = this.masker.mask(e instanceof Error ? e.message : String(e));
+                this.opts.console?.write(`pipewright: ${stage.id}: ${error}\n`);
+                return [{ stage: { id: stage.id, status: 'failed' as const, durationMs: 0 }, steps: steps.map((s) => skippedStep(s, `the stage's strategy: ${error}`)) }];
+              }
+              if (made.copies.length === 0) return [{ stage: { id: stage.id, status: 'skipped' as const, durationMs: 0 }, steps: steps.map((s) => skippedStep(s, "its stage's strategy made no copy")) }];
+              copiesOf.set(stage.id, made.copies.map((c) => c.stage.id));
+              this.opts.console?.write(`pipewright: ${stage.id}: strategy expanded at run time into ${made.copies.length} copies${made.maxConcurrency ? ` (at most ${made.maxConcurrency} at once)` : ''}\n`);
+              const out: { stage: StageResult; steps: StepResult[] }[] = [];
+              const width = made.maxConcurrency ?? made.copies.length;
+              for (let i = 0; i < made.copies.length; i += width) out.push(...(await Promise.all(made.copies.slice(i, i + width).map((c) => runStage(c.stage, c.steps)))));
+              // Later stages need the stage: it is done when every copy is, failed if one failed.
+              const bad = out.find((r) => r.stage.status === 'failed' || r.stage.status === 'aborted');
+              stageResults.set(stage.id, { id: stage.id, status: bad ? bad.stage.status : out.every((r) => r.stage.status === 'skipped') ? 'skipped' : 'success', durationMs: Math.max(...out.map((r) => r.stage.durationMs)) });
+              return out;
+            }),
+          )
+        ).flat();
         for (const r of results) {
           stageResults.set(r.stage.id, r.stage);
           stageSteps.set(r.stage.id, r.steps);
@@ -198,9 +226,10 @@ export class Runner {
       status,
       startedAt: started.toISOString(),
       durationMs: Math.round(performance.now() - t0),
-      stages: plan.stages.map((s) => stageResults.get(s.id) ?? { id: s.id, status: 'skipped', durationMs: 0 }),
+      // In plan order; a stage the run copied is there as its copies.
+      stages: plan.stages.flatMap((s) => (copiesOf.get(s.id) ?? [s.id]).map((id) => stageResults.get(id) ?? { id, status: 'skipped' as const, durationMs: 0 })),
       // In plan order; a step a run-time strategy expanded is there as its copies.
-      steps: plan.stages.flatMap((st) => stageSteps.get(st.id) ?? plan.steps.filter((s) => s.stage === st.id).map((s) => skippedStep(s, 'not reached'))),
+      steps: plan.stages.flatMap((st) => (copiesOf.has(st.id) ? copiesOf.get(st.id)!.flatMap((id) => stageSteps.get(id) ?? []) : (stageSteps.get(st.id) ?? plan.steps.filter((s) => s.stage === st.id).map((s) => skippedStep(s, 'not reached'))))),
     };
     const masked = JSON.parse(this.masker.mask(JSON.stringify(report))) as RunReport;
     writeFileSync(join(this.runDir, 'report.json'), JSON.stringify(masked, null, 2) + '\n');

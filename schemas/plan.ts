@@ -99,6 +99,8 @@ export interface PlanStage {
   when?: PlanWhen;
   /** Expressions in the stage's condition only a run can fill (earlier stages' outputs, run facts). */
   refs?: PlanRef[];
+  /** A strategy only the run can expand: the run makes the stage's copies when it is reached. */
+  strategy?: Record<string, unknown>;
   /** Templates the stage names but pipewright does not expand (recorded for provenance). */
   references?: PlanTemplateReference[];
   variables: Record<string, string | number | boolean>;

@@ -213,35 +213,29 @@ describe('a background step a run-time matrix copies', () => {
   }, 40_000);
 });
 
-describe("a stage's strategy only the run knows", () => {
-  test('is compiled as one copy (PW5005), and a step using its <+matrix.*> values fails at run instead of running with the text', async () => {
+describe("a strategy pipewright compiles as one copy", () => {
+  test('(repeat over a percentage of hosts) is PW5005, and a step using <+strategy.*> of it fails at run instead of running with the text', async () => {
     const dir = tempDir({
       'p.yaml': `pipeline:
   name: p
   identifier: p
   stages:
     - stage:
-        name: discover
-        identifier: discover
-        type: CI
-        spec: {execution: {steps: [{step: {type: Run, name: list, identifier: list, spec: {command: "T=a,b", outputVariables: [{name: T}]}}}]}}
-    - stage:
         name: d
         identifier: d
         type: CI
         strategy:
-          matrix:
-            env: <+pipeline.stages.discover.spec.execution.steps.list.output.outputVariables.T.split(",")>
-        spec: {execution: {steps: [{step: {type: Run, name: r, identifier: r, spec: {command: echo deploying <+matrix.env>}}}]}}
+          repeat: {start: 0, end: 100, unit: Percentage, partitionSize: 50}
+        spec: {execution: {steps: [{step: {type: Run, name: r, identifier: r, spec: {command: echo deploying <+strategy.iteration>}}}]}}
 `,
     });
     const c = await runCli(['compile', 'p.yaml'], dir);
     expect(c.stderr).toMatch(/warning PW5005 stage strategy is decided at run time/);
     const r = await runCli(['run', 'p.yaml', '--workspace', '.', '--home', 'h', '--report', 'report.json'], dir);
     expect(r.code).toBe(1);
-    expect(r.stdout).not.toContain('deploying <+matrix.env>');
+    expect(r.stdout).not.toContain('deploying <+strategy.iteration>');
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
-    expect(report.steps.find((s) => s.id === 'd.r')!.error).toMatch(/<\+matrix\.env> has no value: the strategy it belongs to is decided at run time/);
+    expect(report.steps.find((s) => s.id === 'd.r')!.error).toMatch(/<\+strategy\.iteration> has no value: the strategy it belongs to is decided at run time/);
   }, 30_000);
 });
 
@@ -289,5 +283,52 @@ ${strategy}
     const c = await runCli(['compile', 'p.yaml'], dir);
     expect(c.code).toBe(2);
     expect(c.stderr).toMatch(/PW3013 .*step s\.g\.build is made into copies by the run/);
+  }, 30_000);
+});
+
+describe("a stage whose strategy only the run knows", () => {
+  test('is copied when reached: one stage per value with copies of its steps, its condition per copy, later stages after every copy', async () => {
+    const dir = tempDir({
+      'p.yaml': `pipeline:
+  name: p
+  identifier: p
+  stages:
+    - stage:
+        name: discover
+        identifier: discover
+        type: CI
+        spec: {execution: {steps: [{step: {type: Run, name: list, identifier: list, spec: {command: "T=dev,qa,prod", outputVariables: [{name: T}]}}}]}}
+    - stage:
+        name: deploy
+        identifier: deploy
+        type: CI
+        when: {pipelineStatus: Success, condition: <+matrix.env> != "qa"}
+        strategy:
+          matrix:
+            env: <+pipeline.stages.discover.spec.execution.steps.list.output.outputVariables.T.split(",")>
+            maxConcurrency: 1
+        spec:
+          execution:
+            steps:
+              - step: {type: Run, name: r, identifier: r, spec: {command: 'echo "deploying <+matrix.env> (<+strategy.iteration>/<+strategy.iterations>)"; OUT=done-<+matrix.env>', outputVariables: [{name: OUT}]}}
+              - step: {type: Run, name: check, identifier: check, spec: {command: 'echo "checked <+steps.r.output.outputVariables.OUT>"'}}
+    - stage:
+        name: after
+        identifier: after
+        type: CI
+        spec: {execution: {steps: [{step: {type: Run, name: a, identifier: a, spec: {command: echo after}}}]}}
+`,
+    });
+    const c = await runCli(['compile', 'p.yaml'], dir);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stderr).not.toMatch(/PW5005/);
+    const r = await runCli(['run', 'p.yaml', '--workspace', '.', '--home', 'h', '--report', 'report.json'], dir);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report & { stages: { id: string; status: string }[] };
+    expect(report.stages.map((s) => `${s.id}:${s.status}`)).toEqual(['discover:success', 'deploy_0:success', 'deploy_1:skipped', 'deploy_2:success', 'after:success']);
+    expect(statuses(report)).toEqual(['discover.list:success', 'deploy_0.r:success', 'deploy_0.check:success', 'deploy_1.r:skipped', 'deploy_1.check:skipped', 'deploy_2.r:success', 'deploy_2.check:success', 'after.a:success']);
+    expect(r.stdout).toContain('deploying prod (2/3)');
+    expect(r.stdout).toContain('checked done-prod');
+    expect(r.stdout).not.toContain('deploying qa');
   }, 30_000);
 });

@@ -63,7 +63,18 @@ export class DirectorySource implements TemplateSource {
     const index = this.load();
     return requests.map((req) => {
       const versions = index.get(req.ref);
-      if (!versions) return { ok: false, code: 'not-found', message: `template ${req.ref} not found in ${this.dirs.join(', ')}` };
+      if (!versions) {
+        // A file that could not be read may be the one: not "not found", which --partial and
+        // deployment-template references would take as a warning.
+        const unread = this.loadDiagnostics.filter((d) => d.severity === 'error' && (d.code.startsWith('PW1')));
+        if (unread.length) {
+          // The first problem of each file, three files at most.
+          const byFile = unread.filter((d, i) => unread.findIndex((e) => e.file === d.file) === i);
+          const shown = byFile.slice(0, 3).map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}`).join('; ');
+          return { ok: false, code: 'invalid', message: `template ${req.ref} not found in ${this.dirs.join(', ')}, which holds files that could not be read (${shown}${byFile.length > 3 ? `; ${byFile.length - 3} more files` : ''})` };
+        }
+        return { ok: false, code: 'not-found', message: `template ${req.ref} not found in ${this.dirs.join(', ')}` };
+      }
       const list = [...versions.keys()];
       const sel = selectVersion(selectorText(req.selector), list.map((version) => ({ version })));
       if (!sel.ok) {
@@ -130,7 +141,7 @@ export class DirectorySource implements TemplateSource {
           }
           if (!prior) versions.set(version, entry);
         }
-        // YAML errors of a file that looked like a template: shown when a lookup then fails.
+        // YAML errors of a file that looked like a template: said when a lookup then fails.
         this.loadDiagnostics.push(...bag.items.filter((d) => d.code.startsWith('PW1')));
       }
     }

@@ -160,4 +160,15 @@ describe('opaque template types', () => {
       expect(report.inventory).toEqual([{ ref: 'account.elsewhere', versions: [expect.objectContaining({ version: 'unresolved', uses: 1 })] }]);
     }
   });
+
+  test('a template folder holding a file that cannot be read: a reference not found there is an error naming that file, never "not found" (a warning for a deployment template, a placeholder with --partial)', async () => {
+    const pipeline = onePipeline('              - step: {name: s, identifier: s, template: {templateRef: account.ssh_step, versionLabel: 1.0.0}}\n').replace('        type: CI\n        spec:\n', '        type: CI\n        spec:\n          customDeploymentRef: {templateRef: account.ssh_deploy, versionLabel: 1.0.0}\n');
+    const dir = tempDir({ 'p.yaml': pipeline, 'templates/deploy.yaml': DEPLOY.replace('content: echo hosts', "content: echo '[]'}"), 'templates/ok.yaml': ARTIFACT });
+    for (const extra of [[], ['--partial']]) {
+      const r = await runCli(['compile', 'p.yaml', '-t', 'templates', ...extra], dir);
+      expect(r.code, extra.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/error PW4008 template account\.ssh_deploy not found in .*which holds files that could not be read \(templates\/deploy\.yaml:\d+:\d+: /);
+      expect(r.stderr).toMatch(/error PW4008 template account\.ssh_step not found/);
+    }
+  });
 });

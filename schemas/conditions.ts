@@ -42,7 +42,10 @@ function tokenize(src: string): Tok[] {
       // `<+"a,b".split(",")>` is a group around a value; `<+codebase.branch>` is a reference
       // nobody filled, which must not pass as the text "codebase.branch".
       const path = /^<\+\s*([A-Za-z_][\w.-]*)/.exec(src.slice(i));
-      if (path) throw new ConditionError(`unresolved reference <+${path[1]}...>`);
+      if (path) {
+        const end = src.indexOf('>', i);
+        throw new ConditionError(`unresolved reference ${end < 0 ? `<+${path[1]}` : src.slice(i, end + 1)}`);
+      }
       out.push({ t: 'op', v: '(' });
       groups++;
       i += 2;

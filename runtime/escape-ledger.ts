@@ -11,6 +11,7 @@ import type { Masker } from './secrets.js';
 
 export interface LedgerContext {
   runId: string;
+  /** Read at each scan: copies made at run time join as they are made. */
   stageSteps: ReadonlySet<string>;
   planSteps: ReadonlySet<string>;
   masker: Masker;

@@ -196,6 +196,8 @@ export class Runner {
               }
               if (made.copies.length === 0) return [{ stage: { id: stage.id, status: 'skipped' as const, durationMs: 0 }, steps: steps.map((s) => skippedStep(s, "its stage's strategy made no copy")) }];
               copiesOf.set(stage.id, made.copies.map((c) => c.stage.id));
+              // The copies' steps are the run's steps: no stage's teardown may take them for escapees.
+              for (const c of made.copies) for (const x of c.steps) planSteps.add(x.id);
               this.opts.console?.write(`pipewright: ${stage.id}: strategy expanded at run time into ${made.copies.length} copies${made.maxConcurrency ? ` (at most ${made.maxConcurrency} at once)` : ''}\n`);
               const out: { stage: StageResult; steps: StepResult[] }[] = [];
               const width = made.maxConcurrency ?? made.copies.length;

@@ -22,8 +22,11 @@ import type { Masker } from './secrets.js';
 export interface StageContext {
   /** The run's id: every step's PIPEWRIGHT_RUN_ID, the marker teardown looks for. */
   runId: string;
-  /** Every step id of the plan (an escapee naming none of them is this stage's to stop). */
-  planSteps: ReadonlySet<string>;
+  /**
+   * Every step id of the run (an escapee naming none of them is this stage's to stop); copies
+   * made at run time are added as they are made, so no stage takes them for escapees.
+   */
+  planSteps: Set<string>;
   backend: (step: PlanStep) => Backend;
   runDir: string;
   workspace: string;
@@ -81,6 +84,8 @@ export class StageRun {
 
   /** The stage's steps; a run-time strategy's step is replaced by its copies when reached. */
   private readonly steps: PlanStep[];
+  /** Ids of the stage's steps, copies made at run time included (whose escapees it stops). */
+  private readonly stageSteps: Set<string>;
 
   constructor(
     private readonly stage: PlanStage,
@@ -88,7 +93,8 @@ export class StageRun {
     private readonly ctx: StageContext,
   ) {
     this.steps = [...steps];
-    this.escapees = new EscapeLedger({ runId: ctx.runId, stageSteps: new Set(steps.map((s) => s.id)), planSteps: ctx.planSteps, masker: ctx.masker, note: (l) => ctx.note(l), graceMs: ctx.graceMs });
+    this.stageSteps = new Set(steps.map((s) => s.id));
+    this.escapees = new EscapeLedger({ runId: ctx.runId, stageSteps: this.stageSteps, planSteps: ctx.planSteps, masker: ctx.masker, note: (l) => ctx.note(l), graceMs: ctx.graceMs });
   }
 
   /** Runs the stage to the end, teardown included. Never throws. */
@@ -225,6 +231,10 @@ export class StageRun {
           for (const x of group) if (!x.needs.some((n) => group.some((y) => y.id === n))) x.needs = [...x.needs, ...before];
         });
       }
+    }
+    for (const c of flat) {
+      this.ctx.planSteps.add(c.id);
+      this.stageSteps.add(c.id);
     }
     const first = Math.min(...members.map((x) => this.steps.indexOf(x)));
     this.steps.splice(first, 0, ...flat);

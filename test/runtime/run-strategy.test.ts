@@ -332,3 +332,62 @@ describe("a stage whose strategy only the run knows", () => {
     expect(r.stdout).not.toContain('deploying qa');
   }, 30_000);
 });
+
+describe('copies made at run time are steps of the run', () => {
+  test.each([
+    ['a stage copy that ends first', `pipeline:
+  name: p
+  identifier: p
+  stages:
+    - stage:
+        name: discover
+        identifier: discover
+        type: CI
+        spec: {execution: {steps: [{step: {type: Run, name: list, identifier: list, spec: {command: "T=fast,slow", outputVariables: [{name: T}]}}}]}}
+    - stage:
+        name: deploy
+        identifier: deploy
+        type: CI
+        strategy:
+          matrix:
+            env: <+pipeline.stages.discover.spec.execution.steps.list.output.outputVariables.T.split(",")>
+        spec:
+          execution:
+            steps:
+              - step: {type: Run, name: r, identifier: r, spec: {command: 'if [ <+matrix.env> = slow ]; then sleep 1.5; fi; echo done-<+matrix.env>'}}
+`],
+    ['a parallel stage that ends first', `pipeline:
+  name: p
+  identifier: p
+  stages:
+    - parallel:
+      - stage:
+          name: a
+          identifier: a
+          type: CI
+          spec:
+            execution:
+              steps:
+                - step: {type: Run, name: list, identifier: list, spec: {command: "T=x,y", outputVariables: [{name: T}]}}
+                - step:
+                    type: Run
+                    name: d
+                    identifier: d
+                    strategy:
+                      matrix:
+                        env: <+steps.list.output.outputVariables.T.split(",")>
+                    spec: {command: 'sleep 1.5; echo done-<+matrix.env>'}
+      - stage:
+          name: b
+          identifier: b
+          type: CI
+          spec: {execution: {steps: [{step: {type: Run, name: q, identifier: q, spec: {command: "sleep 0.5; echo quick"}}}]}}
+`],
+  ])('%s does not stop them as escapees (it killed the copies still running)', async (_what, yaml) => {
+    const dir = tempDir({ 'p.yaml': yaml });
+    const r = await runCli(['run', 'p.yaml', '--workspace', '.', '--home', 'h', '--report', 'report.json'], dir);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).not.toMatch(/names no step of the plan/);
+  }, 30_000);
+});
+

@@ -31,7 +31,8 @@ export const unitOf = (step: PlanStep): string => step.strategyOf ?? step.id;
  */
 export function strategyCopies(step: PlanStep, ctx: RefContext): { copies: StrategyCopy[]; maxConcurrency?: number } {
   const s = step.strategy ?? {};
-  const values = refValues(step.refs ?? [], ctx);
+  // Strict: an output that never came (its step skipped or failed) is no list of targets.
+  const values = refValues(step.refs ?? [], ctx, true);
   const value = (v: unknown, what: string): unknown => evaluate(v, values, what);
   let copies: StrategyCopy[];
   if (s['matrix'] !== undefined) {

@@ -391,3 +391,19 @@ describe('copies made at run time are steps of the run', () => {
   }, 30_000);
 });
 
+describe('a strategy over an output that never came', () => {
+  test('fails the step, naming the reference, instead of running one copy with an empty value', async () => {
+    const yaml = pipeline('a,b', `                    matrix:\n                      env: <+steps.list.output.outputVariables.TARGETS.split(",")>`).replace(
+      "spec: {command: 'TARGETS=\"a,b\"', outputVariables: [{name: TARGETS}]}",
+      "when: {stageStatus: Success, condition: 'false'}\n                  spec: {command: 'TARGETS=\"a,b\"', outputVariables: [{name: TARGETS}]}",
+    );
+    expect(yaml).toContain("condition: 'false'");
+    const r = await run(yaml);
+    expect(r.code).toBe(1);
+    expect(r.order).toEqual([]);
+    const deploy = r.report.steps.find((x) => x.id === 's.deploy')!;
+    expect(deploy.status).toBe('failed');
+    expect(deploy.error).toMatch(/holds a reference the run cannot resolve/);
+  }, 30_000);
+});
+

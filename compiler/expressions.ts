@@ -74,7 +74,7 @@ export interface ExprScope {
   stage?: { identifier: string; name: string; type: string; variables: Record<string, unknown> };
   step?: { identifier: string; name: string };
   /** Matrix / repeat / parallelism values of the current copy. */
-  strategy?: { matrix?: Record<string, unknown>; iteration?: number; iterations?: number; item?: unknown; postfix?: string };
+  strategy?: { matrix?: Record<string, unknown>; iteration?: number; iterations?: number; item?: unknown; postfix?: string; byRun?: boolean };
   /** Secret-typed variables map to the secret identifier they name. */
   secretVars?: Set<string>;
 }
@@ -110,6 +110,8 @@ export function classify(body: string, scope: ExprScope): ExprKind {
   const root = seg[0]!;
   // `<+stepGroup.identifierPostFix>` and friends: the suffix of the current strategy copy.
   if (seg.length === 2 && seg[1] === 'identifierPostFix' && ['step', 'stepGroup', 'stage', 'strategy'].includes(root)) {
+    // A copy the run makes gets its suffix then.
+    if (scope.strategy?.byRun && scope.strategy.postfix === undefined) return { kind: 'runtime' };
     return { kind: 'static', value: scope.strategy?.postfix ?? '' };
   }
   // Step outputs, in the forms Harness accepts.

@@ -76,6 +76,20 @@ function runsBefore(needsOf: Map<string, string[]>, target: string, step: string
   return false;
 }
 
+/**
+ * What `<+matrix.*>` and `<+strategy.*>` mean in a step: its copy's values — but in a step
+ * whose own strategy only the run expands, `<+strategy.iteration>` & co. are that strategy's,
+ * so only the outer copy's matrix axes it does not redefine are known now.
+ */
+function outerValues(d: Draft): NonNullable<ExprScope['strategy']> {
+  const copy = d.strategy!;
+  if (!d.dynamicStrategy || d.strategyOf) return { ...copy.values, postfix: copy.suffix };
+  const inner = d.dynamicStrategy['matrix'];
+  const redefined = new Set(inner && typeof inner === 'object' ? Object.keys(inner) : []);
+  const matrix = Object.fromEntries(Object.entries(copy.values.matrix ?? {}).filter(([k]) => !redefined.has(k)));
+  return { matrix, byRun: true };
+}
+
 /** A Harness identifier: a letter or _, then up to 127 letters, digits, _ or $. */
 const IDENTIFIER = /^[a-zA-Z_][0-9a-zA-Z_$]{0,127}$/;
 
@@ -103,6 +117,9 @@ export function flattenPipeline(pipeline: Obj, file: string, bag: DiagnosticBag,
   const variables = flat.staticVariables(pipelineVars, pipeline, 'pipeline');
   const stages = Array.isArray(pipeline['stages']) ? pipeline['stages'] : [];
   flat.stageElements(stages, [], undefined);
+  for (const [stage, of] of copyCollisions(flat.stages)) {
+    bag.error(Codes.DUPLICATE_IDENTIFIER, `stage ${stage.id} has the id of one of the copies of ${of.id}, which the run makes from its strategy: rename one`, stage.origin ? { file: stage.origin.file, line: stage.origin.line, column: stage.origin.column } : at);
+  }
   if (stages.length === 0) bag.error(Codes.EMPTY_PIPELINE, 'the pipeline has no stages', at);
   return { stages: flat.stages, steps: flat.steps, variables };
 }
@@ -456,7 +473,7 @@ class Flattener {
     const scope: ExprScope = {
       ...stageScope,
       step: { identifier: String(d.node['identifier'] ?? ''), name: String(d.node['name'] ?? d.node['identifier'] ?? '') },
-      ...(d.strategy ? { strategy: { ...d.strategy.values, postfix: d.strategy.suffix } } : {}),
+      ...(d.strategy ? { strategy: outerValues(d) } : d.dynamicStrategy ? { strategy: { byRun: true } } : {}),
     };
     const refs = new Map<string, PlanRef>();
     const ctx = this.buildCtx(scope, at, refs, stageId, d.groupPath, ancestors);

@@ -16,7 +16,7 @@ export const MAX_RUN_COPIES = 256;
 export class StrategyError extends Error {}
 
 /** A reference to a copy's own values: `<+matrix.x>`, `<+strategy.iteration>`, `<+repeat.item>`. */
-export const COPY_VALUE = /^<\+\s*(matrix|strategy|repeat)\./;
+export const COPY_VALUE = /^<\+\s*((matrix|strategy|repeat)\.|(step|stepGroup|stage)\.identifierPostFix\s*>)/;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -79,7 +79,14 @@ export function memberCopy(member: PlanStep, unit: string, c: StrategyCopy, memb
   const kept = !mine && strategy ? { strategy, ...(strategyOf ? { strategyOf: strategyOf.startsWith(`${unit}.`) ? unit + c.suffix + strategyOf.slice(unit.length) : strategyOf } : {}) } : {};
   const facts = factsOf(c);
   // The copy's values go in now; an inner strategy's own (`<+matrix.x>` it defines) later.
-  const own = refs.filter((r) => r.kind === 'runtime' && COPY_VALUE.test(r.expr) && (mine || facts[r.expr.slice(2, -1).trim()] !== undefined));
+  // A member with a strategy of its own keeps `<+strategy.*>`, `<+repeat.item>` and the
+  // matrix axes it defines for its own copies; only the outer copy's other axes go in now.
+  const inner = !mine && strategy && isObj(strategy['matrix']) ? new Set(Object.keys(strategy['matrix'])) : new Set<string>();
+  const outerOnly = (body: string) => !strategy || mine || (/^(strategy\.)?matrix\./.test(body) && !inner.has(body.replace(/^(strategy\.)?matrix\./, '')));
+  const own = refs.filter((r) => {
+    const body = r.expr.slice(2, -1).trim();
+    return r.kind === 'runtime' && COPY_VALUE.test(r.expr) && (mine || (facts[body] !== undefined && outerOnly(body)));
+  });
   const later = refs.filter((r) => !own.includes(r)).map((r) => (r.kind === 'output' && r.step && members.has(r.step) ? { ...r, step: rename(r.step) } : r));
   const base: PlanStep = { ...rest, ...kept, id: rename(member.id), name: member.id === unit ? member.name + c.suffix : member.name, needs: member.needs.map(rename), ...(mine ? { matrix: copyRecord(c) } : {}), ...(own.length ? { refs: own } : {}) };
   const filled = resolveStep(base, { ...ctx, facts: { ...ctx.facts, ...facts } });
@@ -98,6 +105,8 @@ function factsOf(c: StrategyCopy): Record<string, string> {
     'strategy.iteration': String(c.values.iteration),
     'strategy.iterations': String(c.values.iterations),
     'step.identifierPostFix': c.suffix,
+    'stepGroup.identifierPostFix': c.suffix,
+    'stage.identifierPostFix': c.suffix,
     'strategy.identifierPostFix': c.suffix,
   };
   for (const [k, v] of Object.entries(c.values.matrix ?? {})) {

@@ -194,6 +194,12 @@ export class Runner {
                 this.opts.console?.write(`pipewright: ${stage.id}: ${error}\n`);
                 return [{ stage: { id: stage.id, status: 'failed' as const, durationMs: 0 }, steps: steps.map((s) => skippedStep(s, `the stage's strategy: ${error}`)) }];
               }
+              const taken = made.copies.find((c) => plan.stages.some((x) => x.id === c.stage.id));
+              if (taken) {
+                const error = `its copy ${taken.stage.id} would have the id of another stage; rename one`;
+                this.opts.console?.write(`pipewright: ${stage.id}: ${error}\n`);
+                return [{ stage: { id: stage.id, status: 'failed' as const, durationMs: 0 }, steps: steps.map((s) => skippedStep(s, `the stage's strategy: ${error}`)) }];
+              }
               if (made.copies.length === 0) return [{ stage: { id: stage.id, status: 'skipped' as const, durationMs: 0 }, steps: steps.map((s) => skippedStep(s, "its stage's strategy made no copy")) }];
               copiesOf.set(stage.id, made.copies.map((c) => c.stage.id));
               // The copies' steps are the run's steps: no stage's teardown may take them for escapees.

@@ -407,3 +407,100 @@ describe('a strategy over an output that never came', () => {
   }, 30_000);
 });
 
+describe('copies inside copies', () => {
+  test("a strategy of a step inside a copied stage numbers its own copies (it took the stage copy's iteration)", async () => {
+    const dir = tempDir({ 'p.yaml': `pipeline:
+  name: p
+  identifier: p
+  stages:
+    - stage:
+        name: discover
+        identifier: discover
+        type: CI
+        spec: {execution: {steps: [{step: {type: Run, name: list, identifier: list, spec: {command: "T=a,b", outputVariables: [{name: T}]}}}]}}
+    - stage:
+        name: deploy
+        identifier: deploy
+        type: CI
+        strategy:
+          matrix:
+            env: <+pipeline.stages.discover.spec.execution.steps.list.output.outputVariables.T.split(",")>
+            maxConcurrency: 1
+        spec:
+          execution:
+            steps:
+              - step: {type: Run, name: l2, identifier: l2, spec: {command: 'U="x,y,z"', outputVariables: [{name: U}]}}
+              - step:
+                  type: Run
+                  name: w
+                  identifier: w
+                  strategy:
+                    matrix:
+                      u: <+steps.l2.output.outputVariables.U.split(",")>
+                      maxConcurrency: 1
+                  spec: {command: 'echo "W env=<+matrix.env> u=<+matrix.u> it=<+strategy.iteration>/<+strategy.iterations>"'}
+              - step:
+                  type: Run
+                  name: st
+                  identifier: st
+                  strategy:
+                    parallelism: 2
+                  spec: {command: 'echo "ST env=<+matrix.env> it=<+strategy.iteration>/<+strategy.iterations>"'}
+` });
+    const r = await runCli(['run', 'p.yaml', '--workspace', '.', '--home', 'h'], dir);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    for (const env of ['a', 'b']) {
+      for (const [i, u] of ['x', 'y', 'z'].entries()) expect(r.stdout).toContain(`W env=${env} u=${u} it=${i}/3`);
+      for (const i of [0, 1]) expect(r.stdout).toContain(`ST env=${env} it=${i}/2`);
+    }
+  }, 30_000);
+
+  test('<+step.identifierPostFix> and <+stepGroup.identifierPostFix> of a copy the run makes are its suffix, as for static copies (they were empty)', async () => {
+    const dir = tempDir({ 'p.yaml': `pipeline:
+  name: p
+  identifier: p
+  stages:
+    - stage:
+        name: s
+        identifier: s
+        type: CI
+        spec:
+          execution:
+            steps:
+              - step: {type: Run, name: list, identifier: list, spec: {command: 'T="a,b"', outputVariables: [{name: T}]}}
+              - step:
+                  type: Run
+                  name: rt
+                  identifier: rt
+                  strategy: {matrix: {v: '<+steps.list.output.outputVariables.T.split(",")>'}}
+                  spec: {command: 'echo "RT id=<+step.identifier> name=<+step.name> pf=<+step.identifierPostFix>"'}
+              - step:
+                  type: Run
+                  name: st
+                  identifier: st
+                  strategy: {matrix: {v: [a, b]}}
+                  spec: {command: 'echo "ST id=<+step.identifier> name=<+step.name> pf=<+step.identifierPostFix>"'}
+              - stepGroup:
+                  name: g
+                  identifier: g
+                  strategy: {matrix: {v: '<+steps.list.output.outputVariables.T.split(",")>'}}
+                  steps:
+                    - step: {type: Run, name: x, identifier: x, spec: {command: 'echo "G id=<+step.identifier> sg=<+stepGroup.identifier> pf=<+stepGroup.identifierPostFix>"'}}
+              - stepGroup:
+                  name: h
+                  identifier: h
+                  strategy: {matrix: {v: [a, b]}}
+                  steps:
+                    - step: {type: Run, name: x, identifier: x, spec: {command: 'echo "H id=<+step.identifier> sg=<+stepGroup.identifier> pf=<+stepGroup.identifierPostFix>"'}}
+` });
+    const r = await runCli(['run', 'p.yaml', '--workspace', '.', '--home', 'h'], dir);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    for (const pf of ['_0', '_1']) {
+      expect(r.stdout).toContain(`RT id=rt name=rt pf=${pf}`);
+      expect(r.stdout).toContain(`ST id=st name=st pf=${pf}`);
+      expect(r.stdout).toMatch(new RegExp(`G id=x .* pf=${pf}`));
+      expect(r.stdout).toMatch(new RegExp(`H id=x .* pf=${pf}`));
+    }
+  }, 30_000);
+});
+

@@ -257,7 +257,14 @@ class Flattener {
     // A matrix, parallelism or repeat list only the run knows: the run copies the stage.
     if (exp.kind === 'dynamic' && !exp.byRun) this.bag.warn(Codes.DYNAMIC_STRATEGY, `stage strategy is decided at run time (${exp.reason}); compiled as one copy`, positions.at(node, 'strategy', at));
     const runtime = exp.kind === 'dynamic' && exp.byRun ? exp.raw : undefined;
-    return copies.map((copy) => this.stageCopy(node, needs, ann, copy, runtime)).filter((x): x is string => !!x);
+    // maxConcurrency m: copy k starts after copy k - m (stages run as their needs allow).
+    const m = exp.kind === 'static' ? exp.maxConcurrency : undefined;
+    const ids: (string | undefined)[] = [];
+    copies.forEach((copy, k) => {
+      const before = m && k >= m ? ids[k - m] : undefined;
+      ids.push(this.stageCopy(node, before ? [...needs, before] : needs, ann, copy, runtime));
+    });
+    return ids.filter((x): x is string => !!x);
   }
 
   private stageCopy(node: Obj, needs: string[], ann: Annotation | undefined, copy: StrategyCopy | undefined, runtime?: Obj): string | undefined {
@@ -386,11 +393,15 @@ class Flattener {
       const exits: string[] = [];
       const whens = node['when'] !== undefined && node['when'] !== null ? [...g.whens, node] : g.whens;
       const failure = this.bag.guard(() => failureOf(node['failureStrategies'], node, { at })) ?? g.failure;
-      for (const copy of copies) {
+      const copyExits: string[][] = [];
+      for (const [k, copy] of copies.entries()) {
         if (this.draftsFull) return prev;
         const ident = this.identifier(node, g, copy);
         if (ident === undefined) continue;
         if (w.kind === 'stepGroup') {
+          // maxConcurrency m between a group's copies: copy k starts after copy k - m ends.
+          const m = exp.kind === 'static' ? exp.maxConcurrency : undefined;
+          const start = m && k >= m && copyExits[k - m] ? [...prev, ...copyExits[k - m]!] : prev;
           const inner: GroupCtx = {
             stageId: g.stageId,
             scope: g.scope,
@@ -402,7 +413,9 @@ class Flattener {
             ...(byRun ? { runtime: { unit: [g.stageId, ...g.groupPath, ident].join('.'), raw: exp.raw } } : g.runtime ? { runtime: g.runtime } : {}),
           };
           const children = Array.isArray(node['steps']) ? (node['steps'] as unknown[]) : [];
-          for (const id of this.stepElements(children, prev, inner, drafts)) exits.push(id);
+          const out = this.stepElements(children, start, inner, drafts);
+          copyExits[k] = out;
+          for (const id of out) exits.push(id);
         } else {
           if (!this.admitDraft(prev.length, node)) return prev;
           const id = [g.stageId, ...g.groupPath, ident].join('.');

@@ -504,3 +504,16 @@ describe('copies inside copies', () => {
   }, 30_000);
 });
 
+
+describe('maxConcurrency of a static stage or step group matrix', () => {
+  const cmd = `'echo "start <+matrix.v>" >> order.txt; sleep 0.3; echo "end <+matrix.v>" >> order.txt'`;
+  test.each([
+    ['stage', `    - stage:\n        name: d\n        identifier: d\n        type: CI\n        strategy: {matrix: {v: [a, b, c], maxConcurrency: 1}}\n        spec: {execution: {steps: [{step: {type: Run, name: r, identifier: r, spec: {command: ${cmd}}}}]}}\n`],
+    ['step group', `    - stage:\n        name: d\n        identifier: d\n        type: CI\n        spec:\n          execution:\n            steps:\n              - stepGroup:\n                  name: g\n                  identifier: g\n                  strategy: {matrix: {v: [a, b, c], maxConcurrency: 1}}\n                  steps: [{step: {type: Run, name: r, identifier: r, spec: {command: ${cmd}}}}]\n`],
+  ])('holds for a %s: one copy at a time (all ran at once)', async (_what, stages) => {
+    const dir = tempDir({ 'p.yaml': `pipeline:\n  name: p\n  identifier: p\n  stages:\n${stages}` });
+    const r = await runCli(['run', 'p.yaml', '--workspace', '.', '--home', 'h'], dir);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'order.txt'), 'utf8').trim().split('\n')).toEqual(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
+  }, 30_000);
+});

@@ -192,19 +192,19 @@ export class Runner {
               } catch (e) {
                 const error = this.masker.mask(e instanceof Error ? e.message : String(e));
                 this.opts.console?.write(`pipewright: ${stage.id}: ${error}\n`);
-                return [{ stage: { id: stage.id, status: 'failed' as const, durationMs: 0 }, steps: steps.map((s) => skippedStep(s, `the stage's strategy: ${error}`)) }];
+                return [{ stage: { id: stage.id, status: 'failed' as const, durationMs: 0 }, steps: strategyFailed(steps, error) }];
               }
               const taken = made.copies.find((c) => plan.stages.some((x) => x.id === c.stage.id));
               if (taken) {
                 const error = `its copy ${taken.stage.id} would have the id of another stage; rename one`;
                 this.opts.console?.write(`pipewright: ${stage.id}: ${error}\n`);
-                return [{ stage: { id: stage.id, status: 'failed' as const, durationMs: 0 }, steps: steps.map((s) => skippedStep(s, `the stage's strategy: ${error}`)) }];
+                return [{ stage: { id: stage.id, status: 'failed' as const, durationMs: 0 }, steps: strategyFailed(steps, error) }];
               }
               if (made.copies.length === 0) return [{ stage: { id: stage.id, status: 'skipped' as const, durationMs: 0 }, steps: steps.map((s) => skippedStep(s, "its stage's strategy made no copy")) }];
               copiesOf.set(stage.id, made.copies.map((c) => c.stage.id));
               // The copies' steps are the run's steps: no stage's teardown may take them for escapees.
               for (const c of made.copies) for (const x of c.steps) planSteps.add(x.id);
-              this.opts.console?.write(`pipewright: ${stage.id}: strategy expanded at run time into ${made.copies.length} copies${made.maxConcurrency ? ` (at most ${made.maxConcurrency} at once)` : ''}\n`);
+              this.opts.console?.write(`pipewright: ${stage.id}: strategy expanded at run time into ${made.copies.length} cop${made.copies.length === 1 ? 'y' : 'ies'}${made.maxConcurrency ? ` (at most ${made.maxConcurrency} at once)` : ''}\n`);
               const out: { stage: StageResult; steps: StepResult[] }[] = [];
               const width = made.maxConcurrency ?? made.copies.length;
               for (let i = 0; i < made.copies.length; i += width) out.push(...(await Promise.all(made.copies.slice(i, i + width).map((c) => runStage(c.stage, c.steps)))));
@@ -279,6 +279,11 @@ function stageDecision(stage: PlanStage, failed: boolean, refs: RefContext): 'ru
   } catch (e) {
     return { error: `stage condition ${condition}: ${e instanceof ConditionError ? e.message : String(e)}` };
   }
+}
+
+/** A stage whose strategy could not be expanded: its first step carries the failure (the summary and --quiet show failed steps), the rest are skipped. */
+function strategyFailed(steps: PlanStep[], error: string): StepResult[] {
+  return steps.map((s, i) => (i === 0 ? { ...skippedStep(s, `the stage's strategy: ${error}`), status: 'failed' as const, errorType: 'Unknown' as const } : skippedStep(s, `the stage's strategy: ${error}`)));
 }
 
 function skippedStep(s: PlanStep, why: string): StepResult {

@@ -334,7 +334,32 @@ export function evaluateValue(src: string): unknown {
 
 /** Checks a condition's syntax; runtime references `<+...>` stand for unknown values. */
 export function checkCondition(src: string): void {
-  run(unwrapped(src).replace(OPEN_INPUT, `"${UNKNOWN}"`).replace(/<\+(?:[^<>]|<\+[^<>]*>)*>/g, `"${UNKNOWN}"`), true);
+  run(withUnknowns(unwrapped(src)), true);
+}
+
+/**
+ * `src` with each runtime reference standing for an unknown value: a string literal of its
+ * own, or — inside a literal already (`.contains("x-<+matrix.v>")`) — text in that literal.
+ */
+function withUnknowns(src: string): string {
+  const refs = new RegExp(`${OPEN_INPUT.source}|<\\+(?:[^<>]|<\\+[^<>]*>)*>`, 'g');
+  let out = '';
+  let last = 0;
+  let quote = '';
+  let scanned = 0;
+  for (const m of src.matchAll(refs)) {
+    for (let i = scanned; i < m.index; i++) {
+      const c = src[i]!;
+      if (quote) {
+        if (c === '\\') i++;
+        else if (c === quote) quote = '';
+      } else if (c === '"' || c === "'") quote = c;
+    }
+    scanned = m.index + m[0].length;
+    out += src.slice(last, m.index) + (quote ? '?' : `"${UNKNOWN}"`);
+    last = scanned;
+  }
+  return out + src.slice(last);
 }
 
 /** What a reference stands for while a condition is checked: a value only the run knows. */

@@ -99,3 +99,11 @@ describe('indexing', () => {
     expect(() => checkCondition('<+pipeline.variables.x>.split(",")[0] == "a"')).not.toThrow();
   });
 });
+
+describe('a reference inside a string literal of a condition', () => {
+  test('is text in that literal while the condition is checked (it broke the literal: unexpected \\x00)', () => {
+    expect(() => checkCondition('<+steps.a.output.outputVariables.T> != "x-<+matrix.v>"')).not.toThrow();
+    expect(() => checkCondition("<+pipeline.variables.t>.contains('<+matrix.env>:eu') && <+matrix.n> > 1")).not.toThrow();
+    expect(() => checkCondition('"a" == "<+matrix.v>" ==')).toThrow(ConditionError);
+  });
+});

@@ -70,6 +70,30 @@ export function findOpaqueReferences(value: unknown, ann?: Annotation, problems?
   return out;
 }
 
+/**
+ * Whether a stage may name such templates: CI stages cannot (deployment templates, artifact
+ * sources and monitored services belong to deployment-side stages). Walking only the others
+ * keeps a CI fleet's compile from walking every node twice.
+ */
+function mayReference(stage: Obj): boolean {
+  return stage['type'] !== 'CI';
+}
+
+/** The stage nodes of a pipeline that may name such templates, parallel blocks included. */
+function stagesWithReferences(pipeline: unknown): Obj[] {
+  const out: Obj[] = [];
+  const walk = (list: unknown): void => {
+    if (!Array.isArray(list)) return;
+    for (const el of list) {
+      if (!isObj(el)) continue;
+      if (isObj(el['stage']) && mayReference(el['stage'])) out.push(el['stage']);
+      walk(el['parallel']);
+    }
+  };
+  walk(isObj(pipeline) ? pipeline['stages'] : undefined);
+  return out;
+}
+
 /** A reference written in a shape no template can be named by: reported where it is. */
 export interface OpaqueProblem {
   code: Code;
@@ -92,7 +116,7 @@ export async function resolveOpaqueReferences(
   options: { now?: Date; allowSunset?: boolean } = {},
 ): Promise<OpaqueResolutions> {
   const problems: OpaqueProblem[] = [];
-  const found = findOpaqueReferences(root, undefined, problems);
+  const found = stagesWithReferences(root).flatMap((stage) => findOpaqueReferences(stage, undefined, problems));
   for (const p of problems) bag.error(p.code, p.message, positions.at(p.holder, p.key, positions.of(p.holder, { file, line: 1, column: 1 })));
   const resolutions: OpaqueResolutions = new Map();
   if (found.length === 0) return resolutions;
@@ -148,6 +172,7 @@ export function stageReferences(
   originOf: (node: Obj, ann: Annotation | undefined) => Origin,
 ): PlanTemplateReference[] {
   const out: PlanTemplateReference[] = [];
+  if (!mayReference(stage)) return out;
   for (const r of findOpaqueReferences(stage, ann)) {
     const res = resolutions.get(r.node);
     if (!res) continue;

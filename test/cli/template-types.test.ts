@@ -162,7 +162,7 @@ describe('opaque template types', () => {
   });
 
   test('a template folder holding a file that cannot be read: a reference not found there is an error naming that file, never "not found" (a warning for a deployment template, a placeholder with --partial)', async () => {
-    const pipeline = onePipeline('              - step: {name: s, identifier: s, template: {templateRef: account.ssh_step, versionLabel: 1.0.0}}\n').replace('        type: CI\n        spec:\n', '        type: CI\n        spec:\n          customDeploymentRef: {templateRef: account.ssh_deploy, versionLabel: 1.0.0}\n');
+    const pipeline = onePipeline('              - step: {name: s, identifier: s, template: {templateRef: account.ssh_step, versionLabel: 1.0.0}}\n').replace('        type: CI\n        spec:\n', '        type: Deployment\n        spec:\n          customDeploymentRef: {templateRef: account.ssh_deploy, versionLabel: 1.0.0}\n');
     const dir = tempDir({ 'p.yaml': pipeline, 'templates/deploy.yaml': DEPLOY.replace('content: echo hosts', "content: echo '[]'}"), 'templates/ok.yaml': ARTIFACT });
     for (const extra of [[], ['--partial']]) {
       const r = await runCli(['compile', 'p.yaml', '-t', 'templates', ...extra], dir);

@@ -15,6 +15,13 @@
  * walks it again; for a fleet audit that was half of the time (2.7 ms for a 7.5 KB pipeline,
  * against under 0.2 ms here).
  */
+/**
+ * The `yaml` version this reader was verified against (the differential test above). The
+ * package is pinned to it exactly; an upgrade is deliberate: bump the pin, re-run
+ * `test/compiler/yaml-fast.test.ts`, then bump this.
+ */
+export const YAML_VERIFIED_VERSION = '2.9.1';
+
 import type { Positions, SourceText } from './yaml-reader.js';
 import { blockScalarValue, type Chomping } from './yaml-scalars.js';
 import { APOS, COLON, COMMA, CR, DASH, GT, HASH, isBlank, isBreak, LBRACE, LBRACK, NOT_MINE, PIPE, QUOTE, RBRACE, RBRACK, Scanner, SP } from './yaml-scanner.js';

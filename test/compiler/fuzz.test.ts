@@ -1,17 +1,18 @@
 /**
  * Fuzzing: every run feeds at least 1,000 mutated fixture files to the compiler and asserts
- * it never throws and every diagnostic is well formed. The seed is printed; set
- * PIPEWRIGHT_FUZZ_SEED to replay a run.
+ * it never throws and every diagnostic is well formed. The seed is fixed (test/support/fuzz-seed.ts)
+ * and printed; PIPEWRIGHT_FUZZ_SEED=N replays seed N, =random draws a new one.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { fuzzSeed } from '../support/fuzz-seed.js';
 import { compile, DirectorySource } from '../../compiler/index.js';
 import { listFixtures, materialize, readFixture } from '../fixture-corpus.js';
 import { tempDir } from '../helpers.js';
 import { mutate, rng } from '../mutate.js';
 
-const SEED = Number(process.env['PIPEWRIGHT_FUZZ_SEED'] ?? Date.now() % 2 ** 31);
+const SEED = fuzzSeed();
 const CASES = Number(process.env['PIPEWRIGHT_FUZZ_CASES'] ?? 1000);
 
 describe('fuzz', () => {

@@ -9,6 +9,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { fuzzSeed } from '../support/fuzz-seed.js';
 import { DiagnosticBag } from '../../compiler/diagnostics.js';
 import { FALLBACK, MAX_NESTING, readFastYaml } from '../../compiler/yaml-fast.js';
 import { Positions, readWithLibrary, readYaml, TextLines } from '../../compiler/yaml-reader.js';
@@ -19,7 +20,7 @@ import { pipeline as fleetPipeline } from '../../bench/audit.js';
 import { writeTemplates } from '../../bench/generate.js';
 import { tempDir } from '../helpers.js';
 
-const SEED = Number(process.env['PIPEWRIGHT_FUZZ_SEED'] ?? Date.now() % 2 ** 31);
+const SEED = fuzzSeed();
 const MUTATIONS = Number(process.env['PIPEWRIGHT_FUZZ_CASES'] ?? 3000);
 
 /** What differs between the two readers on `text`, or undefined; `fellBack` when the fast path declined. */

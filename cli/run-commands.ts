@@ -4,7 +4,7 @@
 import { lstatSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { compile, parseDuration } from '../compiler/index.js';
+import { Codes, compile, parseDuration } from '../compiler/index.js';
 import type { RunReport, StepResult } from '../runtime/index.js';
 import type { Project } from '../runtime/workspace.js';
 import { validator, type Plan } from '../schemas/index.js';
@@ -45,7 +45,7 @@ function readPlanFile(file: string, shown: string): Plan | undefined {
   }
   const v = validator('plan');
   if (!v(data)) {
-    const lines = (v.errors ?? []).slice(0, 20).map((e) => `${shown}: error PW2001 plan${e.instancePath || ''}: ${e.message ?? e.keyword}`);
+    const lines = (v.errors ?? []).slice(0, 20).map((e) => `${shown}: error ${Codes.SCHEMA} plan${e.instancePath || ''}: ${e.message ?? e.keyword}`);
     throw new ExitError(Exit.INVALID, `not a valid plan:\n${lines.join('\n')}`);
   }
   if ((data as Plan).partial) throw new ExitError(Exit.INVALID, `${shown} was compiled with --partial: it holds placeholders (open runtime inputs, templates no source had) and cannot run; compile it without --partial`);

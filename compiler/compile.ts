@@ -130,7 +130,7 @@ function finish(bag: DiagnosticBag, plans: Plan[], used: ResolvedTemplate[] = []
   const ok = !bag.hasErrors;
   const diagnostics = sortDiagnostics(bag.items);
   if (bag.dropped > 0) {
-    diagnostics.push({ code: 'PW1000', severity: 'info', message: `${bag.dropped} more diagnostics not shown`, file: diagnostics[0]?.file ?? '', line: 1, column: 1 });
+    diagnostics.push({ code: Codes.MORE_DIAGNOSTICS, severity: 'info', message: `${bag.dropped} more diagnostics not shown`, file: diagnostics[0]?.file ?? '', line: 1, column: 1 });
   }
   const deprecated = used.flatMap((t) => (t.deprecation ? [{ ref: t.ref, version: t.version, ...t.deprecation }] : []));
   const yanked = used.flatMap((t) => (t.yanked ? [{ ref: t.ref, version: t.version }] : []));

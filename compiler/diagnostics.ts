@@ -18,13 +18,14 @@ export interface Location {
 }
 
 export interface Diagnostic extends Location {
-  code: string;
+  code: Code;
   severity: Severity;
   message: string;
 }
 
 /** The catalogue of codes. One place, so a code is never reused for another meaning. */
 export const Codes = {
+  MORE_DIAGNOSTICS: 'PW1000',
   YAML_SYNTAX: 'PW1001',
   FILE_TOO_LARGE: 'PW1002',
   ALIAS_LIMIT: 'PW1003',

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, isAbsolute } from 'node:path';
 import { digestOf } from './canonical.js';
-import { DiagnosticBag, type Diagnostic } from './diagnostics.js';
+import { Codes, DiagnosticBag, type Diagnostic } from './diagnostics.js';
 import { checkKnownFields } from './known-fields.js';
 import { checkSchema } from './schema-check.js';
 import { refOfTemplate, type ResolveOutcome, type ResolveRequest, type TemplateSource } from './source.js';
@@ -112,7 +112,7 @@ export class DirectorySource implements TemplateSource {
         try {
           text = readFileSync(path, 'utf8');
         } catch (e) {
-          this.loadDiagnostics.push({ code: 'PW1006', severity: 'error', message: `cannot read: ${(e as Error).message}`, file, line: 1, column: 1 });
+          this.loadDiagnostics.push({ code: Codes.FILE_UNREADABLE, severity: 'error', message: `cannot read: ${(e as Error).message}`, file, line: 1, column: 1 });
           continue;
         }
         // Cheap pre-filter: only files that can have a `template:` root are parsed.
@@ -130,7 +130,7 @@ export class DirectorySource implements TemplateSource {
           const prior = versions.get(version);
           if (prior && digestOfEntry(prior) !== digestOfEntry(entry)) {
             this.loadDiagnostics.push({
-              code: 'PW4007',
+              code: Codes.TEMPLATE_CONFLICT,
               severity: 'error',
               message: `${ref}@${version} is defined twice with different content (also in ${prior.file})`,
               file,

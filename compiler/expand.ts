@@ -135,7 +135,7 @@ export function reportVersion(t: ResolvedTemplate, refAt: Location, bag: Diagnos
   const id = `${t.ref}@${t.version}`;
   if (!reported.has(id) && t.diagnostics?.length) {
     reported.add(id);
-    for (const d of t.diagnostics) bag.add(d.code as never, d.severity, d.message, d);
+    for (const d of t.diagnostics) bag.add(d.code, d.severity, d.message, d);
   }
   if (t.deprecation) {
     const sunset = t.deprecation.sunset;

@@ -140,7 +140,7 @@ export class StageRun {
     for (let i = 0; i < this.steps.length; i++) {
       const step = this.steps[i]!;
       if (this.started.has(step.id)) continue;
-      if (!step.needs.every((n) => this.settled.has(n) || !this.steps.some((s) => s.id === n))) continue;
+      if (!step.needs.every((n) => this.settled.has(n) || !this.stageSteps.has(n))) continue;
       if (this.running >= this.ctx.concurrency) return;
       if (step.maxConcurrency && (this.copiesRunning.get(copyGroup(step)) ?? 0) >= step.maxConcurrency) continue;
       if (step.strategy && !this.ctx.aborted() && this.shouldRun(step) && step.kind !== 'external') {

@@ -347,16 +347,18 @@ class Flattener {
     // the needs (a set per step made every long stage quadratic in time and memory).
     const needsOf = new Map(drafts.map((d) => [d.id, d.needs]));
     let usesImages = false;
+    const built: PlanStep[] = [];
     for (const d of drafts) {
       const step = this.buildStep(d, scope, id, { has: (target) => runsBefore(needsOf, target, d.id) });
       if (!step) continue;
       if (!this.admit(step, 'step', d.node)) break;
       if (step.image) usesImages = true;
+      built.push(step);
       this.steps.push(step);
       this.stepsById.set(step.id, step);
     }
     this.pendingIds = new Set();
-    for (const [step, of] of copyCollisions(this.steps.filter((s) => s.stage === id))) {
+    for (const [step, of] of copyCollisions(built)) {
       this.bag.error(Codes.DUPLICATE_STEP_ID, `step ${step.id} has the id of one of the copies of ${of.strategyOf ?? of.id}, which the run makes from its strategy: rename one`, { file: step.origin.file, line: step.origin.line, column: step.origin.column });
     }
     stage.backend = usesImages ? 'docker' : 'host';

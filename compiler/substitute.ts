@@ -81,7 +81,7 @@ function tooLargeMemo(s: string, scope: ExprScope): Set<string> | undefined {
 
 /** The sink for a variable's value: its problems name the variable they came through. */
 function through(sink: SubstituteSink, expr: string): SubstituteSink {
-  return { ...sink, output: sink.output, problem: (code, message) => sink.problem(code, code === 'output' ? `${message} (through ${expr})` : message) };
+  return { ...sink, problem: (code, message) => sink.problem(code, code === 'output' ? `${message} (through ${expr})` : message) };
 }
 
 function substituteIn(s: string, scope: ExprScope, sink: SubstituteSink, opts: SubstituteOptions, depth: number, work: SizeBudget): unknown {

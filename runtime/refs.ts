@@ -3,6 +3,7 @@
  * fill (step outputs, secrets, run facts). Before a step starts they are replaced in every
  * string field; secret values are registered with the masker first.
  */
+import { replaceInExpression } from '../schemas/conditions.js';
 import type { PlanRef, PlanStage, PlanStep } from '../schemas/plan.js';
 import type { Masker } from './secrets.js';
 
@@ -16,6 +17,12 @@ export interface RefContext {
 }
 
 export class RefError extends Error {}
+
+const COPY_VALUE_BODY = String.raw`(?:(?:matrix|strategy|repeat)\.|(?:step|stepGroup|stage)\.identifierPostFix\s*>)`;
+/** A reference to a strategy copy's own values: `<+matrix.x>`, `<+strategy.iteration>`, `<+repeat.item>`, `<+step.identifierPostFix>`. */
+export const COPY_VALUE = new RegExp(`^<\\+\\s*${COPY_VALUE_BODY}`);
+/** Whether a text (a condition) uses a strategy copy's own values anywhere. */
+export const USES_COPY_VALUE = new RegExp(`<\\+\\s*${COPY_VALUE_BODY}`);
 
 /**
  * The value of one reference, or undefined when the run cannot know it. An output of a step
@@ -65,26 +72,10 @@ export function fillRefs(text: string, values: [string, string][], expression = 
   if (values.length === 0 || !text.includes('<+')) return text;
   const byExpr = new Map(values);
   const re = new RegExp([...byExpr.keys()].sort((a, b) => b.length - a.length).map(escapeRe).join('|'), 'g');
-  let out = '';
-  let last = 0;
-  let quote = '';
-  let scanned = 0;
-  for (const m of text.matchAll(re)) {
-    const at = m.index;
-    // The literal state at `at`, scanned on from the previous match (references skipped).
-    for (let i = scanned; i < at; i++) {
-      const c = text[i]!;
-      if (quote) {
-        if (c === '\\') i++;
-        else if (c === quote) quote = '';
-      } else if (c === '"' || c === "'") quote = c;
-    }
-    scanned = at + m[0].length;
-    const v = byExpr.get(m[0])!;
-    out += text.slice(last, at) + (!expression ? v : quote ? inQuotes(v, quote) : `"${inQuotes(v, '"')}"`);
-    last = scanned;
-  }
-  return out + text.slice(last);
+  return replaceInExpression(text, re, (m, quote) => {
+    const v = byExpr.get(m)!;
+    return !expression ? v : quote ? inQuotes(v, quote) : `"${inQuotes(v, '"')}"`;
+  });
 }
 
 /** A stage's condition with its references (earlier stages' outputs, run facts) replaced. */
@@ -101,7 +92,7 @@ export function resolveStep(step: PlanStep, ctx: RefContext): PlanStep {
   const values = refValues(refs, ctx);
   // A copy's values the run never made: the strategy of an enclosing step group or stage was
   // decided at run time and compiled as one copy (PW5005); running it would use the text.
-  const copyless = refs.find((r) => r.kind === 'runtime' && /^<\+\s*(matrix|strategy|repeat)\./.test(r.expr) && !values.some(([e]) => e === r.expr));
+  const copyless = refs.find((r) => r.kind === 'runtime' && COPY_VALUE.test(r.expr) && !values.some(([e]) => e === r.expr));
   if (copyless) throw new RefError(`${copyless.expr} has no value: the strategy it belongs to is decided at run time in a form pipewright does not expand (PW5005)`);
   const fill = (t: string) => fillRefs(t, values);
   const out: PlanStep = { ...step, env: Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, fill(v)])) };

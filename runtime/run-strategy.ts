@@ -8,15 +8,13 @@
 import type { PlanStage, PlanStep } from '../schemas/plan.js';
 import { ConditionError, evaluateCondition, evaluateValue } from '../schemas/conditions.js';
 import { countCopies, itemCopies, matrixCopies, type StrategyCopy } from '../schemas/strategy-copies.js';
-import { fillRefs, RefError, refValues, resolveStep, type RefContext } from './refs.js';
+import { COPY_VALUE, fillRefs, refValues, resolveStep, USES_COPY_VALUE, type RefContext } from './refs.js';
 
 /** Most copies a run-time strategy may make (as at compile time). */
 export const MAX_RUN_COPIES = 256;
 
 export class StrategyError extends Error {}
 
-/** A reference to a copy's own values: `<+matrix.x>`, `<+strategy.iteration>`, `<+repeat.item>`. */
-export const COPY_VALUE = /^<\+\s*((matrix|strategy|repeat)\.|(step|stepGroup|stage)\.identifierPostFix\s*>)/;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -29,7 +27,7 @@ export const unitOf = (step: PlanStep): string => step.strategyOf ?? step.id;
  * first step's references), and how many may run at once. Throws StrategyError (or RefError)
  * with a message for the user.
  */
-export function strategyCopies(step: PlanStep, ctx: RefContext): { copies: StrategyCopy[]; maxConcurrency?: number } {
+export function strategyCopies(step: Pick<PlanStep, 'strategy' | 'refs'>, ctx: RefContext): { copies: StrategyCopy[]; maxConcurrency?: number } {
   const s = step.strategy ?? {};
   // Strict: an output that never came (its step skipped or failed) is no list of targets.
   const values = refValues(step.refs ?? [], ctx, true);
@@ -180,7 +178,7 @@ function describe(v: unknown): string {
  */
 export function conditionBeforeCopies(step: PlanStep, ctx: RefContext): boolean | { error: string } | undefined {
   const condition = step.when?.condition;
-  if (condition === undefined || /<\+\s*(matrix|strategy|repeat|step\.identifierPostFix)\b/.test(condition)) return undefined;
+  if (condition === undefined || USES_COPY_VALUE.test(condition)) return undefined;
   try {
     return evaluateCondition(fillRefs(condition, refValues(step.refs ?? [], ctx, true), true));
   } catch (e) {
@@ -193,10 +191,15 @@ export function conditionBeforeCopies(step: PlanStep, ctx: RefContext): boolean 
  * so their origin (where written, through which templates) and their parent are the same.
  */
 export function copyGroup(step: PlanStep): string {
+  let key = groups.get(step);
   // The id's parent (`s.g_1` of `s.g_1.t_0`): copies inside different copies of a group are
   // different strategies' copies, though written in one place.
-  return `${step.id.slice(0, step.id.lastIndexOf('.'))}\u0000${JSON.stringify(step.origin)}`;
+  if (key === undefined) groups.set(step, (key = `${step.id.slice(0, step.id.lastIndexOf('.'))}\u0000${JSON.stringify(step.origin)}`));
+  return key;
 }
+
+/** Keys by step, worked out once (the scheduler asks at every pass over a stage's steps). */
+const groups = new WeakMap<PlanStep, string>();
 
 /**
  * The copies of a stage whose strategy only the run knows, made when the stage is reached:
@@ -204,7 +207,7 @@ export function copyGroup(step: PlanStep): string {
  * copy's values filled in its condition and steps. Throws StrategyError (or RefError).
  */
 export function stageCopies(stage: PlanStage, steps: PlanStep[], ctx: RefContext): { copies: { stage: PlanStage; steps: PlanStep[] }[]; maxConcurrency?: number } {
-  const made = strategyCopies({ strategy: stage.strategy, refs: stage.refs } as PlanStep, ctx);
+  const made = strategyCopies(stage, ctx);
   const ids = new Set(steps.map((s) => s.id));
   const copies = made.copies.map((c) => {
     const id = stage.id + c.suffix;

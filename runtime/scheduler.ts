@@ -146,7 +146,7 @@ export class StageRun {
       if (step.strategy && !this.ctx.aborted() && this.shouldRun(step) && step.kind !== 'external') {
         // Reached: its copies are made now and take its place (and the needs on it).
         // Copies take the places of the unit's steps: look again from the start.
-        if (this.expand(step, i)) i = -1;
+        if (this.expand(step)) i = -1;
         continue;
       }
       this.started.add(step.id);
@@ -168,15 +168,14 @@ export class StageRun {
   }
 
   /**
-   * Replaces the step at `index` (a strategy only the run can expand) by its copies; steps
-   * that need it need every copy; maxConcurrency holds for them as for static copies. False
-   * when the step settled instead (the strategy could not be expanded, or made no copy).
+   * A step whose strategy only the run can expand, reached: its condition when it does not
+   * depend on the copy, then its unit's copies (expandNow). False when it settled instead.
    */
-  private expand(step: PlanStep, index: number): boolean {
+  private expand(step: PlanStep): boolean {
     // A condition that does not depend on the copy is decided first: a step that does not run
     // makes no copies (its strategy may use the very outputs the condition checks for).
     const decided = unitOf(step) === step.id ? conditionBeforeCopies(step, this.ctx.refs) : undefined;
-    if (decided === undefined || decided === true) return this.expandNow(step, index);
+    if (decided === undefined || decided === true) return this.expandNow(step);
     this.started.add(step.id);
     if (decided === false) this.finish(step, { ...this.skipped(step), error: `condition is false: ${this.ctx.masker.mask(step.when?.condition ?? '')}` });
     else this.fail(step, { id: step.id, stage: step.stage, kind: step.kind, type: step.type, name: step.name, status: 'failed', errorType: 'Unknown', error: this.ctx.masker.mask(decided.error), durationMs: 0, attempts: 0 });
@@ -188,7 +187,7 @@ export class StageRun {
    * where the first of them stood; steps that need one need its every copy. False when they
    * settled instead (the strategy could not be expanded, or made no copy).
    */
-  private expandNow(step: PlanStep, index: number): boolean {
+  private expandNow(step: PlanStep): boolean {
     const unit = unitOf(step);
     const members = this.steps.filter((s) => s.strategy !== undefined && unitOf(s) === unit);
     const ids = new Set(members.map((m) => m.id));
@@ -245,7 +244,6 @@ export class StageRun {
       if (x.needs.some((n) => ids.has(n)) && !flat.includes(x)) this.steps[j] = { ...x, needs: x.needs.flatMap((n) => (ids.has(n) ? copiesOf(n) : [n])) };
     }
     this.ctx.note(`${unit}: strategy expanded at run time into ${copies.length} cop${copies.length === 1 ? 'y' : 'ies'}${m ? ` (at most ${m} at once)` : ''}`);
-    void index;
     return true;
   }
 

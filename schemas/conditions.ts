@@ -342,24 +342,32 @@ export function checkCondition(src: string): void {
  * own, or — inside a literal already (`.contains("x-<+matrix.v>")`) — text in that literal.
  */
 function withUnknowns(src: string): string {
-  const refs = new RegExp(`${OPEN_INPUT.source}|<\\+(?:[^<>]|<\\+[^<>]*>)*>`, 'g');
+  return replaceInExpression(src, new RegExp(`${OPEN_INPUT.source}|<\\+(?:[^<>]|<\\+[^<>]*>)*>`, 'g'), (_m, quote) => (quote ? '?' : `"${UNKNOWN}"`));
+}
+
+/**
+ * Replaces each match of `re` (global) in an expression's text, told whether the match stands
+ * inside a string literal (`quote` is its quote character) or not (''), in one pass: the
+ * literal state is scanned on from one match to the next, replaced text never rescanned.
+ */
+export function replaceInExpression(text: string, re: RegExp, replace: (match: string, quote: string) => string): string {
   let out = '';
   let last = 0;
   let quote = '';
   let scanned = 0;
-  for (const m of src.matchAll(refs)) {
+  for (const m of text.matchAll(re)) {
     for (let i = scanned; i < m.index; i++) {
-      const c = src[i]!;
+      const c = text[i]!;
       if (quote) {
         if (c === '\\') i++;
         else if (c === quote) quote = '';
       } else if (c === '"' || c === "'") quote = c;
     }
     scanned = m.index + m[0].length;
-    out += src.slice(last, m.index) + (quote ? '?' : `"${UNKNOWN}"`);
+    out += text.slice(last, m.index) + replace(m[0], quote);
     last = scanned;
   }
-  return out + src.slice(last);
+  return out + text.slice(last);
 }
 
 /** What a reference stands for while a condition is checked: a value only the run knows. */

@@ -28,6 +28,23 @@ const DEPLOY = `template:
 `;
 const ARTIFACT = 'template:\n  name: nexus\n  identifier: nexus_source\n  versionLabel: "2.1.0"\n  type: ArtifactSource\n  spec:\n    type: Nexus3Registry\n    spec: {connectorRef: nexus, repository: maven}\n';
 
+/** A deployment stage naming a deployment template no template source has. */
+const UNPUBLISHED_DEPLOY = `pipeline:
+  name: p
+  identifier: p
+  stages:
+    - stage:
+        name: deploy
+        identifier: deploy
+        type: Deployment
+        spec:
+          deploymentType: CustomDeployment
+          customDeploymentRef: {templateRef: account.elsewhere, versionLabel: "1"}
+          execution:
+            steps:
+              - step: {name: fetch, identifier: fetch, type: FetchInstanceScript, spec: {}}
+`;
+
 describe('opaque template types', () => {
   test('validate; publish, list by type, show', async () => {
     const f = await registryFolder({ 'deploy.yaml': DEPLOY, 'artifact.yaml': ARTIFACT }, []);
@@ -107,22 +124,7 @@ describe('opaque template types', () => {
   });
 
   test('a deployment template no source has: warning PW4012 at compile, and --frozen-lockfile does not dead-lock on it (lock cannot pin it)', async () => {
-    const pipeline = `pipeline:
-  name: p
-  identifier: p
-  stages:
-    - stage:
-        name: deploy
-        identifier: deploy
-        type: Deployment
-        spec:
-          deploymentType: CustomDeployment
-          customDeploymentRef: {templateRef: account.elsewhere, versionLabel: "1"}
-          execution:
-            steps:
-              - step: {name: fetch, identifier: fetch, type: FetchInstanceScript, spec: {}}
-`;
-    const f = await registryFolder({ 'fleet/p.yaml': pipeline }, []);
+    const f = await registryFolder({ 'fleet/p.yaml': UNPUBLISHED_DEPLOY }, []);
     const c = await f.cli('compile', 'fleet/p.yaml', '-o', 'plan.json');
     expect(c.code, c.stderr).toBe(0);
     expect(c.stderr).toMatch(/fleet\/p\.yaml:11:\d+: warning PW4012 CustomDeployment template account\.elsewhere is not in the template sources/);
@@ -134,23 +136,8 @@ describe('opaque template types', () => {
   });
 
   test('a locked policy flags a deployment template no lock pins, with or without --frozen-lockfile (the frozen audit passed), and the inventory lists it unresolved', async () => {
-    const pipeline = `pipeline:
-  name: p
-  identifier: p
-  stages:
-    - stage:
-        name: deploy
-        identifier: deploy
-        type: Deployment
-        spec:
-          deploymentType: CustomDeployment
-          customDeploymentRef: {templateRef: account.elsewhere, versionLabel: "1"}
-          execution:
-            steps:
-              - step: {name: fetch, identifier: fetch, type: FetchInstanceScript, spec: {}}
-`;
     const policy = 'policy:\n  name: p\n  rules:\n    - {id: locked, severity: error, scope: pipeline, require: {locked: true}}\n';
-    const f = await registryFolder({ 'fleet/p.yaml': pipeline, 'policy.yaml': policy }, []);
+    const f = await registryFolder({ 'fleet/p.yaml': UNPUBLISHED_DEPLOY, 'policy.yaml': policy }, []);
     expect((await f.cli('lock', 'fleet')).code).toBe(0);
     for (const extra of [[], ['--frozen-lockfile']]) {
       const a = await f.cli('audit', 'fleet', '--policy', 'policy.yaml', '--format', 'json', ...extra);

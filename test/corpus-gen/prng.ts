@@ -2,19 +2,11 @@
  * The seeded PRNG of the corpus generator: mulberry32, and the seed of each pipeline of a
  * corpus (so each pipeline is reproducible alone).
  */
+import { rng } from '../mutate.js';
 import type { Rng } from './yaml-emit.js';
 
-/** mulberry32: a 32-bit seeded PRNG. */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: a 32-bit seeded PRNG (the fuzz tests' one). */
+export const mulberry32: (seed: number) => Rng = rng;
 
 /** The seed of pipeline `index` of a corpus seeded `seed` (each pipeline is reproducible alone). */
 export function pipelineSeed(seed: number, index: number): number {

@@ -45,18 +45,30 @@ ${strategy}
 ${extra}              - step: {type: Run, name: after, identifier: after, spec: {command: echo after >> order.txt}}
 `;
 
-async function run(yaml: string): Promise<{ code: number; report: Report; out: string; order: string[] }> {
-  const dir = tempDir({ 'p.yaml': yaml });
-  const r = await runCli(['run', 'p.yaml', '--workspace', '.', '--home', 'h', '--report', 'report.json'], dir);
-  const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
+interface Ran {
+  code: number;
+  report: Report & { stages: { id: string; status: string }[] };
+  /** stdout and stderr together. */
+  out: string;
+  stdout: string;
+  /** order.txt, where the steps write what they do, in order. */
+  order: string[];
+}
+
+/** Runs `target` in `dir` (a workspace of its own), with its report and order.txt. */
+async function runIn(dir: string, target = 'p.yaml'): Promise<Ran> {
+  const r = await runCli(['run', target, '--workspace', '.', '--home', 'h', '--report', 'report.json'], dir);
+  const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Ran['report'];
   let order: string[] = [];
   try {
     order = readFileSync(join(dir, 'order.txt'), 'utf8').trim().split('\n');
   } catch {
     // no copy ran
   }
-  return { code: r.code, report, out: r.stdout + r.stderr, order };
+  return { code: r.code, report, out: r.stdout + r.stderr, stdout: r.stdout, order };
 }
+
+const run = (yaml: string): Promise<Ran> => runIn(tempDir({ 'p.yaml': yaml }));
 
 const statuses = (r: Report) => r.steps.map((s) => `${s.id}:${s.status}`);
 
@@ -111,9 +123,9 @@ describe('a matrix only the run knows', () => {
     plan.steps.push({ ...after, id: 's.deploy_1', command: 'echo REAL; exit 1' });
     const { writeFileSync } = await import('node:fs');
     writeFileSync(join(ok, 'plan.json'), JSON.stringify(plan));
-    const r = await runCli(['run', 'plan.json', '--workspace', '.', '--home', 'h', '--report', 'report.json'], ok);
-    expect(r.code, r.stdout + r.stderr).toBe(1);
-    const report = JSON.parse(readFileSync(join(ok, 'report.json'), 'utf8')) as Report;
+    const r = await runIn(ok, 'plan.json');
+    const report = r.report;
+    expect(r.code, r.out).toBe(1);
     const deploy = report.steps.find((s) => s.id === 's.deploy')!;
     expect(deploy.status).toBe('failed');
     expect(deploy.error).toMatch(/copy s\.deploy_1 .*another step/);
@@ -128,9 +140,9 @@ describe('a plan the scheduler cannot finish', () => {
     const plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as { steps: { needs: string[] }[] };
     plan.steps[0]!.needs = ['s.b'];
     writeFileSync(join(dir, 'plan.json'), JSON.stringify(plan));
-    const r = await runCli(['run', 'plan.json', '--workspace', '.', '--home', 'h', '--report', 'report.json'], dir);
+    const r = await runIn(dir, 'plan.json');
+    const report = r.report;
     expect(r.code).toBe(1);
-    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
     expect(report.steps.map((s) => `${s.id}:${s.status}`)).toEqual(['s.a:failed', 's.b:failed']);
     expect(report.steps[0]!.error).toMatch(/could not be scheduled/);
   }, 30_000);
@@ -231,10 +243,10 @@ describe("a strategy pipewright compiles as one copy", () => {
     });
     const c = await runCli(['compile', 'p.yaml'], dir);
     expect(c.stderr).toMatch(/warning PW5005 stage strategy is decided at run time/);
-    const r = await runCli(['run', 'p.yaml', '--workspace', '.', '--home', 'h', '--report', 'report.json'], dir);
+    const r = await runIn(dir);
+    const report = r.report;
     expect(r.code).toBe(1);
     expect(r.stdout).not.toContain('deploying <+strategy.iteration>');
-    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
     expect(report.steps.find((s) => s.id === 'd.r')!.error).toMatch(/<\+strategy\.iteration> has no value: the strategy it belongs to is decided at run time/);
   }, 30_000);
 });
@@ -268,9 +280,9 @@ ${strategy}
     const c = await runCli(['compile', 'p.yaml'], dir);
     expect(c.code, c.stderr).toBe(0);
     expect(c.stderr).not.toMatch(/PW5005/);
-    const r = await runCli(['run', 'p.yaml', '--workspace', '.', '--home', 'h', '--report', 'report.json'], dir);
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
+    const r = await runIn(dir);
+    const report = r.report;
+    expect(r.code, r.out).toBe(0);
     expect(statuses(report)).toEqual(['s.list:success', 's.g_0.build:success', 's.g_0.ship:success', 's.g_1.build:success', 's.g_1.ship:success', 's.after:success']);
     expect(r.stdout).toContain('ship built-dev (0)');
     expect(r.stdout).toContain('ship built-qa (1)');
@@ -322,9 +334,9 @@ describe("a stage whose strategy only the run knows", () => {
     const c = await runCli(['compile', 'p.yaml'], dir);
     expect(c.code, c.stderr).toBe(0);
     expect(c.stderr).not.toMatch(/PW5005/);
-    const r = await runCli(['run', 'p.yaml', '--workspace', '.', '--home', 'h', '--report', 'report.json'], dir);
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report & { stages: { id: string; status: string }[] };
+    const r = await runIn(dir);
+    expect(r.code, r.out).toBe(0);
+    const report = r.report;
     expect(report.stages.map((s) => `${s.id}:${s.status}`)).toEqual(['discover:success', 'deploy_0:success', 'deploy_1:skipped', 'deploy_2:success', 'after:success']);
     expect(statuses(report)).toEqual(['discover.list:success', 'deploy_0.r:success', 'deploy_0.check:success', 'deploy_1.r:skipped', 'deploy_1.check:skipped', 'deploy_2.r:success', 'deploy_2.check:success', 'after.a:success']);
     expect(r.stdout).toContain('deploying prod (2/3)');
@@ -385,9 +397,9 @@ describe('copies made at run time are steps of the run', () => {
 `],
   ])('%s does not stop them as escapees (it killed the copies still running)', async (_what, yaml) => {
     const dir = tempDir({ 'p.yaml': yaml });
-    const r = await runCli(['run', 'p.yaml', '--workspace', '.', '--home', 'h', '--report', 'report.json'], dir);
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout + r.stderr).not.toMatch(/names no step of the plan/);
+    const r = await runIn(dir);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).not.toMatch(/names no step of the plan/);
   }, 30_000);
 });
 
@@ -447,8 +459,8 @@ describe('copies inside copies', () => {
                     parallelism: 2
                   spec: {command: 'echo "ST env=<+matrix.env> it=<+strategy.iteration>/<+strategy.iterations>"'}
 ` });
-    const r = await runCli(['run', 'p.yaml', '--workspace', '.', '--home', 'h'], dir);
-    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const r = await runIn(dir);
+    expect(r.code, r.out).toBe(0);
     for (const env of ['a', 'b']) {
       for (const [i, u] of ['x', 'y', 'z'].entries()) expect(r.stdout).toContain(`W env=${env} u=${u} it=${i}/3`);
       for (const i of [0, 1]) expect(r.stdout).toContain(`ST env=${env} it=${i}/2`);
@@ -493,8 +505,8 @@ describe('copies inside copies', () => {
                   steps:
                     - step: {type: Run, name: x, identifier: x, spec: {command: 'echo "H id=<+step.identifier> sg=<+stepGroup.identifier> pf=<+stepGroup.identifierPostFix>"'}}
 ` });
-    const r = await runCli(['run', 'p.yaml', '--workspace', '.', '--home', 'h'], dir);
-    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const r = await runIn(dir);
+    expect(r.code, r.out).toBe(0);
     for (const pf of ['_0', '_1']) {
       expect(r.stdout).toContain(`RT id=rt name=rt pf=${pf}`);
       expect(r.stdout).toContain(`ST id=st name=st pf=${pf}`);
@@ -511,9 +523,8 @@ describe('maxConcurrency of a static stage or step group matrix', () => {
     ['stage', `    - stage:\n        name: d\n        identifier: d\n        type: CI\n        strategy: {matrix: {v: [a, b, c], maxConcurrency: 1}}\n        spec: {execution: {steps: [{step: {type: Run, name: r, identifier: r, spec: {command: ${cmd}}}}]}}\n`],
     ['step group', `    - stage:\n        name: d\n        identifier: d\n        type: CI\n        spec:\n          execution:\n            steps:\n              - stepGroup:\n                  name: g\n                  identifier: g\n                  strategy: {matrix: {v: [a, b, c], maxConcurrency: 1}}\n                  steps: [{step: {type: Run, name: r, identifier: r, spec: {command: ${cmd}}}}]\n`],
   ])('holds for a %s: one copy at a time (all ran at once)', async (_what, stages) => {
-    const dir = tempDir({ 'p.yaml': `pipeline:\n  name: p\n  identifier: p\n  stages:\n${stages}` });
-    const r = await runCli(['run', 'p.yaml', '--workspace', '.', '--home', 'h'], dir);
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(readFileSync(join(dir, 'order.txt'), 'utf8').trim().split('\n')).toEqual(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
+    const r = await run(`pipeline:\n  name: p\n  identifier: p\n  stages:\n${stages}`);
+    expect(r.code, r.out).toBe(0);
+    expect(r.order).toEqual(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
   }, 30_000);
 });

@@ -4,6 +4,8 @@
  * holding references the runtime cannot resolve fails that stage, saying so, rather than
  * running it as if it were true.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { runCli, tempDir } from '../helpers.js';
 
@@ -34,13 +36,13 @@ interface Report {
   steps: { id: string; status: string; error?: string }[];
 }
 
-async function run(condition: string, ...args: string[]): Promise<{ code: number; report: Report; stdout: string; stderr: string }> {
-  const dir = tempDir({ 'p.yaml': pipeline(condition) });
-  const r = await runCli(['run', 'p.yaml', '--workspace', '.', '--home', 'h', '--quiet', '--report', 'report.json', ...args], dir);
-  const { readFileSync } = await import('node:fs');
-  const { join } = await import('node:path');
+/** Runs `target` in `dir`, with its report. */
+async function runIn(dir: string, args: string[], target = 'p.yaml'): Promise<{ code: number; report: Report; stdout: string; stderr: string }> {
+  const r = await runCli(['run', target, '--workspace', '.', '--home', 'h', '--report', 'report.json', ...args], dir);
   return { code: r.code, report: JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report, stdout: r.stdout, stderr: r.stderr };
 }
+
+const run = (condition: string, ...args: string[]) => runIn(tempDir({ 'p.yaml': pipeline(condition) }), ['--quiet', ...args]);
 
 describe('a stage condition', () => {
   test('false: the stage is skipped; true: it runs', async () => {
@@ -53,15 +55,13 @@ describe('a stage condition', () => {
   test('holding a reference the runtime cannot resolve (a --partial plan without its mark): the stage fails, saying so, never runs as if true', async () => {
     const dir = tempDir({ 'p.yaml': pipeline('<+pipeline.variables.targets>.contains("<+matrix.env>")') });
     expect((await runCli(['compile', 'p.yaml', '--partial', '-o', 'plan.json'], dir)).code).toBe(0);
-    const { readFileSync, writeFileSync } = await import('node:fs');
-    const { join } = await import('node:path');
     // run refuses a plan marked partial; one edited to drop the mark still never runs the stage.
     expect((await runCli(['run', 'plan.json', '--workspace', '.', '--home', 'h', '--quiet'], dir)).code).toBe(2);
     const plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as { partial?: boolean };
     delete plan.partial;
     writeFileSync(join(dir, 'plan.json'), JSON.stringify(plan));
-    const r = await runCli(['run', 'plan.json', '--workspace', '.', '--home', 'h', '--quiet', '--report', 'report.json'], dir);
-    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
+    const r = await runIn(dir, ['--quiet'], 'plan.json');
+    const report = r.report;
     expect(r.code).toBe(1);
     expect(report.stages.map((s) => `${s.id}:${s.status}`)).toEqual(['deploy_0:failed', 'deploy_1:failed']); // matrix copies of a stage start together
     expect(report.steps[0]).toMatchObject({ id: 'deploy_0.r', status: 'skipped' });
@@ -90,10 +90,8 @@ describe('a stage condition', () => {
         spec: {execution: {steps: [{step: {type: Run, name: list, identifier: list, spec: {command: TARGETS=dev-eu, outputVariables: [{name: TARGETS}]}}}]}}
 ${stage('dev', 'dev')}${stage('qa', 'qa')}`,
     });
-    const r = await runCli(['run', 'p.yaml', '--workspace', '.', '--home', 'h', '--report', 'report.json'], dir);
-    const { readFileSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
+    const r = await runIn(dir, []);
+    const report = r.report;
     expect(r.code, r.stderr).toBe(0);
     expect(report.stages.map((s) => `${s.id}:${s.status}`)).toEqual(['discover:success', 'dev:success', 'qa:skipped']);
     expect(r.stdout).toContain('deploying to dev-eu');
@@ -120,10 +118,8 @@ ${stage('dev', 'dev')}${stage('qa', 'qa')}`,
         spec: {execution: {steps: [{step: {type: Run, name: r, identifier: r, spec: {command: echo DEPLOYING}}}]}}
 `,
     });
-    const r = await runCli(['run', 'p.yaml', '--workspace', '.', '--home', 'h', '--report', 'report.json'], dir);
-    const { readFileSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
+    const r = await runIn(dir, []);
+    const report = r.report;
     expect(r.code).toBe(1);
     expect(r.stdout).not.toContain('DEPLOYING');
     expect(report.stages.map((s) => `${s.id}:${s.status}`)).toEqual(['discover:success', 'deploy:failed']);

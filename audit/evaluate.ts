@@ -122,7 +122,7 @@ export function evaluatePlan(policy: Policy, plan: Plan, facts: PlanFacts): Viol
         const q = rule.require;
         if (q.contains && !steps.some((s) => refs(s).includes(q.contains!.template))) add(rule, at, `stage ${stage.id} has no step from ${q.contains.template}`, { stage: stage.id });
         if (q.notDeprecated || q.locked || q.fromTemplate || q.readiness || q.images || q.templateVersion) {
-          for (const s of steps) for (const msg of stepProblems({ ...rule, assert: undefined } as Rule, s, facts)) add(rule, s.origin, msg, { stage: stage.id, step: s.id });
+          for (const s of steps) for (const msg of stepProblems(withoutAssert(rule), s, facts)) add(rule, s.origin, msg, { stage: stage.id, step: s.id });
         }
         if (!holds(rule, stage)) add(rule, at, `stage ${stage.id} does not satisfy the rule's schema: ${rule.assert!.errors?.map((e) => `${e.instancePath || '(stage)'} ${e.message}`).join('; ')}`, { stage: stage.id });
       }
@@ -148,9 +148,15 @@ export function evaluatePlan(policy: Policy, plan: Plan, facts: PlanFacts): Viol
           if (w) add(rule, top, `pipeline uses ${w}`);
         }
       }
-      if (q.fromTemplate || q.readiness || q.images || q.templateVersion) for (const s of all) for (const msg of stepProblems({ ...rule, assert: undefined } as Rule, s, facts)) add(rule, s.origin, msg, { stage: s.stage, step: s.id });
+      if (q.fromTemplate || q.readiness || q.images || q.templateVersion) for (const s of all) for (const msg of stepProblems(withoutAssert(rule), s, facts)) add(rule, s.origin, msg, { stage: s.stage, step: s.id });
       if (!holds(rule, plan)) add(rule, top, `the plan does not satisfy the rule's schema: ${rule.assert!.errors?.map((e) => `${e.instancePath || '(plan)'} ${e.message}`).join('; ')}`);
     }
   }
   return out;
+}
+
+/** The rule without its schema assertion: its step checks run without the whole-object schema. */
+function withoutAssert(rule: Rule): Rule {
+  const { assert: _assert, ...rest } = rule;
+  return rest;
 }

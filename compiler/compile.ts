@@ -33,7 +33,7 @@ export interface CompileOptions {
   /** Step, step group and stage templates no source has become placeholders (warnings): `compile --partial`. */
   placeholders?: boolean;
   /** Paths in diagnostics and provenance are shown relative to this folder (default: cwd). */
-  baseDir?: string;
+  baseDir?: string | undefined;
   /** Largest file read, in bytes (default 5 MB). */
   maxBytes?: number;
   /** Today, for deprecation sunset dates (default: now). */

@@ -81,7 +81,7 @@ export interface BodyBudget {
 /** Where, in the reference's templateInputs, the value for the current node sits. */
 interface InputsCursor {
   value: unknown;
-  holder?: object;
+  holder?: object | undefined;
   key?: string | number;
 }
 

@@ -183,7 +183,7 @@ export interface YamlDoc {
 }
 
 export interface ReadOptions {
-  maxBytes?: number;
+  maxBytes?: number | undefined;
   /**
    * Most bytes (approximate JSON size) the documents of a file may expand to through aliases;
    * default `documentBudget(text length)`: 4 × the text plus 1 MB, at most 16 MB (PW1008).

@@ -50,7 +50,7 @@ function verifyDepth(_req: unknown, _res: unknown, buf: Buffer, encoding: string
 }
 
 /** Whether the request carries a body (a non-zero Content-Length or a Transfer-Encoding). */
-function hasBody(headers: { 'content-length'?: string; 'transfer-encoding'?: string }): boolean {
+function hasBody(headers: { 'content-length'?: string | undefined; 'transfer-encoding'?: string | undefined }): boolean {
   return headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) > 0;
 }
 

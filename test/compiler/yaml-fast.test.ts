@@ -24,7 +24,7 @@ const SEED = fuzzSeed();
 const MUTATIONS = Number(process.env['PIPEWRIGHT_FUZZ_CASES'] ?? 3000);
 
 /** What differs between the two readers on `text`, or undefined; `fellBack` when the fast path declined. */
-function differences(text: string): { fellBack: boolean; problem?: string } {
+function differences(text: string): { fellBack: boolean; problem?: string | undefined } {
   const fastPositions = new Positions();
   const fast = readFastYaml(text, { file: 'f.yaml', lines: new TextLines(text) }, fastPositions);
   if (fast === FALLBACK) return { fellBack: true };

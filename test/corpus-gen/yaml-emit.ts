@@ -17,13 +17,13 @@ export interface MapNode {
   e: Entry[];
   /** Force block (false) or flow (true); undefined lets the emitter choose. */
   flow?: boolean;
-  anchor?: string;
+  anchor?: string | undefined;
 }
 export interface Entry {
   k: string;
   v: Node;
   /** A comment line written above the key (block mappings only). */
-  comment?: string;
+  comment?: string | undefined;
   /** Write the key quoted (`"5432": ...`). */
   quoteKey?: boolean;
 }
@@ -31,7 +31,7 @@ export interface SeqNode {
   t: 'seq';
   items: Node[];
   flow?: boolean;
-  anchor?: string;
+  anchor?: string | undefined;
 }
 export interface AliasNode {
   t: 'alias';

@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import semver from 'semver';
 import { listFleetFiles, type Excluded } from './fleet-files.js';
 import { Codes, compile, displayPath, LockedSource, LockfileReader, type Diagnostic, type TemplateSource } from '../compiler/index.js';
-import type { Origin, Plan } from '../schemas/plan.js';
+import type { Origin, Plan } from '../schemas/index.js';
 import { evaluatePlan, versionStatus, type Violation, type VersionStatus } from './evaluate.js';
 import { lockFailure, outcomeOf } from './outcome.js';
 
@@ -102,8 +102,7 @@ export function findPipelines(paths: string[], glob?: RegExp, excluded?: Exclude
         taken.add(f);
         files.push(f);
         texts.set(f, text);
-      }
-      else if (!st.isDirectory()) skipped.push({ file: f, reason: "no 'pipeline:' root" });
+      } else if (!st.isDirectory()) skipped.push({ file: f, reason: "no 'pipeline:' root" });
     }
   }
   return { files, texts, skipped };
@@ -139,7 +138,15 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
       opts.onProgress?.(++done, files.length);
       continue;
     }
-    const r = await compile({ file: path, text: texts.get(path)!, baseDir: opts.baseDir, sources, partial: true, allowSunset: true, ...(opts.strict ? { strict: true } : {}) });
+    const r = await compile({
+      file: path,
+      text: texts.get(path)!,
+      baseDir: opts.baseDir,
+      sources,
+      partial: true,
+      allowSunset: true,
+      ...(opts.strict ? { strict: true } : {}),
+    });
     texts.delete(path);
     const status = versionStatus([r]);
     const locked = pinnedVersions(path, locks, sources);
@@ -154,7 +161,11 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     inventory.push({
       ref,
       ...(stable ? { stable } : {}),
-      versions: [...versions].map(([version, u]) => ({ version, uses: u.uses, pipelines: u.pipelines.size, ...u.status, ...driftOf(version, stable) })).sort((a, b) => (semver.valid(a.version) && semver.valid(b.version) ? semver.rcompare(a.version, b.version) : a.version < b.version ? -1 : 1)),
+      versions: [...versions]
+        .map(([version, u]) => ({ version, uses: u.uses, pipelines: u.pipelines.size, ...u.status, ...driftOf(version, stable) }))
+        .sort((a, b) =>
+          semver.valid(a.version) && semver.valid(b.version) ? semver.rcompare(a.version, b.version) : a.version < b.version ? -1 : 1,
+        ),
     });
   }
   const violations = results.flatMap((r) => r.violations);
@@ -231,7 +242,15 @@ function count(plan: Plan, file: string, status: Map<string, VersionStatus>, use
     visit(stage.origin);
     // Deployment templates, artifact sources, monitored services: counted where written; one
     // no source resolved is counted as version `unresolved`.
-    for (const r of stage.references ?? []) visit(r.version ? r.origin : { ...r.origin, templates: [...r.origin.templates, { ref: r.ref, version: UNRESOLVED, digest: '', file: r.origin.file, line: r.origin.line }] });
+    for (const r of stage.references ?? [])
+      visit(
+        r.version
+          ? r.origin
+          : {
+              ...r.origin,
+              templates: [...r.origin.templates, { ref: r.ref, version: UNRESOLVED, digest: '', file: r.origin.file, line: r.origin.line }],
+            },
+      );
   }
   for (const step of plan.steps) visit(step.origin);
 }
@@ -259,7 +278,13 @@ export async function mergeAudits(parts: AuditReport[], stableOf?: (ref: string)
       for (const v of t.versions) {
         const prior = versions.get(v.version) ?? { uses: 0, pipelines: 0, deprecated: false };
         const sunset = prior.sunset ?? v.sunset;
-        versions.set(v.version, { uses: prior.uses + v.uses, pipelines: prior.pipelines + v.pipelines, deprecated: prior.deprecated || v.deprecated, ...(sunset ? { sunset } : {}), ...(prior.yanked || v.yanked ? { yanked: true } : {}) });
+        versions.set(v.version, {
+          uses: prior.uses + v.uses,
+          pipelines: prior.pipelines + v.pipelines,
+          deprecated: prior.deprecated || v.deprecated,
+          ...(sunset ? { sunset } : {}),
+          ...(prior.yanked || v.yanked ? { yanked: true } : {}),
+        });
       }
     }
   }
@@ -269,7 +294,11 @@ export async function mergeAudits(parts: AuditReport[], stableOf?: (ref: string)
     inventory.push({
       ref,
       ...(stable ? { stable } : {}),
-      versions: [...versions].map(([version, u]) => ({ version, ...u, ...driftOf(version, stable) })).sort((a, b) => (semver.valid(a.version) && semver.valid(b.version) ? semver.rcompare(a.version, b.version) : a.version < b.version ? -1 : 1)),
+      versions: [...versions]
+        .map(([version, u]) => ({ version, ...u, ...driftOf(version, stable) }))
+        .sort((a, b) =>
+          semver.valid(a.version) && semver.valid(b.version) ? semver.rcompare(a.version, b.version) : a.version < b.version ? -1 : 1,
+        ),
     });
   }
   const violations = results.flatMap((r) => r.violations);

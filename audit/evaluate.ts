@@ -4,7 +4,7 @@
  * are all seen — never only the top level.
  */
 import semver from 'semver';
-import type { Plan, PlanStage, PlanStep } from '../schemas/plan.js';
+import type { Plan, PlanStage, PlanStep } from '../schemas/index.js';
 import type { Policy, Rule } from './policy.js';
 
 export interface Violation {
@@ -27,11 +27,19 @@ export interface VersionStatus {
 }
 
 /** The status of every deprecated or yanked version that compiles report, by `ref@version`. */
-export function versionStatus(compiled: { deprecated: { ref: string; version: string; sunset?: string }[]; yanked: { ref: string; version: string }[] }[]): Map<string, VersionStatus> {
+export function versionStatus(
+  compiled: { deprecated: { ref: string; version: string; sunset?: string }[]; yanked: { ref: string; version: string }[] }[],
+): Map<string, VersionStatus> {
   const status = new Map<string, VersionStatus>();
   for (const r of compiled) {
-    for (const d of r.deprecated) status.set(`${d.ref}@${d.version}`, { ...status.get(`${d.ref}@${d.version}`), deprecated: true, ...(d.sunset ? { sunset: d.sunset } : {}) });
-    for (const y of r.yanked) status.set(`${y.ref}@${y.version}`, { deprecated: false, ...status.get(`${y.ref}@${y.version}`), yanked: true });
+    for (const d of r.deprecated)
+      status.set(`${d.ref}@${d.version}`, {
+        ...status.get(`${d.ref}@${d.version}`),
+        deprecated: true,
+        ...(d.sunset ? { sunset: d.sunset } : {}),
+      });
+    for (const y of r.yanked)
+      status.set(`${y.ref}@${y.version}`, { deprecated: false, ...status.get(`${y.ref}@${y.version}`), yanked: true });
   }
   return status;
 }
@@ -55,7 +63,8 @@ const unknown = (v: unknown) => typeof v === 'string' && v.includes('<+input>');
 
 function matchesStep(rule: Rule, step: PlanStep, stage: PlanStage | undefined): boolean {
   const m = rule.match;
-  if (!within(step.kind, m.kind) || !within(step.type, m.type) || !within(stage?.type, m.stageType) || !within(step.stage, m.stage)) return false;
+  if (!within(step.kind, m.kind) || !within(step.type, m.type) || !within(stage?.type, m.stageType) || !within(step.stage, m.stage))
+    return false;
   if (m.template && !refs(step).some((r) => m.template!.includes(r))) return false;
   if (m.image && (!step.image || unknown(step.image) || !m.image.test(step.image))) return false;
   return true;
@@ -80,24 +89,34 @@ function stepProblems(rule: Rule, step: PlanStep, facts: PlanFacts): string[] {
   const q = rule.require;
   const out: string[] = [];
   if (q.fromTemplate && !refs(step).some((r) => q.fromTemplate!.includes(r))) {
-    out.push(`${step.kind} step ${step.id} is not from an approved template (${q.fromTemplate.join(', ')})${step.origin.templates.length ? `; it comes from ${refs(step).join(' → ')}` : '; it is written inline'}`);
+    out.push(
+      `${step.kind} step ${step.id} is not from an approved template (${q.fromTemplate.join(', ')})${step.origin.templates.length ? `; it comes from ${refs(step).join(' → ')}` : '; it is written inline'}`,
+    );
   }
   if (q.templateVersion) {
     for (const t of step.origin.templates.filter((t) => t.ref === q.templateVersion!.ref)) {
       const v = semver.valid(t.version) ?? undefined;
-      if (!v || !semver.satisfies(v, q.templateVersion.range)) out.push(`step ${step.id} uses ${t.ref}@${t.version}, outside ${q.templateVersion.range}`);
+      if (!v || !semver.satisfies(v, q.templateVersion.range))
+        out.push(`step ${step.id} uses ${t.ref}@${t.version}, outside ${q.templateVersion.range}`);
     }
   }
-  if (q.readiness && (step.kind === 'background' || step.kind === 'service') && !step.readiness) out.push(`${step.kind} step ${step.id} declares no readiness probe`);
+  if (q.readiness && (step.kind === 'background' || step.kind === 'service') && !step.readiness)
+    out.push(`${step.kind} step ${step.id} declares no readiness probe`);
   if (q.notDeprecated) {
     for (const t of step.origin.templates) {
       const w = withdrawn(facts, t);
       if (w) out.push(`step ${step.id} uses ${w}`);
     }
   }
-  if (q.locked) for (const t of step.origin.templates) if (!facts.locked.has(`${t.ref}@${t.version}`)) out.push(`step ${step.id} uses ${t.ref}@${t.version}, which no lockfile pins`);
-  if (q.images && step.image && !unknown(step.image) && !q.images.some((re) => re.test(step.image!))) out.push(`step ${step.id} uses image ${step.image}, which is not on the allow-list`);
-  if (!holds(rule, step)) out.push(`step ${step.id} does not satisfy the rule's schema: ${rule.assert!.errors?.map((e) => `${e.instancePath || '(step)'} ${e.message}`).join('; ')}`);
+  if (q.locked)
+    for (const t of step.origin.templates)
+      if (!facts.locked.has(`${t.ref}@${t.version}`)) out.push(`step ${step.id} uses ${t.ref}@${t.version}, which no lockfile pins`);
+  if (q.images && step.image && !unknown(step.image) && !q.images.some((re) => re.test(step.image!)))
+    out.push(`step ${step.id} uses image ${step.image}, which is not on the allow-list`);
+  if (!holds(rule, step))
+    out.push(
+      `step ${step.id} does not satisfy the rule's schema: ${rule.assert!.errors?.map((e) => `${e.instancePath || '(step)'} ${e.message}`).join('; ')}`,
+    );
   return out;
 }
 
@@ -105,8 +124,22 @@ function stepProblems(rule: Rule, step: PlanStep, facts: PlanFacts): string[] {
 export function evaluatePlan(policy: Policy, plan: Plan, facts: PlanFacts): Violation[] {
   const out: Violation[] = [];
   const stages = new Map(plan.stages.map((s) => [s.id, s]));
-  const add = (rule: Rule, at: { file: string; line: number; column: number }, message: string, where: { stage?: string; step?: string } = {}) =>
-    out.push({ rule: rule.id, severity: rule.severity, pipeline: plan.pipeline.identifier, file: facts.file, line: at.line, column: at.column, ...where, message });
+  const add = (
+    rule: Rule,
+    at: { file: string; line: number; column: number },
+    message: string,
+    where: { stage?: string; step?: string } = {},
+  ) =>
+    out.push({
+      rule: rule.id,
+      severity: rule.severity,
+      pipeline: plan.pipeline.identifier,
+      file: facts.file,
+      line: at.line,
+      column: at.column,
+      ...where,
+      message,
+    });
   const top = { file: facts.file, line: 1, column: 1 };
   for (const rule of policy.rules) {
     if (rule.scope === 'step') {
@@ -120,27 +153,50 @@ export function evaluatePlan(policy: Policy, plan: Plan, facts: PlanFacts): Viol
         if (!matchesStage(rule, stage, steps)) continue;
         const at = stage.origin ?? top;
         const q = rule.require;
-        if (q.contains && !steps.some((s) => refs(s).includes(q.contains!.template))) add(rule, at, `stage ${stage.id} has no step from ${q.contains.template}`, { stage: stage.id });
+        if (q.contains && !steps.some((s) => refs(s).includes(q.contains!.template)))
+          add(rule, at, `stage ${stage.id} has no step from ${q.contains.template}`, { stage: stage.id });
         if (q.notDeprecated || q.locked || q.fromTemplate || q.readiness || q.images || q.templateVersion) {
-          for (const s of steps) for (const msg of stepProblems(withoutAssert(rule), s, facts)) add(rule, s.origin, msg, { stage: stage.id, step: s.id });
+          for (const s of steps)
+            for (const msg of stepProblems(withoutAssert(rule), s, facts)) add(rule, s.origin, msg, { stage: stage.id, step: s.id });
         }
-        if (!holds(rule, stage)) add(rule, at, `stage ${stage.id} does not satisfy the rule's schema: ${rule.assert!.errors?.map((e) => `${e.instancePath || '(stage)'} ${e.message}`).join('; ')}`, { stage: stage.id });
+        if (!holds(rule, stage))
+          add(
+            rule,
+            at,
+            `stage ${stage.id} does not satisfy the rule's schema: ${rule.assert!.errors?.map((e) => `${e.instancePath || '(stage)'} ${e.message}`).join('; ')}`,
+            { stage: stage.id },
+          );
       }
     } else {
       const q = rule.require;
       const all = plan.steps.filter((s) => matchesStep(rule, s, stages.get(s.stage)));
-      if (q.contains && !plan.steps.some((s) => refs(s).includes(q.contains!.template))) add(rule, top, `pipeline ${plan.pipeline.identifier} has no step from ${q.contains.template}`);
+      if (q.contains && !plan.steps.some((s) => refs(s).includes(q.contains!.template)))
+        add(rule, top, `pipeline ${plan.pipeline.identifier} has no step from ${q.contains.template}`);
       if (q.stageOrder) {
         const base = (id: string) => id.replace(/(_\d+)+$/, '');
         const positions = q.stageOrder.map((id) => plan.stages.findIndex((s) => s.id === id || base(s.id) === id));
         const missing = q.stageOrder.filter((_, i) => positions[i]! < 0);
-        if (missing.length) add(rule, top, `pipeline ${plan.pipeline.identifier} has no stage ${missing.join(', ')} (expected order ${q.stageOrder.join(' → ')})`);
-        else if (positions.some((p, i) => i > 0 && p < positions[i - 1]!)) add(rule, top, `stages of ${plan.pipeline.identifier} are not in the order ${q.stageOrder.join(' → ')}`);
+        if (missing.length)
+          add(
+            rule,
+            top,
+            `pipeline ${plan.pipeline.identifier} has no stage ${missing.join(', ')} (expected order ${q.stageOrder.join(' → ')})`,
+          );
+        else if (positions.some((p, i) => i > 0 && p < positions[i - 1]!))
+          add(rule, top, `stages of ${plan.pipeline.identifier} are not in the order ${q.stageOrder.join(' → ')}`);
       }
       if (q.locked) {
-        for (const t of plan.templates) if (!facts.locked.has(`${t.ref}@${t.version}`)) add(rule, top, `${t.ref}@${t.version} is not pinned by a lockfile`);
+        for (const t of plan.templates)
+          if (!facts.locked.has(`${t.ref}@${t.version}`)) add(rule, top, `${t.ref}@${t.version} is not pinned by a lockfile`);
         // A deployment template or artifact source no source resolved has no version a lock could pin.
-        for (const st of plan.stages) for (const r of st.references ?? []) if (!r.version) add(rule, top, `${r.type} template ${r.ref}${r.selector ? `@${r.selector}` : ''} is not pinned by a lockfile (no template source has it)`);
+        for (const st of plan.stages)
+          for (const r of st.references ?? [])
+            if (!r.version)
+              add(
+                rule,
+                top,
+                `${r.type} template ${r.ref}${r.selector ? `@${r.selector}` : ''} is not pinned by a lockfile (no template source has it)`,
+              );
       }
       if (q.notDeprecated) {
         for (const t of plan.templates) {
@@ -148,8 +204,15 @@ export function evaluatePlan(policy: Policy, plan: Plan, facts: PlanFacts): Viol
           if (w) add(rule, top, `pipeline uses ${w}`);
         }
       }
-      if (q.fromTemplate || q.readiness || q.images || q.templateVersion) for (const s of all) for (const msg of stepProblems(withoutAssert(rule), s, facts)) add(rule, s.origin, msg, { stage: s.stage, step: s.id });
-      if (!holds(rule, plan)) add(rule, top, `the plan does not satisfy the rule's schema: ${rule.assert!.errors?.map((e) => `${e.instancePath || '(plan)'} ${e.message}`).join('; ')}`);
+      if (q.fromTemplate || q.readiness || q.images || q.templateVersion)
+        for (const s of all)
+          for (const msg of stepProblems(withoutAssert(rule), s, facts)) add(rule, s.origin, msg, { stage: s.stage, step: s.id });
+      if (!holds(rule, plan))
+        add(
+          rule,
+          top,
+          `the plan does not satisfy the rule's schema: ${rule.assert!.errors?.map((e) => `${e.instancePath || '(plan)'} ${e.message}`).join('; ')}`,
+        );
     }
   }
   return out;

@@ -25,7 +25,9 @@ export function excludeGlobs(globs: readonly string[]): Excluded {
     // `./vendor` means `vendor` (paths are tested relative to the searched folder).
     const g = given.replace(/^(\.\/)+/, '');
     const re = globRegExp(g.replace(/\/+$/, ''));
-    return g.includes('/') ? (rel: string) => prefixes(rel).some((p) => re.test(p)) : (rel: string) => rel.split('/').some((name) => re.test(name));
+    return g.includes('/')
+      ? (rel: string) => prefixes(rel).some((p) => re.test(p))
+      : (rel: string) => rel.split('/').some((name) => re.test(name));
   });
   return (rel) => tests.some((t) => t(rel));
 }

@@ -12,9 +12,17 @@ export type Format = 'table' | 'json' | 'sarif' | 'junit' | 'markdown';
 export const FORMATS: Format[] = ['table', 'json', 'sarif', 'junit', 'markdown'];
 
 /** Characters XML 1.0 does not allow even escaped (controls, U+FFFE/U+FFFF, lone surrogates). */
-const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const NOT_XML =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 /** Character data: markup escaped, a carriage return as a reference (parsers would fold it into a line feed), characters XML forbids as U+FFFD. */
-const xml = (s: string) => s.replace(NOT_XML, '\uFFFD').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/\r/g, '&#13;');
+const xml = (s: string) =>
+  s
+    .replace(NOT_XML, '\uFFFD')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/\r/g, '&#13;');
 /** An attribute value: as `xml`, with line breaks and tabs as references (attribute normalization would make them spaces). */
 const attr = (s: string) => xml(s).replace(/\n/g, '&#10;').replace(/\t/g, '&#9;');
 const errorsOf = (p: PipelineResult) => p.diagnostics.filter((d) => d.severity === 'error');
@@ -42,7 +50,10 @@ function markdownLine(line: string): string {
  * `printable` escapes.
  */
 export function markdownCell(text: string): string {
-  return text.split(/\r\n|\n/).map(markdownLine).join('<br>');
+  return text
+    .split(/\r\n|\n/)
+    .map(markdownLine)
+    .join('<br>');
 }
 
 /**
@@ -85,12 +96,20 @@ function table(r: AuditReport): string {
   if (r.inventory.length) {
     lines.push('', 'template inventory (version: uses in pipelines)');
     for (const t of r.inventory) {
-      const versions = t.versions.map((v) => `${v.version}: ${v.uses} in ${v.pipelines}${statusMarks(v).map((m) => ` [${m}]`).join('')}${v.drift ? ` [${v.drift} behind ${t.stable}]` : ''}`);
+      const versions = t.versions.map(
+        (v) =>
+          `${v.version}: ${v.uses} in ${v.pipelines}${statusMarks(v)
+            .map((m) => ` [${m}]`)
+            .join('')}${v.drift ? ` [${v.drift} behind ${t.stable}]` : ''}`,
+      );
       lines.push(`  ${t.ref}${t.stable ? ` (stable ${t.stable})` : ''}: ${versions.join('; ')}`);
     }
   }
   const s = r.summary;
-  lines.push('', `policy ${r.policy}: ${s.pipelines} pipelines in ${s.files} files, ${s.failedToCompile} not compiling, ${s.errors} errors, ${s.warnings} warnings`);
+  lines.push(
+    '',
+    `policy ${r.policy}: ${s.pipelines} pipelines in ${s.files} files, ${s.failedToCompile} not compiling, ${s.errors} errors, ${s.warnings} warnings`,
+  );
   return lines.map(printable).join('\n') + '\n';
 }
 
@@ -105,7 +124,11 @@ function sarif(r: AuditReport, policy: Policy): object {
             name: 'pipewright',
             informationUri: 'https://pipewright.dev',
             rules: [
-              ...policy.rules.map((rule) => ({ id: rule.id, shortDescription: { text: rule.description }, defaultConfiguration: { level: rule.severity === 'error' ? 'error' : 'warning' } })),
+              ...policy.rules.map((rule) => ({
+                id: rule.id,
+                shortDescription: { text: rule.description },
+                defaultConfiguration: { level: rule.severity === 'error' ? 'error' : 'warning' },
+              })),
               { id: 'compile', shortDescription: { text: 'the pipeline compiles' }, defaultConfiguration: { level: 'error' } },
             ],
           },
@@ -120,12 +143,16 @@ function sarif(r: AuditReport, policy: Policy): object {
           ...r.results
             .filter((p) => !p.ok)
             .flatMap((p) =>
-              errorsOf(p).slice(0, 20).map((d) => ({
-                ruleId: 'compile',
-                level: 'error',
-                message: { text: `${d.code} ${d.message}` },
-                locations: [{ physicalLocation: { artifactLocation: { uri: d.file }, region: { startLine: d.line, startColumn: d.column } } }],
-              })),
+              errorsOf(p)
+                .slice(0, 20)
+                .map((d) => ({
+                  ruleId: 'compile',
+                  level: 'error',
+                  message: { text: `${d.code} ${d.message}` },
+                  locations: [
+                    { physicalLocation: { artifactLocation: { uri: d.file }, region: { startLine: d.line, startColumn: d.column } } },
+                  ],
+                })),
             ),
         ],
       },
@@ -164,13 +191,18 @@ function junit(r: AuditReport, policy: Policy): string {
     if (!outcome) return void cases.push(`${head}/>`);
     counts[outcome.kind]++;
     const message = outcome.kind === 'skipped' ? outcome.lines.join('\n') : outcome.lines[0]!;
-    cases.push(`${head}>\n      <${outcome.kind} message="${attr(message)}">${xml(outcome.lines.join('\n'))}</${outcome.kind}>\n    </testcase>`);
+    cases.push(
+      `${head}>\n      <${outcome.kind} message="${attr(message)}">${xml(outcome.lines.join('\n'))}</${outcome.kind}>\n    </testcase>`,
+    );
   };
   for (const p of r.results) {
     const errors = errorsOf(p).map(diagnosticLine);
     const warnings = p.diagnostics.filter((d) => d.severity !== 'error').map(diagnosticLine);
     if (!p.ok) {
-      add(p.file, 'compile', { kind: 'error', lines: [...(errors.length ? errors : [`${p.file}: does not compile`]), ...(warnings.length ? ['', 'warnings:', ...warnings] : [])] });
+      add(p.file, 'compile', {
+        kind: 'error',
+        lines: [...(errors.length ? errors : [`${p.file}: does not compile`]), ...(warnings.length ? ['', 'warnings:', ...warnings] : [])],
+      });
       continue;
     }
     add(p.file, 'compile', warnings.length ? { kind: 'skipped', lines: warnings } : undefined);
@@ -192,7 +224,12 @@ function ruleOutcome(violations: Violation[]): Outcome {
 /** A pull-request summary; every value from the user's files goes through `markdownCell` or `markdownCode`. */
 function markdown(r: AuditReport): string {
   const s = r.summary;
-  const lines = [`## pipewright audit: ${markdownCell(r.policy)}`, '', `${s.pipelines} pipelines in ${s.files} files · ${s.failedToCompile} not compiling · **${s.errors} errors** · ${s.warnings} warnings`, ''];
+  const lines = [
+    `## pipewright audit: ${markdownCell(r.policy)}`,
+    '',
+    `${s.pipelines} pipelines in ${s.files} files · ${s.failedToCompile} not compiling · **${s.errors} errors** · ${s.warnings} warnings`,
+    '',
+  ];
   const failed = r.results.filter((x) => !x.ok);
   if (failed.length) {
     // Which pipelines do not compile, and why (its first error): a count alone sends the
@@ -200,18 +237,32 @@ function markdown(r: AuditReport): string {
     lines.push('| not compiling | first error |', '| --- | --- |');
     for (const x of failed) {
       const d = x.diagnostics.find((e) => e.severity === 'error');
-      lines.push(`| ${markdownCode(x.file)} | ${d ? `${markdownCode(`${d.file}:${d.line}:${d.column}`)} ${d.code} ${markdownCell(d.message)}` : '-'} |`);
+      lines.push(
+        `| ${markdownCode(x.file)} | ${d ? `${markdownCode(`${d.file}:${d.line}:${d.column}`)} ${d.code} ${markdownCell(d.message)}` : '-'} |`,
+      );
     }
     lines.push('');
   }
   if (r.violations.length) {
     lines.push('| severity | rule | where | message |', '| --- | --- | --- | --- |');
-    for (const v of r.violations) lines.push(`| ${v.severity} | ${markdownCode(v.rule)} | ${markdownCode(`${v.file}:${v.line}`)} | ${markdownCell(v.message)} |`);
+    for (const v of r.violations)
+      lines.push(`| ${v.severity} | ${markdownCode(v.rule)} | ${markdownCode(`${v.file}:${v.line}`)} | ${markdownCell(v.message)} |`);
     lines.push('');
   }
   if (r.inventory.length) {
     lines.push('| template | stable | versions in use |', '| --- | --- | --- |');
-    for (const t of r.inventory) lines.push(`| ${markdownCode(t.ref)} | ${markdownCell(t.stable ?? '-')} | ${t.versions.map((v) => markdownCell(`${v.version} (${v.uses})${v.drift ? ` ⚠ ${v.drift}` : ''}${statusMarks(v).map((m) => ` ${m}`).join('')}`)).join(', ')} |`);
+    for (const t of r.inventory)
+      lines.push(
+        `| ${markdownCode(t.ref)} | ${markdownCell(t.stable ?? '-')} | ${t.versions
+          .map((v) =>
+            markdownCell(
+              `${v.version} (${v.uses})${v.drift ? ` ⚠ ${v.drift}` : ''}${statusMarks(v)
+                .map((m) => ` ${m}`)
+                .join('')}`,
+            ),
+          )
+          .join(', ')} |`,
+      );
   }
   return lines.join('\n') + '\n';
 }
@@ -219,7 +270,10 @@ function markdown(r: AuditReport): string {
 /** Marks for a version's status: deprecated (sunset date, or past it), yanked. */
 function statusMarks(v: VersionStatus, today = new Date().toISOString().slice(0, 10)): string[] {
   const marks: string[] = [];
-  if (v.deprecated) marks.push(v.sunset ? `deprecated, ${v.sunset.slice(0, 10) < today ? 'past its sunset' : 'sunset'} ${v.sunset.slice(0, 10)}` : 'deprecated');
+  if (v.deprecated)
+    marks.push(
+      v.sunset ? `deprecated, ${v.sunset.slice(0, 10) < today ? 'past its sunset' : 'sunset'} ${v.sunset.slice(0, 10)}` : 'deprecated',
+    );
   if (v.yanked) marks.push('yanked');
   return marks;
 }

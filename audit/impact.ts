@@ -4,8 +4,19 @@
  * of what the reference resolves to — and the two plans are compared.
  */
 import semver from 'semver';
-import { compile, displayPath, LockfileReader, printable, resolveInOrder, selectVersion, type Diagnostic, type ResolvedTemplate, type ResolveRequest, type TemplateSource } from '../compiler/index.js';
-import type { Plan, PlanStep } from '../schemas/plan.js';
+import {
+  compile,
+  displayPath,
+  LockfileReader,
+  printable,
+  resolveInOrder,
+  selectVersion,
+  type Diagnostic,
+  type ResolvedTemplate,
+  type ResolveRequest,
+  type TemplateSource,
+} from '../compiler/index.js';
+import type { Plan, PlanStep } from '../schemas/index.js';
 import { findPipelines, type FoundPipelines } from './audit.js';
 import type { Excluded } from './fleet-files.js';
 import { evaluatePlan, versionStatus, type Violation } from './evaluate.js';
@@ -65,10 +76,35 @@ export class CandidateSource implements TemplateSource {
   }
 }
 
-const FIELDS = ['kind', 'type', 'name', 'needs', 'image', 'shell', 'command', 'entrypoint', 'args', 'env', 'ports', 'readiness', 'timeoutMs', 'failure', 'when', 'outputs', 'privileged', 'runAsUser', 'resources', 'spec'] as const;
+const FIELDS = [
+  'kind',
+  'type',
+  'name',
+  'needs',
+  'image',
+  'shell',
+  'command',
+  'entrypoint',
+  'args',
+  'env',
+  'ports',
+  'readiness',
+  'timeoutMs',
+  'failure',
+  'when',
+  'outputs',
+  'privileged',
+  'runAsUser',
+  'resources',
+  'spec',
+] as const;
 
 function compareSteps(a: PlanStep, b: PlanStep): StepChange | undefined {
-  const fields: StepChange["fields"] = FIELDS.filter((f) => JSON.stringify(a[f]) !== JSON.stringify(b[f])).map((f) => ({ field: f, before: a[f], after: b[f] }));
+  const fields: StepChange['fields'] = FIELDS.filter((f) => JSON.stringify(a[f]) !== JSON.stringify(b[f])).map((f) => ({
+    field: f,
+    before: a[f],
+    after: b[f],
+  }));
   const va = a.origin.templates.map((t) => `${t.ref}@${t.version}`).join(' → ');
   const vb = b.origin.templates.map((t) => `${t.ref}@${t.version}`).join(' → ');
   if (va !== vb) fields.push({ field: 'templates', before: va, after: vb });
@@ -139,7 +175,16 @@ async function impactOfFile(path: string, text: string, opts: ImpactOptions, loc
   const cand = new CandidateSource(opts.candidate, sources, !!opts.all);
   const after = await compile({ file: path, text, baseDir: opts.baseDir, sources: [cand], partial: true, allowSunset: true });
   for (const plan of uses) {
-    const base: ImpactEntry = { file, pipeline: plan.pipeline.identifier, status: 'unchanged', added: [], removed: [], changed: [], diagnostics: [], newViolations: [] };
+    const base: ImpactEntry = {
+      file,
+      pipeline: plan.pipeline.identifier,
+      status: 'unchanged',
+      added: [],
+      removed: [],
+      changed: [],
+      diagnostics: [],
+      newViolations: [],
+    };
     if (!after.ok) {
       entries.push({ ...base, status: 'broken', diagnostics: after.diagnostics.filter((d) => d.severity === 'error') });
       continue;
@@ -180,13 +225,29 @@ const plural = (n: number, what: string) => `${n} new ${what}${n === 1 ? '' : 's
 /** The report as `json` (exact values), `markdown` (a pull-request comment: values escaped) or a table (values through `printable`). */
 export function formatImpact(r: ImpactReport, format: 'table' | 'json' | 'markdown'): string {
   if (format === 'json') return JSON.stringify(r, null, 2) + '\n';
-  const show = (v: unknown) => (v === undefined ? '(none)' : typeof v === 'string' ? JSON.stringify(v.length > 80 ? v.slice(0, 77) + '...' : v) : JSON.stringify(v));
+  const show = (v: unknown) =>
+    v === undefined ? '(none)' : typeof v === 'string' ? JSON.stringify(v.length > 80 ? v.slice(0, 77) + '...' : v) : JSON.stringify(v);
   const lines: string[] = [];
   if (format === 'markdown') {
     // Every value from the user's files through markdownCell / markdownCode: one row per entry, no HTML.
-    lines.push(`## impact of ${markdownCell(r.ref)}@${markdownCell(r.candidate)}`, '', `${r.consumers} consumers · ${r.changed} changed · **${r.broken} broken** · ${plural(r.newErrors, 'error')} · ${plural(r.newWarnings, 'warning')}`, '', '| pipeline | status | details |', '| --- | --- | --- |');
+    lines.push(
+      `## impact of ${markdownCell(r.ref)}@${markdownCell(r.candidate)}`,
+      '',
+      `${r.consumers} consumers · ${r.changed} changed · **${r.broken} broken** · ${plural(r.newErrors, 'error')} · ${plural(r.newWarnings, 'warning')}`,
+      '',
+      '| pipeline | status | details |',
+      '| --- | --- | --- |',
+    );
     for (const e of r.entries) {
-      const details = e.status === 'broken' ? e.diagnostics.map((d) => `${d.code} ${markdownCell(d.message)}`).join('<br>') : [...e.added.map((a) => `+ ${markdownCell(a)}`), ...e.removed.map((a) => `- ${markdownCell(a)}`), ...e.changed.map((c) => `~ ${markdownCell(c.step)}: ${c.fields.map((f) => markdownCell(f.field)).join(', ')}`), ...e.newViolations.map((v) => `new ${v.severity} ${markdownCell(v.rule)}`)].join('<br>');
+      const details =
+        e.status === 'broken'
+          ? e.diagnostics.map((d) => `${d.code} ${markdownCell(d.message)}`).join('<br>')
+          : [
+              ...e.added.map((a) => `+ ${markdownCell(a)}`),
+              ...e.removed.map((a) => `- ${markdownCell(a)}`),
+              ...e.changed.map((c) => `~ ${markdownCell(c.step)}: ${c.fields.map((f) => markdownCell(f.field)).join(', ')}`),
+              ...e.newViolations.map((v) => `new ${v.severity} ${markdownCell(v.rule)}`),
+            ].join('<br>');
       lines.push(`| ${markdownCode(e.file)} ${markdownCell(e.pipeline)} | ${e.status} | ${details || '-'} |`);
     }
     return lines.join('\n') + '\n';
@@ -196,10 +257,14 @@ export function formatImpact(r: ImpactReport, format: 'table' | 'json' | 'markdo
     for (const d of e.diagnostics) lines.push(`  ${d.file}:${d.line}:${d.column}: ${d.code} ${d.message}`);
     for (const a of e.added) lines.push(`  + step ${a}`);
     for (const a of e.removed) lines.push(`  - step ${a}`);
-    for (const c of e.changed) for (const f of c.fields.filter((f) => f.field !== 'templates')) lines.push(`  ~ ${c.step}.${f.field}: ${show(f.before)} → ${show(f.after)}`);
+    for (const c of e.changed)
+      for (const f of c.fields.filter((f) => f.field !== 'templates'))
+        lines.push(`  ~ ${c.step}.${f.field}: ${show(f.before)} → ${show(f.after)}`);
     for (const v of e.newViolations) lines.push(`  new ${v.severity} ${v.rule}: ${v.message}`);
   }
-  lines.push(`${r.ref}@${r.candidate}: ${r.consumers} consumers, ${r.changed} changed, ${r.broken} broken, ${plural(r.newErrors, 'error')}, ${plural(r.newWarnings, 'warning')}`);
+  lines.push(
+    `${r.ref}@${r.candidate}: ${r.consumers} consumers, ${r.changed} changed, ${r.broken} broken, ${plural(r.newErrors, 'error')}, ${plural(r.newWarnings, 'warning')}`,
+  );
   // Terminal text: every line through printable, so no value acts on the terminal or the CI log.
   return lines.map(printable).join('\n') + '\n';
 }

@@ -16,12 +16,21 @@ export interface Outcome {
 
 /** The outcome of a compile made with `allowSunset`, judged as `compile` would judge it `today`. */
 export function outcomeOf(r: CompileResult, today = new Date().toISOString().slice(0, 10)): Outcome {
-  const past = new Map(r.deprecated.filter((d) => d.sunset !== undefined && d.sunset.slice(0, 10) < today).map((d) => [`${d.ref}@${d.version}`, d]));
+  const past = new Map(
+    r.deprecated.filter((d) => d.sunset !== undefined && d.sunset.slice(0, 10) < today).map((d) => [`${d.ref}@${d.version}`, d]),
+  );
   const diagnostics = r.diagnostics.map((d) => {
     if (d.code !== Codes.TEMPLATE_DEPRECATED) return d;
     const id = d.message.slice(0, d.message.indexOf(' '));
     const dep = past.get(id);
-    return dep ? { ...d, severity: 'error' as const, code: Codes.TEMPLATE_SUNSET, message: `${id} is past its sunset date ${dep.sunset}: ${dep.message}` } : d;
+    return dep
+      ? {
+          ...d,
+          severity: 'error' as const,
+          code: Codes.TEMPLATE_SUNSET,
+          message: `${id} is past its sunset date ${dep.sunset}: ${dep.message}`,
+        }
+      : d;
   });
   const errors = diagnostics.filter((d) => d.severity === 'error');
   const warnings = diagnostics.filter((d) => d.severity === 'warning' && d.code !== Codes.RUNTIME_INPUT_MISSING);
@@ -33,5 +42,17 @@ export function lockFailure(pipeline: string, error: unknown, baseDir?: string):
   const lock = lockPathFor(pipeline);
   const message = error instanceof Error ? error.message : String(error);
   const text = message.startsWith(`${lock}: `) ? message.slice(lock.length + 2) : message;
-  return { ok: false, diagnostics: [{ code: Codes.TEMPLATE_SOURCE, severity: 'error', message: `${text}; the pipeline cannot be compiled from its lock`, file: displayPath(lock, baseDir), line: 1, column: 1 }] };
+  return {
+    ok: false,
+    diagnostics: [
+      {
+        code: Codes.TEMPLATE_SOURCE,
+        severity: 'error',
+        message: `${text}; the pipeline cannot be compiled from its lock`,
+        file: displayPath(lock, baseDir),
+        line: 1,
+        column: 1,
+      },
+    ],
+  };
 }

@@ -6,7 +6,7 @@
 import type { ValidateFunction } from 'ajv';
 import semver from 'semver';
 import { checkSchema, Codes, readYaml, sourcePositions, type Diagnostic } from '../compiler/index.js';
-import { DiagnosticBag } from '../compiler/diagnostics.js';
+import { DiagnosticBag } from '../compiler/index.js';
 import { createAjv } from '../schemas/index.js';
 
 export type Severity = 'error' | 'warning';
@@ -56,10 +56,12 @@ export function loadPolicy(file: string, text: string): Policy {
   if (bag.hasErrors) throw new PolicyError(bag.items);
   const root = docs[0]?.value as { policy?: { name: string; rules: Record<string, unknown>[] } } | undefined;
   if (!root || !checkSchema('policy', root, file, bag)) {
-    if (!bag.items.length) bag.error(Codes.POLICY_INVALID, "a policy file has a 'policy:' root with name and rules", { file, line: 1, column: 1 });
+    if (!bag.items.length)
+      bag.error(Codes.POLICY_INVALID, "a policy file has a 'policy:' root with name and rules", { file, line: 1, column: 1 });
     throw new PolicyError(bag.items.map((d) => ({ ...d, code: Codes.POLICY_INVALID })));
   }
-  const fail = (r: object, key: string, message: string) => bag.error(Codes.POLICY_INVALID, message, sourcePositions.at(r, key, { file, line: 1, column: 1 }));
+  const fail = (r: object, key: string, message: string) =>
+    bag.error(Codes.POLICY_INVALID, message, sourcePositions.at(r, key, { file, line: 1, column: 1 }));
   const rules: Rule[] = [];
   const seen = new Set<string>();
   for (const r of root.policy!.rules) {
@@ -102,7 +104,10 @@ export function loadPolicy(file: string, text: string): Policy {
     for (const k of ['readiness', 'notDeprecated', 'locked'] as const) if (typeof q[k] === 'boolean') rule.require[k] = q[k] as boolean;
     if (q['contains']) rule.require.contains = q['contains'] as { template: string };
     if (q['stageOrder']) rule.require.stageOrder = (q['stageOrder'] as unknown[]).map(String);
-    if (Array.isArray(q['images'])) rule.require.images = (q['images'] as unknown[]).map((v, i) => regex(q['images'] as object, i as unknown as string, v)).filter((x): x is RegExp => !!x);
+    if (Array.isArray(q['images']))
+      rule.require.images = (q['images'] as unknown[])
+        .map((v, i) => regex(q['images'] as object, i as unknown as string, v))
+        .filter((x): x is RegExp => !!x);
     if (r['assert'] !== undefined) {
       try {
         rule.assert = ajv().compile(r['assert'] as object);

@@ -42,9 +42,10 @@ export function pipeline(i: number): string {
     out += `    - stage:\n        name: s${s}\n        identifier: s${s}\n        type: CI\n        spec:\n          execution:\n            steps:\n`;
     for (let k = 0; k < 10; k++) {
       const n = (i * 7 + s * 10 + k) % STEP_TEMPLATES;
-      out += k % 2 === 0
-        ? `              - step: {name: t${k}, identifier: t${k}, template: {templateRef: account.step_${n}, versionLabel: ^1}}\n`
-        : `              - step: {type: Run, name: r${k}, identifier: r${k}, timeout: 5m, spec: {image: registry.local/tool:${k}, shell: Sh, command: "echo <+stage.identifier> ${k}"}}\n`;
+      out +=
+        k % 2 === 0
+          ? `              - step: {name: t${k}, identifier: t${k}, template: {templateRef: account.step_${n}, versionLabel: ^1}}\n`
+          : `              - step: {type: Run, name: r${k}, identifier: r${k}, timeout: 5m, spec: {image: registry.local/tool:${k}, shell: Sh, command: "echo <+stage.identifier> ${k}"}}\n`;
     }
   }
   return out;
@@ -88,7 +89,9 @@ export async function benchAudit(): Promise<void> {
     }
     inProcess.push({ n, ms: median(ms), parseMs: median(parseMs) });
     const last = inProcess.at(-1)!;
-    console.log(`${String(n).padStart(5)} pipelines: ${last.ms.toFixed(0)} ms = ${rate(n, last.ms)} (baseline ${last.parseMs.toFixed(0)} ms; ratio ${(last.ms / last.parseMs).toFixed(2)})`);
+    console.log(
+      `${String(n).padStart(5)} pipelines: ${last.ms.toFixed(0)} ms = ${rate(n, last.ms)} (baseline ${last.parseMs.toFixed(0)} ms; ratio ${(last.ms / last.parseMs).toFixed(2)})`,
+    );
   }
 
   // The CLI as a user runs it: a fresh process, node start-up and a cold JIT included.
@@ -131,17 +134,37 @@ export async function benchAudit(): Promise<void> {
       await client.request('PUT', `/api/v1/templates/${refOfTemplate(t)}/versions/${String(t.versionLabel)}`, { yaml: text });
     }
     const env = { ...process.env, PIPEWRIGHT_CACHE: join(dir, 'cache') };
-    const args = ['audit', 'fleet-1000', '--policy', 'policy.yaml', '--registry', registry.url, '--token', token, '--format', 'json', '-o', 'report-registry.json', '--workers', '1'];
+    const args = [
+      'audit',
+      'fleet-1000',
+      '--policy',
+      'policy.yaml',
+      '--registry',
+      registry.url,
+      '--token',
+      token,
+      '--format',
+      'json',
+      '-o',
+      'report-registry.json',
+      '--workers',
+      '1',
+    ];
     await cli(args, env); // fills the template cache
     cliRegistry = await medianOf(() => cli(args, env));
   } finally {
     await registry.close();
   }
-  if (JSON.parse(readFileSync(join(dir, 'report-registry.json'), 'utf8')).summary.failedToCompile !== 0) throw new Error('the registry audit did not compile the fleet');
-  console.log(` 1000 pipelines, 1 thread, templates from a registry on loopback (warm cache): ${cliRegistry.toFixed(0)} ms = ${rate(1000, cliRegistry)}`);
+  if (JSON.parse(readFileSync(join(dir, 'report-registry.json'), 'utf8')).summary.failedToCompile !== 0)
+    throw new Error('the registry audit did not compile the fleet');
+  console.log(
+    ` 1000 pipelines, 1 thread, templates from a registry on loopback (warm cache): ${cliRegistry.toFixed(0)} ms = ${rate(1000, cliRegistry)}`,
+  );
 
   // Impact of a candidate of account.step_3 that changes a default.
-  const text = readFileSync(join(dir, 'templates', 'step-3.yaml'), 'utf8').replace(/versionLabel: .*/, 'versionLabel: 1.9.0').replace('default: info', 'default: warn');
+  const text = readFileSync(join(dir, 'templates', 'step-3.yaml'), 'utf8')
+    .replace(/versionLabel: .*/, 'versionLabel: 1.9.0')
+    .replace('default: info', 'default: warn');
   writeFileSync(join(dir, 'candidate.yaml'), text);
   const value = parse(text);
   const candidate = { ref: 'account.step_3', version: '1.9.0', digest: digestOf(value), file: 'candidate.yaml', value };
@@ -155,14 +178,32 @@ export async function benchAudit(): Promise<void> {
     ({ consumers, changed } = impact);
   }
   const impactMs = median(impactRuns);
-  const impactCli = await medianOf(() => cli(['impact', 'account.step_3', 'fleet-1000', '--candidate', 'candidate.yaml', '-t', 'templates', '--policy', 'policy.yaml', '--format', 'json']));
-  console.log(`impact of account.step_3@1.9.0 over 1,000 pipelines (${consumers} consumers, ${changed} changed): ${impactMs.toFixed(0)} ms in process, ${impactCli.toFixed(0)} ms CLI end to end`);
+  const impactCli = await medianOf(() =>
+    cli([
+      'impact',
+      'account.step_3',
+      'fleet-1000',
+      '--candidate',
+      'candidate.yaml',
+      '-t',
+      'templates',
+      '--policy',
+      'policy.yaml',
+      '--format',
+      'json',
+    ]),
+  );
+  console.log(
+    `impact of account.step_3@1.9.0 over 1,000 pipelines (${consumers} consumers, ${changed} changed): ${impactMs.toFixed(0)} ms in process, ${impactCli.toFixed(0)} ms CLI end to end`,
+  );
 
   const r1000 = inProcess.find((r) => r.n === 1000)!;
   const perSecond = (1000 / r1000.ms) * 1000;
   const linear = inProcess.map((r) => r.ms / r.n);
   console.log(`linearity: ${linear.map((x) => x.toFixed(2)).join(' / ')} ms per pipeline at ${SIZES.join(' / ')}`);
   console.log(`${perSecond >= 500 ? 'ok  ' : 'MISS'} at least 500 pipelines/s in process (${perSecond.toFixed(0)})`);
-  console.log(`${1000 / cliOne * 1000 >= 500 ? 'ok  ' : 'MISS'} at least 500 pipelines/s end to end (${(1000 / cliOne * 1000).toFixed(0)})`);
+  console.log(
+    `${(1000 / cliOne) * 1000 >= 500 ? 'ok  ' : 'MISS'} at least 500 pipelines/s end to end (${((1000 / cliOne) * 1000).toFixed(0)})`,
+  );
   console.log(`${impactCli < 5000 ? 'ok  ' : 'MISS'} impact under 5 s end to end (${(impactCli / 1000).toFixed(2)} s)`);
 }

@@ -21,7 +21,22 @@ export async function benchCatalog(): Promise<void> {
     const type = i % 10 === 0 ? 'Background' : 'Run';
     const yaml = `template:\n  name: Template ${i}\n  identifier: t_${i}\n  versionLabel: 1.0.${i % 7}\n  type: Step\n  description: Template number ${i} of the benchmark catalog, for team ${i % 20}\n  inputs:\n    port: {type: number, default: ${6000 + i}}\n  spec:\n    type: ${type}\n    spec:\n      command: run {{inputs.port}}\n${type === 'Background' ? '      readiness: {tcp: {port: "{{inputs.port}}"}}\n' : ''}`;
     const doc = parse(yaml) as { template: Record<string, unknown> };
-    store.publish({ ref: `account.t_${i}`, scope: 'account', identifier: `t_${i}`, type: 'Step', name: `Template ${i}`, description: String(doc.template['description']), version: String(doc.template['versionLabel']), digest: digestOf(doc), source: yaml, canonical: canonicalJson(doc), inputs: canonicalJson(doc.template['inputs']) }, 'bench');
+    store.publish(
+      {
+        ref: `account.t_${i}`,
+        scope: 'account',
+        identifier: `t_${i}`,
+        type: 'Step',
+        name: `Template ${i}`,
+        description: String(doc.template['description']),
+        version: String(doc.template['versionLabel']),
+        digest: digestOf(doc),
+        source: yaml,
+        canonical: canonicalJson(doc),
+        inputs: canonicalJson(doc.template['inputs']),
+      },
+      'bench',
+    );
   }
   setup.close();
   const reg = await startRegistry({ db, port: 0, anonymousRead: true, log: () => undefined });
@@ -36,7 +51,9 @@ export async function benchCatalog(): Promise<void> {
   }
   await reg.close();
   const m = median(times);
-  console.log(`catalog page with 1,000 templates: median ${m.toFixed(1)} ms over 50 requests (p90 ${[...times].sort((a, b) => a - b)[44]!.toFixed(1)} ms), ${(bytes / 1024).toFixed(0)} KB`);
+  console.log(
+    `catalog page with 1,000 templates: median ${m.toFixed(1)} ms over 50 requests (p90 ${[...times].sort((a, b) => a - b)[44]!.toFixed(1)} ms), ${(bytes / 1024).toFixed(0)} KB`,
+  );
   console.log(`${m < 50 ? 'ok  ' : 'MISS'} render under 50 ms`);
   console.log(`${bytes < 200 * 1024 ? 'ok  ' : 'MISS'} page weight under 200 KB`);
 }

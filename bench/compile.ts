@@ -92,12 +92,27 @@ export async function benchCompile(args: string[]): Promise<void> {
   const self = fileURLToPath(import.meta.url);
   for (const steps of sizes) {
     const runs = steps >= 10000 ? 5 : 9;
-    const child = (mode: string) => JSON.parse(execFileSync(process.execPath, [self, mode, String(steps), String(runs)], { encoding: 'utf8', maxBuffer: 1 << 24 }).trim().split('\n').pop()!);
+    const child = (mode: string) =>
+      JSON.parse(
+        execFileSync(process.execPath, [self, mode, String(steps), String(runs)], { encoding: 'utf8', maxBuffer: 1 << 24 })
+          .trim()
+          .split('\n')
+          .pop()!,
+      );
     const cold = [0, 1, 2].map(() => child('cold') as { coldMs: number; startToPlanMs: number; peakRssMb: number });
-    rows.push({ ...child('warm'), coldMs: median(cold.map((c) => c.coldMs)), startToPlanMs: median(cold.map((c) => c.startToPlanMs)), peakRssMb: Math.max(...cold.map((c) => c.peakRssMb)) });
+    rows.push({
+      ...child('warm'),
+      coldMs: median(cold.map((c) => c.coldMs)),
+      startToPlanMs: median(cold.map((c) => c.startToPlanMs)),
+      peakRssMb: Math.max(...cold.map((c) => c.peakRssMb)),
+    });
   }
-  console.log('compile benchmark: warm = median of in-process compiles; ratio = warm compile / YAML.parse of the same files (same process);');
-  console.log('cold = one compile in a fresh process (median of 3); start→plan adds node start-up and loading the compiler; peak RSS of that process');
+  console.log(
+    'compile benchmark: warm = median of in-process compiles; ratio = warm compile / YAML.parse of the same files (same process);',
+  );
+  console.log(
+    'cold = one compile in a fresh process (median of 3); start→plan adds node start-up and loading the compiler; peak RSS of that process',
+  );
   console.log('steps  plan steps  warm ms  parse ms  ratio  cold ms  start→plan ms  peak RSS MB  warm ms per 1k steps');
   for (const r of rows) {
     console.log(
@@ -110,7 +125,10 @@ export async function benchCompile(args: string[]): Promise<void> {
     console.log(`growth 1k → 10k steps: ${(big.compileMs / small.compileMs).toFixed(1)}x time for 10x steps`);
     const checks = [
       [`1,000 steps under 300 ms (warm ${small.compileMs.toFixed(0)} ms, cold ${small.coldMs.toFixed(0)} ms)`, small.compileMs < 300],
-      [`10,000 steps under 3 s (warm ${big.compileMs.toFixed(0)} ms, cold ${big.coldMs.toFixed(0)} ms)`, big.compileMs < 3000 && big.coldMs < 3000],
+      [
+        `10,000 steps under 3 s (warm ${big.compileMs.toFixed(0)} ms, cold ${big.coldMs.toFixed(0)} ms)`,
+        big.compileMs < 3000 && big.coldMs < 3000,
+      ],
       [`10,000 steps under 300 MB`, big.peakRssMb < 300],
       [`ratio at most 3 (1k: ${small.ratio.toFixed(2)}, 10k: ${big.ratio.toFixed(2)})`, small.ratio <= 3 && big.ratio <= 3],
     ] as const;

@@ -14,7 +14,8 @@ import { Runner, dockerBinary, engineAvailable } from '../runtime/index.js';
 import { ensureTestImage, TEST_IMAGE } from '../test/runtime/docker-env.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const stage = (steps: string) => `pipeline:\n  name: b\n  identifier: b\n  stages:\n    - stage:\n        name: s\n        identifier: s\n        type: CI\n        spec:\n          execution:\n            steps:\n${steps}`;
+const stage = (steps: string) =>
+  `pipeline:\n  name: b\n  identifier: b\n  stages:\n    - stage:\n        name: s\n        identifier: s\n        type: CI\n        spec:\n          execution:\n            steps:\n${steps}`;
 
 function bare(bin: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -37,7 +38,13 @@ export async function benchDocker(): Promise<void> {
     if (report.status !== 'success') throw new Error(JSON.stringify(report.steps.filter((s) => s.status !== 'success').slice(0, 2)));
     return { ms: performance.now() - t0, report };
   };
-  const steps = stage(Array.from({ length: 20 }, (_, i) => `              - step: {type: Run, name: t${i}, identifier: t${i}, spec: {image: ${TEST_IMAGE}, shell: Sh, command: "true"}}\n`).join(''));
+  const steps = stage(
+    Array.from(
+      { length: 20 },
+      (_, i) =>
+        `              - step: {type: Run, name: t${i}, identifier: t${i}, spec: {image: ${TEST_IMAGE}, shell: Sh, command: "true"}}\n`,
+    ).join(''),
+  );
   const ours: number[] = [];
   const base: number[] = [];
   for (let round = 0; round < 3; round++) {
@@ -59,7 +66,11 @@ export async function benchDocker(): Promise<void> {
   }
   const ratio = median(ours) / median(base);
   console.log('docker benchmark (medians of 3 rounds)');
-  console.log(`20 container steps: ${median(ours).toFixed(0)} ms vs 20 bare docker run --rm: ${median(base).toFixed(0)} ms → ratio ${ratio.toFixed(2)} (rounds ${ours.map((x) => x.toFixed(0)).join('/')} vs ${base.map((x) => x.toFixed(0)).join('/')})`);
-  console.log(`10 background services started, ready and torn down: ${median(svc).toFixed(0)} ms total, ${(median(svc) / 10).toFixed(0)} ms per service (all ready after ${median(ready)} ms)`);
+  console.log(
+    `20 container steps: ${median(ours).toFixed(0)} ms vs 20 bare docker run --rm: ${median(base).toFixed(0)} ms → ratio ${ratio.toFixed(2)} (rounds ${ours.map((x) => x.toFixed(0)).join('/')} vs ${base.map((x) => x.toFixed(0)).join('/')})`,
+  );
+  console.log(
+    `10 background services started, ready and torn down: ${median(svc).toFixed(0)} ms total, ${(median(svc) / 10).toFixed(0)} ms per service (all ready after ${median(ready)} ms)`,
+  );
   console.log(`${ratio <= 1.2 ? 'ok  ' : 'MISS'} container steps at most 1.2x bare docker run`);
 }

@@ -111,9 +111,21 @@ ${background ? `      readiness: { tcp: { port: "{{inputs.port}}" }, timeout: 30
 
 /** Steps each block kind produces. */
 const BLOCKS = [
-  { steps: 1, text: (n: number, id: string) => `              - step:\n                  name: ${id}\n                  identifier: ${id}\n                  template: { templateRef: account.step_${n % STEP_TEMPLATES}, versionLabel: ^1.0, inputs: { level: debug, port: ${7000 + (n % 1000)} } }\n` },
-  { steps: 3, text: (n: number, id: string) => `              - stepGroup:\n                  name: ${id}\n                  identifier: ${id}\n                  template: { templateRef: account.group2_${n % GROUP2_TEMPLATES}, versionLabel: ^2 }\n` },
-  { steps: 5, text: (n: number, id: string) => `              - stepGroup:\n                  name: ${id}\n                  identifier: ${id}\n                  template: { templateRef: account.group3_${n % GROUP3_TEMPLATES}, versionLabel: 3.0.0 }\n` },
+  {
+    steps: 1,
+    text: (n: number, id: string) =>
+      `              - step:\n                  name: ${id}\n                  identifier: ${id}\n                  template: { templateRef: account.step_${n % STEP_TEMPLATES}, versionLabel: ^1.0, inputs: { level: debug, port: ${7000 + (n % 1000)} } }\n`,
+  },
+  {
+    steps: 3,
+    text: (n: number, id: string) =>
+      `              - stepGroup:\n                  name: ${id}\n                  identifier: ${id}\n                  template: { templateRef: account.group2_${n % GROUP2_TEMPLATES}, versionLabel: ^2 }\n`,
+  },
+  {
+    steps: 5,
+    text: (n: number, id: string) =>
+      `              - stepGroup:\n                  name: ${id}\n                  identifier: ${id}\n                  template: { templateRef: account.group3_${n % GROUP3_TEMPLATES}, versionLabel: 3.0.0 }\n`,
+  },
   {
     steps: 2,
     text: (n: number, id: string) =>

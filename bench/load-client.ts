@@ -14,10 +14,18 @@ const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
 function call(method: string, path: string, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(url + path, { method, agent, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      url + path,
+      {
+        method,
+        agent,
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -26,8 +34,22 @@ function call(method: string, path: string, body: string): Promise<number> {
 const pct = (xs: number[], p: number) => [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
 if (mode === 'get') {
-  const result = await autocannon({ url, duration: Number(a), connections: Number(b), headers: token === '-' ? {} : { Authorization: `Bearer ${token}` } });
-  console.log(JSON.stringify({ rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, bytes: result.throughput.average / Math.max(1, result.requests.average) }));
+  const result = await autocannon({
+    url,
+    duration: Number(a),
+    connections: Number(b),
+    headers: token === '-' ? {} : { Authorization: `Bearer ${token}` },
+  });
+  console.log(
+    JSON.stringify({
+      rps: result.requests.average,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      non2xx: result.non2xx,
+      errors: result.errors,
+      bytes: result.throughput.average / Math.max(1, result.requests.average),
+    }),
+  );
 } else if (mode === 'resolve') {
   const body = readFileSync(b, 'utf8');
   const times: number[] = [];

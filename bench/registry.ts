@@ -19,7 +19,8 @@ import { createToken, startRegistry } from '../registry/index.js';
 const client = join(fileURLToPath(new URL('.', import.meta.url)), 'load-client.js');
 // Asynchronous on purpose: the servers under test live in this process and must keep answering.
 const run = promisify(execFile);
-const load = async (...args: string[]) => JSON.parse((await run(process.execPath, [client, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 })).stdout.trim().split('\n').pop()!);
+const load = async (...args: string[]) =>
+  JSON.parse((await run(process.execPath, [client, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 })).stdout.trim().split('\n').pop()!);
 
 /** A Step template whose version answer (content, source and inputs as JSON) is about 2 KB. */
 function sizedTemplate(i: number, version: string): string {
@@ -53,7 +54,11 @@ export async function benchRegistry(args: string[]): Promise<void> {
   const reg = await startRegistry({ db: join(dir, 'r.db'), port: 0, log: () => undefined });
   const token = createToken(reg.db, 'bench', 'publish');
   const publish = async (ref: string, version: string, yaml: string) => {
-    const res = await fetch(`${reg.url}/api/v1/templates/${ref}/versions/${version}`, { method: 'PUT', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` }, body: JSON.stringify({ yaml }) });
+    const res = await fetch(`${reg.url}/api/v1/templates/${ref}/versions/${version}`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+      body: JSON.stringify({ yaml }),
+    });
     if (res.status !== 201) throw new Error(`setup publish ${ref}@${version}: ${res.status} ${await res.text()}`);
   };
   for (let i = 0; i < 100; i++) await publish(`account.service_${i}`, '1.0.0', sizedTemplate(i, '1.0.0'));
@@ -86,14 +91,23 @@ export async function benchRegistry(args: string[]): Promise<void> {
   const ratio = median(ours) / median(base);
 
   const body = join(dir, 'resolve.json');
-  writeFileSync(body, JSON.stringify({ requests: Array.from({ length: 100 }, (_, i) => ({ ref: `account.service_${i}`, selector: '^1' })) }));
+  writeFileSync(
+    body,
+    JSON.stringify({ requests: Array.from({ length: 100 }, (_, i) => ({ ref: `account.service_${i}`, selector: '^1' })) }),
+  );
   const resolve = await load('resolve', reg.url, token, '500', body);
   const pub = await load('publish', reg.url, token, '1000', '8');
 
   console.log(`registry benchmark (load from a second process on loopback, keep-alive; ${rounds} rounds of ${seconds}s, medians)`);
-  console.log(`GET one version (${bytes.length} bytes): pipewright ${median(ours).toFixed(0)} req/s, bare express ${median(base).toFixed(0)} req/s, ratio ${ratio.toFixed(2)} (rounds: ${ours.map((x) => x.toFixed(0)).join('/')} vs ${base.map((x) => x.toFixed(0)).join('/')})`);
-  console.log(`batch resolve of 100 references: p50 ${resolve.p50.toFixed(2)} ms, p95 ${resolve.p95.toFixed(2)} ms, p99 ${resolve.p99.toFixed(2)} ms over ${resolve.n} requests`);
-  console.log(`publish: ${pub.created} versions in ${pub.seconds.toFixed(2)} s = ${pub.perSecond.toFixed(0)} versions/s (8 concurrent publishers)`);
+  console.log(
+    `GET one version (${bytes.length} bytes): pipewright ${median(ours).toFixed(0)} req/s, bare express ${median(base).toFixed(0)} req/s, ratio ${ratio.toFixed(2)} (rounds: ${ours.map((x) => x.toFixed(0)).join('/')} vs ${base.map((x) => x.toFixed(0)).join('/')})`,
+  );
+  console.log(
+    `batch resolve of 100 references: p50 ${resolve.p50.toFixed(2)} ms, p95 ${resolve.p95.toFixed(2)} ms, p99 ${resolve.p99.toFixed(2)} ms over ${resolve.n} requests`,
+  );
+  console.log(
+    `publish: ${pub.created} versions in ${pub.seconds.toFixed(2)} s = ${pub.perSecond.toFixed(0)} versions/s (8 concurrent publishers)`,
+  );
   console.log(`${ratio >= 0.7 ? 'ok  ' : 'MISS'} GET ratio at least 0.7`);
   console.log(`${resolve.p95 < 20 ? 'ok  ' : 'MISS'} resolve p95 under 20 ms`);
   console.log(`${pub.perSecond >= 200 ? 'ok  ' : 'MISS'} publish at least 200 versions/s`);

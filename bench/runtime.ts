@@ -21,13 +21,15 @@ async function planOf(yaml: string) {
   return r.plan;
 }
 
-const stage = (steps: string) => `pipeline:\n  name: b\n  identifier: b\n  stages:\n    - stage:\n        name: s\n        identifier: s\n        type: CI\n        spec:\n          execution:\n            steps:\n${steps}`;
+const stage = (steps: string) =>
+  `pipeline:\n  name: b\n  identifier: b\n  stages:\n    - stage:\n        name: s\n        identifier: s\n        type: CI\n        spec:\n          execution:\n            steps:\n${steps}`;
 
 async function run(yaml: string, dir: string, opts: { graceMs?: number } = {}) {
   const runner = new Runner(await planOf(yaml), { home: join(dir, '.pw'), workspace: dir, graceMs: opts.graceMs ?? 5000 });
   const t0 = performance.now();
   const report = await runner.run();
-  if (report.status !== 'success') throw new Error(`bench run failed: ${JSON.stringify(report.steps.filter((s) => s.status !== 'success').slice(0, 2))}`);
+  if (report.status !== 'success')
+    throw new Error(`bench run failed: ${JSON.stringify(report.steps.filter((s) => s.status !== 'success').slice(0, 2))}`);
   return { report, ms: performance.now() - t0, end: Date.now() };
 }
 
@@ -42,7 +44,12 @@ function spawnTrue(): Promise<void> {
 export async function benchRuntime(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'pw-bench-rt-'));
   const n = 200;
-  const chain = stage(Array.from({ length: n }, (_, i) => `              - step: {type: Run, name: t${i}, identifier: t${i}, spec: {shell: Sh, command: "true"}}\n`).join(''));
+  const chain = stage(
+    Array.from(
+      { length: n },
+      (_, i) => `              - step: {type: Run, name: t${i}, identifier: t${i}, spec: {shell: Sh, command: "true"}}\n`,
+    ).join(''),
+  );
   const overheads: number[] = [];
   const baselines: number[] = [];
   const runs: number[] = [];
@@ -81,7 +88,9 @@ export async function benchRuntime(): Promise<void> {
   const delay = median(delays);
   const teardown = median(teardowns);
   console.log('runtime benchmark (host backend; medians of rounds)');
-  console.log(`200 Run steps: ${median(runs).toFixed(0)} ms vs 200 sequential sh -c true spawns ${median(baselines).toFixed(0)} ms → overhead ${perStep.toFixed(2)} ms per step (rounds: ${overheads.map((o) => o.toFixed(2)).join(', ')})`);
+  console.log(
+    `200 Run steps: ${median(runs).toFixed(0)} ms vs 200 sequential sh -c true spawns ${median(baselines).toFixed(0)} ms → overhead ${perStep.toFixed(2)} ms per step (rounds: ${overheads.map((o) => o.toFixed(2)).join(', ')})`,
+  );
   console.log(`port open → next step start: median ${delay} ms (all: ${delays.join(', ')}; TCP probe every 20 ms)`);
   console.log(`teardown of 20 services: median ${teardown} ms (rounds: ${teardowns.join(', ')})`);
   console.log(`${perStep <= 3 ? 'ok  ' : 'MISS'} overhead per step at most 3 ms`);

@@ -51,7 +51,16 @@ export async function auditInWorkers(opts: PoolOptions): Promise<AuditReport | u
     shares.map(
       (share) =>
         new Promise<AuditReport>((resolve, reject) => {
-          const w = new Worker(WORKER, { workerData: { files: share, policyFile: opts.policyFile, policyText: opts.policyText, flags: opts.flags, cwd, env: opts.io.env ?? process.env } });
+          const w = new Worker(WORKER, {
+            workerData: {
+              files: share,
+              policyFile: opts.policyFile,
+              policyText: opts.policyText,
+              flags: opts.flags,
+              cwd,
+              env: opts.io.env ?? process.env,
+            },
+          });
           w.on('message', (m: { progress?: number; report?: AuditReport }) => {
             if (m.progress) opts.onProgress?.((done += m.progress), files.length);
             if (m.report) resolve(m.report);

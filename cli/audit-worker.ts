@@ -5,7 +5,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadPolicy, runAudit } from '../audit/index.js';
 import { fleetSources, type FleetFlags } from './fleet-sources.js';
 
-const data = workerData as { files: string[]; policyFile: string; policyText: string; flags: FleetFlags & { strict?: boolean }; cwd: string; env: NodeJS.ProcessEnv };
+const data = workerData as {
+  files: string[];
+  policyFile: string;
+  policyText: string;
+  flags: FleetFlags & { strict?: boolean };
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+};
 const sink = { write: () => true };
 const { sourcesFor, locks } = fleetSources(data.flags, { stdout: sink, stderr: sink, cwd: data.cwd, env: data.env });
 const report = await runAudit({

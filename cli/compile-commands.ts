@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { compile, explainPlan, formatDiagnostic, formatPlan, sortKeys, validateFiles, type Diagnostic } from '../compiler/index.js';
-import { yamlLibrary } from '../compiler/yaml-library.js';
+import { yamlLibrary } from '../compiler/index.js';
 import { buildSources } from './sources.js';
 import { Exit, ExitError, writeOutput, type CliIO } from './io.js';
 
@@ -41,8 +41,12 @@ export function registerCompileCommands(program: Command, io: CliIO): void {
     .option('--json', 'print the result as JSON')
     .option('--strict', 'fields pipewright does not know are errors, not warnings')
     .action((files: string[], opts: { json?: boolean; strict?: boolean }) => {
-      const result = validateFiles(files.map((f) => resolve(cwd, f)), { baseDir: cwd, strict: !!opts.strict });
-      if (opts.json) io.stdout.write(JSON.stringify({ ok: result.ok, files: result.files, diagnostics: result.diagnostics }, null, 2) + '\n');
+      const result = validateFiles(
+        files.map((f) => resolve(cwd, f)),
+        { baseDir: cwd, strict: !!opts.strict },
+      );
+      if (opts.json)
+        io.stdout.write(JSON.stringify({ ok: result.ok, files: result.files, diagnostics: result.diagnostics }, null, 2) + '\n');
       else {
         printDiagnostics(io, result.diagnostics);
         // What each readable file holds; file-level problems are the diagnostics' to say.
@@ -71,11 +75,15 @@ export function registerCompileCommands(program: Command, io: CliIO): void {
     .option('--json', 'print {ok, diagnostics, plans} as one JSON document')
     .option('--registry <url>', 'template registry (default: PIPEWRIGHT_REGISTRY)')
     .option('--token <token>', 'registry token (default: PIPEWRIGHT_TOKEN)')
-    .option('--frozen-lockfile', 'use only the versions pipewright.lock holds (from the cache, or fetched by exact version from the registry); never changes the lock')
+    .option(
+      '--frozen-lockfile',
+      'use only the versions pipewright.lock holds (from the cache, or fetched by exact version from the registry); never changes the lock',
+    )
     .option('--lockfile <file>', 'lockfile path (default: pipewright.lock beside the pipeline)')
     .option('--allow-sunset', 'allow template versions past their deprecation sunset date')
     .action(async (pipeline: string, opts: CompileFlags) => {
-      if (opts.format !== 'json' && opts.format !== 'yaml') throw new ExitError(Exit.INVALID, `--format must be json or yaml, not ${opts.format}`);
+      if (opts.format !== 'json' && opts.format !== 'yaml')
+        throw new ExitError(Exit.INVALID, `--format must be json or yaml, not ${opts.format}`);
       const file = resolve(cwd, pipeline);
       const src = buildSources(opts, file, io);
       const result = await compile({

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { compile, ContentCache, explainPlan, LockedSource, lockPathFor, refOfTemplate, writeLockfile } from '../compiler/index.js';
-import { yamlLibrary } from '../compiler/yaml-library.js';
+import { yamlLibrary } from '../compiler/index.js';
 import { printDiagnostics } from './compile-commands.js';
 import { Exit, ExitError, packageRoot, type CliIO } from './io.js';
 
@@ -35,7 +35,9 @@ export function registerDemoCommand(program: Command, io: CliIO): void {
           const text = readFileSync(join(examples, 'templates', f), 'utf8');
           const t = (yamlLibrary().parse(text) as { template: { identifier: string; versionLabel: unknown } }).template;
           const ref = refOfTemplate(t);
-          const res = await client.request<{ digest: string }>('PUT', `/api/v1/templates/${ref}/versions/${String(t.versionLabel)}`, { yaml: text });
+          const res = await client.request<{ digest: string }>('PUT', `/api/v1/templates/${ref}/versions/${String(t.versionLabel)}`, {
+            yaml: text,
+          });
           say(`   published ${ref}@${String(t.versionLabel)} ${res.body.digest.slice(0, 19)}…`);
         }
         const pipeline = join(work, 'pipeline.yaml');
@@ -49,10 +51,17 @@ export function registerDemoCommand(program: Command, io: CliIO): void {
         if (!result.ok || !result.plan) throw new ExitError(Exit.INVALID, 'the example pipeline did not compile');
         writeLockfile(lockPathFor(pipeline), locked.nextLock());
         const plan = result.plan;
-        say(`2. compiled examples/pipeline.yaml against the registry in ${(performance.now() - t0).toFixed(0)} ms: ${plan.stages.length} stages, ${plan.steps.length} steps, ${client.roundTrips - tripsBefore} resolve round trip(s), lockfile ${lockPathFor(pipeline)}`);
+        say(
+          `2. compiled examples/pipeline.yaml against the registry in ${(performance.now() - t0).toFixed(0)} ms: ${plan.stages.length} stages, ${plan.steps.length} steps, ${client.roundTrips - tripsBefore} resolve round trip(s), lockfile ${lockPathFor(pipeline)}`,
+        );
         if (!opts.quiet) io.stdout.write(explainPlan(plan).trimEnd().replace(/^/gm, '   ') + '\n');
         say('3. running it on the host');
-        const runner = new Runner(plan, { home: join(work, '.pipewright'), workspace: root, graceMs: 5000, ...(opts.quiet ? {} : { console: io.stdout }) });
+        const runner = new Runner(plan, {
+          home: join(work, '.pipewright'),
+          workspace: root,
+          graceMs: 5000,
+          ...(opts.quiet ? {} : { console: io.stdout }),
+        });
         const onSignal = (sig: NodeJS.Signals) => runner.abort(sig);
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);

@@ -4,9 +4,17 @@
  * pipeline's own lockfile.
  */
 import { resolve } from 'node:path';
-import { ContentCache, defaultCacheDir, DirectorySource, LockedSource, LockfileReader, lockPathFor, type TemplateSource } from '../compiler/index.js';
-import { RegistryClient } from '../registry/client.js';
-import { RegistrySource } from '../registry/registry-source.js';
+import {
+  ContentCache,
+  defaultCacheDir,
+  DirectorySource,
+  LockedSource,
+  LockfileReader,
+  lockPathFor,
+  type TemplateSource,
+} from '../compiler/index.js';
+import { RegistryClient } from '../registry/index.js';
+import { RegistrySource } from '../registry/index.js';
 import { checkTemplateFolders, type CliIO } from './io.js';
 import { registryFlags } from './sources.js';
 
@@ -33,10 +41,13 @@ export function fleetSources(flags: FleetFlags, io: CliIO) {
     // A lock that cannot be read throws: the pipeline's failure (located at the lock), never
     // a silent compile without it.
     const lock = locks.forPipeline(file);
-    if (flags.frozenLockfile && !lock) throw new Error(`${lockPathFor(file)}: no lockfile beside the pipeline (--frozen-lockfile needs one; pipewright lock writes it)`);
-    if (registry || lock) out.push(new LockedSource({ lock, cache, ...(registry ? { inner: registry } : {}), ...(flags.frozenLockfile ? { frozen: true } : {}) }));
+    if (flags.frozenLockfile && !lock)
+      throw new Error(`${lockPathFor(file)}: no lockfile beside the pipeline (--frozen-lockfile needs one; pipewright lock writes it)`);
+    if (registry || lock)
+      out.push(
+        new LockedSource({ lock, cache, ...(registry ? { inner: registry } : {}), ...(flags.frozenLockfile ? { frozen: true } : {}) }),
+      );
     return out;
   };
   return { dirs, client, sourcesFor, locks };
 }
-

@@ -23,7 +23,10 @@ export const Exit = { OK: 0, FAILURE: 1, INVALID: 2, SIGINT: 130, SIGTERM: 143 }
 
 /** Thrown by a command to end with a code after it printed what it had to say. */
 export class ExitError extends Error {
-  constructor(readonly code: number, message = '') {
+  constructor(
+    readonly code: number,
+    message = '',
+  ) {
     super(message);
   }
 }
@@ -76,7 +79,16 @@ export function writeOutput(cwd: string, shown: string, text: string): void {
     writeFileSync(resolvePath(cwd, shown), text);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such folder' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOTDIR' ? 'a part of the path is not a folder' : (e as Error).message;
+    const why =
+      code === 'ENOENT'
+        ? 'no such folder'
+        : code === 'EISDIR'
+          ? 'it is a folder'
+          : code === 'EACCES' || code === 'EPERM'
+            ? 'permission denied'
+            : code === 'ENOTDIR'
+              ? 'a part of the path is not a folder'
+              : (e as Error).message;
     throw new ExitError(Exit.INVALID, `${shown}: cannot write: ${why}`);
   }
 }

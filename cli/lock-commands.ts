@@ -6,8 +6,18 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { findPipelines } from '../audit/index.js';
-import { Codes, compile, LOCKFILE_NAME, lockKey, lockPathFor, readLockfile, type Lockfile, type ResolveRequest, type TemplateSource } from '../compiler/index.js';
-import { RegistryError, type RegistryClient } from '../registry/client.js';
+import {
+  Codes,
+  compile,
+  LOCKFILE_NAME,
+  lockKey,
+  lockPathFor,
+  readLockfile,
+  type Lockfile,
+  type ResolveRequest,
+  type TemplateSource,
+} from '../compiler/index.js';
+import { RegistryError, type RegistryClient } from '../registry/index.js';
 import { printDiagnostics } from './compile-commands.js';
 import { Exit, ExitError, isFolder, type CliIO } from './io.js';
 import { lockGroup, lockGroups, reportGroup } from './lock-folder.js';
@@ -35,7 +45,11 @@ export function registerLockCommands(program: Command, io: CliIO): void {
   program
     .command('lock')
     .description("resolve every template reference of every pipeline of a folder again and rewrite the folder's pipewright.lock")
-    .argument('[paths...]', 'pipeline files or folders (default: .); a file stands for every pipeline of its folder, a folder for every folder under it that holds pipelines', [])
+    .argument(
+      '[paths...]',
+      'pipeline files or folders (default: .); a file stands for every pipeline of its folder, a folder for every folder under it that holds pipelines',
+      [],
+    )
     .option('-t, --templates <dir>', 'template folder (repeatable; local templates are not locked)', collect, [])
     .option('--registry <url>', 'registry URL (default: PIPEWRIGHT_REGISTRY)')
     .option('--token <token>', 'registry token (default: PIPEWRIGHT_TOKEN)')
@@ -62,7 +76,9 @@ export function registerLockCommands(program: Command, io: CliIO): void {
 
   program
     .command('outdated')
-    .description("each locked reference of a pipeline (or of every pipeline of a folder): locked version, newest in its range, stable, status; exit 1 when any status is not ok")
+    .description(
+      'each locked reference of a pipeline (or of every pipeline of a folder): locked version, newest in its range, stable, status; exit 1 when any status is not ok',
+    )
     .argument('<path>', 'a pipeline file (its own references only, locked or not) or a folder (every entry of its pipewright.lock)')
     .option('-t, --templates <dir>', 'template folder (repeatable), when the pipeline uses local templates', collect, [])
     .option('--registry <url>', 'registry URL (default: PIPEWRIGHT_REGISTRY)')
@@ -114,7 +130,8 @@ async function outdatedRows(path: string, opts: OutdatedFlags, io: CliIO): Promi
   const cwd = io.cwd ?? process.cwd();
   const target = resolve(cwd, path);
   const isDir = isFolder(target, path);
-  if (!isDir && findPipelines([target]).files.length === 0) throw new ExitError(Exit.INVALID, `${path}: not a pipeline (no 'pipeline:' root)`);
+  if (!isDir && findPipelines([target]).files.length === 0)
+    throw new ExitError(Exit.INVALID, `${path}: not a pipeline (no 'pipeline:' root)`);
   const lockPath = opts.lockfile ? resolve(cwd, opts.lockfile) : isDir ? join(target, LOCKFILE_NAME) : lockPathFor(target);
   let lock: Lockfile | undefined;
   try {
@@ -141,13 +158,22 @@ async function resolveItems(items: Item[], client: RegistryClient): Promise<Reso
   try {
     return (await client.request<{ results: Resolved[] }>('POST', '/api/v1/resolve', { requests })).body.results;
   } catch (e) {
-    throw new ExitError(e instanceof RegistryError && e.status >= 400 && e.status < 500 ? Exit.INVALID : Exit.FAILURE, (e as Error).message);
+    throw new ExitError(
+      e instanceof RegistryError && e.status >= 400 && e.status < 500 ? Exit.INVALID : Exit.FAILURE,
+      (e as Error).message,
+    );
   }
 }
 
 function rowOf(e: Item, [inRange, stable, locked]: [Resolved, Resolved, Resolved], today: string): OutdatedRow {
   const dep = e.version && locked.ok ? locked.deprecation : undefined;
-  const row = { ref: e.ref, selector: e.selector || 'stable', locked: e.version ?? '-', inRange: inRange.version ?? '-', stable: stable.version ?? '-' };
+  const row = {
+    ref: e.ref,
+    selector: e.selector || 'stable',
+    locked: e.version ?? '-',
+    inRange: inRange.version ?? '-',
+    stable: stable.version ?? '-',
+  };
   return { ...row, status: statusOf(e, inRange, locked, today), ...(dep ? { deprecation: dep } : {}) };
 }
 
@@ -165,9 +191,11 @@ function statusOf(e: Item, inRange: Resolved, locked: Resolved, today: string): 
 
 function printRows(rows: OutdatedRow[], out: (line: string) => void): void {
   out(['reference', 'selector', 'locked', 'in range', 'stable', 'status'].map((h, i) => h.padEnd([32, 12, 10, 10, 10, 0][i]!)).join(' '));
-  for (const r of rows) out(`${r.ref.padEnd(32)} ${r.selector.padEnd(12)} ${r.locked.padEnd(10)} ${r.inRange.padEnd(10)} ${r.stable.padEnd(10)} ${r.status}${r.deprecation ? `: ${r.deprecation.message}` : ''}`);
+  for (const r of rows)
+    out(
+      `${r.ref.padEnd(32)} ${r.selector.padEnd(12)} ${r.locked.padEnd(10)} ${r.inRange.padEnd(10)} ${r.stable.padEnd(10)} ${r.status}${r.deprecation ? `: ${r.deprecation.message}` : ''}`,
+    );
 }
-
 
 /**
  * The registry references one pipeline uses, nested ones included, each as its lock entry or

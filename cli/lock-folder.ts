@@ -114,5 +114,8 @@ export function reportGroup(r: LockedGroup, pruned: boolean, out: (line: string)
   out(r.changed ? `wrote ${r.lockfile} (${pipelines})` : `${r.lockfile} is up to date (${pipelines})`);
   if (!r.unused.length) return;
   if (pruned) out(`dropped ${r.unused.join(', ')} (no pipeline uses ${r.unused.length === 1 ? 'it' : 'them'})`);
-  else out(`${r.unused.length} ${r.unused.length === 1 ? 'entry' : 'entries'} no pipeline uses: ${r.unused.join(', ')} (lock --prune drops ${r.unused.length === 1 ? 'it' : 'them'})`);
+  else
+    out(
+      `${r.unused.length} ${r.unused.length === 1 ? 'entry' : 'entries'} no pipeline uses: ${r.unused.join(', ')} (lock --prune drops ${r.unused.length === 1 ? 'it' : 'them'})`,
+    );
 }

@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { TokenInfo } from '../registry/tokens.js';
+import type { TokenInfo } from '../registry/index.js';
 import { Exit, ExitError, type CliIO } from './io.js';
 
 export function registerRegistryCommands(program: Command, io: CliIO): void {
@@ -18,14 +18,25 @@ export function registerRegistryCommands(program: Command, io: CliIO): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port (0 picks a free one)', '8080')
     .option('--anonymous-read', 'allow reads without a token')
-    .option('--trust-proxy [hops]', 'behind a reverse proxy that terminates TLS: believe its X-Forwarded-Proto/-Host (bare: any; a number: that many hops; else addresses or subnets)')
+    .option(
+      '--trust-proxy [hops]',
+      'behind a reverse proxy that terminates TLS: believe its X-Forwarded-Proto/-Host (bare: any; a number: that many hops; else addresses or subnets)',
+    )
     .action(async (opts: { db: string; host: string; port: string; anonymousRead?: boolean; trustProxy?: string | true }) => {
       const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ExitError(Exit.INVALID, `--port must be 0-65535, not ${opts.port}`);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new ExitError(Exit.INVALID, `--port must be 0-65535, not ${opts.port}`);
       const { startRegistry } = await import('../registry/index.js');
       let running;
       try {
-        running = await startRegistry({ db: resolve(cwd, opts.db), host: opts.host, port, anonymousRead: !!opts.anonymousRead, ...(opts.trustProxy !== undefined ? { trustProxy: trustProxyOf(opts.trustProxy) } : {}), log: (l) => io.stderr.write(l + '\n') });
+        running = await startRegistry({
+          db: resolve(cwd, opts.db),
+          host: opts.host,
+          port,
+          anonymousRead: !!opts.anonymousRead,
+          ...(opts.trustProxy !== undefined ? { trustProxy: trustProxyOf(opts.trustProxy) } : {}),
+          log: (l) => io.stderr.write(l + '\n'),
+        });
       } catch (e) {
         throw new ExitError(Exit.INVALID, `cannot start the registry: ${(e as Error).message}`);
       }
@@ -53,13 +64,22 @@ export function registerRegistryCommands(program: Command, io: CliIO): void {
       const { createToken, isScope, openDatabase, Store, parseExpiry } = await import('../registry/index.js');
       if (!isScope(opts.scope)) throw new ExitError(Exit.INVALID, `--scope must be read, publish or admin, not ${opts.scope}`);
       const ttl = opts.expires === undefined ? undefined : parseExpiry(opts.expires);
-      if (opts.expires !== undefined && ttl === undefined) throw new ExitError(Exit.INVALID, `--expires must be a whole number of minutes, hours or days up to 3650d (30m, 12h, 90d), not '${opts.expires}'`);
+      if (opts.expires !== undefined && ttl === undefined)
+        throw new ExitError(
+          Exit.INVALID,
+          `--expires must be a whole number of minutes, hours or days up to 3650d (30m, 12h, 90d), not '${opts.expires}'`,
+        );
       const db = openDatabase(resolve(cwd, opts.db));
       try {
         const now = new Date();
         const expiresAt = ttl === undefined ? undefined : new Date(now.getTime() + ttl);
         const t = createToken(db, opts.name, opts.scope, now, expiresAt);
-        new Store(db).record(`cli:${opts.name}`, 'token-create', { id: t.split('_')[1], name: opts.name, scope: opts.scope, ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}) });
+        new Store(db).record(`cli:${opts.name}`, 'token-create', {
+          id: t.split('_')[1],
+          name: opts.name,
+          scope: opts.scope,
+          ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}),
+        });
         io.stdout.write(t + '\n');
       } finally {
         db.close();
@@ -88,8 +108,7 @@ export function registerRegistryCommands(program: Command, io: CliIO): void {
     .argument('<id>', 'token id, as `token list` shows it')
     .requiredOption('--db <file>', 'SQLite database file')
     .action(async (id: string, opts: { db: string }) => {
-      const { openDatabase, revokeToken, Store, TOKEN_ID } = await import('../registry/index.js');
-      const { ApiError } = await import('../registry/errors.js');
+      const { ApiError, openDatabase, revokeToken, Store, TOKEN_ID } = await import('../registry/index.js');
       if (!TOKEN_ID.test(id)) throw new ExitError(Exit.INVALID, `'${id}' is not a token id (12 hex digits, as in pw_<id>_…)`);
       const db = openDatabase(resolve(cwd, opts.db));
       try {
@@ -99,7 +118,11 @@ export function registerRegistryCommands(program: Command, io: CliIO): void {
           return r;
         })();
         const t = out.token;
-        io.stdout.write(out.revoked ? `revoked ${t.id} (${t.name}, ${t.scope})\n` : `${t.id} (${t.name}, ${t.scope}) was already revoked at ${t.revokedAt}\n`);
+        io.stdout.write(
+          out.revoked
+            ? `revoked ${t.id} (${t.name}, ${t.scope})\n`
+            : `${t.id} (${t.name}, ${t.scope}) was already revoked at ${t.revokedAt}\n`,
+        );
       } catch (e) {
         if (e instanceof ApiError) throw new ExitError(Exit.INVALID, e.message);
         throw e;
@@ -114,7 +137,15 @@ function tokenTable(tokens: TokenInfo[]): string {
   const when = (iso: string | undefined) => (iso ? iso.slice(0, 16) + 'Z' : 'never');
   const rows = [
     ['ID', 'NAME', 'SCOPE', 'CREATED', 'EXPIRES', 'LAST USED', 'STATUS'],
-    ...tokens.map((t) => [t.id, t.name, t.scope, when(t.createdAt), when(t.expiresAt), when(t.lastUsedAt), t.status === 'revoked' ? `revoked ${when(t.revokedAt)}` : t.status]),
+    ...tokens.map((t) => [
+      t.id,
+      t.name,
+      t.scope,
+      when(t.createdAt),
+      when(t.expiresAt),
+      when(t.lastUsedAt),
+      t.status === 'revoked' ? `revoked ${when(t.revokedAt)}` : t.status,
+    ]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';

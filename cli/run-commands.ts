@@ -6,7 +6,7 @@ import { dirname, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Codes, compile, parseDuration } from '../compiler/index.js';
 import type { RunReport, StepResult } from '../runtime/index.js';
-import type { Project } from '../runtime/workspace.js';
+import type { Project } from '../runtime/index.js';
 import { validator, type Plan } from '../schemas/index.js';
 import { printDiagnostics } from './compile-commands.js';
 import { Exit, ExitError, type CliIO } from './io.js';
@@ -41,29 +41,52 @@ function readPlanFile(file: string, shown: string): Plan | undefined {
   try {
     data = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new ExitError(Exit.INVALID, `${shown}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not JSON: ${(e as Error).message}`}`);
+    throw new ExitError(
+      Exit.INVALID,
+      `${shown}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not JSON: ${(e as Error).message}`}`,
+    );
   }
   const v = validator('plan');
   if (!v(data)) {
-    const lines = (v.errors ?? []).slice(0, 20).map((e) => `${shown}: error ${Codes.SCHEMA} plan${e.instancePath || ''}: ${e.message ?? e.keyword}`);
+    const lines = (v.errors ?? [])
+      .slice(0, 20)
+      .map((e) => `${shown}: error ${Codes.SCHEMA} plan${e.instancePath || ''}: ${e.message ?? e.keyword}`);
     throw new ExitError(Exit.INVALID, `not a valid plan:\n${lines.join('\n')}`);
   }
-  if ((data as Plan).partial) throw new ExitError(Exit.INVALID, `${shown} was compiled with --partial: it holds placeholders (open runtime inputs, templates no source had) and cannot run; compile it without --partial`);
+  if ((data as Plan).partial)
+    throw new ExitError(
+      Exit.INVALID,
+      `${shown} was compiled with --partial: it holds placeholders (open runtime inputs, templates no source had) and cannot run; compile it without --partial`,
+    );
   return data as Plan;
 }
 
 /** The plan to run, from a plan file or by compiling a pipeline. */
-export async function planFor(target: string, flags: Omit<RunFlags, 'backend' | 'concurrency' | 'grace' | 'home'>, io: CliIO): Promise<Plan> {
+export async function planFor(
+  target: string,
+  flags: Omit<RunFlags, 'backend' | 'concurrency' | 'grace' | 'home'>,
+  io: CliIO,
+): Promise<Plan> {
   const cwd = io.cwd ?? process.cwd();
   const file = resolve(cwd, target);
   const fromFile = readPlanFile(file, target);
   if (fromFile) return fromFile;
   const src = buildSources(flags, file, io);
-  const result = await compile({ file, baseDir: cwd, sources: src.sources, inputs: flags.inputs.map((f) => ({ file: resolve(cwd, f) })), sets: flags.set, allowSunset: !!flags.allowSunset });
+  const result = await compile({
+    file,
+    baseDir: cwd,
+    sources: src.sources,
+    inputs: flags.inputs.map((f) => ({ file: resolve(cwd, f) })),
+    sets: flags.set,
+    allowSunset: !!flags.allowSunset,
+  });
   printDiagnostics(io, result.diagnostics);
   if (!result.ok || !result.plan) throw new ExitError(Exit.INVALID, `${target} does not compile`);
   src.saveLock();
-  if (result.plans.length > 1) io.stderr.write(`pipewright: ${target} holds ${result.plans.length} pipelines; running the first (${result.plan.pipeline.identifier})\n`);
+  if (result.plans.length > 1)
+    io.stderr.write(
+      `pipewright: ${target} holds ${result.plans.length} pipelines; running the first (${result.plan.pipeline.identifier})\n`,
+    );
   return result.plan;
 }
 
@@ -71,10 +94,16 @@ export async function planFor(target: string, flags: Omit<RunFlags, 'backend' | 
 export function unsupported(plan: Plan, backend: string, skipUnsupported = false): string[] {
   const out: string[] = [];
   const external = plan.steps.filter((s) => s.kind === 'external');
-  if (external.length && !skipUnsupported) out.push(`unsupported step types (the runtime executes Run, Background, Plugin and services; --skip-unsupported skips them): ${external.map((s) => `${s.id} (${s.type})`).join(', ')}`);
+  if (external.length && !skipUnsupported)
+    out.push(
+      `unsupported step types (the runtime executes Run, Background, Plugin and services; --skip-unsupported skips them): ${external.map((s) => `${s.id} (${s.type})`).join(', ')}`,
+    );
   const images = plan.steps.filter((s) => s.image);
   if (images.length && backend === 'host') out.push(`--backend host cannot run steps with an image: ${images.map((s) => s.id).join(', ')}`);
-  else if (images.length && backend === 'none') out.push(`steps with an image need a Docker engine, and none answers (set PIPEWRIGHT_DOCKER to another docker-compatible CLI): ${images.map((s) => s.id).join(', ')}`);
+  else if (images.length && backend === 'none')
+    out.push(
+      `steps with an image need a Docker engine, and none answers (set PIPEWRIGHT_DOCKER to another docker-compatible CLI): ${images.map((s) => s.id).join(', ')}`,
+    );
   return out;
 }
 
@@ -99,13 +128,21 @@ function folderState(path: string): 'folder' | 'missing' | 'other' {
 function checkFolders(flags: Pick<RunFlags, 'workspace' | 'home'>, cwd: string): void {
   if (flags.workspace !== undefined) {
     const state = folderState(resolve(cwd, flags.workspace));
-    if (state !== 'folder') throw new ExitError(Exit.INVALID, `--workspace ${flags.workspace}: ${state === 'missing' ? 'no such folder (--workspace runs in place in an existing folder)' : 'not a folder'}`);
+    if (state !== 'folder')
+      throw new ExitError(
+        Exit.INVALID,
+        `--workspace ${flags.workspace}: ${state === 'missing' ? 'no such folder (--workspace runs in place in an existing folder)' : 'not a folder'}`,
+      );
   }
   const home = resolve(cwd, flags.home);
   let at = home;
   let state = folderState(at);
   for (; state === 'missing' && dirname(at) !== at; state = folderState(at)) at = dirname(at);
-  if (state === 'other') throw new ExitError(Exit.INVALID, `--home ${flags.home}: not a folder${at === home ? '' : ` (${relative(cwd, at) || at} is not a folder)`}`);
+  if (state === 'other')
+    throw new ExitError(
+      Exit.INVALID,
+      `--home ${flags.home}: not a folder${at === home ? '' : ` (${relative(cwd, at) || at} is not a folder)`}`,
+    );
 }
 
 /**
@@ -129,7 +166,10 @@ async function seedWorkspace(project: Project, runDir: string, workspace: string
   const { copyProject, humanSize, WorkspaceError } = await import('../runtime/workspace.js');
   try {
     const took = await copyProject(project, workspace);
-    if (!quiet) io.stdout.write(`pipewright: workspace ${workspace}: a copy of ${project.root} (${project.files.length} ${project.files.length === 1 ? 'file' : 'files'}, ${humanSize(project.bytes)}, ${project.source === 'git' ? 'git ls-files' : 'the folder'}) made in ${took} ms\n`);
+    if (!quiet)
+      io.stdout.write(
+        `pipewright: workspace ${workspace}: a copy of ${project.root} (${project.files.length} ${project.files.length === 1 ? 'file' : 'files'}, ${humanSize(project.bytes)}, ${project.source === 'git' ? 'git ls-files' : 'the folder'}) made in ${took} ms\n`,
+      );
   } catch (e) {
     rmSync(runDir, { recursive: true, force: true });
     if (e instanceof WorkspaceError) throw new ExitError(Exit.INVALID, `${e.message}; run in place with --workspace . instead`);
@@ -164,12 +204,15 @@ export function registerRunCommands(program: Command, io: CliIO): void {
     .option('-t, --templates <dir>', 'template folder (repeatable)', collect, [])
     .option('--registry <url>', 'template registry (default: PIPEWRIGHT_REGISTRY)')
     .option('--token <token>', 'registry token (default: PIPEWRIGHT_TOKEN)')
-    .option('--frozen-lockfile', 'use only the versions pipewright.lock holds (from the cache, or fetched by exact version from the registry); never changes the lock')
+    .option(
+      '--frozen-lockfile',
+      'use only the versions pipewright.lock holds (from the cache, or fetched by exact version from the registry); never changes the lock',
+    )
     .option('--allow-sunset', 'allow template versions past their sunset date')
     .option('--inputs <file>', 'input set (repeatable)', collect, [])
     .option('--set <path=value>', 'fill one runtime input (repeatable)', collect, [])
     .option('--backend <backend>', 'auto, host or docker', 'auto')
-    .option('--workspace <dir>', 'run the steps in place in this folder (default: a copy of the project in the run\'s folder)')
+    .option('--workspace <dir>', "run the steps in place in this folder (default: a copy of the project in the run's folder)")
     .option('--concurrency <n>', 'most steps running at once in a stage', '8')
     .option('--grace <duration>', 'time between SIGTERM and SIGKILL at teardown', '10s')
     .option('--report <file>', 'also write report.json here')
@@ -180,9 +223,11 @@ export function registerRunCommands(program: Command, io: CliIO): void {
     .option('--docker-network <name>', 'network the stage namespaces attach to (default bridge, none when the engine has no bridge)')
     .action(async (target: string, flags: RunFlags) => {
       const { dockerBinary, engineAvailable, readSecretsFile, envSecrets, Runner, summaryTable } = await import('../runtime/index.js');
-      if (!['auto', 'host', 'docker'].includes(flags.backend)) throw new ExitError(Exit.INVALID, `--backend must be auto, host or docker, not ${flags.backend}`);
+      if (!['auto', 'host', 'docker'].includes(flags.backend))
+        throw new ExitError(Exit.INVALID, `--backend must be auto, host or docker, not ${flags.backend}`);
       const concurrency = Number(flags.concurrency);
-      if (!Number.isInteger(concurrency) || concurrency < 1) throw new ExitError(Exit.INVALID, `--concurrency must be a positive whole number, not ${flags.concurrency}`);
+      if (!Number.isInteger(concurrency) || concurrency < 1)
+        throw new ExitError(Exit.INVALID, `--concurrency must be a positive whole number, not ${flags.concurrency}`);
       const graceMs = ms('--grace', flags.grace);
       checkFolders(flags, cwd);
       let secrets: Record<string, string> = envSecrets(io.env ?? process.env);
@@ -254,9 +299,14 @@ export function registerRunCommands(program: Command, io: CliIO): void {
       const bin = dockerBinary(io.env ?? process.env);
       const containers = (await engineAvailable(bin)) ? await gcContainers(bin) : [];
       if (flags.json) return void io.stdout.write(JSON.stringify({ processes: results, containers, pruned }, null, 2) + '\n');
-      for (const r of results) for (const s of r.stopped) io.stdout.write(`run ${r.runId}: stopped ${s.step} (process group ${s.pgid}, ${s.pids.length} processes)\n`);
-      for (const r of results) for (const e of r.escaped) io.stdout.write(`run ${r.runId}: stopped ${e.name} (pid ${e.pid}), which escaped ${e.step}\n`);
+      for (const r of results)
+        for (const s of r.stopped)
+          io.stdout.write(`run ${r.runId}: stopped ${s.step} (process group ${s.pgid}, ${s.pids.length} processes)\n`);
+      for (const r of results)
+        for (const e of r.escaped) io.stdout.write(`run ${r.runId}: stopped ${e.name} (pid ${e.pid}), which escaped ${e.step}\n`);
       for (const c of containers) io.stdout.write(`run ${c.runId}: removed ${c.containers.length} containers\n`);
-      io.stdout.write(`${results.reduce((n, r) => n + r.stopped.length, 0)} process groups stopped, ${containers.reduce((n, c) => n + c.containers.length, 0)} containers removed, ${pruned.length} old runs removed\n`);
+      io.stdout.write(
+        `${results.reduce((n, r) => n + r.stopped.length, 0)} process groups stopped, ${containers.reduce((n, c) => n + c.containers.length, 0)} containers removed, ${pruned.length} old runs removed\n`,
+      );
     });
 }

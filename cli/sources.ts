@@ -5,9 +5,21 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ContentCache, defaultCacheDir, DirectorySource, LockedSource, LockfileError, lockPathFor, readLockfile, updateLockfile, type Lockfile, type TemplateSource, type UpdateOptions } from '../compiler/index.js';
-import { RegistryClient } from '../registry/client.js';
-import { RegistrySource } from '../registry/registry-source.js';
+import {
+  ContentCache,
+  defaultCacheDir,
+  DirectorySource,
+  LockedSource,
+  LockfileError,
+  lockPathFor,
+  readLockfile,
+  updateLockfile,
+  type Lockfile,
+  type TemplateSource,
+  type UpdateOptions,
+} from '../compiler/index.js';
+import { RegistryClient } from '../registry/index.js';
+import { RegistrySource } from '../registry/index.js';
 import { checkTemplateFolders, Exit, ExitError, type CliIO } from './io.js';
 
 export interface SourceFlags {
@@ -38,7 +50,12 @@ export function registryFlags(flags: { registry?: string; token?: string }, io: 
   return { ...(url ? { url } : {}), ...(token ? { token } : {}) };
 }
 
-export function buildSources(flags: SourceFlags, pipelineFile: string | undefined, io: CliIO, opts: { ignoreLock?: boolean } = {}): Sources {
+export function buildSources(
+  flags: SourceFlags,
+  pipelineFile: string | undefined,
+  io: CliIO,
+  opts: { ignoreLock?: boolean } = {},
+): Sources {
   const cwd = io.cwd ?? process.cwd();
   const env = io.env ?? process.env;
   const sources: TemplateSource[] = [];
@@ -54,7 +71,8 @@ export function buildSources(flags: SourceFlags, pipelineFile: string | undefine
       throw new ExitError(Exit.INVALID, (e as Error).message);
     }
   }
-  if (flags.frozenLockfile && !lock) throw new ExitError(Exit.INVALID, `--frozen-lockfile needs ${lockPath ?? 'a lockfile'}, which does not exist`);
+  if (flags.frozenLockfile && !lock)
+    throw new ExitError(Exit.INVALID, `--frozen-lockfile needs ${lockPath ?? 'a lockfile'}, which does not exist`);
   const client = url ? new RegistryClient({ url, ...(token ? { token } : {}) }) : undefined;
   const cache = new ContentCache(defaultCacheDir(env));
   let locked: LockedSource | undefined;
@@ -85,7 +103,12 @@ export function buildSources(flags: SourceFlags, pipelineFile: string | undefine
  * (try again), anything else — malformed, a folder, not writable — exit 2 (with `hint` after
  * a malformed lock's message).
  */
-export function updateLockfileOrExit(path: string, update: (current: Lockfile | undefined) => Lockfile, opts: UpdateOptions = {}, hint?: string): boolean {
+export function updateLockfileOrExit(
+  path: string,
+  update: (current: Lockfile | undefined) => Lockfile,
+  opts: UpdateOptions = {},
+  hint?: string,
+): boolean {
   try {
     return updateLockfile(path, update, opts);
   } catch (e) {

@@ -5,11 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { yamlLibrary } from '../compiler/yaml-library.js';
+import { yamlLibrary } from '../compiler/index.js';
 import { formatDiagnostic, refOfTemplate, type Diagnostic } from '../compiler/index.js';
-import { RegistryClient, RegistryError } from '../registry/client.js';
-import { isCalendarDate } from '../registry/dates.js';
-import type { TemplateSummary } from '../registry/store.js';
+import { RegistryClient, RegistryError } from '../registry/index.js';
+import { isCalendarDate } from '../registry/index.js';
+import type { TemplateSummary } from '../registry/index.js';
 import { Exit, ExitError, type CliIO } from './io.js';
 import { registryFlags } from './sources.js';
 
@@ -48,120 +48,228 @@ async function api<T>(io: CliIO, fn: () => Promise<T>): Promise<T> {
 }
 
 function withApi(cmd: Command): Command {
-  return cmd.option('--registry <url>', 'registry URL (default: PIPEWRIGHT_REGISTRY)').option('--token <token>', 'API token (default: PIPEWRIGHT_TOKEN)').option('--json', 'print JSON');
+  return cmd
+    .option('--registry <url>', 'registry URL (default: PIPEWRIGHT_REGISTRY)')
+    .option('--token <token>', 'API token (default: PIPEWRIGHT_TOKEN)')
+    .option('--json', 'print JSON');
 }
 
 export function registerTemplateCommands(program: Command, io: CliIO): void {
   const cwd = io.cwd ?? process.cwd();
-  const out = (s: string): void => void io.stdout.write(s.endsWith("\n") ? s : s + "\n");
+  const out = (s: string): void => void io.stdout.write(s.endsWith('\n') ? s : s + '\n');
   const template = program.command('template').description('publish and inspect templates in a registry');
 
-  withApi(template.command('publish').description('publish template files (each version is immutable)').argument('<files...>').option('--label <name>', 'point this label at each published version')).action(
-    async (files: string[], opts: ApiFlags & { label?: string }) => {
-      const client = clientFor(opts, io);
-      const results: unknown[] = [];
-      for (const f of files) {
-        let text: string;
-        try {
-          text = readFileSync(resolve(cwd, f), 'utf8');
-        } catch (e) {
-          throw new ExitError(Exit.INVALID, `${f}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-        }
-        const docs = yamlLibrary().parseAllDocuments(text);
-        const doc = Array.isArray(docs) && docs.length === 1 && docs[0]!.errors.length === 0 ? (docs[0]!.toJS() as { template?: Record<string, unknown> }) : undefined;
-        const t = doc?.template;
-        if (!t || typeof t['identifier'] !== 'string' || t['versionLabel'] === undefined) throw new ExitError(Exit.INVALID, `${f}: not a single template document with identifier and versionLabel`);
-        const ref = refOfTemplate(t as { identifier: string });
-        const version = String(t['versionLabel']);
-        const res = await api(io, () => client.request<{ digest: string; created: boolean }>('PUT', `/api/v1/templates/${enc(ref)}/versions/${enc(version)}`, { yaml: text }));
-        if (opts.label) await api(io, () => client.request('PUT', `/api/v1/templates/${enc(ref)}/labels/${enc(opts.label!)}`, { version }));
-        results.push({ file: f, ref, version, digest: res.body.digest, created: res.body.created, ...(opts.label ? { label: opts.label } : {}) });
-        if (!opts.json) out(`${res.body.created ? 'published' : 'unchanged'} ${ref}@${version} ${res.body.digest}${opts.label ? ` (label ${opts.label})` : ''}`);
-      }
-      if (opts.json) out(JSON.stringify(results, null, 2));
-    },
-  );
-
-  withApi(template.command('list').description('list templates').option('--type <type>', 'Step, StepGroup, Stage or Pipeline').option('--search <text>', 'text in reference, name or description').option('--label <name>', 'only templates with this label')).action(
-    async (opts: ApiFlags & { type?: string; search?: string; label?: string }) => {
-      const q = new URLSearchParams();
-      if (opts.type) q.set('type', opts.type);
-      if (opts.search) q.set('q', opts.search);
-      if (opts.label) q.set('label', opts.label);
-      const res = await api(io, () => clientFor(opts, io).request<{ templates: TemplateSummary[] }>('GET', `/api/v1/templates${q.size ? `?${q}` : ''}`));
-      if (opts.json) return out(JSON.stringify(res.body.templates, null, 2));
-      for (const t of res.body.templates) out(`${t.ref.padEnd(32)} ${t.type.padEnd(9)} ${(t.latest ?? '-').padEnd(12)} ${t.deprecated ? '[deprecated] ' : ''}${t.description || t.name}`);
-    },
-  );
-
-  withApi(template.command('show').description('one version: REF or REF@SELECTOR (default: stable)').argument('<ref>')).action(async (text: string, opts: ApiFlags) => {
+  withApi(
+    template
+      .command('publish')
+      .description('publish template files (each version is immutable)')
+      .argument('<files...>')
+      .option('--label <name>', 'point this label at each published version'),
+  ).action(async (files: string[], opts: ApiFlags & { label?: string }) => {
     const client = clientFor(opts, io);
-    const i = text.indexOf('@');
-    const ref = i < 0 ? text : text.slice(0, i);
-    const selector = i < 0 ? '' : text.slice(i + 1);
-    const res = await api(io, () => client.request<{ results: { ok: boolean; version?: string; error?: { message: string } }[] }>('POST', '/api/v1/resolve', { requests: [{ ref, selector }] }));
-    const r = res.body.results[0]!;
-    if (!r.ok) throw new ExitError(Exit.INVALID, r.error!.message);
-    const v = await api(io, () => client.request<{ version: string; digest: string; source: string; createdAt: string; createdBy: string; yanked: boolean; deprecation?: { message: string; sunset?: string } }>('GET', `/api/v1/templates/${enc(ref)}/versions/${enc(r.version!)}`));
-    if (opts.json) return out(JSON.stringify(v.body, null, 2));
-    out(`# ${ref}@${v.body.version} ${v.body.digest} published ${v.body.createdAt} by ${v.body.createdBy}${v.body.yanked ? ' [yanked]' : ''}`);
-    if (v.body.deprecation) out(`# deprecated${v.body.deprecation.sunset ? ` (sunset ${v.body.deprecation.sunset})` : ''}: ${v.body.deprecation.message}`);
-    out(v.body.source);
-  });
-
-  withApi(template.command('versions').description('versions and labels of a template').argument('<ref>')).action(async (ref: string, opts: ApiFlags) => {
-    const res = await api(io, () =>
-      clientFor(opts, io).request<TemplateSummary & { versions: { version: string; digest: string; createdAt: string; yanked: boolean; deprecation?: { message: string; sunset?: string } }[] }>('GET', `/api/v1/templates/${enc(ref)}`),
-    );
-    if (opts.json) return out(JSON.stringify(res.body, null, 2));
-    const byVersion = new Map<string, string[]>();
-    for (const [l, v] of Object.entries(res.body.labels)) byVersion.set(v, [...(byVersion.get(v) ?? []), l]);
-    for (const v of res.body.versions) {
-      const notes = [...(byVersion.get(v.version) ?? []).map((l) => `[${l}]`), v.yanked ? 'yanked' : '', v.deprecation ? `deprecated${v.deprecation.sunset ? ` until ${v.deprecation.sunset}` : ''}: ${v.deprecation.message}` : ''].filter(Boolean);
-      out(`${v.version.padEnd(14)} ${v.digest.slice(0, 19)}… ${v.createdAt} ${notes.join(' ')}`);
-    }
-  });
-
-  withApi(template.command('label').description('point LABEL of REF at VERSION, or --remove it').argument('<ref>').argument('<label>').argument('[version]').option('--remove', 'remove the label')).action(
-    async (ref: string, label: string, version: string | undefined, opts: ApiFlags & { remove?: boolean }) => {
-      const client = clientFor(opts, io);
-      if (opts.remove) {
-        await api(io, () => client.request('DELETE', `/api/v1/templates/${enc(ref)}/labels/${enc(label)}`));
-        return out(opts.json ? JSON.stringify({ ref, label, removed: true }) : `removed label ${label} of ${ref}`);
+    const results: unknown[] = [];
+    for (const f of files) {
+      let text: string;
+      try {
+        text = readFileSync(resolve(cwd, f), 'utf8');
+      } catch (e) {
+        throw new ExitError(
+          Exit.INVALID,
+          `${f}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+        );
       }
-      if (!version) throw new ExitError(Exit.INVALID, 'give the VERSION the label should point at (or --remove)');
-      await api(io, () => client.request('PUT', `/api/v1/templates/${enc(ref)}/labels/${enc(label)}`, { version }));
-      out(opts.json ? JSON.stringify({ ref, label, version }) : `${ref} ${label} → ${version}`);
+      const docs = yamlLibrary().parseAllDocuments(text);
+      const doc =
+        Array.isArray(docs) && docs.length === 1 && docs[0]!.errors.length === 0
+          ? (docs[0]!.toJS() as { template?: Record<string, unknown> })
+          : undefined;
+      const t = doc?.template;
+      if (!t || typeof t['identifier'] !== 'string' || t['versionLabel'] === undefined)
+        throw new ExitError(Exit.INVALID, `${f}: not a single template document with identifier and versionLabel`);
+      const ref = refOfTemplate(t as { identifier: string });
+      const version = String(t['versionLabel']);
+      const res = await api(io, () =>
+        client.request<{ digest: string; created: boolean }>('PUT', `/api/v1/templates/${enc(ref)}/versions/${enc(version)}`, {
+          yaml: text,
+        }),
+      );
+      if (opts.label) await api(io, () => client.request('PUT', `/api/v1/templates/${enc(ref)}/labels/${enc(opts.label!)}`, { version }));
+      results.push({
+        file: f,
+        ref,
+        version,
+        digest: res.body.digest,
+        created: res.body.created,
+        ...(opts.label ? { label: opts.label } : {}),
+      });
+      if (!opts.json)
+        out(
+          `${res.body.created ? 'published' : 'unchanged'} ${ref}@${version} ${res.body.digest}${opts.label ? ` (label ${opts.label})` : ''}`,
+        );
+    }
+    if (opts.json) out(JSON.stringify(results, null, 2));
+  });
+
+  withApi(
+    template
+      .command('list')
+      .description('list templates')
+      .option('--type <type>', 'Step, StepGroup, Stage or Pipeline')
+      .option('--search <text>', 'text in reference, name or description')
+      .option('--label <name>', 'only templates with this label'),
+  ).action(async (opts: ApiFlags & { type?: string; search?: string; label?: string }) => {
+    const q = new URLSearchParams();
+    if (opts.type) q.set('type', opts.type);
+    if (opts.search) q.set('q', opts.search);
+    if (opts.label) q.set('label', opts.label);
+    const res = await api(io, () =>
+      clientFor(opts, io).request<{ templates: TemplateSummary[] }>('GET', `/api/v1/templates${q.size ? `?${q}` : ''}`),
+    );
+    if (opts.json) return out(JSON.stringify(res.body.templates, null, 2));
+    for (const t of res.body.templates)
+      out(
+        `${t.ref.padEnd(32)} ${t.type.padEnd(9)} ${(t.latest ?? '-').padEnd(12)} ${t.deprecated ? '[deprecated] ' : ''}${t.description || t.name}`,
+      );
+  });
+
+  withApi(template.command('show').description('one version: REF or REF@SELECTOR (default: stable)').argument('<ref>')).action(
+    async (text: string, opts: ApiFlags) => {
+      const client = clientFor(opts, io);
+      const i = text.indexOf('@');
+      const ref = i < 0 ? text : text.slice(0, i);
+      const selector = i < 0 ? '' : text.slice(i + 1);
+      const res = await api(io, () =>
+        client.request<{ results: { ok: boolean; version?: string; error?: { message: string } }[] }>('POST', '/api/v1/resolve', {
+          requests: [{ ref, selector }],
+        }),
+      );
+      const r = res.body.results[0]!;
+      if (!r.ok) throw new ExitError(Exit.INVALID, r.error!.message);
+      const v = await api(io, () =>
+        client.request<{
+          version: string;
+          digest: string;
+          source: string;
+          createdAt: string;
+          createdBy: string;
+          yanked: boolean;
+          deprecation?: { message: string; sunset?: string };
+        }>('GET', `/api/v1/templates/${enc(ref)}/versions/${enc(r.version!)}`),
+      );
+      if (opts.json) return out(JSON.stringify(v.body, null, 2));
+      out(
+        `# ${ref}@${v.body.version} ${v.body.digest} published ${v.body.createdAt} by ${v.body.createdBy}${v.body.yanked ? ' [yanked]' : ''}`,
+      );
+      if (v.body.deprecation)
+        out(`# deprecated${v.body.deprecation.sunset ? ` (sunset ${v.body.deprecation.sunset})` : ''}: ${v.body.deprecation.message}`);
+      out(v.body.source);
     },
   );
 
-  withApi(template.command('deprecate').description('deprecate REF@VERSION').argument('<refAtVersion>').requiredOption('--message <text>', 'what to use instead').option('--sunset <date>', 'YYYY-MM-DD after which compiles fail')).action(
-    async (text: string, opts: ApiFlags & { message: string; sunset?: string }) => {
-      const { ref, version } = refAt(text);
-      if (opts.sunset !== undefined && !isCalendarDate(opts.sunset)) throw new ExitError(Exit.INVALID, `--sunset must be a calendar date (YYYY-MM-DD), not ${JSON.stringify(opts.sunset)}`);
-      const res = await api(io, () => clientFor(opts, io).request('POST', `/api/v1/templates/${enc(ref)}/versions/${enc(version)}/deprecate`, { message: opts.message, ...(opts.sunset !== undefined ? { sunset: opts.sunset } : {}) }));
-      out(opts.json ? JSON.stringify(res.body) : `deprecated ${ref}@${version}${opts.sunset ? ` (sunset ${opts.sunset})` : ''}`);
+  withApi(template.command('versions').description('versions and labels of a template').argument('<ref>')).action(
+    async (ref: string, opts: ApiFlags) => {
+      const res = await api(io, () =>
+        clientFor(opts, io).request<
+          TemplateSummary & {
+            versions: {
+              version: string;
+              digest: string;
+              createdAt: string;
+              yanked: boolean;
+              deprecation?: { message: string; sunset?: string };
+            }[];
+          }
+        >('GET', `/api/v1/templates/${enc(ref)}`),
+      );
+      if (opts.json) return out(JSON.stringify(res.body, null, 2));
+      const byVersion = new Map<string, string[]>();
+      for (const [l, v] of Object.entries(res.body.labels)) byVersion.set(v, [...(byVersion.get(v) ?? []), l]);
+      for (const v of res.body.versions) {
+        const notes = [
+          ...(byVersion.get(v.version) ?? []).map((l) => `[${l}]`),
+          v.yanked ? 'yanked' : '',
+          v.deprecation ? `deprecated${v.deprecation.sunset ? ` until ${v.deprecation.sunset}` : ''}: ${v.deprecation.message}` : '',
+        ].filter(Boolean);
+        out(`${v.version.padEnd(14)} ${v.digest.slice(0, 19)}… ${v.createdAt} ${notes.join(' ')}`);
+      }
     },
   );
 
-  withApi(template.command('yank').description('yank REF@VERSION: ranges and labels skip it; exact versions and lockfiles still resolve').argument('<refAtVersion>')).action(async (text: string, opts: ApiFlags) => {
+  withApi(
+    template
+      .command('label')
+      .description('point LABEL of REF at VERSION, or --remove it')
+      .argument('<ref>')
+      .argument('<label>')
+      .argument('[version]')
+      .option('--remove', 'remove the label'),
+  ).action(async (ref: string, label: string, version: string | undefined, opts: ApiFlags & { remove?: boolean }) => {
+    const client = clientFor(opts, io);
+    if (opts.remove) {
+      await api(io, () => client.request('DELETE', `/api/v1/templates/${enc(ref)}/labels/${enc(label)}`));
+      return out(opts.json ? JSON.stringify({ ref, label, removed: true }) : `removed label ${label} of ${ref}`);
+    }
+    if (!version) throw new ExitError(Exit.INVALID, 'give the VERSION the label should point at (or --remove)');
+    await api(io, () => client.request('PUT', `/api/v1/templates/${enc(ref)}/labels/${enc(label)}`, { version }));
+    out(opts.json ? JSON.stringify({ ref, label, version }) : `${ref} ${label} → ${version}`);
+  });
+
+  withApi(
+    template
+      .command('deprecate')
+      .description('deprecate REF@VERSION')
+      .argument('<refAtVersion>')
+      .requiredOption('--message <text>', 'what to use instead')
+      .option('--sunset <date>', 'YYYY-MM-DD after which compiles fail'),
+  ).action(async (text: string, opts: ApiFlags & { message: string; sunset?: string }) => {
+    const { ref, version } = refAt(text);
+    if (opts.sunset !== undefined && !isCalendarDate(opts.sunset))
+      throw new ExitError(Exit.INVALID, `--sunset must be a calendar date (YYYY-MM-DD), not ${JSON.stringify(opts.sunset)}`);
+    const res = await api(io, () =>
+      clientFor(opts, io).request('POST', `/api/v1/templates/${enc(ref)}/versions/${enc(version)}/deprecate`, {
+        message: opts.message,
+        ...(opts.sunset !== undefined ? { sunset: opts.sunset } : {}),
+      }),
+    );
+    out(opts.json ? JSON.stringify(res.body) : `deprecated ${ref}@${version}${opts.sunset ? ` (sunset ${opts.sunset})` : ''}`);
+  });
+
+  withApi(
+    template
+      .command('yank')
+      .description('yank REF@VERSION: ranges and labels skip it; exact versions and lockfiles still resolve')
+      .argument('<refAtVersion>'),
+  ).action(async (text: string, opts: ApiFlags) => {
     const { ref, version } = refAt(text);
     const res = await api(io, () => clientFor(opts, io).request('POST', `/api/v1/templates/${enc(ref)}/versions/${enc(version)}/yank`));
     out(opts.json ? JSON.stringify(res.body) : `yanked ${ref}@${version}`);
   });
 
-  withApi(template.command('diff').description('unified diff of canonical content between two versions, and input changes').argument('<ref>').argument('<from>').argument('<to>')).action(
-    async (ref: string, from: string, to: string, opts: ApiFlags) => {
-      const res = await api(io, () =>
-        clientFor(opts, io).request<{ patch: string; inputs: { added: string[]; removed: string[]; retyped: { name: string; from: string; to: string }[]; defaultChanged: { name: string; from: unknown; to: unknown }[]; nowRequired: string[] } }>(
-          'GET',
-          `/api/v1/templates/${enc(ref)}/diff?from=${enc(from)}&to=${enc(to)}`,
-        ),
-      );
-      if (opts.json) return out(JSON.stringify(res.body, null, 2));
-      io.stdout.write(res.body.patch);
-      const i = res.body.inputs;
-      out(`inputs: added ${i.added.join(', ') || '-'}; removed ${i.removed.join(', ') || '-'}; retyped ${i.retyped.map((r) => `${r.name} ${r.from}→${r.to}`).join(', ') || '-'}; default changed ${i.defaultChanged.map((d) => `${d.name} ${JSON.stringify(d.from)}→${JSON.stringify(d.to)}`).join(', ') || '-'}; now required ${i.nowRequired.join(', ') || '-'}`);
-    },
-  );
+  withApi(
+    template
+      .command('diff')
+      .description('unified diff of canonical content between two versions, and input changes')
+      .argument('<ref>')
+      .argument('<from>')
+      .argument('<to>'),
+  ).action(async (ref: string, from: string, to: string, opts: ApiFlags) => {
+    const res = await api(io, () =>
+      clientFor(opts, io).request<{
+        patch: string;
+        inputs: {
+          added: string[];
+          removed: string[];
+          retyped: { name: string; from: string; to: string }[];
+          defaultChanged: { name: string; from: unknown; to: unknown }[];
+          nowRequired: string[];
+        };
+      }>('GET', `/api/v1/templates/${enc(ref)}/diff?from=${enc(from)}&to=${enc(to)}`),
+    );
+    if (opts.json) return out(JSON.stringify(res.body, null, 2));
+    io.stdout.write(res.body.patch);
+    const i = res.body.inputs;
+    out(
+      `inputs: added ${i.added.join(', ') || '-'}; removed ${i.removed.join(', ') || '-'}; retyped ${i.retyped.map((r) => `${r.name} ${r.from}→${r.to}`).join(', ') || '-'}; default changed ${i.defaultChanged.map((d) => `${d.name} ${JSON.stringify(d.from)}→${JSON.stringify(d.to)}`).join(', ') || '-'}; now required ${i.nowRequired.join(', ') || '-'}`,
+    );
+  });
 }

@@ -2,7 +2,7 @@
  * Provenance of instantiated template bodies: which templates (outermost first) produced a
  * body, and where its outermost reference is written. Set by expansion, read by flattening.
  */
-import type { TemplateLink } from '../schemas/plan.js';
+import type { TemplateLink } from '../schemas/index.js';
 import type { Location } from './diagnostics.js';
 
 /** Provenance of an instantiated body. */

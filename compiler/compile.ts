@@ -5,7 +5,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, relative, sep } from 'node:path';
-import type { Plan } from '../schemas/plan.js';
+import type { Plan } from '../schemas/index.js';
 import { Codes, DiagnosticBag, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { resolveOpaqueReferences } from './opaque-references.js';
 import { expandTemplates } from './expand.js';
@@ -82,7 +82,11 @@ export function readSource(path: string, display: string, bag: DiagnosticBag, ma
       return undefined;
     }
     if (st.size > maxBytes) {
-      bag.error(Codes.FILE_TOO_LARGE, `file is ${st.size} bytes, over the limit of ${maxBytes} bytes`, { file: display, line: 1, column: 1 });
+      bag.error(Codes.FILE_TOO_LARGE, `file is ${st.size} bytes, over the limit of ${maxBytes} bytes`, {
+        file: display,
+        line: 1,
+        column: 1,
+      });
       return undefined;
     }
     const bytes = readFileSync(path);
@@ -95,7 +99,11 @@ export function readSource(path: string, display: string, bag: DiagnosticBag, ma
     }
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    bag.error(Codes.FILE_UNREADABLE, err.code === 'ENOENT' ? 'no such file' : `cannot read: ${err.message}`, { file: display, line: 1, column: 1 });
+    bag.error(Codes.FILE_UNREADABLE, err.code === 'ENOENT' ? 'no such file' : `cannot read: ${err.message}`, {
+      file: display,
+      line: 1,
+      column: 1,
+    });
     return undefined;
   }
 }
@@ -110,7 +118,10 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   const pipelines = docs.filter(isPipelineDoc);
   if (pipelines.length === 0 && !bag.hasErrors) {
     const first = docs[0];
-    const what = first && first.value && typeof first.value === 'object' && 'template' in (first.value as object) ? ' (this is a template: use validate)' : '';
+    const what =
+      first && first.value && typeof first.value === 'object' && 'template' in (first.value as object)
+        ? ' (this is a template: use validate)'
+        : '';
     bag.error(Codes.NOT_A_DOCUMENT, `no document with a 'pipeline:' root${what}`, { file, line: first?.line ?? 1, column: 1 });
   }
   const overlays = readInputSets(options, bag);
@@ -121,7 +132,8 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
     const plan = await compileDoc(doc, file, options, overlays, bag, used);
     if (plan) plans.push(plan);
     // In a file of several pipelines, every diagnostic says which document it is about.
-    if (pipelines.length > 1) for (const d of bag.items.slice(first)) d.message += ` (document ${doc.index + 1}, pipeline ${pipelineId(doc)})`;
+    if (pipelines.length > 1)
+      for (const d of bag.items.slice(first)) d.message += ` (document ${doc.index + 1}, pipeline ${pipelineId(doc)})`;
   }
   return finish(bag, plans, used);
 }
@@ -130,7 +142,14 @@ function finish(bag: DiagnosticBag, plans: Plan[], used: ResolvedTemplate[] = []
   const ok = !bag.hasErrors;
   const diagnostics = sortDiagnostics(bag.items);
   if (bag.dropped > 0) {
-    diagnostics.push({ code: Codes.MORE_DIAGNOSTICS, severity: 'info', message: `${bag.dropped} more diagnostics not shown`, file: diagnostics[0]?.file ?? '', line: 1, column: 1 });
+    diagnostics.push({
+      code: Codes.MORE_DIAGNOSTICS,
+      severity: 'info',
+      message: `${bag.dropped} more diagnostics not shown`,
+      file: diagnostics[0]?.file ?? '',
+      line: 1,
+      column: 1,
+    });
   }
   const deprecated = used.flatMap((t) => (t.deprecation ? [{ ref: t.ref, version: t.version, ...t.deprecation }] : []));
   const yanked = used.flatMap((t) => (t.yanked ? [{ ref: t.ref, version: t.version }] : []));
@@ -164,7 +183,12 @@ function readInputSets(options: CompileOptions, bag: DiagnosticBag): { file: str
         found = true;
       }
     }
-    if (!found && docs.length > 0) bag.error(Codes.NOT_A_DOCUMENT, "an input set needs an 'inputSet: {pipeline: ...}' or 'pipeline:' root", { file, line: 1, column: 1 });
+    if (!found && docs.length > 0)
+      bag.error(Codes.NOT_A_DOCUMENT, "an input set needs an 'inputSet: {pipeline: ...}' or 'pipeline:' root", {
+        file,
+        line: 1,
+        column: 1,
+      });
   }
   return out;
 }
@@ -184,8 +208,15 @@ async function compileDoc(
   checkKnownFields(root, file, bag, !!options.strict);
   if (errorsSince()) return undefined;
   for (const o of overlays) overlayInputs(root['pipeline'], o.overlay, bag, { file: o.file, line: 1, column: 1 });
-  const { used, placeholders } = await expandTemplates(root, file, options.sources ?? [], bag, { ...(options.now ? { now: options.now } : {}), ...(options.allowSunset ? { allowSunset: true } : {}), ...(options.placeholders ? { placeholders: true } : {}) });
-  const opaque = await resolveOpaqueReferences(root['pipeline'], file, options.sources ?? [], bag, used, { ...(options.now ? { now: options.now } : {}), ...(options.allowSunset ? { allowSunset: true } : {}) });
+  const { used, placeholders } = await expandTemplates(root, file, options.sources ?? [], bag, {
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.allowSunset ? { allowSunset: true } : {}),
+    ...(options.placeholders ? { placeholders: true } : {}),
+  });
+  const opaque = await resolveOpaqueReferences(root['pipeline'], file, options.sources ?? [], bag, used, {
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.allowSunset ? { allowSunset: true } : {}),
+  });
   usedSoFar.push(...used.values());
   if (errorsSince()) return undefined;
   if (used.size > 0 && !checkSchema('pipeline', root, file, bag)) return undefined;
@@ -194,8 +225,17 @@ async function compileDoc(
   for (const s of options.sets ?? []) applySet(root, s, bag);
   const open = finalizeInputs(root, file, options.partial ?? false, bag);
   if (errorsSince()) return undefined;
-  const flat = flattenPipeline(pipeline, file, bag, { ...(options.openVariables ? { openVariables: options.openVariables } : {}), ...(opaque.size ? { opaque } : {}) });
+  const flat = flattenPipeline(pipeline, file, bag, {
+    ...(options.openVariables ? { openVariables: options.openVariables } : {}),
+    ...(opaque.size ? { opaque } : {}),
+  });
   if (errorsSince()) return undefined;
   const identifier = String(pipeline['identifier'] ?? '');
-  return assemblePlan({ identifier, name: String(pipeline['name'] ?? identifier), variables: flat.variables }, used.values(), flat.stages, flat.steps, open > 0 || placeholders > 0);
+  return assemblePlan(
+    { identifier, name: String(pipeline['name'] ?? identifier), variables: flat.variables },
+    used.values(),
+    flat.stages,
+    flat.steps,
+    open > 0 || placeholders > 0,
+  );
 }

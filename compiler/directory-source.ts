@@ -66,24 +66,41 @@ export class DirectorySource implements TemplateSource {
       if (!versions) {
         // A file that could not be read may be the one: not "not found", which --partial and
         // deployment-template references would take as a warning.
-        const unread = this.loadDiagnostics.filter((d) => d.severity === 'error' && (d.code.startsWith('PW1')));
+        const unread = this.loadDiagnostics.filter((d) => d.severity === 'error' && d.code.startsWith('PW1'));
         if (unread.length) {
           // The first problem of each file, three files at most.
           const byFile = unread.filter((d, i) => unread.findIndex((e) => e.file === d.file) === i);
-          const shown = byFile.slice(0, 3).map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}`).join('; ');
-          return { ok: false, code: 'invalid', message: `template ${req.ref} not found in ${this.dirs.join(', ')}, which holds files that could not be read (${shown}${byFile.length > 3 ? `; ${byFile.length - 3} more files` : ''})` };
+          const shown = byFile
+            .slice(0, 3)
+            .map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}`)
+            .join('; ');
+          return {
+            ok: false,
+            code: 'invalid',
+            message: `template ${req.ref} not found in ${this.dirs.join(', ')}, which holds files that could not be read (${shown}${byFile.length > 3 ? `; ${byFile.length - 3} more files` : ''})`,
+          };
         }
         return { ok: false, code: 'not-found', message: `template ${req.ref} not found in ${this.dirs.join(', ')}` };
       }
       const list = [...versions.keys()];
-      const sel = selectVersion(selectorText(req.selector), list.map((version) => ({ version })));
+      const sel = selectVersion(
+        selectorText(req.selector),
+        list.map((version) => ({ version })),
+      );
       if (!sel.ok) {
         return { ok: false, code: 'no-version', message: `${req.ref}: ${sel.reason}`, versions: sortVersions(list) };
       }
       const e = versions.get(sel.version)!;
       return {
         ok: true,
-        template: { ref: req.ref, version: e.version, digest: digestOfEntry(e), file: e.file, value: e.value, diagnostics: diagnosticsOf(e) },
+        template: {
+          ref: req.ref,
+          version: e.version,
+          digest: digestOfEntry(e),
+          file: e.file,
+          value: e.value,
+          diagnostics: diagnosticsOf(e),
+        },
       };
     });
   }
@@ -112,7 +129,14 @@ export class DirectorySource implements TemplateSource {
         try {
           text = readFileSync(path, 'utf8');
         } catch (e) {
-          this.loadDiagnostics.push({ code: Codes.FILE_UNREADABLE, severity: 'error', message: `cannot read: ${(e as Error).message}`, file, line: 1, column: 1 });
+          this.loadDiagnostics.push({
+            code: Codes.FILE_UNREADABLE,
+            severity: 'error',
+            message: `cannot read: ${(e as Error).message}`,
+            file,
+            line: 1,
+            column: 1,
+          });
           continue;
         }
         // Cheap pre-filter: only files that can have a `template:` root are parsed.

@@ -9,7 +9,7 @@
  * provenance every plan step carries (`annotations.ts`). All bodies of one pipeline together
  * are bounded in size (PW5003).
  */
-import type { TemplateLink } from '../schemas/plan.js';
+import type { TemplateLink } from '../schemas/index.js';
 import { Codes, type DiagnosticBag, type Location } from './diagnostics.js';
 import { resolveTypedInputs, type InputDecl } from './inputs.js';
 import { resolveInOrder, type ResolvedTemplate, type ResolveOutcome, type ResolveRequest, type TemplateSource } from './source.js';
@@ -89,7 +89,12 @@ export async function expandTemplates(
         continue;
       }
       if (!outcome.ok) {
-        const code = outcome.code === 'not-found' ? Codes.TEMPLATE_NOT_FOUND : outcome.code === 'no-version' ? Codes.NO_MATCHING_VERSION : Codes.TEMPLATE_SOURCE;
+        const code =
+          outcome.code === 'not-found'
+            ? Codes.TEMPLATE_NOT_FOUND
+            : outcome.code === 'no-version'
+              ? Codes.NO_MATCHING_VERSION
+              : Codes.TEMPLATE_SOURCE;
         const at = outcome.code === 'no-version' ? positions.at(p.ref, 'versionLabel', refAt) : refAt;
         const versions = outcome.versions?.length ? ` (available: ${outcome.versions.join(', ')})` : '';
         bag.error(code, `${outcome.message}${versions}`, at);
@@ -131,7 +136,14 @@ export async function expandTemplates(
  * What using version `t` at `refAt` says: the template's own problems (once per version),
  * deprecation, sunset, yank. False when it may not be used (its file has errors).
  */
-export function reportVersion(t: ResolvedTemplate, refAt: Location, bag: DiagnosticBag, reported: Set<string>, today: string, allowSunset: boolean): boolean {
+export function reportVersion(
+  t: ResolvedTemplate,
+  refAt: Location,
+  bag: DiagnosticBag,
+  reported: Set<string>,
+  today: string,
+  allowSunset: boolean,
+): boolean {
   const id = `${t.ref}@${t.version}`;
   if (!reported.has(id) && t.diagnostics?.length) {
     reported.add(id);
@@ -141,13 +153,22 @@ export function reportVersion(t: ResolvedTemplate, refAt: Location, bag: Diagnos
     const sunset = t.deprecation.sunset;
     const past = sunset !== undefined && sunset.slice(0, 10) < today;
     if (past && !allowSunset) {
-      bag.error(Codes.TEMPLATE_SUNSET, `${id} is past its sunset date ${sunset}: ${t.deprecation.message} (--allow-sunset to use it anyway)`, refAt);
+      bag.error(
+        Codes.TEMPLATE_SUNSET,
+        `${id} is past its sunset date ${sunset}: ${t.deprecation.message} (--allow-sunset to use it anyway)`,
+        refAt,
+      );
     } else {
       const when = past ? ` and past its sunset date ${sunset} (used because of --allow-sunset)` : sunset ? ` (sunset ${sunset})` : '';
       bag.warn(Codes.TEMPLATE_DEPRECATED, `${id} is deprecated${when}: ${t.deprecation.message}`, refAt);
     }
   }
-  if (t.yanked) bag.warn(Codes.TEMPLATE_YANKED, `${id} is yanked by its publisher; it is used only because it is pinned exactly: move to a live version`, refAt);
+  if (t.yanked)
+    bag.warn(
+      Codes.TEMPLATE_YANKED,
+      `${id} is yanked by its publisher; it is used only because it is pinned exactly: move to a live version`,
+      refAt,
+    );
   return !t.diagnostics?.some((d) => d.severity === 'error');
 }
 
@@ -182,7 +203,14 @@ function findReferences(value: unknown, ann: Annotation | undefined, ancestry: s
       if (node && typeof node === 'object' && !Array.isArray(node)) {
         const ref = (node as Record<string, unknown>)['template'];
         if (ref && typeof ref === 'object' && !Array.isArray(ref) && typeof (ref as Record<string, unknown>)['templateRef'] === 'string') {
-          out.push({ holder: obj, key, node: node as Record<string, unknown>, ref: ref as Record<string, unknown>, parent: annotations.get(node) ?? a, ancestry });
+          out.push({
+            holder: obj,
+            key,
+            node: node as Record<string, unknown>,
+            ref: ref as Record<string, unknown>,
+            parent: annotations.get(node) ?? a,
+            ancestry,
+          });
           continue;
         }
       }
@@ -218,15 +246,24 @@ function placeholder(p: Pending, ref: string, selector: string): Record<string, 
     return step;
   };
   let value: Record<string, unknown>;
-  if (p.key === 'step') value = { ...stepOf(own['identifier']), ...own, type: PLACEHOLDER_STEP_TYPE, spec: { templateRef: ref, versionLabel: selector } };
+  if (p.key === 'step')
+    value = { ...stepOf(own['identifier']), ...own, type: PLACEHOLDER_STEP_TYPE, spec: { templateRef: ref, versionLabel: selector } };
   else if (p.key === 'stepGroup') value = { ...own, steps: [{ step: stepOf('template') }] };
   else if (p.key === 'stage') {
     const ti = p.ref['templateInputs'];
-    const type = ti && typeof ti === 'object' && typeof (ti as Record<string, unknown>)['type'] === 'string' ? (ti as Record<string, unknown>)['type'] : 'Custom';
+    const type =
+      ti && typeof ti === 'object' && typeof (ti as Record<string, unknown>)['type'] === 'string'
+        ? (ti as Record<string, unknown>)['type']
+        : 'Custom';
     value = { ...own, type, spec: { execution: { steps: [{ step: stepOf('template') }] } } };
   } else {
     // A whole pipeline from a template: one Custom stage running the placeholder step.
-    const stage = { identifier: 'template', name: 'template', type: 'Custom', spec: { execution: { steps: [{ step: stepOf('template') }] } } };
+    const stage = {
+      identifier: 'template',
+      name: 'template',
+      type: 'Custom',
+      spec: { execution: { steps: [{ step: stepOf('template') }] } },
+    };
     positions.copy(p.node, stage);
     value = { ...own, stages: [{ stage }] };
   }

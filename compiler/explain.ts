@@ -2,7 +2,7 @@
  * `compile --explain`: the plan as a readable tree, stage by stage, each step with its kind,
  * what it waits for and the templates that produced it.
  */
-import type { Plan, PlanStep } from '../schemas/plan.js';
+import type { Plan, PlanStep } from '../schemas/index.js';
 import { printable } from './printable.js';
 
 export function explainPlan(plan: Plan): string {
@@ -21,7 +21,9 @@ export function explainPlan(plan: Plan): string {
       const pad = last ? '   ' : '│  ';
       if (s.needs.length) lines.push(`${pad}   needs ${s.needs.map((n) => short(n, stage.id)).join(', ')}`);
       if (s.origin.templates.length) {
-        lines.push(`${pad}   from ${s.origin.templates.map((t) => `${t.ref}@${t.version}`).join(' → ')}  (${s.origin.file}:${s.origin.line})`);
+        lines.push(
+          `${pad}   from ${s.origin.templates.map((t) => `${t.ref}@${t.version}`).join(' → ')}  (${s.origin.file}:${s.origin.line})`,
+        );
       }
     });
   }

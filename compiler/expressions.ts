@@ -5,7 +5,7 @@
  * sequence id, codebase, ...) stays in the text and is listed as a `PlanRef`.
  */
 import { hasOwn } from './own.js';
-import { evaluateValue } from '../schemas/conditions.js';
+import { evaluateValue } from '../schemas/index.js';
 
 /** One expression occurrence in a string: `text` includes `<+` and the closing `>`. */
 export interface ExprMatch {
@@ -74,7 +74,14 @@ export interface ExprScope {
   stage?: { identifier: string; name: string; type: string; variables: Record<string, unknown> };
   step?: { identifier: string; name: string };
   /** Matrix / repeat / parallelism values of the current copy. */
-  strategy?: { matrix?: Record<string, unknown>; iteration?: number; iterations?: number; item?: unknown; postfix?: string; byRun?: boolean };
+  strategy?: {
+    matrix?: Record<string, unknown>;
+    iteration?: number;
+    iterations?: number;
+    item?: unknown;
+    postfix?: string;
+    byRun?: boolean;
+  };
   /** Secret-typed variables map to the secret identifier they name. */
   secretVars?: Set<string>;
 }
@@ -90,10 +97,47 @@ export type ExprKind =
   | { kind: 'runtime' };
 
 const RUNTIME_ROOTS = new Set([
-  'pipeline', 'codebase', 'trigger', 'eventPayload', 'ci', 'secrets', 'env', 'infra', 'artifact', 'artifacts', 'service',
-  'serviceVariables', 'stage', 'step', 'stepGroup', 'steps', 'execution', 'strategy', 'matrix', 'repeat', 'approval', 'org',
-  'project', 'account', 'variable', 'exportedVariables', 'gitConfig', 'manifest', 'manifests', 'configFile', 'instance',
-  'rollbackArtifact', 'spec', 'status', 'input', 'parent', 'module', 'node', 'inputSet', 'workspace', 'policy',
+  'pipeline',
+  'codebase',
+  'trigger',
+  'eventPayload',
+  'ci',
+  'secrets',
+  'env',
+  'infra',
+  'artifact',
+  'artifacts',
+  'service',
+  'serviceVariables',
+  'stage',
+  'step',
+  'stepGroup',
+  'steps',
+  'execution',
+  'strategy',
+  'matrix',
+  'repeat',
+  'approval',
+  'org',
+  'project',
+  'account',
+  'variable',
+  'exportedVariables',
+  'gitConfig',
+  'manifest',
+  'manifests',
+  'configFile',
+  'instance',
+  'rollbackArtifact',
+  'spec',
+  'status',
+  'input',
+  'parent',
+  'module',
+  'node',
+  'inputSet',
+  'workspace',
+  'policy',
 ]);
 
 /** Classifies (and, when static, evaluates) one expression body without its `<+` `>`. */
@@ -105,7 +149,8 @@ export function classify(body: string, scope: ExprScope): ExprKind {
   const secret = /^secrets\.getValue\(\s*(["'])((?:(?!\1).)*)\1\s*\)$/.exec(b);
   if (secret) return { kind: 'secret', name: secret[2]! };
   // `.length()` on a secret would put the secret itself into the text the run sees.
-  if (/^secrets\.getValue\(/.test(b) && afterCall(b, 'secrets.getValue('.length - 1) !== '') return { kind: 'invalid', message: `<+${b}>: a secret is used only as a whole value (no methods on it)` };
+  if (/^secrets\.getValue\(/.test(b) && afterCall(b, 'secrets.getValue('.length - 1) !== '')
+    return { kind: 'invalid', message: `<+${b}>: a secret is used only as a whole value (no methods on it)` };
   const seg = b.split('.');
   const root = seg[0]!;
   // `<+stepGroup.identifierPostFix>` and friends: the suffix of the current strategy copy.
@@ -130,23 +175,27 @@ export function classify(body: string, scope: ExprScope): ExprKind {
       return { kind: 'runtime' };
     case 'stage':
       if (!scope.stage) return { kind: 'runtime' };
-      if (seg.length === 2 && (seg[1] === 'identifier' || seg[1] === 'name' || seg[1] === 'type')) return { kind: 'static', value: scope.stage[seg[1]] };
+      if (seg.length === 2 && (seg[1] === 'identifier' || seg[1] === 'name' || seg[1] === 'type'))
+        return { kind: 'static', value: scope.stage[seg[1]] };
       if (seg[1] === 'variables' && seg.length === 3) return variable(scope.stage.variables, seg[2]!, 'stage', scope);
       return { kind: 'runtime' };
     case 'step':
-      if (scope.step && seg.length === 2 && (seg[1] === 'identifier' || seg[1] === 'name')) return { kind: 'static', value: scope.step[seg[1]] };
+      if (scope.step && seg.length === 2 && (seg[1] === 'identifier' || seg[1] === 'name'))
+        return { kind: 'static', value: scope.step[seg[1]] };
       return { kind: 'runtime' };
     case 'matrix':
       return matrixValue(scope, seg.slice(1));
     case 'repeat':
-      if (seg.length === 2 && seg[1] === 'item' && scope.strategy && 'item' in scope.strategy) return { kind: 'static', value: scope.strategy.item };
+      if (seg.length === 2 && seg[1] === 'item' && scope.strategy && 'item' in scope.strategy)
+        return { kind: 'static', value: scope.strategy.item };
       return { kind: 'runtime' };
     case 'strategy':
       if (seg[1] === 'matrix') return matrixValue(scope, seg.slice(2));
       if (seg.length === 2 && (seg[1] === 'iteration' || seg[1] === 'iterations') && scope.strategy?.[seg[1]] !== undefined) {
         return { kind: 'static', value: scope.strategy[seg[1]] };
       }
-      if (seg.length === 3 && seg[1] === 'repeat' && seg[2] === 'item' && scope.strategy && 'item' in scope.strategy) return { kind: 'static', value: scope.strategy.item };
+      if (seg.length === 3 && seg[1] === 'repeat' && seg[2] === 'item' && scope.strategy && 'item' in scope.strategy)
+        return { kind: 'static', value: scope.strategy.item };
       return { kind: 'runtime' };
     default:
       return { kind: 'runtime' };
@@ -185,7 +234,9 @@ function literalMethod(b: string): ExprKind | undefined {
       // not an expression conditions know (`.replace(...)`): the single methods below
     }
   }
-  const m = /^"((?:[^"\\]|\\.)*)"\.(split|contains|startsWith|endsWith|equals|toLowerCase|toUpperCase|trim|replace|length)\((.*)\)$/s.exec(b);
+  const m = /^"((?:[^"\\]|\\.)*)"\.(split|contains|startsWith|endsWith|equals|toLowerCase|toUpperCase|trim|replace|length)\((.*)\)$/s.exec(
+    b,
+  );
   if (!m) return undefined;
   let recv: string;
   try {
@@ -227,7 +278,10 @@ function matrixValue(scope: ExprScope, rest: string[]): ExprKind {
 function variable(vars: Record<string, unknown>, name: string, where: string, scope: ExprScope): ExprKind {
   if (!Object.prototype.hasOwnProperty.call(vars, name)) {
     if (scope.pipeline.openVariables?.includes(where === 'pipeline' ? 'pipeline' : 'stage')) return { kind: 'runtime' };
-    return { kind: 'unknown-variable', message: `${where} has no variable '${name}'${Object.keys(vars).length ? ` (it has: ${Object.keys(vars).join(', ')})` : ''}` };
+    return {
+      kind: 'unknown-variable',
+      message: `${where} has no variable '${name}'${Object.keys(vars).length ? ` (it has: ${Object.keys(vars).join(', ')})` : ''}`,
+    };
   }
   const v = vars[name];
   if (scope.secretVars?.has(`${where}:${name}`)) return { kind: 'secret', name: String(v) };
@@ -259,7 +313,8 @@ function outputPath(seg: string[]): ExprKind | undefined {
   return { kind: 'output', path, name: seg[n - 1]!, ...(crossStage ? { crossStage } : {}) };
 }
 
-const PATH_CALL = /^\s*([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)(\.(?:contains|equals|equalsIgnoreCase|startsWith|endsWith|toLowerCase|toUpperCase|trim|split|length|size|isEmpty|replace)\s*\([\s\S]*)$/;
+const PATH_CALL =
+  /^\s*([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)(\.(?:contains|equals|equalsIgnoreCase|startsWith|endsWith|toLowerCase|toUpperCase|trim|split|length|size|isEmpty|replace)\s*\([\s\S]*)$/;
 
 /**
  * A method called on a path, `pipeline.variables.envs.split(",")`, written as the nested form

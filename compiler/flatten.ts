@@ -4,7 +4,7 @@
  * (`stage.step`, `stage.group.step`, `build_0_1` for strategy copies); every step records
  * where it came from.
  */
-import type { FailureRule, Origin, PlanRef, PlanStage, PlanStep, PlanWhen } from '../schemas/plan.js';
+import type { FailureRule, Origin, PlanRef, PlanStage, PlanStep, PlanWhen } from '../schemas/index.js';
 import { Codes, DiagnosticBag, type Location } from './diagnostics.js';
 import { unwrap } from './elements.js';
 import { annotations, isRootAnnotation, type Annotation } from './annotations.js';
@@ -99,7 +99,12 @@ const WRITES_OWN_OUTPUTS = new Set(['Plugin', 'Action', 'Bitrise']);
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
 
 /** Flattens an expanded pipeline node (`root.pipeline`). */
-export function flattenPipeline(pipeline: Obj, file: string, bag: DiagnosticBag, options: { openVariables?: readonly ('pipeline' | 'stage')[]; opaque?: OpaqueResolutions } = {}): FlattenResult {
+export function flattenPipeline(
+  pipeline: Obj,
+  file: string,
+  bag: DiagnosticBag,
+  options: { openVariables?: readonly ('pipeline' | 'stage')[]; opaque?: OpaqueResolutions } = {},
+): FlattenResult {
   const fallback: Location = { file, line: 1, column: 1 };
   const at = positions.of(pipeline, fallback);
   const secretVars = new Set<string>();
@@ -118,7 +123,11 @@ export function flattenPipeline(pipeline: Obj, file: string, bag: DiagnosticBag,
   const stages = Array.isArray(pipeline['stages']) ? pipeline['stages'] : [];
   flat.stageElements(stages, [], undefined);
   for (const [stage, of] of copyCollisions(flat.stages)) {
-    bag.error(Codes.DUPLICATE_IDENTIFIER, `stage ${stage.id} has the id of one of the copies of ${of.id}, which the run makes from its strategy: rename one`, stage.origin ? { file: stage.origin.file, line: stage.origin.line, column: stage.origin.column } : at);
+    bag.error(
+      Codes.DUPLICATE_IDENTIFIER,
+      `stage ${stage.id} has the id of one of the copies of ${of.id}, which the run makes from its strategy: rename one`,
+      stage.origin ? { file: stage.origin.file, line: stage.origin.line, column: stage.origin.column } : at,
+    );
   }
   if (stages.length === 0) bag.error(Codes.EMPTY_PIPELINE, 'the pipeline has no stages', at);
   return { stages: flat.stages, steps: flat.steps, variables };
@@ -161,7 +170,13 @@ class Flattener {
    */
   staticVariables(vars: Record<string, unknown>, holder: Obj, where: string, scope?: ExprScope): Record<string, string | number | boolean> {
     const out: Record<string, string | number | boolean> = {};
-    const ctx = this.buildCtx(scope ?? { pipeline: this.pipelineScope, secretVars: this.secretVars }, this.loc(holder), new Map(), undefined, []);
+    const ctx = this.buildCtx(
+      scope ?? { pipeline: this.pipelineScope, secretVars: this.secretVars },
+      this.loc(holder),
+      new Map(),
+      undefined,
+      [],
+    );
     ctx.sink.output = () => ({ step: '' });
     for (const [k, v] of Object.entries(vars)) {
       if (this.secretVars.has(`${where}:${k}`)) {
@@ -169,12 +184,29 @@ class Flattener {
         continue;
       }
       const r = typeof v === 'string' ? substituteAt(v, holder, 'variables', ctx) : v;
-      setOwn(out, k, typeof r === 'number' || typeof r === 'boolean' ? r : r === null || r === undefined ? '' : typeof r === 'object' ? JSON.stringify(r) : String(r));
+      setOwn(
+        out,
+        k,
+        typeof r === 'number' || typeof r === 'boolean'
+          ? r
+          : r === null || r === undefined
+            ? ''
+            : typeof r === 'object'
+              ? JSON.stringify(r)
+              : String(r),
+      );
     }
     return out;
   }
 
-  private buildCtx(scope: ExprScope, at: Location, refs: Map<string, PlanRef>, stageId: string | undefined, groupPath: string[], selfNeeds?: Ancestry): BuildContext {
+  private buildCtx(
+    scope: ExprScope,
+    at: Location,
+    refs: Map<string, PlanRef>,
+    stageId: string | undefined,
+    groupPath: string[],
+    selfNeeds?: Ancestry,
+  ): BuildContext {
     const sink: SubstituteSink = {
       refs,
       problem: () => undefined,
@@ -184,7 +216,14 @@ class Flattener {
   }
 
   /** Finds the plan step an output reference points to, or explains why it cannot. */
-  private resolveOutput(path: string[], name: string, crossStage: string | undefined, stageId: string | undefined, groupPath: string[], ancestors?: Ancestry): { step: string } | { error: string } {
+  private resolveOutput(
+    path: string[],
+    name: string,
+    crossStage: string | undefined,
+    stageId: string | undefined,
+    groupPath: string[],
+    ancestors?: Ancestry,
+  ): { step: string } | { error: string } {
     const stage = crossStage ?? stageId;
     if (!stage) return { error: `output reference outside a stage` };
     const ref = `steps.${path.join('.steps.')}.output.outputVariables.${name}`;
@@ -206,7 +245,10 @@ class Flattener {
     }
     const id = candidates[0]!;
     if (crossStage && crossStage !== stageId) {
-      if (this.copiedStages.has(crossStage)) return { error: `${ref}: stage ${crossStage} is made into copies by the run (its strategy is decided at run time); no one copy's output can be named here` };
+      if (this.copiedStages.has(crossStage))
+        return {
+          error: `${ref}: stage ${crossStage} is made into copies by the run (its strategy is decided at run time); no one copy's output can be named here`,
+        };
       const before = this.stageAncestors.get(stageId ?? '') ?? new Set();
       if (!before.has(crossStage)) return { error: `${ref}: stage ${crossStage} does not run before stage ${stageId}` };
     } else if (ancestors && !ancestors.has(id)) {
@@ -216,10 +258,15 @@ class Flattener {
     // Within the copied group itself a step's outputs are its own copy's: the run names them.
     const here = [stageId, ...groupPath].join('.');
     const inside = target?.strategyOf !== undefined && (here === target.strategyOf || here.startsWith(`${target.strategyOf}.`));
-    if (target?.strategy && !inside) return { error: `${ref}: step ${id} is made into copies by the run (its strategy is decided at run time); no one copy's output can be named here` };
+    if (target?.strategy && !inside)
+      return {
+        error: `${ref}: step ${id} is made into copies by the run (its strategy is decided at run time); no one copy's output can be named here`,
+      };
     // Plugin-style steps declare no outputs: they write them while running ($DRONE_OUTPUT).
     if (target && target.kind === 'run' && !WRITES_OWN_OUTPUTS.has(target.type) && !(target.outputs ?? []).includes(name)) {
-      return { error: `${ref}: step ${id} declares no output variable '${name}'${target.outputs?.length ? ` (it has: ${target.outputs.join(', ')})` : ''}` };
+      return {
+        error: `${ref}: step ${id} declares no output variable '${name}'${target.outputs?.length ? ` (it has: ${target.outputs.join(', ')})` : ''}`,
+      };
     }
     return { step: id };
   }
@@ -233,7 +280,11 @@ class Flattener {
       if (el === null) continue;
       const w = unwrap(el);
       if (!w) {
-        this.bag.error(Codes.SCHEMA, `a stage list element must be a stage or parallel, not ${JSON.stringify(el)}`, positions.at(list, list.indexOf(el), { file: this.file, line: 1, column: 1 }));
+        this.bag.error(
+          Codes.SCHEMA,
+          `a stage list element must be a stage or parallel, not ${JSON.stringify(el)}`,
+          positions.at(list, list.indexOf(el), { file: this.file, line: 1, column: 1 }),
+        );
         continue;
       }
       if (w.kind === 'parallel') {
@@ -251,11 +302,18 @@ class Flattener {
   private stage(node: Obj, needs: string[], ann: Annotation | undefined): string[] {
     const at = this.loc(node);
     const scope0: ExprScope = { pipeline: this.pipelineScope, secretVars: this.secretVars };
-    const exp = this.bag.guard(() => expandStrategy(this.staticStrategy(node, scope0, undefined), positions.at(node, 'strategy', at), this.strategyWarning));
+    const exp = this.bag.guard(() =>
+      expandStrategy(this.staticStrategy(node, scope0, undefined), positions.at(node, 'strategy', at), this.strategyWarning),
+    );
     if (!exp) return needs;
     const copies: (StrategyCopy | undefined)[] = exp.kind === 'static' ? exp.copies : [undefined];
     // A matrix, parallelism or repeat list only the run knows: the run copies the stage.
-    if (exp.kind === 'dynamic' && !exp.byRun) this.bag.warn(Codes.DYNAMIC_STRATEGY, `stage strategy is decided at run time (${exp.reason}); compiled as one copy`, positions.at(node, 'strategy', at));
+    if (exp.kind === 'dynamic' && !exp.byRun)
+      this.bag.warn(
+        Codes.DYNAMIC_STRATEGY,
+        `stage strategy is decided at run time (${exp.reason}); compiled as one copy`,
+        positions.at(node, 'strategy', at),
+      );
     const runtime = exp.kind === 'dynamic' && exp.byRun ? exp.raw : undefined;
     // maxConcurrency m: copy k starts after copy k - m (stages run as their needs allow).
     const m = exp.kind === 'static' ? exp.maxConcurrency : undefined;
@@ -267,7 +325,13 @@ class Flattener {
     return ids.filter((x): x is string => !!x);
   }
 
-  private stageCopy(node: Obj, needs: string[], ann: Annotation | undefined, copy: StrategyCopy | undefined, runtime?: Obj): string | undefined {
+  private stageCopy(
+    node: Obj,
+    needs: string[],
+    ann: Annotation | undefined,
+    copy: StrategyCopy | undefined,
+    runtime?: Obj,
+  ): string | undefined {
     if (this.budget.exceeded) return undefined;
     const at = this.loc(node);
     const baseId = String(node['identifier'] ?? '');
@@ -338,7 +402,15 @@ class Flattener {
     }
     const execution = obj(spec['execution']);
     const steps = Array.isArray(execution['steps']) ? (execution['steps'] as unknown[]) : [];
-    const g: GroupCtx = { stageId: id, scope, groupPath: [], whens: [], ...(failure ? { failure } : {}), ann, ...(copy ? { strategy: copy } : {}) };
+    const g: GroupCtx = {
+      stageId: id,
+      scope,
+      groupPath: [],
+      whens: [],
+      ...(failure ? { failure } : {}),
+      ann,
+      ...(copy ? { strategy: copy } : {}),
+    };
     this.stepElements(steps, serviceIds, g, drafts);
     if (steps.length === 0 && type === 'CI') this.bag.warn(Codes.EMPTY_PIPELINE, `stage ${id} has no steps`, at);
 
@@ -359,7 +431,11 @@ class Flattener {
     }
     this.pendingIds = new Set();
     for (const [step, of] of copyCollisions(built)) {
-      this.bag.error(Codes.DUPLICATE_STEP_ID, `step ${step.id} has the id of one of the copies of ${of.strategyOf ?? of.id}, which the run makes from its strategy: rename one`, { file: step.origin.file, line: step.origin.line, column: step.origin.column });
+      this.bag.error(
+        Codes.DUPLICATE_STEP_ID,
+        `step ${step.id} has the id of one of the copies of ${of.strategyOf ?? of.id}, which the run makes from its strategy: rename one`,
+        { file: step.origin.file, line: step.origin.line, column: step.origin.column },
+      );
     }
     stage.backend = usesImages ? 'docker' : 'host';
     return id;
@@ -372,25 +448,37 @@ class Flattener {
       if (el === null) continue;
       const w = unwrap(el);
       if (!w) {
-        this.bag.error(Codes.SCHEMA, `a step list element must be a step, stepGroup or parallel, not ${JSON.stringify(el)}`, positions.at(list, list.indexOf(el), { file: this.file, line: 1, column: 1 }));
+        this.bag.error(
+          Codes.SCHEMA,
+          `a step list element must be a step, stepGroup or parallel, not ${JSON.stringify(el)}`,
+          positions.at(list, list.indexOf(el), { file: this.file, line: 1, column: 1 }),
+        );
         continue;
       }
       if (w.node === null) continue;
       if (w.kind === 'parallel') {
         const exits: string[] = [];
-        for (const child of Array.isArray(w.node) ? (w.node as unknown[]) : []) for (const id of this.stepElements([child], prev, g, drafts)) exits.push(id);
+        for (const child of Array.isArray(w.node) ? (w.node as unknown[]) : [])
+          for (const id of this.stepElements([child], prev, g, drafts)) exits.push(id);
         prev = exits.length ? exits : prev;
         continue;
       }
       const node = w.node;
       const ann = annotations.get(node) ?? annotations.get(el as object) ?? g.ann;
       const at = this.loc(node);
-      const exp = this.bag.guard(() => expandStrategy(this.staticStrategy(node, g.scope, g.stageId), positions.at(node, 'strategy', at), this.strategyWarning));
+      const exp = this.bag.guard(() =>
+        expandStrategy(this.staticStrategy(node, g.scope, g.stageId), positions.at(node, 'strategy', at), this.strategyWarning),
+      );
       if (!exp) continue;
       // A step's or step group's matrix, parallelism or repeat list is expanded by the run; other
       // forms (repeat over a percentage of hosts), and one inside another, are not: one copy, said.
       const byRun = exp.kind === 'dynamic' && exp.byRun && !g.runtime;
-      if (exp.kind === 'dynamic' && !byRun) this.bag.warn(Codes.DYNAMIC_STRATEGY, `${w.kind === 'stepGroup' ? 'step group ' : ''}strategy is decided at run time (${exp.reason})${g.runtime ? ` inside ${g.runtime.unit}, whose strategy is too` : ''}; compiled as one copy`, positions.at(node, 'strategy', at));
+      if (exp.kind === 'dynamic' && !byRun)
+        this.bag.warn(
+          Codes.DYNAMIC_STRATEGY,
+          `${w.kind === 'stepGroup' ? 'step group ' : ''}strategy is decided at run time (${exp.reason})${g.runtime ? ` inside ${g.runtime.unit}, whose strategy is too` : ''}; compiled as one copy`,
+          positions.at(node, 'strategy', at),
+        );
       const copies: (StrategyCopy | undefined)[] = exp.kind === 'static' ? exp.copies : [undefined];
       const exits: string[] = [];
       const whens = node['when'] !== undefined && node['when'] !== null ? [...g.whens, node] : g.whens;
@@ -412,7 +500,11 @@ class Flattener {
             ...(failure ? { failure } : {}),
             ann,
             ...(copy ? { strategy: copy } : g.strategy ? { strategy: g.strategy } : {}),
-            ...(byRun ? { runtime: { unit: [g.stageId, ...g.groupPath, ident].join('.'), raw: exp.raw } } : g.runtime ? { runtime: g.runtime } : {}),
+            ...(byRun
+              ? { runtime: { unit: [g.stageId, ...g.groupPath, ident].join('.'), raw: exp.raw } }
+              : g.runtime
+                ? { runtime: g.runtime }
+                : {}),
           };
           const children = Array.isArray(node['steps']) ? (node['steps'] as unknown[]) : [];
           const out = this.stepElements(children, start, inner, drafts);
@@ -421,7 +513,16 @@ class Flattener {
         } else {
           if (!this.admitDraft(prev.length, node)) return prev;
           const id = [g.stageId, ...g.groupPath, ident].join('.');
-          const d: Draft = { id, node, kind: 'step', needs: [...prev], groupPath: g.groupPath, whens, ann, ...(failure ? { failure } : {}) };
+          const d: Draft = {
+            id,
+            node,
+            kind: 'step',
+            needs: [...prev],
+            groupPath: g.groupPath,
+            whens,
+            ann,
+            ...(failure ? { failure } : {}),
+          };
           const strat = copy ?? g.strategy;
           if (strat) d.strategy = strat;
           if (copy && exp.kind === 'static' && exp.maxConcurrency) d.maxConcurrency = exp.maxConcurrency;
@@ -447,7 +548,11 @@ class Flattener {
     const walk = (v: unknown, holder: object, key: string | number): unknown => {
       if (typeof v === 'string') return v.includes('<+') ? substituteAt(v, holder, key, { ...ctx, bag: new DiagnosticBag() }) : v;
       // Copies keep their positions, so what a strategy says is located at its place.
-      const copied = Array.isArray(v) ? v.map((x, i) => walk(x, v, i)) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, v, k)])) : v;
+      const copied = Array.isArray(v)
+        ? v.map((x, i) => walk(x, v, i))
+        : v && typeof v === 'object'
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, v, k)]))
+          : v;
       if (copied !== v && copied && typeof copied === 'object') positions.copy(v as object, copied);
       return copied;
     };
@@ -473,7 +578,13 @@ class Flattener {
       raw = String(substituteAt(raw, node, 'identifier', this.buildCtx(scope, this.loc(node), new Map(), g.stageId, g.groupPath)));
     }
     if (!IDENTIFIER.test(raw)) {
-      this.bag.error(Codes.INVALID_IDENTIFIER, expression ? `identifier resolves to '${raw}', which is not an identifier` : `'${raw}' is not an identifier (a letter or _, then letters, digits, _ or $)`, positions.at(node, 'identifier', this.loc(node)));
+      this.bag.error(
+        Codes.INVALID_IDENTIFIER,
+        expression
+          ? `identifier resolves to '${raw}', which is not an identifier`
+          : `'${raw}' is not an identifier (a letter or _, then letters, digits, _ or $)`,
+        positions.at(node, 'identifier', this.loc(node)),
+      );
       return undefined;
     }
     return raw + (copy?.suffix ?? '');
@@ -498,7 +609,12 @@ class Flattener {
     if (d.strategy) {
       body.name = body.name + d.strategy.suffix;
       step.name = body.name;
-      step.matrix = { ...(d.strategy.values.matrix ?? {}), ...('item' in d.strategy.values ? { item: d.strategy.values.item } : {}), iteration: d.strategy.values.iteration, iterations: d.strategy.values.iterations };
+      step.matrix = {
+        ...(d.strategy.values.matrix ?? {}),
+        ...('item' in d.strategy.values ? { item: d.strategy.values.item } : {}),
+        iteration: d.strategy.values.iteration,
+        iterations: d.strategy.values.iterations,
+      };
     }
     if (d.dynamicStrategy) {
       // Its expressions take the step's scope: output references are checked and listed in
@@ -510,12 +626,20 @@ class Flattener {
     if (d.maxConcurrency) step.maxConcurrency = d.maxConcurrency;
     // Conditions are built here, with the step's own scope, so output references resolve.
     let when: PlanWhen | undefined;
-    for (const holder of d.whens) when = combineWhen(when, this.bag.guard(() => whenOf(holder['when'], 'stageStatus', holder, ctx)));
+    for (const holder of d.whens)
+      when = combineWhen(
+        when,
+        this.bag.guard(() => whenOf(holder['when'], 'stageStatus', holder, ctx)),
+      );
     if (when) step.when = when;
     if (d.failure) step.failure = d.failure;
     if (refs.size) step.refs = [...refs.values()].sort((a, b) => (a.expr < b.expr ? -1 : a.expr > b.expr ? 1 : 0));
     if ((step.kind === 'background' || step.kind === 'service') && !step.readiness) {
-      this.bag.warn(Codes.NO_READINESS, `${step.kind} step ${step.id} has no readiness probe and no portBindings: it counts as ready once started`, at);
+      this.bag.warn(
+        Codes.NO_READINESS,
+        `${step.kind} step ${step.id} has no readiness probe and no portBindings: it counts as ready once started`,
+        at,
+      );
     }
     return step;
   }
@@ -531,7 +655,8 @@ class Flattener {
     this.neededBy += needs;
     if (this.drafted <= MAX_PLAN_STEPS && this.neededBy <= MAX_PLAN_NEEDS) return true;
     this.draftsFull = true;
-    const what = this.drafted > MAX_PLAN_STEPS ? `more than ${MAX_PLAN_STEPS} steps` : `more than ${MAX_PLAN_NEEDS} needs between its steps`;
+    const what =
+      this.drafted > MAX_PLAN_STEPS ? `more than ${MAX_PLAN_STEPS} steps` : `more than ${MAX_PLAN_NEEDS} needs between its steps`;
     this.bag.error(Codes.EXPANSION_TOO_LARGE, `the plan would have ${what} (strategies or templates multiply them)`, this.loc(node));
     return false;
   }
@@ -546,7 +671,8 @@ class Flattener {
   /** Provenance of a node: the outermost reference site and the template chain. */
   private origin(node: Obj, ann: Annotation | undefined): Origin {
     const own = this.loc(node);
-    if (!ann || isRootAnnotation(ann) || ann.links.length === 0) return { file: own.file, line: own.line, column: own.column, templates: [] };
+    if (!ann || isRootAnnotation(ann) || ann.links.length === 0)
+      return { file: own.file, line: own.line, column: own.column, templates: [] };
     const links = ann.links.map((l) => ({ ...l }));
     const last = links[links.length - 1]!;
     if (own.file === last.file) last.line = own.line;

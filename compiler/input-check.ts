@@ -9,7 +9,7 @@
  */
 import { Codes } from './diagnostics.js';
 import type { InputDecl } from './inputs.js';
-import { testRegex } from '../schemas/regex.js';
+import { testRegex } from '../schemas/index.js';
 
 export interface InputProblem {
   code: typeof Codes.INPUT_TYPE | typeof Codes.INPUT_NOT_ALLOWED | typeof Codes.INPUT_REGEX | typeof Codes.REGEX_UNSUPPORTED;
@@ -27,14 +27,23 @@ export function checkInputValue(decl: InputDecl, value: unknown): InputProblem |
   if (decl.regex !== undefined && decl.type === 'string') {
     const r = testRegex(String(decl.regex), value as string);
     if ('refused' in r) {
-      return r.refused === 'pattern' ? { code: Codes.REGEX_UNSUPPORTED, message: `regex ${decl.regex} ${r.reason}`, inDeclaration: true } : { code: Codes.INPUT_REGEX, message: `${r.reason} (regex ${decl.regex})` };
+      return r.refused === 'pattern'
+        ? { code: Codes.REGEX_UNSUPPORTED, message: `regex ${decl.regex} ${r.reason}`, inDeclaration: true }
+        : { code: Codes.INPUT_REGEX, message: `${r.reason} (regex ${decl.regex})` };
     }
     if (!r.matched) return { code: Codes.INPUT_REGEX, message: `'${String(value)}' does not match ${decl.regex}` };
   }
   if ((decl.type === 'steps' || decl.type === 'stages') && Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
-      const why = item === null || typeof item !== 'object' || Array.isArray(item) ? 'must be object' : Object.keys(item).length < 1 ? 'must NOT have fewer than 1 properties' : Object.keys(item).length > 1 ? 'must NOT have more than 1 properties' : undefined;
+      const why =
+        item === null || typeof item !== 'object' || Array.isArray(item)
+          ? 'must be object'
+          : Object.keys(item).length < 1
+            ? 'must NOT have fewer than 1 properties'
+            : Object.keys(item).length > 1
+              ? 'must NOT have more than 1 properties'
+              : undefined;
       if (why) return { code: Codes.INPUT_TYPE, message: `item /${i} ${why} (a ${decl.type} input takes a list of single-key elements)` };
     }
   }
@@ -66,7 +75,9 @@ function deepEqual(a: unknown, b: unknown): boolean {
   const ka = Object.keys(a);
   const kb = Object.keys(b);
   if (ka.length !== kb.length) return false;
-  return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  return ka.every(
+    (k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+  );
 }
 
 export function describe(v: unknown): string {

@@ -6,7 +6,7 @@
 import { Codes, LocatedError, type DiagnosticBag, type Location } from './diagnostics.js';
 import { checkInputValue } from './input-check.js';
 import { hasOwn, ownValue, setOwn } from './own.js';
-import { regexProblem } from '../schemas/regex.js';
+import { regexProblem } from '../schemas/index.js';
 import { sourcePositions } from './yaml-reader.js';
 
 export type InputType = 'string' | 'number' | 'boolean' | 'array' | 'object' | 'steps' | 'stages';
@@ -54,7 +54,11 @@ export function resolveTypedInputs(
     const decl = ownValue(declared, name) as InputDecl | undefined;
     if (!decl) {
       const known = Object.keys(declared);
-      bag.error(Codes.INPUT_UNKNOWN, `unknown input '${name}' for ${templateName}${known.length ? ` (declared: ${known.join(', ')})` : ' (it declares no inputs)'}`, at);
+      bag.error(
+        Codes.INPUT_UNKNOWN,
+        `unknown input '${name}' for ${templateName}${known.length ? ` (declared: ${known.join(', ')})` : ' (it declares no inputs)'}`,
+        at,
+      );
       ok = false;
       continue;
     }

@@ -166,7 +166,12 @@ class Walk {
         const node = item[key];
         if (!isObj(node)) continue;
         const id = node['identifier'];
-        if (id === undefined || id === null || id === '') this.bag.error(Codes.REQUIRED_FIELD, `this ${key === 'step' ? 'step' : 'step group'} has no identifier`, sourcePositions.of(node, this.at()));
+        if (id === undefined || id === null || id === '')
+          this.bag.error(
+            Codes.REQUIRED_FIELD,
+            `this ${key === 'step' ? 'step' : 'step group'} has no identifier`,
+            sourcePositions.of(node, this.at()),
+          );
         if (key === 'stepGroup') this.identified(node['steps']);
       }
       this.identified(item['parallel']);
@@ -188,7 +193,8 @@ class Walk {
     this.node(o, this.p.step, 'a step', identified, this.p.stepWhen, 'a step condition');
     this.stepType(o);
     // An own property only: a type named `constructor` is not Object's.
-    const fields = typeof o['type'] === 'string' && Object.prototype.hasOwnProperty.call(this.p.specs, o['type']) ? this.p.specs[o['type']] : undefined;
+    const fields =
+      typeof o['type'] === 'string' && Object.prototype.hasOwnProperty.call(this.p.specs, o['type']) ? this.p.specs[o['type']] : undefined;
     const spec = o['spec'];
     if (!fields || !isObj(spec)) return;
     this.known(spec, fields, `the spec of a ${String(o['type'])} step`);
@@ -239,7 +245,12 @@ class Walk {
     this.known(r, this.p.readiness, 'a readiness probe');
     const probes = Object.keys(this.p.probes).filter((k) => k in r);
     for (const k of probes) if (isObj(r[k])) this.known(r[k] as Obj, this.p.probes[k]!, `a ${k} probe`);
-    if (probes.length !== 1) this.bag.error(Codes.SCHEMA, `readiness needs exactly one probe: ${Object.keys(this.p.probes).join(', ')}`, sourcePositions.of(r, this.at()));
+    if (probes.length !== 1)
+      this.bag.error(
+        Codes.SCHEMA,
+        `readiness needs exactly one probe: ${Object.keys(this.p.probes).join(', ')}`,
+        sourcePositions.of(r, this.at()),
+      );
   }
 
   /** A list element holds exactly one of `wrappers` (others are unknown fields, reported by `known`). */
@@ -247,7 +258,12 @@ class Walk {
     // Harness's template insertion writes `contextType: Pipeline` beside the wrapper.
     this.known(item, new Set([...wrappers, 'contextType']), what);
     const present = wrappers.filter((w) => w in item);
-    if (present.length !== 1) this.bag.error(Codes.SCHEMA, `${what} needs exactly one of ${wrappers.join(', ')}${present.length > 1 ? `, not ${present.join(' and ')}` : ''}`, sourcePositions.of(item, this.at()));
+    if (present.length !== 1)
+      this.bag.error(
+        Codes.SCHEMA,
+        `${what} needs exactly one of ${wrappers.join(', ')}${present.length > 1 ? `, not ${present.join(' and ')}` : ''}`,
+        sourcePositions.of(item, this.at()),
+      );
   }
 
   /** Reports every key of `o` not in `fields` (nor `also`), with the closest legal field. */

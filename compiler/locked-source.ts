@@ -14,7 +14,13 @@ import type { ResolveOutcome, ResolveRequest, ResolvedTemplate, TemplateSource }
 import { readYaml, sourcePositions } from './yaml-reader.js';
 
 /** Parses cached or fetched YAML of a version and checks it against the expected digest. */
-export function verifiedTemplate(ref: string, version: string, digest: string, text: string, file: string): ResolvedTemplate | { tampered: string } {
+export function verifiedTemplate(
+  ref: string,
+  version: string,
+  digest: string,
+  text: string,
+  file: string,
+): ResolvedTemplate | { tampered: string } {
   const key = `${ref}\u0000${version}\u0000${digest}\u0000${file}`;
   const known = verified.get(text)?.get(key);
   if (known) return known;
@@ -96,7 +102,12 @@ export class LockedSource implements TemplateSource {
       const key = lockKey(req.ref, req.selector);
       const locked = this.opts.lock?.templates[key];
       if (!locked) {
-        if (this.opts.frozen) out[i] = { ok: false, code: 'not-locked', message: `${req.ref}@${req.selector || 'stable'} is not in ${LOCKFILE_NAME} (--frozen-lockfile); run pipewright lock` };
+        if (this.opts.frozen)
+          out[i] = {
+            ok: false,
+            code: 'not-locked',
+            message: `${req.ref}@${req.selector || 'stable'} is not in ${LOCKFILE_NAME} (--frozen-lockfile); run pipewright lock`,
+          };
         else toInner.push({ i, req });
         return;
       }
@@ -115,7 +126,11 @@ export class LockedSource implements TemplateSource {
       }
       const text = this.opts.cache.get(locked.digest);
       if (text === undefined) {
-        out[i] = { ok: false, code: 'unavailable', message: `${locked.ref}@${locked.version} (${locked.digest}) is not in the template cache, and no registry is given to fetch it from (--registry or PIPEWRIGHT_REGISTRY)` };
+        out[i] = {
+          ok: false,
+          code: 'unavailable',
+          message: `${locked.ref}@${locked.version} (${locked.digest}) is not in the template cache, and no registry is given to fetch it from (--registry or PIPEWRIGHT_REGISTRY)`,
+        };
         return;
       }
       const t = verifiedTemplate(locked.ref, locked.version, locked.digest, text, `registry:${locked.ref}@${locked.version}`);
@@ -132,10 +147,20 @@ export class LockedSource implements TemplateSource {
         const a = answers[j]!;
         const key = lockKey(requests[x.i]!.ref, requests[x.i]!.selector);
         if (a.ok && x.locked && a.template.digest !== x.locked.digest) {
-          out[x.i] = { ok: false, code: 'invalid', message: `tamper: the registry serves ${a.template.ref}@${a.template.version} as ${a.template.digest}, ${LOCKFILE_NAME} says ${x.locked.digest}` };
+          out[x.i] = {
+            ok: false,
+            code: 'invalid',
+            message: `tamper: the registry serves ${a.template.ref}@${a.template.version} as ${a.template.digest}, ${LOCKFILE_NAME} says ${x.locked.digest}`,
+          };
           return;
         }
-        if (a.ok) this.used.set(key, { ref: a.template.ref, selector: requests[x.i]!.selector, version: a.template.version, digest: a.template.digest });
+        if (a.ok)
+          this.used.set(key, {
+            ref: a.template.ref,
+            selector: requests[x.i]!.selector,
+            version: a.template.version,
+            digest: a.template.digest,
+          });
         if (a.ok && !x.locked) this.unlocked.add(`${a.template.ref}@${a.template.version}`);
         out[x.i] = a;
       });

@@ -3,7 +3,10 @@
  * folder, unreadable, not writable) or `busy` (another process held its guard too long).
  */
 export class LockfileError extends Error {
-  constructor(message: string, readonly kind: 'malformed' | 'unusable' | 'busy') {
+  constructor(
+    message: string,
+    readonly kind: 'malformed' | 'unusable' | 'busy',
+  ) {
     super(message);
   }
 }

@@ -133,5 +133,8 @@ function releaseGuard(guard: string, mine: string): void {
 function busy(guard: string, timeoutMs: number): LockfileError {
   const h = parseHolder(guardText(guard) ?? '');
   const who = h ? `held by process ${h.pid} on ${h.host} since ${new Date(h.time).toISOString()}` : 'held by another process';
-  return new LockfileError(`${guard} is ${who}; gave up after ${timeoutMs / 1000} s (remove the file if no pipewright process is running)`, 'busy');
+  return new LockfileError(
+    `${guard} is ${who}; gave up after ${timeoutMs / 1000} s (remove the file if no pipewright process is running)`,
+    'busy',
+  );
 }

@@ -56,7 +56,13 @@ export function readLockfile(path: string): Lockfile | undefined {
     throw new LockfileError(`${path}: not a pipewright lockfile of version ${LOCKFILE_VERSION}`, 'malformed');
   }
   for (const [k, e] of Object.entries(d.templates)) {
-    if (!e || typeof e.ref !== 'string' || typeof e.version !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(String(e.digest)) || typeof e.selector !== 'string') {
+    if (
+      !e ||
+      typeof e.ref !== 'string' ||
+      typeof e.version !== 'string' ||
+      !/^sha256:[0-9a-f]{64}$/.test(String(e.digest)) ||
+      typeof e.selector !== 'string'
+    ) {
       throw new LockfileError(`${path}: entry ${k} is malformed`, 'malformed');
     }
   }
@@ -124,7 +130,9 @@ export function formatLockfile(lock: Lockfile): string {
 /** One entry on one line, fields sorted: `{"digest": "...", "ref": "...", ...}`. */
 function entryLine(e: LockEntry): string {
   const fields = { digest: e.digest, ref: e.ref, selector: e.selector, version: e.version };
-  return `{${Object.entries(fields).map(([k, v]) => `${JSON.stringify(k)}: ${canonicalJson(v)}`).join(', ')}}`;
+  return `{${Object.entries(fields)
+    .map(([k, v]) => `${JSON.stringify(k)}: ${canonicalJson(v)}`)
+    .join(', ')}}`;
 }
 
 /**

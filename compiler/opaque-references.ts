@@ -10,7 +10,7 @@
  * many organisations publish only their CI templates to pipewright, and a deployment template
  * pipewright never runs must not stop their pipelines from compiling.
  */
-import type { Origin, PlanTemplateReference } from '../schemas/plan.js';
+import type { Origin, PlanTemplateReference } from '../schemas/index.js';
 import { annotations, type Annotation } from './annotations.js';
 import { Codes, type Code, type DiagnosticBag, type Location } from './diagnostics.js';
 import { reportVersion } from './expand.js';
@@ -40,14 +40,41 @@ const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.i
 export function findOpaqueReferences(value: unknown, ann?: Annotation, problems?: OpaqueProblem[]): OpaqueReference[] {
   const out: OpaqueReference[] = [];
   /** A reference mapping: taken when well formed, else a problem (never dropped in silence). */
-  const take = (holder: Obj, key: string, node: unknown, refKey: OpaqueReference['refKey'], field: OpaqueReference['field'], type: OpaqueReference['type'], a: Annotation | undefined): void => {
+  const take = (
+    holder: Obj,
+    key: string,
+    node: unknown,
+    refKey: OpaqueReference['refKey'],
+    field: OpaqueReference['field'],
+    type: OpaqueReference['type'],
+    a: Annotation | undefined,
+  ): void => {
     if (typeof node === 'string' && node.includes('<+')) return; // an expression or runtime input for the whole reference
-    if (!isObj(node)) return void problems?.push({ code: Codes.SCHEMA, message: `${key} must be a mapping {${refKey}, versionLabel}, not ${JSON.stringify(node)}`, holder, key });
+    if (!isObj(node))
+      return void problems?.push({
+        code: Codes.SCHEMA,
+        message: `${key} must be a mapping {${refKey}, versionLabel}, not ${JSON.stringify(node)}`,
+        holder,
+        key,
+      });
     const ref = node[refKey];
-    if (ref === undefined || ref === null || ref === '') return void problems?.push({ code: Codes.REQUIRED_FIELD, message: `${key} has no ${refKey}`, holder, key });
-    if (typeof ref !== 'string') return void problems?.push({ code: Codes.SCHEMA, message: `${refKey} must be a template reference, not ${JSON.stringify(ref)}`, holder: node, key: refKey });
+    if (ref === undefined || ref === null || ref === '')
+      return void problems?.push({ code: Codes.REQUIRED_FIELD, message: `${key} has no ${refKey}`, holder, key });
+    if (typeof ref !== 'string')
+      return void problems?.push({
+        code: Codes.SCHEMA,
+        message: `${refKey} must be a template reference, not ${JSON.stringify(ref)}`,
+        holder: node,
+        key: refKey,
+      });
     const label = node['versionLabel'];
-    if (label !== undefined && label !== null && typeof label === 'object') return void problems?.push({ code: Codes.SCHEMA, message: `versionLabel must be a version or label, not ${JSON.stringify(label)}`, holder: node, key: 'versionLabel' });
+    if (label !== undefined && label !== null && typeof label === 'object')
+      return void problems?.push({
+        code: Codes.SCHEMA,
+        message: `versionLabel must be a version or label, not ${JSON.stringify(label)}`,
+        holder: node,
+        key: 'versionLabel',
+      });
     out.push({ node, ann: a, field, type, refKey });
   };
   const walk = (v: unknown, inArtifacts: boolean, a: Annotation | undefined): void => {
@@ -62,7 +89,8 @@ export function findOpaqueReferences(value: unknown, ann?: Annotation, problems?
       if (k === 'customDeploymentRef') take(o, k, child, 'templateRef', 'customDeploymentRef', 'CustomDeployment', a);
       // An artifact source written as `{identifier, template: {templateRef, versionLabel}}`.
       else if (k === 'template' && inArtifacts) take(o, k, child, 'templateRef', 'artifactSource', 'ArtifactSource', a);
-      else if (k === 'monitoredService' && isObj(child) && child['type'] === 'Template') take(child, 'spec', child['spec'], 'monitoredServiceTemplateRef', 'monitoredService', 'MonitoredService', a);
+      else if (k === 'monitoredService' && isObj(child) && child['type'] === 'Template')
+        take(child, 'spec', child['spec'], 'monitoredServiceTemplateRef', 'monitoredService', 'MonitoredService', a);
       else if (child && typeof child === 'object') walk(child, inArtifacts || k === 'artifacts', a);
     }
   };
@@ -117,15 +145,23 @@ export async function resolveOpaqueReferences(
 ): Promise<OpaqueResolutions> {
   const problems: OpaqueProblem[] = [];
   const found = stagesWithReferences(root).flatMap((stage) => findOpaqueReferences(stage, undefined, problems));
-  for (const p of problems) bag.error(p.code, p.message, positions.at(p.holder, p.key, positions.of(p.holder, { file, line: 1, column: 1 })));
+  for (const p of problems)
+    bag.error(p.code, p.message, positions.at(p.holder, p.key, positions.of(p.holder, { file, line: 1, column: 1 })));
   const resolutions: OpaqueResolutions = new Map();
   if (found.length === 0) return resolutions;
   const today = (options.now ?? new Date()).toISOString().slice(0, 10);
   const fallback: Location = { file, line: 1, column: 1 };
-  const requests = found.map((r) => ({ ref: String(r.node[r.refKey]), selector: selectorText(r.node['versionLabel']), at: positions.of(r.node, fallback) }));
+  const requests = found.map((r) => ({
+    ref: String(r.node[r.refKey]),
+    selector: selectorText(r.node['versionLabel']),
+    at: positions.of(r.node, fallback),
+  }));
   // Expressions and runtime inputs (`templateRef: <+input>`) name no template pipewright can know.
   const asked = requests.map((q, i) => ({ q, i })).filter(({ q }) => !q.ref.includes('<+') && !q.selector.includes('<+'));
-  const outcomes = await resolveInOrder(sources, asked.map((a) => a.q));
+  const outcomes = await resolveInOrder(
+    sources,
+    asked.map((a) => a.q),
+  );
   const reported = new Set<string>();
   for (const [i, q] of requests.entries()) resolutions.set(found[i]!.node, { ref: q.ref, selector: q.selector });
   asked.forEach(({ q, i }, j) => {
@@ -134,7 +170,11 @@ export async function resolveOpaqueReferences(
     const refAt = positions.at(r.node, r.refKey, q.at);
     if (!outcome.ok) {
       if (outcome.code === 'not-found') {
-        bag.warn(Codes.OPAQUE_TEMPLATE_NOT_FOUND, `${r.type} template ${q.ref} is not in the template sources: recorded as written, without a version`, refAt);
+        bag.warn(
+          Codes.OPAQUE_TEMPLATE_NOT_FOUND,
+          `${r.type} template ${q.ref} is not in the template sources: recorded as written, without a version`,
+          refAt,
+        );
       } else if (outcome.code === 'not-locked') {
         // pipewright never runs it: a frozen lock that lacks it records it unpinned, saying so
         // (`lock` pins it when a source has it).
@@ -142,7 +182,11 @@ export async function resolveOpaqueReferences(
       } else {
         const code = outcome.code === 'no-version' ? Codes.NO_MATCHING_VERSION : Codes.TEMPLATE_SOURCE;
         const versions = outcome.versions?.length ? ` (available: ${outcome.versions.join(', ')})` : '';
-        bag.error(code, `${outcome.message}${versions}`, outcome.code === 'no-version' ? positions.at(r.node, 'versionLabel', refAt) : refAt);
+        bag.error(
+          code,
+          `${outcome.message}${versions}`,
+          outcome.code === 'no-version' ? positions.at(r.node, 'versionLabel', refAt) : refAt,
+        );
       }
       return;
     }
@@ -180,9 +224,22 @@ export function stageReferences(
     const t = res.template;
     if (t) {
       const spec = (t.value as { template?: Obj }).template?.['spec'];
-      origin.templates.push({ ref: t.ref, version: t.version, digest: t.digest, file: t.file, line: positions.of(spec, { file: t.file, line: 1, column: 1 }).line });
+      origin.templates.push({
+        ref: t.ref,
+        version: t.version,
+        digest: t.digest,
+        file: t.file,
+        line: positions.of(spec, { file: t.file, line: 1, column: 1 }).line,
+      });
     }
-    out.push({ field: r.field, type: r.type, ref: res.ref, ...(res.selector ? { selector: res.selector } : {}), ...(t ? { version: t.version, digest: t.digest } : {}), origin });
+    out.push({
+      field: r.field,
+      type: r.type,
+      ref: res.ref,
+      ...(res.selector ? { selector: res.selector } : {}),
+      ...(t ? { version: t.version, digest: t.digest } : {}),
+      origin,
+    });
   }
   return out;
 }

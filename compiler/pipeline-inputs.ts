@@ -124,7 +124,9 @@ function setTarget(root: unknown, segs: string[]): { holder: Record<string, unkn
   const last = segs[segs.length - 1]!;
   if (Array.isArray(cur)) {
     const v = findInList(cur, last);
-    return v && typeof v === 'object' && hasOwn(v, 'value') ? { holder: v as Record<string, unknown>, key: 'value' } : { missing: segs.join('.') };
+    return v && typeof v === 'object' && hasOwn(v, 'value')
+      ? { holder: v as Record<string, unknown>, key: 'value' }
+      : { missing: segs.join('.') };
   }
   if (!cur || typeof cur !== 'object' || !hasOwn(cur as object, last)) return { missing: segs.join('.') };
   return { holder: cur as Record<string, unknown>, key: last };
@@ -181,7 +183,12 @@ export function finalizeInputs(root: unknown, file: string, partial: boolean, ba
     if (partial) {
       open++;
       bag.warn(Codes.RUNTIME_INPUT_MISSING, `${name} holds <+input> inside text, filled by nothing (kept as a placeholder)`, at);
-    } else bag.error(Codes.EXPRESSION_SYNTAX, `${name} holds <+input> inside text, which nothing fills: a runtime input is a field's whole value`, at);
+    } else
+      bag.error(
+        Codes.EXPRESSION_SYNTAX,
+        `${name} holds <+input> inside text, which nothing fills: a runtime input is a field's whole value`,
+        at,
+      );
   };
   const walk = (v: unknown) => {
     if (!v || typeof v !== 'object') return;
@@ -224,7 +231,12 @@ export function finalizeInputs(root: unknown, file: string, partial: boolean, ba
     if (input.default !== undefined) {
       // A default must pass its own .regex() / .allowedValues(), as a given value must.
       const problem = checkRuntimeInput(input, input.default);
-      if (problem) bag.error(problem.code, `runtime input ${setPath(root, holder, k, path) ?? path.join('.')}: its own default ${JSON.stringify(input.default)} is refused: ${problem.message}`, at);
+      if (problem)
+        bag.error(
+          problem.code,
+          `runtime input ${setPath(root, holder, k, path) ?? path.join('.')}: its own default ${JSON.stringify(input.default)} is refused: ${problem.message}`,
+          at,
+        );
       else (holder as Record<string | number, unknown>)[k] = input.default;
       return;
     }
@@ -259,7 +271,8 @@ function elementName(node: unknown, i: number): string {
  * identifier, say).
  */
 function setPath(root: unknown, holder: unknown, k: string | number, path: string[]): string | undefined {
-  const segs = k === 'value' && holder && typeof holder === 'object' && typeof ownValue(holder, 'name') === 'string' ? path.slice(0, -1) : path;
+  const segs =
+    k === 'value' && holder && typeof holder === 'object' && typeof ownValue(holder, 'name') === 'string' ? path.slice(0, -1) : path;
   // `--set` splits its path at dots: a key holding one cannot be named.
   if (segs.some((seg) => seg.includes('.') || seg.includes('='))) return undefined;
   const t = segs.length > 1 ? setTarget(root, segs) : undefined;
@@ -270,7 +283,9 @@ function setPath(root: unknown, holder: unknown, k: string | number, path: strin
 function howToFill(p: string | undefined, allowed: unknown[] | undefined): string {
   const example = allowed?.length ? String(allowed[0]) : 'VALUE';
   const choices = allowed?.length ? ` (one of: ${allowed.map(String).join(', ')})` : '';
-  return p ? `give it with --set ${shellWord(`${p}=${example}`)}${choices}, or in an input set (--inputs FILE)` : `give it in an input set (--inputs FILE)${choices}`;
+  return p
+    ? `give it with --set ${shellWord(`${p}=${example}`)}${choices}, or in an input set (--inputs FILE)`
+    : `give it in an input set (--inputs FILE)${choices}`;
 }
 
 /** A word as a POSIX shell reads it back: as it is when plain, else in single quotes. */
@@ -300,7 +315,12 @@ export function checkRuntimeInputDefaults(root: unknown, fallback: Location, bag
       }
       if (input.default === undefined) continue;
       const problem = checkRuntimeInput(input, input.default);
-      if (problem) bag.error(problem.code, `runtime input '${String(k)}': its own default ${JSON.stringify(input.default)} is refused: ${problem.message}`, positions.at(v, k, fallback));
+      if (problem)
+        bag.error(
+          problem.code,
+          `runtime input '${String(k)}': its own default ${JSON.stringify(input.default)} is refused: ${problem.message}`,
+          positions.at(v, k, fallback),
+        );
     }
   };
   walk(root);

@@ -3,7 +3,7 @@
  * the stages by identifier for `<+pipeline.stages.S...>` expressions, and the infrastructure
  * fields a stage records in the plan.
  */
-import type { PlanStage } from '../schemas/plan.js';
+import type { PlanStage } from '../schemas/index.js';
 import { unwrap } from './elements.js';
 import type { ExprScope } from './expressions.js';
 import { setOwn } from './own.js';
@@ -33,7 +33,11 @@ export function collectStages(v: unknown, into: ExprScope['pipeline']['stages'],
     if (w.kind === 'parallel') collectStages(w.node, into, secretVars);
     else if (w.kind === 'stage' && w.node && typeof w.node['identifier'] === 'string') {
       const id = w.node['identifier'];
-      into[id] = { identifier: id, name: String(w.node['name'] ?? id), variables: variablesOf(w.node['variables'], `stage ${id}`, secretVars) };
+      into[id] = {
+        identifier: id,
+        name: String(w.node['name'] ?? id),
+        variables: variablesOf(w.node['variables'], `stage ${id}`, secretVars),
+      };
     }
   }
 }

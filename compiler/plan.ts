@@ -3,7 +3,7 @@
  * canonical form (an enumerable property, computed when first read). Two compiles of the
  * same inputs give byte-identical `formatPlan` output.
  */
-import { PLAN_API_VERSION, type Plan, type PlanStage, type PlanStep, type TemplateUse } from '../schemas/plan.js';
+import { PLAN_API_VERSION, type Plan, type PlanStage, type PlanStep, type TemplateUse } from '../schemas/index.js';
 import { canonicalJson, canonicalPretty, sha256 } from './canonical.js';
 import type { ResolvedTemplate } from './source.js';
 

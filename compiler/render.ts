@@ -28,7 +28,9 @@ function handlebars(): typeof HandlebarsNamespace {
   hb.registerHelper('lower', (a: unknown) => String(a ?? '').toLowerCase());
   hb.registerHelper('upper', (a: unknown) => String(a ?? '').toUpperCase());
   hb.registerHelper('json', (a: unknown) => JSON.stringify(a));
-  hb.registerHelper('join', (a: unknown, sep: unknown) => (Array.isArray(a) ? a.join(typeof sep === 'string' ? sep : ',') : String(a ?? '')));
+  hb.registerHelper('join', (a: unknown, sep: unknown) =>
+    Array.isArray(a) ? a.join(typeof sep === 'string' ? sep : ',') : String(a ?? ''),
+  );
   return (instance = hb);
 }
 
@@ -135,7 +137,11 @@ function toLocated(e: unknown, s: string, at: Location): LocatedError {
   const msg = e instanceof Error ? e.message : String(e);
   if (/knownHelpersOnly|unknown helper|missing helper|not a function/i.test(msg)) {
     const name = /helper:? ['"]?([\w-]+)/i.exec(msg)?.[1] ?? '';
-    return new LocatedError(Codes.HANDLEBARS_HELPER, `helper ${name ? `'${name}' ` : ''}is not allowed (allowed: ${ALLOWED_HELPERS.join(', ')}, if, unless, each, with)`, at);
+    return new LocatedError(
+      Codes.HANDLEBARS_HELPER,
+      `helper ${name ? `'${name}' ` : ''}is not allowed (allowed: ${ALLOWED_HELPERS.join(', ')}, if, unless, each, with)`,
+      at,
+    );
   }
   if (/not defined in/.test(msg)) {
     const name = /"([^"]+)" not defined/.exec(msg)?.[1] ?? '?';

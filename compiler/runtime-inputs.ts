@@ -4,7 +4,7 @@
  * Arguments may be quoted or not; unquoted ones take their YAML type (`true`, `3`).
  */
 import { Codes } from './diagnostics.js';
-import { testRegex } from '../schemas/regex.js';
+import { testRegex } from '../schemas/index.js';
 
 export interface RuntimeInput {
   default?: unknown;
@@ -57,7 +57,9 @@ export function parseRuntimeInput(text: string): RuntimeInput {
     if (end < i) {
       // The commonest cause: `{value: <+input>.allowedValues(a,b)}` — in flow style YAML ends a
       // plain value at the comma.
-      const cut = !s.slice(i).includes(')') ? `; inside { } or [ ] YAML ends a plain value at a comma: quote the whole value ("${s},…)")` : '';
+      const cut = !s.slice(i).includes(')')
+        ? `; inside { } or [ ] YAML ends a plain value at a comma: quote the whole value ("${s},…)")`
+        : '';
       throw new Error(`unclosed '(' in .${name}${cut}`);
     }
     const raw = s.slice(i, end);
@@ -95,11 +97,17 @@ export interface RuntimeInputProblem {
  */
 export function checkRuntimeInput(input: RuntimeInput, value: unknown): RuntimeInputProblem | undefined {
   if (input.allowedValues && !input.allowedValues.some((a) => String(a) === String(value))) {
-    return { code: Codes.RUNTIME_INPUT_INVALID, message: `value '${String(value)}' is not one of ${input.allowedValues.map(String).join(', ')}` };
+    return {
+      code: Codes.RUNTIME_INPUT_INVALID,
+      message: `value '${String(value)}' is not one of ${input.allowedValues.map(String).join(', ')}`,
+    };
   }
   if (input.regex !== undefined) {
     const r = testRegex(input.regex, String(value));
-    if ('refused' in r) return r.refused === 'pattern' ? { code: Codes.REGEX_UNSUPPORTED, message: `regex ${input.regex} ${r.reason}` } : { code: Codes.RUNTIME_INPUT_INVALID, message: `${r.reason} (regex ${input.regex})` };
+    if ('refused' in r)
+      return r.refused === 'pattern'
+        ? { code: Codes.REGEX_UNSUPPORTED, message: `regex ${input.regex} ${r.reason}` }
+        : { code: Codes.RUNTIME_INPUT_INVALID, message: `${r.reason} (regex ${input.regex})` };
     if (!r.matched) return { code: Codes.RUNTIME_INPUT_INVALID, message: `value '${String(value)}' does not match ${input.regex}` };
   }
   return undefined;

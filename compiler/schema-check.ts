@@ -38,7 +38,8 @@ export function checkSchema(name: SchemaName, value: unknown, file: string, bag:
 /** Where `key` is written in the object at `path` below `root`. */
 function keyLocation(root: unknown, path: (string | number)[], key: string, fallback: Location): Location {
   let owner: unknown = root;
-  for (const seg of path) owner = owner !== null && typeof owner === 'object' ? (owner as Record<string | number, unknown>)[seg] : undefined;
+  for (const seg of path)
+    owner = owner !== null && typeof owner === 'object' ? (owner as Record<string | number, unknown>)[seg] : undefined;
   return sourcePositions.get(owner) ? sourcePositions.keyAt(owner, key, fallback) : sourcePositions.atPath(root, [...path, key], fallback);
 }
 
@@ -81,10 +82,15 @@ function mapError(e: ErrorObject): { code: Code; message: string; key?: string }
       return { code: Codes.SCHEMA, message: `'${String(e.data)}' is not one of ${(params['allowedValues'] as unknown[]).join(', ')}` };
     case 'pattern':
       if (last === 'identifier' || last === 'templateRef') {
-        return { code: Codes.INVALID_IDENTIFIER, message: `'${String(e.data)}' is not a valid ${last === 'identifier' ? 'identifier' : 'template reference'} (letters, digits and _, not starting with a digit, at most 128)` };
+        return {
+          code: Codes.INVALID_IDENTIFIER,
+          message: `'${String(e.data)}' is not a valid ${last === 'identifier' ? 'identifier' : 'template reference'} (letters, digits and _, not starting with a digit, at most 128)`,
+        };
       }
-      if (last === 'shell') return { code: Codes.SCHEMA, message: `unknown shell '${String(e.data)}' (Sh, Bash, Python, Pwsh, PowerShell)` };
-      if (last === 'stageStatus' || last === 'pipelineStatus') return { code: Codes.SCHEMA, message: `'${String(e.data)}' is not one of Success, Failure, All` };
+      if (last === 'shell')
+        return { code: Codes.SCHEMA, message: `unknown shell '${String(e.data)}' (Sh, Bash, Python, Pwsh, PowerShell)` };
+      if (last === 'stageStatus' || last === 'pipelineStatus')
+        return { code: Codes.SCHEMA, message: `'${String(e.data)}' is not one of Success, Failure, All` };
       if (last === 'timeout' || last === 'interval') {
         return { code: Codes.INVALID_DURATION, message: `'${String(e.data)}' is not a duration (like 45s, 10m, 1h30m)` };
       }

@@ -51,7 +51,11 @@ function parse(raw: string): { value: unknown } | { problem: string; syntax: boo
   const bag = new DiagnosticBag();
   const docs = readYaml('--set', raw, positions, bag);
   const error = bag.items.find((d) => d.severity === 'error');
-  if (error) return { problem: `the value is refused: ${error.message} (${error.code})`, syntax: error.code === Codes.YAML_SYNTAX || error.code === Codes.DUPLICATE_KEY };
+  if (error)
+    return {
+      problem: `the value is refused: ${error.message} (${error.code})`,
+      syntax: error.code === Codes.YAML_SYNTAX || error.code === Codes.DUPLICATE_KEY,
+    };
   if (docs.length > 1) return { problem: 'the value holds several YAML documents', syntax: true };
   return { value: docs[0]?.value ?? null };
 }

@@ -104,6 +104,13 @@ export async function resolveInOrder(sources: TemplateSource[], requests: Resolv
   }
   return requests.map(
     (r, i) =>
-      out[i] ?? { ok: false, code: 'not-found', message: sources.length === 0 ? `template ${r.ref} not found: no template source given (--templates DIR or --registry URL)` : `template ${r.ref} not found` },
+      out[i] ?? {
+        ok: false,
+        code: 'not-found',
+        message:
+          sources.length === 0
+            ? `template ${r.ref} not found: no template source given (--templates DIR or --registry URL)`
+            : `template ${r.ref} not found`,
+      },
   );
 }

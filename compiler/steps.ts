@@ -4,12 +4,12 @@
  * container steps with `PLUGIN_*` settings; every other Harness type is carried as an
  * `external` step holding its type and spec.
  */
-import type { FailureRule, PlanPort, PlanReadiness, PlanShell, PlanStep, PlanWhen, StepKind } from '../schemas/plan.js';
-import { regexProblem } from '../schemas/regex.js';
+import type { FailureRule, PlanPort, PlanReadiness, PlanShell, PlanStep, PlanWhen, StepKind } from '../schemas/index.js';
+import { regexProblem } from '../schemas/index.js';
 import { Codes, LocatedError, type DiagnosticBag, type Location } from './diagnostics.js';
 import { parseDuration } from './duration.js';
 import type { ExprScope } from './expressions.js';
-import { checkCondition, staticCondition, unwrapped } from '../schemas/conditions.js';
+import { checkCondition, staticCondition, unwrapped } from '../schemas/index.js';
 import { substitute, type SubstituteSink } from './substitute.js';
 import { isRuntimeInput } from './runtime-inputs.js';
 import { sourcePositions as positions } from './yaml-reader.js';
@@ -78,9 +78,15 @@ export function buildStepBody(node: Obj, kind: 'step' | 'service', ctx: BuildCon
   if (stepKind !== 'service' && type !== 'Plugin') {
     const shellText = String(spec['shell'] ?? 'Sh').toLowerCase();
     const open = typeof spec['shell'] === 'string' && spec['shell'].startsWith('<+');
-    if (open) ctx.bag.warn(Codes.RUNTIME_INPUT_MISSING, `shell is decided at run time; the plan assumes Sh`, positions.at(spec, 'shell', ctx.at));
+    if (open)
+      ctx.bag.warn(Codes.RUNTIME_INPUT_MISSING, `shell is decided at run time; the plan assumes Sh`, positions.at(spec, 'shell', ctx.at));
     const shell = open ? 'sh' : SHELLS[shellText];
-    if (!shell) throw new LocatedError(Codes.SCHEMA, `unknown shell '${String(spec['shell'])}' (Sh, Bash, Python, Pwsh, PowerShell)`, positions.at(spec, 'shell', ctx.at));
+    if (!shell)
+      throw new LocatedError(
+        Codes.SCHEMA,
+        `unknown shell '${String(spec['shell'])}' (Sh, Bash, Python, Pwsh, PowerShell)`,
+        positions.at(spec, 'shell', ctx.at),
+      );
     out.shell = shell;
   }
   const command = s(spec['command'], 'command');
@@ -103,7 +109,8 @@ export function buildStepBody(node: Obj, kind: 'step' | 'service', ctx: BuildCon
   }
   const privileged = spec['privileged'];
   if (privileged === true || privileged === 'true') out.privileged = true;
-  if (spec['runAsUser'] !== undefined && spec['runAsUser'] !== null && spec['runAsUser'] !== '') out.runAsUser = String(s(spec['runAsUser'], 'runAsUser'));
+  if (spec['runAsUser'] !== undefined && spec['runAsUser'] !== null && spec['runAsUser'] !== '')
+    out.runAsUser = String(s(spec['runAsUser'], 'runAsUser'));
   const pull = spec['imagePullPolicy'];
   if (pull === 'Always' || pull === 'IfNotPresent' || pull === 'Never') out.imagePullPolicy = pull;
   if (spec['resources'] && typeof spec['resources'] === 'object') out.resources = deepSubstitute(spec['resources'], ctx) as Obj;
@@ -128,12 +135,22 @@ export function timeoutOf(node: Obj, ctx: { at: Location } | BuildContext): numb
     if ('scope' in ctx) raw = substituteAt(raw, node, 'timeout', { ...ctx, sink: { ...ctx.sink, refs: new Map() } });
     if (typeof raw === 'string' && raw.includes('<+')) {
       // Said once: an expression that was itself a problem (PW3012) gets no second word.
-      if ('bag' in ctx && ctx.bag.items.length === before) ctx.bag.warn(Codes.DYNAMIC_STRATEGY, `timeout ${raw} is known only at run time: the plan has no timeout here`, positions.at(node, 'timeout', ctx.at));
+      if ('bag' in ctx && ctx.bag.items.length === before)
+        ctx.bag.warn(
+          Codes.DYNAMIC_STRATEGY,
+          `timeout ${raw} is known only at run time: the plan has no timeout here`,
+          positions.at(node, 'timeout', ctx.at),
+        );
       return undefined;
     }
   }
   const ms = parseDuration(raw);
-  if (ms === null) throw new LocatedError(Codes.INVALID_DURATION, `'${String(raw)}' is not a duration (like 45s, 10m, 1h30m)`, positions.at(node, 'timeout', ctx.at));
+  if (ms === null)
+    throw new LocatedError(
+      Codes.INVALID_DURATION,
+      `'${String(raw)}' is not a duration (like 45s, 10m, 1h30m)`,
+      positions.at(node, 'timeout', ctx.at),
+    );
   return ms;
 }
 
@@ -150,7 +167,14 @@ export function substituteAt(v: string, holder: object, field: string | number, 
     refs: ctx.sink.refs,
     output: ctx.sink.output,
     problem: (code, message) => {
-      const c = code === 'unknown-variable' ? Codes.EXPRESSION_UNRESOLVED : code === 'output' ? Codes.OUTPUT_REFERENCE : code === 'too-large' ? Codes.EXPANSION_TOO_LARGE : Codes.EXPRESSION_SYNTAX;
+      const c =
+        code === 'unknown-variable'
+          ? Codes.EXPRESSION_UNRESOLVED
+          : code === 'output'
+            ? Codes.OUTPUT_REFERENCE
+            : code === 'too-large'
+              ? Codes.EXPANSION_TOO_LARGE
+              : Codes.EXPRESSION_SYNTAX;
       ctx.bag.error(c, message, at);
     },
   };
@@ -215,7 +239,8 @@ function isOpen(v: unknown): boolean {
 
 function port(v: unknown, at: Location, what: string): number {
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v.trim()) : NaN;
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new LocatedError(Codes.SCHEMA, `${what} '${String(v)}' is not a port number (1-65535)`, at);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new LocatedError(Codes.SCHEMA, `${what} '${String(v)}' is not a port number (1-65535)`, at);
   return n;
 }
 
@@ -233,7 +258,11 @@ function portBindings(v: unknown, spec: Obj, ctx: BuildContext): PlanPort[] {
     const cv = typeof c === 'string' ? substituteAt(c, v, h, ctx) : c;
     if (isOpen(hv) || isOpen(cv)) {
       // A port only the run knows (a placeholder of a partial compile): not in the plan.
-      ctx.bag.warn(Codes.RUNTIME_INPUT_MISSING, `port binding ${String(h)}: ${String(c)} is decided at run time; it is left out of the plan`, cAt);
+      ctx.bag.warn(
+        Codes.RUNTIME_INPUT_MISSING,
+        `port binding ${String(h)}: ${String(c)} is decided at run time; it is left out of the plan`,
+        cAt,
+      );
       continue;
     }
     out.push({ host: port(hv, cAt, 'host port'), container: port(cv, cAt, 'container port') });
@@ -251,12 +280,21 @@ function readinessOf(v: unknown, ports: PlanPort[], spec: Obj, ctx: BuildContext
   const dur = (field: 'timeout' | 'interval', dflt: number) => {
     const raw = r[field];
     const ms = parseDuration(raw);
-    if (ms === null) throw new LocatedError(Codes.INVALID_DURATION, `'${String(raw)}' is not a duration (like 30s, 200ms)`, positions.at(r, field, at));
+    if (ms === null)
+      throw new LocatedError(Codes.INVALID_DURATION, `'${String(raw)}' is not a duration (like 30s, 200ms)`, positions.at(r, field, at));
     return ms ?? dflt;
   };
-  const out: PlanReadiness = { timeoutMs: dur('timeout', DEFAULT_READINESS_TIMEOUT_MS), intervalMs: Math.max(1, dur('interval', DEFAULT_READINESS_INTERVAL_MS)) };
+  const out: PlanReadiness = {
+    timeoutMs: dur('timeout', DEFAULT_READINESS_TIMEOUT_MS),
+    intervalMs: Math.max(1, dur('interval', DEFAULT_READINESS_INTERVAL_MS)),
+  };
   const probes = ['tcp', 'http', 'exec', 'log'].filter((k) => r[k] !== undefined);
-  if (probes.length !== 1) throw new LocatedError(Codes.SCHEMA, `readiness needs exactly one probe of tcp, http, exec, log (found ${probes.length ? probes.join(', ') : 'none'})`, at);
+  if (probes.length !== 1)
+    throw new LocatedError(
+      Codes.SCHEMA,
+      `readiness needs exactly one probe of tcp, http, exec, log (found ${probes.length ? probes.join(', ') : 'none'})`,
+      at,
+    );
   const probe = obj(r[probes[0]!]);
   const sub = (field: string) => {
     const raw = probe[field];
@@ -271,8 +309,14 @@ function readinessOf(v: unknown, ports: PlanPort[], spec: Obj, ctx: BuildContext
         break;
       }
       if (isOpen(raw)) {
-        ctx.bag.warn(Codes.RUNTIME_INPUT_MISSING, `readiness port is decided at run time; the plan has no readiness probe for it`, positions.at(probe, 'port', at));
-        return ports.length ? { tcp: { ports: ports.map((p) => p.host) }, timeoutMs: out.timeoutMs, intervalMs: out.intervalMs } : undefined;
+        ctx.bag.warn(
+          Codes.RUNTIME_INPUT_MISSING,
+          `readiness port is decided at run time; the plan has no readiness probe for it`,
+          positions.at(probe, 'port', at),
+        );
+        return ports.length
+          ? { tcp: { ports: ports.map((p) => p.host) }, timeoutMs: out.timeoutMs, intervalMs: out.intervalMs }
+          : undefined;
       }
       const p = port(raw, positions.at(probe, 'port', at), 'readiness port');
       out.tcp = probe['host'] !== undefined ? { host: String(sub('host')), ports: [p] } : { ports: [p] };
@@ -280,7 +324,12 @@ function readinessOf(v: unknown, ports: PlanPort[], spec: Obj, ctx: BuildContext
     }
     case 'http': {
       const status = probe['status'] === undefined ? 200 : Number(sub('status'));
-      if (!Number.isInteger(status) || status < 100 || status > 599) throw new LocatedError(Codes.SCHEMA, `readiness http status '${String(probe['status'])}' is not an HTTP status`, positions.at(probe, 'status', at));
+      if (!Number.isInteger(status) || status < 100 || status > 599)
+        throw new LocatedError(
+          Codes.SCHEMA,
+          `readiness http status '${String(probe['status'])}' is not an HTTP status`,
+          positions.at(probe, 'status', at),
+        );
       out.http = { url: String(sub('url')), status };
       break;
     }
@@ -292,7 +341,12 @@ function readinessOf(v: unknown, ports: PlanPort[], spec: Obj, ctx: BuildContext
       // Matched by RE2 on the runner, line by line, in linear time (a pattern from a template
       // must not be able to stall a run). Patterns with runtime references are checked then.
       const problem = pattern.includes('<+') ? undefined : regexProblem(pattern);
-      if (problem) throw new LocatedError(Codes.REGEX_UNSUPPORTED, `readiness log pattern '${pattern}' ${problem}`, positions.at(probe, 'pattern', at));
+      if (problem)
+        throw new LocatedError(
+          Codes.REGEX_UNSUPPORTED,
+          `readiness log pattern '${pattern}' ${problem}`,
+          positions.at(probe, 'pattern', at),
+        );
       out.log = { pattern };
       break;
     }
@@ -317,7 +371,11 @@ export function whenOf(v: unknown, statusKey: 'stageStatus' | 'pipelineStatus', 
       staticCondition(c);
     } catch (e) {
       const shown = String(cond).length > 200 ? `${String(cond).slice(0, 200)}…` : String(cond);
-      throw new LocatedError(Codes.EXPRESSION_SYNTAX, `condition '${shown}': ${(e as Error).message}`, positions.at(w, 'condition', ctx.at));
+      throw new LocatedError(
+        Codes.EXPRESSION_SYNTAX,
+        `condition '${shown}': ${(e as Error).message}`,
+        positions.at(w, 'condition', ctx.at),
+      );
     }
     out.condition = c;
   }
@@ -351,7 +409,8 @@ export function failureOf(v: unknown, holder: Obj, ctx: { at: Location }): Failu
     if (Array.isArray(spec['retryIntervals'])) {
       out.action.retryIntervalsMs = (spec['retryIntervals'] as unknown[]).map((d) => {
         const ms = parseDuration(d);
-        if (ms === null || ms === undefined) throw new LocatedError(Codes.INVALID_DURATION, `retry interval '${String(d)}' is not a duration`, at);
+        if (ms === null || ms === undefined)
+          throw new LocatedError(Codes.INVALID_DURATION, `retry interval '${String(d)}' is not a duration`, at);
         return ms;
       });
     }

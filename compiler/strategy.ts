@@ -5,7 +5,7 @@
  */
 import { Codes, LocatedError, type Location } from './diagnostics.js';
 import { sourcePositions } from './yaml-reader.js';
-import { countCopies, itemCopies, matrixCopies, type StrategyCopy } from '../schemas/strategy-copies.js';
+import { countCopies, itemCopies, matrixCopies, type StrategyCopy } from '../schemas/index.js';
 
 /** Most copies one strategy may produce. */
 export const MAX_COPIES = 256;
@@ -32,14 +32,24 @@ export function expandStrategy(strategy: unknown, at: Location, warn: StrategyWa
     throw new LocatedError(Codes.SCHEMA, 'strategy must be a mapping', at);
   }
   const s = strategy as Record<string, unknown>;
-  const maxConc = s['maxConcurrency'] ?? (s['matrix'] as Record<string, unknown> | undefined)?.['maxConcurrency'] ?? (s['repeat'] as Record<string, unknown> | undefined)?.['maxConcurrency'];
-  if (isDynamic(maxConc)) return { kind: 'dynamic', reason: 'maxConcurrency is an expression', raw: s, byRun: s['matrix'] !== undefined || s['parallelism'] !== undefined };
+  const maxConc =
+    s['maxConcurrency'] ??
+    (s['matrix'] as Record<string, unknown> | undefined)?.['maxConcurrency'] ??
+    (s['repeat'] as Record<string, unknown> | undefined)?.['maxConcurrency'];
+  if (isDynamic(maxConc))
+    return {
+      kind: 'dynamic',
+      reason: 'maxConcurrency is an expression',
+      raw: s,
+      byRun: s['matrix'] !== undefined || s['parallelism'] !== undefined,
+    };
   const maxConcurrency = concurrencyOf(maxConc, at);
   if (s['matrix'] !== undefined) return matrix(s['matrix'], s, at, warn, maxConcurrency);
   if (s['parallelism'] !== undefined) {
     const n = s['parallelism'];
     if (isDynamic(n)) return { kind: 'dynamic', reason: 'parallelism is an expression', raw: s, byRun: true };
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new LocatedError(Codes.SCHEMA, `parallelism must be a positive whole number, got ${JSON.stringify(n)}`, at);
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1)
+      throw new LocatedError(Codes.SCHEMA, `parallelism must be a positive whole number, got ${JSON.stringify(n)}`, at);
     return finish(countCopies(n), at, maxConcurrency);
   }
   if (s['repeat'] !== undefined) return repeat(s['repeat'], s, at, maxConcurrency);
@@ -50,18 +60,21 @@ export function expandStrategy(strategy: unknown, at: Location, warn: StrategyWa
 function concurrencyOf(v: unknown, at: Location): number | undefined {
   if (v === undefined || v === null || v === '') return undefined;
   const n = typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new LocatedError(Codes.SCHEMA, `maxConcurrency must be a whole number of at least 1, got ${JSON.stringify(v)}`, at);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1)
+    throw new LocatedError(Codes.SCHEMA, `maxConcurrency must be a whole number of at least 1, got ${JSON.stringify(v)}`, at);
   return n;
 }
 
 function finish(copies: StrategyCopy[], at: Location, maxConcurrency?: number): StrategyExpansion {
-  if (copies.length > MAX_COPIES) throw new LocatedError(Codes.EXPANSION_TOO_LARGE, `strategy produces ${copies.length} copies, more than ${MAX_COPIES}`, at);
+  if (copies.length > MAX_COPIES)
+    throw new LocatedError(Codes.EXPANSION_TOO_LARGE, `strategy produces ${copies.length} copies, more than ${MAX_COPIES}`, at);
   return maxConcurrency ? { kind: 'static', copies, maxConcurrency } : { kind: 'static', copies };
 }
 
 function matrix(m: unknown, raw: Record<string, unknown>, at: Location, warn: StrategyWarning, maxConcurrency?: number): StrategyExpansion {
   if (isDynamic(m)) return { kind: 'dynamic', reason: 'the matrix is an expression', raw, byRun: true };
-  if (!m || typeof m !== 'object' || Array.isArray(m)) throw new LocatedError(Codes.SCHEMA, 'strategy.matrix must be a mapping of axes', at);
+  if (!m || typeof m !== 'object' || Array.isArray(m))
+    throw new LocatedError(Codes.SCHEMA, 'strategy.matrix must be a mapping of axes', at);
   const axes: [string, unknown[]][] = [];
   let exclude: Record<string, unknown>[] = [];
   for (const [k, v] of Object.entries(m)) {
@@ -87,7 +100,8 @@ function matrix(m: unknown, raw: Record<string, unknown>, at: Location, warn: St
   if (axes.length === 0) throw new LocatedError(Codes.SCHEMA, 'strategy.matrix has no axes', at);
   let total = 1;
   for (const [, vals] of axes) total *= vals.length;
-  if (total > MAX_COPIES * 4) throw new LocatedError(Codes.EXPANSION_TOO_LARGE, `matrix has ${total} combinations, more than ${MAX_COPIES}`, at);
+  if (total > MAX_COPIES * 4)
+    throw new LocatedError(Codes.EXPANSION_TOO_LARGE, `matrix has ${total} combinations, more than ${MAX_COPIES}`, at);
   const copies = matrixCopies(axes, exclude);
   return finish(copies, at, maxConcurrency);
 }
@@ -105,7 +119,8 @@ function repeat(r: unknown, raw: Record<string, unknown>, at: Location, maxConcu
   if (o['times'] !== undefined) {
     if (isDynamic(o['times'])) return { kind: 'dynamic', reason: 'repeat.times is an expression', raw, byRun: true };
     const n = o['times'];
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new LocatedError(Codes.SCHEMA, 'strategy.repeat.times must be a positive whole number', at);
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1)
+      throw new LocatedError(Codes.SCHEMA, 'strategy.repeat.times must be a positive whole number', at);
     return finish(countCopies(n), at, maxConcurrency);
   }
   return { kind: 'dynamic', reason: 'this repeat form is decided at run time', raw };

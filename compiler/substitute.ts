@@ -2,7 +2,7 @@
  * Substitution of expressions in one string, given a scope: static values replace their
  * expression, runtime ones are kept and listed as plan references.
  */
-import type { PlanRef } from '../schemas/plan.js';
+import type { PlanRef } from '../schemas/index.js';
 import { classify, pathCall, scanExpressions, type ExprScope } from './expressions.js';
 import { isRuntimeInput } from './runtime-inputs.js';
 import { MAX_FIELD_BYTES, SizeBudget } from './size-budget.js';
@@ -48,7 +48,14 @@ const EXPRESSION_COST = 64;
  * one before ten times stop at `MAX_FIELD_BYTES` with a 'too-large' problem, not at the end of
  * the heap.
  */
-export function substitute(s: string, scope: ExprScope, sink: SubstituteSink, opts: SubstituteOptions = {}, depth = 0, shared?: SizeBudget): unknown {
+export function substitute(
+  s: string,
+  scope: ExprScope,
+  sink: SubstituteSink,
+  opts: SubstituteOptions = {},
+  depth = 0,
+  shared?: SizeBudget,
+): unknown {
   if (!s.includes('<+') || isRuntimeInput(s)) return s;
   // A field that expanded past the limit once does so in every strategy copy that cannot
   // change it: refused at once there, instead of the same megabytes expanded per copy.
@@ -84,7 +91,14 @@ function through(sink: SubstituteSink, expr: string): SubstituteSink {
   return { ...sink, problem: (code, message) => sink.problem(code, code === 'output' ? `${message} (through ${expr})` : message) };
 }
 
-function substituteIn(s: string, scope: ExprScope, sink: SubstituteSink, opts: SubstituteOptions, depth: number, work: SizeBudget): unknown {
+function substituteIn(
+  s: string,
+  scope: ExprScope,
+  sink: SubstituteSink,
+  opts: SubstituteOptions,
+  depth: number,
+  work: SizeBudget,
+): unknown {
   const { matches, open } = scanExpressions(s);
   if (open !== undefined) {
     sink.problem('syntax', `unclosed expression '${s.slice(open, open + 40)}'`);
@@ -126,7 +140,14 @@ function substituteIn(s: string, scope: ExprScope, sink: SubstituteSink, opts: S
         typed = v;
         // Inside a string literal of a condition (`.contains("<+matrix.env>:eu")`) a value is text, never quoted again.
         const quote = (opts.quote || opts.quoteOutsideStrings) && !insideString(s, m.start);
-        replacement = quote && typeof v === 'string' && !v.includes('<+') ? JSON.stringify(v) : v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+        replacement =
+          quote && typeof v === 'string' && !v.includes('<+')
+            ? JSON.stringify(v)
+            : v === null || v === undefined
+              ? ''
+              : typeof v === 'object'
+                ? JSON.stringify(v)
+                : String(v);
         break;
       }
       case 'secret':
@@ -150,7 +171,15 @@ function substituteIn(s: string, scope: ExprScope, sink: SubstituteSink, opts: S
         sink.refs.set(text, { expr: text, kind: 'runtime' });
         break;
     }
-    if (matches.length === 1 && m.start === 0 && m.end === s.length && replacement !== undefined && !opts.quote && !opts.quoteOutsideStrings) return typed;
+    if (
+      matches.length === 1 &&
+      m.start === 0 &&
+      m.end === s.length &&
+      replacement !== undefined &&
+      !opts.quote &&
+      !opts.quoteOutsideStrings
+    )
+      return typed;
     const piece = replacement ?? text;
     if (work.add(m.start - last + piece.length)) return s;
     out += s.slice(last, m.start) + piece;

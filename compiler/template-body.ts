@@ -26,14 +26,25 @@ const rendered = new WeakMap<object, Map<string, { body: unknown; size: number }
 const MAX_RENDERED = 256;
 
 /** Typed input values as a key; non-finite numbers kept apart from null. */
-const inputsKey = (typed: Record<string, unknown>) => JSON.stringify(typed, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `\u0000${v}` : v));
+const inputsKey = (typed: Record<string, unknown>) =>
+  JSON.stringify(typed, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `\u0000${v}` : v));
 
 /**
  * The instance of template `t`'s body `spec` for one reference: rendered with `typed` inputs
  * (when `render`), filled from the reference's templateInputs `ti`, its size counted against
  * `size.budget` (PW5003 at `size.at` past it). `outer` is the provenance of the reference.
  */
-export function renderedBody(t: ResolvedTemplate, spec: unknown, typed: Record<string, unknown>, ti: unknown, outer: Annotation | undefined, bag: DiagnosticBag, render: boolean, context: Record<string, unknown>, size: BodyBudget): Record<string, unknown> {
+export function renderedBody(
+  t: ResolvedTemplate,
+  spec: unknown,
+  typed: Record<string, unknown>,
+  ti: unknown,
+  outer: Annotation | undefined,
+  bag: DiagnosticBag,
+  render: boolean,
+  context: Record<string, unknown>,
+  size: BodyBudget,
+): Record<string, unknown> {
   const doc = t.value as object;
   const key = ti === undefined ? inputsKey(typed) : undefined;
   const known = key !== undefined ? rendered.get(doc)?.get(key) : undefined;
@@ -41,7 +52,17 @@ export function renderedBody(t: ResolvedTemplate, spec: unknown, typed: Record<s
     charge(size, known.size);
     return structuredCloneWithPositions(known.body) as Record<string, unknown>;
   }
-  const ctx: CloneCtx = { render, context, outer, bag, file: t.file, refName: `${t.ref}@${t.version}`, injected: false, failed: false, size };
+  const ctx: CloneCtx = {
+    render,
+    context,
+    outer,
+    bag,
+    file: t.file,
+    refName: `${t.ref}@${t.version}`,
+    injected: false,
+    failed: false,
+    size,
+  };
   const before = size.budget.used;
   const cloned = cloneBody(spec, ctx, ti) as Record<string, unknown>;
   if (key !== undefined && !ctx.injected && !ctx.failed && cloned && typeof cloned === 'object') {
@@ -55,7 +76,11 @@ export function renderedBody(t: ResolvedTemplate, spec: unknown, typed: Record<s
 /** Counts `bytes` of instantiated bodies; past the budget, expansion stops here (PW5003). */
 function charge(size: BodyBudget, bytes: number): void {
   if (!size.budget.add(bytes)) return;
-  throw new LocatedError(Codes.EXPANSION_TOO_LARGE, `templates expand this pipeline past ${size.budget.limit} bytes (a template used too many times over, or nested with too much fan-out)`, size.at);
+  throw new LocatedError(
+    Codes.EXPANSION_TOO_LARGE,
+    `templates expand this pipeline past ${size.budget.limit} bytes (a template used too many times over, or nested with too much fan-out)`,
+    size.at,
+  );
 }
 
 interface CloneCtx {
@@ -92,7 +117,14 @@ interface InputsCursor {
  * list, and registers positions for every copy. Counts the size of the copy as it goes,
  * against the compile's budget (PW5003 at the reference past it).
  */
-function cloneBody(v: unknown, ctx: CloneCtx, ti: unknown, tiAt: Omit<InputsCursor, 'value'> = {}, parent?: object, key?: string | number): unknown {
+function cloneBody(
+  v: unknown,
+  ctx: CloneCtx,
+  ti: unknown,
+  tiAt: Omit<InputsCursor, 'value'> = {},
+  parent?: object,
+  key?: string | number,
+): unknown {
   if (typeof v === 'string') {
     const out = cloneScalar(v, ctx, ti, tiAt, parent, key);
     // Objects a scalar turned into were counted as they were copied.
@@ -129,7 +161,14 @@ function cloneBody(v: unknown, ctx: CloneCtx, ti: unknown, tiAt: Omit<InputsCurs
 }
 
 /** A string scalar of a template body: rendered, and filled from templateInputs when it is `<+input>`. */
-function cloneScalar(v: string, ctx: CloneCtx, ti: unknown, tiAt: Omit<InputsCursor, 'value'>, parent?: object, key?: string | number): unknown {
+function cloneScalar(
+  v: string,
+  ctx: CloneCtx,
+  ti: unknown,
+  tiAt: Omit<InputsCursor, 'value'>,
+  parent?: object,
+  key?: string | number,
+): unknown {
   const render = ctx.render && needsRendering(v);
   // Most scalars have nothing to render and no templateInputs to take: no location needed.
   if (!render && (ti === undefined || ti === null)) return v;
@@ -143,7 +182,8 @@ function cloneScalar(v: string, ctx: CloneCtx, ti: unknown, tiAt: Omit<InputsCur
     }
     if (out !== null && typeof out === 'object') return markInjected(out, ctx);
   }
-  if (isRuntimeInput(out) && ti !== undefined && ti !== null) return fillFromTemplateInputs(out as string, { value: ti, ...tiAt }, ctx, at());
+  if (isRuntimeInput(out) && ti !== undefined && ti !== null)
+    return fillFromTemplateInputs(out as string, { value: ti, ...tiAt }, ctx, at());
   return out;
 }
 
@@ -170,7 +210,12 @@ function fillFromTemplateInputs(leaf: string, given: InputsCursor, ctx: CloneCtx
   }
   const problem = checkRuntimeInput(input, given.value);
   // A refused regex is the template's problem: located at its leaf.
-  if (problem) ctx.bag.error(problem.code, `templateInputs for ${ctx.refName}: ${problem.message}`, problem.code === Codes.REGEX_UNSUPPORTED ? leafAt : at);
+  if (problem)
+    ctx.bag.error(
+      problem.code,
+      `templateInputs for ${ctx.refName}: ${problem.message}`,
+      problem.code === Codes.REGEX_UNSUPPORTED ? leafAt : at,
+    );
   return given.value !== null && typeof given.value === 'object' ? copyGiven(given.value, ctx) : given.value;
 }
 
@@ -186,7 +231,9 @@ function markInjected(value: object, ctx: CloneCtx): unknown {
 /** A deep copy of plain data, with the positions of its objects. */
 export function structuredCloneWithPositions(v: unknown): unknown {
   if (v === null || typeof v !== 'object') return v;
-  const out: unknown = Array.isArray(v) ? v.map(structuredCloneWithPositions) : Object.fromEntries(Object.entries(v).map(([k, c]) => [k, structuredCloneWithPositions(c)]));
+  const out: unknown = Array.isArray(v)
+    ? v.map(structuredCloneWithPositions)
+    : Object.fromEntries(Object.entries(v).map(([k, c]) => [k, structuredCloneWithPositions(c)]));
   positions.copy(v, out as object);
   return out;
 }

@@ -30,7 +30,11 @@ export function validateFiles(paths: string[], options: { baseDir?: string; maxB
     const docs = readYaml(file, text, sourcePositions, bag, { maxBytes: options.maxBytes });
     // As compile says of it: a file with no document at all is not a valid anything.
     if (docs.length === 0 && !bag.items.some((d) => d.file === file && d.severity === 'error')) {
-      bag.error(Codes.NOT_A_DOCUMENT, "the file is empty: no document with a 'pipeline:', 'template:' or 'inputSet:' root", { file, line: 1, column: 1 });
+      bag.error(Codes.NOT_A_DOCUMENT, "the file is empty: no document with a 'pipeline:', 'template:' or 'inputSet:' root", {
+        file,
+        line: 1,
+        column: 1,
+      });
     }
     for (const doc of docs) {
       const v = doc.value;
@@ -57,7 +61,11 @@ export function validateFiles(paths: string[], options: { baseDir?: string; maxB
         }
       }
       kinds.push('unknown');
-      bag.error(Codes.NOT_A_DOCUMENT, "expected a document with a 'pipeline:', 'template:' or 'inputSet:' root", { file, line: doc.line, column: 1 });
+      bag.error(Codes.NOT_A_DOCUMENT, "expected a document with a 'pipeline:', 'template:' or 'inputSet:' root", {
+        file,
+        line: doc.line,
+        column: 1,
+      });
     }
   }
   return { ok: !bag.hasErrors, files, diagnostics: sortDiagnostics(bag.items) };

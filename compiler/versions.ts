@@ -18,9 +18,7 @@ export interface VersionInfo {
   yanked?: boolean;
 }
 
-export type SelectResult =
-  | { ok: true; version: string; via: 'stable' | 'exact' | 'label' | 'range' }
-  | { ok: false; reason: string };
+export type SelectResult = { ok: true; version: string; via: 'stable' | 'exact' | 'label' | 'range' } | { ok: false; reason: string };
 
 /** Normalizes the YAML value of `versionLabel`. */
 export function selectorText(sel: unknown): string {
@@ -29,11 +27,7 @@ export function selectorText(sel: unknown): string {
 }
 
 /** Picks the version for `selector` among `versions` (any order) and `labels`. */
-export function selectVersion(
-  selector: string,
-  versions: VersionInfo[],
-  labels: Record<string, string> = {},
-): SelectResult {
+export function selectVersion(selector: string, versions: VersionInfo[], labels: Record<string, string> = {}): SelectResult {
   const live = versions.filter((v) => !v.yanked);
   if (selector === '' || selector === 'stable') {
     const pinned = labels['stable'];

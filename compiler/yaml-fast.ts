@@ -24,7 +24,26 @@ export const YAML_VERIFIED_VERSION = '2.9.1';
 
 import type { Positions, SourceText } from './yaml-reader.js';
 import { blockScalarValue, type Chomping } from './yaml-scalars.js';
-import { APOS, COLON, COMMA, CR, DASH, GT, HASH, isBlank, isBreak, LBRACE, LBRACK, NOT_MINE, PIPE, QUOTE, RBRACE, RBRACK, Scanner, SP } from './yaml-scanner.js';
+import {
+  APOS,
+  COLON,
+  COMMA,
+  CR,
+  DASH,
+  GT,
+  HASH,
+  isBlank,
+  isBreak,
+  LBRACE,
+  LBRACK,
+  NOT_MINE,
+  PIPE,
+  QUOTE,
+  RBRACE,
+  RBRACK,
+  Scanner,
+  SP,
+} from './yaml-scanner.js';
 
 /** What `readFastYaml` returns for text it does not read. */
 export const FALLBACK = Symbol('fallback');

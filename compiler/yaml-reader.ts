@@ -196,13 +196,7 @@ export interface ReadOptions {
  * `bag`; a document with errors is still returned when it has contents, so schema checks can
  * continue where that is meaningful. Never throws for bad input.
  */
-export function readYaml(
-  file: string,
-  text: string,
-  positions: Positions,
-  bag: DiagnosticBag,
-  options: ReadOptions = {},
-): YamlDoc[] {
+export function readYaml(file: string, text: string, positions: Positions, bag: DiagnosticBag, options: ReadOptions = {}): YamlDoc[] {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_FILE_BYTES;
   const size = Buffer.byteLength(text, 'utf8');
   if (size > maxBytes) {
@@ -222,7 +216,13 @@ export function readYaml(
 }
 
 /** The full `yaml` library: every YAML feature, and its errors as diagnostics. */
-export function readWithLibrary(file: string, text: string, positions: Positions, bag: DiagnosticBag, maxExpandedBytes = documentBudget(text.length)): YamlDoc[] {
+export function readWithLibrary(
+  file: string,
+  text: string,
+  positions: Positions,
+  bag: DiagnosticBag,
+  maxExpandedBytes = documentBudget(text.length),
+): YamlDoc[] {
   const { LineCounter, parseAllDocuments } = yamlLibrary();
   const lc = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
@@ -300,7 +300,11 @@ class Converter {
     if (n === null || n === undefined) return null;
     const { isAlias, isMap, isPair, isScalar, isSeq } = yamlLibrary();
     if (inAlias && ++this.aliasNodes > MAX_ALIAS_NODES) {
-      throw new LocatedError(Codes.ALIAS_LIMIT, `alias expansion produces more than ${MAX_ALIAS_NODES} nodes (alias bomb?)`, this.located(n as Node));
+      throw new LocatedError(
+        Codes.ALIAS_LIMIT,
+        `alias expansion produces more than ${MAX_ALIAS_NODES} nodes (alias bomb?)`,
+        this.located(n as Node),
+      );
     }
     if (isScalar(n)) {
       const v = n.value;
@@ -322,7 +326,11 @@ class Converter {
       }
     }
     if ((isSeq(n) || isMap(n)) && depth >= MAX_NESTING) {
-      throw new LocatedError(Codes.NESTING_TOO_DEEP, `mappings and sequences nest deeper than ${MAX_NESTING} levels here`, this.located(n as Node));
+      throw new LocatedError(
+        Codes.NESTING_TOO_DEEP,
+        `mappings and sequences nest deeper than ${MAX_NESTING} levels here`,
+        this.located(n as Node),
+      );
     }
     if (isSeq(n)) {
       this.grow(2 + n.items.length, n);

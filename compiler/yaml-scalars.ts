@@ -26,17 +26,33 @@ export function resolvePlain(str: string, verbatim: boolean): unknown {
   else if (/^0x[0-9a-fA-F]+$/.test(str)) n = parseInt(str.substring(2), 16);
   else if (/^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/.test(str)) {
     n = str.slice(-3).toLowerCase() === 'nan' ? NaN : str[0] === '-' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
-  } else if (/^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/.test(str) || /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/.test(str)) n = parseFloat(str);
+  } else if (/^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/.test(str) || /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/.test(str))
+    n = parseFloat(str);
   if (n === undefined) return str;
   return verbatim ? str : n;
 }
 
 const ESCAPES: Record<string, string> = {
-  '0': '\0', a: '\x07', b: '\b', t: '\t', '\t': '\t', n: '\n', v: '\v', f: '\f', r: '\r', e: '\x1b',
-  ' ': ' ', '"': '"', '/': '/', '\\': '\\', N: '\x85', _: '\xa0', L: '\u2028', P: '\u2029',
+  '0': '\0',
+  a: '\x07',
+  b: '\b',
+  t: '\t',
+  '\t': '\t',
+  n: '\n',
+  v: '\v',
+  f: '\f',
+  r: '\r',
+  e: '\x1b',
+  ' ': ' ',
+  '"': '"',
+  '/': '/',
+  '\\': '\\',
+  N: '\x85',
+  _: '\xa0',
+  L: '\u2028',
+  P: '\u2029',
 };
 const HEX_LENGTH: Record<string, number> = { x: 2, u: 4, U: 8 };
-
 
 /** The value of a double-quoted scalar's body, or undefined when an escape is invalid. */
 export function unescapeDouble(body: string): string | undefined {

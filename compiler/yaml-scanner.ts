@@ -10,9 +10,22 @@ import { resolvePlain, unescapeDouble } from './yaml-scalars.js';
 class NotMine {}
 export const NOT_MINE = new NotMine();
 
-export const NL = 10, CR = 13, SP = 32, HASH = 35, DASH = 45, COLON = 58, QUOTE = 34, APOS = 39;
-export const LBRACK = 91, RBRACK = 93, LBRACE = 123, RBRACE = 125, COMMA = 44;
-export const PIPE = 124, GT = 62, DOT = 46;
+export const NL = 10,
+  CR = 13,
+  SP = 32,
+  HASH = 35,
+  DASH = 45,
+  COLON = 58,
+  QUOTE = 34,
+  APOS = 39;
+export const LBRACK = 91,
+  RBRACK = 93,
+  LBRACE = 123,
+  RBRACE = 125,
+  COMMA = 44;
+export const PIPE = 124,
+  GT = 62,
+  DOT = 46;
 
 /** Longest implicit key YAML allows. */
 const MAX_KEY = 1024;
@@ -163,7 +176,20 @@ export class Scanner {
       return !isBlank(d) && !(flow && isFlowIndicator(d));
     }
     // , [ ] { } # & * ! | > ' " % @ `
-    return !(isFlowIndicator(c) || c === HASH || c === 38 || c === 42 || c === 33 || c === PIPE || c === GT || c === APOS || c === QUOTE || c === 37 || c === 64 || c === 96);
+    return !(
+      isFlowIndicator(c) ||
+      c === HASH ||
+      c === 38 ||
+      c === 42 ||
+      c === 33 ||
+      c === PIPE ||
+      c === GT ||
+      c === APOS ||
+      c === QUOTE ||
+      c === 37 ||
+      c === 64 ||
+      c === 96
+    );
   }
 
   /**

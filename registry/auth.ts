@@ -93,7 +93,17 @@ function tokenRow(db: DB, id: string): TokenRow | undefined {
   const c = cacheOf(db);
   let row = c.rows.get(id);
   if (!row) {
-    const r = c.lookup.get(id) as { id: string; name: string; scope: Scope; hash: string; revoked_at: string | null; expires_at: string | null; last_used_at: string | null } | undefined;
+    const r = c.lookup.get(id) as
+      | {
+          id: string;
+          name: string;
+          scope: Scope;
+          hash: string;
+          revoked_at: string | null;
+          expires_at: string | null;
+          last_used_at: string | null;
+        }
+      | undefined;
     if (!r) return undefined;
     row = {
       id: r.id,
@@ -189,7 +199,16 @@ export function requireScope(db: DB, scope: Scope, anonymousRead: boolean): Requ
     }
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     const c = m ? checkToken(db, m[1]!) : undefined;
-    if (!c?.ok) return next(unauthorized(c?.reason === 'revoked' ? 'the bearer token was revoked' : c?.reason === 'expired' ? 'the bearer token has expired' : 'the bearer token is not valid'));
+    if (!c?.ok)
+      return next(
+        unauthorized(
+          c?.reason === 'revoked'
+            ? 'the bearer token was revoked'
+            : c?.reason === 'expired'
+              ? 'the bearer token has expired'
+              : 'the bearer token is not valid',
+        ),
+      );
     const p = c.principal;
     if (RANK[p.scope] < RANK[scope]) return next(forbidden(`this needs a ${scope} token; '${p.name}' has ${p.scope}`));
     req.principal = p;

@@ -51,7 +51,12 @@ export class RegistryClient {
   }
 
   /** One JSON request; returns the parsed body (undefined for 204/304). */
-  async request<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T; headers: Headers }> {
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: T; headers: Headers }> {
     const retries = this.opts.retries ?? 3;
     let delay = this.opts.backoffMs ?? 100;
     for (let attempt = 0; ; attempt++) {
@@ -95,7 +100,12 @@ export class RegistryClient {
       }
       if (res.status >= 400) {
         const err = (parsed as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
-        throw new RegistryError(res.status, err?.code ?? 'error', describe(res.status, err?.message ?? res.statusText, this.url, after, attempt + 1), err?.details);
+        throw new RegistryError(
+          res.status,
+          err?.code ?? 'error',
+          describe(res.status, err?.message ?? res.statusText, this.url, after, attempt + 1),
+          err?.details,
+        );
       }
       return { status: res.status, body: parsed as T, headers: res.headers };
     }
@@ -103,7 +113,8 @@ export class RegistryClient {
 }
 
 function describe(status: number, message: string, url: string, retryAfter: number | undefined, attempts: number): string {
-  if (status === 503) return `registry ${url} is busy (503) after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${message}${retryAfter !== undefined ? `; retry after ${Math.ceil(retryAfter / 1000)} s` : ''}`;
+  if (status === 503)
+    return `registry ${url} is busy (503) after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${message}${retryAfter !== undefined ? `; retry after ${Math.ceil(retryAfter / 1000)} s` : ''}`;
   if (status === 401) return `registry ${url} refused the request (401): ${message}; set PIPEWRIGHT_TOKEN or --token`;
   if (status === 403) return `registry ${url} refused the request (403): ${message}`;
   return message;

@@ -9,7 +9,7 @@
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
 import { sortKeys } from '../compiler/index.js';
-import type { InputDecl } from '../compiler/inputs.js';
+import type { InputDecl } from '../compiler/index.js';
 import type { VersionRow } from './store.js';
 
 export interface InputChanges {
@@ -42,7 +42,14 @@ export interface DiffLimits {
  * warm: two sides of 3,000 values become YAML in ~25 ms; 250 changed lines of very different
  * content, or the complete rewrite of a 250-line template, are found in 5–15 ms.
  */
-export const DIFF_LIMITS: Readonly<DiffLimits> = { maxBytes: 256 * 1024, maxValues: 3000, maxLines: 20_000, maxEditLength: 250, fullDiffLines: 500, timeoutMs: 50 };
+export const DIFF_LIMITS: Readonly<DiffLimits> = {
+  maxBytes: 256 * 1024,
+  maxValues: 3000,
+  maxLines: 20_000,
+  maxEditLength: 250,
+  fullDiffLines: 500,
+  timeoutMs: 50,
+};
 
 /** One side of a diff too large to show: what identifies and measures its content. */
 export interface DiffSide {
@@ -108,7 +115,14 @@ export function diffVersions(a: VersionRow, b: VersionRow, limits: Readonly<Diff
   const inputs = inputChanges(JSON.parse(a.inputs), JSON.parse(b.inputs));
   const result = linePatch(a, b, limits);
   if (typeof result === 'string') return { ref: a.ref, from: a.version, to: b.version, patch: result, inputs };
-  return { ref: a.ref, from: a.version, to: b.version, patch: `Files ${label(a)} and ${label(b)} differ: ${result.message}\n${headers(a, b)}`, inputs, tooLarge: result };
+  return {
+    ref: a.ref,
+    from: a.version,
+    to: b.version,
+    patch: `Files ${label(a)} and ${label(b)} differ: ${result.message}\n${headers(a, b)}`,
+    inputs,
+    tooLarge: result,
+  };
 }
 
 const label = (v: VersionRow) => `${v.ref}@${v.version}`;
@@ -119,11 +133,20 @@ const headers = (a: VersionRow, b: VersionRow) => createTwoFilesPatch(label(a), 
 /** The unified diff of the two canonical contents, or why it is not computed. */
 function linePatch(a: VersionRow, b: VersionRow, limits: Readonly<DiffLimits>): string | DiffTooLarge {
   if (a.canonical === b.canonical) return headers(a, b);
-  const sides = { from: { digest: a.digest, bytes: Buffer.byteLength(a.canonical) }, to: { digest: b.digest, bytes: Buffer.byteLength(b.canonical) } };
-  const tooLarge = (reason: DiffTooLarge['reason'], why: string): DiffTooLarge => ({ reason, message: `too large to show line by line: ${why} (${sides.from.bytes} → ${sides.to.bytes} bytes)`, ...sides });
-  if (Math.max(sides.from.bytes, sides.to.bytes) > limits.maxBytes) return tooLarge('size', `canonical content over ${limits.maxBytes} bytes`);
+  const sides = {
+    from: { digest: a.digest, bytes: Buffer.byteLength(a.canonical) },
+    to: { digest: b.digest, bytes: Buffer.byteLength(b.canonical) },
+  };
+  const tooLarge = (reason: DiffTooLarge['reason'], why: string): DiffTooLarge => ({
+    reason,
+    message: `too large to show line by line: ${why} (${sides.from.bytes} → ${sides.to.bytes} bytes)`,
+    ...sides,
+  });
+  if (Math.max(sides.from.bytes, sides.to.bytes) > limits.maxBytes)
+    return tooLarge('size', `canonical content over ${limits.maxBytes} bytes`);
   const [valueA, valueB]: unknown[] = [JSON.parse(a.canonical), JSON.parse(b.canonical)];
-  if (moreValuesThan(valueA, limits.maxValues) || moreValuesThan(valueB, limits.maxValues)) return tooLarge('size', `canonical content of more than ${limits.maxValues} values`);
+  if (moreValuesThan(valueA, limits.maxValues) || moreValuesThan(valueB, limits.maxValues))
+    return tooLarge('size', `canonical content of more than ${limits.maxValues} values`);
   const [before, after] = [yamlOf(valueA), yamlOf(valueB)];
   const lines = before.split('\n').length + after.split('\n').length;
   if (lines > limits.maxLines) return tooLarge('size', `more than ${limits.maxLines} lines`);
@@ -131,7 +154,9 @@ function linePatch(a: VersionRow, b: VersionRow, limits: Readonly<DiffLimits>): 
   const start = performance.now();
   const patch = createTwoFilesPatch(label(a), label(b), before, after, a.digest, b.digest, { maxEditLength, timeout: limits.timeoutMs });
   if (patch !== undefined) return patch;
-  return performance.now() - start >= limits.timeoutMs ? tooLarge('time', `the line diff took over ${limits.timeoutMs} ms`) : tooLarge('edits', `more than ${maxEditLength} changed lines`);
+  return performance.now() - start >= limits.timeoutMs
+    ? tooLarge('time', `the line diff took over ${limits.timeoutMs} ms`)
+    : tooLarge('edits', `more than ${maxEditLength} changed lines`);
 }
 
 export function inputChanges(before: Record<string, InputDecl>, after: Record<string, InputDecl>): InputChanges {

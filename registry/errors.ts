@@ -51,7 +51,8 @@ export const notFound = (m: string) => new ApiError('not_found', m);
 export const conflict = (m: string) => new ApiError('conflict', m);
 export const invalidTemplate = (m: string, details?: unknown) => new ApiError('invalid_template', m, details);
 /** 503 with `Retry-After: seconds`: the server is busy, the same request may succeed later. */
-export const unavailable = (m: string, retryAfterSeconds = 1) => new ApiError('unavailable', m, undefined, { 'Retry-After': String(Math.max(0, Math.ceil(retryAfterSeconds))) });
+export const unavailable = (m: string, retryAfterSeconds = 1) =>
+  new ApiError('unavailable', m, undefined, { 'Retry-After': String(Math.max(0, Math.ceil(retryAfterSeconds))) });
 
 /** The table's code for a status; a 4xx the table lacks is reported as 400, a 5xx as 500. */
 function codeOfStatus(status: number): ErrorCode {
@@ -87,7 +88,10 @@ export function toApiError(err: unknown): ApiError {
   const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 500;
   const code = codeOfStatus(status);
   if (code === 'internal') return new ApiError('internal', 'internal error');
-  const text = typeof e.code === 'string' && e.code.startsWith('Z_') ? `the body does not decode with its Content-Encoding: ${message}` : message || code.replace('_', ' ');
+  const text =
+    typeof e.code === 'string' && e.code.startsWith('Z_')
+      ? `the body does not decode with its Content-Encoding: ${message}`
+      : message || code.replace('_', ' ');
   return new ApiError(code, text, undefined, headersOf(err));
 }
 
@@ -102,9 +106,10 @@ export function toApiError(err: unknown): ApiError {
 export function clientErrorOf(err: unknown): ApiError {
   const e = (err ?? {}) as { code?: unknown; reason?: unknown; message?: unknown };
   const code = typeof e.code === 'string' ? e.code : '';
-  if (code === 'HPE_HEADER_OVERFLOW') return new ApiError('headers_too_large', 'the request\'s header section is over the size limit');
+  if (code === 'HPE_HEADER_OVERFLOW') return new ApiError('headers_too_large', "the request's header section is over the size limit");
   if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return new ApiError('request_timeout', 'the request was not received in time');
-  if (code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW') return new ApiError('payload_too_large', 'the request\'s chunk extensions are over the size limit');
+  if (code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW')
+    return new ApiError('payload_too_large', "the request's chunk extensions are over the size limit");
   const reason = typeof e.reason === 'string' ? e.reason : typeof e.message === 'string' ? e.message.replace(/^Parse Error: /, '') : '';
   return badRequest(`malformed HTTP request${code ? ` (${code}${reason ? `: ${reason.slice(0, 200)}` : ''})` : ''}`);
 }
@@ -114,7 +119,7 @@ export function errorMiddleware(log: (line: string) => void): ErrorRequestHandle
   return (err, _req, res, _next) => {
     void _next;
     const e = toApiError(err);
-    if (e.code === 'internal') log(`internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    if (e.code === 'internal') log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     if (res.headersSent) return;
     if (e.headers) res.set(e.headers);
     res.status(e.status).json({ error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) } });

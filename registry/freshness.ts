@@ -25,7 +25,10 @@ export class FreshnessWatch {
   private checkedAt: number;
   private readonly dataVersion: Statement;
 
-  constructor(db: DB, private readonly everyMs = CHECK_EVERY_MS) {
+  constructor(
+    db: DB,
+    private readonly everyMs = CHECK_EVERY_MS,
+  ) {
     this.dataVersion = db.prepare('PRAGMA data_version').pluck();
     this.seen = this.dataVersion.get();
     this.checkedAt = Date.now();

@@ -12,3 +12,5 @@ export { openApiDocument } from './openapi.js';
 export { inputChanges, canonicalYaml, type InputChanges, type VersionDiff } from './diff.js';
 export { RegistryClient, RegistryError, type ClientOptions } from './client.js';
 export { RegistrySource, type RegistrySourceOptions } from './registry-source.js';
+export { isCalendarDate } from './dates.js';
+export { ApiError } from './errors.js';

@@ -21,7 +21,8 @@ export function nestsDeeperThan(text: Uint8Array | string, max: number): boolean
   for (let i = 0; i < text.length; i++) {
     const c = code(i);
     if (inString) {
-      if (c === 0x5c) i++; // a backslash escapes the next character, which may be a quote
+      if (c === 0x5c)
+        i++; // a backslash escapes the next character, which may be a quote
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {
@@ -46,7 +47,8 @@ function verifyDepth(_req: unknown, _res: unknown, buf: Buffer, encoding: string
       throw bodyError(415, 'charset.unsupported', `JSON bodies must be UTF-8 (or UTF-16), not ${encoding}`);
     }
   }
-  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) throw bodyError(400, 'entity.too.deep', `the JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH))
+    throw bodyError(400, 'entity.too.deep', `the JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`);
 }
 
 /** Whether the request carries a body (a non-zero Content-Length or a Transfer-Encoding). */
@@ -62,7 +64,14 @@ export function jsonBody(limit: string | number): RequestHandler[] {
   const mediaType: RequestHandler = (req, _res, next) => {
     if (!hasBody(req.headers) || req.is(JSON_TYPES)) return next();
     const type = req.headers['content-type'];
-    next(new ApiError('unsupported_media_type', type ? `request bodies must be application/json, not ${type}` : 'request bodies must be application/json (no Content-Type was given)'));
+    next(
+      new ApiError(
+        'unsupported_media_type',
+        type
+          ? `request bodies must be application/json, not ${type}`
+          : 'request bodies must be application/json (no Content-Type was given)',
+      ),
+    );
   };
   return [mediaType, express.json({ limit, type: JSON_TYPES, strict: true, verify: verifyDepth })];
 }

@@ -5,30 +5,75 @@
  */
 import { signinOpenApiPaths } from './signin.js';
 
-const ref = { name: 'ref', in: 'path', required: true, description: 'template reference: account.<id>, org.<id> or <id>', schema: { type: 'string' } };
+const ref = {
+  name: 'ref',
+  in: 'path',
+  required: true,
+  description: 'template reference: account.<id>, org.<id> or <id>',
+  schema: { type: 'string' },
+};
 const version = { name: 'version', in: 'path', required: true, schema: { type: 'string' } };
 const label = { name: 'label', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,63}$' } };
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
 const err = (description: string) => ({ description, ...json({ $ref: '#/components/schemas/Error' }) });
 const errors = { '400': err('bad request'), '401': err('no or bad token'), '403': err('token scope too small'), '404': err('not found') };
 /** Writes wait up to a second for a write lock held by another process, then answer 503. */
-const busy = { '503': { ...err('database busy: retry after the Retry-After header\'s seconds'), headers: { 'Retry-After': { schema: { type: 'integer' } } } } };
+const busy = {
+  '503': {
+    ...err("database busy: retry after the Retry-After header's seconds"),
+    headers: { 'Retry-After': { schema: { type: 'integer' } } },
+  },
+};
 
 export function openApiDocument(): Record<string, unknown> {
   return {
     openapi: '3.1.0',
-    info: { title: 'pipewright registry', version: '1', description: 'Immutable, content-addressed CI templates: publish, label, deprecate, yank, resolve.' },
+    info: {
+      title: 'pipewright registry',
+      version: '1',
+      description: 'Immutable, content-addressed CI templates: publish, label, deprecate, yank, resolve.',
+    },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'pw_<id>_<secret> with scope read, publish or admin' } },
       schemas: {
-        Error: { type: 'object', required: ['error'], properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } } } },
+        Error: {
+          type: 'object',
+          required: ['error'],
+          properties: {
+            error: {
+              type: 'object',
+              required: ['code', 'message'],
+              properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
+            },
+          },
+        },
         TemplateSummary: {
           type: 'object',
-          properties: { ref: { type: 'string' }, scope: { type: 'string' }, identifier: { type: 'string' }, type: { type: 'string' }, name: { type: 'string' }, description: { type: 'string' }, latest: { type: 'string' }, versions: { type: 'integer' }, labels: { type: 'object', additionalProperties: { type: 'string' } }, deprecated: { type: 'boolean' } },
+          properties: {
+            ref: { type: 'string' },
+            scope: { type: 'string' },
+            identifier: { type: 'string' },
+            type: { type: 'string' },
+            name: { type: 'string' },
+            description: { type: 'string' },
+            latest: { type: 'string' },
+            versions: { type: 'integer' },
+            labels: { type: 'object', additionalProperties: { type: 'string' } },
+            deprecated: { type: 'boolean' },
+          },
         },
         Token: {
           type: 'object',
-          properties: { id: { type: 'string' }, name: { type: 'string' }, scope: { enum: ['read', 'publish', 'admin'] }, createdAt: { type: 'string' }, expiresAt: { type: 'string' }, lastUsedAt: { type: 'string' }, revokedAt: { type: 'string' }, status: { enum: ['active', 'expired', 'revoked'] } },
+          properties: {
+            id: { type: 'string' },
+            name: { type: 'string' },
+            scope: { enum: ['read', 'publish', 'admin'] },
+            createdAt: { type: 'string' },
+            expiresAt: { type: 'string' },
+            lastUsedAt: { type: 'string' },
+            revokedAt: { type: 'string' },
+            status: { enum: ['active', 'expired', 'revoked'] },
+          },
         },
         VersionDiff: {
           type: 'object',
@@ -38,7 +83,16 @@ export function openApiDocument(): Record<string, unknown> {
             from: { type: 'string' },
             to: { type: 'string' },
             patch: { type: 'string', description: 'unified diff of the canonical content as sorted YAML' },
-            inputs: { type: 'object', properties: { added: { type: 'array' }, removed: { type: 'array' }, retyped: { type: 'array' }, defaultChanged: { type: 'array' }, nowRequired: { type: 'array' } } },
+            inputs: {
+              type: 'object',
+              properties: {
+                added: { type: 'array' },
+                removed: { type: 'array' },
+                retyped: { type: 'array' },
+                defaultChanged: { type: 'array' },
+                nowRequired: { type: 'array' },
+              },
+            },
             tooLarge: {
               type: 'object',
               description: 'present only when the diff is too large to show line by line',
@@ -53,43 +107,93 @@ export function openApiDocument(): Record<string, unknown> {
         },
         Version: {
           type: 'object',
-          properties: { ref: { type: 'string' }, version: { type: 'string' }, digest: { type: 'string' }, content: { type: 'object' }, source: { type: 'string' }, inputs: { type: 'object' }, createdAt: { type: 'string' }, createdBy: { type: 'string' }, yanked: { type: 'boolean' }, deprecation: { type: 'object', properties: { message: { type: 'string' }, sunset: { type: 'string' } } } },
+          properties: {
+            ref: { type: 'string' },
+            version: { type: 'string' },
+            digest: { type: 'string' },
+            content: { type: 'object' },
+            source: { type: 'string' },
+            inputs: { type: 'object' },
+            createdAt: { type: 'string' },
+            createdBy: { type: 'string' },
+            yanked: { type: 'boolean' },
+            deprecation: { type: 'object', properties: { message: { type: 'string' }, sunset: { type: 'string' } } },
+          },
         },
       },
     },
     security: [{ bearer: [] }],
     paths: {
-      '/healthz': { get: { summary: 'liveness and database check', security: [], responses: { '200': { description: 'ok', ...json({ type: 'object' }) } } } },
+      '/healthz': {
+        get: {
+          summary: 'liveness and database check',
+          security: [],
+          responses: { '200': { description: 'ok', ...json({ type: 'object' }) } },
+        },
+      },
       '/openapi.json': { get: { summary: 'this document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
       '/api/v1/templates': {
         get: {
           summary: 'list and search templates',
           parameters: [
-            { name: 'type', in: 'query', schema: { enum: ['Step', 'StepGroup', 'Stage', 'Pipeline', 'CustomDeployment', 'ArtifactSource', 'MonitoredService', 'SecretManager'] } },
+            {
+              name: 'type',
+              in: 'query',
+              schema: {
+                enum: ['Step', 'StepGroup', 'Stage', 'Pipeline', 'CustomDeployment', 'ArtifactSource', 'MonitoredService', 'SecretManager'],
+              },
+            },
             { name: 'q', in: 'query', description: 'text in ref, name or description', schema: { type: 'string' } },
             { name: 'label', in: 'query', description: 'only templates with this label', schema: { type: 'string' } },
           ],
-          responses: { '200': { description: 'templates', ...json({ type: 'object', properties: { templates: { type: 'array', items: { $ref: '#/components/schemas/TemplateSummary' } } } }) }, ...errors },
+          responses: {
+            '200': {
+              description: 'templates',
+              ...json({
+                type: 'object',
+                properties: { templates: { type: 'array', items: { $ref: '#/components/schemas/TemplateSummary' } } },
+              }),
+            },
+            ...errors,
+          },
         },
       },
-      '/api/v1/templates/{ref}': { get: { summary: 'one template with its versions and labels', parameters: [ref], responses: { '200': { description: 'template' }, ...errors } } },
+      '/api/v1/templates/{ref}': {
+        get: {
+          summary: 'one template with its versions and labels',
+          parameters: [ref],
+          responses: { '200': { description: 'template' }, ...errors },
+        },
+      },
       '/api/v1/templates/{ref}/versions/{version}': {
         get: {
-          summary: 'one version: content, digest, inputs and status (yanked, deprecation); ETag over digest and status, Cache-Control no-cache, 304 on If-None-Match',
+          summary:
+            'one version: content, digest, inputs and status (yanked, deprecation); ETag over digest and status, Cache-Control no-cache, 304 on If-None-Match',
           parameters: [ref, version],
-          responses: { '200': { description: 'version', ...json({ $ref: '#/components/schemas/Version' }) }, '304': { description: 'not modified' }, ...errors },
+          responses: {
+            '200': { description: 'version', ...json({ $ref: '#/components/schemas/Version' }) },
+            '304': { description: 'not modified' },
+            ...errors,
+          },
         },
         put: {
           summary: 'publish a version (validated and compiled in isolation first)',
           parameters: [ref, version],
-          requestBody: { required: true, ...json({ type: 'object', properties: { yaml: { type: 'string', description: 'the template file' }, template: { type: 'object' } } }) },
+          requestBody: {
+            required: true,
+            ...json({
+              type: 'object',
+              properties: { yaml: { type: 'string', description: 'the template file' }, template: { type: 'object' } },
+            }),
+          },
           responses: {
             '200': { description: 'identical content was already published (no-op)' },
             '201': { description: 'published' },
             '409': err('the version exists with different content'),
             '413': err('body over the limit'),
             '422': err('not a valid template; details holds the diagnostics'),
-            ...errors, ...busy,
+            ...errors,
+            ...busy,
           },
         },
       },
@@ -97,43 +201,139 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           summary: 'immutable content by digest: content, source, inputs (ETag = digest, cached forever, 304 on If-None-Match)',
           parameters: [{ name: 'digest', in: 'path', required: true, schema: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } }],
-          responses: { '200': { description: 'content', ...json({ type: 'object', properties: { digest: { type: 'string' }, content: { type: 'object' }, source: { type: 'string' }, inputs: { type: 'object' } } }) }, '304': { description: 'not modified' }, ...errors },
+          responses: {
+            '200': {
+              description: 'content',
+              ...json({
+                type: 'object',
+                properties: {
+                  digest: { type: 'string' },
+                  content: { type: 'object' },
+                  source: { type: 'string' },
+                  inputs: { type: 'object' },
+                },
+              }),
+            },
+            '304': { description: 'not modified' },
+            ...errors,
+          },
         },
       },
       '/api/v1/templates/{ref}/labels/{label}': {
-        put: { summary: 'point a label at a version', parameters: [ref, label], requestBody: { required: true, ...json({ type: 'object', required: ['version'], properties: { version: { type: 'string' } } }) }, responses: { '200': { description: 'label set' }, '409': err('the version is yanked'), ...errors, ...busy } },
-        delete: { summary: 'remove a label', parameters: [ref, label], responses: { '204': { description: 'removed' }, ...errors, ...busy } },
+        put: {
+          summary: 'point a label at a version',
+          parameters: [ref, label],
+          requestBody: { required: true, ...json({ type: 'object', required: ['version'], properties: { version: { type: 'string' } } }) },
+          responses: { '200': { description: 'label set' }, '409': err('the version is yanked'), ...errors, ...busy },
+        },
+        delete: {
+          summary: 'remove a label',
+          parameters: [ref, label],
+          responses: { '204': { description: 'removed' }, ...errors, ...busy },
+        },
       },
       '/api/v1/templates/{ref}/versions/{version}/deprecate': {
-        post: { summary: 'deprecate a version', parameters: [ref, version], requestBody: { required: true, ...json({ type: 'object', required: ['message'], properties: { message: { type: 'string' }, sunset: { type: 'string', format: 'date', description: 'a real calendar date, exactly YYYY-MM-DD' } } }) }, responses: { '200': { description: 'the version', ...json({ $ref: '#/components/schemas/Version' }) }, ...errors, ...busy } },
+        post: {
+          summary: 'deprecate a version',
+          parameters: [ref, version],
+          requestBody: {
+            required: true,
+            ...json({
+              type: 'object',
+              required: ['message'],
+              properties: {
+                message: { type: 'string' },
+                sunset: { type: 'string', format: 'date', description: 'a real calendar date, exactly YYYY-MM-DD' },
+              },
+            }),
+          },
+          responses: { '200': { description: 'the version', ...json({ $ref: '#/components/schemas/Version' }) }, ...errors, ...busy },
+        },
       },
       '/api/v1/templates/{ref}/versions/{version}/yank': {
-        post: { summary: 'yank a version (admin): no longer chosen by ranges or labels, still fetchable exactly', parameters: [ref, version], responses: { '200': { description: 'the version', ...json({ $ref: '#/components/schemas/Version' }) }, ...errors, ...busy } },
+        post: {
+          summary: 'yank a version (admin): no longer chosen by ranges or labels, still fetchable exactly',
+          parameters: [ref, version],
+          responses: { '200': { description: 'the version', ...json({ $ref: '#/components/schemas/Version' }) }, ...errors, ...busy },
+        },
       },
       '/api/v1/templates/{ref}/diff': {
         get: {
           summary: 'unified diff of canonical content and input changes between two versions',
-          description: 'The line diff is bounded (canonical content of at most 256 KiB and 3,000 values a side, 20,000 YAML lines together, 250 changed lines unless both sides together are at most 500 lines, 50 ms). Past a bound the answer is still 200, with `tooLarge` set and `patch` holding one line saying why and the two file headers (digests), no hunks.',
-          parameters: [ref, { name: 'from', in: 'query', required: true, schema: { type: 'string' } }, { name: 'to', in: 'query', required: true, schema: { type: 'string' } }],
+          description:
+            'The line diff is bounded (canonical content of at most 256 KiB and 3,000 values a side, 20,000 YAML lines together, 250 changed lines unless both sides together are at most 500 lines, 50 ms). Past a bound the answer is still 200, with `tooLarge` set and `patch` holding one line saying why and the two file headers (digests), no hunks.',
+          parameters: [
+            ref,
+            { name: 'from', in: 'query', required: true, schema: { type: 'string' } },
+            { name: 'to', in: 'query', required: true, schema: { type: 'string' } },
+          ],
           responses: { '200': { description: 'diff', ...json({ $ref: '#/components/schemas/VersionDiff' }) }, ...errors },
         },
       },
       '/api/v1/resolve': {
         post: {
           summary: 'resolve many {ref, selector} in one round trip',
-          requestBody: { required: true, ...json({ type: 'object', required: ['requests'], properties: { requests: { type: 'array', maxItems: 1000, items: { type: 'object', required: ['ref'], properties: { ref: { type: 'string' }, selector: { type: 'string' } } } } } }) },
+          requestBody: {
+            required: true,
+            ...json({
+              type: 'object',
+              required: ['requests'],
+              properties: {
+                requests: {
+                  type: 'array',
+                  maxItems: 1000,
+                  items: { type: 'object', required: ['ref'], properties: { ref: { type: 'string' }, selector: { type: 'string' } } },
+                },
+              },
+            }),
+          },
           responses: { '200': { description: 'one result per request, in order: version, digest and source, or an error' }, ...errors },
         },
       },
-      '/': { get: { summary: 'catalog page (HTML): search by q, filter by type and label', security: [], responses: { '200': { description: 'text/html' }, '401': { description: 'sign-in page' } } } },
+      '/': {
+        get: {
+          summary: 'catalog page (HTML): search by q, filter by type and label',
+          security: [],
+          responses: { '200': { description: 'text/html' }, '401': { description: 'sign-in page' } },
+        },
+      },
       ...signinOpenApiPaths(),
-      '/static/{file}': { get: { summary: 'catalog CSS and script', security: [], parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'asset' } } } },
-      '/templates/{ref}': { get: { summary: 'template page (HTML): versions, inputs, spec, snippet', parameters: [ref, { name: 'version', in: 'query', schema: { type: 'string' } }], responses: { '200': { description: 'text/html' } } } },
-      '/templates/{ref}/diff': { get: { summary: 'diff page (HTML) between two versions', parameters: [ref, { name: 'from', in: 'query', required: true, schema: { type: 'string' } }, { name: 'to', in: 'query', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'text/html' } } } },
+      '/static/{file}': {
+        get: {
+          summary: 'catalog CSS and script',
+          security: [],
+          parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': { description: 'asset' } },
+        },
+      },
+      '/templates/{ref}': {
+        get: {
+          summary: 'template page (HTML): versions, inputs, spec, snippet',
+          parameters: [ref, { name: 'version', in: 'query', schema: { type: 'string' } }],
+          responses: { '200': { description: 'text/html' } },
+        },
+      },
+      '/templates/{ref}/diff': {
+        get: {
+          summary: 'diff page (HTML) between two versions',
+          parameters: [
+            ref,
+            { name: 'from', in: 'query', required: true, schema: { type: 'string' } },
+            { name: 'to', in: 'query', required: true, schema: { type: 'string' } },
+          ],
+          responses: { '200': { description: 'text/html' } },
+        },
+      },
       '/api/v1/tokens': {
         get: {
           summary: 'list tokens (admin): id, name, scope, createdAt, expiresAt, lastUsedAt, revokedAt, status; never a secret or hash',
-          responses: { '200': { description: 'tokens', ...json({ type: 'object', properties: { tokens: { type: 'array', items: { $ref: '#/components/schemas/Token' } } } }) }, ...errors },
+          responses: {
+            '200': {
+              description: 'tokens',
+              ...json({ type: 'object', properties: { tokens: { type: 'array', items: { $ref: '#/components/schemas/Token' } } } }),
+            },
+            ...errors,
+          },
         },
       },
       '/api/v1/tokens/{id}/revoke': {
@@ -145,8 +345,12 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/api/v1/events': {
         get: {
-          summary: 'event log (publish, label, deprecate, yank, tokens); needs a read token even when the server allows anonymous reads, since it names tokens',
-          parameters: [{ name: 'after', in: 'query', schema: { type: 'integer' } }, { name: 'limit', in: 'query', schema: { type: 'integer', maximum: 1000 } }],
+          summary:
+            'event log (publish, label, deprecate, yank, tokens); needs a read token even when the server allows anonymous reads, since it names tokens',
+          parameters: [
+            { name: 'after', in: 'query', schema: { type: 'integer' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', maximum: 1000 } },
+          ],
           responses: { '200': { description: 'events' }, ...errors },
         },
       },

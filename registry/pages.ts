@@ -14,7 +14,7 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import { stringify } from 'yaml';
 import { verifyToken } from './auth.js';
 import { diffVersions } from './diff.js';
-import type { InputDecl } from '../compiler/inputs.js';
+import type { InputDecl } from '../compiler/index.js';
 import { toApiError } from './errors.js';
 import { queryString, refParam, versionParam } from './routes/params.js';
 import { sessionStore } from './session.js';
@@ -38,7 +38,10 @@ export function pageRoutes(opts: { store: Store; anonymousRead: boolean }): Rout
   const r = Router();
   const staticDir = assetDir('static');
   const assets = new Map<string, { type: string; body: Buffer }>();
-  for (const [file, type] of [['catalog.css', 'text/css; charset=utf-8'], ['catalog.js', 'text/javascript; charset=utf-8']] as const) {
+  for (const [file, type] of [
+    ['catalog.css', 'text/css; charset=utf-8'],
+    ['catalog.js', 'text/javascript; charset=utf-8'],
+  ] as const) {
     assets.set(file, { type, body: readFileSync(join(staticDir, file)) });
   }
   const badges = new Map<string, { background: boolean; readiness: boolean }>();
@@ -71,7 +74,9 @@ export function pageRoutes(opts: { store: Store; anonymousRead: boolean }): Rout
     const pages = Math.max(1, Math.ceil(list.length / PAGE_SIZE));
     const n = Math.min(pages, Math.max(1, Number.parseInt(queryString(req.query['page']) ?? '1', 10) || 1));
     const templates = list.slice((n - 1) * PAGE_SIZE, n * PAGE_SIZE).map((t) => ({ ...t, ...badgesOf(t) }));
-    const link = (p: number) => '/?' + new URLSearchParams({ ...(q ? { q } : {}), ...(type ? { type } : {}), ...(label ? { label } : {}), page: String(p) }).toString();
+    const link = (p: number) =>
+      '/?' +
+      new URLSearchParams({ ...(q ? { q } : {}), ...(type ? { type } : {}), ...(label ? { label } : {}), page: String(p) }).toString();
     page(res, 200, 'catalog', 'Templates', {
       q,
       label,
@@ -79,7 +84,9 @@ export function pageRoutes(opts: { store: Store; anonymousRead: boolean }): Rout
       total: list.length,
       one: list.length === 1,
       types: TYPES.map((value) => ({ value, selected: value === type })),
-      ...(pages > 1 ? { pager: { page: n, pages, ...(n > 1 ? { prev: link(n - 1) } : {}), ...(n < pages ? { next: link(n + 1) } : {}) } } : {}),
+      ...(pages > 1
+        ? { pager: { page: n, pages, ...(n > 1 ? { prev: link(n - 1) } : {}), ...(n < pages ? { next: link(n + 1) } : {}) } }
+        : {}),
     });
   });
 
@@ -88,7 +95,10 @@ export function pageRoutes(opts: { store: Store; anonymousRead: boolean }): Rout
     const v = store.getVersion(t.ref, t.latest);
     let b = badges.get(v.digest);
     if (!b) {
-      b = { background: v.canonical.includes('"type":"Background"') || v.canonical.includes('"serviceDependencies":[{'), readiness: v.canonical.includes('"readiness":') };
+      b = {
+        background: v.canonical.includes('"type":"Background"') || v.canonical.includes('"serviceDependencies":[{'),
+        readiness: v.canonical.includes('"readiness":'),
+      };
       badges.set(v.digest, b);
     }
     return b;
@@ -111,9 +121,22 @@ export function pageRoutes(opts: { store: Store; anonymousRead: boolean }): Rout
       description: d.description ?? '',
     }));
     const example: Record<string, unknown> = {};
-    for (const i of inputs) if (i.required) example[i.name] = decls[i.name]!.allowedValues?.[0] ?? ({ number: 0, boolean: false, array: [], object: {}, steps: [], stages: [] } as Record<string, unknown>)[i.type] ?? `<${i.name}>`;
-    const snippet = stringify({ template: { templateRef: ref, versionLabel: selected, ...(Object.keys(example).length ? { inputs: example } : {}) } });
-    const versions = [...t.versions].reverse().map((x, i, all) => ({ ...x, short: x.digest.slice(0, 19) + '…', selected: x.version === selected, isTo: x.version === selected, isFrom: all.length > 1 ? i === Math.min(1, all.length - 1) && x.version !== selected : false }));
+    for (const i of inputs)
+      if (i.required)
+        example[i.name] =
+          decls[i.name]!.allowedValues?.[0] ??
+          ({ number: 0, boolean: false, array: [], object: {}, steps: [], stages: [] } as Record<string, unknown>)[i.type] ??
+          `<${i.name}>`;
+    const snippet = stringify({
+      template: { templateRef: ref, versionLabel: selected, ...(Object.keys(example).length ? { inputs: example } : {}) },
+    });
+    const versions = [...t.versions].reverse().map((x, i, all) => ({
+      ...x,
+      short: x.digest.slice(0, 19) + '…',
+      selected: x.version === selected,
+      isTo: x.version === selected,
+      isFrom: all.length > 1 ? i === Math.min(1, all.length - 1) && x.version !== selected : false,
+    }));
     page(res, 200, 'template', t.summary.name, {
       t: t.summary,
       labels: Object.entries(t.summary.labels).map(([name, version]) => ({ name, version })),
@@ -131,7 +154,12 @@ export function pageRoutes(opts: { store: Store; anonymousRead: boolean }): Rout
     const to = versionParam(queryString(req.query['to']));
     const d = diffVersions(store.getVersion(ref, from), store.getVersion(ref, to));
     // Too large: the page says so (with both digests) instead of showing the file headers.
-    const lines = d.tooLarge ? [] : d.patch.split('\n').map((text) => ({ text, kind: text.startsWith('@@') ? 'hunk' : text.startsWith('+') ? 'add' : text.startsWith('-') ? 'del' : 'ctx' }));
+    const lines = d.tooLarge
+      ? []
+      : d.patch.split('\n').map((text) => ({
+          text,
+          kind: text.startsWith('@@') ? 'hunk' : text.startsWith('+') ? 'add' : text.startsWith('-') ? 'del' : 'ctx',
+        }));
     const defaults = d.inputs.defaultChanged.map((c) => ({ name: c.name, from: JSON.stringify(c.from), to: JSON.stringify(c.to) }));
     page(res, 200, 'diff', `${ref} ${from} → ${to}`, { ref, from, to, inputs: d.inputs, defaults, lines, tooLarge: d.tooLarge });
   });

@@ -50,7 +50,9 @@ export class RegistrySource implements TemplateSource {
     if (requests.length === 0) return [];
     let results: ResolveItem[];
     try {
-      const res = await this.client.request<{ results: ResolveItem[] }>('POST', '/api/v1/resolve', { requests: requests.map((r) => ({ ref: r.ref, selector: r.selector })) });
+      const res = await this.client.request<{ results: ResolveItem[] }>('POST', '/api/v1/resolve', {
+        requests: requests.map((r) => ({ ref: r.ref, selector: r.selector })),
+      });
       results = res.body.results;
     } catch (e) {
       const message = e instanceof RegistryError ? e.message : `registry request failed: ${(e as Error).message}`;
@@ -60,13 +62,20 @@ export class RegistrySource implements TemplateSource {
       const r = results[i];
       if (!r) return { ok: false, code: 'unavailable', message: `registry gave no answer for ${req.ref}` };
       if (!r.ok) {
-        if (r.error.code === 'no_version') return { ok: false, code: 'no-version', message: r.error.message, ...(r.versions ? { versions: r.versions } : {}) };
+        if (r.error.code === 'no_version')
+          return { ok: false, code: 'no-version', message: r.error.message, ...(r.versions ? { versions: r.versions } : {}) };
         return { ok: false, code: r.error.code === 'not_found' ? 'not-found' : 'invalid', message: r.error.message };
       }
       const t = verifiedTemplate(r.ref, r.version, r.digest, r.source, registryFile(r.ref, r.version));
       if ('tampered' in t) return { ok: false, code: 'invalid', message: `tamper: ${t.tampered}` };
       this.cache?.put(r.digest, r.source);
-      return { ok: true, template: r.deprecation || r.yanked ? { ...t, ...(r.deprecation ? { deprecation: r.deprecation } : {}), ...(r.yanked ? { yanked: true } : {}) } : t };
+      return {
+        ok: true,
+        template:
+          r.deprecation || r.yanked
+            ? { ...t, ...(r.deprecation ? { deprecation: r.deprecation } : {}), ...(r.yanked ? { yanked: true } : {}) }
+            : t,
+      };
     });
   }
 }

@@ -65,7 +65,12 @@ export async function startRegistry(options: ServeOptions): Promise<RunningRegis
   const db = openDatabase(options.db);
   const store = new Store(db);
   await warmUp(store);
-  const app = createApp({ store, anonymousRead: !!options.anonymousRead, ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}), ...(options.log ? { log: options.log } : {}) });
+  const app = createApp({
+    store,
+    anonymousRead: !!options.anonymousRead,
+    ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
   const host = options.host ?? '127.0.0.1';
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(options.port ?? 8080, host, () => resolve(s));

@@ -78,7 +78,11 @@ export function signinRoutes({ db, sessions, send }: { db: DB; sessions: Session
     const why = crossOrigin(req);
     if (why) return refuse(res, why);
     const next = safeNext(field(req, 'next'));
-    if (!loginCsrfOk(req, field(req, 'csrf'))) return loginPage(req, res, send, 403, { next, error: 'This sign-in form has expired or did not come from this site. Please sign in again.' });
+    if (!loginCsrfOk(req, field(req, 'csrf')))
+      return loginPage(req, res, send, 403, {
+        next,
+        error: 'This sign-in form has expired or did not come from this site. Please sign in again.',
+      });
     const principal = verifyToken(db, field(req, 'token') ?? '');
     if (!principal) return loginPage(req, res, send, 401, { next, error: 'That token is not valid.' });
     const { secret } = await sessions.create(principal.id, readCookie(req, SESSION_COOKIE));
@@ -104,16 +108,28 @@ export function signinRoutes({ db, sessions, send }: { db: DB; sessions: Session
 
 /** The OpenAPI description of the sign-in routes (HTML forms), merged into `/openapi.json` by app.ts. */
 export function signinOpenApiPaths(): Record<string, unknown> {
-  const form = (properties: Record<string, object>, required: string[]) => ({ required: true, content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', required, properties } } } });
-  const csrf = { type: 'string', description: 'the form\'s CSRF token (sign-in: the pw_csrf cookie\'s value; sign-out: the session\'s)' };
+  const form = (properties: Record<string, object>, required: string[]) => ({
+    required: true,
+    content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', required, properties } } },
+  });
+  const csrf = { type: 'string', description: "the form's CSRF token (sign-in: the pw_csrf cookie's value; sign-out: the session's)" };
   return {
     '/login': {
-      get: { summary: 'sign-in page (HTML); sets the pw_csrf cookie its form repeats', security: [], parameters: [{ name: 'next', in: 'query', schema: { type: 'string' }, description: 'a same-origin path to return to' }], responses: { '200': { description: 'text/html' } } },
+      get: {
+        summary: 'sign-in page (HTML); sets the pw_csrf cookie its form repeats',
+        security: [],
+        parameters: [{ name: 'next', in: 'query', schema: { type: 'string' }, description: 'a same-origin path to return to' }],
+        responses: { '200': { description: 'text/html' } },
+      },
       post: {
         summary: 'sign in with a token: a server-side session of 12 h in the HttpOnly pw_session cookie (Secure over https)',
         security: [],
         requestBody: form({ token: { type: 'string' }, next: { type: 'string' }, csrf }, ['token', 'csrf']),
-        responses: { '303': { description: 'signed in; redirect to next (same-origin paths only, else /)' }, '401': { description: 'bad token: the form again' }, '403': { description: 'cross-origin request or missing/wrong CSRF token' } },
+        responses: {
+          '303': { description: 'signed in; redirect to next (same-origin paths only, else /)' },
+          '401': { description: 'bad token: the form again' },
+          '403': { description: 'cross-origin request or missing/wrong CSRF token' },
+        },
       },
     },
     '/logout': {
@@ -121,7 +137,10 @@ export function signinOpenApiPaths(): Record<string, unknown> {
         summary: 'sign out: deletes the session and clears its cookie',
         security: [],
         requestBody: form({ csrf }, ['csrf']),
-        responses: { '303': { description: 'signed out; redirect to /login' }, '403': { description: 'cross-origin request or missing/wrong CSRF token' } },
+        responses: {
+          '303': { description: 'signed out; redirect to /login' },
+          '403': { description: 'cross-origin request or missing/wrong CSRF token' },
+        },
       },
     },
   };

@@ -2,7 +2,7 @@
  * The registry's own template source: resolves references against the store, as the
  * compiler does when a template is compiled in isolation at publish time.
  */
-import { DiagnosticBag } from '../compiler/diagnostics.js';
+import { DiagnosticBag } from '../compiler/index.js';
 import type { ResolveOutcome, ResolveRequest, ResolvedTemplate, TemplateSource } from '../compiler/index.js';
 import { readYaml, sourcePositions } from '../compiler/index.js';
 import type { Store } from './store.js';
@@ -11,7 +11,13 @@ import type { Store } from './store.js';
 export const registryFile = (ref: string, version: string) => `registry:${ref}@${version}`;
 
 /** Parses a stored or fetched version into a ResolvedTemplate (positions registered). */
-export function parsedVersion(ref: string, version: string, digest: string, source: string, deprecation?: { message: string; sunset?: string }): ResolvedTemplate {
+export function parsedVersion(
+  ref: string,
+  version: string,
+  digest: string,
+  source: string,
+  deprecation?: { message: string; sunset?: string },
+): ResolvedTemplate {
   const file = registryFile(ref, version);
   const [doc] = readYaml(file, source, sourcePositions, new DiagnosticBag());
   return { ref, version, digest, file, value: doc?.value ?? null, ...(deprecation ? { deprecation } : {}) };

@@ -85,15 +85,17 @@ export class Store {
       ),
       updateTemplate: db.prepare('UPDATE templates SET name = @name, description = @description WHERE id = @id'),
       content: db.prepare('SELECT digest, source, canonical, inputs FROM versions WHERE digest = ? LIMIT 1'),
-      version: db.prepare(
-        'SELECT v.*, t.ref FROM versions v JOIN templates t ON t.id = v.template_id WHERE t.ref = ? AND v.version = ?',
+      version: db.prepare('SELECT v.*, t.ref FROM versions v JOIN templates t ON t.id = v.template_id WHERE t.ref = ? AND v.version = ?'),
+      versionsOf: db.prepare(
+        'SELECT version, digest, created_at, created_by, yanked, deprecated_message, sunset FROM versions WHERE template_id = ? ORDER BY id',
       ),
-      versionsOf: db.prepare('SELECT version, digest, created_at, created_by, yanked, deprecated_message, sunset FROM versions WHERE template_id = ? ORDER BY id'),
       insertVersion: db.prepare(
         `INSERT INTO versions (template_id, version, digest, source, canonical, inputs, created_at, created_by)
          VALUES (@templateId, @version, @digest, @source, @canonical, @inputs, @at, @actor)`,
       ),
-      labelsOf: db.prepare('SELECT l.name, v.version FROM labels l JOIN versions v ON v.id = l.version_id WHERE l.template_id = ? ORDER BY l.name'),
+      labelsOf: db.prepare(
+        'SELECT l.name, v.version FROM labels l JOIN versions v ON v.id = l.version_id WHERE l.template_id = ? ORDER BY l.name',
+      ),
       upsertLabel: db.prepare(
         `INSERT INTO labels (template_id, name, version_id, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (template_id, name) DO UPDATE SET version_id = excluded.version_id, updated_at = excluded.updated_at`,
@@ -132,25 +134,47 @@ export class Store {
    * (`created: false`); different content is a conflict (409).
    */
   publish(v: NewVersion, actor: string): { created: boolean } {
-    return this.db.transaction(() => {
-      let t = this.q.templateByRef.get(v.ref) as Row | undefined;
-      if (t && t['type'] !== v.type) throw conflict(`${v.ref} is a ${String(t['type'])} template; a version cannot change it to ${v.type}`);
-      const existing = t ? (this.q.version.get(v.ref, v.version) as Row | undefined) : undefined;
-      if (existing) {
-        if (existing['digest'] === v.digest) return { created: false };
-        throw conflict(`${v.ref}@${v.version} already exists with different content (${String(existing['digest'])}); versions are immutable`);
-      }
-      const at = this.stamp();
-      if (!t) {
-        this.q.insertTemplate.run({ ref: v.ref, scope: v.scope, identifier: v.identifier, type: v.type, name: v.name, description: v.description, at });
-        t = this.q.templateByRef.get(v.ref) as Row;
-      } else {
-        this.q.updateTemplate.run({ id: t['id'], name: v.name, description: v.description });
-      }
-      this.q.insertVersion.run({ templateId: t['id'], version: v.version, digest: v.digest, source: v.source, canonical: v.canonical, inputs: v.inputs, at, actor });
-      this.log(actor, 'publish', v.ref, v.version, { digest: v.digest });
-      return { created: true };
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        let t = this.q.templateByRef.get(v.ref) as Row | undefined;
+        if (t && t['type'] !== v.type)
+          throw conflict(`${v.ref} is a ${String(t['type'])} template; a version cannot change it to ${v.type}`);
+        const existing = t ? (this.q.version.get(v.ref, v.version) as Row | undefined) : undefined;
+        if (existing) {
+          if (existing['digest'] === v.digest) return { created: false };
+          throw conflict(
+            `${v.ref}@${v.version} already exists with different content (${String(existing['digest'])}); versions are immutable`,
+          );
+        }
+        const at = this.stamp();
+        if (!t) {
+          this.q.insertTemplate.run({
+            ref: v.ref,
+            scope: v.scope,
+            identifier: v.identifier,
+            type: v.type,
+            name: v.name,
+            description: v.description,
+            at,
+          });
+          t = this.q.templateByRef.get(v.ref) as Row;
+        } else {
+          this.q.updateTemplate.run({ id: t['id'], name: v.name, description: v.description });
+        }
+        this.q.insertVersion.run({
+          templateId: t['id'],
+          version: v.version,
+          digest: v.digest,
+          source: v.source,
+          canonical: v.canonical,
+          inputs: v.inputs,
+          at,
+          actor,
+        });
+        this.log(actor, 'publish', v.ref, v.version, { digest: v.digest });
+        return { created: true };
+      })
+      .immediate();
   }
 
   /** Immutable content by digest (whichever version holds it), or 404. */
@@ -172,7 +196,13 @@ export class Store {
     return {
       summary: summaryOf(t, rows, labels),
       versions: rows.map((r) => {
-        const { version, digest, createdAt, createdBy, yanked, deprecation } = toVersion({ ...r, ref, source: '', canonical: '', inputs: '' });
+        const { version, digest, createdAt, createdBy, yanked, deprecation } = toVersion({
+          ...r,
+          ref,
+          source: '',
+          canonical: '',
+          inputs: '',
+        });
         return { version, digest, createdAt, createdBy, yanked, ...(deprecation ? { deprecation } : {}) };
       }),
     };
@@ -216,47 +246,60 @@ export class Store {
     if (!t) return { ok: false, reason: `template ${ref} not found` };
     const rows = this.q.versionsOf.all(t['id']) as Row[];
     const labels = this.storedLabels(t['id']);
-    const r = selectVersion(selector, rows.map((x) => ({ version: String(x['version']), yanked: !!x['yanked'] })), labels);
+    const r = selectVersion(
+      selector,
+      rows.map((x) => ({ version: String(x['version']), yanked: !!x['yanked'] })),
+      labels,
+    );
     return r.ok ? r : { ...r, versions: sortVersions(rows.map((x) => String(x['version']))) };
   }
 
   setLabel(ref: string, label: string, version: string, actor: string): void {
-    this.db.transaction(() => {
-      const t = this.template(ref);
-      const v = this.versionRow(ref, version);
-      if (v['yanked']) throw conflict(`${ref}@${version} is yanked; a label cannot point at it`);
-      this.q.upsertLabel.run(t['id'], label, v['id'], this.stamp());
-      this.log(actor, 'label', ref, version, { label });
-    }).immediate();
+    this.db
+      .transaction(() => {
+        const t = this.template(ref);
+        const v = this.versionRow(ref, version);
+        if (v['yanked']) throw conflict(`${ref}@${version} is yanked; a label cannot point at it`);
+        this.q.upsertLabel.run(t['id'], label, v['id'], this.stamp());
+        this.log(actor, 'label', ref, version, { label });
+      })
+      .immediate();
   }
 
   removeLabel(ref: string, label: string, actor: string): void {
-    this.db.transaction(() => {
-      const t = this.template(ref);
-      const r = this.q.deleteLabel.run(t['id'], label);
-      if (r.changes === 0) throw notFound(`${ref} has no label ${label}`);
-      this.log(actor, 'unlabel', ref, undefined, { label });
-    }).immediate();
+    this.db
+      .transaction(() => {
+        const t = this.template(ref);
+        const r = this.q.deleteLabel.run(t['id'], label);
+        if (r.changes === 0) throw notFound(`${ref} has no label ${label}`);
+        this.log(actor, 'unlabel', ref, undefined, { label });
+      })
+      .immediate();
   }
 
   deprecate(ref: string, version: string, message: string, sunset: string | undefined, actor: string): void {
     if (!message) throw badRequest('a deprecation needs a message');
-    if (sunset !== undefined && !isCalendarDate(sunset)) throw badRequest(`sunset ${JSON.stringify(sunset)} is not a calendar date (YYYY-MM-DD)`);
-    this.db.transaction(() => {
-      const v = this.versionRow(ref, version);
-      this.q.deprecate.run(message, sunset ?? null, v['id']);
-      this.versionResponses.delete(`${ref}@${version}`);
-      this.log(actor, 'deprecate', ref, version, { message, sunset });
-    }).immediate();
+    if (sunset !== undefined && !isCalendarDate(sunset))
+      throw badRequest(`sunset ${JSON.stringify(sunset)} is not a calendar date (YYYY-MM-DD)`);
+    this.db
+      .transaction(() => {
+        const v = this.versionRow(ref, version);
+        this.q.deprecate.run(message, sunset ?? null, v['id']);
+        this.versionResponses.delete(`${ref}@${version}`);
+        this.log(actor, 'deprecate', ref, version, { message, sunset });
+      })
+      .immediate();
   }
 
   yank(ref: string, version: string, actor: string): void {
-    this.db.transaction(() => {
-      const v = this.versionRow(ref, version);
-      this.q.yank.run(v['id']);
-      this.versionResponses.delete(`${ref}@${version}`);
-      this.log(actor, 'yank', ref, version);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        const v = this.versionRow(ref, version);
+        this.q.yank.run(v['id']);
+        this.versionResponses.delete(`${ref}@${version}`);
+        this.log(actor, 'yank', ref, version);
+      })
+      .immediate();
   }
 
   events(after = 0, limit = 100): StoreEvent[] {
@@ -289,7 +332,8 @@ function toVersion(r: Row): VersionRow {
     createdBy: String(r['created_by']),
     yanked: !!r['yanked'],
   };
-  if (r['deprecated_message']) out.deprecation = { message: String(r['deprecated_message']), ...(r['sunset'] ? { sunset: String(r['sunset']) } : {}) };
+  if (r['deprecated_message'])
+    out.deprecation = { message: String(r['deprecated_message']), ...(r['sunset'] ? { sunset: String(r['sunset']) } : {}) };
   return out;
 }
 

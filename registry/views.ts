@@ -18,7 +18,8 @@ export function assetDir(name: 'views' | 'static'): string {
   return candidates.find((d) => existsSync(d)) ?? candidates[0]!;
 }
 
-export const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+export const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 const VIEWS = ['layout', 'catalog', 'template', 'diff', 'login', 'error'] as const;
 export type ViewName = Exclude<(typeof VIEWS)[number], 'layout'>;

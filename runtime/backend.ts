@@ -3,7 +3,7 @@
  * backend runs child processes; the Docker backend (containers) implements the same shape.
  * Scheduling, readiness, outputs, failure strategies and reports do not depend on which.
  */
-import type { PlanStep } from '../schemas/plan.js';
+import type { PlanStep } from '../schemas/index.js';
 import type { Escapee, OutputLinks } from './escaped.js';
 import type { StepLog } from './logs.js';
 

@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PlanStage, PlanStep } from '../schemas/plan.js';
+import type { PlanStage, PlanStep } from '../schemas/index.js';
 import { StartError, type Backend, type Handle, type StartSpec } from './backend.js';
 import { handleOf, spawnLogged } from './spawn-step.js';
 import { docker } from './docker-cli.js';
@@ -25,7 +25,9 @@ import { processStartTime, stopGroup } from './process-group.js';
 
 /** The compiled probe program (beside this module in dist/, or in dist/ when run from source). */
 const HERE = dirname(fileURLToPath(import.meta.url));
-const PROBE = [join(HERE, 'readiness', 'probe-cli.js'), join(HERE, '..', 'dist', 'runtime', 'readiness', 'probe-cli.js')].find((p) => existsSync(p)) ?? join(HERE, 'readiness', 'probe-cli.js');
+const PROBE =
+  [join(HERE, 'readiness', 'probe-cli.js'), join(HERE, '..', 'dist', 'runtime', 'readiness', 'probe-cli.js')].find((p) => existsSync(p)) ??
+  join(HERE, 'readiness', 'probe-cli.js');
 export const WORKSPACE_MOUNT = '/harness';
 const OUTPUTS_MOUNT = '/pipewright/outputs';
 const SCRIPT_MOUNT = '/pipewright/script';
@@ -33,7 +35,10 @@ const PROBE_VAR = 'PIPEWRIGHT_PROBE';
 
 /** Variables the docker CLI reads itself: a step's value for them must not steer the CLI. */
 function cliReads(name: string): boolean {
-  return name.startsWith('DOCKER_') || ['PATH', 'HOME', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'].includes(name);
+  return (
+    name.startsWith('DOCKER_') ||
+    ['PATH', 'HOME', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'].includes(name)
+  );
 }
 
 export interface DockerOptions {
@@ -86,7 +91,14 @@ export class DockerBackend implements Backend {
   ) {}
 
   private labels(step: string): string[] {
-    return ['--label', `pipewright.run=${this.opts.runId}`, '--label', `pipewright.step=${step}`, '--label', `pipewright.runner=${this.opts.runner}`];
+    return [
+      '--label',
+      `pipewright.run=${this.opts.runId}`,
+      '--label',
+      `pipewright.step=${step}`,
+      '--label',
+      `pipewright.runner=${this.opts.runner}`,
+    ];
   }
 
   private stageNetwork(): Promise<string> {
@@ -133,10 +145,24 @@ export class DockerBackend implements Backend {
         const name = `pw-${this.opts.runId}-${safe(stageId)}-netns`;
         const hosts = [...new Set(entry!.steps.map((s) => s.id.split('.').pop()!))].flatMap((h) => ['--add-host', `${h}:127.0.0.1`]);
         const r = await docker(this.opts.bin, [
-          'run', '-d', '--name', name, ...this.labels(`${stageId}.__netns`), '--network', network, ...hosts,
-          '--entrypoint', 'sh', image, '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait; done',
+          'run',
+          '-d',
+          '--name',
+          name,
+          ...this.labels(`${stageId}.__netns`),
+          '--network',
+          network,
+          ...hosts,
+          '--entrypoint',
+          'sh',
+          image,
+          '-c',
+          'trap "exit 0" TERM INT; while :; do sleep 3600 & wait; done',
         ]);
-        if (r.code !== 0) throw new StartError(`cannot start the network namespace of stage ${stageId} from ${image} (it needs sh and sleep): ${r.stderr.trim()}`);
+        if (r.code !== 0)
+          throw new StartError(
+            `cannot start the network namespace of stage ${stageId} from ${image} (it needs sh and sleep): ${r.stderr.trim()}`,
+          );
         const pid = Number((await docker(this.opts.bin, ['inspect', '-f', '{{.State.Pid}}', name])).stdout.trim());
         return { name, pid };
       })();
@@ -165,7 +191,22 @@ export class DockerBackend implements Backend {
     // once instead of waiting out the grace period (PID 1 ignores unhandled signals).
     // --rm: the CLI returns once the container is gone, so an ended step needs no cleanup call.
     // With runAsUser too: the init runs as that user and still forwards the signal (tested).
-    const args = ['run', '--rm', '--init', '--name', name, ...this.labels(step.id), '--network', `container:${holder.name}`, '-v', `${this.opts.workspace}:${WORKSPACE_MOUNT}`, '-v', `${this.opts.outputsDir}:${OUTPUTS_MOUNT}`, '-w', WORKSPACE_MOUNT];
+    const args = [
+      'run',
+      '--rm',
+      '--init',
+      '--name',
+      name,
+      ...this.labels(step.id),
+      '--network',
+      `container:${holder.name}`,
+      '-v',
+      `${this.opts.workspace}:${WORKSPACE_MOUNT}`,
+      '-v',
+      `${this.opts.outputsDir}:${OUTPUTS_MOUNT}`,
+      '-w',
+      WORKSPACE_MOUNT,
+    ];
     // Values travel in the docker CLI's environment, never in its argv (`ps` shows argv to
     // every user). Names the CLI itself reads go through an env file instead.
     const cliEnv: Record<string, string> = { ...process.env } as Record<string, string>;
@@ -176,7 +217,10 @@ export class DockerBackend implements Backend {
         cliEnv[k] = v;
       } else if (!v.includes('\n')) fileLines.push(`${k}=${v}`);
       // An env file holds one line per variable, and argv is readable by every user.
-      else throw new StartError(`step ${step.id}: ${k} holds several lines, which cannot reach a container without showing in the docker CLI's argv`);
+      else
+        throw new StartError(
+          `step ${step.id}: ${k} holds several lines, which cannot reach a container without showing in the docker CLI's argv`,
+        );
     }
     const removals: (() => void)[] = [];
     if (fileLines.length) {
@@ -190,7 +234,8 @@ export class DockerBackend implements Backend {
     if (mem) args.push('--memory', mem);
     const cpu = cpus(limits['cpu']);
     if (cpu) args.push('--cpus', cpu);
-    if (step.entrypoint?.length) args.push('--entrypoint', step.entrypoint[0]!, step.image, ...step.entrypoint.slice(1), ...(step.args ?? []));
+    if (step.entrypoint?.length)
+      args.push('--entrypoint', step.entrypoint[0]!, step.image, ...step.entrypoint.slice(1), ...(step.args ?? []));
     else if (step.command !== undefined) {
       // The script is a read-only file mount, run as `sh -e /pipewright/script.sh`.
       const script = shellScript(step.shell ?? 'sh', step.command, step.kind === 'run' ? step.outputs : []);
@@ -224,14 +269,19 @@ export class DockerBackend implements Backend {
   probe(command: string, spec: StartSpec, timeoutMs: number): Promise<number> {
     const name = this.containers.get(spec.step.id) ?? '';
     // The command (it may hold a resolved secret) travels in the environment, not in argv.
-    return docker(this.opts.bin, ['exec', '-e', PROBE_VAR, name, 'sh', '-c', `eval "$${PROBE_VAR}"`], timeoutMs, { [PROBE_VAR]: command }).then((r) => r.code);
+    return docker(this.opts.bin, ['exec', '-e', PROBE_VAR, name, 'sh', '-c', `eval "$${PROBE_VAR}"`], timeoutMs, {
+      [PROBE_VAR]: command,
+    }).then((r) => r.code);
   }
 
   private async inNamespace(spec: StartSpec, args: string[], timeoutMs: number): Promise<boolean> {
     const holder = await this.holder(spec.step.stage);
     return new Promise((resolve) => {
       // Arguments in the environment: a probe URL may hold a resolved secret.
-      const c = spawn('nsenter', ['-t', String(holder.pid), '-n', process.execPath, PROBE], { stdio: 'ignore', env: { ...process.env, PIPEWRIGHT_PROBE_ARGS: JSON.stringify(args) } });
+      const c = spawn('nsenter', ['-t', String(holder.pid), '-n', process.execPath, PROBE], {
+        stdio: 'ignore',
+        env: { ...process.env, PIPEWRIGHT_PROBE_ARGS: JSON.stringify(args) },
+      });
       const timer = setTimeout(() => c.kill('SIGKILL'), timeoutMs + 2000);
       c.once('error', () => resolve(false));
       c.once('close', (code) => {
@@ -268,7 +318,10 @@ export class DockerBackend implements Backend {
 /** `docker rm -f` of every container matching the filters; returns their names. */
 export async function removeContainers(bin: string, filters: string[]): Promise<string[]> {
   const ls = await docker(bin, ['ps', '-aq', ...filters.flatMap((f) => ['--filter', f])]);
-  const ids = ls.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+  const ids = ls.stdout
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (ids.length) await docker(bin, ['rm', '-f', ...ids]);
   return ids;
 }
@@ -278,7 +331,14 @@ export async function removeContainers(bin: string, filters: string[]): Promise<
  * runner's pid and start time, so a reused pid does not keep them alive).
  */
 export async function gcContainers(bin: string): Promise<{ runId: string; containers: string[] }[]> {
-  const ls = await docker(bin, ['ps', '-a', '--filter', 'label=pipewright.run', '--format', '{{.ID}} {{.Label "pipewright.run"}} {{.Label "pipewright.runner"}}']);
+  const ls = await docker(bin, [
+    'ps',
+    '-a',
+    '--filter',
+    'label=pipewright.run',
+    '--format',
+    '{{.ID}} {{.Label "pipewright.run"}} {{.Label "pipewright.runner"}}',
+  ]);
   if (ls.code !== 0) return [];
   const byRun = new Map<string, { runner: string; ids: string[] }>();
   for (const line of ls.stdout.split('\n').filter(Boolean)) {

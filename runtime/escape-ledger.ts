@@ -45,7 +45,8 @@ export class EscapeLedger {
     for (let round = 0; round < 3; round++) {
       for (const m of markedProcesses(this.ctx.runId)) {
         if (this.ctx.stageSteps.has(m.step)) {
-          if (this.add(m.step, m)) append(logOf(m.step), this.ctx.masker.mask(`pipewright: escaped the step's process group: ${line(m)}; stopped at teardown`));
+          if (this.add(m.step, m))
+            append(logOf(m.step), this.ctx.masker.mask(`pipewright: escaped the step's process group: ${line(m)}; stopped at teardown`));
         } else if (!this.ctx.planSteps.has(m.step) && !this.unattributed.some((e) => e.pid === m.pid)) {
           this.unattributed.push({ pid: m.pid, name: m.name });
           this.ctx.note(`stopping ${line(m)}: it carries this run's marker but names no step of the plan (${m.step})`);

@@ -86,7 +86,9 @@ export interface OutputLinks {
 }
 
 export function outputLinks(pid: number, ownFds: (number | undefined)[], startTime: number | undefined): OutputLinks {
-  const links = [1, 2].map((fd) => readLink(`/proc/${pid}/fd/${fd}`)).filter((l): l is string => l !== undefined && /^(socket|pipe):/.test(l));
+  const links = [1, 2]
+    .map((fd) => readLink(`/proc/${pid}/fd/${fd}`))
+    .filter((l): l is string => l !== undefined && /^(socket|pipe):/.test(l));
   if (links.length) return { links };
   const derived: string[] = [];
   for (const fd of ownFds) {

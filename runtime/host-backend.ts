@@ -61,9 +61,18 @@ export class HostBackend implements Backend {
       argv = s.argv(script.path);
     } else throw new StartError(`step ${step.id} has neither command nor entrypoint to run on the host`);
     if (!hasCommand(argv[0]!, spec.env['PATH'], spec.cwd)) {
-      throw new StartError(argv[0] === 'pwsh' ? `step ${step.id} needs PowerShell (pwsh), which is not installed on this machine` : `step ${step.id}: command not found: ${argv[0]}`);
+      throw new StartError(
+        argv[0] === 'pwsh'
+          ? `step ${step.id} needs PowerShell (pwsh), which is not installed on this machine`
+          : `step ${step.id}: command not found: ${argv[0]}`,
+      );
     }
-    const env = { ...spec.env, ...(spec.outputsFile ? { PIPEWRIGHT_OUTPUTS: spec.outputsFile, ...(writesDroneOutput(spec.step) ? { DRONE_OUTPUT: spec.outputsFile } : {}) } : {}) };
+    const env = {
+      ...spec.env,
+      ...(spec.outputsFile
+        ? { PIPEWRIGHT_OUTPUTS: spec.outputsFile, ...(writesDroneOutput(spec.step) ? { DRONE_OUTPUT: spec.outputsFile } : {}) }
+        : {}),
+    };
     const remove = script ? writeScript(script.path, script.text) : undefined;
     let spawned;
     try {
@@ -89,7 +98,12 @@ export class HostBackend implements Backend {
   probe(command: string, spec: StartSpec, timeoutMs: number): Promise<number> {
     return new Promise((resolve) => {
       // The command (it may hold a resolved secret) travels in the environment, not in argv.
-      const child = spawn('sh', ['-c', 'eval "$PIPEWRIGHT_PROBE"'], { cwd: spec.cwd, env: { ...spec.env, PIPEWRIGHT_PROBE: command }, detached: true, stdio: 'ignore' });
+      const child = spawn('sh', ['-c', 'eval "$PIPEWRIGHT_PROBE"'], {
+        cwd: spec.cwd,
+        env: { ...spec.env, PIPEWRIGHT_PROBE: command },
+        detached: true,
+        stdio: 'ignore',
+      });
       const timer = setTimeout(() => {
         try {
           process.kill(-child.pid!, 'SIGKILL');

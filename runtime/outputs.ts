@@ -6,7 +6,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { PlanStep } from '../schemas/plan.js';
+import type { PlanStep } from '../schemas/index.js';
 
 /** Creates a step's outputs file empty, 0600: the shell's redirection keeps that mode. */
 export function createOutputsFile(path: string): string {

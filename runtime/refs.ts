@@ -3,8 +3,8 @@
  * fill (step outputs, secrets, run facts). Before a step starts they are replaced in every
  * string field; secret values are registered with the masker first.
  */
-import { replaceInExpression } from '../schemas/conditions.js';
-import type { PlanRef, PlanStage, PlanStep } from '../schemas/plan.js';
+import { replaceInExpression } from '../schemas/index.js';
+import type { PlanRef, PlanStage, PlanStep } from '../schemas/index.js';
 import type { Masker } from './secrets.js';
 
 export interface RefContext {
@@ -38,7 +38,8 @@ function valueOf(ref: PlanRef, ctx: RefContext, strict: boolean): string | undef
     }
     case 'secret': {
       const v = ctx.secrets[ref.name ?? ''];
-      if (v === undefined) throw new RefError(`secret '${ref.name}' is not defined (--secrets-file, or PIPEWRIGHT_SECRET_${(ref.name ?? '').toUpperCase()})`);
+      if (v === undefined)
+        throw new RefError(`secret '${ref.name}' is not defined (--secrets-file, or PIPEWRIGHT_SECRET_${(ref.name ?? '').toUpperCase()})`);
       ctx.masker.add(v);
       return v;
     }
@@ -71,7 +72,13 @@ const inQuotes = (v: string, q: string) => v.replace(/\\/g, '\\\\').split(q).joi
 export function fillRefs(text: string, values: [string, string][], expression = false): string {
   if (values.length === 0 || !text.includes('<+')) return text;
   const byExpr = new Map(values);
-  const re = new RegExp([...byExpr.keys()].sort((a, b) => b.length - a.length).map(escapeRe).join('|'), 'g');
+  const re = new RegExp(
+    [...byExpr.keys()]
+      .sort((a, b) => b.length - a.length)
+      .map(escapeRe)
+      .join('|'),
+    'g',
+  );
   return replaceInExpression(text, re, (m, quote) => {
     const v = byExpr.get(m)!;
     return !expression ? v : quote ? inQuotes(v, quote) : `"${inQuotes(v, '"')}"`;
@@ -93,7 +100,10 @@ export function resolveStep(step: PlanStep, ctx: RefContext): PlanStep {
   // A copy's values the run never made: the strategy of an enclosing step group or stage was
   // decided at run time and compiled as one copy (PW5005); running it would use the text.
   const copyless = refs.find((r) => r.kind === 'runtime' && COPY_VALUE.test(r.expr) && !values.some(([e]) => e === r.expr));
-  if (copyless) throw new RefError(`${copyless.expr} has no value: the strategy it belongs to is decided at run time in a form pipewright does not expand (PW5005)`);
+  if (copyless)
+    throw new RefError(
+      `${copyless.expr} has no value: the strategy it belongs to is decided at run time in a form pipewright does not expand (PW5005)`,
+    );
   const fill = (t: string) => fillRefs(t, values);
   const out: PlanStep = { ...step, env: Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, fill(v)])) };
   if (step.command !== undefined) out.command = fill(step.command);
@@ -115,6 +125,7 @@ export function resolveStep(step: PlanStep, ctx: RefContext): PlanStep {
 /** A readiness port the run filled in: a port number, or a RefError naming what it got. */
 function portOf(text: string, written: string): number {
   const n = /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new RefError(`readiness port ${written} is ${JSON.stringify(text)}, not a port (1-65535)`);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new RefError(`readiness port ${written} is ${JSON.stringify(text)}, not a port (1-65535)`);
   return n;
 }

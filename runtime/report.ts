@@ -54,9 +54,24 @@ const fmt = (ms: number) => (ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)}
 
 /** The end-of-run table: step, status, duration, exit code. */
 export function summaryTable(report: RunReport): string {
-  const rows = report.steps.map((s) => [s.id, s.status + (s.failureIgnored ? ' (failure ignored)' : ''), fmt(s.durationMs), s.exitCode === undefined || s.exitCode === null ? '-' : String(s.exitCode)]);
+  const rows = report.steps.map((s) => [
+    s.id,
+    s.status + (s.failureIgnored ? ' (failure ignored)' : ''),
+    fmt(s.durationMs),
+    s.exitCode === undefined || s.exitCode === null ? '-' : String(s.exitCode),
+  ]);
   const head = ['step', 'status', 'duration', 'exit'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd();
-  return [line(head), ...rows.map(line), `pipeline ${report.pipeline.identifier}: ${report.status} in ${fmt(report.durationMs)} (run ${report.runId})`].join('\n') + '\n';
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(w[i]!))
+      .join('  ')
+      .trimEnd();
+  return (
+    [
+      line(head),
+      ...rows.map(line),
+      `pipeline ${report.pipeline.identifier}: ${report.status} in ${fmt(report.durationMs)} (run ${report.runId})`,
+    ].join('\n') + '\n'
+  );
 }

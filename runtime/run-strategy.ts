@@ -5,16 +5,15 @@
  * (`ID_0`, `ID_1`, ... named and ordered as the compiler names static copies). Each copy has
  * its references filled, its `<+matrix.*>`, `<+strategy.*>` and `<+repeat.item>` included.
  */
-import type { PlanStage, PlanStep } from '../schemas/plan.js';
-import { ConditionError, evaluateCondition, evaluateValue } from '../schemas/conditions.js';
-import { countCopies, itemCopies, matrixCopies, type StrategyCopy } from '../schemas/strategy-copies.js';
+import type { PlanStage, PlanStep } from '../schemas/index.js';
+import { ConditionError, evaluateCondition, evaluateValue } from '../schemas/index.js';
+import { countCopies, itemCopies, matrixCopies, type StrategyCopy } from '../schemas/index.js';
 import { COPY_VALUE, fillRefs, refValues, resolveStep, USES_COPY_VALUE, type RefContext } from './refs.js';
 
 /** Most copies a run-time strategy may make (as at compile time). */
 export const MAX_RUN_COPIES = 256;
 
 export class StrategyError extends Error {}
-
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -27,7 +26,10 @@ export const unitOf = (step: PlanStep): string => step.strategyOf ?? step.id;
  * first step's references), and how many may run at once. Throws StrategyError (or RefError)
  * with a message for the user.
  */
-export function strategyCopies(step: Pick<PlanStep, 'strategy' | 'refs'>, ctx: RefContext): { copies: StrategyCopy[]; maxConcurrency?: number } {
+export function strategyCopies(
+  step: Pick<PlanStep, 'strategy' | 'refs'>,
+  ctx: RefContext,
+): { copies: StrategyCopy[]; maxConcurrency?: number } {
   const s = step.strategy ?? {};
   // Strict: an output that never came (its step skipped or failed) is no list of targets.
   const values = refValues(step.refs ?? [], ctx, true);
@@ -54,10 +56,16 @@ export function strategyCopies(step: Pick<PlanStep, 'strategy' | 'refs'>, ctx: R
     copies = countCopies(count(value(s['parallelism'], 'parallelism'), 'parallelism'));
   } else if (isObj(s['repeat'])) {
     const r = s['repeat'];
-    copies = r['items'] !== undefined ? itemCopies(list(value(r['items'], 'repeat.items'), 'repeat.items')) : countCopies(count(value(r['times'], 'repeat.times'), 'repeat.times'));
+    copies =
+      r['items'] !== undefined
+        ? itemCopies(list(value(r['items'], 'repeat.items'), 'repeat.items'))
+        : countCopies(count(value(r['times'], 'repeat.times'), 'repeat.times'));
   } else throw new StrategyError('this strategy form cannot be expanded by the run');
   if (copies.length > MAX_RUN_COPIES) throw new StrategyError(`the strategy makes ${copies.length} copies, more than ${MAX_RUN_COPIES}`);
-  const conc = s['maxConcurrency'] ?? (isObj(s['matrix']) ? s['matrix']['maxConcurrency'] : undefined) ?? (isObj(s['repeat']) ? s['repeat']['maxConcurrency'] : undefined);
+  const conc =
+    s['maxConcurrency'] ??
+    (isObj(s['matrix']) ? s['matrix']['maxConcurrency'] : undefined) ??
+    (isObj(s['repeat']) ? s['repeat']['maxConcurrency'] : undefined);
   const maxConcurrency = conc === undefined ? undefined : count(value(conc, 'maxConcurrency'), 'maxConcurrency');
   if (maxConcurrency === 0) throw new StrategyError('maxConcurrency is 0: no copy could ever run');
   return { copies, ...(maxConcurrency !== undefined ? { maxConcurrency } : {}) };
@@ -74,19 +82,38 @@ export function memberCopy(member: PlanStep, unit: string, c: StrategyCopy, memb
   const { strategy, strategyOf, refs = [], ...rest } = member;
   // A strategy of the member's own (a step in a copied stage) stays, under its new name.
   const mine = member.id === unit || strategyOf === unit;
-  const kept = !mine && strategy ? { strategy, ...(strategyOf ? { strategyOf: strategyOf.startsWith(`${unit}.`) ? unit + c.suffix + strategyOf.slice(unit.length) : strategyOf } : {}) } : {};
+  const kept =
+    !mine && strategy
+      ? {
+          strategy,
+          ...(strategyOf
+            ? { strategyOf: strategyOf.startsWith(`${unit}.`) ? unit + c.suffix + strategyOf.slice(unit.length) : strategyOf }
+            : {}),
+        }
+      : {};
   const facts = factsOf(c);
   // The copy's values go in now; an inner strategy's own (`<+matrix.x>` it defines) later.
   // A member with a strategy of its own keeps `<+strategy.*>`, `<+repeat.item>` and the
   // matrix axes it defines for its own copies; only the outer copy's other axes go in now.
   const inner = !mine && strategy && isObj(strategy['matrix']) ? new Set(Object.keys(strategy['matrix'])) : new Set<string>();
-  const outerOnly = (body: string) => !strategy || mine || (/^(strategy\.)?matrix\./.test(body) && !inner.has(body.replace(/^(strategy\.)?matrix\./, '')));
+  const outerOnly = (body: string) =>
+    !strategy || mine || (/^(strategy\.)?matrix\./.test(body) && !inner.has(body.replace(/^(strategy\.)?matrix\./, '')));
   const own = refs.filter((r) => {
     const body = r.expr.slice(2, -1).trim();
     return r.kind === 'runtime' && COPY_VALUE.test(r.expr) && (mine || (facts[body] !== undefined && outerOnly(body)));
   });
-  const later = refs.filter((r) => !own.includes(r)).map((r) => (r.kind === 'output' && r.step && members.has(r.step) ? { ...r, step: rename(r.step) } : r));
-  const base: PlanStep = { ...rest, ...kept, id: rename(member.id), name: member.id === unit ? member.name + c.suffix : member.name, needs: member.needs.map(rename), ...(mine ? { matrix: copyRecord(c) } : {}), ...(own.length ? { refs: own } : {}) };
+  const later = refs
+    .filter((r) => !own.includes(r))
+    .map((r) => (r.kind === 'output' && r.step && members.has(r.step) ? { ...r, step: rename(r.step) } : r));
+  const base: PlanStep = {
+    ...rest,
+    ...kept,
+    id: rename(member.id),
+    name: member.id === unit ? member.name + c.suffix : member.name,
+    needs: member.needs.map(rename),
+    ...(mine ? { matrix: copyRecord(c) } : {}),
+    ...(own.length ? { refs: own } : {}),
+  };
   const filled = resolveStep(base, { ...ctx, facts: { ...ctx.facts, ...facts } });
   const { refs: _r, ...body } = filled;
   void _r;
@@ -94,7 +121,12 @@ export function memberCopy(member: PlanStep, unit: string, c: StrategyCopy, memb
 }
 
 function copyRecord(c: StrategyCopy): Record<string, unknown> {
-  return { ...(c.values.matrix ?? {}), ...('item' in c.values ? { item: c.values.item } : {}), iteration: c.values.iteration, iterations: c.values.iterations };
+  return {
+    ...(c.values.matrix ?? {}),
+    ...('item' in c.values ? { item: c.values.item } : {}),
+    iteration: c.values.iteration,
+    iterations: c.values.iterations,
+  };
 }
 
 /** What a copy's expressions see, by expression body. */
@@ -131,7 +163,13 @@ function evaluate(v: unknown, values: [string, string][], what: string): unknown
   if (alone) return parsed(alone[1]);
   const inner = t.startsWith('<+') && t.endsWith('>') ? t.slice(2, -1) : t;
   // Unknown references are found before values go in: a value may hold `<+` as data.
-  if (fillRefs(inner, values.map(([e]) => [e, ''])).includes('<+')) throw new StrategyError(`${what} holds a reference the run cannot resolve: ${v}`);
+  if (
+    fillRefs(
+      inner,
+      values.map(([e]) => [e, '']),
+    ).includes('<+')
+  )
+    throw new StrategyError(`${what} holds a reference the run cannot resolve: ${v}`);
   const body = fillRefs(inner, values, true);
   try {
     return evaluateValue(body);
@@ -169,8 +207,6 @@ function describe(v: unknown): string {
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
-
-
 /**
  * Whether a run-time strategy's step runs, when its condition does not depend on the copy:
  * decided before any copy is made (a skipped step makes none; the strategy may use the very
@@ -206,7 +242,11 @@ const groups = new WeakMap<PlanStep, string>();
  * `deploy_0`, `deploy_1`, ..., each with copies of the stage's steps (`deploy_0.r`), the
  * copy's values filled in its condition and steps. Throws StrategyError (or RefError).
  */
-export function stageCopies(stage: PlanStage, steps: PlanStep[], ctx: RefContext): { copies: { stage: PlanStage; steps: PlanStep[] }[]; maxConcurrency?: number } {
+export function stageCopies(
+  stage: PlanStage,
+  steps: PlanStep[],
+  ctx: RefContext,
+): { copies: { stage: PlanStage; steps: PlanStep[] }[]; maxConcurrency?: number } {
   const made = strategyCopies(stage, ctx);
   const ids = new Set(steps.map((s) => s.id));
   const copies = made.copies.map((c) => {
@@ -218,7 +258,15 @@ export function stageCopies(stage: PlanStage, steps: PlanStep[], ctx: RefContext
     const facts = factsOf(c);
     const condition = stage.when?.condition;
     const copy: PlanStage = { ...rest, id, name: stage.name + c.suffix, needs: stage.needs, ...(later.length ? { refs: later } : {}) };
-    if (condition !== undefined) copy.when = { ...stage.when, condition: fillRefs(condition, own.map((r) => [r.expr, facts[r.expr.slice(2, -1).trim()] ?? '']), true) };
+    if (condition !== undefined)
+      copy.when = {
+        ...stage.when,
+        condition: fillRefs(
+          condition,
+          own.map((r) => [r.expr, facts[r.expr.slice(2, -1).trim()] ?? '']),
+          true,
+        ),
+      };
     // Every step id begins with the stage id: the stage is the unit its steps are copied under.
     return { stage: copy, steps: steps.map((s) => ({ ...memberCopy(s, stage.id, c, ids, ctx), stage: id })) };
   });

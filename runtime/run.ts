@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConditionError, evaluateCondition } from '../schemas/conditions.js';
-import type { Plan, PlanStage, PlanStep } from '../schemas/plan.js';
+import { ConditionError, evaluateCondition } from '../schemas/index.js';
+import type { Plan, PlanStage, PlanStep } from '../schemas/index.js';
 import type { Backend, Handle } from './backend.js';
 import { HostBackend } from './host-backend.js';
 import type { Console } from './logs.js';
@@ -80,7 +80,14 @@ export class Runner {
     if (opts.docker && plan.steps.some((s) => s.image)) {
       const stages = new Map(plan.stages.map((st) => [st.id, { stage: st, steps: plan.steps.filter((s) => s.stage === st.id) }]));
       this.dockerBackend = new DockerBackend(
-        { bin: opts.docker.bin, runId: this.runId, ...(opts.docker.network ? { network: opts.docker.network } : {}), runner: `${process.pid}:${processStartTime(process.pid) ?? 0}`, workspace: this.workspace, outputsDir: join(this.runDir, 'outputs') },
+        {
+          bin: opts.docker.bin,
+          runId: this.runId,
+          ...(opts.docker.network ? { network: opts.docker.network } : {}),
+          runner: `${process.pid}:${processStartTime(process.pid) ?? 0}`,
+          workspace: this.workspace,
+          outputsDir: join(this.runDir, 'outputs'),
+        },
         stages,
       );
     }
@@ -104,7 +111,11 @@ export class Runner {
       for (let round = 0; round < 3; round++) {
         const escaped = markedProcesses(this.runId);
         if (escaped.length === 0) break;
-        await stopProcesses(escaped.map((e) => e.pid), graceMs, { killOnly: round > 0 });
+        await stopProcesses(
+          escaped.map((e) => e.pid),
+          graceMs,
+          { killOnly: round > 0 },
+        );
       }
     })());
   }
@@ -121,7 +132,8 @@ export class Runner {
     const started = new Date();
     const t0 = performance.now();
     const plan = this.plan;
-    const baseEnv = this.opts.baseEnv ?? Object.fromEntries(INHERITED.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!]));
+    const baseEnv =
+      this.opts.baseEnv ?? Object.fromEntries(INHERITED.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!]));
     const host = new HostBackend();
     const refs: RefContext = {
       outputs: new Map(),
@@ -149,37 +161,37 @@ export class Runner {
         if (batch.length === 0) throw new Error('stage needs form a cycle');
         for (const s of batch) remaining.splice(remaining.indexOf(s), 1);
         const runStage = async (stage: PlanStage, steps: PlanStep[]): Promise<{ stage: StageResult; steps: StepResult[] }> => {
-            const decided = this.abortedBy ? 'run aborted' : stageDecision(stage, failed, refs);
-            if (decided !== 'run') {
-              const failedBy = typeof decided === 'object' ? decided.error : undefined;
-              const skipped = steps.map((s) => skippedStep(s, failedBy ?? (decided as string)));
-              // The reason is on each of its steps (report.json and the summary show it).
-              if (failedBy) return { stage: { id: stage.id, status: 'failed' as const, durationMs: 0 }, steps: skipped };
-              return { stage: { id: stage.id, status: 'skipped' as const, durationMs: 0 }, steps: skipped };
-            }
-            const run = new StageRun(stage, steps, {
-              runId: this.runId,
-              planSteps,
-              backend: this.opts.backend ?? ((step) => (step.image && this.dockerBackend ? this.dockerBackend : host)),
-              runDir: this.runDir,
-              workspace: this.workspace,
-              baseEnv: { ...baseEnv, PIPEWRIGHT_RUN_ID: this.runId, PIPEWRIGHT_WORKSPACE: this.workspace, HARNESS_WORKSPACE: this.workspace },
-              ...(this.opts.console ? { console: this.opts.console } : {}),
-              masker: this.masker,
-              refs,
-              concurrency: this.opts.concurrency ?? 8,
-              graceMs: this.opts.graceMs ?? 10_000,
-              silenceMs: this.opts.silenceMs ?? 30_000,
-              track: (step, handle) => this.track(step, handle),
-              aborted: () => this.abortedBy !== undefined,
-              note: (line) => this.opts.console?.write(`pipewright: ${this.masker.mask(line)}\n`),
-            });
-            this.stageRuns.add(run);
-            const r = await run.run();
-            this.stageRuns.delete(run);
-            await this.dockerBackend?.endStage(stage.id);
-            return r;
-          };
+          const decided = this.abortedBy ? 'run aborted' : stageDecision(stage, failed, refs);
+          if (decided !== 'run') {
+            const failedBy = typeof decided === 'object' ? decided.error : undefined;
+            const skipped = steps.map((s) => skippedStep(s, failedBy ?? (decided as string)));
+            // The reason is on each of its steps (report.json and the summary show it).
+            if (failedBy) return { stage: { id: stage.id, status: 'failed' as const, durationMs: 0 }, steps: skipped };
+            return { stage: { id: stage.id, status: 'skipped' as const, durationMs: 0 }, steps: skipped };
+          }
+          const run = new StageRun(stage, steps, {
+            runId: this.runId,
+            planSteps,
+            backend: this.opts.backend ?? ((step) => (step.image && this.dockerBackend ? this.dockerBackend : host)),
+            runDir: this.runDir,
+            workspace: this.workspace,
+            baseEnv: { ...baseEnv, PIPEWRIGHT_RUN_ID: this.runId, PIPEWRIGHT_WORKSPACE: this.workspace, HARNESS_WORKSPACE: this.workspace },
+            ...(this.opts.console ? { console: this.opts.console } : {}),
+            masker: this.masker,
+            refs,
+            concurrency: this.opts.concurrency ?? 8,
+            graceMs: this.opts.graceMs ?? 10_000,
+            silenceMs: this.opts.silenceMs ?? 30_000,
+            track: (step, handle) => this.track(step, handle),
+            aborted: () => this.abortedBy !== undefined,
+            note: (line) => this.opts.console?.write(`pipewright: ${this.masker.mask(line)}\n`),
+          });
+          this.stageRuns.add(run);
+          const r = await run.run();
+          this.stageRuns.delete(run);
+          await this.dockerBackend?.endStage(stage.id);
+          return r;
+        };
         const results = (
           await Promise.all(
             batch.map(async (stage) => {
@@ -200,17 +212,33 @@ export class Runner {
                 this.opts.console?.write(`pipewright: ${stage.id}: ${error}\n`);
                 return [{ stage: { id: stage.id, status: 'failed' as const, durationMs: 0 }, steps: strategyFailed(steps, error) }];
               }
-              if (made.copies.length === 0) return [{ stage: { id: stage.id, status: 'skipped' as const, durationMs: 0 }, steps: steps.map((s) => skippedStep(s, "its stage's strategy made no copy")) }];
-              copiesOf.set(stage.id, made.copies.map((c) => c.stage.id));
+              if (made.copies.length === 0)
+                return [
+                  {
+                    stage: { id: stage.id, status: 'skipped' as const, durationMs: 0 },
+                    steps: steps.map((s) => skippedStep(s, "its stage's strategy made no copy")),
+                  },
+                ];
+              copiesOf.set(
+                stage.id,
+                made.copies.map((c) => c.stage.id),
+              );
               // The copies' steps are the run's steps: no stage's teardown may take them for escapees.
               for (const c of made.copies) for (const x of c.steps) planSteps.add(x.id);
-              this.opts.console?.write(`pipewright: ${stage.id}: strategy expanded at run time into ${made.copies.length} cop${made.copies.length === 1 ? 'y' : 'ies'}${made.maxConcurrency ? ` (at most ${made.maxConcurrency} at once)` : ''}\n`);
+              this.opts.console?.write(
+                `pipewright: ${stage.id}: strategy expanded at run time into ${made.copies.length} cop${made.copies.length === 1 ? 'y' : 'ies'}${made.maxConcurrency ? ` (at most ${made.maxConcurrency} at once)` : ''}\n`,
+              );
               const out: { stage: StageResult; steps: StepResult[] }[] = [];
               const width = made.maxConcurrency ?? made.copies.length;
-              for (let i = 0; i < made.copies.length; i += width) out.push(...(await Promise.all(made.copies.slice(i, i + width).map((c) => runStage(c.stage, c.steps)))));
+              for (let i = 0; i < made.copies.length; i += width)
+                out.push(...(await Promise.all(made.copies.slice(i, i + width).map((c) => runStage(c.stage, c.steps)))));
               // Later stages need the stage: it is done when every copy is, failed if one failed.
               const bad = out.find((r) => r.stage.status === 'failed' || r.stage.status === 'aborted');
-              stageResults.set(stage.id, { id: stage.id, status: bad ? bad.stage.status : out.every((r) => r.stage.status === 'skipped') ? 'skipped' : 'success', durationMs: Math.max(...out.map((r) => r.stage.durationMs)) });
+              stageResults.set(stage.id, {
+                id: stage.id,
+                status: bad ? bad.stage.status : out.every((r) => r.stage.status === 'skipped') ? 'skipped' : 'success',
+                durationMs: Math.max(...out.map((r) => r.stage.durationMs)),
+              });
               return out;
             }),
           )
@@ -235,15 +263,20 @@ export class Runner {
       startedAt: started.toISOString(),
       durationMs: Math.round(performance.now() - t0),
       // In plan order; a stage the run copied is there as its copies.
-      stages: plan.stages.flatMap((s) => (copiesOf.get(s.id) ?? [s.id]).map((id) => stageResults.get(id) ?? { id, status: 'skipped' as const, durationMs: 0 })),
+      stages: plan.stages.flatMap((s) =>
+        (copiesOf.get(s.id) ?? [s.id]).map((id) => stageResults.get(id) ?? { id, status: 'skipped' as const, durationMs: 0 }),
+      ),
       // In plan order; a step a run-time strategy expanded is there as its copies.
-      steps: plan.stages.flatMap((st) => (copiesOf.has(st.id) ? copiesOf.get(st.id)!.flatMap((id) => stageSteps.get(id) ?? []) : (stageSteps.get(st.id) ?? plan.steps.filter((s) => s.stage === st.id).map((s) => skippedStep(s, 'not reached'))))),
+      steps: plan.stages.flatMap((st) =>
+        copiesOf.has(st.id)
+          ? copiesOf.get(st.id)!.flatMap((id) => stageSteps.get(id) ?? [])
+          : (stageSteps.get(st.id) ?? plan.steps.filter((s) => s.stage === st.id).map((s) => skippedStep(s, 'not reached'))),
+      ),
     };
     const masked = JSON.parse(this.masker.mask(JSON.stringify(report))) as RunReport;
     writeFileSync(join(this.runDir, 'report.json'), JSON.stringify(masked, null, 2) + '\n');
     return masked;
   }
-
 
   private track(step: string, handle: Handle | undefined): void {
     const prior = this.handles.get(step);
@@ -283,7 +316,11 @@ function stageDecision(stage: PlanStage, failed: boolean, refs: RefContext): 'ru
 
 /** A stage whose strategy could not be expanded: its first step carries the failure (the summary and --quiet show failed steps), the rest are skipped. */
 function strategyFailed(steps: PlanStep[], error: string): StepResult[] {
-  return steps.map((s, i) => (i === 0 ? { ...skippedStep(s, `the stage's strategy: ${error}`), status: 'failed' as const, errorType: 'Unknown' as const } : skippedStep(s, `the stage's strategy: ${error}`)));
+  return steps.map((s, i) =>
+    i === 0
+      ? { ...skippedStep(s, `the stage's strategy: ${error}`), status: 'failed' as const, errorType: 'Unknown' as const }
+      : skippedStep(s, `the stage's strategy: ${error}`),
+  );
 }
 
 function skippedStep(s: PlanStep, why: string): StepResult {

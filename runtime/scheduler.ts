@@ -6,12 +6,12 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FailureRule, PlanStage, PlanStep } from '../schemas/plan.js';
+import type { FailureRule, PlanStage, PlanStep } from '../schemas/index.js';
 import type { Backend, Handle, StartSpec } from './backend.js';
 import { StartError } from './backend.js';
 import { EscapeLedger } from './escape-ledger.js';
 import { createOutputsFile, hasOutputs, readOutputs } from './outputs.js';
-import { ConditionError, evaluateCondition } from '../schemas/conditions.js';
+import { ConditionError, evaluateCondition } from '../schemas/index.js';
 import { StepLog, type Console } from './logs.js';
 import { waitReady } from './readiness/index.js';
 import { RefError, resolveStep, type RefContext } from './refs.js';
@@ -94,7 +94,14 @@ export class StageRun {
   ) {
     this.steps = [...steps];
     this.stageSteps = new Set(steps.map((s) => s.id));
-    this.escapees = new EscapeLedger({ runId: ctx.runId, stageSteps: this.stageSteps, planSteps: ctx.planSteps, masker: ctx.masker, note: (l) => ctx.note(l), graceMs: ctx.graceMs });
+    this.escapees = new EscapeLedger({
+      runId: ctx.runId,
+      stageSteps: this.stageSteps,
+      planSteps: ctx.planSteps,
+      masker: ctx.masker,
+      note: (l) => ctx.note(l),
+      graceMs: ctx.graceMs,
+    });
   }
 
   /** Runs the stage to the end, teardown included. Never throws. */
@@ -107,7 +114,12 @@ export class StageRun {
     }
     const status: StepStatus = this.ctx.aborted() ? 'aborted' : this.failed ? 'failed' : 'success';
     return {
-      stage: { id: this.stage.id, status, durationMs: Math.round(performance.now() - t0), ...(this.escapees.unattributed.length ? { escaped: this.escapees.unattributed } : {}) },
+      stage: {
+        id: this.stage.id,
+        status,
+        durationMs: Math.round(performance.now() - t0),
+        ...(this.escapees.unattributed.length ? { escaped: this.escapees.unattributed } : {}),
+      },
       steps: this.steps.map((s) => this.results.get(s.id) ?? this.skipped(s, 'not reached')),
     };
   }
@@ -122,7 +134,14 @@ export class StageRun {
         // Nothing runs and nothing can start: waiting would let the process end as if all
         // were well. Whatever is left fails, saying so.
         this.markFailed(false);
-        for (const step of this.steps) if (!this.settled.has(step.id)) this.finish(step, { ...this.skipped(step), status: 'failed', errorType: 'Unknown', error: 'could not be scheduled: what it needs never finished (internal error)' });
+        for (const step of this.steps)
+          if (!this.settled.has(step.id))
+            this.finish(step, {
+              ...this.skipped(step),
+              status: 'failed',
+              errorType: 'Unknown',
+              error: 'could not be scheduled: what it needs never finished (internal error)',
+            });
         return;
       }
       if (!this.dirty) await new Promise<void>((r) => (this.wake = r));
@@ -151,7 +170,13 @@ export class StageRun {
       }
       this.started.add(step.id);
       if (this.ctx.aborted() || !this.shouldRun(step) || step.kind === 'external') {
-        this.finish(step, this.skipped(step, this.ctx.aborted() ? 'run aborted' : step.kind === 'external' ? `unsupported step type ${step.type}` : undefined));
+        this.finish(
+          step,
+          this.skipped(
+            step,
+            this.ctx.aborted() ? 'run aborted' : step.kind === 'external' ? `unsupported step type ${step.type}` : undefined,
+          ),
+        );
         continue;
       }
       this.running++;
@@ -177,8 +202,21 @@ export class StageRun {
     const decided = unitOf(step) === step.id ? conditionBeforeCopies(step, this.ctx.refs) : undefined;
     if (decided === undefined || decided === true) return this.expandNow(step);
     this.started.add(step.id);
-    if (decided === false) this.finish(step, { ...this.skipped(step), error: `condition is false: ${this.ctx.masker.mask(step.when?.condition ?? '')}` });
-    else this.fail(step, { id: step.id, stage: step.stage, kind: step.kind, type: step.type, name: step.name, status: 'failed', errorType: 'Unknown', error: this.ctx.masker.mask(decided.error), durationMs: 0, attempts: 0 });
+    if (decided === false)
+      this.finish(step, { ...this.skipped(step), error: `condition is false: ${this.ctx.masker.mask(step.when?.condition ?? '')}` });
+    else
+      this.fail(step, {
+        id: step.id,
+        stage: step.stage,
+        kind: step.kind,
+        type: step.type,
+        name: step.name,
+        status: 'failed',
+        errorType: 'Unknown',
+        error: this.ctx.masker.mask(decided.error),
+        durationMs: 0,
+        attempts: 0,
+      });
     return false;
   }
 
@@ -237,13 +275,17 @@ export class StageRun {
     }
     const first = Math.min(...members.map((x) => this.steps.indexOf(x)));
     this.steps.splice(first, 0, ...flat);
-    for (let j = this.steps.length - 1; j >= 0; j--) if (ids.has(this.steps[j]!.id) && members.includes(this.steps[j]!)) this.steps.splice(j, 1);
+    for (let j = this.steps.length - 1; j >= 0; j--)
+      if (ids.has(this.steps[j]!.id) && members.includes(this.steps[j]!)) this.steps.splice(j, 1);
     const copiesOf = (id: string) => copies.map((group) => group[members.findIndex((x) => x.id === id)]!.id);
     for (let j = 0; j < this.steps.length; j++) {
       const x = this.steps[j]!;
-      if (x.needs.some((n) => ids.has(n)) && !flat.includes(x)) this.steps[j] = { ...x, needs: x.needs.flatMap((n) => (ids.has(n) ? copiesOf(n) : [n])) };
+      if (x.needs.some((n) => ids.has(n)) && !flat.includes(x))
+        this.steps[j] = { ...x, needs: x.needs.flatMap((n) => (ids.has(n) ? copiesOf(n) : [n])) };
     }
-    this.ctx.note(`${unit}: strategy expanded at run time into ${copies.length} cop${copies.length === 1 ? 'y' : 'ies'}${m ? ` (at most ${m} at once)` : ''}`);
+    this.ctx.note(
+      `${unit}: strategy expanded at run time into ${copies.length} cop${copies.length === 1 ? 'y' : 'ies'}${m ? ` (at most ${m} at once)` : ''}`,
+    );
     return true;
   }
 
@@ -256,7 +298,18 @@ export class StageRun {
     this.ctx.note(error);
     if (this.settled.has(step.id)) return;
     this.markFailed(true);
-    this.finish(step, { id: step.id, stage: step.stage, kind: step.kind, type: step.type, name: step.name, status: 'failed', errorType: 'Unknown', error, durationMs: 0, attempts: 0 });
+    this.finish(step, {
+      id: step.id,
+      stage: step.stage,
+      kind: step.kind,
+      type: step.type,
+      name: step.name,
+      status: 'failed',
+      errorType: 'Unknown',
+      error,
+      durationMs: 0,
+      attempts: 0,
+    });
   }
 
   private shouldRun(step: PlanStep): boolean {
@@ -267,7 +320,17 @@ export class StageRun {
   }
 
   private skipped(step: PlanStep, why?: string): StepResult {
-    return { id: step.id, stage: step.stage, kind: step.kind, type: step.type, name: step.name, status: 'skipped', durationMs: 0, attempts: 0, ...(why ? { error: why } : {}) };
+    return {
+      id: step.id,
+      stage: step.stage,
+      kind: step.kind,
+      type: step.type,
+      name: step.name,
+      status: 'skipped',
+      durationMs: 0,
+      attempts: 0,
+      ...(why ? { error: why } : {}),
+    };
   }
 
   private finish(step: PlanStep, result: StepResult): void {
@@ -315,10 +378,19 @@ export class StageRun {
         return;
       }
     } catch (e) {
-      const msg = e instanceof ConditionError ? `condition ${step.when?.condition}: ${e.message}` : e instanceof RefError ? e.message : String(e);
+      const msg =
+        e instanceof ConditionError ? `condition ${step.when?.condition}: ${e.message}` : e instanceof RefError ? e.message : String(e);
       log.line(`pipewright: ${msg}`);
       await log.close();
-      this.fail(step, { ...base, status: 'failed', errorType: 'Unknown', error: this.ctx.masker.mask(msg), durationMs: elapsed(), attempts: 0, log: log.path });
+      this.fail(step, {
+        ...base,
+        status: 'failed',
+        errorType: 'Unknown',
+        error: this.ctx.masker.mask(msg),
+        durationMs: elapsed(),
+        attempts: 0,
+        log: log.path,
+      });
       return;
     }
     this.warnArgvSecrets(resolved, log);
@@ -329,14 +401,22 @@ export class StageRun {
   /** Warns when a secret sits in an exec-form entrypoint or args: those are argv, which `ps` shows every user. */
   private warnArgvSecrets(step: PlanStep, log: StepLog): void {
     if ([...(step.entrypoint ?? []), ...(step.args ?? [])].some((a) => this.ctx.masker.mask(a) !== a)) {
-      log.line(`pipewright: warning: a secret is in the entrypoint or args of ${step.id}, which every user of this machine can read (ps); pass it in envVariables instead`);
+      log.line(
+        `pipewright: warning: a secret is in the entrypoint or args of ${step.id}, which every user of this machine can read (ps); pass it in envVariables instead`,
+      );
     }
   }
 
   private spec(step: PlanStep, log: StepLog, attempt = 0): StartSpec {
     // The run marker comes last: a step's own envVariables cannot hide it from teardown and gc.
     const env = { ...this.ctx.baseEnv, ...step.env, PIPEWRIGHT_RUN_ID: this.ctx.runId, PIPEWRIGHT_STEP_ID: step.id };
-    const out: StartSpec = { step, env, cwd: this.ctx.workspace, log, scriptFile: join(this.ctx.runDir, 'scripts', `${step.id}.${attempt}`) };
+    const out: StartSpec = {
+      step,
+      env,
+      cwd: this.ctx.workspace,
+      log,
+      scriptFile: join(this.ctx.runDir, 'scripts', `${step.id}.${attempt}`),
+    };
     if (hasOutputs(step)) out.outputsFile = createOutputsFile(join(this.ctx.runDir, 'outputs', `${step.id}.${attempt}`));
     return out;
   }
@@ -367,7 +447,15 @@ export class StageRun {
         const msg = e instanceof StartError ? e.message : String(e);
         log.line(`pipewright: ${msg}`);
         await log.close();
-        return this.fail(step, { ...base, status: 'failed', errorType: 'Start', error: msg, durationMs: Math.round(performance.now() - t0), attempts: attempt, log: log.path });
+        return this.fail(step, {
+          ...base,
+          status: 'failed',
+          errorType: 'Start',
+          error: msg,
+          durationMs: Math.round(performance.now() - t0),
+          attempts: attempt,
+          log: log.path,
+        });
       }
       const live: Live = { step, handle, log, ready: true, stopping: false };
       this.live.set(step.id, live);
@@ -380,9 +468,13 @@ export class StageRun {
             void handle.stop(this.ctx.graceMs);
           }, step.timeoutMs)
         : undefined;
-      const quiet = setInterval(() => {
-        if (Date.now() - log.lastOutput >= this.ctx.silenceMs) log.line(`pipewright: still running after ${Math.round((performance.now() - t0) / 1000)} s`);
-      }, Math.max(50, Math.min(this.ctx.silenceMs, 5000)));
+      const quiet = setInterval(
+        () => {
+          if (Date.now() - log.lastOutput >= this.ctx.silenceMs)
+            log.line(`pipewright: still running after ${Math.round((performance.now() - t0) / 1000)} s`);
+        },
+        Math.max(50, Math.min(this.ctx.silenceMs, 5000)),
+      );
       const exit = await handle.exited;
       clearTimeout(timer);
       clearInterval(quiet);
@@ -397,15 +489,35 @@ export class StageRun {
       if (spec.outputsFile) rmSync(spec.outputsFile, { force: true });
       if (live.stopping && !timedOut) {
         await log.close();
-        return this.finish(step, { ...base, status: 'aborted', exitCode: exit.code, error: 'stopped: the stage was aborted', durationMs, attempts: attempt, log: log.path });
+        return this.finish(step, {
+          ...base,
+          status: 'aborted',
+          exitCode: exit.code,
+          error: 'stopped: the stage was aborted',
+          durationMs,
+          attempts: attempt,
+          log: log.path,
+        });
       }
       if (exit.code === 0 && !timedOut) {
         if (outputs) this.ctx.refs.outputs.set(step.id, outputs);
         await log.close();
-        return this.finish(step, { ...base, status: 'success', exitCode: 0, durationMs, attempts: attempt, log: log.path, ...(outputs ? { outputs: this.maskAll(outputs) } : {}) });
+        return this.finish(step, {
+          ...base,
+          status: 'success',
+          exitCode: 0,
+          durationMs,
+          attempts: attempt,
+          log: log.path,
+          ...(outputs ? { outputs: this.maskAll(outputs) } : {}),
+        });
       }
       const errorType: ErrorType = timedOut ? 'Timeout' : 'Unknown';
-      const error = timedOut ? `timed out after ${step.timeoutMs} ms` : exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
+      const error = timedOut
+        ? `timed out after ${step.timeoutMs} ms`
+        : exit.signal
+          ? `killed by ${exit.signal}`
+          : `exited with code ${exit.code}`;
       const rule = ruleFor(step.failure, errorType);
       if (rule?.action.type === 'Retry' && attempt <= (rule.action.retryCount ?? 1) && !this.ctx.aborted() && !this.abortedStage) {
         const intervals = rule.action.retryIntervalsMs ?? [];
@@ -414,11 +526,28 @@ export class StageRun {
         // An abort (signal, or a failure elsewhere in the stage) ends the wait and the retries.
         if (await this.abortableWait(wait)) {
           await log.close();
-          return this.finish(step, { ...base, status: 'aborted', exitCode: exit.code, error: `stopped before retry ${attempt + 1}: the stage was aborted`, durationMs: Math.round(performance.now() - t0), attempts: attempt, log: log.path });
+          return this.finish(step, {
+            ...base,
+            status: 'aborted',
+            exitCode: exit.code,
+            error: `stopped before retry ${attempt + 1}: the stage was aborted`,
+            durationMs: Math.round(performance.now() - t0),
+            attempts: attempt,
+            log: log.path,
+          });
         }
         continue;
       }
-      const result: StepResult = { ...base, status: 'failed', exitCode: exit.code, errorType, error, durationMs, attempts: attempt, log: log.path };
+      const result: StepResult = {
+        ...base,
+        status: 'failed',
+        exitCode: exit.code,
+        errorType,
+        error,
+        durationMs,
+        attempts: attempt,
+        log: log.path,
+      };
       // Why the step failed, in its stream and log (a timeout said so when it fired).
       if (!timedOut) log.line(`pipewright: ${error}`);
       await log.close();
@@ -445,19 +574,37 @@ export class StageRun {
       const msg = e instanceof StartError ? e.message : String(e);
       log.line(`pipewright: ${msg}`);
       await log.close();
-      return this.fail(step, { ...base, status: 'failed', errorType: 'Start', error: msg, durationMs: Math.round(performance.now() - t0), attempts: 1, log: log.path });
+      return this.fail(step, {
+        ...base,
+        status: 'failed',
+        errorType: 'Start',
+        error: msg,
+        durationMs: Math.round(performance.now() - t0),
+        attempts: 1,
+        log: log.path,
+      });
     }
     const live: Live = { step, handle, log, ready: false, stopping: false };
     this.live.set(step.id, live);
     this.ctx.track(step.id, handle);
     // A Background step's own `timeout` bounds how long it may take to become ready.
-    const readiness = step.readiness && step.timeoutMs && step.timeoutMs < step.readiness.timeoutMs ? { ...step.readiness, timeoutMs: step.timeoutMs } : step.readiness;
+    const readiness =
+      step.readiness && step.timeoutMs && step.timeoutMs < step.readiness.timeoutMs
+        ? { ...step.readiness, timeoutMs: step.timeoutMs }
+        : step.readiness;
     const outcome = await waitReady(readiness, handle, backend, spec);
     if (outcome.ready) {
       live.ready = true;
       this.ctx.note(`${step.id} ready after ${outcome.ms} ms`);
       // Steps that need it may start now; the service keeps running until teardown.
-      this.results.set(step.id, { ...base, status: 'success', durationMs: Math.round(performance.now() - t0), attempts: 1, readyMs: outcome.ms, log: log.path });
+      this.results.set(step.id, {
+        ...base,
+        status: 'success',
+        durationMs: Math.round(performance.now() - t0),
+        attempts: 1,
+        readyMs: outcome.ms,
+        log: log.path,
+      });
       this.settled.add(step.id);
       this.notify();
       // From here the service no longer holds a concurrency slot: it is watched, not run.
@@ -475,7 +622,16 @@ export class StageRun {
     // The live stream already showed those lines: it gets the reason only.
     log.line(`pipewright: ${why}`);
     live.stopping = true;
-    this.fail(step, { ...base, status: 'failed', errorType: outcome.reason === 'exited' ? 'Exited' : 'Readiness', ...(outcome.reason === 'exited' ? { exitCode: outcome.exit.code } : {}), error, durationMs: Math.round(performance.now() - t0), attempts: 1, log: log.path });
+    this.fail(step, {
+      ...base,
+      status: 'failed',
+      errorType: outcome.reason === 'exited' ? 'Exited' : 'Readiness',
+      ...(outcome.reason === 'exited' ? { exitCode: outcome.exit.code } : {}),
+      error,
+      durationMs: Math.round(performance.now() - t0),
+      attempts: 1,
+      log: log.path,
+    });
   }
 
   /** A ready service that ends on its own before the stage does fails the stage, unless its strategy says otherwise. */
@@ -486,9 +642,20 @@ export class StageRun {
     const base = { id: step.id, stage: step.stage, kind: step.kind, type: step.type, name: step.name };
     const error = `${step.kind} step ${step.id} exited before the stage ended (${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`})`;
     live.log.line(`pipewright: ${error}`);
-    const result: StepResult = { ...base, status: 'failed', exitCode: exit.code, errorType: 'Exited', error, durationMs: Math.round(performance.now() - t0), attempts: 1, readyMs, log: live.log.path };
+    const result: StepResult = {
+      ...base,
+      status: 'failed',
+      exitCode: exit.code,
+      errorType: 'Exited',
+      error,
+      durationMs: Math.round(performance.now() - t0),
+      attempts: 1,
+      readyMs,
+      log: live.log.path,
+    };
     const rule = ruleFor(step.failure, 'Exited');
-    if (rule?.action.type === 'Ignore' || rule?.action.type === 'MarkAsSuccess') this.results.set(step.id, { ...result, status: rule.action.type === 'Ignore' ? 'failed' : 'success', failureIgnored: true });
+    if (rule?.action.type === 'Ignore' || rule?.action.type === 'MarkAsSuccess')
+      this.results.set(step.id, { ...result, status: rule.action.type === 'Ignore' ? 'failed' : 'success', failureIgnored: true });
     else {
       this.results.set(step.id, result);
       // As for a Run step: MarkAsFailure fails the stage but lets running steps finish.

@@ -5,7 +5,7 @@
  */
 import { chmodSync, chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { PlanShell } from '../schemas/plan.js';
+import type { PlanShell } from '../schemas/index.js';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -39,7 +39,15 @@ export function shellScript(shell: PlanShell, command: string, outputs: string[]
         ? `import atexit as __pw_a, os as __pw_o; __pw_a.register(lambda: open(__pw_o.environ['PIPEWRIGHT_OUTPUTS'], 'w').write(''.join(__pw_o.environ.get(n, '') + '\\0' for n in ${JSON.stringify(names)})))\n`
         : '';
       // Run as `-c` code (sys.path[0] stays the working directory, tracebacks say <string>).
-      return { text: command, ext: '.py', argv: (path) => ['python3', '-c', `${hook}exec(compile(open(${JSON.stringify(path)}, encoding='utf-8').read(), '<string>', 'exec'))`] };
+      return {
+        text: command,
+        ext: '.py',
+        argv: (path) => [
+          'python3',
+          '-c',
+          `${hook}exec(compile(open(${JSON.stringify(path)}, encoding='utf-8').read(), '<string>', 'exec'))`,
+        ],
+      };
     }
     case 'pwsh':
     case 'powershell':

@@ -24,7 +24,8 @@ export function readSecretsFile(path: string): Record<string, string> {
     return out;
   }
   const data = parse(text) as unknown;
-  if (!data || typeof data !== 'object' || Array.isArray(data)) throw new Error(`${path}: a secrets file is a mapping of names to values, or NAME=value lines`);
+  if (!data || typeof data !== 'object' || Array.isArray(data))
+    throw new Error(`${path}: a secrets file is a mapping of names to values, or NAME=value lines`);
   for (const [k, v] of Object.entries(data)) out[k] = v === null || v === undefined ? '' : String(v);
   return out;
 }

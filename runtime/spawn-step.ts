@@ -27,7 +27,13 @@ function within(p: Promise<unknown>, ms: number): Promise<void> {
   return Promise.race([p.then(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
 }
 
-export async function spawnLogged(bin: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv }, log: StepLog, what: string): Promise<Spawned> {
+export async function spawnLogged(
+  bin: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv },
+  log: StepLog,
+  what: string,
+): Promise<Spawned> {
   const child = spawn(bin, args, { ...opts, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let closed = false;
   const streamsClosed = new Promise<void>((r) => child.once('close', () => r()));
@@ -70,5 +76,13 @@ function fdOf(stream: unknown): number | undefined {
 
 /** A Handle over a spawned step; `stop` says how this backend stops it. */
 export function handleOf(s: Spawned, stop: (graceMs: number) => Promise<void>): Handle {
-  return { pid: s.pid, pgid: s.pid, ...(s.startTime !== undefined ? { startTime: s.startTime } : {}), links: s.links, exited: s.exited, release: s.release, stop };
+  return {
+    pid: s.pid,
+    pgid: s.pid,
+    ...(s.startTime !== undefined ? { startTime: s.startTime } : {}),
+    links: s.links,
+    exited: s.exited,
+    release: s.release,
+    stop,
+  };
 }

@@ -89,11 +89,13 @@ export async function gcRuns(runsDir: string, graceMs: number): Promise<GcResult
       }
       const leaderIsOurs = pids.includes(g.pgid);
       if (leaderIsOurs) await stopGroup(g.pgid, graceMs);
-      else for (const pid of pids) try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
+      else
+        for (const pid of pids)
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // gone
+          }
       result.stopped.push({ step: g.step, pgid: g.pgid, pids });
     }
     // What escaped the groups is found by the run's marker (PIPEWRIGHT_RUN_ID) in /proc, or
@@ -101,9 +103,14 @@ export async function gcRuns(runsDir: string, graceMs: number): Promise<GcResult
     result.escaped = markedProcesses(state.runId ?? runId);
     for (const g of state.groups) {
       if (!g.links) continue;
-      for (const h of holdersOf(g.links, g.pgid)) if (!result.escaped.some((e) => e.pid === h.pid)) result.escaped.push({ ...h, step: g.step });
+      for (const h of holdersOf(g.links, g.pgid))
+        if (!result.escaped.some((e) => e.pid === h.pid)) result.escaped.push({ ...h, step: g.step });
     }
-    if (result.escaped.length) await stopProcesses(result.escaped.map((e) => e.pid), graceMs);
+    if (result.escaped.length)
+      await stopProcesses(
+        result.escaped.map((e) => e.pid),
+        graceMs,
+      );
     writeFileSync(path, JSON.stringify({ ...state, groups: [] }, null, 2));
     // A killed runner could not remove its steps' scripts and output files: they may hold
     // resolved secrets.

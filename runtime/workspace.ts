@@ -93,7 +93,15 @@ export function listProject(start: string, opts: ListOptions = {}): Project {
   const list = new Listing(root, git.root ? 'git' : 'folder', opts);
   if (git.root) list.fromGit(gitFiles(git.root));
   else list.walk('');
-  return { root, source: git.root ? 'git' : 'folder', files: list.files, dirs: list.dirs, bytes: list.bytes, skip: list.skip, ...(git.note ? { note: git.note } : {}) };
+  return {
+    root,
+    source: git.root ? 'git' : 'folder',
+    files: list.files,
+    dirs: list.dirs,
+    bytes: list.bytes,
+    skip: list.skip,
+    ...(git.note ? { note: git.note } : {}),
+  };
 }
 
 /** Where a copy goes, as byte paths. */
@@ -113,7 +121,12 @@ export async function copyProject(project: Project, dest: string): Promise<numbe
   for (const f of project.files) for (let d = dirname(f.path); d !== '.' && !dirs.has(d); d = dirname(d)) dirs.add(d);
   // Parents sort before their children; every folder is a real folder of the source.
   for (const d of [...dirs].sort()) mkdirSync(fsPath(join(to, d)), { recursive: true });
-  const copy: Copy = { root: asBytes(project.root), dest: to, realDest: bytePath(realpathSync(fsPath(to), { encoding: 'buffer' })), skip: project.skip.map(asBytes) };
+  const copy: Copy = {
+    root: asBytes(project.root),
+    dest: to,
+    realDest: bytePath(realpathSync(fsPath(to), { encoding: 'buffer' })),
+    skip: project.skip.map(asBytes),
+  };
   await pool(project.files, 32, (f) => copyOne(copy, f));
   return Math.round(performance.now() - t0);
 }
@@ -122,7 +135,7 @@ export async function copyProject(project: Project, dest: string): Promise<numbe
 export function shownPath(p: BytePath): string {
   const b = fsPath(p);
   let out = '';
-  for (let i = 0; i < b.length; ) {
+  for (let i = 0; i < b.length;) {
     const n = utf8Length(b, i);
     out += n ? b.toString('utf8', i, i + n) : `\\x${b[i]!.toString(16).padStart(2, '0')}`;
     i += n || 1;
@@ -158,7 +171,8 @@ async function copyOne(c: Copy, f: ProjectFile): Promise<void> {
   const from = join(c.root, f.path);
   const to = fsPath(join(c.dest, f.path));
   try {
-    if (f.kind === 'link') return await symlink(fsPath(linkTarget(c, f.path, bytePath(readlinkSync(fsPath(from), { encoding: 'buffer' })))), to);
+    if (f.kind === 'link')
+      return await symlink(fsPath(linkTarget(c, f.path, bytePath(readlinkSync(fsPath(from), { encoding: 'buffer' })))), to);
     // A clone where the file system can (btrfs, XFS), a plain copy elsewhere; the mode is kept.
     await copyFile(fsPath(from), to, constants.COPYFILE_FICLONE);
     await utimes(to, f.mtime, f.mtime);
@@ -181,7 +195,8 @@ function linkTarget(c: Copy, rel: BytePath, target: BytePath): BytePath {
   if (inside !== undefined) return relative(join(c.dest, dirname(rel)), join(c.dest, inside)) || '.';
   if (isAbsolute(target)) return target;
   const fromCopy = resolve(c.realDest, dirname(rel), target);
-  const landsInProject = (p: BytePath) => within(c.root, p) !== undefined && ![c.realDest, ...c.skip].some((s) => within(s, p) !== undefined);
+  const landsInProject = (p: BytePath) =>
+    within(c.root, p) !== undefined && ![c.realDest, ...c.skip].some((s) => within(s, p) !== undefined);
   return landsInProject(fromCopy) || landsInProject(realish(fromCopy)) ? meant : target;
 }
 
@@ -233,8 +248,14 @@ function gitRoot(dir: string): { root?: string; note?: string } {
 /** The repository's tracked and untracked-but-not-ignored paths, relative to `root`. */
 function gitFiles(root: string): BytePath[] {
   // -z: names verbatim (no quoting), as bytes: read as a Buffer so names that are not UTF-8 survive.
-  const r = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'buffer', env: gitEnv(), maxBuffer: 1 << 30 });
-  if (r.error || r.status !== 0) throw new WorkspaceError(`git ls-files failed in ${root}: ${r.error?.message ?? r.stderr.toString().trim()}`);
+  const r = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: root,
+    encoding: 'buffer',
+    env: gitEnv(),
+    maxBuffer: 1 << 30,
+  });
+  if (r.error || r.status !== 0)
+    throw new WorkspaceError(`git ls-files failed in ${root}: ${r.error?.message ?? r.stderr.toString().trim()}`);
   return [...new Set(bytePath(r.stdout).split('\0').filter(Boolean))];
 }
 
@@ -314,8 +335,11 @@ class Listing {
     this.bytes += st.size;
     if (this.files.length > this.maxFiles || this.bytes > this.maxBytes) {
       const what = this.files.length > this.maxFiles ? `more than ${this.maxFiles} files` : `more than ${humanSize(this.maxBytes)}`;
-      const how = this.source === 'git' ? 'ignored files are not copied: .gitignore what is generated' : 'outside git the whole folder is copied';
-      throw new WorkspaceTooBig(`the project ${this.root} holds ${what}, too much to copy into the run's workspace (${how}): run in place with --workspace .`);
+      const how =
+        this.source === 'git' ? 'ignored files are not copied: .gitignore what is generated' : 'outside git the whole folder is copied';
+      throw new WorkspaceTooBig(
+        `the project ${this.root} holds ${what}, too much to copy into the run's workspace (${how}): run in place with --workspace .`,
+      );
     }
   }
 

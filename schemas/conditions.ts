@@ -23,7 +23,20 @@ export class ConditionError extends Error {}
 type Tok = { t: 'lit'; v: unknown } | { t: 'op'; v: string } | { t: 'method'; v: string };
 
 const TWO = ['==', '!=', '<=', '>=', '&&', '||', '=~', '!~', '=^', '!^', '=$', '!$'];
-const METHODS = new Set(['contains', 'equals', 'equalsIgnoreCase', 'startsWith', 'endsWith', 'toLowerCase', 'toUpperCase', 'trim', 'split', 'length', 'size', 'isEmpty']);
+const METHODS = new Set([
+  'contains',
+  'equals',
+  'equalsIgnoreCase',
+  'startsWith',
+  'endsWith',
+  'toLowerCase',
+  'toUpperCase',
+  'trim',
+  'split',
+  'length',
+  'size',
+  'isEmpty',
+]);
 /** The methods that take one argument; the others take none. */
 const UNARY = new Set(['contains', 'equals', 'equalsIgnoreCase', 'startsWith', 'endsWith', 'split']);
 
@@ -105,7 +118,8 @@ function tokenize(src: string): Tok[] {
   return out;
 }
 
-const loose = (a: unknown, b: unknown) => (typeof a === 'number' || typeof b === 'number' ? Number(a) === Number(b) : String(a) === String(b));
+const loose = (a: unknown, b: unknown) =>
+  typeof a === 'number' || typeof b === 'number' ? Number(a) === Number(b) : String(a) === String(b);
 
 function truthy(v: unknown): boolean {
   if (typeof v === 'string') return v !== '' && v !== 'false' && v !== 'null';
@@ -163,7 +177,8 @@ function binary(op: string, a: unknown, b: unknown): unknown {
 function at(list: unknown, index: unknown): unknown {
   if (!Array.isArray(list)) throw new ConditionError(`[${JSON.stringify(index)}] indexes a list, not ${JSON.stringify(list)}`);
   const i = typeof index === 'string' && index.trim() !== '' ? Number(index) : index;
-  if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= list.length) throw new ConditionError(`index ${JSON.stringify(index)} is outside the list (${list.length} items)`);
+  if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= list.length)
+    throw new ConditionError(`index ${JSON.stringify(index)} is outside the list (${list.length} items)`);
   return list[i];
 }
 
@@ -245,7 +260,12 @@ function valueOf(src: string, checkOnly: boolean): unknown {
       const name = String(toks[p++]!.v);
       const none = eat(')');
       const arg = none ? undefined : ternary();
-      if (!none && !eat(')')) throw new ConditionError(toks[p]?.t === 'op' && toks[p]!.v === ',' ? `.${name}() takes ${UNARY.has(name) ? 'one argument' : 'no argument'}` : `missing ) after .${name}(`);
+      if (!none && !eat(')'))
+        throw new ConditionError(
+          toks[p]?.t === 'op' && toks[p]!.v === ','
+            ? `.${name}() takes ${UNARY.has(name) ? 'one argument' : 'no argument'}`
+            : `missing ) after .${name}(`,
+        );
       if (UNARY.has(name) === none) throw new ConditionError(`.${name}() takes ${UNARY.has(name) ? 'one argument' : 'no argument'}`);
       cur = checkOnly ? true : method(name, cur, arg);
     }
@@ -342,7 +362,9 @@ export function checkCondition(src: string): void {
  * own, or — inside a literal already (`.contains("x-<+matrix.v>")`) — text in that literal.
  */
 function withUnknowns(src: string): string {
-  return replaceInExpression(src, new RegExp(`${OPEN_INPUT.source}|<\\+(?:[^<>]|<\\+[^<>]*>)*>`, 'g'), (_m, quote) => (quote ? '?' : `"${UNKNOWN}"`));
+  return replaceInExpression(src, new RegExp(`${OPEN_INPUT.source}|<\\+(?:[^<>]|<\\+[^<>]*>)*>`, 'g'), (_m, quote) =>
+    quote ? '?' : `"${UNKNOWN}"`,
+  );
 }
 
 /**

@@ -101,3 +101,14 @@ export function validator(name: SchemaName): ValidateFunction {
 }
 
 export type { ErrorObject };
+export {
+  evaluateValue,
+  checkCondition,
+  staticCondition,
+  unwrapped,
+  replaceInExpression,
+  ConditionError,
+  evaluateCondition,
+} from './conditions.js';
+export { testRegex, regexProblem } from './regex.js';
+export { countCopies, itemCopies, matrixCopies, type StrategyCopy } from './strategy-copies.js';

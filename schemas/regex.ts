@@ -71,10 +71,16 @@ export function testRegex(pattern: string, value: string): RegexOutcome {
   const c = compiled(pattern);
   if (c.problem !== undefined) return { refused: 'pattern', reason: c.problem };
   if (value.length > MAX_MATCHED_LENGTH) {
-    return { refused: 'value', reason: `the value is ${value.length} characters long; a value checked against a regex may be at most ${MAX_MATCHED_LENGTH}` };
+    return {
+      refused: 'value',
+      reason: `the value is ${value.length} characters long; a value checked against a regex may be at most ${MAX_MATCHED_LENGTH}`,
+    };
   }
   if (value.length * pattern.length > MAX_MATCH_WORK) {
-    return { refused: 'value', reason: `checking a value of ${value.length} characters against this ${pattern.length}-character pattern is too much work (pattern × value length at most ${MAX_MATCH_WORK})` };
+    return {
+      refused: 'value',
+      reason: `checking a value of ${value.length} characters against this ${pattern.length}-character pattern is too much work (pattern × value length at most ${MAX_MATCH_WORK})`,
+    };
   }
   try {
     return { matched: c.re!.test(value) };
@@ -108,20 +114,26 @@ function compiled(pattern: string): Compiled {
 }
 
 function compile(pattern: string): Compiled {
-  if (pattern.length > MAX_PATTERN_LENGTH) return { problem: `the pattern is ${pattern.length} characters long, more than ${MAX_PATTERN_LENGTH}` };
+  if (pattern.length > MAX_PATTERN_LENGTH)
+    return { problem: `the pattern is ${pattern.length} characters long, more than ${MAX_PATTERN_LENGTH}` };
   const unsupported = unsupportedFeature(pattern);
   if (unsupported) return { problem: `${unsupported} ${DIALECT}` };
   const copies = repetitionCopies(pattern);
   if (copies > MAX_REPETITION_COPIES) {
-    return { problem: `counted repetitions ({n,m}) copy the pattern ${copies} times, more than ${MAX_REPETITION_COPIES}: use *, + or a smaller count` };
+    return {
+      problem: `counted repetitions ({n,m}) copy the pattern ${copies} times, more than ${MAX_REPETITION_COPIES}: use *, + or a smaller count`,
+    };
   }
   if (/\\[pP]/.test(pattern) && copies * PROPERTY_CLASS_WEIGHT > MAX_REPETITION_COPIES) {
-    return { problem: `counted repetitions ({n,m}) copy Unicode property classes ${copies} times, more than ${MAX_REPETITION_COPIES / PROPERTY_CLASS_WEIGHT}: use *, + or a smaller count` };
+    return {
+      problem: `counted repetitions ({n,m}) copy Unicode property classes ${copies} times, more than ${MAX_REPETITION_COPIES / PROPERTY_CLASS_WEIGHT}: use *, + or a smaller count`,
+    };
   }
   try {
     return { re: new (re2().RE2)(pattern, 'u') };
   } catch (e) {
-    if (!(e instanceof WebAssembly.RuntimeError)) return { problem: `${describeRe2Error(pattern, e instanceof Error ? e.message : String(e))} ${DIALECT}` };
+    if (!(e instanceof WebAssembly.RuntimeError))
+      return { problem: `${describeRe2Error(pattern, e instanceof Error ? e.message : String(e))} ${DIALECT}` };
   }
   // The WebAssembly heap ran out (an abort), which says nothing about the pattern: a fresh engine.
   reset();
@@ -129,7 +141,11 @@ function compile(pattern: string): Compiled {
     return { re: new (re2().RE2)(pattern, 'u') };
   } catch (e) {
     const why = firstLine(e);
-    return { problem: /OOM|abort\(/.test(why) ? 'is too complex for the regex engine (it ran out of memory): simplify it' : `could not be compiled (${why})` };
+    return {
+      problem: /OOM|abort\(/.test(why)
+        ? 'is too complex for the regex engine (it ran out of memory): simplify it'
+        : `could not be compiled (${why})`,
+    };
   }
 }
 

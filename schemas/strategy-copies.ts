@@ -22,7 +22,9 @@ export function matrixCopies(axes: [string, unknown[]][], exclude: unknown[]): S
     combos = next;
   }
   const excluded = (values: Record<string, unknown>) =>
-    exclude.some((ex) => !!ex && typeof ex === 'object' && Object.entries(ex).every(([k, v]) => JSON.stringify(values[k]) === JSON.stringify(v)));
+    exclude.some(
+      (ex) => !!ex && typeof ex === 'object' && Object.entries(ex).every(([k, v]) => JSON.stringify(values[k]) === JSON.stringify(v)),
+    );
   const kept = combos.filter((c) => !excluded(c.values));
   return kept.map((c, i) => ({ suffix: `_${c.idx.join('_')}`, values: { matrix: c.values, iteration: i, iterations: kept.length } }));
 }

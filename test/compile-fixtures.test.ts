@@ -16,7 +16,7 @@ describe('compile fixtures', () => {
   test('the corpus has at least 60 cases, 20 of them errors', () => {
     const cases = files.map(readFixture);
     expect(cases.length).toBeGreaterThanOrEqual(60);
-    expect(cases.filter((c) => c.expect.diagnostics?.some((d) => !d.includes(' W '))) .length).toBeGreaterThanOrEqual(20);
+    expect(cases.filter((c) => c.expect.diagnostics?.some((d) => !d.includes(' W '))).length).toBeGreaterThanOrEqual(20);
   });
 
   test.each(files.map((f) => [readFixture(f).name, f]))('%s', async (_name, file) => {
@@ -38,7 +38,12 @@ describe('compile fixtures', () => {
       .filter((d) => d.severity !== 'info')
       .map((d) => `${d.file}:${d.line}:${d.column} ${d.severity === 'warning' ? 'W ' : ''}${d.code}`);
     if (UPDATE) {
-      writeExpectation(c, result.ok ? { ...(got.length ? { diagnostics: got } : {}), ...(result.plans.length > 1 ? { plans: result.plans } : { plan: result.plan }) } : { diagnostics: got });
+      writeExpectation(
+        c,
+        result.ok
+          ? { ...(got.length ? { diagnostics: got } : {}), ...(result.plans.length > 1 ? { plans: result.plans } : { plan: result.plan }) }
+          : { diagnostics: got },
+      );
       return;
     }
     expect(got).toEqual(c.expect.diagnostics ?? []);

@@ -13,7 +13,11 @@ import { REPO } from './helpers.js';
 const CORPUS = join(REPO, '..', 'shared', 'corpus', 'harness-v0');
 const present = existsSync(CORPUS);
 if (!present && process.env['CI'] === 'true') throw new Error(`conformance corpus missing at ${CORPUS}`);
-const files = present ? readdirSync(CORPUS).filter((f) => f.endsWith('.yaml')).sort() : [];
+const files = present
+  ? readdirSync(CORPUS)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort()
+  : [];
 const docsOf = (f: string) => parseAllDocuments(readFileSync(join(CORPUS, f), 'utf8')).map((d) => d.toJS() as Record<string, unknown>);
 const kinds = new Map(files.map((f) => [f, docsOf(f).flatMap((d) => Object.keys(d ?? {}))]));
 const pipelines = files.filter((f) => kinds.get(f)!.includes('pipeline'));
@@ -38,8 +42,11 @@ describe.skipIf(!present)('Harness v0 corpus', () => {
   });
 
   test.each(inputSets)('input set %s fills its pipeline completely', async (f) => {
-    const target = (parse(readFileSync(join(CORPUS, f), 'utf8')) as { inputSet: { pipeline: { identifier: string } } }).inputSet.pipeline.identifier;
-    const owners = pipelines.filter((p) => docsOf(p).some((d) => (d['pipeline'] as { identifier?: string } | undefined)?.identifier === target));
+    const target = (parse(readFileSync(join(CORPUS, f), 'utf8')) as { inputSet: { pipeline: { identifier: string } } }).inputSet.pipeline
+      .identifier;
+    const owners = pipelines.filter((p) =>
+      docsOf(p).some((d) => (d['pipeline'] as { identifier?: string } | undefined)?.identifier === target),
+    );
     expect(owners.length).toBeGreaterThan(0);
     for (const p of owners) {
       const r = await compile({ file: join(CORPUS, p), baseDir: CORPUS, inputs: [{ file: join(CORPUS, f) }] });

@@ -63,7 +63,8 @@ export function readFixture(path: string): FixtureCase {
   files.set('pipeline.yaml', '\n'.repeat(chunks[1]!.start) + lines.slice(chunks[1]!.start, pipelineEnd).join('\n') + '\n');
   for (let i = 1 + docs; i < chunks.length - 1; i += 2) {
     const head = parse(chunks[i]!.text) as { file?: string } | null;
-    if (!head?.file || !chunks[i + 1] || i + 1 === chunks.length - 1) throw new Error(`${path}: document ${i + 1} must be {file: NAME} followed by that file`);
+    if (!head?.file || !chunks[i + 1] || i + 1 === chunks.length - 1)
+      throw new Error(`${path}: document ${i + 1} must be {file: NAME} followed by that file`);
     files.set(head.file, pad(chunks[i + 1]!));
   }
   const last = chunks[chunks.length - 1]!;

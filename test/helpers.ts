@@ -50,7 +50,8 @@ export const templateStep = (inputs: string) =>
   `              - step:\n                  name: a\n                  identifier: a\n                  template:\n                    templateRef: account.t\n                    versionLabel: "1.0.0"\n                    inputs: ${inputs}\n`;
 
 /** A Run step list item echoing the pipeline variable `x`. */
-export const echoVariableStep = '              - step: {type: Run, name: r, identifier: r, spec: {command: echo <+pipeline.variables.x>}}\n';
+export const echoVariableStep =
+  '              - step: {type: Run, name: r, identifier: r, spec: {command: echo <+pipeline.variables.x>}}\n';
 
 /** A Step template `id@version` declaring `inputs` (YAML lines indented under `inputs:`) and running `command`. */
 export const inputTemplate = (id: string, version: string, inputs: string, command: string) =>

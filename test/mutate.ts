@@ -14,7 +14,44 @@ export function rng(seed: number): () => number {
 }
 
 /** Fragments that YAML, Handlebars and Harness expressions treat specially. */
-export const TOKENS = [':', '- ', '{', '}', '[', ']', '<+input>', '{{inputs.x}}', '{{#if}}', '*a', '&a ', '"', "'", '\t', 'null', '~', '<+', '>', '!!binary ', '---', '? ', '|', '>-', '<+steps.x.output.outputVariables.y>', 'template:', 'step:', 'parallel:', '1e999', '-1', '@', '`', '\u0000', '💥', 'type: Background', 'strategy: {parallelism: 300}', '<<: *a'];
+export const TOKENS = [
+  ':',
+  '- ',
+  '{',
+  '}',
+  '[',
+  ']',
+  '<+input>',
+  '{{inputs.x}}',
+  '{{#if}}',
+  '*a',
+  '&a ',
+  '"',
+  "'",
+  '\t',
+  'null',
+  '~',
+  '<+',
+  '>',
+  '!!binary ',
+  '---',
+  '? ',
+  '|',
+  '>-',
+  '<+steps.x.output.outputVariables.y>',
+  'template:',
+  'step:',
+  'parallel:',
+  '1e999',
+  '-1',
+  '@',
+  '`',
+  '\u0000',
+  '💥',
+  'type: Background',
+  'strategy: {parallelism: 300}',
+  '<<: *a',
+];
 
 /** One to three random line-level mutations of `text`: deletions, swaps, indentation, inserted tokens. */
 export function mutate(text: string, r: () => number): string {
@@ -45,7 +82,10 @@ export function mutate(text: string, r: () => number): string {
         break;
       }
       case 5:
-        lines[at] = (lines[at] ?? '').replace(/: .*$/, `: ${pick(['42', '[1, 2]', '{a: 1}', 'true', '""', '<+input>', '{{inputs.port}}', 'x'.repeat(300)])}`);
+        lines[at] = (lines[at] ?? '').replace(
+          /: .*$/,
+          `: ${pick(['42', '[1, 2]', '{a: 1}', 'true', '""', '<+input>', '{{inputs.port}}', 'x'.repeat(300)])}`,
+        );
         break;
       case 6:
         lines = lines.slice(0, at);
@@ -63,7 +103,42 @@ export function mutate(text: string, r: () => number): string {
   return lines.join('\n');
 }
 
-const YAML_CHARS = [' ', ' ', '\n', '\n  ', '\r\n', '\r', ':', '-', '#', "'", '"', '|', '>', '[', ']', '{', '}', ',', '?', '&', '*', '!', '%', '@', '`', '\\', '0', 'a', '.', '+', '~', 'e', 'x', '1'];
+const YAML_CHARS = [
+  ' ',
+  ' ',
+  '\n',
+  '\n  ',
+  '\r\n',
+  '\r',
+  ':',
+  '-',
+  '#',
+  "'",
+  '"',
+  '|',
+  '>',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  '?',
+  '&',
+  '*',
+  '!',
+  '%',
+  '@',
+  '`',
+  '\\',
+  '0',
+  'a',
+  '.',
+  '+',
+  '~',
+  'e',
+  'x',
+  '1',
+];
 
 /** One to three character-level edits of `text` (inserted YAML indicators, deletions, copies). */
 export function mutateChars(text: string, r: () => number): string {

@@ -23,7 +23,8 @@ export function metaRoutes({ store, auth }: { store: Store; auth: (scope: Scope)
   r.get('/api/v1/events', requireScope(store.db, 'read', false), (req, res) => {
     const after = Number(queryString(req.query['after']) ?? 0);
     const limit = Number(queryString(req.query['limit']) ?? 100);
-    if (!Number.isInteger(after) || after < 0 || !Number.isInteger(limit) || limit < 1) throw badRequest('after and limit must be whole numbers');
+    if (!Number.isInteger(after) || after < 0 || !Number.isInteger(limit) || limit < 1)
+      throw badRequest('after and limit must be whole numbers');
     res.json({ events: store.events(after, limit) });
   });
   r.use(tokenRoutes({ store, auth }));

@@ -13,7 +13,9 @@ const LABEL = /^[a-z][a-z0-9_-]{0,63}$/;
 /** `v` if it is a string, else a 400 naming `what`. */
 export function stringParam(v: unknown, what: string): string {
   if (typeof v === 'string') return v;
-  throw badRequest(v === undefined || v === null ? `${what} is missing` : `${what} must be a string, not ${Array.isArray(v) ? 'an array' : typeof v}`);
+  throw badRequest(
+    v === undefined || v === null ? `${what} is missing` : `${what} must be a string, not ${Array.isArray(v) ? 'an array' : typeof v}`,
+  );
 }
 
 /** A template reference from the URL or a body, or 400. */

@@ -15,8 +15,23 @@ import type { Store } from '../store.js';
 export const MAX_BATCH = 1000;
 
 export type ResolveItem =
-  | { ok: true; ref: string; selector: string; version: string; digest: string; source: string; deprecation?: { message: string; sunset?: string }; yanked: boolean }
-  | { ok: false; ref: string; selector: string; error: { code: 'not_found' | 'no_version' | 'bad_request'; message: string }; versions?: string[] };
+  | {
+      ok: true;
+      ref: string;
+      selector: string;
+      version: string;
+      digest: string;
+      source: string;
+      deprecation?: { message: string; sunset?: string };
+      yanked: boolean;
+    }
+  | {
+      ok: false;
+      ref: string;
+      selector: string;
+      error: { code: 'not_found' | 'no_version' | 'bad_request'; message: string };
+      versions?: string[];
+    };
 
 export function resolveRoutes({ store, auth }: { store: Store; auth: (scope: Scope) => RequestHandler }): Router {
   const r = Router();
@@ -26,7 +41,8 @@ export function resolveRoutes({ store, auth }: { store: Store; auth: (scope: Sco
     if (body.requests.length > MAX_BATCH) throw badRequest(`at most ${MAX_BATCH} references per batch`);
     const items = body.requests.map((item: unknown, i) => requestItem(item, i));
     const results: ResolveItem[] = items.map(({ ref, selector }) => {
-      if (!parseRef(ref)) return { ok: false, ref, selector, error: { code: 'bad_request', message: `'${ref}' is not a template reference` } };
+      if (!parseRef(ref))
+        return { ok: false, ref, selector, error: { code: 'bad_request', message: `'${ref}' is not a template reference` } };
       const sel = store.select(ref, selector);
       if (!sel.ok) {
         return sel.versions
@@ -34,7 +50,16 @@ export function resolveRoutes({ store, auth }: { store: Store; auth: (scope: Sco
           : { ok: false, ref, selector, error: { code: 'not_found', message: sel.reason } };
       }
       const v = store.getVersion(ref, sel.version);
-      return { ok: true, ref, selector, version: v.version, digest: v.digest, source: v.source, yanked: v.yanked, ...(v.deprecation ? { deprecation: v.deprecation } : {}) };
+      return {
+        ok: true,
+        ref,
+        selector,
+        version: v.version,
+        digest: v.digest,
+        source: v.source,
+        yanked: v.yanked,
+        ...(v.deprecation ? { deprecation: v.deprecation } : {}),
+      };
     });
     res.json({ results });
   });

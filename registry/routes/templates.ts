@@ -44,7 +44,10 @@ const MUTABLE = 'public, no-cache';
  * yank or a deprecation changes it while the content digest stays the same.
  */
 export function versionEtag(v: Pick<VersionRow, 'digest' | 'yanked' | 'deprecation'>): string {
-  const status = createHash('sha256').update(JSON.stringify([v.yanked, v.deprecation ?? null])).digest('hex').slice(0, 12);
+  const status = createHash('sha256')
+    .update(JSON.stringify([v.yanked, v.deprecation ?? null]))
+    .digest('hex')
+    .slice(0, 12);
   return `"${v.digest};status=${status}"`;
 }
 
@@ -106,7 +109,20 @@ export function templateRoutes({ store, auth }: TemplateRoutesDeps): Router {
     const digest = String(req.params['digest']);
     if (!DIGEST.test(digest)) throw badRequest(`'${digest}' is not a digest (sha256:<64 hex>)`);
     const c = store.getContent(digest);
-    send(req, res, `"${digest}"`, IMMUTABLE, Buffer.from(JSON.stringify({ digest: c.digest, content: JSON.parse(c.canonical) as unknown, source: c.source, inputs: JSON.parse(c.inputs) as unknown })));
+    send(
+      req,
+      res,
+      `"${digest}"`,
+      IMMUTABLE,
+      Buffer.from(
+        JSON.stringify({
+          digest: c.digest,
+          content: JSON.parse(c.canonical) as unknown,
+          source: c.source,
+          inputs: JSON.parse(c.inputs) as unknown,
+        }),
+      ),
+    );
   });
 
   r.put('/templates/:ref/versions/:version', auth('publish'), async (req, res) => {

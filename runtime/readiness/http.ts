@@ -24,11 +24,15 @@ export function httpReady(url: string, status: number, timeoutMs: number): Promi
       clearTimeout(deadline);
       resolve(ok);
     };
-    const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(u, { method: 'GET', agent: false, headers: { Connection: 'close' }, timeout: timeoutMs, rejectUnauthorized: false }, (res) => {
-      // The status is known: the body is not needed.
-      done(res.statusCode === status);
-      res.destroy();
-    });
+    const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(
+      u,
+      { method: 'GET', agent: false, headers: { Connection: 'close' }, timeout: timeoutMs, rejectUnauthorized: false },
+      (res) => {
+        // The status is known: the body is not needed.
+        done(res.statusCode === status);
+        res.destroy();
+      },
+    );
     req.once('timeout', () => req.destroy());
     req.once('error', () => done(false));
     req.end();

@@ -3,7 +3,7 @@
  * every backend. Probes repeat every `intervalMs` until `timeoutMs`; a process that exits
  * first ends the wait at once.
  */
-import type { PlanReadiness } from '../../schemas/plan.js';
+import type { PlanReadiness } from '../../schemas/index.js';
 import type { Backend, Exit, Handle, StartSpec } from '../backend.js';
 import { execReady } from './exec.js';
 import { watchLog } from './log.js';
@@ -21,10 +21,17 @@ export type ReadyOutcome =
  */
 function timer<T>(ms: number, value: T, until: Promise<unknown>): Promise<T | undefined> {
   let t: NodeJS.Timeout | undefined;
-  return Promise.race([new Promise<T>((r) => (t = setTimeout(() => r(value), ms))), until.then(() => undefined)]).finally(() => clearTimeout(t));
+  return Promise.race([new Promise<T>((r) => (t = setTimeout(() => r(value), ms))), until.then(() => undefined)]).finally(() =>
+    clearTimeout(t),
+  );
 }
 
-export async function waitReady(readiness: PlanReadiness | undefined, handle: Handle, backend: Backend, spec: StartSpec): Promise<ReadyOutcome> {
+export async function waitReady(
+  readiness: PlanReadiness | undefined,
+  handle: Handle,
+  backend: Backend,
+  spec: StartSpec,
+): Promise<ReadyOutcome> {
   const t0 = performance.now();
   const ms = () => Math.round(performance.now() - t0);
   if (!readiness) return { ready: true, ms: 0 };
@@ -37,7 +44,12 @@ export async function waitReady(readiness: PlanReadiness | undefined, handle: Ha
     try {
       w = watchLog(spec.log, readiness.log.pattern);
     } catch (e) {
-      return { ready: false, reason: 'invalid', message: `log readiness pattern ${JSON.stringify(readiness.log.pattern)} is not a valid regular expression: ${(e as Error).message}`, ms: ms() };
+      return {
+        ready: false,
+        reason: 'invalid',
+        message: `log readiness pattern ${JSON.stringify(readiness.log.pattern)} is not a valid regular expression: ${(e as Error).message}`,
+        ms: ms(),
+      };
     }
     const settled = Promise.race([w.matched, handle.exited.then(() => 'exited' as const)]);
     const result = await Promise.race([settled, timer(readiness.timeoutMs, 'timeout' as const, settled)]);
@@ -48,7 +60,13 @@ export async function waitReady(readiness: PlanReadiness | undefined, handle: Ha
   }
   // Ports the run fills in are numbers by now (refs.ts); one that is not cannot be probed.
   const tcpPorts = readiness.tcp?.ports.filter((p): p is number => typeof p === 'number');
-  if (readiness.tcp && tcpPorts!.length !== readiness.tcp.ports.length) return { ready: false, reason: 'invalid', message: `readiness port ${readiness.tcp.ports.find((p) => typeof p === 'string')} was never filled in`, ms: ms() };
+  if (readiness.tcp && tcpPorts!.length !== readiness.tcp.ports.length)
+    return {
+      ready: false,
+      reason: 'invalid',
+      message: `readiness port ${readiness.tcp.ports.find((p) => typeof p === 'string')} was never filled in`,
+      ms: ms(),
+    };
   for (;;) {
     let ok = false;
     if (readiness.tcp) ok = await backend.tcpReady(readiness.tcp.host ?? '127.0.0.1', tcpPorts!, attemptTimeout, spec);

@@ -1,5 +1,5 @@
 /** Log readiness: a line of the step's output matches a regular expression (RE2 dialect). */
-import { regexProblem, testRegex } from '../../schemas/regex.js';
+import { regexProblem, testRegex } from '../../schemas/index.js';
 import type { StepLog } from '../logs.js';
 
 /** A line too long to check against the pattern does not match (no line is worth a stall). */

@@ -11,5 +11,10 @@ import { tcpReady } from './tcp.js';
 
 const fromEnv = process.env['PIPEWRIGHT_PROBE_ARGS'];
 const [kind, a, b, t] = (fromEnv ? (JSON.parse(fromEnv) as string[]) : process.argv.slice(2)) as [string, string, string, string];
-const ok = kind === 'tcp' ? await tcpReady(a, b.split(',').map(Number), Number(t)) : kind === 'http' ? await httpReady(a, Number(b), Number(t)) : false;
+const ok =
+  kind === 'tcp'
+    ? await tcpReady(a, b.split(',').map(Number), Number(t))
+    : kind === 'http'
+      ? await httpReady(a, Number(b), Number(t))
+      : false;
 process.exit(ok ? 0 : 1);

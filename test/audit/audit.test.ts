@@ -14,7 +14,11 @@ function sources(templates: string): () => TemplateSource[] {
   const wrapped: TemplateSource = {
     name: 'fleet',
     async resolve(reqs: ResolveRequest[]) {
-      return (await dir.resolve(reqs)).map((o) => (o.ok && o.template.ref === 'account.redis_service' && o.template.version === '1.0.0' ? { ...o, template: { ...o.template, deprecation: { message: 'use 1.3', sunset: '2030-01-01' } } } : o));
+      return (await dir.resolve(reqs)).map((o) =>
+        o.ok && o.template.ref === 'account.redis_service' && o.template.version === '1.0.0'
+          ? { ...o, template: { ...o.template, deprecation: { message: 'use 1.3', sunset: '2030-01-01' } } }
+          : o,
+      );
     },
   };
   return () => [wrapped];
@@ -22,7 +26,13 @@ function sources(templates: string): () => TemplateSource[] {
 
 async function audit(count = 40): Promise<{ report: AuditReport; fleet: ReturnType<typeof writeFleet> }> {
   const fleet = writeFleet(tempDir({}, 'pw-fleet-'), count);
-  const report = await runAudit({ paths: [fleet.dir], policy: loadPolicy('policy.yaml', POLICY), sourcesFor: sources(fleet.templates), stableOf: async (ref) => (ref === 'account.redis_service' ? '1.3.0' : undefined), baseDir: fleet.dir });
+  const report = await runAudit({
+    paths: [fleet.dir],
+    policy: loadPolicy('policy.yaml', POLICY),
+    sourcesFor: sources(fleet.templates),
+    stableOf: async (ref) => (ref === 'account.redis_service' ? '1.3.0' : undefined),
+    baseDir: fleet.dir,
+  });
   return { report, fleet };
 }
 
@@ -54,7 +64,9 @@ describe('audit', () => {
       { version: '1.0.0', uses: 8, pipelines: 8, deprecated: true, sunset: '2030-01-01', drift: 'minor' },
     ]);
     expect(report.inventory.find((t) => t.ref === 'account.secret_scan')!.versions[0]).toMatchObject({ uses: 32 + 8, pipelines: 32 });
-    expect(formatReport(report, loadPolicy('policy.yaml', POLICY), 'table')).toMatch(/1\.0\.0: 8 in 8 \[deprecated, sunset 2030-01-01\] \[minor behind 1\.3\.0\]/);
+    expect(formatReport(report, loadPolicy('policy.yaml', POLICY), 'table')).toMatch(
+      /1\.0\.0: 8 in 8 \[deprecated, sunset 2030-01-01\] \[minor behind 1\.3\.0\]/,
+    );
   });
 
   test('yanked versions in use: marked in the inventory, rejected by notDeprecated', async () => {
@@ -63,7 +75,11 @@ describe('audit', () => {
     const yanking: TemplateSource = {
       name: 'yanking',
       async resolve(reqs: ResolveRequest[]) {
-        return (await dir.resolve(reqs)).map((o) => (o.ok && o.template.ref === 'account.redis_service' && o.template.version === '1.0.0' ? { ...o, template: { ...o.template, yanked: true } } : o));
+        return (await dir.resolve(reqs)).map((o) =>
+          o.ok && o.template.ref === 'account.redis_service' && o.template.version === '1.0.0'
+            ? { ...o, template: { ...o.template, yanked: true } }
+            : o,
+        );
       },
     };
     const policy = loadPolicy('policy.yaml', POLICY);
@@ -82,9 +98,17 @@ describe('audit', () => {
 
   test('a pipeline that does not compile is reported and counted; the audit goes on', async () => {
     const fleet = writeFleet(tempDir({}, 'pw-fleet-'), 5);
-    writeFileSync(join(fleet.dir, 'broken.yaml'), 'pipeline:\n  identifier: b\n  stages:\n    - stage: {identifier: s, type: CI, spec: {execution: {steps: [{step: {identifier: x-y, type: Run, spec: {command: x}}}]}}}\n');
+    writeFileSync(
+      join(fleet.dir, 'broken.yaml'),
+      'pipeline:\n  identifier: b\n  stages:\n    - stage: {identifier: s, type: CI, spec: {execution: {steps: [{step: {identifier: x-y, type: Run, spec: {command: x}}}]}}}\n',
+    );
     writeFileSync(join(fleet.dir, 'notes.yaml'), 'just: data\n');
-    const report = await runAudit({ paths: [fleet.dir, join(fleet.dir, 'notes.yaml'), join(fleet.dir, 'missing')], policy: loadPolicy('p.yaml', POLICY), sourcesFor: sources(fleet.templates), baseDir: fleet.dir });
+    const report = await runAudit({
+      paths: [fleet.dir, join(fleet.dir, 'notes.yaml'), join(fleet.dir, 'missing')],
+      policy: loadPolicy('p.yaml', POLICY),
+      sourcesFor: sources(fleet.templates),
+      baseDir: fleet.dir,
+    });
     expect(report.summary).toMatchObject({ files: 6, failedToCompile: 1 });
     expect(report.results.find((r) => r.file === 'broken.yaml')!.diagnostics[0]!.code).toBe('PW2004');
     expect(report.skipped.map((s) => s.reason)).toEqual(["no 'pipeline:' root", 'no such file or folder']);
@@ -109,9 +133,13 @@ describe('audit', () => {
     expect(sarif.runs[0].results[0].locations[0].physicalLocation.region.startLine).toBeGreaterThan(0);
     const junit = formatReport(report, policy, 'junit');
     expect(junit.match(/<testcase /g)).toHaveLength(10 * (policy.rules.length + 1));
-    expect(junit.match(/<failure /g)!.length).toBe(new Set(report.violations.filter((v) => v.severity === 'error').map((v) => `${v.file}|${v.rule}`)).size);
+    expect(junit.match(/<failure /g)!.length).toBe(
+      new Set(report.violations.filter((v) => v.severity === 'error').map((v) => `${v.file}|${v.rule}`)).size,
+    );
     expect(formatReport(report, policy, 'markdown')).toMatch(/^\| error \| `readiness` \| `team\d\/pipeline-0\.yaml:\d+` \|/m);
-    expect(formatReport(report, policy, 'table')).toMatch(/^policy acme-standards: 10 pipelines in 10 files, 0 not compiling, \d+ errors, \d+ warnings$/m);
+    expect(formatReport(report, policy, 'table')).toMatch(
+      /^policy acme-standards: 10 pipelines in 10 files, 0 not compiling, \d+ errors, \d+ warnings$/m,
+    );
   });
 
   test('worker threads give the same report as one thread', async () => {
@@ -145,7 +173,11 @@ describe('audit', () => {
   test.each([
     ['unknown rule field', 'policy:\n  name: x\n  rules:\n    - id: a\n      requires: {readiness: true}\n', 5],
     ['bad regex', 'policy:\n  name: x\n  rules:\n    - id: a\n      match: {image: "(("}\n', 5],
-    ['bad range', 'policy:\n  name: x\n  rules:\n    - id: a\n      require: {templateVersion: {ref: account.a, range: "not a range"}}\n', 5],
+    [
+      'bad range',
+      'policy:\n  name: x\n  rules:\n    - id: a\n      require: {templateVersion: {ref: account.a, range: "not a range"}}\n',
+      5,
+    ],
     ['bad assert schema', 'policy:\n  name: x\n  rules:\n    - id: a\n      assert: {type: 12}\n', 5],
     ['duplicate rule id', 'policy:\n  name: x\n  rules:\n    - id: a\n    - id: a\n', 5],
   ])('an invalid policy (%s) is a located error', (_what, text, line) => {
@@ -164,16 +196,33 @@ describe('audit', () => {
     const r = await runCli(['audit', '.', '--policy', 'policy.yaml', '-t', 'templates', '--format', 'json'], fleet.dir);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).summary.pipelines).toBe(5);
-    writeFileSync(join(fleet.dir, 'warn.yaml'), POLICY.split('    - id: not-deprecated')[0]!.replace(/    - id: (background|readiness|redis)[\s\S]*$/, '') + '    - id: locked\n      severity: warning\n      scope: pipeline\n      require: {locked: true}\n');
-    const warn = await runCli(['audit', '.', '--policy', 'warn.yaml', '-t', 'templates', '--format', 'table', '--glob', 'pipeline-[02]'], fleet.dir);
+    writeFileSync(
+      join(fleet.dir, 'warn.yaml'),
+      POLICY.split('    - id: not-deprecated')[0]!.replace(/    - id: (background|readiness|redis)[\s\S]*$/, '') +
+        '    - id: locked\n      severity: warning\n      scope: pipeline\n      require: {locked: true}\n',
+    );
+    const warn = await runCli(
+      ['audit', '.', '--policy', 'warn.yaml', '-t', 'templates', '--format', 'table', '--glob', 'pipeline-[02]'],
+      fleet.dir,
+    );
     expect(warn.code).toBe(0);
     expect(warn.stdout).toMatch(/warning locked /);
-    expect((await runCli(['audit', '.', '--policy', 'warn.yaml', '-t', 'templates', '--glob', 'pipeline-[02]', '--fail-on', 'warning'], fleet.dir)).code).toBe(1);
+    expect(
+      (
+        await runCli(
+          ['audit', '.', '--policy', 'warn.yaml', '-t', 'templates', '--glob', 'pipeline-[02]', '--fail-on', 'warning'],
+          fleet.dir,
+        )
+      ).code,
+    ).toBe(1);
     writeFileSync(join(fleet.dir, 'bad.yaml'), 'policy:\n  name: x\n  rules:\n    - id: a\n      match: {image: "(("}\n');
     const bad = await runCli(['audit', '.', '--policy', 'bad.yaml'], fleet.dir);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^bad\.yaml:5:\d+: error PW6001 /m);
-    const sarif = await runCli(['audit', '.', '--policy', 'policy.yaml', '-t', 'templates', '--format', 'sarif', '-o', 'out.sarif'], fleet.dir);
+    const sarif = await runCli(
+      ['audit', '.', '--policy', 'policy.yaml', '-t', 'templates', '--format', 'sarif', '-o', 'out.sarif'],
+      fleet.dir,
+    );
     expect(sarif.code).toBe(1);
     expect(JSON.parse(readFileSync(join(fleet.dir, 'out.sarif'), 'utf8')).version).toBe('2.1.0');
   });

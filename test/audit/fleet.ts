@@ -9,7 +9,8 @@ import { digestOf } from '../../compiler/index.js';
 import { parse } from 'yaml';
 
 const T = {
-  redis: (v: string) => `template:\n  name: redis\n  identifier: redis_service\n  versionLabel: ${v}\n  type: Step\n  inputs:\n    port: {type: number, default: 6379}\n  spec:\n    type: Background\n    spec:\n      image: redis:7\n      command: redis-server --port {{inputs.port}}\n      readiness: {tcp: {port: "{{inputs.port}}"}}\n`,
+  redis: (v: string) =>
+    `template:\n  name: redis\n  identifier: redis_service\n  versionLabel: ${v}\n  type: Step\n  inputs:\n    port: {type: number, default: 6379}\n  spec:\n    type: Background\n    spec:\n      image: redis:7\n      command: redis-server --port {{inputs.port}}\n      readiness: {tcp: {port: "{{inputs.port}}"}}\n`,
   postgres: `template:\n  name: postgres\n  identifier: postgres_service\n  versionLabel: 2.0.0\n  type: Step\n  spec:\n    type: Background\n    spec:\n      image: postgres:16\n      readiness: {exec: {command: pg_isready}}\n`,
   scan: `template:\n  name: secret scan\n  identifier: secret_scan\n  versionLabel: 1.0.0\n  type: Step\n  spec:\n    type: Run\n    timeout: 5m\n    spec: {image: registry.local/gitleaks:8, command: gitleaks detect}\n`,
   group: `template:\n  name: group with service\n  identifier: group_with_service\n  versionLabel: 1.0.0\n  type: StepGroup\n  spec:\n    steps:\n      - step: {name: cache, identifier: cache, template: {templateRef: account.redis_service, versionLabel: ^1.2}}\n      - step: {type: Run, name: it, identifier: it, timeout: 10m, spec: {image: registry.local/node:20, command: npm run it}}\n`,
@@ -61,14 +62,24 @@ export interface Fleet {
   inlineLines: Map<string, number>;
 }
 
-const stage = (id: string, steps: string) => `    - stage:\n        name: ${id}\n        identifier: ${id}\n        type: CI\n        spec:\n          execution:\n            steps:\n${steps}`;
-const run = (id: string, extra = '', image = 'registry.local/tool:1') => `              - step: {type: Run, name: ${id}, identifier: ${id}${extra}, spec: {image: ${image}, command: run ${id}}}\n`;
+const stage = (id: string, steps: string) =>
+  `    - stage:\n        name: ${id}\n        identifier: ${id}\n        type: CI\n        spec:\n          execution:\n            steps:\n${steps}`;
+const run = (id: string, extra = '', image = 'registry.local/tool:1') =>
+  `              - step: {type: Run, name: ${id}, identifier: ${id}${extra}, spec: {image: ${image}, command: run ${id}}}\n`;
 
 /** Writes `count` pipelines (five variants) and the templates under `dir`. */
 export function writeFleet(dir: string, count: number): Fleet {
   const templates = join(dir, 'templates');
   mkdirSync(templates, { recursive: true });
-  const files: Record<string, string> = { 'redis-1.0.0.yaml': T.redis('1.0.0'), 'redis-1.2.0.yaml': T.redis('1.2.0'), 'redis-1.3.0.yaml': T.redis('1.3.0'), 'postgres.yaml': T.postgres, 'scan.yaml': T.scan, 'group.yaml': T.group, 'stage.yaml': T.stage };
+  const files: Record<string, string> = {
+    'redis-1.0.0.yaml': T.redis('1.0.0'),
+    'redis-1.2.0.yaml': T.redis('1.2.0'),
+    'redis-1.3.0.yaml': T.redis('1.3.0'),
+    'postgres.yaml': T.postgres,
+    'scan.yaml': T.scan,
+    'group.yaml': T.group,
+    'stage.yaml': T.stage,
+  };
   for (const [n, t] of Object.entries(files)) writeFileSync(join(templates, n), t);
   const digest = (n: string) => digestOf(parse(files[n]!));
   const expected = new Map<string, Set<string>>();
@@ -87,7 +98,9 @@ export function writeFleet(dir: string, count: number): Fleet {
     let deploy = run('ship', ', timeout: 10m');
     if (variant === 0) {
       // Inline background, no readiness: not from an approved template, no readiness; image off the list.
-      test = `              - stepGroup:\n                  name: g\n                  identifier: g\n                  steps:\n                    - parallel:\n                        - step: {type: Background, name: db, identifier: db, spec: {image: postgres:15, command: postgres}}\n                        - step: {type: Run, name: x, identifier: x, spec: {image: docker.io/library/alpine:3, command: "true"}}\n` + run('unit');
+      test =
+        `              - stepGroup:\n                  name: g\n                  identifier: g\n                  steps:\n                    - parallel:\n                        - step: {type: Background, name: db, identifier: db, spec: {image: postgres:15, command: postgres}}\n                        - step: {type: Run, name: x, identifier: x, spec: {image: docker.io/library/alpine:3, command: "true"}}\n` +
+        run('unit');
       expect('background-from-approved-templates', file);
       expect('readiness', file);
       expect('image-allow-list', file);
@@ -109,7 +122,9 @@ export function writeFleet(dir: string, count: number): Fleet {
     if (!lock && variant !== 3) expect('locked', file);
     const stages =
       variant === 2
-        ? stage('build', build) + `    - stage:\n        name: test\n        identifier: test\n        template: {templateRef: account.stage_std, versionLabel: 1.0.0}\n` + stage('deploy', deploy)
+        ? stage('build', build) +
+          `    - stage:\n        name: test\n        identifier: test\n        template: {templateRef: account.stage_std, versionLabel: 1.0.0}\n` +
+          stage('deploy', deploy)
         : variant === 4
           ? stage('build', build) + stage('deploy', deploy) + stage('test', test)
           : stage('build', build) + stage('test', test) + stage('deploy', deploy);
@@ -119,8 +134,15 @@ export function writeFleet(dir: string, count: number): Fleet {
     if (variant === 0) inlineLines.set(file, text.split('\n').findIndex((l) => l.includes('identifier: db')) + 1);
     if (lock) {
       const used: [string, string, string][] = [['account.secret_scan', '1.0.0', 'scan.yaml']];
-      if (variant === 2) used.push(['account.stage_std', '1.0.0', 'stage.yaml'], ['account.group_with_service', '1.0.0', 'group.yaml'], ['account.redis_service', '1.3.0', 'redis-1.3.0.yaml']);
-      const entries = Object.fromEntries(used.map(([ref, version, f]) => [`${ref}@${version}`, { ref, selector: version, version, digest: digest(f) }]));
+      if (variant === 2)
+        used.push(
+          ['account.stage_std', '1.0.0', 'stage.yaml'],
+          ['account.group_with_service', '1.0.0', 'group.yaml'],
+          ['account.redis_service', '1.3.0', 'redis-1.3.0.yaml'],
+        );
+      const entries = Object.fromEntries(
+        used.map(([ref, version, f]) => [`${ref}@${version}`, { ref, selector: version, version, digest: digest(f) }]),
+      );
       writeFileSync(join(dir, folder, 'pipewright.lock'), JSON.stringify({ lockfileVersion: 1, templates: entries }));
     }
     pipelines.push(file);

@@ -18,7 +18,10 @@ describe('impact', () => {
   test('a changed default: consumers whose selector accepts the candidate change, with a readable diff', async () => {
     const fleet = setup();
     writeFileSync(join(fleet.dir, 'cand.yaml'), redis('1.4.0', '', 6380));
-    const r = await runCli(['impact', 'account.redis_service', '.', '--candidate', 'cand.yaml', '-t', 'templates', '--format', 'json'], fleet.dir);
+    const r = await runCli(
+      ['impact', 'account.redis_service', '.', '--candidate', 'cand.yaml', '-t', 'templates', '--format', 'json'],
+      fleet.dir,
+    );
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     const byStatus = (s: string) => report.entries.filter((e: { status: string }) => e.status === s).length;
@@ -26,10 +29,19 @@ describe('impact', () => {
     expect(byStatus('changed')).toBe(2);
     expect(byStatus('not-applicable')).toBe(2);
     const changed = report.entries.find((e: { status: string }) => e.status === 'changed');
-    expect(changed.changed.map((c: { step: string; fields: { field: string }[] }) => `${c.step}:${c.fields.map((f) => f.field).join(',')}`)).toEqual(['test.g.cache:command,readiness,templates']);
+    expect(
+      changed.changed.map((c: { step: string; fields: { field: string }[] }) => `${c.step}:${c.fields.map((f) => f.field).join(',')}`),
+    ).toEqual(['test.g.cache:command,readiness,templates']);
     const table = await runCli(['impact', 'account.redis_service', '.', '--candidate', 'cand.yaml', '-t', 'templates'], fleet.dir);
     expect(table.stdout).toMatch(/~ test\.g\.cache\.command: "redis-server --port 6379" → "redis-server --port 6380"/);
-    const all = JSON.parse((await runCli(['impact', 'account.redis_service', '.', '--candidate', 'cand.yaml', '-t', 'templates', '--format', 'json', '--all'], fleet.dir)).stdout);
+    const all = JSON.parse(
+      (
+        await runCli(
+          ['impact', 'account.redis_service', '.', '--candidate', 'cand.yaml', '-t', 'templates', '--format', 'json', '--all'],
+          fleet.dir,
+        )
+      ).stdout,
+    );
     expect(all.entries.filter((e: { status: string }) => e.status === 'changed')).toHaveLength(4);
   });
 
@@ -58,25 +70,58 @@ describe('impact', () => {
       join(fleet.dir, 'group.yaml'),
       `template:\n  name: group with service\n  identifier: group_with_service\n  versionLabel: 1.1.0\n  type: StepGroup\n  spec:\n    steps:\n      - step: {name: cache, identifier: cache, template: {templateRef: account.redis_service, versionLabel: ^1.2}}\n      - step: {type: Run, name: it, identifier: integration, timeout: 10m, spec: {image: docker.io/node:20, command: npm run it}}\n`,
     );
-    const r = await runCli(['impact', 'account.group_with_service', '.', '--candidate', 'group.yaml', '-t', 'templates', '--all', '--policy', 'policy.yaml', '--format', 'json'], fleet.dir);
+    const r = await runCli(
+      [
+        'impact',
+        'account.group_with_service',
+        '.',
+        '--candidate',
+        'group.yaml',
+        '-t',
+        'templates',
+        '--all',
+        '--policy',
+        'policy.yaml',
+        '--format',
+        'json',
+      ],
+      fleet.dir,
+    );
     // A new violation of severity error fails the gate as a broken consumer does.
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({ broken: 0, newErrors: 2, newWarnings: 0 });
     const e = JSON.parse(r.stdout).entries[0];
     expect(e).toMatchObject({ status: 'changed', added: ['test.g.integration'], removed: ['test.g.it'] });
     expect(e.newViolations.map((v: { rule: string }) => v.rule)).toEqual(['image-allow-list']);
-    const md = await runCli(['impact', 'account.group_with_service', '.', '--candidate', 'group.yaml', '-t', 'templates', '--all', '--format', 'markdown'], fleet.dir);
+    const md = await runCli(
+      ['impact', 'account.group_with_service', '.', '--candidate', 'group.yaml', '-t', 'templates', '--all', '--format', 'markdown'],
+      fleet.dir,
+    );
     expect(md.stdout).toMatch(/^\| `locked-2\/pipeline-2\.yaml` p2 \| changed \| \+ test\.g\.integration<br>- test\.g\.it \|$/m);
   });
 
   test('new warnings are reported and fail only with --fail-on warning; the summary counts new violations', async () => {
     const fleet = setup();
-    writeFileSync(join(fleet.dir, 'policy.yaml'), POLICY.replace('    - id: image-allow-list\n', '    - id: image-allow-list\n      severity: warning\n'));
+    writeFileSync(
+      join(fleet.dir, 'policy.yaml'),
+      POLICY.replace('    - id: image-allow-list\n', '    - id: image-allow-list\n      severity: warning\n'),
+    );
     writeFileSync(
       join(fleet.dir, 'group.yaml'),
       `template:\n  name: group with service\n  identifier: group_with_service\n  versionLabel: 1.1.0\n  type: StepGroup\n  spec:\n    steps:\n      - step: {name: cache, identifier: cache, template: {templateRef: account.redis_service, versionLabel: ^1.2}}\n      - step: {type: Run, name: it, identifier: integration, timeout: 10m, spec: {image: docker.io/node:20, command: npm run it}}\n`,
     );
-    const args = ['impact', 'account.group_with_service', '.', '--candidate', 'group.yaml', '-t', 'templates', '--all', '--policy', 'policy.yaml'];
+    const args = [
+      'impact',
+      'account.group_with_service',
+      '.',
+      '--candidate',
+      'group.yaml',
+      '-t',
+      'templates',
+      '--all',
+      '--policy',
+      'policy.yaml',
+    ];
     const r = await runCli(args, fleet.dir);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/account\.group_with_service@1\.1\.0: \d+ consumers, 2 changed, 0 broken, 0 new errors, 2 new warnings$/m);
@@ -91,14 +136,36 @@ describe('impact', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/bad\.yaml:\d+:\d+: error PW2002/);
     writeFileSync(join(fleet.dir, 'other.yaml'), redis('1.0.0').replace('identifier: redis_service', 'identifier: other'));
-    expect((await runCli(['impact', 'account.redis_service', '.', '--candidate', 'other.yaml'], fleet.dir)).stderr).toMatch(/the candidate is account\.other, not account\.redis_service/);
+    expect((await runCli(['impact', 'account.redis_service', '.', '--candidate', 'other.yaml'], fleet.dir)).stderr).toMatch(
+      /the candidate is account\.other, not account\.redis_service/,
+    );
   });
 });
 
 describe('impact table', () => {
   test('a field the candidate adds or removes shows (none) on its missing side, not undefined', () => {
-    const entry: ImpactEntry = { file: 'p.yaml', pipeline: 'p', status: 'changed', added: [], removed: [], changed: [{ step: 's.a', fields: [{ field: 'timeoutMs', before: undefined, after: 5000 }, { field: 'image', before: 'redis:7', after: undefined }] }], diagnostics: [], newViolations: [] };
-    const text = formatImpact({ ref: 'account.x', candidate: '1.1.0', consumers: 1, broken: 0, changed: 1, newErrors: 0, newWarnings: 0, entries: [entry] }, 'table');
+    const entry: ImpactEntry = {
+      file: 'p.yaml',
+      pipeline: 'p',
+      status: 'changed',
+      added: [],
+      removed: [],
+      changed: [
+        {
+          step: 's.a',
+          fields: [
+            { field: 'timeoutMs', before: undefined, after: 5000 },
+            { field: 'image', before: 'redis:7', after: undefined },
+          ],
+        },
+      ],
+      diagnostics: [],
+      newViolations: [],
+    };
+    const text = formatImpact(
+      { ref: 'account.x', candidate: '1.1.0', consumers: 1, broken: 0, changed: 1, newErrors: 0, newWarnings: 0, entries: [entry] },
+      'table',
+    );
     expect(text).toContain('~ s.a.timeoutMs: (none) → 5000');
     expect(text).toContain('~ s.a.image: "redis:7" → (none)');
     expect(text).not.toContain('undefined');

@@ -24,19 +24,43 @@ describe.skipIf(!CHROMIUM)('catalog in Chromium', () => {
     registry = await startRegistry({ db: join(tempDir({}, 'pw-browser-'), 'r.db'), port: 0, anonymousRead: true, log: () => undefined });
     const token = createToken(registry.db, 'ci', 'publish');
     const put = async (ref: string, v: string, yaml: string) => {
-      const res = await fetch(`${registry.url}/api/v1/templates/${ref}/versions/${v}`, { method: 'PUT', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` }, body: JSON.stringify({ yaml }) });
+      const res = await fetch(`${registry.url}/api/v1/templates/${ref}/versions/${v}`, {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+        body: JSON.stringify({ yaml }),
+      });
       expect(res.status).toBe(201);
     };
-    const redis = (v: string, port: number, extra = '') => `template:\n  name: Redis service\n  identifier: redis\n  versionLabel: ${v}\n  type: Step\n  description: A cache for integration tests\n  inputs:\n    port: {type: number, default: ${port}, description: Port to listen on}\n${extra}  spec:\n    type: Background\n    spec:\n      command: redis-server --port {{inputs.port}}\n      readiness: {tcp: {port: "{{inputs.port}}"}}\n`;
+    const redis = (v: string, port: number, extra = '') =>
+      `template:\n  name: Redis service\n  identifier: redis\n  versionLabel: ${v}\n  type: Step\n  description: A cache for integration tests\n  inputs:\n    port: {type: number, default: ${port}, description: Port to listen on}\n${extra}  spec:\n    type: Background\n    spec:\n      command: redis-server --port {{inputs.port}}\n      readiness: {tcp: {port: "{{inputs.port}}"}}\n`;
     await put('account.redis', '1.0.0', redis('1.0.0', 6379));
-    await put('account.redis', '1.1.0', redis('1.1.0', 6380, '    mode: {type: string, allowedValues: [fast, safe], description: How to run}\n'));
+    await put(
+      'account.redis',
+      '1.1.0',
+      redis('1.1.0', 6380, '    mode: {type: string, allowedValues: [fast, safe], description: How to run}\n'),
+    );
     await put('account.lint', '2.0.0', stepTemplate('lint', '2.0.0', { description: 'Lints the code' }));
-    await put('account.evil', '1.0.0', stepTemplate('evil', '1.0.0', { description: '<script>window.pwned = 1</script> {{inputs.x}}', command: 'echo "<img src=x onerror=window.pwned=2>"' }));
+    await put(
+      'account.evil',
+      '1.0.0',
+      stepTemplate('evil', '1.0.0', {
+        description: '<script>window.pwned = 1</script> {{inputs.x}}',
+        command: 'echo "<img src=x onerror=window.pwned=2>"',
+      }),
+    );
     mkdirSync(SHOTS, { recursive: true });
     browser = await chromium.launch({
       executablePath: CHROMIUM!,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }, 60_000);
 
@@ -69,7 +93,9 @@ describe.skipIf(!CHROMIUM)('catalog in Chromium', () => {
     await page.goto(registry.url + '/');
     await page.click('text=Redis service');
     await page.waitForURL(/\/templates\/account\.redis$/);
-    const inputs = await page.locator('table.inputs tbody tr').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent?.trim())));
+    const inputs = await page
+      .locator('table.inputs tbody tr')
+      .evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent?.trim())));
     expect(inputs).toEqual([
       ['mode', 'string', '–', 'fast, safe', '', 'yes', 'How to run'],
       ['port', 'number', '6380', '', '', 'no', 'Port to listen on'],
@@ -127,20 +153,34 @@ describe.skipIf(!CHROMIUM)('signing in to a private catalog in Chromium', () => 
     registry = await startRegistry({ db: join(tempDir({}, 'pw-browser-private-'), 'r.db'), port: 0, log: () => undefined });
     reader = createToken(registry.db, 'reader', 'read');
     const publisher = createToken(registry.db, 'ci', 'publish');
-    const res = await fetch(`${registry.url}/api/v1/templates/account.lint/versions/2.0.0`, { method: 'PUT', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${publisher}` }, body: JSON.stringify({ yaml: stepTemplate('lint', '2.0.0', { description: 'Lints the code' }) }) });
+    const res = await fetch(`${registry.url}/api/v1/templates/account.lint/versions/2.0.0`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${publisher}` },
+      body: JSON.stringify({ yaml: stepTemplate('lint', '2.0.0', { description: 'Lints the code' }) }),
+    });
     expect(res.status).toBe(201);
     // Another origin (same host, another port: same-site, so SameSite cookies alone would
     // not stop it) whose page posts a sign-in form to the registry with its own token.
     attacker = createServer((_req, res) => {
       res.setHeader('Content-Type', 'text/html');
-      res.end(`<form id="f" method="post" action="${registry.url}/login"><input name="token" value="${reader}"><input name="next" value="/"><input name="csrf" value="${'A'.repeat(43)}"></form><button id="go" onclick="document.getElementById('f').submit()">go</button>`);
+      res.end(
+        `<form id="f" method="post" action="${registry.url}/login"><input name="token" value="${reader}"><input name="next" value="/"><input name="csrf" value="${'A'.repeat(43)}"></form><button id="go" onclick="document.getElementById('f').submit()">go</button>`,
+      );
     });
     await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', () => resolve()));
     attackerUrl = `http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`;
     browser = await chromium.launch({
       executablePath: CHROMIUM!,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }, 60_000);
 

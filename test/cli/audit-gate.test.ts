@@ -14,7 +14,8 @@ import { closeRegistries, registryFolder, uses } from './registry-folder.js';
 
 afterEach(closeRegistries);
 
-const POLICY = 'policy:\n  name: p\n  rules:\n    - id: pinned\n      scope: pipeline\n      severity: warning\n      require: {locked: true}\n';
+const POLICY =
+  'policy:\n  name: p\n  rules:\n    - id: pinned\n      scope: pipeline\n      severity: warning\n      require: {locked: true}\n';
 const RUN = onePipeline('              - step: {type: Run, name: r, identifier: r, spec: {shell: Sh, command: echo hi}}\n');
 
 interface Report {
@@ -81,7 +82,8 @@ describe('audit finds every pipeline compile would read', () => {
       'plain.yaml': RUN,
       'bom.yaml': '\uFEFF' + RUN,
       'quoted.yaml': RUN.replace(/^pipeline:/, '"pipeline":'),
-      'flow.yaml': '{pipeline: {name: t, identifier: t, stages: [{stage: {name: s, identifier: s, type: CI, spec: {execution: {steps: [{step: {type: Run, name: r, identifier: r, spec: {command: echo}}}]}}}}]}}\n',
+      'flow.yaml':
+        '{pipeline: {name: t, identifier: t, stages: [{stage: {name: s, identifier: s, type: CI, spec: {execution: {steps: [{step: {type: Run, name: r, identifier: r, spec: {command: echo}}}]}}}}]}}\n',
       'json.yaml': JSON.stringify({ pipeline: { name: 't', identifier: 't', stages: [] } }),
       'notes.yaml': 'title: pipeline: not one\n',
     });
@@ -110,7 +112,8 @@ describe('audit finds every pipeline compile would read', () => {
 describe('impact over no pipeline', () => {
   test('is exit 2 unless --allow-empty', async () => {
     const dir = tempDir({
-      'c.yaml': 'template:\n  name: t\n  identifier: t\n  versionLabel: "1.0.0"\n  type: Step\n  spec:\n    type: Run\n    spec: {shell: Sh, command: echo}\n',
+      'c.yaml':
+        'template:\n  name: t\n  identifier: t\n  versionLabel: "1.0.0"\n  type: Step\n  spec:\n    type: Run\n    spec: {shell: Sh, command: echo}\n',
     });
     mkdirSync(join(dir, 'empty'));
     const r = await runCli(['impact', 'account.t', 'empty', '--candidate', 'c.yaml'], dir);

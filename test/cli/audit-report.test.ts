@@ -12,7 +12,10 @@ import { REPO, tempDir } from '../helpers.js';
 const BIN = join(REPO, 'dist', 'cli', 'bin.js');
 
 function audit(dir: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(process.execPath, [BIN, 'audit', '.', '--policy', 'policy.yaml', '-t', 'templates', ...args], { cwd: dir, encoding: 'utf8' });
+  return spawnSync(process.execPath, [BIN, 'audit', '.', '--policy', 'policy.yaml', '-t', 'templates', ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
 }
 
 /** An element of a parsed XML document. */
@@ -50,7 +53,7 @@ function parseXml(src: string): Element {
     const el: Element = { name: open[1]!, attrs: {}, children: [], text: '' };
     for (;;) {
       ws();
-      if (src.startsWith('/>', i)) return (i += 2), el;
+      if (src.startsWith('/>', i)) return ((i += 2), el);
       if (src[i] === '>') break;
       const attr = /^([A-Za-z][\w.-]*)="([^"<]*)"/.exec(src.slice(i));
       if (!attr || attr[1]! in el.attrs) throw new Error(`bad or repeated attribute at ${i}: ${src.slice(i, i + 30)}`);
@@ -63,7 +66,7 @@ function parseXml(src: string): Element {
       if (lt < 0) throw new Error(`<${el.name}> is not closed`);
       el.text += decode(src.slice(i, lt), i);
       i = lt;
-      if (src.startsWith(`</${el.name}>`, i)) return (i += el.name.length + 3), el;
+      if (src.startsWith(`</${el.name}>`, i)) return ((i += el.name.length + 3), el);
       el.children.push(element());
     }
   };
@@ -89,7 +92,8 @@ const POLICY = `policy:
       assert: {properties: {stages: {minItems: 1}}}
 `;
 
-const stage = (id: string, steps: string) => `    - stage:\n        name: ${id}\n        identifier: ${id}\n        type: CI\n        spec:\n          execution:\n            steps:\n${steps}`;
+const stage = (id: string, steps: string) =>
+  `    - stage:\n        name: ${id}\n        identifier: ${id}\n        type: CI\n        spec:\n          execution:\n            steps:\n${steps}`;
 
 /** Compiles, with a compile warning (a background without readiness: PW5002), an error violation (readiness) and a warning violation (an image off the list). */
 const GOOD = `pipeline:\n  name: good\n  identifier: good\n  stages:\n${stage(
@@ -102,7 +106,12 @@ const BROKEN = `pipeline:\n  name: broken\n  identifier: broken\n  stages:\n${st
 const CLEAN = `pipeline:\n  name: clean\n  identifier: clean\n  stages:\n${stage('build', '              - step: {type: Run, name: r, identifier: r, spec: {image: registry.local/tool:1, command: make}}\n')}`;
 
 /** The JUnit report of the fleet, parsed, with its test cases by file. */
-function junitOf(files: Record<string, string>): { suite: Element; cases: Element[]; byFile: (file: string) => Element[]; status: number | null } {
+function junitOf(files: Record<string, string>): {
+  suite: Element;
+  cases: Element[];
+  byFile: (file: string) => Element[];
+  status: number | null;
+} {
   const dir = tempDir({ 'policy.yaml': POLICY, 'templates/.keep': '', ...files }, 'pw-audit-junit-');
   const r = audit(dir, '--format', 'junit');
   expect(r.stderr).toBe('');
@@ -153,7 +162,12 @@ describe('audit --format junit', () => {
   test('the suite counts agree with the cases', () => {
     const { suite, cases } = junitOf({ 'good.yaml': GOOD, 'broken.yaml': BROKEN, 'clean.yaml': CLEAN });
     const count = (name: string) => cases.filter((c) => child(c, name).length > 0).length;
-    expect(suite.attrs).toMatchObject({ tests: String(cases.length), failures: String(count('failure')), errors: String(count('error')), skipped: String(count('skipped')) });
+    expect(suite.attrs).toMatchObject({
+      tests: String(cases.length),
+      failures: String(count('failure')),
+      errors: String(count('error')),
+      skipped: String(count('skipped')),
+    });
     expect([cases.length, count('failure'), count('error'), count('skipped')]).toEqual([9, 1, 1, 2]);
   });
 });
@@ -163,7 +177,8 @@ const TEMPLATES = {
   'templates/echo.yaml': `template:\n  name: echo\n  identifier: echo\n  versionLabel: 1.0.0\n  type: Step\n  spec:\n    type: Run\n    spec: {command: echo}\n`,
   'templates/echo-twice.yaml': `template:\n  name: echo twice\n  identifier: echo_twice\n  versionLabel: 1.0.0\n  type: Stage\n  spec:\n    type: CI\n    spec:\n      execution:\n        steps:\n          - step: {name: e1, identifier: e1, template: {templateRef: account.echo, versionLabel: 1.0.0}}\n          - step: {name: e2, identifier: e2, template: {templateRef: account.echo, versionLabel: 1.0.0}}\n`,
 };
-const stageRef = (id: string, ref: string) => `    - stage:\n        name: ${id}\n        identifier: ${id}\n        template: {templateRef: ${ref}, versionLabel: 1.0.0}\n`;
+const stageRef = (id: string, ref: string) =>
+  `    - stage:\n        name: ${id}\n        identifier: ${id}\n        template: {templateRef: ${ref}, versionLabel: 1.0.0}\n`;
 /** The two-step stage template once; the step template once, copied three times by a matrix. */
 const P1 = `pipeline:\n  name: p1\n  identifier: p1\n  stages:\n${stageRef('build', 'account.two_steps')}${stage('test', '              - step:\n                  name: e\n                  identifier: e\n                  strategy: {matrix: {n: [1, 2, 3]}}\n                  template: {templateRef: account.echo, versionLabel: 1.0.0}\n')}`;
 /** A stage template referenced twice; it references the step template in two places. */
@@ -174,7 +189,10 @@ describe('audit inventory', () => {
     const dir = tempDir({ 'policy.yaml': POLICY, ...TEMPLATES, 'p1.yaml': P1, 'p2.yaml': P2 }, 'pw-audit-inventory-');
     const json = audit(dir, '--format', 'json');
     expect(json.stderr).toBe('');
-    const report = JSON.parse(json.stdout) as { summary: { failedToCompile: number }; inventory: { ref: string; versions: { version: string; uses: number; pipelines: number }[] }[] };
+    const report = JSON.parse(json.stdout) as {
+      summary: { failedToCompile: number };
+      inventory: { ref: string; versions: { version: string; uses: number; pipelines: number }[] }[];
+    };
     expect(report.summary.failedToCompile).toBe(0);
     const uses = Object.fromEntries(report.inventory.map((t) => [t.ref, t.versions.map((v) => [v.version, v.uses, v.pipelines])]));
     expect(uses).toEqual({
@@ -188,7 +206,10 @@ describe('audit inventory', () => {
   });
 
   test('worker threads count the same', () => {
-    const dir = tempDir({ 'policy.yaml': POLICY, ...TEMPLATES, 'p1.yaml': P1, 'p2.yaml': P2, 'p3.yaml': P2.replace(/p2/g, 'p3') }, 'pw-audit-inventory-');
+    const dir = tempDir(
+      { 'policy.yaml': POLICY, ...TEMPLATES, 'p1.yaml': P1, 'p2.yaml': P2, 'p3.yaml': P2.replace(/p2/g, 'p3') },
+      'pw-audit-inventory-',
+    );
     type Inventory = { inventory: { ref: string; versions: { uses: number; pipelines: number }[] }[] };
     const one = JSON.parse(audit(dir, '--format', 'json', '--workers', '1').stdout) as Inventory;
     const two = JSON.parse(audit(dir, '--format', 'json', '--workers', '2').stdout) as Inventory;

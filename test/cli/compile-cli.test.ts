@@ -19,7 +19,10 @@ describe('pipewright compile', () => {
 
   test('-o writes a file, --format yaml gives the same data', async () => {
     const dir = tempDir();
-    const r = await runCli(['compile', join(examples, 'pipeline.yaml'), '-t', join(examples, 'templates'), '-o', join(dir, 'plan.json')], REPO);
+    const r = await runCli(
+      ['compile', join(examples, 'pipeline.yaml'), '-t', join(examples, 'templates'), '-o', join(dir, 'plan.json')],
+      REPO,
+    );
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/wrote .*plan\.json \(6 steps, sha256:/);
     const y = await runCli(['compile', 'examples/pipeline.yaml', '-t', 'examples/templates', '--format', 'yaml'], REPO);
@@ -35,7 +38,10 @@ describe('pipewright compile', () => {
   });
 
   test('bad input: located diagnostics on stderr, exit 2, no stack trace', async () => {
-    const dir = tempDir({ 'p.yaml': 'pipeline:\n  identifier: p\n  stages:\n    - stage: {identifier: s, type: CI, spec: {execution: {steps: [{step: {identifier: a-b, type: Run, spec: {command: x}}}]}}}\n' });
+    const dir = tempDir({
+      'p.yaml':
+        'pipeline:\n  identifier: p\n  stages:\n    - stage: {identifier: s, type: CI, spec: {execution: {steps: [{step: {identifier: a-b, type: Run, spec: {command: x}}}]}}}\n',
+    });
     const r = await runCli(['compile', 'p.yaml'], dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^p\.yaml:4:\d+: error PW2004 /m);
@@ -66,10 +72,15 @@ describe('pipewright validate', () => {
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/examples\/pipeline\.yaml: pipeline/);
     expect(ok.stdout).toMatch(/smoke-checks-1\.0\.0\.yaml: template/);
-    const dir = tempDir({ 'bad.yaml': 'template:\n  name: x\n  identifier: 9x\n  versionLabel: 1\n  type: Step\n  spec: {type: Run, spec: {command: x}}\n', 'other.yaml': 'foo: 1\n' });
+    const dir = tempDir({
+      'bad.yaml': 'template:\n  name: x\n  identifier: 9x\n  versionLabel: 1\n  type: Step\n  spec: {type: Run, spec: {command: x}}\n',
+      'other.yaml': 'foo: 1\n',
+    });
     const bad = await runCli(['validate', 'bad.yaml', 'other.yaml', 'missing.yaml', '--json'], dir);
     expect(bad.code).toBe(2);
-    const codes = JSON.parse(bad.stdout).diagnostics.map((d: { file: string; line: number; code: string }) => `${d.file}:${d.line} ${d.code}`);
+    const codes = JSON.parse(bad.stdout).diagnostics.map(
+      (d: { file: string; line: number; code: string }) => `${d.file}:${d.line} ${d.code}`,
+    );
     expect(codes).toEqual(['bad.yaml:3 PW2004', 'missing.yaml:1 PW1006', 'other.yaml:1 PW1004']);
   });
 });
@@ -77,7 +88,10 @@ describe('pipewright validate', () => {
 describe('the installed binary', () => {
   test('exit codes and output through a real process', () => {
     const bin = join(REPO, 'dist', 'cli', 'bin.js');
-    const ok = spawnSync(process.execPath, [bin, 'compile', 'examples/pipeline.yaml', '-t', 'examples/templates', '--explain'], { cwd: REPO, encoding: 'utf8' });
+    const ok = spawnSync(process.execPath, [bin, 'compile', 'examples/pipeline.yaml', '-t', 'examples/templates', '--explain'], {
+      cwd: REPO,
+      encoding: 'utf8',
+    });
     expect(ok.status).toBe(0);
     const dir = tempDir({ 'p.yaml': 'pipeline:\n  identifier: p\n  stages: 3\n' });
     const bad = spawnSync(process.execPath, [bin, 'compile', 'p.yaml'], { cwd: dir, encoding: 'utf8' });
@@ -91,7 +105,9 @@ describe('the installed binary', () => {
     const r = spawnSync(process.execPath, [join(REPO, 'dist', 'cli', 'bin.js'), 'demo'], { cwd: REPO, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/published account\.node_http_service@1\.1\.0/);
-    expect(r.stdout).toMatch(/compiled examples\/pipeline\.yaml against the registry in \d+ ms: 2 stages, 6 steps, 1 resolve round trip\(s\)/);
+    expect(r.stdout).toMatch(
+      /compiled examples\/pipeline\.yaml against the registry in \d+ ms: 2 stages, 6 steps, 1 resolve round trip\(s\)/,
+    );
     expect(r.stdout).toMatch(/pipewright: integration\.service ready after \d+ ms/);
     expect(r.stdout).toMatch(/^integration\.smoke\.show\s+success/m);
     expect(r.stdout).toMatch(/output variable answer = \{"greeting":"hello from the background service"\}/);

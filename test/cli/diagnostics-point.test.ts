@@ -46,16 +46,23 @@ describe('a missing runtime input', () => {
       'p.yaml:26:34: error PW3010 runtime input pipeline.stages.build.spec.execution.steps.r.spec.command has no value: give it with --set pipeline.stages.build.spec.execution.steps.r.spec.command=VALUE, or in an input set (--inputs FILE)',
     ]);
     const sets = lines.map((l) => /--set (\S+)=/.exec(l)![1]!);
-    const filled = await runCli(['compile', 'p.yaml', '--explain', ...sets.flatMap((p) => ['--set', `${p}=${p.endsWith('env') ? 'us' : 'x'}`])], dir);
+    const filled = await runCli(
+      ['compile', 'p.yaml', '--explain', ...sets.flatMap((p) => ['--set', `${p}=${p.endsWith('env') ? 'us' : 'x'}`])],
+      dir,
+    );
     expect(filled.code, filled.stderr).toBe(0);
   });
 
   test('a key --set cannot name (it holds a dot) gets the input-set hint; other odd keys are shell-quoted', async () => {
-    const pipe = onePipeline('              - step: {type: Run, name: r, identifier: r, spec: {shell: Sh, command: echo, envVariables: {A.B: <+input>, "x y": <+input>}}}\n');
+    const pipe = onePipeline(
+      '              - step: {type: Run, name: r, identifier: r, spec: {shell: Sh, command: echo, envVariables: {A.B: <+input>, "x y": <+input>}}}\n',
+    );
     const dir = tempDir({ 'p.yaml': pipe });
     const r = await runCli(['compile', 'p.yaml'], dir);
     const lines = r.stderr.split('\n').filter((l) => l.includes('PW3010'));
-    expect(lines[0]).toMatch(/runtime input pipeline\.stages\.s\.spec\.execution\.steps\.r\.spec\.envVariables\.A\.B has no value: give it in an input set \(--inputs FILE\)$/);
+    expect(lines[0]).toMatch(
+      /runtime input pipeline\.stages\.s\.spec\.execution\.steps\.r\.spec\.envVariables\.A\.B has no value: give it in an input set \(--inputs FILE\)$/,
+    );
     expect(lines[1]).toMatch(/give it with --set 'pipeline\.stages\.s\.spec\.execution\.steps\.r\.spec\.envVariables\.x y=VALUE', or/);
     const set = /--set ('[^']+')/.exec(lines[1]!)![1]!.slice(1, -1).replace('VALUE', 'hello');
     const filled = await runCli(['compile', 'p.yaml', '--partial', '--set', set], dir);
@@ -66,12 +73,17 @@ describe('a missing runtime input', () => {
     const dir = tempDir({ 'p.yaml': PIPE });
     const r = await runCli(['compile', 'p.yaml', '--partial', '--explain'], dir);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^p\.yaml:10:14: warning PW3010 runtime input pipeline\.variables\.region has no value \(kept as a placeholder\)$/m);
+    expect(r.stderr).toMatch(
+      /^p\.yaml:10:14: warning PW3010 runtime input pipeline\.variables\.region has no value \(kept as a placeholder\)$/m,
+    );
   });
 });
 
 describe('an unknown field', () => {
-  const stepWith = (extra: string) => onePipeline(`              - step:\n                  type: Run\n                  name: r\n                  identifier: r\n                  spec: {shell: Sh, command: echo contextType}\n${extra}`);
+  const stepWith = (extra: string) =>
+    onePipeline(
+      `              - step:\n                  type: Run\n                  name: r\n                  identifier: r\n                  spec: {shell: Sh, command: echo contextType}\n${extra}`,
+    );
   test.each([
     ['a block key', '                contxtType: Pipeline\n', '17:17'],
     ['a quoted key', '                "contxtType": Pipeline\n', '17:17'],
@@ -93,7 +105,10 @@ describe('an unknown field', () => {
 
   test('in a flow mapping, and in a file the library reader reads (anchors), at the key', async () => {
     const flow = onePipeline('              - {step: {type: Run, name: r, identifier: r, spec: {command: echo}}, contxtType: Pipeline}\n');
-    const dir = tempDir({ 'flow.yaml': flow, 'anchors.yaml': stepWith('                contxtType: &a Pipeline\n                other: *a\n') });
+    const dir = tempDir({
+      'flow.yaml': flow,
+      'anchors.yaml': stepWith('                contxtType: &a Pipeline\n                other: *a\n'),
+    });
     const f = await runCli(['validate', 'flow.yaml', '--strict'], dir);
     expect(f.stdout + f.stderr).toContain('flow.yaml:12:84: error PW2007 ');
     const a = await runCli(['validate', 'anchors.yaml', '--strict'], dir);

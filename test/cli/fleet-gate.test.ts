@@ -7,7 +7,8 @@
 import { describe, expect, test } from 'vitest';
 import { onePipeline, runCli, tempDir } from '../helpers.js';
 
-const POLICY = 'policy:\n  name: p\n  rules:\n    - id: readiness\n      match: {kind: [background, service]}\n      require: {readiness: true}\n';
+const POLICY =
+  'policy:\n  name: p\n  rules:\n    - id: readiness\n      match: {kind: [background, service]}\n      require: {readiness: true}\n';
 const PIPE = onePipeline('              - step: {type: Run, name: r, identifier: r, spec: {shell: Sh, command: echo hi}}\n');
 
 function fleet(): string {
@@ -36,7 +37,10 @@ describe('audit finds the fleet', () => {
     const dir = fleet();
     const one = await runCli(['audit', '.', '--policy', 'policy.yaml', '--exclude', 'vendor', '--format', 'table'], dir);
     expect(summary(one.stdout)).toEqual([2, 2]);
-    const two = await runCli(['audit', '.', '--policy', 'policy.yaml', '--exclude', 'vendor/**', '--exclude', 'svc/*/deploy.yaml', '--format', 'table'], dir);
+    const two = await runCli(
+      ['audit', '.', '--policy', 'policy.yaml', '--exclude', 'vendor/**', '--exclude', 'svc/*/deploy.yaml', '--format', 'table'],
+      dir,
+    );
     expect(summary(two.stdout)).toEqual([1, 1]);
   });
 
@@ -57,7 +61,10 @@ describe('audit finds the fleet', () => {
 
 describe('impact finds the same fleet', () => {
   test('a path that does not exist is exit 2', async () => {
-    const dir = tempDir({ 'c.yaml': 'template:\n  name: t\n  identifier: t\n  versionLabel: "1.0.0"\n  type: Step\n  spec:\n    type: Run\n    spec: {shell: Sh, command: echo}\n' });
+    const dir = tempDir({
+      'c.yaml':
+        'template:\n  name: t\n  identifier: t\n  versionLabel: "1.0.0"\n  type: Step\n  spec:\n    type: Run\n    spec: {shell: Sh, command: echo}\n',
+    });
     const r = await runCli(['impact', 'account.t', 'nope', '--candidate', 'c.yaml'], dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/nope: no such file or folder/);
@@ -74,7 +81,10 @@ describe('--templates folders', () => {
     const r = await runCli(argv, dir);
     expect(r.code, r.stdout + r.stderr).toBe(2);
     expect(r.stderr).toMatch(/--templates nope: no such folder/);
-    const notDir = await runCli(argv.map((a) => (a === 'nope' ? 'file.yaml' : a)), dir);
+    const notDir = await runCli(
+      argv.map((a) => (a === 'nope' ? 'file.yaml' : a)),
+      dir,
+    );
     expect(notDir.code).toBe(2);
     expect(notDir.stderr).toMatch(/--templates file\.yaml: not a folder/);
   });

@@ -47,7 +47,8 @@ function cliProcess(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promis
 /** A lock holding `n` entries of other pipelines (a big shared lock makes each write slower). */
 function fillerLock(n: number): Lockfile {
   const templates: Lockfile['templates'] = {};
-  for (let i = 0; i < n; i++) templates[`account.other${i}@^1`] = { digest: DIGEST, ref: `account.other${i}`, selector: '^1', version: '1.0.0' };
+  for (let i = 0; i < n; i++)
+    templates[`account.other${i}@^1`] = { digest: DIGEST, ref: `account.other${i}`, selector: '^1', version: '1.0.0' };
   return { lockfileVersion: 1, templates };
 }
 
@@ -67,7 +68,9 @@ describe('compiles of one folder running at the same moment (real processes)', (
       const runs = await Promise.all(names.map((n) => cliProcess(['compile', `${n}.yaml`], dir, env)));
       for (const r of runs) expect(r.code, r.stderr).toBe(0);
       const got = new Set(keys());
-      const missing = [...names.map((n) => `account.${n}@^1`), ...(round % 2 === 0 ? Object.keys(filler.templates) : [])].filter((k) => !got.has(k));
+      const missing = [...names.map((n) => `account.${n}@^1`), ...(round % 2 === 0 ? Object.keys(filler.templates) : [])].filter(
+        (k) => !got.has(k),
+      );
       if (missing.length) lost.push(`round ${round}: lost ${missing.length} (${missing.slice(0, 3).join(', ')}…)`);
       expect(leftovers(dir)).toEqual([]);
     }
@@ -142,7 +145,11 @@ describe('where the lock is written', () => {
   test('--lockfile naming a folder is exit 2 saying so, and leaves no temporary file', async () => {
     const { dir, cli } = await setup(['a']);
     mkdirSync(join(dir, 'somedir'));
-    for (const args of [['compile', 'a.yaml'], ['lock', 'a.yaml'], ['outdated', 'a.yaml']]) {
+    for (const args of [
+      ['compile', 'a.yaml'],
+      ['lock', 'a.yaml'],
+      ['outdated', 'a.yaml'],
+    ]) {
       const r = await cli(...args, '--lockfile', 'somedir');
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(/somedir.* is a folder, not a lockfile/);
@@ -153,7 +160,11 @@ describe('where the lock is written', () => {
 });
 
 describe('outdated as a gate', () => {
-  const row = (out: string, ref: string) => out.split('\n').find((l) => l.startsWith(`account.${ref} `))?.replace(/\s+/g, ' ');
+  const row = (out: string, ref: string) =>
+    out
+      .split('\n')
+      .find((l) => l.startsWith(`account.${ref} `))
+      ?.replace(/\s+/g, ' ');
 
   test('exit 0 when every entry is ok; exit 1 for an update in range, deprecated, past sunset or yanked (with --json too)', async () => {
     const { dir, cli } = await setup();

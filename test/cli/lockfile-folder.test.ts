@@ -42,7 +42,9 @@ describe('one lockfile per folder', () => {
     expect(text.replace(/sha256:[0-9a-f]{64}/g, 'D')).toBe(two.lockText().replace(/sha256:[0-9a-f]{64}/g, 'D'));
     const lines = text.split('\n');
     expect(lines.filter((l) => l.includes('"account.a@^1"'))).toHaveLength(1);
-    expect(lines.find((l) => l.includes('"account.a@^1"'))).toMatch(/^ {4}"account\.a@\^1": \{"digest": "sha256:[0-9a-f]{64}", "ref": "account\.a", "selector": "\^1", "version": "1\.0\.0"\},$/);
+    expect(lines.find((l) => l.includes('"account.a@^1"'))).toMatch(
+      /^ {4}"account\.a@\^1": \{"digest": "sha256:[0-9a-f]{64}", "ref": "account\.a", "selector": "\^1", "version": "1\.0\.0"\},$/,
+    );
     expect(text.endsWith('}\n')).toBe(true);
     expect(JSON.parse(text)).toMatchObject({ lockfileVersion: 1 });
   });
@@ -84,7 +86,7 @@ describe('one lockfile per folder', () => {
     expect(lockText()).toBe(before);
   });
 
-  test('outdated FILE lists that file\'s references only; a folder lists all', async () => {
+  test("outdated FILE lists that file's references only; a folder lists all", async () => {
     const { cli } = await setup();
     await cli('compile', 'a.yaml');
     await cli('compile', 'b.yaml');
@@ -119,7 +121,9 @@ describe('--frozen-lockfile on a fresh CI runner', () => {
   test('without a registry, an empty cache is still a clear PW4008', async () => {
     const { dir, cli } = await setup();
     expect((await cli('lock', '.')).code).toBe(0);
-    const r = await runCli(['compile', 'a.yaml', '--frozen-lockfile'], dir, { env: { ...process.env, PIPEWRIGHT_CACHE: join(dir, 'fresh-cache'), PIPEWRIGHT_REGISTRY: '', PIPEWRIGHT_TOKEN: '' } });
+    const r = await runCli(['compile', 'a.yaml', '--frozen-lockfile'], dir, {
+      env: { ...process.env, PIPEWRIGHT_CACHE: join(dir, 'fresh-cache'), PIPEWRIGHT_REGISTRY: '', PIPEWRIGHT_TOKEN: '' },
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/PW4008 .*is not in the template cache/);
   });
@@ -143,7 +147,9 @@ describe('a lock entry is trusted only as far as it can be checked', () => {
     for (const extra of [[], ['--frozen-lockfile']]) {
       const r = await cli('compile', 'a.yaml', ...extra);
       expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/PW4008 pipewright\.lock: account\.a@\^2 is locked to 1\.0\.0, which \^2 does not accept; run pipewright lock/);
+      expect(r.stderr).toMatch(
+        /PW4008 pipewright\.lock: account\.a@\^2 is locked to 1\.0\.0, which \^2 does not accept; run pipewright lock/,
+      );
     }
   });
 
@@ -153,7 +159,10 @@ describe('a lock entry is trusted only as far as it can be checked', () => {
     expect((await cli('compile', 'b.yaml')).code).toBe(0);
     const lock = JSON.parse(lockText()) as { templates: Record<string, { digest: string }> };
     // Point account.a's entry at account.b's (cached, genuine) content.
-    writeFileSync(join(dir, 'pipewright.lock'), lockText().replace(lock.templates['account.a@^1']!.digest, lock.templates['account.b@^1']!.digest));
+    writeFileSync(
+      join(dir, 'pipewright.lock'),
+      lockText().replace(lock.templates['account.a@^1']!.digest, lock.templates['account.b@^1']!.digest),
+    );
     const offline = { ...process.env, PIPEWRIGHT_CACHE: join(dir, 'cache'), PIPEWRIGHT_REGISTRY: '', PIPEWRIGHT_TOKEN: '' };
     const r = await runCli(['compile', 'a.yaml', '--frozen-lockfile'], dir, { env: offline });
     expect(r.code).toBe(2);
@@ -164,12 +173,20 @@ describe('a lock entry is trusted only as far as it can be checked', () => {
 describe("audit's locked rule agrees with --frozen-lockfile", () => {
   test('a version the lock holds only under another selector is not pinned for this reference', async () => {
     const { dir, cli } = await setup();
-    writeFileSync(join(dir, 'policy.yaml'), 'policy:\n  name: p\n  rules:\n    - id: pinned\n      scope: pipeline\n      require: {locked: true}\n');
+    writeFileSync(
+      join(dir, 'policy.yaml'),
+      'policy:\n  name: p\n  rules:\n    - id: pinned\n      scope: pipeline\n      require: {locked: true}\n',
+    );
     expect((await cli('lock', '.')).code).toBe(0);
     const clean = await cli('audit', 'a.yaml', '--policy', 'policy.yaml');
     expect(clean.code, clean.stdout + clean.stderr).toBe(0);
     // account.a@^1 → 1.0.0 is locked; the exact reference account.a@1.0.0 is not.
-    writeFileSync(join(dir, 'a.yaml'), onePipeline('              - step: {name: s, identifier: s, template: {templateRef: account.a, versionLabel: 1.0.0}}\n              - step: {name: t, identifier: t, template: {templateRef: account.a, versionLabel: ^1}}\n'));
+    writeFileSync(
+      join(dir, 'a.yaml'),
+      onePipeline(
+        '              - step: {name: s, identifier: s, template: {templateRef: account.a, versionLabel: 1.0.0}}\n              - step: {name: t, identifier: t, template: {templateRef: account.a, versionLabel: ^1}}\n',
+      ),
+    );
     expect((await cli('compile', 'a.yaml', '--frozen-lockfile')).code).toBe(2);
     const r = await cli('audit', 'a.yaml', '--policy', 'policy.yaml', '--format', 'json');
     expect(r.code).toBe(1);
@@ -193,13 +210,18 @@ describe('lock applies the rules compile applies', () => {
     expect(() => readFileSync(join(dir, 'pipewright.lock'))).toThrow();
     const allowed = await cli('lock', 'a.yaml', '--allow-sunset');
     expect(allowed.code).toBe(0);
-    expect(allowed.stderr).toMatch(/a\.yaml:\d+:\d+: warning PW4009 account\.a@1\.0\.0 is deprecated and past its sunset date 2020-01-01 \(used because of --allow-sunset\): gone/);
+    expect(allowed.stderr).toMatch(
+      /a\.yaml:\d+:\d+: warning PW4009 account\.a@1\.0\.0 is deprecated and past its sunset date 2020-01-01 \(used because of --allow-sunset\): gone/,
+    );
   });
 
   test('deprecation and yanked warnings are printed by lock as by compile', async () => {
     const { dir, cli } = await setup();
     expect((await cli('template', 'deprecate', 'account.b@1.0.0', '--message', 'use c')).code).toBe(0);
-    writeFileSync(join(dir, 'a.yaml'), onePipeline('              - step: {name: s, identifier: s, template: {templateRef: account.a, versionLabel: 1.0.0}}\n'));
+    writeFileSync(
+      join(dir, 'a.yaml'),
+      onePipeline('              - step: {name: s, identifier: s, template: {templateRef: account.a, versionLabel: 1.0.0}}\n'),
+    );
     expect((await cli('template', 'yank', 'account.a@1.0.0')).code).toBe(0);
     const lock = await cli('lock', '.');
     expect(lock.code, lock.stderr).toBe(0);

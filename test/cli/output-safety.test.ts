@@ -59,7 +59,15 @@ const POLICY = `policy:\n  name: ${HOSTILE_YAML}\n  rules:\n    - id: image-allo
 
 /** A fleet: two pipelines with a hostile image (one of them under a hostile file name), one whose stage identifier is hostile (does not compile). */
 function fleet(): string {
-  const dir = tempDir({ 'templates/svc.yaml': SVC('1.0.0', ''), 'policy.yaml': POLICY, 'ok.yaml': pipeline(HOSTILE_YAML), 'broken.yaml': pipeline(undefined, HOSTILE_YAML) }, 'pw-safety-');
+  const dir = tempDir(
+    {
+      'templates/svc.yaml': SVC('1.0.0', ''),
+      'policy.yaml': POLICY,
+      'ok.yaml': pipeline(HOSTILE_YAML),
+      'broken.yaml': pipeline(undefined, HOSTILE_YAML),
+    },
+    'pw-safety-',
+  );
   writeFileSync(join(dir, HOSTILE_FILE), pipeline(HOSTILE_YAML));
   return dir;
 }
@@ -71,7 +79,9 @@ describe('printable', () => {
     expect(printable('\x00\x07\x08\x0b\x0c\x7f')).toBe('\\x00\\x07\\x08\\x0b\\x0c\\x7f');
     expect(printable('\u0085\u009b31m')).toBe('\\x85\\x9b31m');
     expect(printable('a\u2028b\u2029c')).toBe('a\\u2028b\\u2029c');
-    expect(printable('\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069')).toBe('\\u202a\\u202b\\u202c\\u202d\\u202e\\u2066\\u2067\\u2068\\u2069');
+    expect(printable('\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069')).toBe(
+      '\\u202a\\u202b\\u202c\\u202d\\u202e\\u2066\\u2067\\u2068\\u2069',
+    );
     expect(printable(HOSTILE)).toBe(HOSTILE_SHOWN);
   });
 
@@ -81,9 +91,25 @@ describe('printable', () => {
   });
 
   test('formatDiagnostic prints one line whatever the file name and message hold', () => {
-    const line = formatDiagnostic({ file: 'a\n::error::b\x1b[2J.yaml', line: 3, column: 4, severity: 'error', code: 'PW2004', message: `'${HOSTILE}' is not a valid identifier` });
+    const line = formatDiagnostic({
+      file: 'a\n::error::b\x1b[2J.yaml',
+      line: 3,
+      column: 4,
+      severity: 'error',
+      code: 'PW2004',
+      message: `'${HOSTILE}' is not a valid identifier`,
+    });
     expect(line).toBe(`a\\n::error::b\\x1b[2J.yaml:3:4: error PW2004 '${HOSTILE_SHOWN}' is not a valid identifier`);
-    expect(formatDiagnostic({ file: 'p.yaml', line: 1, column: 2, severity: 'warning', code: 'PW4009', message: "account.t@1.0.0 is deprecated: use 'b'" })).toBe("p.yaml:1:2: warning PW4009 account.t@1.0.0 is deprecated: use 'b'");
+    expect(
+      formatDiagnostic({
+        file: 'p.yaml',
+        line: 1,
+        column: 2,
+        severity: 'warning',
+        code: 'PW4009',
+        message: "account.t@1.0.0 is deprecated: use 'b'",
+      }),
+    ).toBe("p.yaml:1:2: warning PW4009 account.t@1.0.0 is deprecated: use 'b'");
   });
 });
 
@@ -92,12 +118,16 @@ describe('markdown cells', () => {
     expect(markdownCell('a|b\\|c')).toBe('a\\|b\\\\\\|c');
     expect(markdownCell('<img src=x onerror=alert(1)> & <details>')).toBe('&lt;img src=x onerror=alert(1)&gt; &amp; &lt;details&gt;');
     expect(markdownCell('one\ntwo\r\nthree')).toBe('one<br>two<br>three');
-    expect(markdownCell('`code` *bold* [x](http://e) ![i](http://e) ~~gone~~ _em_')).toBe('\\`code\\` \\*bold\\* \\[x\\](http://e) !\\[i\\](http://e) \\~\\~gone\\~\\~ \\_em\\_');
+    expect(markdownCell('`code` *bold* [x](http://e) ![i](http://e) ~~gone~~ _em_')).toBe(
+      '\\`code\\` \\*bold\\* \\[x\\](http://e) !\\[i\\](http://e) \\~\\~gone\\~\\~ \\_em\\_',
+    );
     expect(markdownCell('\x1b[31m\u202e')).toBe('\\\\x1b\\[31m\\\\u202e');
   });
 
   test('markdownCell leaves ordinary text alone (an underscore inside a word does not emphasise)', () => {
-    expect(markdownCell('step test.g.cache uses account.redis_service@1.2.0, outside >=1.3')).toBe('step test.g.cache uses account.redis_service@1.2.0, outside &gt;=1.3');
+    expect(markdownCell('step test.g.cache uses account.redis_service@1.2.0, outside >=1.3')).toBe(
+      'step test.g.cache uses account.redis_service@1.2.0, outside &gt;=1.3',
+    );
   });
 
   test('markdownCode: a code span whose fence outlasts any backtick run, pipes escaped, one line', () => {
@@ -115,7 +145,10 @@ describe('pipeline text in command output', () => {
     expect(r.code).toBe(2);
     expectSafe(r.stderr);
     const lines = r.stderr.trimEnd().split('\n');
-    expect(lines.slice(0, -1).every((l) => /^p\.yaml:\d+:\d+: error PW\d{4} /.test(l)), r.stderr).toBe(true);
+    expect(
+      lines.slice(0, -1).every((l) => /^p\.yaml:\d+:\d+: error PW\d{4} /.test(l)),
+      r.stderr,
+    ).toBe(true);
     expect(r.stderr).toContain(HOSTILE_SHOWN);
     const json = JSON.parse((await runCli(['compile', 'p.yaml', '-t', 'templates', '--json'], dir)).stdout);
     expect(json.diagnostics.map((d: { message: string }) => d.message).join('\n')).toContain(HOSTILE);
@@ -146,7 +179,10 @@ describe('pipeline text in command output', () => {
     expect(violationRows).toHaveLength(2 + 2);
     expectTable(r.stdout.slice(r.stdout.indexOf('| template |')), 3);
     expect(r.stdout.split('\n')[0]).toMatch(/^## pipewright audit: \\\\x1b\\\[31mred<br>::error file=README\.md::forged\\\|pipe &lt;img /);
-    for (const row of violationRows.slice(2)) expect(cells(row)[3]).toBe(' step s.r uses image \\\\x1b\\[31mred<br>::error file=README.md::forged\\|pipe &lt;img src=x onerror=alert(1)&gt; \\\\u202eevil, which is not on the allow-list ');
+    for (const row of violationRows.slice(2))
+      expect(cells(row)[3]).toBe(
+        ' step s.r uses image \\\\x1b\\[31mred<br>::error file=README.md::forged\\|pipe &lt;img src=x onerror=alert(1)&gt; \\\\u202eevil, which is not on the allow-list ',
+      );
   });
 
   test('audit --format json keeps every value exact', async () => {
@@ -174,7 +210,9 @@ describe('pipeline text in command output', () => {
     const md = await runCli([...args, '--format', 'markdown'], dir);
     const rows = expectTable(md.stdout, 3);
     expect(rows).toHaveLength(2 + 2);
-    expect(rows).toContain("| `x\\|<img src=x>\\n::error::y\\x1b[31m.yaml` p | broken | PW3002 input 'mode': 'fast' is not one of \\\\x1b\\[31mred<br>::error file=README.md::forged\\|pipe &lt;img src=x onerror=alert(1)&gt; \\\\u202eevil |");
+    expect(rows).toContain(
+      "| `x\\|<img src=x>\\n::error::y\\x1b[31m.yaml` p | broken | PW3002 input 'mode': 'fast' is not one of \\\\x1b\\[31mred<br>::error file=README.md::forged\\|pipe &lt;img src=x onerror=alert(1)&gt; \\\\u202eevil |",
+    );
     const json = JSON.parse((await runCli([...args, '--format', 'json'], dir)).stdout);
     expect(json.entries.map((e: { file: string }) => e.file).sort()).toEqual(['ok.yaml', HOSTILE_FILE]);
     for (const e of json.entries) expect(e.diagnostics[0].message).toBe(`input 'mode': 'fast' is not one of ${HOSTILE}`);
@@ -183,7 +221,11 @@ describe('pipeline text in command output', () => {
 
 describe('compile --explain', () => {
   test('prints names from the pipeline on one line, control characters escaped', async () => {
-    const dir = tempDir({ 'p.yaml': onePipeline('              - step: {type: Run, name: "a\\u001b[2Jb\\n::error::x", identifier: r, spec: {shell: Sh, command: echo}}\n').replace('name: t', 'name: "t\\u001b[31m\\n::error::forged"') });
+    const dir = tempDir({
+      'p.yaml': onePipeline(
+        '              - step: {type: Run, name: "a\\u001b[2Jb\\n::error::x", identifier: r, spec: {shell: Sh, command: echo}}\n',
+      ).replace('name: t', 'name: "t\\u001b[31m\\n::error::forged"'),
+    });
     const r = await runCli(['compile', 'p.yaml', '--explain'], dir);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).not.toMatch(/\u001b/);

@@ -12,9 +12,13 @@ import { onePipeline, runCli, tempDir } from '../helpers.js';
 describe('a partial plan', () => {
   test('is marked partial, and run refuses it (exit 2) whatever the flags', async () => {
     const dir = tempDir({
-      'open.yaml': onePipeline('              - step: {type: Run, name: r, identifier: r, spec: {command: echo target=$T, envVariables: {T: <+input>}}}\n'),
+      'open.yaml': onePipeline(
+        '              - step: {type: Run, name: r, identifier: r, spec: {command: echo target=$T, envVariables: {T: <+input>}}}\n',
+      ),
       'inside.yaml': onePipeline('              - step: {type: Run, name: r, identifier: r, spec: {command: "echo target=<+input>"}}\n'),
-      'missing.yaml': onePipeline('              - step: {name: t, identifier: t, template: {templateRef: account.gone, versionLabel: "1"}}\n'),
+      'missing.yaml': onePipeline(
+        '              - step: {name: t, identifier: t, template: {templateRef: account.gone, versionLabel: "1"}}\n',
+      ),
       'whole.yaml': onePipeline('              - step: {type: Run, name: r, identifier: r, spec: {command: echo ok}}\n'),
     });
     for (const f of ['open', 'missing']) {

@@ -18,7 +18,11 @@ export async function closeRegistries(): Promise<void> {
 
 /** A pipeline whose steps use `account.<ref>` at `^1`, one step per ref. */
 export const uses = (...refs: string[]) =>
-  onePipeline(refs.map((r, i) => `              - step: {name: s${i}, identifier: s${i}, template: {templateRef: account.${r}, versionLabel: ^1}}\n`).join(''));
+  onePipeline(
+    refs
+      .map((r, i) => `              - step: {name: s${i}, identifier: s${i}, template: {templateRef: account.${r}, versionLabel: ^1}}\n`)
+      .join(''),
+  );
 
 export interface RegistryFolder {
   dir: string;

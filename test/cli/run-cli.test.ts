@@ -3,11 +3,14 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { runCli, tempDir } from '../helpers.js';
 
-const pipeline = (steps: string) => `pipeline:\n  name: p\n  identifier: p\n  stages:\n    - stage:\n        name: s\n        identifier: s\n        type: CI\n        spec:\n          execution:\n            steps:\n${steps}`;
+const pipeline = (steps: string) =>
+  `pipeline:\n  name: p\n  identifier: p\n  stages:\n    - stage:\n        name: s\n        identifier: s\n        type: CI\n        spec:\n          execution:\n            steps:\n${steps}`;
 
 describe('pipewright run', () => {
   test('runs a pipeline, prints the summary table, writes the report; a plan file runs too', async () => {
-    const dir = tempDir({ 'p.yaml': pipeline('              - step: {type: Run, name: a, identifier: a, spec: {command: echo hello from a}}\n') });
+    const dir = tempDir({
+      'p.yaml': pipeline('              - step: {type: Run, name: a, identifier: a, spec: {command: echo hello from a}}\n'),
+    });
     const r = await runCli(['run', 'p.yaml', '--home', '.pw', '--report', 'report.json'], dir);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^\[s\.a\] hello from a$/m);
@@ -35,7 +38,9 @@ describe('pipewright run', () => {
   test('bad input is exit 2 before anything runs', async () => {
     const dir = tempDir({
       'bad.json': JSON.stringify({ apiVersion: 'pipewright.dev/v1', kind: 'Plan', steps: 'no' }),
-      'img.yaml': pipeline('              - step: {type: Run, name: a, identifier: a, spec: {image: alpine, command: "true"}}\n              - step: {type: Run, name: b, identifier: b, spec: {command: "touch ran"}}\n'),
+      'img.yaml': pipeline(
+        '              - step: {type: Run, name: a, identifier: a, spec: {image: alpine, command: "true"}}\n              - step: {type: Run, name: b, identifier: b, spec: {command: "touch ran"}}\n',
+      ),
       'ext.yaml': pipeline('              - step: {type: GitClone, name: c, identifier: c, spec: {repoName: x}}\n'),
       'broken.yaml': pipeline('              - step: {type: Run, name: a, identifier: 9a, spec: {command: x}}\n'),
     });
@@ -59,8 +64,17 @@ describe('pipewright run', () => {
   });
 
   test('--secrets-file (dotenv or YAML) feeds <+secrets.getValue()> and stays masked', async () => {
-    const dir = tempDir({ 'p.yaml': pipeline('              - step: {type: Run, name: a, identifier: a, spec: {command: "echo key=<+secrets.getValue(\\"k\\")>"}}\n'), 's.env': 'k="very-secret-1"\n', 's.yaml': 'k: very-secret-2\n' });
-    for (const [file, value] of [['s.env', 'very-secret-1'], ['s.yaml', 'very-secret-2']]) {
+    const dir = tempDir({
+      'p.yaml': pipeline(
+        '              - step: {type: Run, name: a, identifier: a, spec: {command: "echo key=<+secrets.getValue(\\"k\\")>"}}\n',
+      ),
+      's.env': 'k="very-secret-1"\n',
+      's.yaml': 'k: very-secret-2\n',
+    });
+    for (const [file, value] of [
+      ['s.env', 'very-secret-1'],
+      ['s.yaml', 'very-secret-2'],
+    ]) {
       const r = await runCli(['run', 'p.yaml', '--home', '.pw', '--secrets-file', file!], dir);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/\[s\.a\] key=\*{14}/);

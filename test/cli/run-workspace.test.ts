@@ -5,7 +5,18 @@
  * Every test goes through the real CLI process on real temp folders and git repositories.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { listProject, shownPath, WorkspaceTooBig } from '../../runtime/workspace.js';
@@ -44,7 +55,10 @@ ${command
 `;
 
 function git(dir: string, ...args: string[]): void {
-  const r = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'init.defaultBranch=main', ...args], { cwd: dir, encoding: 'utf8' });
+  const r = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'init.defaultBranch=main', ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
 }
 
@@ -133,9 +147,25 @@ describe('run: the default workspace is a copy of the project', () => {
   });
 
   test('outside git: the pipeline folder, node_modules included, .git and .pipewright skipped', async () => {
-    const dir = tempDir({ 'data.txt': 'folder data\n', 'node_modules/dep/index.js': 'module.exports = 42;\n', '.git/HEAD': 'not a repository\n', '.pipewright/old': 'x\n' }, 'pw-ws-dir-');
+    const dir = tempDir(
+      {
+        'data.txt': 'folder data\n',
+        'node_modules/dep/index.js': 'module.exports = 42;\n',
+        '.git/HEAD': 'not a repository\n',
+        '.pipewright/old': 'x\n',
+      },
+      'pw-ws-dir-',
+    );
     expect(spawnSync('git', ['rev-parse', '--show-toplevel'], { cwd: dir }).status).not.toBe(0);
-    writeFileSync(join(dir, 'p.yaml'), onePipeline(runStep('look', 'cat data.txt\nnode -e "console.log(\'dep is\', require(\'dep\'))"\ntest ! -e .git && echo no .git\ntest ! -e .pipewright && echo no .pipewright\npwd')));
+    writeFileSync(
+      join(dir, 'p.yaml'),
+      onePipeline(
+        runStep(
+          'look',
+          "cat data.txt\nnode -e \"console.log('dep is', require('dep'))\"\ntest ! -e .git && echo no .git\ntest ! -e .pipewright && echo no .pipewright\npwd",
+        ),
+      ),
+    );
     const r = await cli(['run', 'p.yaml'], dir);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('[s.look] folder data\n');
@@ -208,7 +238,10 @@ describe('run: the default workspace is a copy of the project', () => {
 
 describe('run: symlinks and names the copy must not betray', () => {
   test('a symlink to a file of the project points into the copy, so writing through it leaves the project alone', async () => {
-    const dir = tempDir({ 't1.txt': 'one\n', 't2.txt': 'two\n', 't3.txt': 'three\n', 't4.txt': 'four\n', 't5.txt': 'five\n', 'sub/keep.txt': 'k\n' }, 'pw-ws-links-');
+    const dir = tempDir(
+      { 't1.txt': 'one\n', 't2.txt': 'two\n', 't3.txt': 'three\n', 't4.txt': 'four\n', 't5.txt': 'five\n', 'sub/keep.txt': 'k\n' },
+      'pw-ws-links-',
+    );
     const alias = join(tempDir({}, 'pw-ws-alias-'), 'alias');
     symlinkSync(dir, alias);
     symlinkSync(join(dir, 't1.txt'), join(dir, 'abs-link'));
@@ -223,16 +256,30 @@ describe('run: symlinks and names the copy must not betray', () => {
     git(dir, 'init', '-q');
     git(dir, 'add', '-A');
     git(dir, 'commit', '-qm', 'init');
-    const write = ['abs-link', 'sub/abs-up', 'climb-in', 'via-alias', 'root-link/t5.txt'].map((l) => `echo CLOBBERED > ${l} || echo cannot write ${l}`).join('\n');
+    const write = ['abs-link', 'sub/abs-up', 'climb-in', 'via-alias', 'root-link/t5.txt']
+      .map((l) => `echo CLOBBERED > ${l} || echo cannot write ${l}`)
+      .join('\n');
     writeFileSync(join(dir, 'p.yaml'), onePipeline(runStep('write', `${write}\ncat abs-link`)));
     const r = await cli(['run', 'p.yaml', '--home', '.pw'], dir);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    for (const [f, text] of [['t1.txt', 'one\n'], ['t2.txt', 'two\n'], ['t3.txt', 'three\n'], ['t4.txt', 'four\n'], ['t5.txt', 'five\n']]) expect(readFileSync(join(dir, f!), 'utf8'), f).toBe(text);
+    for (const [f, text] of [
+      ['t1.txt', 'one\n'],
+      ['t2.txt', 'two\n'],
+      ['t3.txt', 'three\n'],
+      ['t4.txt', 'four\n'],
+      ['t5.txt', 'five\n'],
+    ])
+      expect(readFileSync(join(dir, f!), 'utf8'), f).toBe(text);
     expect(r.stdout).not.toContain('cannot write');
     expect(r.stdout).toContain('[s.write] CLOBBERED\n');
     const ws = join(onlyRun(join(dir, '.pw')), 'workspace');
     for (const f of ['t1.txt', 't2.txt', 't3.txt', 't4.txt', 't5.txt']) expect(readFileSync(join(ws, f), 'utf8'), f).toBe('CLOBBERED\n');
-    const links = Object.fromEntries(['abs-link', 'sub/abs-up', 'climb-in', 'via-alias', 'root-link', 'outside', 'dotdot', 'climb-far'].map((l) => [l, readlinkSync(join(ws, l))]));
+    const links = Object.fromEntries(
+      ['abs-link', 'sub/abs-up', 'climb-in', 'via-alias', 'root-link', 'outside', 'dotdot', 'climb-far'].map((l) => [
+        l,
+        readlinkSync(join(ws, l)),
+      ]),
+    );
     expect(links).toEqual({
       'abs-link': 't1.txt',
       'sub/abs-up': '../t2.txt',
@@ -246,7 +293,8 @@ describe('run: symlinks and names the copy must not betray', () => {
     });
   });
 
-  const odd = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+  const odd = (...parts: (string | number[])[]) =>
+    Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
 
   /** A project holding names that are not UTF-8: a file, a folder's file, a symlink to the first. */
   function oddProject(prefix: string): { dir: string; file: Buffer; inDir: Buffer; link: Buffer } {
@@ -325,7 +373,17 @@ describe('run: a failing step’s error is printed once', () => {
   test('a service that exits before it is ready: its error and its last lines appear once', async () => {
     const dir = tempDir({}, 'pw-ws-svc-');
     const port = await freePort();
-    writeFileSync(join(dir, 'p.yaml'), onePipeline(runStep('svc', 'echo boom-svc; exit 3', 'Background', `                    readiness: {tcp: {port: ${port}}, timeout: 10s, interval: 50ms}\n`)));
+    writeFileSync(
+      join(dir, 'p.yaml'),
+      onePipeline(
+        runStep(
+          'svc',
+          'echo boom-svc; exit 3',
+          'Background',
+          `                    readiness: {tcp: {port: ${port}}, timeout: 10s, interval: 50ms}\n`,
+        ),
+      ),
+    );
     for (const quiet of [[], ['--quiet']]) {
       const r = await cli(['run', 'p.yaml', '--home', '.pw', ...quiet], dir);
       const out = r.stdout + r.stderr;
@@ -340,8 +398,14 @@ describe.skipIf(!dockerAvailable())('run: the workspace copy in Docker', () => {
   test('a step with an image sees the copy at /harness and writes to it, not to the project', async () => {
     ensureTestImage();
     const dir = tempDir({ 'data.txt': 'from the project\n' }, 'pw-ws-dock-');
-    writeFileSync(join(dir, 'p.yaml'), onePipeline(runStep('look', 'cat data.txt; echo made > made-in-container', 'Run', `                    image: ${TEST_IMAGE}\n`)));
-    const r = await cli(['run', 'p.yaml', '--home', '.pw', '--backend', 'docker', '--docker-network', 'none'], dir, { ...process.env, PIPEWRIGHT_DOCKER: DOCKER });
+    writeFileSync(
+      join(dir, 'p.yaml'),
+      onePipeline(runStep('look', 'cat data.txt; echo made > made-in-container', 'Run', `                    image: ${TEST_IMAGE}\n`)),
+    );
+    const r = await cli(['run', 'p.yaml', '--home', '.pw', '--backend', 'docker', '--docker-network', 'none'], dir, {
+      ...process.env,
+      PIPEWRIGHT_DOCKER: DOCKER,
+    });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('[s.look] from the project\n');
     expect(existsSync(join(dir, 'made-in-container'))).toBe(false);

@@ -26,7 +26,8 @@ const DEPLOY = `template:
     execution:
       stepTemplateRefs: [account.ssh_step]
 `;
-const ARTIFACT = 'template:\n  name: nexus\n  identifier: nexus_source\n  versionLabel: "2.1.0"\n  type: ArtifactSource\n  spec:\n    type: Nexus3Registry\n    spec: {connectorRef: nexus, repository: maven}\n';
+const ARTIFACT =
+  'template:\n  name: nexus\n  identifier: nexus_source\n  versionLabel: "2.1.0"\n  type: ArtifactSource\n  spec:\n    type: Nexus3Registry\n    spec: {connectorRef: nexus, repository: maven}\n';
 
 /** A deployment stage naming a deployment template no template source has. */
 const UNPUBLISHED_DEPLOY = `pipeline:
@@ -67,13 +68,18 @@ describe('opaque template types', () => {
   });
 
   test('a step referencing one is a type mismatch, located at the reference', async () => {
-    const dir = tempDir({ 'templates/deploy.yaml': DEPLOY, 'p.yaml': onePipeline('              - step: {name: s, identifier: s, template: {templateRef: account.ssh_deploy, versionLabel: 1.0.0}}\n') });
+    const dir = tempDir({
+      'templates/deploy.yaml': DEPLOY,
+      'p.yaml': onePipeline(
+        '              - step: {name: s, identifier: s, template: {templateRef: account.ssh_deploy, versionLabel: 1.0.0}}\n',
+      ),
+    });
     const r = await runCli(['compile', 'p.yaml', '-t', 'templates'], dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^p\.yaml:12:\d+: error PW4005 /m);
   });
 
-  test('a deployment stage\'s customDeploymentRef and artifact source template are resolved, locked, recorded in the plan and counted in the audit inventory', async () => {
+  test("a deployment stage's customDeploymentRef and artifact source template are resolved, locked, recorded in the plan and counted in the audit inventory", async () => {
     const pipeline = `pipeline:
   name: p
   identifier: p
@@ -99,13 +105,19 @@ describe('opaque template types', () => {
             steps:
               - step: {name: fetch, identifier: fetch, type: FetchInstanceScript, spec: {}}
 `;
-    const f = await registryFolder({ 'deploy.yaml': DEPLOY, 'artifact.yaml': ARTIFACT, 'fleet/p.yaml': pipeline, 'policy.yaml': 'policy:\n  name: p\n  rules: []\n' }, []);
+    const f = await registryFolder(
+      { 'deploy.yaml': DEPLOY, 'artifact.yaml': ARTIFACT, 'fleet/p.yaml': pipeline, 'policy.yaml': 'policy:\n  name: p\n  rules: []\n' },
+      [],
+    );
     expect((await f.cli('template', 'publish', 'deploy.yaml', 'artifact.yaml', '--label', 'stable')).code).toBe(0);
     const c = await f.cli('compile', 'fleet/p.yaml', '-o', 'plan.json');
     expect(c.code, c.stderr).toBe(0);
     const { readFileSync } = await import('node:fs');
     const { join } = await import('node:path');
-    const plan = JSON.parse(readFileSync(join(f.dir, 'plan.json'), 'utf8')) as { templates: { ref: string; version: string }[]; stages: { references?: { field: string; ref: string; version?: string; origin: { line: number } }[] }[] };
+    const plan = JSON.parse(readFileSync(join(f.dir, 'plan.json'), 'utf8')) as {
+      templates: { ref: string; version: string }[];
+      stages: { references?: { field: string; ref: string; version?: string; origin: { line: number } }[] }[];
+    };
     expect(plan.templates.map((t) => `${t.ref}@${t.version}`)).toEqual(['account.nexus_source@2.1.0', 'account.ssh_deploy@1.0.0']);
     expect(plan.stages[0]!.references!.map((r) => `${r.field} ${r.ref}@${r.version} line ${r.origin.line}`)).toEqual([
       'customDeploymentRef account.ssh_deploy@1.0.0 line 11',
@@ -120,14 +132,19 @@ describe('opaque template types', () => {
     const audit = await f.cli('audit', 'fleet', '--policy', 'policy.yaml', '--format', 'json');
     expect(audit.code, audit.stderr).toBe(0);
     const report = JSON.parse(audit.stdout) as { inventory: { ref: string; versions: { version: string; uses: number }[] }[] };
-    expect(report.inventory.map((t) => `${t.ref} ${t.versions.map((v) => `${v.version}x${v.uses}`).join(',')}`)).toEqual(['account.nexus_source 2.1.0x1', 'account.ssh_deploy 1.0.0x2']);
+    expect(report.inventory.map((t) => `${t.ref} ${t.versions.map((v) => `${v.version}x${v.uses}`).join(',')}`)).toEqual([
+      'account.nexus_source 2.1.0x1',
+      'account.ssh_deploy 1.0.0x2',
+    ]);
   });
 
   test('a deployment template no source has: warning PW4012 at compile, and --frozen-lockfile does not dead-lock on it (lock cannot pin it)', async () => {
     const f = await registryFolder({ 'fleet/p.yaml': UNPUBLISHED_DEPLOY }, []);
     const c = await f.cli('compile', 'fleet/p.yaml', '-o', 'plan.json');
     expect(c.code, c.stderr).toBe(0);
-    expect(c.stderr).toMatch(/fleet\/p\.yaml:11:\d+: warning PW4012 CustomDeployment template account\.elsewhere is not in the template sources/);
+    expect(c.stderr).toMatch(
+      /fleet\/p\.yaml:11:\d+: warning PW4012 CustomDeployment template account\.elsewhere is not in the template sources/,
+    );
     const lock = await f.cli('lock', 'fleet');
     expect(lock.code, lock.stderr).toBe(0);
     const frozen = await f.cli('compile', 'fleet/p.yaml', '--frozen-lockfile', '-o', 'plan2.json');
@@ -142,19 +159,37 @@ describe('opaque template types', () => {
     for (const extra of [[], ['--frozen-lockfile']]) {
       const a = await f.cli('audit', 'fleet', '--policy', 'policy.yaml', '--format', 'json', ...extra);
       expect(a.code, `${extra.join(' ')}: ${a.stdout}${a.stderr}`).toBe(1);
-      const report = JSON.parse(a.stdout) as { violations: { message: string }[]; inventory: { ref: string; versions: { version: string; uses: number }[] }[] };
-      expect(report.violations.map((v) => v.message)).toEqual(['CustomDeployment template account.elsewhere@1 is not pinned by a lockfile (no template source has it)']);
-      expect(report.inventory).toEqual([{ ref: 'account.elsewhere', versions: [expect.objectContaining({ version: 'unresolved', uses: 1 })] }]);
+      const report = JSON.parse(a.stdout) as {
+        violations: { message: string }[];
+        inventory: { ref: string; versions: { version: string; uses: number }[] }[];
+      };
+      expect(report.violations.map((v) => v.message)).toEqual([
+        'CustomDeployment template account.elsewhere@1 is not pinned by a lockfile (no template source has it)',
+      ]);
+      expect(report.inventory).toEqual([
+        { ref: 'account.elsewhere', versions: [expect.objectContaining({ version: 'unresolved', uses: 1 })] },
+      ]);
     }
   });
 
   test('a template folder holding a file that cannot be read: a reference not found there is an error naming that file, never "not found" (a warning for a deployment template, a placeholder with --partial)', async () => {
-    const pipeline = onePipeline('              - step: {name: s, identifier: s, template: {templateRef: account.ssh_step, versionLabel: 1.0.0}}\n').replace('        type: CI\n        spec:\n', '        type: Deployment\n        spec:\n          customDeploymentRef: {templateRef: account.ssh_deploy, versionLabel: 1.0.0}\n');
-    const dir = tempDir({ 'p.yaml': pipeline, 'templates/deploy.yaml': DEPLOY.replace('content: echo hosts', "content: echo '[]'}"), 'templates/ok.yaml': ARTIFACT });
+    const pipeline = onePipeline(
+      '              - step: {name: s, identifier: s, template: {templateRef: account.ssh_step, versionLabel: 1.0.0}}\n',
+    ).replace(
+      '        type: CI\n        spec:\n',
+      '        type: Deployment\n        spec:\n          customDeploymentRef: {templateRef: account.ssh_deploy, versionLabel: 1.0.0}\n',
+    );
+    const dir = tempDir({
+      'p.yaml': pipeline,
+      'templates/deploy.yaml': DEPLOY.replace('content: echo hosts', "content: echo '[]'}"),
+      'templates/ok.yaml': ARTIFACT,
+    });
     for (const extra of [[], ['--partial']]) {
       const r = await runCli(['compile', 'p.yaml', '-t', 'templates', ...extra], dir);
       expect(r.code, extra.join(' ')).toBe(2);
-      expect(r.stderr).toMatch(/error PW4008 template account\.ssh_deploy not found in .*which holds files that could not be read \(templates\/deploy\.yaml:\d+:\d+: /);
+      expect(r.stderr).toMatch(
+        /error PW4008 template account\.ssh_deploy not found in .*which holds files that could not be read \(templates\/deploy\.yaml:\d+:\d+: /,
+      );
       expect(r.stderr).toMatch(/error PW4008 template account\.ssh_step not found/);
     }
   });

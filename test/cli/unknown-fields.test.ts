@@ -51,14 +51,18 @@ describe('fields pipewright does not know', () => {
     const dir = tempDir({ 'p.yaml': TYPO, 'policy.yaml': 'policy:\n  name: p\n  rules: []\n' });
     const lax = await runCli(['audit', '.', '--policy', 'policy.yaml', '--format', 'json'], dir);
     expect(lax.code).toBe(0);
-    expect((JSON.parse(lax.stdout) as { results: { diagnostics: { code: string; severity: string }[] }[] }).results[0]!.diagnostics).toMatchObject([{ code: 'PW2007', severity: 'warning' }]);
+    expect(
+      (JSON.parse(lax.stdout) as { results: { diagnostics: { code: string; severity: string }[] }[] }).results[0]!.diagnostics,
+    ).toMatchObject([{ code: 'PW2007', severity: 'warning' }]);
     const strict = await runCli(['audit', '.', '--policy', 'policy.yaml', '--format', 'json', '--strict'], dir);
     expect(strict.code).toBe(1);
     expect((JSON.parse(strict.stdout) as { summary: { failedToCompile: number } }).summary.failedToCompile).toBe(1);
   });
 
   test('known fields keep their type checks', async () => {
-    const dir = tempDir({ 'p.yaml': onePipeline('              - step: {type: Run, name: r, identifier: r, timeout: [1], spec: {command: echo}}\n') });
+    const dir = tempDir({
+      'p.yaml': onePipeline('              - step: {type: Run, name: r, identifier: r, timeout: [1], spec: {command: echo}}\n'),
+    });
     const r = await runCli(['compile', 'p.yaml'], dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/error PW2001 .*timeout: must be string/);
@@ -66,13 +70,17 @@ describe('fields pipewright does not know', () => {
 });
 
 describe('step types pipewright does not know', () => {
-  const pipe = onePipeline('              - step: {type: SomeVendorScan, name: v, identifier: v, spec: {target: x}}\n              - step: {type: Run, name: r, identifier: r, spec: {command: echo ok}}\n');
+  const pipe = onePipeline(
+    '              - step: {type: SomeVendorScan, name: v, identifier: v, spec: {target: x}}\n              - step: {type: Run, name: r, identifier: r, spec: {command: echo ok}}\n',
+  );
 
   test('are a warning and an external step (a plan is written); --strict makes them an error', async () => {
     const dir = tempDir({ 'p.yaml': pipe });
     const r = await runCli(['compile', 'p.yaml'], dir);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/^p\.yaml:12:30: warning PW2003 step type 'SomeVendorScan' is not known to pipewright; kept as an external step/m);
+    expect(r.stderr).toMatch(
+      /^p\.yaml:12:30: warning PW2003 step type 'SomeVendorScan' is not known to pipewright; kept as an external step/m,
+    );
     const plan = JSON.parse(r.stdout) as { steps: { id: string; kind: string; type: string; spec?: unknown }[] };
     expect(plan.steps[0]).toMatchObject({ id: 's.v', kind: 'external', type: 'SomeVendorScan', spec: { target: 'x' } });
     const strict = await runCli(['compile', 'p.yaml', '--strict'], dir);
@@ -91,18 +99,27 @@ describe('step types pipewright does not know', () => {
 });
 
 describe('hostile names and conditions (a probe found these)', () => {
-  test.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('a step type named %s is an unknown type, not a crash', async (type) => {
-    const dir = tempDir({ 'p.yaml': onePipeline(`              - step: {type: ${type}, name: r, identifier: r, spec: {command: echo hi}}\n`) });
-    for (const cmd of ['validate', 'compile']) {
-      const r = await runCli([cmd, 'p.yaml'], dir);
-      expect(r.stderr).not.toMatch(/internal error/);
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout + r.stderr).toMatch(/warning PW2003 step type/);
-    }
-  });
+  test.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])(
+    'a step type named %s is an unknown type, not a crash',
+    async (type) => {
+      const dir = tempDir({
+        'p.yaml': onePipeline(`              - step: {type: ${type}, name: r, identifier: r, spec: {command: echo hi}}\n`),
+      });
+      for (const cmd of ['validate', 'compile']) {
+        const r = await runCli([cmd, 'p.yaml'], dir);
+        expect(r.stderr).not.toMatch(/internal error/);
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout + r.stderr).toMatch(/warning PW2003 step type/);
+      }
+    },
+  );
 
   test('a condition regex is matched by RE2: no catastrophic backtracking at compile time', async () => {
-    const dir = tempDir({ 'p.yaml': onePipeline(`              - step: {type: Run, name: r, identifier: r, spec: {command: echo}, when: {stageStatus: Success, condition: '"${'a'.repeat(40)}!" =~ "(a+)+$"'}}\n`) });
+    const dir = tempDir({
+      'p.yaml': onePipeline(
+        `              - step: {type: Run, name: r, identifier: r, spec: {command: echo}, when: {stageStatus: Success, condition: '"${'a'.repeat(40)}!" =~ "(a+)+$"'}}\n`,
+      ),
+    });
     const t0 = Date.now();
     const r = await runCli(['compile', 'p.yaml'], dir);
     expect(Date.now() - t0).toBeLessThan(5000);
@@ -114,7 +131,11 @@ describe('hostile names and conditions (a probe found these)', () => {
     ['10,000 nested lists', `${'['.repeat(10_000)}${']'.repeat(10_000)}.size() > 0`],
     ['50,000 negations', `${'!'.repeat(50_000)}true`],
   ])('%s: a nesting limit, and the condition shortened in the message', async (_what, condition) => {
-    const dir = tempDir({ 'p.yaml': onePipeline(`              - step: {type: Run, name: r, identifier: r, spec: {command: echo}, when: {stageStatus: Success, condition: '${condition}'}}\n`) });
+    const dir = tempDir({
+      'p.yaml': onePipeline(
+        `              - step: {type: Run, name: r, identifier: r, spec: {command: echo}, when: {stageStatus: Success, condition: '${condition}'}}\n`,
+      ),
+    });
     const r = await runCli(['compile', 'p.yaml'], dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/error PW3014 condition '.{0,220}': nested deeper than 200/);
@@ -150,8 +171,11 @@ describe('the suggestion', () => {
 describe('fields Harness itself writes are known', () => {
   test('contextType beside step:, stageType in a step group template, reports in a Plugin spec: no warning, even with --strict', async () => {
     const dir = tempDir({
-      'p.yaml': onePipeline('              - step: {name: p, identifier: p, type: Plugin, spec: {image: plugins/slack, reports: {type: JUnit, spec: {paths: [a.xml]}}}}\n                contextType: Pipeline\n'),
-      'sg.yaml': 'template:\n  name: sg\n  identifier: sg\n  versionLabel: v1\n  type: StepGroup\n  spec:\n    stageType: CI\n    steps:\n      - step: {type: Run, name: a, identifier: a, spec: {command: echo}}\n',
+      'p.yaml': onePipeline(
+        '              - step: {name: p, identifier: p, type: Plugin, spec: {image: plugins/slack, reports: {type: JUnit, spec: {paths: [a.xml]}}}}\n                contextType: Pipeline\n',
+      ),
+      'sg.yaml':
+        'template:\n  name: sg\n  identifier: sg\n  versionLabel: v1\n  type: StepGroup\n  spec:\n    stageType: CI\n    steps:\n      - step: {type: Run, name: a, identifier: a, spec: {command: echo}}\n',
     });
     const r = await runCli(['validate', 'p.yaml', 'sg.yaml', '--strict'], dir);
     expect(r.code, r.stdout + r.stderr).toBe(0);

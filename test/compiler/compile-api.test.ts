@@ -47,13 +47,20 @@ describe('compile API', () => {
     const r = await compile({ file: join(dir, 'm.yaml'), baseDir: dir });
     expect(r.ok).toBe(true);
     expect(r.plans.map((p) => p.pipeline.identifier)).toEqual(['one', 'two']);
-    const broken = await compile({ file: join(dir, 'm.yaml'), baseDir: dir, text: pipeline('one') + '---\n' + pipeline('two', '<+pipeline.variables.nope>') });
+    const broken = await compile({
+      file: join(dir, 'm.yaml'),
+      baseDir: dir,
+      text: pipeline('one') + '---\n' + pipeline('two', '<+pipeline.variables.nope>'),
+    });
     expect(broken.diagnostics[0]!.message).toMatch(/\(document 2, pipeline two\)$/);
   });
 
   test('a missing file, a folder and an oversized file are located diagnostics', async () => {
     const dir = tmp({ 'big.yaml': pipeline('p') + '#' + 'x'.repeat(6 * 1024 * 1024) + '\n' });
-    expect((await compile({ file: join(dir, 'nope.yaml'), baseDir: dir })).diagnostics[0]).toMatchObject({ code: 'PW1006', file: 'nope.yaml' });
+    expect((await compile({ file: join(dir, 'nope.yaml'), baseDir: dir })).diagnostics[0]).toMatchObject({
+      code: 'PW1006',
+      file: 'nope.yaml',
+    });
     expect((await compile({ file: dir, baseDir: dir })).diagnostics[0]?.code).toBe('PW1006');
     const big = await compile({ file: join(dir, 'big.yaml'), baseDir: dir });
     expect(big.diagnostics[0]).toMatchObject({ code: 'PW1002', line: 1, column: 1 });
@@ -61,7 +68,8 @@ describe('compile API', () => {
   });
 
   test('two different files claiming one template version are PW4007', async () => {
-    const t = (cmd: string) => `template:\n  name: t\n  identifier: t\n  versionLabel: 1.0.0\n  type: Step\n  spec: {type: Run, spec: {command: ${cmd}}}\n`;
+    const t = (cmd: string) =>
+      `template:\n  name: t\n  identifier: t\n  versionLabel: 1.0.0\n  type: Step\n  spec: {type: Run, spec: {command: ${cmd}}}\n`;
     const dir = tmp({ 'x/t1.yaml': t('a'), 'y/t2.yaml': t('b'), 'x/t-same.yaml': t('a') });
     const src = new DirectorySource([join(dir, 'x'), join(dir, 'y')], { baseDir: dir });
     const [out] = await src.resolve([{ ref: 'account.t', selector: '1.0.0' }]);
@@ -70,14 +78,21 @@ describe('compile API', () => {
   });
 
   test('no template source: a clear PW4001', async () => {
-    const dir = tmp({ 'p.yaml': pipeline('p').replace('- step: {type: Run, name: a, identifier: a, spec: {command: echo hi}}', '- step: {name: a, identifier: a, template: {templateRef: account.x}}') });
+    const dir = tmp({
+      'p.yaml': pipeline('p').replace(
+        '- step: {type: Run, name: a, identifier: a, spec: {command: echo hi}}',
+        '- step: {name: a, identifier: a, template: {templateRef: account.x}}',
+      ),
+    });
     const r = await compile({ file: join(dir, 'p.yaml'), baseDir: dir });
     expect(r.diagnostics[0]).toMatchObject({ code: 'PW4001', line: 12 });
     expect(r.diagnostics[0]!.message).toMatch(/--templates/);
   });
 
   test('diagnostics are capped', async () => {
-    const steps = Array.from({ length: 400 }, (_, i) => `              - step: {type: Bogus${i}, name: a${i}, identifier: a${i}}`).join('\n');
+    const steps = Array.from({ length: 400 }, (_, i) => `              - step: {type: Bogus${i}, name: a${i}, identifier: a${i}}`).join(
+      '\n',
+    );
     const dir = tmp({ 'p.yaml': pipeline('p').replace(/              - step:.*\n/, steps + '\n') });
     const r = await compile({ file: join(dir, 'p.yaml'), baseDir: dir });
     expect(r.diagnostics.length).toBeLessThanOrEqual(201);
@@ -97,7 +112,8 @@ describe('compile API', () => {
       - step: {type: Run, name: a, identifier: a, spec: {command: "run --level {{inputs.level}}"}}
       - "{{inputs.extra}}"
 `;
-    const user = (id: string, inputs: string, pad = '') => pad + pipelineWith(id, `stepGroup: {name: g, identifier: g, template: {templateRef: account.t, versionLabel: 1.0.0${inputs}}}`);
+    const user = (id: string, inputs: string, pad = '') =>
+      pad + pipelineWith(id, `stepGroup: {name: g, identifier: g, template: {templateRef: account.t, versionLabel: 1.0.0${inputs}}}`);
     const setup = () => {
       const dir = tmp({ 'templates/t.yaml': template });
       return { dir, source: new DirectorySource([join(dir, 'templates')]) };
@@ -125,9 +141,16 @@ describe('compile API', () => {
 
     test('a body that failed to render is never reused: every compile reports it', async () => {
       // Without a steps input (injected values are never reused anyway).
-      const dir = tmp({ 'templates/t.yaml': template.replace('{{inputs.level}}', '{{inputs.nope}}').replace(/ {4}extra: .*\n/, '').replace(/ {6}- "\{\{inputs.extra\}\}"\n/, '') });
+      const dir = tmp({
+        'templates/t.yaml': template
+          .replace('{{inputs.level}}', '{{inputs.nope}}')
+          .replace(/ {4}extra: .*\n/, '')
+          .replace(/ {6}- "\{\{inputs.extra\}\}"\n/, ''),
+      });
       const source = new DirectorySource([join(dir, 'templates')]);
-      const twice = user('p', '').replace(/(              - stepGroup: .*\n)/, '$1$1'.replace(/identifier: g/g, 'identifier: g')).replace('identifier: g, template', 'identifier: g2, template');
+      const twice = user('p', '')
+        .replace(/(              - stepGroup: .*\n)/, '$1$1'.replace(/identifier: g/g, 'identifier: g'))
+        .replace('identifier: g, template', 'identifier: g2, template');
       const first = await compile({ file: join(dir, 'p.yaml'), text: twice, baseDir: dir, sources: [source] });
       expect(first.diagnostics.map((d) => d.code)).toContain('PW3007');
       const again = await compile({ file: join(dir, 'q.yaml'), text: user('q', ''), baseDir: dir, sources: [source] });

@@ -30,7 +30,9 @@ describe('evaluating', () => {
   });
 
   test('one expression around nested references is the expression inside', () => {
-    expect(unwrapped('<+<+pipeline.variables.t>.split(",").size() > 1 ? true : false>')).toBe('<+pipeline.variables.t>.split(",").size() > 1 ? true : false');
+    expect(unwrapped('<+<+pipeline.variables.t>.split(",").size() > 1 ? true : false>')).toBe(
+      '<+pipeline.variables.t>.split(",").size() > 1 ? true : false',
+    );
     expect(unwrapped('<+pipeline.variables.t>.contains("a")')).toBe('<+pipeline.variables.t>.contains("a")');
     expect(() => checkCondition('<+<+pipeline.variables.t>.split(",").size() > 1 ? true : false>')).not.toThrow();
   });

@@ -10,7 +10,15 @@ import { checkInputValue } from '../../compiler/input-check.js';
 import type { InputDecl } from '../../compiler/inputs.js';
 
 const ajv = new Ajv({ allErrors: false, verbose: true, strict: false, allowUnionTypes: true });
-const JSON_TYPE: Record<string, string> = { string: 'string', number: 'number', boolean: 'boolean', array: 'array', object: 'object', steps: 'array', stages: 'array' };
+const JSON_TYPE: Record<string, string> = {
+  string: 'string',
+  number: 'number',
+  boolean: 'boolean',
+  array: 'array',
+  object: 'object',
+  steps: 'array',
+  stages: 'array',
+};
 
 /** The ajv-based check pipewright used before: the schema of a declaration, and its first error's code. */
 function oracle(decl: InputDecl, value: unknown): string | undefined {
@@ -46,14 +54,46 @@ const DECLS: InputDecl[] = [
 ];
 
 const VALUES: unknown[] = [
-  'x', '', 'info', 'abc-12', 'ABC-12', 'a1', 'b1', 'a9', 'Émile', 'émile', '1',
-  0, 1, 2, -1.5, NaN, Infinity, true, false, null,
-  [], [1, 2], [2, 1], ['a'], [{ step: {} }], [{}], [{ a: 1, b: 2 }], [null], [[1]], ['s'], [{ step: {} }, { stepGroup: {} }],
-  {}, { a: 1 }, { a: 2 }, { b: [1, { c: null }] }, { b: [1, { c: 0 }] },
+  'x',
+  '',
+  'info',
+  'abc-12',
+  'ABC-12',
+  'a1',
+  'b1',
+  'a9',
+  'Émile',
+  'émile',
+  '1',
+  0,
+  1,
+  2,
+  -1.5,
+  NaN,
+  Infinity,
+  true,
+  false,
+  null,
+  [],
+  [1, 2],
+  [2, 1],
+  ['a'],
+  [{ step: {} }],
+  [{}],
+  [{ a: 1, b: 2 }],
+  [null],
+  [[1]],
+  ['s'],
+  [{ step: {} }, { stepGroup: {} }],
+  {},
+  { a: 1 },
+  { a: 2 },
+  { b: [1, { c: null }] },
+  { b: [1, { c: 0 }] },
 ];
 
 describe('typed input check', () => {
-  test('gives ajv\'s verdict and problem kind for every declaration and value', () => {
+  test("gives ajv's verdict and problem kind for every declaration and value", () => {
     let problems = 0;
     for (const decl of DECLS) {
       for (const value of VALUES) {
@@ -73,7 +113,9 @@ describe('typed input check', () => {
 
   test('messages say what was expected and where in a list', () => {
     expect(checkInputValue({ type: 'number' }, 'x')!.message).toBe('expected number, got string "x"');
-    expect(checkInputValue({ type: 'steps' }, [{ step: {} }, {}])!.message).toBe('item /1 must NOT have fewer than 1 properties (a steps input takes a list of single-key elements)');
+    expect(checkInputValue({ type: 'steps' }, [{ step: {} }, {}])!.message).toBe(
+      'item /1 must NOT have fewer than 1 properties (a steps input takes a list of single-key elements)',
+    );
     expect(checkInputValue({ type: 'string', allowedValues: ['a', 'b'] }, 'c')!.message).toBe("'c' is not one of a, b");
     expect(checkInputValue({ type: 'string', regex: '^a' }, 'b')!.message).toBe("'b' does not match ^a");
   });

@@ -40,8 +40,48 @@ describe('render', () => {
   });
   test('plain lookups render without Handlebars exactly as Handlebars renders them', () => {
     const r = rng(42);
-    const context = { inputs: { port: 6379, zero: 0, no: false, big: 1e21, neg: -1.5, name: 'redis', empty: '', html: '<&>"', list: ['a', 'b'], nested: { deep: 'yes' }, nil: null } };
-    const names = ['inputs.port', 'inputs.zero', 'inputs.no', 'inputs.big', 'inputs.neg', 'inputs.name', 'inputs.empty', 'inputs.html', 'inputs.list', 'inputs.list.length', 'inputs.nested.deep', 'inputs.nested', 'inputs.nil', 'inputs.nope', 'inputs.name.length', 'inputs.constructor', 'inputs', 'this', 'true', 'upper inputs.name', '#if inputs.no', '!c', '> p', '~inputs.name~', 'else'];
+    const context = {
+      inputs: {
+        port: 6379,
+        zero: 0,
+        no: false,
+        big: 1e21,
+        neg: -1.5,
+        name: 'redis',
+        empty: '',
+        html: '<&>"',
+        list: ['a', 'b'],
+        nested: { deep: 'yes' },
+        nil: null,
+      },
+    };
+    const names = [
+      'inputs.port',
+      'inputs.zero',
+      'inputs.no',
+      'inputs.big',
+      'inputs.neg',
+      'inputs.name',
+      'inputs.empty',
+      'inputs.html',
+      'inputs.list',
+      'inputs.list.length',
+      'inputs.nested.deep',
+      'inputs.nested',
+      'inputs.nil',
+      'inputs.nope',
+      'inputs.name.length',
+      'inputs.constructor',
+      'inputs',
+      'this',
+      'true',
+      'upper inputs.name',
+      '#if inputs.no',
+      '!c',
+      '> p',
+      '~inputs.name~',
+      'else',
+    ];
     const bits = ['', ' ', 'x', '{', '}', '}}', '{{', '\\', '\n', '<+input>'];
     let fast = 0;
     for (let i = 0; i < 3000; i++) {

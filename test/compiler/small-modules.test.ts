@@ -65,9 +65,18 @@ describe('runtime inputs', () => {
   test('modifiers with unquoted, quoted and typed arguments', () => {
     expect(parseRuntimeInput('<+input>')).toEqual({ executionInput: false });
     expect(parseRuntimeInput('<+input>.default(main)')).toMatchObject({ default: 'main' });
-    expect(parseRuntimeInput('<+input>.default(true).allowedValues(true,false)')).toMatchObject({ default: true, allowedValues: [true, false] });
-    expect(parseRuntimeInput("<+input>.default('a, b').regex(^[a-z]+(,[a-z]+)*$)")).toMatchObject({ default: 'a, b', regex: '^[a-z]+(,[a-z]+)*$' });
-    expect(parseRuntimeInput('<+input>.selectOneFrom(a,b).executionInput()')).toMatchObject({ allowedValues: ['a', 'b'], executionInput: true });
+    expect(parseRuntimeInput('<+input>.default(true).allowedValues(true,false)')).toMatchObject({
+      default: true,
+      allowedValues: [true, false],
+    });
+    expect(parseRuntimeInput("<+input>.default('a, b').regex(^[a-z]+(,[a-z]+)*$)")).toMatchObject({
+      default: 'a, b',
+      regex: '^[a-z]+(,[a-z]+)*$',
+    });
+    expect(parseRuntimeInput('<+input>.selectOneFrom(a,b).executionInput()')).toMatchObject({
+      allowedValues: ['a', 'b'],
+      executionInput: true,
+    });
   });
   test('malformed modifiers throw a readable error', () => {
     expect(() => parseRuntimeInput('<+input>.bogus(1)')).toThrow(/unknown modifier/);
@@ -75,8 +84,14 @@ describe('runtime inputs', () => {
   });
   test('constraints', () => {
     expect(checkRuntimeInput({ executionInput: false, allowedValues: ['a'] }, 'b')?.message).toMatch(/not one of/);
-    expect(checkRuntimeInput({ executionInput: false, regex: '^x' }, 'y')).toMatchObject({ code: 'PW3011', message: expect.stringMatching(/does not match/) });
-    expect(checkRuntimeInput({ executionInput: false, regex: '(x)\\1' }, 'xx')).toMatchObject({ code: 'PW3017', message: expect.stringMatching(/backreference/) });
+    expect(checkRuntimeInput({ executionInput: false, regex: '^x' }, 'y')).toMatchObject({
+      code: 'PW3011',
+      message: expect.stringMatching(/does not match/),
+    });
+    expect(checkRuntimeInput({ executionInput: false, regex: '(x)\\1' }, 'xx')).toMatchObject({
+      code: 'PW3017',
+      message: expect.stringMatching(/backreference/),
+    });
     expect(checkRuntimeInput({ executionInput: false, allowedValues: [3] }, 3)).toBeUndefined();
   });
 });
@@ -84,7 +99,10 @@ describe('runtime inputs', () => {
 describe('expression scanning', () => {
   test('nested and quoted expressions are one match each', () => {
     const s = 'a <+<+pipeline.variables.x>.split(",")> b <+secrets.getValue("k<+stage.identifier>")> c';
-    expect(scanExpressions(s).matches.map((m) => m.body)).toEqual(['<+pipeline.variables.x>.split(",")', 'secrets.getValue("k<+stage.identifier>")']);
+    expect(scanExpressions(s).matches.map((m) => m.body)).toEqual([
+      '<+pipeline.variables.x>.split(",")',
+      'secrets.getValue("k<+stage.identifier>")',
+    ]);
   });
   test('unclosed is reported with its offset', () => {
     expect(scanExpressions('x <+pipeline.name').open).toBe(2);

@@ -35,7 +35,8 @@ function differences(text: string): { fellBack: boolean; problem?: string | unde
   if (docs.length !== 1) return { fellBack: false, problem: `the library reads ${docs.length} documents` };
   const lib = docs[0]!;
   const fastLines = new TextLines(text);
-  if (fastLines.linePos(fast.offset).line !== lib.line) return { fellBack: false, problem: `document line ${fastLines.linePos(fast.offset).line} vs ${lib.line}` };
+  if (fastLines.linePos(fast.offset).line !== lib.line)
+    return { fellBack: false, problem: `document line ${fastLines.linePos(fast.offset).line} vs ${lib.line}` };
   const problem = compare(fast.value, lib.value, '$');
   return { fellBack: false, problem };
 
@@ -138,7 +139,24 @@ describe('fast YAML reader', () => {
   });
 
   test('falls back on what it does not read', () => {
-    for (const text of ['a: &x 1\nb: *x\n', 'a: !!str 1\n', '---\na: 1\n---\nb: 2\n', '--- {a: 1}\n', 'a: 1\n...\n', 'a: 1\rb: 2\n', 'a:\tb\n', '? a\n: b\n', 'a: "multi\n  line"\n', 'a: plain\n  continued\n', 'a: 1\na: 2\n', '<<: {a: 1}\n', '%YAML 1.2\n---\na: 1\n', 'a: b: c\n', 'a:\n  - x\n y: 1\n', '']) {
+    for (const text of [
+      'a: &x 1\nb: *x\n',
+      'a: !!str 1\n',
+      '---\na: 1\n---\nb: 2\n',
+      '--- {a: 1}\n',
+      'a: 1\n...\n',
+      'a: 1\rb: 2\n',
+      'a:\tb\n',
+      '? a\n: b\n',
+      'a: "multi\n  line"\n',
+      'a: plain\n  continued\n',
+      'a: 1\na: 2\n',
+      '<<: {a: 1}\n',
+      '%YAML 1.2\n---\na: 1\n',
+      'a: b: c\n',
+      'a:\n  - x\n y: 1\n',
+      '',
+    ]) {
       expect({ text, fellBack: differences(text).fellBack }).toEqual({ text, fellBack: true });
     }
   });
@@ -162,7 +180,8 @@ describe('fast YAML reader', () => {
     for (let i = 0; i < MUTATIONS; i++) {
       const base = all[Math.floor(r() * all.length)]!;
       // Half line-level mutations of whole files, half character-level edits of the edge cases and files.
-      const text = i % 2 ? mutate(base.text, r) : mutateChars(i % 4 ? base.text : [...READS, ...CRLF_READS][Math.floor(r() * READS.length * 2)]!, r);
+      const text =
+        i % 2 ? mutate(base.text, r) : mutateChars(i % 4 ? base.text : [...READS, ...CRLF_READS][Math.floor(r() * READS.length * 2)]!, r);
       const d = differences(text);
       if (d.problem) throw new Error(`case ${i} (seed ${SEED}, from ${base.name}): ${d.problem}\n--- input ---\n${text}`);
       if (!d.fellBack) read++;

@@ -11,7 +11,11 @@ describe('yaml-reader', () => {
     const v = doc!.value as { a: { b: number; c: unknown[] } };
     expect(bag.items).toEqual([]);
     expect(sourcePositions.at(v.a, 'b', { file: '', line: 0, column: 0 })).toEqual({ file: 'f.yaml', line: 2, column: 6 });
-    expect(sourcePositions.atPath(v, ['a', 'c', 1, 'd'], { file: '', line: 0, column: 0 })).toEqual({ file: 'f.yaml', line: 5, column: 11 });
+    expect(sourcePositions.atPath(v, ['a', 'c', 1, 'd'], { file: '', line: 0, column: 0 })).toEqual({
+      file: 'f.yaml',
+      line: 5,
+      column: 11,
+    });
   });
 
   test('versionLabel keeps its text: 1.0 stays "1.0"', () => {
@@ -21,7 +25,12 @@ describe('yaml-reader', () => {
 
   test('an alias bomb stops with PW1003 instead of exhausting memory', () => {
     const lines = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
-    for (let i = 1; i < 8; i++) lines.push(`l${i}: &l${i} [${Array(10).fill(i === 1 ? '*a' : `*l${i - 1}`).join(', ')}]`);
+    for (let i = 1; i < 8; i++)
+      lines.push(
+        `l${i}: &l${i} [${Array(10)
+          .fill(i === 1 ? '*a' : `*l${i - 1}`)
+          .join(', ')}]`,
+      );
     const bag = new DiagnosticBag();
     readYaml('bomb.yaml', lines.join('\n'), sourcePositions, bag);
     expect(bag.items.map((d) => d.code)).toContain('PW1003');
@@ -36,7 +45,10 @@ describe('yaml-reader', () => {
     const bag = new DiagnosticBag();
     expect(readYaml('deep.yaml', text(n), sourcePositions, bag)).toEqual([]);
     expect(bag.items[0]).toMatchObject({ code: 'PW1007', line });
-    const r = await compile({ file: 'deep.yaml', text: 'pipeline:\n  identifier: p\n  variables: [{name: v, type: String, value: ' + '['.repeat(n) + ']'.repeat(n) + '}]\n' });
+    const r = await compile({
+      file: 'deep.yaml',
+      text: 'pipeline:\n  identifier: p\n  variables: [{name: v, type: String, value: ' + '['.repeat(n) + ']'.repeat(n) + '}]\n',
+    });
     expect(r.diagnostics.map((d) => d.code)).toEqual(['PW1007']);
   });
 
@@ -71,6 +83,9 @@ describe('yaml-reader', () => {
 
   test('several documents, each with its start line', () => {
     const docs = readYaml('m.yaml', 'a: 1\n---\nb: 2\n', sourcePositions, new DiagnosticBag());
-    expect(docs.map((d) => [d.index, d.line])).toEqual([[0, 1], [1, 3]]);
+    expect(docs.map((d) => [d.index, d.line])).toEqual([
+      [0, 1],
+      [1, 3],
+    ]);
   });
 });

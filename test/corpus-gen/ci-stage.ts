@@ -23,11 +23,20 @@ export function ciSpec(g: Gen, ctx: Ctx): MapNode {
     ['use', g.lastK8sStage && ctx.ancestors.has(g.lastK8sStage) ? 1.5 : 0],
   ]);
   if (infra === 'cloud') {
-    o['platform'] = map({ os: 'Linux', arch: g.weighted([['Amd64', 4], ['Arm64', 1]]) });
+    o['platform'] = map({
+      os: 'Linux',
+      arch: g.weighted([
+        ['Amd64', 4],
+        ['Arm64', 1],
+      ]),
+    });
     o['runtime'] = map({ type: 'Cloud', spec: map({}) });
     g.feat('infra-cloud');
   } else if (infra === 'k8s') {
-    const spec: Record<string, Node | undefined> = { connectorRef: g.pick(['account.k8s', 'cidelegate', 'account.testappsprimaryk8s']), namespace: g.chance(0.15) ? input(g, 'ci') : g.pick(['default', 'harness-builds', 'ci']) };
+    const spec: Record<string, Node | undefined> = {
+      connectorRef: g.pick(['account.k8s', 'cidelegate', 'account.testappsprimaryk8s']),
+      namespace: g.chance(0.15) ? input(g, 'ci') : g.pick(['default', 'harness-builds', 'ci']),
+    };
     if (g.chance(0.4)) spec['automountServiceAccountToken'] = true;
     if (g.chance(0.4)) spec['nodeSelector'] = map({});
     if (g.chance(0.3)) spec['os'] = 'Linux';

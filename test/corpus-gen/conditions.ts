@@ -73,7 +73,11 @@ export function atom(g: Gen, ctx: Ctx | { ancestors: Set<string>; stage?: string
       return sv.length ? `<+stage.variables.${g.pick(sv)}> != "skip"` : undefined;
     },
     () => {
-      const refs = full ? outputRefs(g, full) : crossOutputs(g, ctx).map((o) => `<+pipeline.stages.${o.stage}.spec.execution.steps.${o.path.join('.steps.')}.output.outputVariables.${o.name}>`);
+      const refs = full
+        ? outputRefs(g, full)
+        : crossOutputs(g, ctx).map(
+            (o) => `<+pipeline.stages.${o.stage}.spec.execution.steps.${o.path.join('.steps.')}.output.outputVariables.${o.name}>`,
+          );
       if (!refs.length) return undefined;
       g.feat(stageLevel ? 'stage-condition-output-ref' : 'condition-output-ref');
       return `${g.pick(refs)} == "${g.pick(['true', 'ok', '1'])}"`;
@@ -95,7 +99,13 @@ export function atom(g: Gen, ctx: Ctx | { ancestors: Set<string>; stage?: string
 /** Step `when` (corpus: _test1.yaml stageStatus All / Success + condition "true" / Failure). */
 export function when(g: Gen, ctx: Ctx): MapNode {
   g.feat('step-when');
-  const w: Record<string, Node | undefined> = { stageStatus: g.weighted([['Success', 6], ['All', 2], ['Failure', 1]]) };
+  const w: Record<string, Node | undefined> = {
+    stageStatus: g.weighted([
+      ['Success', 6],
+      ['All', 2],
+      ['Failure', 1],
+    ]),
+  };
   if (g.chance(0.7)) w['condition'] = g.chance(0.03) ? '<+input>' : condition(g, ctx);
   return map(w);
 }

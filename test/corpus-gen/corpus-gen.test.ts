@@ -85,7 +85,8 @@ export function planProblems(plan: Plan): string[] {
     for (const r of st.refs ?? []) {
       if (r.kind !== 'output') continue;
       const target = r.step ? byId.get(r.step) : undefined;
-      if (!target || !ancestorsOfStage(st.id).has(target.stage)) out.push(`stage ${st.id}: ${r.expr} points at ${r.step}, which does not run before it`);
+      if (!target || !ancestorsOfStage(st.id).has(target.stage))
+        out.push(`stage ${st.id}: ${r.expr} points at ${r.step}, which does not run before it`);
     }
   }
   return out;
@@ -110,7 +111,9 @@ describe('generated corpus', () => {
         writeFileSync(file, g.text);
         if (DUMP) writeFileSync(join(DUMP, `p${i}.yaml`), g.text);
         const fail = (what: string, detail: string) =>
-          new Error(`generated pipeline ${i} ${what} (reproduce: PIPEWRIGHT_CORPUS_GEN_SEED=${SEED}, index ${i}; generatePipeline(${SEED}, ${i}))\n${detail}\n--- pipeline ${i} ---\n${g.text}`);
+          new Error(
+            `generated pipeline ${i} ${what} (reproduce: PIPEWRIGHT_CORPUS_GEN_SEED=${SEED}, index ${i}; generatePipeline(${SEED}, ${i}))\n${detail}\n--- pipeline ${i} ---\n${g.text}`,
+          );
 
         const v = validateFiles([file], { baseDir: dir });
         const vBad = v.diagnostics.filter((d) => d.severity === 'error' || d.code === 'PW2007');
@@ -131,10 +134,50 @@ describe('generated corpus', () => {
     }
     // The corpus exercises what it claims to (counts printed for the curious).
     const summary = [...features.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([f, n]) => `${f}=${n}`);
-    console.log(`corpus-gen seed ${SEED}: ${N} pipelines, ${steps} plan steps, ${outputRefs} output references, ${warnings} diagnostics (warnings/info)\n${summary.join(' ')}`);
+    console.log(
+      `corpus-gen seed ${SEED}: ${N} pipelines, ${steps} plan steps, ${outputRefs} output references, ${warnings} diagnostics (warnings/info)\n${summary.join(' ')}`,
+    );
     if (N >= 1000) {
       expect(outputRefs).toBeGreaterThan(N / 10);
-      for (const f of ['stage-CI', 'stage-Custom', 'stage-Deployment', 'stage-Approval', 'parallel-stages', 'parallel-steps', 'step-group-depth-3', 'matrix', 'matrix-one-value-axis', 'matrix-exclude', 'maxConcurrency', 'parallelism', 'repeat', 'output-ref', 'stage-condition-output-ref', 'variable-holds-output', 'ternary', 'condition-method', 'runtime-input', 'secret-variable', 'number-variable', 'variable-references-variable', 'step-Background', 'step-Plugin', 'step-ShellScript', 'step-Http', 'step-type-unknown-to-pipewright', 'containerized-step-group', 'service-dependency', 'anchor', 'alias', 'crlf', 'bom', 'codebase', 'failure-strategies', 'open-input-modifier-in-condition', 'context-type-beside-step']) {
+      for (const f of [
+        'stage-CI',
+        'stage-Custom',
+        'stage-Deployment',
+        'stage-Approval',
+        'parallel-stages',
+        'parallel-steps',
+        'step-group-depth-3',
+        'matrix',
+        'matrix-one-value-axis',
+        'matrix-exclude',
+        'maxConcurrency',
+        'parallelism',
+        'repeat',
+        'output-ref',
+        'stage-condition-output-ref',
+        'variable-holds-output',
+        'ternary',
+        'condition-method',
+        'runtime-input',
+        'secret-variable',
+        'number-variable',
+        'variable-references-variable',
+        'step-Background',
+        'step-Plugin',
+        'step-ShellScript',
+        'step-Http',
+        'step-type-unknown-to-pipewright',
+        'containerized-step-group',
+        'service-dependency',
+        'anchor',
+        'alias',
+        'crlf',
+        'bom',
+        'codebase',
+        'failure-strategies',
+        'open-input-modifier-in-condition',
+        'context-type-beside-step',
+      ]) {
         expect(features.get(f) ?? 0, `feature ${f}`).toBeGreaterThan(0);
       }
     }
@@ -148,7 +191,11 @@ describe('generated corpus', () => {
     try {
       let out = '';
       try {
-        out = execFileSync(process.execPath, [bin, 'validate', ...Object.keys(files)], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+        out = execFileSync(process.execPath, [bin, 'validate', ...Object.keys(files)], {
+          cwd: dir,
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
       } catch (e) {
         const err = e as { status?: number; stdout?: string; stderr?: string };
         throw new Error(`pipewright validate exited ${err.status} (seed ${SEED}, pipelines 0-4)\n${err.stdout ?? ''}${err.stderr ?? ''}`);

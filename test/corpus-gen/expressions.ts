@@ -14,7 +14,8 @@ export function outputRefs(g: Gen, ctx: Ctx): string[] {
     // fixture: variables-at-use.yaml (execution.steps), README "Expressions" (steps., stepGroup.)
     out.push(`<+execution.steps.${full(o)}>`);
     if (ctx.groupPath.length === 0) out.push(`<+steps.${full(o)}>`);
-    const inGroup = ctx.groupPath.length > 0 && o.path.length === ctx.groupPath.length + 1 && ctx.groupPath.every((gid, i) => o.path[i] === gid);
+    const inGroup =
+      ctx.groupPath.length > 0 && o.path.length === ctx.groupPath.length + 1 && ctx.groupPath.every((gid, i) => o.path[i] === gid);
     if (inGroup) out.push(`<+stepGroup.steps.${o.path[o.path.length - 1]}.output.outputVariables.${o.name}>`);
     if (!ctx.copied && g.addressable.has(o.stage)) out.push(`<+pipeline.stages.${o.stage}.spec.execution.steps.${full(o)}>`);
   }
@@ -44,12 +45,27 @@ export function expr(g: Gen, ctx: Ctx): string {
     () => (ctx.stageVars.length ? `<+stage.variables.${g.pick(ctx.stageVars)}>` : undefined),
     () => {
       // fixture: nested-expressions.yaml (pipeline.stages.S.variables.X)
-      const stages = [ctx.stage, ...ctx.ancestors].filter((s) => (g.stageVarsOf.get(s) ?? []).length && (s !== ctx.stage || !ctx.copied) && g.addressable.has(s));
+      const stages = [ctx.stage, ...ctx.ancestors].filter(
+        (s) => (g.stageVarsOf.get(s) ?? []).length && (s !== ctx.stage || !ctx.copied) && g.addressable.has(s),
+      );
       if (!stages.length) return undefined;
       const s = g.pick(stages);
       return `<+pipeline.stages.${s}.variables.${g.pick(g.stageVarsOf.get(s)!)}>`;
     },
-    () => g.pick(['<+pipeline.sequenceId>', '<+pipeline.executionId>', '<+codebase.commitSha>', '<+codebase.branch>', '<+pipeline.name>', '<+pipeline.identifier>', '<+stage.name>', '<+stage.identifier>', '<+step.name>', '<+trigger.event>', '<+pipeline.triggeredBy.name>']),
+    () =>
+      g.pick([
+        '<+pipeline.sequenceId>',
+        '<+pipeline.executionId>',
+        '<+codebase.commitSha>',
+        '<+codebase.branch>',
+        '<+pipeline.name>',
+        '<+pipeline.identifier>',
+        '<+stage.name>',
+        '<+stage.identifier>',
+        '<+step.name>',
+        '<+trigger.event>',
+        '<+pipeline.triggeredBy.name>',
+      ]),
     () => {
       const refs = outputRefs(g, ctx);
       if (!refs.length) return undefined;

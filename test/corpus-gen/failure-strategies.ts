@@ -30,7 +30,22 @@ export function failureStrategies(g: Gen, where: 'ci' | 'cd' | 'stage-ci' | 'sta
   ]);
   const errorsUsed = new Set<string>();
   for (let i = 0; i < n; i++) {
-    const errors = i === n - 1 && g.chance(0.7) ? ['AllErrors'] : g.sample(['Timeout', 'Unknown', 'Connectivity', 'Authentication', 'Authorization', 'Verification', 'DelegateProvisioning', 'PolicyEvaluationFailure'], g.int(1, 3));
+    const errors =
+      i === n - 1 && g.chance(0.7)
+        ? ['AllErrors']
+        : g.sample(
+            [
+              'Timeout',
+              'Unknown',
+              'Connectivity',
+              'Authentication',
+              'Authorization',
+              'Verification',
+              'DelegateProvisioning',
+              'PolicyEvaluationFailure',
+            ],
+            g.int(1, 3),
+          );
     if (errors.some((e) => errorsUsed.has(e))) continue;
     errors.forEach((e) => errorsUsed.add(e));
     const type = g.weighted(actions);
@@ -46,7 +61,13 @@ export function failureStrategies(g: Gen, where: 'ci' | 'cd' | 'stage-ci' | 'sta
         }),
       });
     } else if (type === 'ManualIntervention') {
-      action = map({ type, spec: map({ timeout: g.pick(['1h', '30m', '1d']), onTimeout: map({ action: map({ type: g.pick(['Abort', 'Ignore', 'MarkAsSuccess']) }) }) }) });
+      action = map({
+        type,
+        spec: map({
+          timeout: g.pick(['1h', '30m', '1d']),
+          onTimeout: map({ action: map({ type: g.pick(['Abort', 'Ignore', 'MarkAsSuccess']) }) }),
+        }),
+      });
     } else action = map({ type });
     items.push(map({ onFailure: map({ errors: g.chance(0.1) && errors.length === 1 ? seq(errors, true) : seq(errors), action }) }));
   }

@@ -11,7 +11,10 @@ import { pipelineVariables, variableNode, variableValue } from './variables.js';
 import { Emitter, map, seq, type Node } from './yaml-emit.js';
 
 export function pipeline(g: Gen): Generated {
-  const id = g.ident('pipeline', `${g.pick(['payments', 'checkout', 'api', 'web', 'infra', 'ledger', 'search', 'auth'])}_${g.pick(['ci', 'pipeline', 'build', 'release'])}`);
+  const id = g.ident(
+    'pipeline',
+    `${g.pick(['payments', 'checkout', 'api', 'web', 'infra', 'ledger', 'search', 'auth'])}_${g.pick(['ci', 'pipeline', 'build', 'release'])}`,
+  );
   g.pvars = pipelineVariables(g);
   // Values are settled before the stages use the variables (an input without default is not known).
   const values = new Map<PVar, Node>();
@@ -26,7 +29,7 @@ export function pipeline(g: Gen): Generated {
     [5, 1],
   ]);
   const layout: number[] = [];
-  for (let left = nStages; left > 0; ) {
+  for (let left = nStages; left > 0;) {
     const k = left >= 2 && g.chance(0.2) ? g.int(2, Math.min(3, left)) : 1;
     layout.push(k);
     left -= k;
@@ -88,7 +91,10 @@ export function pipeline(g: Gen): Generated {
   if (g.chance(0.6)) head['tags'] = g.chance(0.6) ? map({}) : map({ team: g.pick(['platform', 'payments']), tier: '' });
   if (g.cloneCodebase) {
     // corpus: .harness__harness.yaml properties.ci.codebase (connectorRef, repoName, build <+input>)
-    const codebase: Record<string, Node | undefined> = { connectorRef: g.pick(['GitHub_Drone_Org', 'account.github', 'org.gitlab']), repoName: g.pick(['go-convert', 'payments-api', 'web']) };
+    const codebase: Record<string, Node | undefined> = {
+      connectorRef: g.pick(['GitHub_Drone_Org', 'account.github', 'org.gitlab']),
+      repoName: g.pick(['go-convert', 'payments-api', 'web']),
+    };
     codebase['build'] = g.chance(0.7) ? '<+input>' : map({ type: 'branch', spec: map({ branch: '<+trigger.branch>' }) });
     if (g.chance(0.2)) codebase['depth'] = 50;
     if (g.chance(0.2)) codebase['prCloneStrategy'] = 'MergeCommit';

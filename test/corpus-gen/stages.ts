@@ -24,7 +24,17 @@ export function stage(g: Gen, type: string, ancestors: Set<string>, inParallel: 
   o['type'] = type;
 
   // Stage variables (doc "Stage variables"; fixture: nested-expressions.yaml)
-  const svars = type === 'Approval' ? [] : g.sample(STAGE_VAR_WORDS, g.weighted([[0, 5], [1, 3], [2, 2]]));
+  const svars =
+    type === 'Approval'
+      ? []
+      : g.sample(
+          STAGE_VAR_WORDS,
+          g.weighted([
+            [0, 5],
+            [1, 3],
+            [2, 2],
+          ]),
+        );
   g.stageVarsOf.set(sid, svars);
   let strat: { node: Node; strat: Strat } | undefined;
   if ((type === 'CI' || type === 'Custom') && g.chance(0.12)) strat = strategy(g, 'stage');
@@ -72,7 +82,13 @@ export function stage(g: Gen, type: string, ancestors: Set<string>, inParallel: 
   if (g.chance(0.35)) o['failureStrategies'] = failureStrategies(g, type === 'CI' ? 'stage-ci' : 'stage-cd');
   if (g.chance(0.3) || (inParallel && g.chance(0.2))) {
     // fixture: conditions.yaml (stage when), variables-at-use.yaml (a condition on an earlier stage's output)
-    const w: Record<string, Node | undefined> = { pipelineStatus: g.weighted([['Success', 6], ['All', 2], ['Failure', 1]]) };
+    const w: Record<string, Node | undefined> = {
+      pipelineStatus: g.weighted([
+        ['Success', 6],
+        ['All', 2],
+        ['Failure', 1],
+      ]),
+    };
     if (g.chance(0.6)) w['condition'] = condition(g, { ancestors, stage: sid }, true);
     o['when'] = map(w);
     g.feat('stage-when');
@@ -92,10 +108,24 @@ export function deploymentSpec(g: Gen, ctx: Ctx): MapNode {
   return map({
     deploymentType: 'Kubernetes',
     service: map({ serviceRef: g.pick(['payments_svc', 'web']), serviceInputs: g.chance(0.3) ? '<+input>' : undefined }),
-    environment: map({ environmentRef: g.pick(['dev', 'prod', '<+input>']), deployToAll: false, infrastructureDefinitions: seq([map({ identifier: g.pick(['k8s_dev', 'k8s_prod']) })]) }),
+    environment: map({
+      environmentRef: g.pick(['dev', 'prod', '<+input>']),
+      deployToAll: false,
+      infrastructureDefinitions: seq([map({ identifier: g.pick(['k8s_dev', 'k8s_prod']) })]),
+    }),
     execution: map({
       steps: seq(steps),
-      rollbackSteps: seq([map({ step: map({ name: 'Rollback', identifier: g.ident(`steps:${ctx.stage}`, 'rollback'), type: 'K8sRollingRollback', timeout: '10m', spec: map({ pruningEnabled: false }) }) })]),
+      rollbackSteps: seq([
+        map({
+          step: map({
+            name: 'Rollback',
+            identifier: g.ident(`steps:${ctx.stage}`, 'rollback'),
+            type: 'K8sRollingRollback',
+            timeout: '10m',
+            spec: map({ pruningEnabled: false }),
+          }),
+        }),
+      ]),
     }),
   });
 }
@@ -116,12 +146,34 @@ export function approvalSpec(g: Gen, ctx: Ctx): MapNode {
     g.pick(['1d', '12h']),
   );
   const steps = [approval];
-  if (g.chance(0.2)) steps.push(stepNode(g, ctx, 'JiraApproval', map({ connectorRef: 'jira', projectKey: 'OPS', issueKey: '<+input>', issueType: 'Task', approvalCriteria: map({ type: 'KeyValues', spec: map({ matchAnyCondition: true, conditions: seq([map({ key: 'Status', operator: 'equals', value: 'Done' })]) }) }), rejectionCriteria: map({ type: 'KeyValues', spec: map({ matchAnyCondition: true, conditions: seq([]) }) }) }), '1d'));
+  if (g.chance(0.2))
+    steps.push(
+      stepNode(
+        g,
+        ctx,
+        'JiraApproval',
+        map({
+          connectorRef: 'jira',
+          projectKey: 'OPS',
+          issueKey: '<+input>',
+          issueType: 'Task',
+          approvalCriteria: map({
+            type: 'KeyValues',
+            spec: map({ matchAnyCondition: true, conditions: seq([map({ key: 'Status', operator: 'equals', value: 'Done' })]) }),
+          }),
+          rejectionCriteria: map({ type: 'KeyValues', spec: map({ matchAnyCondition: true, conditions: seq([]) }) }),
+        }),
+        '1d',
+      ),
+    );
   return map({ execution: map({ steps: seq(steps) }) });
 }
 
 /** A plain `- step:` element of a type whose spec is opaque to pipewright. */
 export function stepNode(g: Gen, ctx: Ctx, type: string, spec: Node, timeout?: string): Node {
-  const id = g.ident(`steps:${ctx.stage}`, type.replace(/[A-Z]/g, (c, i: number) => (i ? '_' : '') + c.toLowerCase()));
+  const id = g.ident(
+    `steps:${ctx.stage}`,
+    type.replace(/[A-Z]/g, (c, i: number) => (i ? '_' : '') + c.toLowerCase()),
+  );
   return map({ step: map({ name: g.nameFor(id), identifier: id, type, timeout, spec }) });
 }

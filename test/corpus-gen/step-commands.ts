@@ -25,7 +25,10 @@ export function envVariables(g: Gen, ctx: Ctx): Node {
     g.feat('alias');
     return { t: 'alias', name: g.envAnchor };
   }
-  const names = g.sample(['GOFLAGS', 'NODE_ENV', 'LOG_LEVEL', 'REGION', 'TAG', 'BRANCH', 'API_URL', 'MAVEN_OPTS', 'CI', 'DEPLOY_ENV', 'PATH+MAVEN'], g.int(1, 4));
+  const names = g.sample(
+    ['GOFLAGS', 'NODE_ENV', 'LOG_LEVEL', 'REGION', 'TAG', 'BRANCH', 'API_URL', 'MAVEN_OPTS', 'CI', 'DEPLOY_ENV', 'PATH+MAVEN'],
+    g.int(1, 4),
+  );
   if (g.chance(0.08)) {
     const anchor = `env${++g.anchorCount}`;
     const m = map(Object.fromEntries(names.map((n) => [n, g.pick(['true', 'production', 'info', '-Xmx1g'])])));
@@ -51,12 +54,26 @@ export function command(g: Gen, ctx: Ctx, shell: string, outputs: string[]): str
     for (const o of outputs) lines.push(`$env:${o} = "${g.pick(['1.2.3', 'ok', 'true'])}"`);
     lines.push(g.pick(['Write-Host done', 'Get-ChildItem', 'dotnet build']));
   } else {
-    const pool = ['go build ./...', 'go test -coverprofile=cover.out ./...', 'npm ci', 'npm test -- --ci', 'mvn -B verify', 'make build', './gradlew check', 'pytest -q', 'docker version', 'ls -la', 'cargo test', 'terraform init -input=false'];
+    const pool = [
+      'go build ./...',
+      'go test -coverprofile=cover.out ./...',
+      'npm ci',
+      'npm test -- --ci',
+      'mvn -B verify',
+      'make build',
+      './gradlew check',
+      'pytest -q',
+      'docker version',
+      'ls -la',
+      'cargo test',
+      'terraform init -input=false',
+    ];
     for (let i = g.int(1, 3); i > 0; i--) lines.push(g.pick(pool));
     for (let i = 0; i < nExpr; i++) lines.push(`echo "${g.pick(['deploying', 'tag', 'env'])} ${e()}"`);
-    for (const o of outputs) lines.push(g.chance(0.5) ? `export ${o}=$(git rev-parse --short HEAD)` : `${o}="${g.pick(['1.2.3', 'ok', 'true'])}"`);
+    for (const o of outputs)
+      lines.push(g.chance(0.5) ? `export ${o}=$(git rev-parse --short HEAD)` : `${o}="${g.pick(['1.2.3', 'ok', 'true'])}"`);
     // Untouched text (fixture: untouched-text.yaml — shell braces, Go templates)
-    if (g.chance(0.1)) lines.push(g.pick(['echo "${HOME}/{a,b}"', "docker inspect --format '{{ .Id }}' app", 'awk \'{print $1}\' out.txt']));
+    if (g.chance(0.1)) lines.push(g.pick(['echo "${HOME}/{a,b}"', "docker inspect --format '{{ .Id }}' app", "awk '{print $1}' out.txt"]));
   }
   if ((shell === 'Sh' || shell === 'Bash') && g.chance(0.15)) return lines.join(' && ');
   return lines.join('\n');
@@ -64,6 +81,13 @@ export function command(g: Gen, ctx: Ctx, shell: string, outputs: string[]): str
 
 export function image(g: Gen, ctx: Ctx, shell?: string): { image?: Node; connectorRef?: Node } {
   if (!ctx.needsImage && g.chance(0.35)) return {};
-  const image = shell === 'Pwsh' || shell === 'PowerShell' || shell === 'Powershell' ? 'mcr.microsoft.com/powershell:latest' : shell === 'Python' ? 'python:3.12-slim' : g.chance(0.05) ? input(g, 'alpine:3.19') : g.pick(IMAGES);
+  const image =
+    shell === 'Pwsh' || shell === 'PowerShell' || shell === 'Powershell'
+      ? 'mcr.microsoft.com/powershell:latest'
+      : shell === 'Python'
+        ? 'python:3.12-slim'
+        : g.chance(0.05)
+          ? input(g, 'alpine:3.19')
+          : g.pick(IMAGES);
   return { connectorRef: g.chance(0.1) ? '<+input>' : g.pick(CONNECTORS), image };
 }

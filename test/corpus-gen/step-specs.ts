@@ -30,7 +30,9 @@ export function runSpec(g: Gen, ctx: Ctx, declare: (names: string[]) => void): N
   if (g.chance(0.45)) o['envVariables'] = envVariables(g, ctx);
   if (outs.length) {
     // harness-core OutputNGVariable: name (and, in newer files, type and value)
-    o['outputVariables'] = seq(outs.map((name) => (g.chance(0.2) ? map({ name, type: g.chance(0.8) ? 'String' : 'Secret', value: name }) : map({ name }))));
+    o['outputVariables'] = seq(
+      outs.map((name) => (g.chance(0.2) ? map({ name, type: g.chance(0.8) ? 'String' : 'Secret', value: name }) : map({ name }))),
+    );
     g.feat('output-variables');
   }
   if (g.chance(0.15)) o['reports'] = map({ type: 'JUnit', spec: map({ paths: seq(['**/*.xml']) }) });
@@ -45,7 +47,12 @@ export function runSpec(g: Gen, ctx: Ctx, declare: (names: string[]) => void): N
 /** Background step (harness-core BackgroundStepInfo; fixture: background-placements.yaml). */
 export function backgroundSpec(g: Gen, ctx: Ctx): Node {
   const svc = g.pick([
-    { image: 'postgres:15', port: '5432', env: { POSTGRES_PASSWORD: 'postgres', POSTGRES_DB: 'app' } as Record<string, string>, entry: ['docker-entrypoint.sh', 'postgres'] },
+    {
+      image: 'postgres:15',
+      port: '5432',
+      env: { POSTGRES_PASSWORD: 'postgres', POSTGRES_DB: 'app' } as Record<string, string>,
+      entry: ['docker-entrypoint.sh', 'postgres'],
+    },
     { image: 'redis:7', port: '6379', env: {}, entry: ['redis-server'] },
     { image: 'docker:dind', port: '2375', env: { DOCKER_TLS_CERTDIR: '' }, entry: ['dockerd-entrypoint.sh'] },
     { image: 'mysql:8', port: '3306', env: { MYSQL_ROOT_PASSWORD: '<+secrets.getValue("mysql_root")>' }, entry: [] },
@@ -73,11 +80,36 @@ export function backgroundSpec(g: Gen, ctx: Ctx): Node {
 /** Plugin step (harness-core PluginStepInfo; corpus: currentStateSamples settings, example-9 list settings). */
 export function pluginSpec(g: Gen, ctx: Ctx): Node {
   const p = g.pick([
-    { image: 'plugins/docker', settings: () => map({ repo: 'octocat/hello-world', tags: seq(['latest', '1', '1.1', '1.1.1']), username: '<+secrets.getValue("docker_username")>', password: '<+secrets.getValue("docker_password")>' }) },
-    { image: 'plugins/slack', settings: () => map({ webhook: '<+secrets.getValue("slack_webhook")>', channel: 'builds', template: `build ${expr(g, ctx)} finished` }) },
-    { image: 'plugins/s3', settings: () => map({ bucket: 'artifacts', source: 'dist/**', target: `/builds/${expr(g, ctx)}`, region: g.chance(0.3) ? input(g, 'us-east-1') : 'us-east-1' }) },
+    {
+      image: 'plugins/docker',
+      settings: () =>
+        map({
+          repo: 'octocat/hello-world',
+          tags: seq(['latest', '1', '1.1', '1.1.1']),
+          username: '<+secrets.getValue("docker_username")>',
+          password: '<+secrets.getValue("docker_password")>',
+        }),
+    },
+    {
+      image: 'plugins/slack',
+      settings: () =>
+        map({ webhook: '<+secrets.getValue("slack_webhook")>', channel: 'builds', template: `build ${expr(g, ctx)} finished` }),
+    },
+    {
+      image: 'plugins/s3',
+      settings: () =>
+        map({
+          bucket: 'artifacts',
+          source: 'dist/**',
+          target: `/builds/${expr(g, ctx)}`,
+          region: g.chance(0.3) ? input(g, 'us-east-1') : 'us-east-1',
+        }),
+    },
     { image: 'harnesscommunitytest/maven-plugin:latest', settings: () => map({ Goals: 'clean install package' }) },
-    { image: 'plugins/download', settings: () => map({ source: 'https://github.com/org/repo/archive/v1.tar.gz', destination: 'repo.tar.gz' }) },
+    {
+      image: 'plugins/download',
+      settings: () => map({ source: 'https://github.com/org/repo/archive/v1.tar.gz', destination: 'repo.tar.gz' }),
+    },
     { image: 'aosapps/drone-sonar-plugin', settings: () => map({ sonar_host: '<+input>', sonar_token: '<+input>' }) },
   ]);
   const o: Record<string, Node | undefined> = { connectorRef: g.pick(CONNECTORS), image: p.image, settings: p.settings() };
@@ -138,25 +170,72 @@ export function securitySpec(g: Gen, type: string): Node {
 }
 
 export function cdSpec(type: string): Node {
-  if (type === 'TerraformPlan' || type === 'TerragruntPlan') return map({ provisionerIdentifier: 'tf_main', configuration: map({ command: 'Apply', configFiles: map({ store: map({ type: 'Github', spec: map({ gitFetchType: 'Branch', connectorRef: 'github', branch: 'main', folderPath: 'infra' }) }) }), secretManagerRef: 'harnessSecretManager' }) });
-  return map({ runType: 'Apply', runMessage: 'from Harness', spec: map({ connectorRef: 'tfcloud', organization: 'acme', workspace: 'app', provisionerIdentifier: 'tfc', discardPendingRuns: false }) });
+  if (type === 'TerraformPlan' || type === 'TerragruntPlan')
+    return map({
+      provisionerIdentifier: 'tf_main',
+      configuration: map({
+        command: 'Apply',
+        configFiles: map({
+          store: map({
+            type: 'Github',
+            spec: map({ gitFetchType: 'Branch', connectorRef: 'github', branch: 'main', folderPath: 'infra' }),
+          }),
+        }),
+        secretManagerRef: 'harnessSecretManager',
+      }),
+    });
+  return map({
+    runType: 'Apply',
+    runMessage: 'from Harness',
+    spec: map({ connectorRef: 'tfcloud', organization: 'acme', workspace: 'app', provisionerIdentifier: 'tfc', discardPendingRuns: false }),
+  });
 }
 
 export function otherSpec(g: Gen, type: string, ctx: Ctx): Node {
   switch (type) {
     case 'RunTests':
       // doc "Run Tests step" (language, buildTool, args, runOnlySelectedTests)
-      return map({ connectorRef: g.pick(CONNECTORS), image: 'maven:3.9-eclipse-temurin-17', language: 'Java', buildTool: 'Maven', args: 'test', packages: 'io.harness.', runOnlySelectedTests: true, reports: map({ type: 'JUnit', spec: map({ paths: seq(['**/*.xml']) }) }) });
+      return map({
+        connectorRef: g.pick(CONNECTORS),
+        image: 'maven:3.9-eclipse-temurin-17',
+        language: 'Java',
+        buildTool: 'Maven',
+        args: 'test',
+        packages: 'io.harness.',
+        runOnlySelectedTests: true,
+        reports: map({ type: 'JUnit', spec: map({ paths: seq(['**/*.xml']) }) }),
+      });
     case 'GitClone':
-      return map({ connectorRef: 'account.github', repoName: 'shared-lib', build: map({ type: 'branch', spec: map({ branch: 'main' }) }), cloneDirectory: '/harness/shared' });
+      return map({
+        connectorRef: 'account.github',
+        repoName: 'shared-lib',
+        build: map({ type: 'branch', spec: map({ branch: 'main' }) }),
+        cloneDirectory: '/harness/shared',
+      });
     case 'BuildAndPushDockerRegistry':
       // corpus: example-17 (repo, caching, tags, dockerfile, context, labels, buildArgs, target)
-      return map({ connectorRef: g.chance(0.2) ? '<+input>' : 'account.dockerhub', repo: 'octocat/hello-world', tags: seq(['latest', `<+pipeline.sequenceId>`]), caching: true, dockerfile: 'Dockerfile', context: '.', labels: map({ latest: 'asd' }), buildArgs: map({ GITHUB_ACCESS_TOKEN: '<+secrets.getValue("gh_token")>' }) });
+      return map({
+        connectorRef: g.chance(0.2) ? '<+input>' : 'account.dockerhub',
+        repo: 'octocat/hello-world',
+        tags: seq(['latest', `<+pipeline.sequenceId>`]),
+        caching: true,
+        dockerfile: 'Dockerfile',
+        context: '.',
+        labels: map({ latest: 'asd' }),
+        buildArgs: map({ GITHUB_ACCESS_TOKEN: '<+secrets.getValue("gh_token")>' }),
+      });
     case 'Action':
       // doc "Use GitHub Actions": uses, with, env
       return map({ uses: 'actions/setup-go@v5', with: map({ 'go-version': '1.22' }), env: map({ GOPROXY: 'https://proxy.golang.org' }) });
     case 'SaveCacheS3':
-      return map({ connectorRef: 'aws', region: 'us-east-1', bucket: 'ci-cache', key: 'cache-{{ checksum "go.sum" }}', sourcePaths: seq(['/go/pkg/mod']), archiveFormat: 'Tar' });
+      return map({
+        connectorRef: 'aws',
+        region: 'us-east-1',
+        bucket: 'ci-cache',
+        key: 'cache-{{ checksum "go.sum" }}',
+        sourcePaths: seq(['/go/pkg/mod']),
+        archiveFormat: 'Tar',
+      });
     case 'RestoreCacheGCS':
       return map({ connectorRef: 'gcp', bucket: 'ci-cache', key: 'npm-{{ checksum "package-lock.json" }}', archiveFormat: 'Tar' });
     case 'ArtifactoryUpload':
@@ -167,7 +246,12 @@ export function otherSpec(g: Gen, type: string, ctx: Ctx): Node {
     case 'Email':
       return map({ to: 'team@example.com', cc: '', subject: `Pipeline ${expr(g, ctx)}`, body: 'Deployed <+pipeline.sequenceId>' });
     case 'JiraCreate':
-      return map({ connectorRef: 'jira', projectKey: 'OPS', issueType: 'Task', fields: seq([map({ name: 'Summary', value: 'Deploy <+pipeline.sequenceId>' })]) });
+      return map({
+        connectorRef: 'jira',
+        projectKey: 'OPS',
+        issueType: 'Task',
+        fields: seq([map({ name: 'Summary', value: 'Deploy <+pipeline.sequenceId>' })]),
+      });
     default:
       return map({});
   }

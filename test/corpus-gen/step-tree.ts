@@ -61,11 +61,20 @@ export function stepList(g: Gen, ctx: Ctx, flavour: 'ci' | 'custom' | 'cd', n: n
  */
 export function group(g: Gen, ctx: Ctx, flavour: 'ci' | 'custom' | 'cd'): Node {
   g.feat(`step-group-depth-${ctx.depth}`);
-  const gid = g.ident(`steps:${ctx.stage}`, g.pick(['checks', 'tests', 'quality', 'release_steps', 'infra', 'verify_group', 'parallel_suite']));
+  const gid = g.ident(
+    `steps:${ctx.stage}`,
+    g.pick(['checks', 'tests', 'quality', 'release_steps', 'infra', 'verify_group', 'parallel_suite']),
+  );
   const o: Record<string, Node | undefined> = { name: g.nameFor(gid), identifier: gid };
   let strat: { node: Node; strat: Strat } | undefined;
   if (g.chance(0.12)) strat = strategy(g, 'group');
-  const inner: Ctx = { ...ctx, groupPath: [...ctx.groupPath, gid], before: [...ctx.before], nodeCopied: ctx.nodeCopied || !!strat, ...(strat ? { strat: strat.strat } : {}) };
+  const inner: Ctx = {
+    ...ctx,
+    groupPath: [...ctx.groupPath, gid],
+    before: [...ctx.before],
+    nodeCopied: ctx.nodeCopied || !!strat,
+    ...(strat ? { strat: strat.strat } : {}),
+  };
   let innerFlavour = flavour;
   if (flavour !== 'ci' && ctx.depth === 1 && g.chance(0.3)) {
     // doc "Containerize step groups": Custom/Deploy stages run Run steps in a group with stepGroupInfra

@@ -66,7 +66,11 @@ export function step(g: Gen, ctx: Ctx, flavour: 'ci' | 'custom' | 'cd'): { node:
     case 'Security':
       stepType = g.pick(['AquaTrivy', 'Gitleaks', 'Semgrep', 'Snyk', 'Nikto', 'Nmap', 'Twistlock', 'Brakeman', 'Sysdig', 'PrismaCloud']);
       spec = securitySpec(g, stepType);
-      g.feat(['Nikto', 'Nmap', 'Twistlock', 'Brakeman', 'Sysdig', 'PrismaCloud'].includes(stepType) ? 'step-type-unknown-to-pipewright' : 'step-type-security');
+      g.feat(
+        ['Nikto', 'Nmap', 'Twistlock', 'Brakeman', 'Sysdig', 'PrismaCloud'].includes(stepType)
+          ? 'step-type-unknown-to-pipewright'
+          : 'step-type-security',
+      );
       break;
     case 'TerraformPlan':
       // doc "Provision with Terraform / Terragrunt / Terraform Cloud" (Deploy and Custom stages)

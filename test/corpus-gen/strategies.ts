@@ -30,7 +30,10 @@ export function strategy(g: Gen, level: 'stage' | 'group' | 'step'): { node: Nod
     return { node: map({ repeat: map({ items: seq(items) }) }), strat: { kind: 'repeat', items: true } };
   }
   g.feat('matrix');
-  const axisNames = g.sample(level === 'stage' ? ['env', 'region', 'provider'] : level === 'group' ? ['shard', 'suite', 'db'] : ['os', 'arch', 'jdk', 'node'], g.int(1, 2));
+  const axisNames = g.sample(
+    level === 'stage' ? ['env', 'region', 'provider'] : level === 'group' ? ['shard', 'suite', 'db'] : ['os', 'arch', 'jdk', 'node'],
+    g.int(1, 2),
+  );
   const values: Record<string, string[]> = {
     env: ['dev', 'qa', 'prod'],
     region: ['eu', 'us'],

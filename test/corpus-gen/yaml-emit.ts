@@ -208,7 +208,9 @@ export class Emitter {
       this.lines.push(`${head} *${v.name}`);
       return;
     }
-    const literal = (typeof v === 'string' && v.includes('\n') && !v.includes('\r') && !/^\s/.test(v) && !/[ \t]$/m.test(v)) || (typeof v === 'object' && v !== null && v.t === 'str' && v.style === 'literal');
+    const literal =
+      (typeof v === 'string' && v.includes('\n') && !v.includes('\r') && !/^\s/.test(v) && !/[ \t]$/m.test(v)) ||
+      (typeof v === 'object' && v !== null && v.t === 'str' && v.style === 'literal');
     if (literal) {
       const text = typeof v === 'string' ? v : (v as StrNode).v;
       this.lines.push(`${head} |${text.endsWith('\n') ? '' : '-'}`);

@@ -138,7 +138,12 @@ function resolveEnv(env: Record<string, string> | undefined): Record<string, str
 }
 
 /** Runs the runnable steps of one GitHub job in order, in `cwd`, all of them (as `if: !cancelled()` does). */
-async function runGithubJob(workflow: GithubWorkflow, job: string, cwd: string, overrides: Record<string, string> = {}): Promise<{ runs: ScriptRun[]; skipped: string[] }> {
+async function runGithubJob(
+  workflow: GithubWorkflow,
+  job: string,
+  cwd: string,
+  overrides: Record<string, string> = {},
+): Promise<{ runs: ScriptRun[]; skipped: string[] }> {
   const j = workflow.jobs[job]!;
   const env = { ...runnerEnv(), ...resolveEnv(workflow.env), ...resolveEnv(j.env) };
   const runs: ScriptRun[] = [];
@@ -155,11 +160,18 @@ async function runGithubJob(workflow: GithubWorkflow, job: string, cwd: string, 
 }
 
 /** Runs one GitLab job's script (after `extends:` and the global variables) as one bash script, in `cwd`. */
-async function runGitlabJob(ci: Record<string, unknown>, job: string, cwd: string, overrides: Record<string, string> = {}): Promise<ScriptRun & { job: GitlabJob }> {
+async function runGitlabJob(
+  ci: Record<string, unknown>,
+  job: string,
+  cwd: string,
+  overrides: Record<string, string> = {},
+): Promise<ScriptRun & { job: GitlabJob }> {
   const own = ci[job] as GitlabJob;
   const parent = own.extends ? (ci[own.extends] as GitlabJob) : {};
   const merged: GitlabJob = { ...parent, ...own, variables: { ...parent.variables, ...own.variables } };
-  const variables = Object.fromEntries(Object.entries({ ...(ci['variables'] as Record<string, string | number>), ...merged.variables }).map(([k, v]) => [k, String(v)]));
+  const variables = Object.fromEntries(
+    Object.entries({ ...(ci['variables'] as Record<string, string | number>), ...merged.variables }).map(([k, v]) => [k, String(v)]),
+  );
   // Settings → CI/CD → Variables, and what GitLab sets for a merge request pipeline.
   const ciVariables = { PIPEWRIGHT_REGISTRY: registry, PIPEWRIGHT_TOKEN: readToken, CI_MERGE_REQUEST_DIFF_BASE_SHA: baseSha };
   const lines = (merged.script ?? []).filter((l) => !skipGitlabLine(l));
@@ -226,7 +238,13 @@ const INPUT_SET = `inputSet:
 const PAYMENTS = example('pipeline.yaml').replace('name: Demo', 'name: Payments').replace('identifier: demo', 'identifier: payments');
 
 async function git(args: string[], cwd: string): Promise<string> {
-  const env = { ...runnerEnv(), GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' };
+  const env = {
+    ...runnerEnv(),
+    GIT_AUTHOR_NAME: 't',
+    GIT_AUTHOR_EMAIL: 't@example.com',
+    GIT_COMMITTER_NAME: 't',
+    GIT_COMMITTER_EMAIL: 't@example.com',
+  };
   const r = await bash(`git ${args[0]}`, `git ${args.map((a) => `'${a}'`).join(' ')}`, cwd, env);
   if (r.code !== 0) throw new Error(r.output);
   return r.output.trim();
@@ -236,7 +254,9 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'pw-ci-recipes-'));
   bin = join(root, 'bin');
   mkdirSync(bin);
-  writeFileSync(join(bin, 'pipewright'), `#!/bin/sh\nexec "${process.execPath}" "${join(REPO, 'dist', 'cli', 'bin.js')}" "$@"\n`, { mode: 0o755 });
+  writeFileSync(join(bin, 'pipewright'), `#!/bin/sh\nexec "${process.execPath}" "${join(REPO, 'dist', 'cli', 'bin.js')}" "$@"\n`, {
+    mode: 0o755,
+  });
 
   const db = join(root, 'registry.db');
   const token = async (scope: string) => {
@@ -247,7 +267,16 @@ beforeAll(async () => {
   const publishToken = await token('publish');
   readToken = await token('read'); // what the recipes get: read is all a gate needs
   registry = (await serveProcess(db)).url;
-  const published = await cliProcess(['template', 'publish', join(REPO, 'examples/templates/node-http-service-1.0.0.yaml'), join(REPO, 'examples/templates/smoke-checks-1.0.0.yaml'), '--registry', registry, '--token', publishToken]);
+  const published = await cliProcess([
+    'template',
+    'publish',
+    join(REPO, 'examples/templates/node-http-service-1.0.0.yaml'),
+    join(REPO, 'examples/templates/smoke-checks-1.0.0.yaml'),
+    '--registry',
+    registry,
+    '--token',
+    publishToken,
+  ]);
   expect(published.code, published.stderr).toBe(0);
 
   project = tempDir(
@@ -290,7 +319,10 @@ function brokenProject(): string {
   const dir = mkdtempSync(join(root, 'broken-'));
   cpSync(project, dir, { recursive: true });
   // Locked as account.node_http_service@^1.0, not @1.0.0: --frozen-lockfile refuses it (PW4008).
-  writeFileSync(join(dir, '.harness/unlocked.yaml'), example('pipeline.yaml').replace('identifier: demo', 'identifier: unlocked').replace('versionLabel: ^1.0', 'versionLabel: 1.0.0'));
+  writeFileSync(
+    join(dir, '.harness/unlocked.yaml'),
+    example('pipeline.yaml').replace('identifier: demo', 'identifier: unlocked').replace('versionLabel: ^1.0', 'versionLabel: 1.0.0'),
+  );
   writeFileSync(
     join(dir, 'services/payments/.harness/broken.yaml'),
     'pipeline:\n  name: broken\n  identifier: broken\n  stages:\n    - stage:\n        name: s\n        identifier: s\n        type: CI\n        spec:\n          execution:\n            steps:\n              - step: {type: Run, name: x, identifier: x-y, spec: {command: x}}\n',
@@ -319,7 +351,13 @@ describe('docs/ci.md: the GitHub Actions recipe', () => {
     const dir = mkdtempSync(join(root, 'gh-gate-'));
     cpSync(project, dir, { recursive: true });
     const { runs, skipped } = await runGithubJob(github(), 'gate', dir);
-    expect(skipped).toEqual(['actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683', 'actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020', 'Install pipewright', 'Upload SARIF to code scanning', 'Keep the reports']);
+    expect(skipped).toEqual([
+      'actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683',
+      'actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020',
+      'Install pipewright',
+      'Upload SARIF to code scanning',
+      'Keep the reports',
+    ]);
     for (const r of runs) expect(r.code, `${r.name}\n${r.output}`).toBe(0);
     const sarif = JSON.parse(text(join(dir, 'pipewright.sarif'))) as { version: string; runs: { results: unknown[] }[] };
     expect(sarif.version).toBe('2.1.0');
@@ -362,7 +400,12 @@ describe('docs/ci.md: the GitHub Actions recipe', () => {
     const dir = mkdtempSync(join(root, 'gh-impact-'));
     cpSync(project, dir, { recursive: true });
     const { runs, skipped } = await runGithubJob(github(), 'impact', dir);
-    expect(skipped).toEqual(['actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683', 'actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020', 'Install pipewright', 'Comment on the pull request']);
+    expect(skipped).toEqual([
+      'actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683',
+      'actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020',
+      'Install pipewright',
+      'Comment on the pull request',
+    ]);
     expect(runs).toHaveLength(1);
     expect(runs[0]!.code, runs[0]!.output).toBe(0);
     expect(runs[0]!.output).toContain('impact of templates/node-http-service-1.1.0.yaml as account.node_http_service');
@@ -375,7 +418,12 @@ describe('docs/ci.md: the GitHub Actions recipe', () => {
     const dir = mkdtempSync(join(root, 'gh-impact-broken-'));
     cpSync(project, dir, { recursive: true });
     // 1.2.0 accepts no script the pipelines pass (they use ^1.0, so it applies): a broken consumer.
-    writeFileSync(join(dir, 'templates/node-http-service-1.2.0.yaml'), example('templates/node-http-service-1.1.0.yaml').replace('versionLabel: 1.1.0', 'versionLabel: 1.2.0').replace('script: { type: string', 'script: { type: string, regex: "^server/"'));
+    writeFileSync(
+      join(dir, 'templates/node-http-service-1.2.0.yaml'),
+      example('templates/node-http-service-1.1.0.yaml')
+        .replace('versionLabel: 1.1.0', 'versionLabel: 1.2.0')
+        .replace('script: { type: string', 'script: { type: string, regex: "^server/"'),
+    );
     writeFileSync(join(dir, 'templates/half-written.yaml'), 'template:\n  name: half\n  identifier: half\n');
     await git(['add', '.'], dir);
     await git(['commit', '--quiet', '-m', 'two more candidates'], dir);

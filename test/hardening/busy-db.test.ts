@@ -48,7 +48,12 @@ async function setup() {
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.text();
-    return { status: res.status, ms: Date.now() - t0, retryAfter: res.headers.get('retry-after'), body: text ? (JSON.parse(text) as { error?: { code: string } }) : {} };
+    return {
+      status: res.status,
+      ms: Date.now() - t0,
+      retryAfter: res.headers.get('retry-after'),
+      body: text ? (JSON.parse(text) as { error?: { code: string } }) : {},
+    };
   };
   expect((await call('PUT', '/api/v1/templates/account.t/versions/1.0.0', { yaml: stepTemplate('t', '1.0.0') })).status).toBe(201);
   expect((await call('PUT', '/api/v1/templates/account.t/labels/pinned', { version: '1.0.0' })).status).toBe(200);
@@ -85,18 +90,24 @@ describe('a busy database', () => {
     ['deprecate', 'POST', '/api/v1/templates/account.t/versions/1.0.0/deprecate', { message: 'old' }],
     ['yank', 'POST', '/api/v1/templates/account.t/versions/1.0.0/yank', undefined],
     ['unlabel', 'DELETE', '/api/v1/templates/account.t/labels/pinned', undefined],
-  ])('%s while another process holds the write lock → 503 unavailable with Retry-After', async (_name, method, path, body) => {
-    const { dbFile, call } = await setup();
-    await holdWriteLock(dbFile, 3000);
-    const r = await call(method, path, body);
-    expect(r).toMatchObject({ status: 503, retryAfter: '1', body: { error: { code: 'unavailable' } } });
-  }, 20_000);
+  ])(
+    '%s while another process holds the write lock → 503 unavailable with Retry-After',
+    async (_name, method, path, body) => {
+      const { dbFile, call } = await setup();
+      await holdWriteLock(dbFile, 3000);
+      const r = await call(method, path, body);
+      expect(r).toMatchObject({ status: 503, retryAfter: '1', body: { error: { code: 'unavailable' } } });
+    },
+    20_000,
+  );
 
   test('a write retried by the client succeeds once the lock is released', async () => {
     const { dbFile, reg, admin } = await setup();
     await holdWriteLock(dbFile, 1500);
     const client = new RegistryClient({ url: reg.url, token: admin });
-    const res = await client.request<{ created: boolean }>('PUT', '/api/v1/templates/account.t/versions/3.0.0', { yaml: stepTemplate('t', '3.0.0') });
+    const res = await client.request<{ created: boolean }>('PUT', '/api/v1/templates/account.t/versions/3.0.0', {
+      yaml: stepTemplate('t', '3.0.0'),
+    });
     expect(res.status).toBe(201);
   }, 20_000);
 });
@@ -108,7 +119,9 @@ async function scripted(answers: { status: number; headers?: Record<string, stri
     times.push(Date.now());
     const a = answers[Math.min(times.length - 1, answers.length - 1)]!;
     res.writeHead(a.status, { 'Content-Type': 'application/json', ...a.headers });
-    res.end(JSON.stringify(a.status >= 400 ? { error: { code: a.status === 503 ? 'unavailable' : 'internal', message: 'busy' } } : { ok: true }));
+    res.end(
+      JSON.stringify(a.status >= 400 ? { error: { code: a.status === 503 ? 'unavailable' : 'internal', message: 'busy' } } : { ok: true }),
+    );
   });
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));

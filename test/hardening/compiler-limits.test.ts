@@ -23,9 +23,13 @@ function aliasBomb(indent: string, key: string, count: number, bytes = 100_000):
 }
 
 /** Nine levels of ten aliases each: 10^9 nodes from a few hundred bytes. */
-const LAUGHS = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(10).fill(`*${'abcdefghi'[i]}`).join(', ')}]`)].join('\n    ');
+const LAUGHS = [
+  'a: &a [x, x, x, x, x, x, x, x, x, x]',
+  ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(10).fill(`*${'abcdefghi'[i]}`).join(', ')}]`),
+].join('\n    ');
 
-const pipeline = (extra: string, steps = '              - step: {type: Run, name: r, identifier: r, spec: {command: echo hi}}') => onePipeline(steps + '\n', extra);
+const pipeline = (extra: string, steps = '              - step: {type: Run, name: r, identifier: r, spec: {command: echo hi}}') =>
+  onePipeline(steps + '\n', extra);
 
 async function compileFiles(files: Record<string, string>) {
   const dir = tempDir(files);
@@ -71,7 +75,9 @@ describe('YAML alias expansion', () => {
 
   test('ordinary anchors and merge keys still compile', async () => {
     const steps = Array.from({ length: 200 }, (_, i) => `              - step: {<<: *base, name: s${i}, identifier: s${i}}`).join('\n');
-    const r = await compileFiles({ 'p.yaml': pipeline('  properties:\n    base: &base {type: Run, spec: {shell: Bash, command: "make test && make lint"}}\n', steps) });
+    const r = await compileFiles({
+      'p.yaml': pipeline('  properties:\n    base: &base {type: Run, spec: {shell: Bash, command: "make test && make lint"}}\n', steps),
+    });
     expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     expect(r.plan!.steps).toHaveLength(200);
   });
@@ -100,7 +106,10 @@ ${Array.from({ length: fanOut }, (_, i) => `      - ${inner === 'big' ? 'step' :
 `;
 
   test('one large template used by many steps is PW5003 at a reference', async () => {
-    const steps = Array.from({ length: 400 }, (_, i) => `              - step: {name: s${i}, identifier: s${i}, template: {templateRef: account.big, versionLabel: "1"}}`).join('\n');
+    const steps = Array.from(
+      { length: 400 },
+      (_, i) => `              - step: {name: s${i}, identifier: s${i}, template: {templateRef: account.big, versionLabel: "1"}}`,
+    ).join('\n');
     const r = await compileFiles({ 'big.yaml': stepTemplate('big', big), 'p.yaml': pipeline('', steps) });
     expect(r.ms).toBeLessThan(FAST_MS * 2);
     expect(codes(r)).toEqual(['PW5003']);
@@ -111,7 +120,10 @@ ${Array.from({ length: fanOut }, (_, i) => `      - ${inner === 'big' ? 'step' :
   test('templates nesting with fan-out (4^6 copies of 100 KB) stop at once with PW5003', async () => {
     const files: Record<string, string> = { 'big.yaml': stepTemplate('big', big), 'g1.yaml': groupTemplate('g1', 'big', 4) };
     for (let i = 2; i <= 6; i++) files[`g${i}.yaml`] = groupTemplate(`g${i}`, `g${i - 1}`, 4);
-    files['p.yaml'] = pipeline('', '              - stepGroup: {name: top, identifier: top, template: {templateRef: account.g6, versionLabel: "1"}}');
+    files['p.yaml'] = pipeline(
+      '',
+      '              - stepGroup: {name: top, identifier: top, template: {templateRef: account.g6, versionLabel: "1"}}',
+    );
     const r = await compileFiles(files);
     expect(r.ms).toBeLessThan(FAST_MS * 2);
     expect(codes(r)).toEqual(['PW5003']);
@@ -154,7 +166,11 @@ ${Array.from({ length: fanOut }, (_, i) => `      - ${inner === 'big' ? 'step' :
   });
 
   test('copies after copies stop at the needs limit (17 steps of 256 copies, each copy needing the 256 before)', async () => {
-    const steps = Array.from({ length: 17 }, (_, i) => `              - step: {type: Run, name: s${i}, identifier: s${i}, strategy: {repeat: {times: 256}}, spec: {command: echo ${i}}}`).join('\n');
+    const steps = Array.from(
+      { length: 17 },
+      (_, i) =>
+        `              - step: {type: Run, name: s${i}, identifier: s${i}, strategy: {repeat: {times: 256}}, spec: {command: echo ${i}}}`,
+    ).join('\n');
     const r = await compileFiles({ 'p.yaml': pipeline('', steps) });
     expect(r.ms).toBeLessThan(FAST_MS * 3);
     expect(codes(r)).toEqual(['PW5003']);
@@ -162,9 +178,17 @@ ${Array.from({ length: fanOut }, (_, i) => `      - ${inner === 'big' ? 'step' :
   });
 
   test('a field expanding past its limit is refused once, not re-expanded in every strategy copy', async () => {
-    const vars = ['  variables:', '    - {name: v0, type: String, value: xxxxxxxxxxxxxxxx}', ...[1, 2, 3, 4, 5].map((i) => `    - {name: v${i}, type: String, value: "${`<+pipeline.variables.v${i - 1}>`.repeat(8)}"}`)].join('\n') + '\n';
-    const steps = '              - step: {type: Run, name: r, identifier: r, strategy: {parallelism: 100}, spec: {command: "echo <+pipeline.variables.v5>"}}';
-    const r = await compileFiles({ 'p.yaml': pipeline(vars, steps).replace('        type: CI\n', '        type: CI\n        strategy: {parallelism: 10}\n') });
+    const vars =
+      [
+        '  variables:',
+        '    - {name: v0, type: String, value: xxxxxxxxxxxxxxxx}',
+        ...[1, 2, 3, 4, 5].map((i) => `    - {name: v${i}, type: String, value: "${`<+pipeline.variables.v${i - 1}>`.repeat(8)}"}`),
+      ].join('\n') + '\n';
+    const steps =
+      '              - step: {type: Run, name: r, identifier: r, strategy: {parallelism: 100}, spec: {command: "echo <+pipeline.variables.v5>"}}';
+    const r = await compileFiles({
+      'p.yaml': pipeline(vars, steps).replace('        type: CI\n', '        type: CI\n        strategy: {parallelism: 10}\n'),
+    });
     // 25 s before: the same 4 MB expanded for each of 1,000 copies.
     expect(r.ms).toBeLessThan(FAST_MS);
     expect(codes(r)).toContain('PW5003');
@@ -172,8 +196,18 @@ ${Array.from({ length: fanOut }, (_, i) => `      - ${inner === 'big' ? 'step' :
 
   test('variables that refer to each other ten times over are PW5003, not an exhausted heap', async () => {
     const vars = ['    - {name: v0, type: String, value: "0123456789"}'];
-    for (let i = 1; i <= 9; i++) vars.push(`    - {name: v${i}, type: String, value: "${Array(10).fill(`<+pipeline.variables.v${i - 1}>`).join('')}"}`);
-    const r = await compileFiles({ 'p.yaml': pipeline(`  variables:\n${vars.join('\n')}\n`, '              - step: {type: Run, name: r, identifier: r, spec: {command: "echo <+pipeline.variables.v9>"}}') });
+    for (let i = 1; i <= 9; i++)
+      vars.push(
+        `    - {name: v${i}, type: String, value: "${Array(10)
+          .fill(`<+pipeline.variables.v${i - 1}>`)
+          .join('')}"}`,
+      );
+    const r = await compileFiles({
+      'p.yaml': pipeline(
+        `  variables:\n${vars.join('\n')}\n`,
+        '              - step: {type: Run, name: r, identifier: r, spec: {command: "echo <+pipeline.variables.v9>"}}',
+      ),
+    });
     expect(r.ms).toBeLessThan(FAST_MS * 2);
     expect(codes(r)).toContain('PW5003');
   });
@@ -226,7 +260,9 @@ ${extra}  spec:
 
   test('a template multiplying another past the plan limit answers quickly with 422 PW5003', async () => {
     reg = await liveRegistry();
-    const big = template('').replace('command: echo hi', `command: "${'x'.repeat(100_000)}"`).replace(/bomb/g, 'big');
+    const big = template('')
+      .replace('command: echo hi', `command: "${'x'.repeat(100_000)}"`)
+      .replace(/bomb/g, 'big');
     expect((await reg.publish('account.big', '1.0.0', big)).status).toBe(201);
     const group = `template:
   name: fan
@@ -268,7 +304,10 @@ describe('many documents in one publish', () => {
     const { default: request } = await import('supertest');
     const { bearer, bootRegistry } = await import('../registry/fixtures.js');
     const r = bootRegistry();
-    const yaml = Array.from({ length: 7800 }, (_, i) => `---\ntemplate: {name: t${i}, identifier: t, versionLabel: "1.0.0", type: Step, spec: {type: Run, spec: {command: x}}}`).join('\n');
+    const yaml = Array.from(
+      { length: 7800 },
+      (_, i) => `---\ntemplate: {name: t${i}, identifier: t, versionLabel: "1.0.0", type: Step, spec: {type: Run, spec: {command: x}}}`,
+    ).join('\n');
     const t0 = performance.now();
     const res = await request(r.app).put('/api/v1/templates/account.t/versions/1.0.0').set(bearer(r.tokens.publish)).send({ yaml });
     expect(res.status).toBe(422);

@@ -17,7 +17,11 @@ afterEach(async () => {
 describe('the event log and anonymous reads', () => {
   test('with --anonymous-read, templates are public but events need a read token', async () => {
     const r = bootRegistry({ anonymousRead: true });
-    await request(r.app).put('/api/v1/templates/account.t/versions/1.0.0').set(bearer(r.tokens.publish)).send({ yaml: stepTemplate('t', '1.0.0') }).expect(201);
+    await request(r.app)
+      .put('/api/v1/templates/account.t/versions/1.0.0')
+      .set(bearer(r.tokens.publish))
+      .send({ yaml: stepTemplate('t', '1.0.0') })
+      .expect(201);
     createToken(r.db, 'deploy-bot', 'admin');
     r.store.record('cli:deploy-bot', 'token-create', { name: 'deploy-bot', scope: 'admin' });
     expect((await request(r.app).get('/api/v1/templates')).status).toBe(200);
@@ -32,23 +36,46 @@ describe('the event log and anonymous reads', () => {
 });
 
 describe('sunset dates', () => {
-  test.each(['2026-13-45', '2027-01-01<script>', '2027-02-29', '2027-04-31', '2027-1-01', '27-01-01', ' 2027-01-01', '2027-01-01T00:00:00Z', '0000-00-00'])(
-    'the API refuses sunset %j with 400 and stores nothing',
-    async (sunset) => {
-      const r = bootRegistry();
-      await request(r.app).put('/api/v1/templates/account.t/versions/1.0.0').set(bearer(r.tokens.publish)).send({ yaml: stepTemplate('t', '1.0.0') }).expect(201);
-      const res = await request(r.app).post('/api/v1/templates/account.t/versions/1.0.0/deprecate').set(bearer(r.tokens.publish)).send({ message: 'old', sunset });
-      expect(res.status).toBe(400);
-      expect(res.body.error).toMatchObject({ code: 'bad_request', message: expect.stringMatching(/YYYY-MM-DD/) });
-      expect((await request(r.app).get('/api/v1/templates/account.t/versions/1.0.0').set(bearer(r.tokens.read))).body.deprecation).toBeUndefined();
-    },
-  );
+  test.each([
+    '2026-13-45',
+    '2027-01-01<script>',
+    '2027-02-29',
+    '2027-04-31',
+    '2027-1-01',
+    '27-01-01',
+    ' 2027-01-01',
+    '2027-01-01T00:00:00Z',
+    '0000-00-00',
+  ])('the API refuses sunset %j with 400 and stores nothing', async (sunset) => {
+    const r = bootRegistry();
+    await request(r.app)
+      .put('/api/v1/templates/account.t/versions/1.0.0')
+      .set(bearer(r.tokens.publish))
+      .send({ yaml: stepTemplate('t', '1.0.0') })
+      .expect(201);
+    const res = await request(r.app)
+      .post('/api/v1/templates/account.t/versions/1.0.0/deprecate')
+      .set(bearer(r.tokens.publish))
+      .send({ message: 'old', sunset });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'bad_request', message: expect.stringMatching(/YYYY-MM-DD/) });
+    expect(
+      (await request(r.app).get('/api/v1/templates/account.t/versions/1.0.0').set(bearer(r.tokens.read))).body.deprecation,
+    ).toBeUndefined();
+  });
 
   test('real dates are accepted, leap days included', async () => {
     const r = bootRegistry();
-    await request(r.app).put('/api/v1/templates/account.t/versions/1.0.0').set(bearer(r.tokens.publish)).send({ yaml: stepTemplate('t', '1.0.0') }).expect(201);
+    await request(r.app)
+      .put('/api/v1/templates/account.t/versions/1.0.0')
+      .set(bearer(r.tokens.publish))
+      .send({ yaml: stepTemplate('t', '1.0.0') })
+      .expect(201);
     for (const sunset of ['2028-02-29', '2027-12-31']) {
-      const res = await request(r.app).post('/api/v1/templates/account.t/versions/1.0.0/deprecate').set(bearer(r.tokens.publish)).send({ message: 'old', sunset });
+      const res = await request(r.app)
+        .post('/api/v1/templates/account.t/versions/1.0.0/deprecate')
+        .set(bearer(r.tokens.publish))
+        .send({ message: 'old', sunset });
       expect(res.status).toBe(200);
       expect(res.body.deprecation).toEqual({ message: 'old', sunset });
     }
@@ -59,8 +86,13 @@ describe('sunset dates', () => {
     const reg = await startRegistry({ db: join(dir, 'r.db'), port: 0, log: () => undefined });
     running.push(reg);
     const admin = createToken(reg.db, 'boss', 'admin');
-    await request(reg.url).put('/api/v1/templates/account.t/versions/1.0.0').set(bearer(admin)).send({ yaml: stepTemplate('t', '1.0.0') }).expect(201);
-    const cli = (...args: string[]) => runCli(['template', 'deprecate', 'account.t@1.0.0', '--message', 'old', ...args, '--registry', reg.url, '--token', admin], dir);
+    await request(reg.url)
+      .put('/api/v1/templates/account.t/versions/1.0.0')
+      .set(bearer(admin))
+      .send({ yaml: stepTemplate('t', '1.0.0') })
+      .expect(201);
+    const cli = (...args: string[]) =>
+      runCli(['template', 'deprecate', 'account.t@1.0.0', '--message', 'old', ...args, '--registry', reg.url, '--token', admin], dir);
     for (const bad of ['2026-13-45', '2027-01-01<script>']) {
       const r = await cli('--sunset', bad);
       expect(r.code).toBe(2);

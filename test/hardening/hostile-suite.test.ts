@@ -95,20 +95,36 @@ function healthMonitor(url: string, everyMs = 20) {
   };
 }
 
-const template = (id: string, extra: string, spec = '    type: Run\n    spec:\n      shell: Sh\n      command: echo hi\n') => `template:\n  name: ${id}\n  identifier: ${id}\n  versionLabel: "1.0.0"\n  type: Step\n${extra}  spec:\n${spec}`;
+const template = (id: string, extra: string, spec = '    type: Run\n    spec:\n      shell: Sh\n      command: echo hi\n') =>
+  `template:\n  name: ${id}\n  identifier: ${id}\n  versionLabel: "1.0.0"\n  type: Step\n${extra}  spec:\n${spec}`;
 
 // Built before the monitor starts, so building them cannot stall the measurement.
 const big = 'x'.repeat(100_000);
-const aliasBytes = template('bytes', `  description: &d "${big}"\n  tags:\n${Array.from({ length: 1500 }, (_, i) => `    k${i}: *d`).join('\n')}\n`);
+const aliasBytes = template(
+  'bytes',
+  `  description: &d "${big}"\n  tags:\n${Array.from({ length: 1500 }, (_, i) => `    k${i}: *d`).join('\n')}\n`,
+);
 const laughs = ['  tags:', '    l0: &l0 [a, a, a, a, a, a, a, a, a, a]'];
 for (let i = 1; i <= 8; i++) laughs.push(`    l${i}: &l${i} [${Array.from({ length: 10 }, () => `*l${i - 1}`).join(', ')}]`);
 const aliasNodes = template('nodes', laughs.join('\n') + '\n');
 const deepYaml = template('deep', `  tags: {k: ${'['.repeat(3000)}${']'.repeat(3000)}}\n`);
 const deepJson = `{"yaml":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
-const redos = template('redos', `  inputs:\n    name: {type: string, regex: "^(a+)+$", default: "${'a'.repeat(40)}!"}\n`, '    type: Run\n    spec:\n      shell: Sh\n      command: echo {{inputs.name}}\n');
-const redosHarness = template('redos2', '', `    type: Run\n    spec:\n      shell: Sh\n      command: <+input>.regex(^(a+)+$).default(${'a'.repeat(40)}!)\n`);
+const redos = template(
+  'redos',
+  `  inputs:\n    name: {type: string, regex: "^(a+)+$", default: "${'a'.repeat(40)}!"}\n`,
+  '    type: Run\n    spec:\n      shell: Sh\n      command: echo {{inputs.name}}\n',
+);
+const redosHarness = template(
+  'redos2',
+  '',
+  `    type: Run\n    spec:\n      shell: Sh\n      command: <+input>.regex(^(a+)+$).default(${'a'.repeat(40)}!)\n`,
+);
 const backref = template('backref', `  inputs:\n    name: {type: string, regex: "^(a)\\\\1$", default: "aa"}\n`);
-const protoInputs = template('proto', `  inputs:\n    __proto__: {type: string}\n    constructor: {type: string}\n`, '    type: Run\n    spec:\n      shell: Sh\n      command: echo {{inputs.constructor}}\n');
+const protoInputs = template(
+  'proto',
+  `  inputs:\n    __proto__: {type: string}\n    constructor: {type: string}\n`,
+  '    type: Run\n    spec:\n      shell: Sh\n      command: echo {{inputs.constructor}}\n',
+);
 
 describe('hostile input against a live registry process', () => {
   let url = '';
@@ -128,7 +144,11 @@ describe('hostile input against a live registry process', () => {
 
   afterAll(() => killChildren());
 
-  const publish = (name: string, yaml: string) => send(url, 'PUT', `/api/v1/templates/account.${name}/versions/1.0.0`, JSON.stringify({ yaml }), { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` });
+  const publish = (name: string, yaml: string) =>
+    send(url, 'PUT', `/api/v1/templates/account.${name}/versions/1.0.0`, JSON.stringify({ yaml }), {
+      'Content-Type': 'application/json',
+      Authorization: `Bearer ${token}`,
+    });
 
   test.each([
     ['an alias bomb by bytes (one 100 KB scalar aliased 1,500 times)', 'bytes', () => aliasBytes, /PW1/],
@@ -151,13 +171,59 @@ describe('hostile input against a live registry process', () => {
   });
 
   test.each([
-    ['a 10,000-deep JSON body', () => send(url, 'PUT', '/api/v1/templates/account.x/versions/1.0.0', deepJson, { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` })],
-    ['a body that says gzip and is not', () => send(url, 'PUT', '/api/v1/templates/account.x/versions/1.0.0', '{"yaml":"x"}', { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', Authorization: `Bearer ${token}` })],
-    ['a malformed percent-encoding in a path', () => send(url, 'GET', '/api/v1/templates/%E0%A4%A', undefined, { Authorization: `Bearer ${token}` })],
-    ['a ref with a toString key', () => send(url, 'POST', '/api/v1/resolve', '{"requests":[{"ref":{"toString":1}}]}', { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` })],
-    ['a __proto__ key in a JSON body', () => send(url, 'POST', '/api/v1/resolve', '{"__proto__":{"requests":[]},"requests":{"__proto__":1}}', { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` })],
-    ['a body that is not JSON', () => send(url, 'PUT', '/api/v1/templates/account.x/versions/1.0.0', 'yaml: x', { 'Content-Type': 'text/yaml', Authorization: `Bearer ${token}` })],
-    ['a bad sunset date', () => send(url, 'POST', '/api/v1/templates/account.x/versions/1.0.0/deprecate', '{"message":"m","sunset":"2026-13-45"}', { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` })],
+    [
+      'a 10,000-deep JSON body',
+      () =>
+        send(url, 'PUT', '/api/v1/templates/account.x/versions/1.0.0', deepJson, {
+          'Content-Type': 'application/json',
+          Authorization: `Bearer ${token}`,
+        }),
+    ],
+    [
+      'a body that says gzip and is not',
+      () =>
+        send(url, 'PUT', '/api/v1/templates/account.x/versions/1.0.0', '{"yaml":"x"}', {
+          'Content-Type': 'application/json',
+          'Content-Encoding': 'gzip',
+          Authorization: `Bearer ${token}`,
+        }),
+    ],
+    [
+      'a malformed percent-encoding in a path',
+      () => send(url, 'GET', '/api/v1/templates/%E0%A4%A', undefined, { Authorization: `Bearer ${token}` }),
+    ],
+    [
+      'a ref with a toString key',
+      () =>
+        send(url, 'POST', '/api/v1/resolve', '{"requests":[{"ref":{"toString":1}}]}', {
+          'Content-Type': 'application/json',
+          Authorization: `Bearer ${token}`,
+        }),
+    ],
+    [
+      'a __proto__ key in a JSON body',
+      () =>
+        send(url, 'POST', '/api/v1/resolve', '{"__proto__":{"requests":[]},"requests":{"__proto__":1}}', {
+          'Content-Type': 'application/json',
+          Authorization: `Bearer ${token}`,
+        }),
+    ],
+    [
+      'a body that is not JSON',
+      () =>
+        send(url, 'PUT', '/api/v1/templates/account.x/versions/1.0.0', 'yaml: x', {
+          'Content-Type': 'text/yaml',
+          Authorization: `Bearer ${token}`,
+        }),
+    ],
+    [
+      'a bad sunset date',
+      () =>
+        send(url, 'POST', '/api/v1/templates/account.x/versions/1.0.0/deprecate', '{"message":"m","sunset":"2026-13-45"}', {
+          'Content-Type': 'application/json',
+          Authorization: `Bearer ${token}`,
+        }),
+    ],
   ])('%s is a 4xx', async (_what, call) => {
     const a = await call();
     expect(a.status, a.body.slice(0, 300)).toBeGreaterThanOrEqual(400);

@@ -23,7 +23,11 @@ let server: Server;
 let port: number;
 let reg: ReturnType<typeof bootRegistry>;
 
-function send(method: string, path: string, opts: { headers?: Record<string, string>; body?: string | Buffer; token?: string } = {}): Promise<Reply> {
+function send(
+  method: string,
+  path: string,
+  opts: { headers?: Record<string, string>; body?: string | Buffer; token?: string } = {},
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...(opts.token ? { Authorization: `Bearer ${opts.token}` } : {}), ...opts.headers };
     if (opts.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(opts.body));
@@ -57,7 +61,11 @@ beforeAll(async () => {
     const s = reg.app.listen(0, '127.0.0.1', () => resolve(s));
   });
   port = (server.address() as AddressInfo).port;
-  const ok = await send('PUT', '/api/v1/templates/account.t/versions/1.0.0', { token: reg.tokens.publish, headers: json, body: JSON.stringify({ yaml: stepTemplate('t', '1.0.0') }) });
+  const ok = await send('PUT', '/api/v1/templates/account.t/versions/1.0.0', {
+    token: reg.tokens.publish,
+    headers: json,
+    body: JSON.stringify({ yaml: stepTemplate('t', '1.0.0') }),
+  });
   expect(ok.status).toBe(201);
 });
 
@@ -72,15 +80,27 @@ const DEPRECATE = '/api/v1/templates/account.t/versions/1.0.0/deprecate';
 
 describe('the four reported 500s answer 4xx', () => {
   test('a body sent with Content-Encoding: gzip that is not gzip is 400', async () => {
-    const res = await send('PUT', PUBLISH, { token: reg.tokens.publish, headers: { ...json, 'Content-Encoding': 'gzip' }, body: JSON.stringify({ yaml: 'x' }) });
+    const res = await send('PUT', PUBLISH, {
+      token: reg.tokens.publish,
+      headers: { ...json, 'Content-Encoding': 'gzip' },
+      body: JSON.stringify({ yaml: 'x' }),
+    });
     expectError(res, 400, 'bad_request');
   });
 
   test('a truncated gzip body is 400 and a real gzip body still works', async () => {
     const full = gzipSync(JSON.stringify({ requests: [{ ref: 'account.t', selector: '1.0.0' }] }));
-    const cut = await send('POST', '/api/v1/resolve', { token: reg.tokens.read, headers: { ...json, 'Content-Encoding': 'gzip' }, body: full.subarray(0, full.length - 6) });
+    const cut = await send('POST', '/api/v1/resolve', {
+      token: reg.tokens.read,
+      headers: { ...json, 'Content-Encoding': 'gzip' },
+      body: full.subarray(0, full.length - 6),
+    });
     expectError(cut, 400, 'bad_request');
-    const whole = await send('POST', '/api/v1/resolve', { token: reg.tokens.read, headers: { ...json, 'Content-Encoding': 'gzip' }, body: full });
+    const whole = await send('POST', '/api/v1/resolve', {
+      token: reg.tokens.read,
+      headers: { ...json, 'Content-Encoding': 'gzip' },
+      body: full,
+    });
     expect(whole.status).toBe(200);
   });
 
@@ -111,7 +131,9 @@ describe('the four reported 500s answer 4xx', () => {
   });
 
   test('nesting within the limit still parses (strings with brackets do not count)', async () => {
-    const nested = { requests: [{ ref: 'account.t', selector: '1.0.0', note: '[[[[{{{{'.repeat(100), x: JSON.parse(deep(40)) as unknown }] };
+    const nested = {
+      requests: [{ ref: 'account.t', selector: '1.0.0', note: '[[[[{{{{'.repeat(100), x: JSON.parse(deep(40)) as unknown }],
+    };
     const res = await send('POST', '/api/v1/resolve', { token: reg.tokens.read, headers: json, body: JSON.stringify(nested) });
     expect(res.status, res.text).toBe(200);
   });
@@ -126,7 +148,11 @@ describe('non-strings where strings are due', () => {
     ['a selector that is an object', { requests: [{ ref: 'account.t', selector: {} }] }],
     ['requests is an object', { requests: { ref: 'account.t' } }],
   ])('resolve: %s is 400', async (_name, body) => {
-    expectError(await send('POST', '/api/v1/resolve', { token: reg.tokens.read, headers: json, body: JSON.stringify(body) }), 400, 'bad_request');
+    expectError(
+      await send('POST', '/api/v1/resolve', { token: reg.tokens.read, headers: json, body: JSON.stringify(body) }),
+      400,
+      'bad_request',
+    );
   });
 
   test.each([
@@ -160,7 +186,11 @@ describe('bodies of the wrong shape or type', () => {
     ['text/yaml', 'PUT', PUBLISH, 'publish'],
     ['application/octet-stream', 'PUT', LABEL, 'publish'],
   ] as const)('a body of type %s to %s %s is 415', async (type, method, path, scope) => {
-    expectError(await send(method, path, { token: reg.tokens[scope], headers: { 'Content-Type': type }, body: JSON.stringify({ requests: [] }) }), 415, 'unsupported_media_type');
+    expectError(
+      await send(method, path, { token: reg.tokens[scope], headers: { 'Content-Type': type }, body: JSON.stringify({ requests: [] }) }),
+      415,
+      'unsupported_media_type',
+    );
   });
 
   test('a body without a Content-Type is 415', async () => {
@@ -168,12 +198,36 @@ describe('bodies of the wrong shape or type', () => {
   });
 
   test('an unknown charset or content encoding is 415', async () => {
-    expectError(await send('POST', '/api/v1/resolve', { token: reg.tokens.read, headers: { 'Content-Type': 'application/json; charset=klingon' }, body: '{"requests":[]}' }), 415, 'unsupported_media_type');
-    expectError(await send('POST', '/api/v1/resolve', { token: reg.tokens.read, headers: { ...json, 'Content-Encoding': 'snappy' }, body: '{"requests":[]}' }), 415, 'unsupported_media_type');
+    expectError(
+      await send('POST', '/api/v1/resolve', {
+        token: reg.tokens.read,
+        headers: { 'Content-Type': 'application/json; charset=klingon' },
+        body: '{"requests":[]}',
+      }),
+      415,
+      'unsupported_media_type',
+    );
+    expectError(
+      await send('POST', '/api/v1/resolve', {
+        token: reg.tokens.read,
+        headers: { ...json, 'Content-Encoding': 'snappy' },
+        body: '{"requests":[]}',
+      }),
+      415,
+      'unsupported_media_type',
+    );
   });
 
   test('a body over the limit is 413', async () => {
-    expectError(await send('POST', '/api/v1/resolve', { token: reg.tokens.read, headers: json, body: `{"requests":[],"pad":"${'x'.repeat(1_100_000)}"}` }), 413, 'payload_too_large');
+    expectError(
+      await send('POST', '/api/v1/resolve', {
+        token: reg.tokens.read,
+        headers: json,
+        body: `{"requests":[],"pad":"${'x'.repeat(1_100_000)}"}`,
+      }),
+      413,
+      'payload_too_large',
+    );
   });
 
   test('requests without a body still work (yank, an empty JSON body)', async () => {
@@ -203,7 +257,13 @@ describe('odd paths and methods', () => {
     else expectError(res, status, code);
   });
 
-  test.each(['/static/..%2Fpages.ts', '/static/%2e%2e%2fapp.ts', '/static/catalog.css%00', '/templates/account.t%00', '/templates/..%2F..'])('page path %s is a 4xx page', async (path) => {
+  test.each([
+    '/static/..%2Fpages.ts',
+    '/static/%2e%2e%2fapp.ts',
+    '/static/catalog.css%00',
+    '/templates/account.t%00',
+    '/templates/..%2F..',
+  ])('page path %s is a 4xx page', async (path) => {
     const res = await send('GET', path, { token: reg.tokens.read });
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
@@ -211,7 +271,12 @@ describe('odd paths and methods', () => {
   });
 
   test('page query mistakes are 4xx pages', async () => {
-    for (const path of ['/?q=a&q=b', '/templates/account.t?version=%00', '/templates/account.t/diff?from=1.0.0&to=%E0%A4%A', '/?page=%00&q=%00']) {
+    for (const path of [
+      '/?q=a&q=b',
+      '/templates/account.t?version=%00',
+      '/templates/account.t/diff?from=1.0.0&to=%E0%A4%A',
+      '/?page=%00&q=%00',
+    ]) {
       const res = await send('GET', path, { token: reg.tokens.read });
       expect(res.status, path).toBeLessThan(500);
     }
@@ -234,7 +299,10 @@ describe('requests the HTTP parser refuses', () => {
     ['an unknown method', 'FROB /api/v1/templates HTTP/1.1\r\nHost: x\r\n\r\n'],
     ['a raw NUL in the path', 'GET /api/v1/templates/a\u0000b HTTP/1.1\r\nHost: x\r\n\r\n'],
     ['a NUL in a header', 'GET / HTTP/1.1\r\nHost: x\r\nX-A: a\u0000b\r\n\r\n'],
-    ['a Content-Length that is not a number', 'POST /api/v1/resolve HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ten\r\n\r\n{}'],
+    [
+      'a Content-Length that is not a number',
+      'POST /api/v1/resolve HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ten\r\n\r\n{}',
+    ],
   ])('%s is 400', async (_name, raw) => {
     expect(await rawStatus(raw)).toBe(400);
   });
@@ -288,15 +356,60 @@ describe('every route, every wrong type', () => {
       }
     };
     walk((reg.app as unknown as { router: { stack: Layer[] } }).router.stack, '');
-    const fill: Record<string, string> = { ref: 'account.t', version: '1.0.0', label: 'canary', id: throwawayId, digest, file: 'catalog.css' };
+    const fill: Record<string, string> = {
+      ref: 'account.t',
+      version: '1.0.0',
+      label: 'canary',
+      id: throwawayId,
+      digest,
+      file: 'catalog.css',
+    };
     // Routers mounted at /api/v1 list their paths without it, and layers do not keep the
     // mount path: each path is tried as listed and under /api/v1.
-    const all = out.flatMap(([m, p]) => (p.startsWith('/api/') ? [[m, p]] : [[m, p], [m, `/api/v1${p}`]]) as [string, string][]);
+    const all = out.flatMap(
+      ([m, p]) =>
+        (p.startsWith('/api/')
+          ? [[m, p]]
+          : [
+              [m, p],
+              [m, `/api/v1${p}`],
+            ]) as [string, string][],
+    );
     return all.map(([m, p]) => [m, p.replace(/:(\w+)/g, (_x, name: string) => fill[name] ?? 'x')] as [string, string]);
   }
 
-  const FIELDS = ['yaml', 'template', 'version', 'message', 'sunset', 'requests', 'ref', 'selector', 'token', 'name', 'scope', 'expires', 'next', 'csrf'];
-  const VALUES: unknown[] = [5, -1, 1e308, true, null, [], ['x'], {}, { toString: 1 }, { toString: 1, valueOf: 1 }, '\u0000', 'x'.repeat(100_000), [{ toString: 1 }], JSON.parse('{"__proto__":{"polluted":1}}')];
+  const FIELDS = [
+    'yaml',
+    'template',
+    'version',
+    'message',
+    'sunset',
+    'requests',
+    'ref',
+    'selector',
+    'token',
+    'name',
+    'scope',
+    'expires',
+    'next',
+    'csrf',
+  ];
+  const VALUES: unknown[] = [
+    5,
+    -1,
+    1e308,
+    true,
+    null,
+    [],
+    ['x'],
+    {},
+    { toString: 1 },
+    { toString: 1, valueOf: 1 },
+    '\u0000',
+    'x'.repeat(100_000),
+    [{ toString: 1 }],
+    JSON.parse('{"__proto__":{"polluted":1}}'),
+  ];
 
   test('no JSON body of the wrong types makes any route answer 5xx', async () => {
     const throwaway = createThrowaway();
@@ -306,11 +419,16 @@ describe('every route, every wrong type', () => {
     const failures: string[] = [];
     const statuses = new Set<number>();
     for (const [method, path] of list) {
-      const bodies = [...VALUES.map((x) => Object.fromEntries(FIELDS.map((f) => [f, x]))), ...FIELDS.map((f) => ({ [f]: { toString: 1 } })), ...FIELDS.map((f) => ({ requests: [{ ref: 'account.t', [f]: 7 }], [f]: 7 }))];
+      const bodies = [
+        ...VALUES.map((x) => Object.fromEntries(FIELDS.map((f) => [f, x]))),
+        ...FIELDS.map((f) => ({ [f]: { toString: 1 } })),
+        ...FIELDS.map((f) => ({ requests: [{ ref: 'account.t', [f]: 7 }], [f]: 7 })),
+      ];
       for (const body of bodies) {
         const res = await send(method, path, { token: reg.tokens.admin, headers: json, body: JSON.stringify(body) });
         statuses.add(res.status);
-        if (res.status >= 500) failures.push(`${method} ${path} ${JSON.stringify(body).slice(0, 80)} → ${res.status} ${res.text.slice(0, 120)}`);
+        if (res.status >= 500)
+          failures.push(`${method} ${path} ${JSON.stringify(body).slice(0, 80)} → ${res.status} ${res.text.slice(0, 120)}`);
       }
     }
     expect(failures).toEqual([]);
@@ -325,7 +443,16 @@ describe('every route, every wrong type', () => {
     const list = routes(throwaway, 'sha256:' + '0'.repeat(64)).filter(([m]) => m === 'GET');
     const failures: string[] = [];
     for (const [, path] of list) {
-      for (const q of ['q=%00&type=%00&label=%00', 'q=%E0%A4%A', 'page=1e308&after=1e308&limit=1e308', 'after=-0&limit=9007199254740993', 'version=a&version=b', 'from=%00&to=..', 'type[]=x&label[x]=y', 'next=%E0%A4%A']) {
+      for (const q of [
+        'q=%00&type=%00&label=%00',
+        'q=%E0%A4%A',
+        'page=1e308&after=1e308&limit=1e308',
+        'after=-0&limit=9007199254740993',
+        'version=a&version=b',
+        'from=%00&to=..',
+        'type[]=x&label[x]=y',
+        'next=%E0%A4%A',
+      ]) {
         const res = await send('GET', `${path}?${q}`, { token: reg.tokens.admin });
         if (res.status >= 500) failures.push(`GET ${path}?${q} → ${res.status} ${res.text.slice(0, 120)}`);
       }

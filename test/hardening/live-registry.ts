@@ -52,7 +52,13 @@ export async function liveRegistry(): Promise<LiveRegistry> {
   return {
     url,
     publish: (ref, version, yaml) =>
-      timed(() => fetch(`${url}/api/v1/templates/${ref}/versions/${version}`, { method: 'PUT', headers: { ...bearer(r.tokens.publish), 'Content-Type': 'application/json' }, body: JSON.stringify({ yaml }) })),
+      timed(() =>
+        fetch(`${url}/api/v1/templates/${ref}/versions/${version}`, {
+          method: 'PUT',
+          headers: { ...bearer(r.tokens.publish), 'Content-Type': 'application/json' },
+          body: JSON.stringify({ yaml }),
+        }),
+      ),
     healthz: () => timed(() => fetch(`${url}/healthz`)),
     dbBytes: () => size(r.dbFile) + size(`${r.dbFile}-wal`),
     close: () =>
@@ -70,7 +76,12 @@ export async function liveRegistry(): Promise<LiveRegistry> {
  * Publishes while polling `/healthz` every 20 ms; returns the publish answer and the slowest
  * health answer seen meanwhile (how long the event loop was blocked, roughly).
  */
-export async function publishWhileProbing(reg: LiveRegistry, ref: string, version: string, yaml: string): Promise<{ publish: Timed<PublishAnswer>; slowestHealth: number; healthChecks: number }> {
+export async function publishWhileProbing(
+  reg: LiveRegistry,
+  ref: string,
+  version: string,
+  yaml: string,
+): Promise<{ publish: Timed<PublishAnswer>; slowestHealth: number; healthChecks: number }> {
   let done = false;
   let slowest = 0;
   let checks = 0;

@@ -16,14 +16,21 @@ const user = (inputs: string, variables = '') => onePipeline(templateStep(inputs
 async function compileJson(files: Record<string, string>, extra: string[] = []) {
   const dir = tempDir(files);
   const run = await runCli(['compile', 'p.yaml', '-t', 'templates', '--json', ...extra], dir);
-  const out = JSON.parse(run.stdout) as { ok: boolean; diagnostics: { code: string; line: number; file: string; message: string }[]; plans: { steps: { command?: string; env?: Record<string, string> }[]; pipeline: { variables?: Record<string, unknown> } }[] };
+  const out = JSON.parse(run.stdout) as {
+    ok: boolean;
+    diagnostics: { code: string; line: number; file: string; message: string }[];
+    plans: { steps: { command?: string; env?: Record<string, string> }[]; pipeline: { variables?: Record<string, unknown> } }[];
+  };
   return { ...run, out };
 }
 
 describe('inputs named after Object.prototype properties', () => {
   test.each(['constructor', 'toString', 'hasOwnProperty', '__proto__'])('an input named %s keeps its default', async (name) => {
     const r = await compileJson({
-      'templates/t.yaml': template(`    ${name}: {type: string, default: "from-default"}\n    other: {type: string, default: x}`, `echo {{inputs.${name}}}`),
+      'templates/t.yaml': template(
+        `    ${name}: {type: string, default: "from-default"}\n    other: {type: string, default: x}`,
+        `echo {{inputs.${name}}}`,
+      ),
       'p.yaml': user('{other: y}'),
     });
     expect(r.out.diagnostics).toEqual([]);
@@ -62,10 +69,13 @@ describe('inputs named after Object.prototype properties', () => {
   });
 
   test('a pipeline variable named constructor is an ordinary variable', async () => {
-    const r = await compileJson({
-      'templates/t.yaml': template(`    other: {type: string, default: x}`, `echo <+pipeline.variables.constructor>`),
-      'p.yaml': user('{other: y}', '  variables:\n    - {name: constructor, type: String, value: <+input>}\n'),
-    }, ['--set', 'pipeline.variables.constructor=built']);
+    const r = await compileJson(
+      {
+        'templates/t.yaml': template(`    other: {type: string, default: x}`, `echo <+pipeline.variables.constructor>`),
+        'p.yaml': user('{other: y}', '  variables:\n    - {name: constructor, type: String, value: <+input>}\n'),
+      },
+      ['--set', 'pipeline.variables.constructor=built'],
+    );
     expect(r.out.diagnostics).toEqual([]);
     expect(r.out.plans[0]!.steps[0]!.command).toBe('echo built');
   });
@@ -77,7 +87,13 @@ describe('--set', () => {
   const run = async (variables: string, ...sets: string[]) => {
     const dir = tempDir({ 'p.yaml': pipeline(variables) });
     const r = await runCli(['compile', 'p.yaml', '--json', ...sets.flatMap((s) => ['--set', s])], dir);
-    let out: { ok: boolean; diagnostics: { code: string; file: string; message: string }[]; plans: { steps: { command?: string }[]; pipeline: { variables?: Record<string, unknown> } }[] } | undefined;
+    let out:
+      | {
+          ok: boolean;
+          diagnostics: { code: string; file: string; message: string }[];
+          plans: { steps: { command?: string }[]; pipeline: { variables?: Record<string, unknown> } }[];
+        }
+      | undefined;
     try {
       out = JSON.parse(r.stdout);
     } catch {
@@ -132,8 +148,15 @@ describe('--set', () => {
     expect(bad.out!.diagnostics.map((d) => d.code)).toEqual(['PW3016', 'PW3010']);
   });
 
-  test.each(['pipeline.constructor.name', 'pipeline.toString', 'pipeline.__proto__.x', 'pipeline.variables.x.constructor', 'pipeline.stages.s.constructor', 'pipeline.stages.s.spec.execution.steps.r.spec.toString'])('the path %s follows own properties only (PW3015)', async (path) => {
-    const r = await run(stringVar, "pipeline.variables.x=ok", `${path}=v`);
+  test.each([
+    'pipeline.constructor.name',
+    'pipeline.toString',
+    'pipeline.__proto__.x',
+    'pipeline.variables.x.constructor',
+    'pipeline.stages.s.constructor',
+    'pipeline.stages.s.spec.execution.steps.r.spec.toString',
+  ])('the path %s follows own properties only (PW3015)', async (path) => {
+    const r = await run(stringVar, 'pipeline.variables.x=ok', `${path}=v`);
     expect(r.stderr).not.toMatch(/internal error/);
     expect(r.code).toBe(2);
     expect(r.out!.diagnostics.map((d) => d.code)).toEqual(['PW3015']);

@@ -17,14 +17,20 @@ const EVIL = 'a'.repeat(40) + '!';
 /** Generous for a loaded CI machine; a backtracking match of EVIL takes about an hour. */
 const FAST_MS = 1000;
 
-const stepTemplate = (id: string, version: string, inputs: string, command = 'echo {{inputs.name}}') => inputTemplate(id, version, inputs, command);
+const stepTemplate = (id: string, version: string, inputs: string, command = 'echo {{inputs.name}}') =>
+  inputTemplate(id, version, inputs, command);
 
 const pipelineUsing = (inputs: string) => onePipeline(templateStep(inputs));
 
 async function compileWith(template: string, pipeline: string, sets: string[] = []) {
   const dir = tempDir({ 'templates/t.yaml': template, 'p.yaml': pipeline });
   const start = performance.now();
-  const r = await compile({ file: join(dir, 'p.yaml'), baseDir: dir, sources: [new DirectorySource([join(dir, 'templates')], { baseDir: dir })], sets });
+  const r = await compile({
+    file: join(dir, 'p.yaml'),
+    baseDir: dir,
+    sources: [new DirectorySource([join(dir, 'templates')], { baseDir: dir })],
+    sets,
+  });
   return { ...r, ms: performance.now() - start };
 }
 
@@ -72,7 +78,13 @@ describe('the regex engine', () => {
   });
 
   test('ordinary counted repetitions are accepted', () => {
-    for (const p of ['^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$', '^[0-9a-f]{64}$', '^\\d{1,3}(\\.\\d{1,3}){3}$', '^.{1,255}$', '^(dev|qa|staging|prod|perf|sandbox|demo|preview|canary|hotfix|release|feature)$']) {
+    for (const p of [
+      '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$',
+      '^[0-9a-f]{64}$',
+      '^\\d{1,3}(\\.\\d{1,3}){3}$',
+      '^.{1,255}$',
+      '^(dev|qa|staging|prod|perf|sandbox|demo|preview|canary|hotfix|release|feature)$',
+    ]) {
       expect({ p, problem: regexProblem(p) }).toEqual({ p, problem: undefined });
     }
   });
@@ -84,7 +96,10 @@ describe('the regex engine', () => {
 
   test('pattern length × value length is bounded: a long pattern against a long value is refused at once', () => {
     const t0 = performance.now();
-    expect(testRegex('a'.repeat(900), 'a'.repeat(4096))).toMatchObject({ refused: 'value', reason: expect.stringMatching(/too much work/) });
+    expect(testRegex('a'.repeat(900), 'a'.repeat(4096))).toMatchObject({
+      refused: 'value',
+      reason: expect.stringMatching(/too much work/),
+    });
     expect(regexProblem(`${'a.'.repeat(2000)}$`)).toMatch(/more than 1000/);
     expect(performance.now() - t0).toBeLessThan(500);
   });
@@ -103,7 +118,10 @@ describe('the regex engine', () => {
 
 describe('typed inputs', () => {
   test('a catastrophic regex checks a value at once (PW3003)', async () => {
-    const r = await compileWith(stepTemplate('t', '1.0.0', '    name: {type: string, regex: "^(a+)+$"}'), pipelineUsing(`{name: "${EVIL}"}`));
+    const r = await compileWith(
+      stepTemplate('t', '1.0.0', '    name: {type: string, regex: "^(a+)+$"}'),
+      pipelineUsing(`{name: "${EVIL}"}`),
+    );
     expect(r.ms).toBeLessThan(FAST_MS);
     expect(r.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([['PW3003', 'p.yaml', 18]]);
   });
@@ -118,7 +136,11 @@ describe('typed inputs', () => {
 describe('validate', () => {
   test('a template whose regex RE2 refuses, or whose default does not match, fails validation, located', async () => {
     const dir = tempDir({
-      'bad.yaml': stepTemplate('t', '1.0.0', '    name: {type: string, regex: "(?<=a)b"}\n    tag: {type: string, regex: "^v[0-9]+$", default: latest}'),
+      'bad.yaml': stepTemplate(
+        't',
+        '1.0.0',
+        '    name: {type: string, regex: "(?<=a)b"}\n    tag: {type: string, regex: "^v[0-9]+$", default: latest}',
+      ),
       'good.yaml': stepTemplate('t', '1.0.1', '    tag: {type: string, regex: "^v[0-9]+$", default: v1}'),
     });
     const bad = await runCli(['validate', 'bad.yaml'], dir);
@@ -163,7 +185,10 @@ describe('<+input>.regex()', () => {
   test('a lookahead is refused with the location of the leaf (PW3017)', async () => {
     const dir = tempDir({ 'p.yaml': pipeline.replace('^(a+)+$', '^(?=a)a$') });
     const r = await compile({ file: join(dir, 'p.yaml'), baseDir: dir, sets: ['pipeline.variables.x=a'] });
-    expect(r.diagnostics.map((d) => [d.code, d.line])).toEqual([['PW3010', 5], ['PW3017', 5]]);
+    expect(r.diagnostics.map((d) => [d.code, d.line])).toEqual([
+      ['PW3010', 5],
+      ['PW3017', 5],
+    ]);
     expect(r.diagnostics[1]!.message).toMatch(/lookahead/);
   });
 });
@@ -177,7 +202,11 @@ describe('publish over HTTP', () => {
 
   test('a nested reference with a catastrophic regex answers quickly with 422 PW3003; /healthz answers meanwhile', async () => {
     reg = await liveRegistry();
-    const inner = await reg.publish('account.inner', '1.0.0', stepTemplate('inner', '1.0.0', '    name: {type: string, regex: "^(a+)+$", default: aaa}'));
+    const inner = await reg.publish(
+      'account.inner',
+      '1.0.0',
+      stepTemplate('inner', '1.0.0', '    name: {type: string, regex: "^(a+)+$", default: aaa}'),
+    );
     expect(inner.status).toBe(201);
     const outer = `template:
   name: outer
@@ -201,14 +230,22 @@ describe('publish over HTTP', () => {
 
   test('a default that does not match its regex is refused, located at the default (PW3003)', async () => {
     reg = await liveRegistry();
-    const res = await reg.publish('account.t', '1.0.0', stepTemplate('t', '1.0.0', '    name:\n      type: string\n      regex: "^[a-z]+$"\n      default: "Not Lower"'));
+    const res = await reg.publish(
+      'account.t',
+      '1.0.0',
+      stepTemplate('t', '1.0.0', '    name:\n      type: string\n      regex: "^[a-z]+$"\n      default: "Not Lower"'),
+    );
     expect(res.status).toBe(422);
     expect(res.body.error!.details!.map((d) => [d.code, d.line])).toEqual([['PW3003', 10]]);
   });
 
   test('a catastrophic default is checked quickly', async () => {
     reg = await liveRegistry();
-    const res = await reg.publish('account.t', '1.0.0', stepTemplate('t', '1.0.0', `    name: {type: string, regex: "^(a+)+$", default: "${EVIL}"}`));
+    const res = await reg.publish(
+      'account.t',
+      '1.0.0',
+      stepTemplate('t', '1.0.0', `    name: {type: string, regex: "^(a+)+$", default: "${EVIL}"}`),
+    );
     expect(res.status).toBe(422);
     expect(res.ms).toBeLessThan(FAST_MS);
     expect(res.body.error!.details!.map((d) => d.code)).toEqual(['PW3003']);
@@ -216,7 +253,11 @@ describe('publish over HTTP', () => {
 
   test('a backreference is refused with its location (PW3017)', async () => {
     reg = await liveRegistry();
-    const res = await reg.publish('account.t', '1.0.0', stepTemplate('t', '1.0.0', '    name: {type: string, regex: "(a)\\\\1", default: aa}'));
+    const res = await reg.publish(
+      'account.t',
+      '1.0.0',
+      stepTemplate('t', '1.0.0', '    name: {type: string, regex: "(a)\\\\1", default: aa}'),
+    );
     expect(res.status).toBe(422);
     expect(res.body.error!.details!.map((d) => [d.code, d.line])).toEqual([['PW3017', 7]]);
     expect(res.body.error!.message).toMatch(/backreference/);
@@ -224,7 +265,11 @@ describe('publish over HTTP', () => {
 
   test('a template whose default matches publishes', async () => {
     reg = await liveRegistry();
-    const res = await reg.publish('account.t', '1.0.0', stepTemplate('t', '1.0.0', '    name: {type: string, regex: "^[a-z]+$", default: lower}'));
+    const res = await reg.publish(
+      'account.t',
+      '1.0.0',
+      stepTemplate('t', '1.0.0', '    name: {type: string, regex: "^[a-z]+$", default: lower}'),
+    );
     expect(res.status).toBe(201);
   });
 });

@@ -106,7 +106,11 @@ describe('a version diff bounds its work', () => {
     console.log(`540 KB pair, API: diff ${m.ms.toFixed(0)} ms, max /healthz ${m.maxHealthzMs.toFixed(0)} ms`);
     expect(m.status, m.text.slice(0, 300)).toBe(200);
     const body = JSON.parse(m.text) as DiffAnswer;
-    expect(body.tooLarge).toMatchObject({ reason: 'size', from: { digest: expect.stringMatching(/^sha256:/) }, to: { digest: expect.stringMatching(/^sha256:/) } });
+    expect(body.tooLarge).toMatchObject({
+      reason: 'size',
+      from: { digest: expect.stringMatching(/^sha256:/) },
+      to: { digest: expect.stringMatching(/^sha256:/) },
+    });
     expect(body.tooLarge!.from.bytes).toBeGreaterThan(500_000);
     expect(body.patch).toMatch(/too large to show line by line/);
     expect(body.inputs).toEqual({ added: [], removed: [], retyped: [], defaultChanged: [], nowRequired: [] });
@@ -168,7 +172,17 @@ describe('a version diff bounds its work', () => {
 });
 
 describe('the bounds of diffVersions, without the time budget', () => {
-  const row = (version: string, content: unknown): VersionRow => ({ ref: 'account.x', version, digest: `sha256:${version}`, source: '', canonical: JSON.stringify(content), inputs: '{}', createdAt: '', createdBy: '', yanked: false });
+  const row = (version: string, content: unknown): VersionRow => ({
+    ref: 'account.x',
+    version,
+    digest: `sha256:${version}`,
+    source: '',
+    canonical: JSON.stringify(content),
+    inputs: '{}',
+    createdAt: '',
+    createdBy: '',
+    yanked: false,
+  });
   const untimed = { ...DIFF_LIMITS, timeoutMs: 60_000 };
 
   test.each([
@@ -179,7 +193,9 @@ describe('the bounds of diffVersions, without the time budget', () => {
   ])('%s: too large (%s)', (_name, reason, before, after) => {
     const d = diffVersions(row('1.0.0', before), row('2.0.0', after), untimed);
     expect(d.tooLarge?.reason).toBe(reason);
-    expect(d.patch).toMatch(/^Files account\.x@1\.0\.0 and account\.x@2\.0\.0 differ: too large to show line by line: .*\n={67}\n--- account\.x@1\.0\.0\tsha256:1\.0\.0\n\+\+\+ account\.x@2\.0\.0\tsha256:2\.0\.0\n$/);
+    expect(d.patch).toMatch(
+      /^Files account\.x@1\.0\.0 and account\.x@2\.0\.0 differ: too large to show line by line: .*\n={67}\n--- account\.x@1\.0\.0\tsha256:1\.0\.0\n\+\+\+ account\.x@2\.0\.0\tsha256:2\.0\.0\n$/,
+    );
   });
 
   test('within the bounds: the whole unified diff, no tooLarge', () => {
@@ -226,9 +242,10 @@ function raw(url: string, bytes: string | Buffer): Promise<RawReply> {
 }
 
 const host = 'Host: 127.0.0.1\r\n';
-const post = (headers: string, body: string) => `POST /api/v1/resolve HTTP/1.1\r\n${host}Content-Type: application/json\r\n${headers}\r\n${body}`;
+const post = (headers: string, body: string) =>
+  `POST /api/v1/resolve HTTP/1.1\r\n${host}Content-Type: application/json\r\n${headers}\r\n${body}`;
 
-describe('errors of the HTTP parser are answered in the error table\'s shape', () => {
+describe("errors of the HTTP parser are answered in the error table's shape", () => {
   let url = '';
   beforeAll(async () => {
     url = (await registry()).url;
@@ -236,25 +253,39 @@ describe('errors of the HTTP parser are answered in the error table\'s shape', (
 
   test.each([
     ['a 70 KB header', 431, 'headers_too_large', `GET /healthz HTTP/1.1\r\n${host}X-Big: ${'a'.repeat(70_000)}\r\n\r\n`],
-    ['3,000 headers', 431, 'headers_too_large', `GET /healthz HTTP/1.1\r\n${host}${Array.from({ length: 3000 }, (_, i) => `X-H${i}: v\r\n`).join('')}\r\n`],
+    [
+      '3,000 headers',
+      431,
+      'headers_too_large',
+      `GET /healthz HTTP/1.1\r\n${host}${Array.from({ length: 3000 }, (_, i) => `X-H${i}: v\r\n`).join('')}\r\n`,
+    ],
     ['a bad request line', 400, 'bad_request', 'NOT AN HTTP REQUEST\r\n\r\n'],
     ['a bad HTTP version', 400, 'bad_request', `GET /healthz HTTP/7.3\r\n${host}\r\n`],
     ['a space in the path', 400, 'bad_request', `GET /heal thz HTTP/1.1\r\n${host}\r\n`],
     ['a control character in a header', 400, 'bad_request', `GET /healthz HTTP/1.1\r\n${host}X-A: a\x01b\r\n\r\n`],
     ['a bad chunk size', 400, 'bad_request', post('Transfer-Encoding: chunked\r\n', 'zz\r\n{}\r\n0\r\n\r\n')],
-    ['Transfer-Encoding and Content-Length', 400, 'bad_request', post('Transfer-Encoding: chunked\r\nContent-Length: 7\r\n', '2\r\n{}\r\n0\r\n\r\n')],
-  ])('%s: %i %s with a JSON body', async (_name, status, code, bytes) => {
-    const reply = await raw(url, bytes);
-    expect(reply.status, JSON.stringify(reply)).toBe(status);
-    expect(reply.headers['content-type']).toMatch(/^application\/json/);
-    expect(reply.headers['connection']).toBe('close');
-    expect(Number(reply.headers['content-length'])).toBe(Buffer.byteLength(reply.body));
-    const body = JSON.parse(reply.body) as { error: { code: string; message: string } };
-    expect(body.error.code).toBe(code);
-    expect(body.error.message).toEqual(expect.any(String));
-    // The server goes on answering other connections.
-    expect((await fetch(`${url}/healthz`)).status).toBe(200);
-  }, 20_000);
+    [
+      'Transfer-Encoding and Content-Length',
+      400,
+      'bad_request',
+      post('Transfer-Encoding: chunked\r\nContent-Length: 7\r\n', '2\r\n{}\r\n0\r\n\r\n'),
+    ],
+  ])(
+    '%s: %i %s with a JSON body',
+    async (_name, status, code, bytes) => {
+      const reply = await raw(url, bytes);
+      expect(reply.status, JSON.stringify(reply)).toBe(status);
+      expect(reply.headers['content-type']).toMatch(/^application\/json/);
+      expect(reply.headers['connection']).toBe('close');
+      expect(Number(reply.headers['content-length'])).toBe(Buffer.byteLength(reply.body));
+      const body = JSON.parse(reply.body) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe(code);
+      expect(body.error.message).toEqual(expect.any(String));
+      // The server goes on answering other connections.
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    },
+    20_000,
+  );
 
   test.each([
     [{ code: 'HPE_HEADER_OVERFLOW' }, 431, 'headers_too_large'],

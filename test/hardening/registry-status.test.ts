@@ -51,14 +51,21 @@ describe('status across server processes', () => {
 
     expect((await call(b.url, admin, 'POST', `${path}/deprecate`, { message: 'use 2.x', sunset: '2030-01-31' })).status).toBe(200);
     await sleep(1000);
-    expect((await call(a.url, admin, 'GET', path)).body).toMatchObject({ yanked: true, deprecation: { message: 'use 2.x', sunset: '2030-01-31' } });
+    expect((await call(a.url, admin, 'GET', path)).body).toMatchObject({
+      yanked: true,
+      deprecation: { message: 'use 2.x', sunset: '2030-01-31' },
+    });
   }, 60_000);
 });
 
 describe('HTTP caching of a version', () => {
   test('after a yank, If-None-Match with the old ETag answers 200 with the new status, not 304', async () => {
     const r = bootRegistry();
-    await request(r.app).put('/api/v1/templates/account.t/versions/1.0.0').set(bearer(r.tokens.publish)).send({ yaml: stepTemplate('t', '1.0.0') }).expect(201);
+    await request(r.app)
+      .put('/api/v1/templates/account.t/versions/1.0.0')
+      .set(bearer(r.tokens.publish))
+      .send({ yaml: stepTemplate('t', '1.0.0') })
+      .expect(201);
     const path = '/api/v1/templates/account.t/versions/1.0.0';
     const first = await request(r.app).get(path).set(bearer(r.tokens.read)).expect(200);
     const etag = first.headers['etag']!;
@@ -79,7 +86,11 @@ describe('HTTP caching of a version', () => {
 
   test('content by digest is immutable: cached forever, ETag = digest, 304 on If-None-Match', async () => {
     const r = bootRegistry();
-    const pub = await request(r.app).put('/api/v1/templates/account.t/versions/1.0.0').set(bearer(r.tokens.publish)).send({ yaml: stepTemplate('t', '1.0.0') }).expect(201);
+    const pub = await request(r.app)
+      .put('/api/v1/templates/account.t/versions/1.0.0')
+      .set(bearer(r.tokens.publish))
+      .send({ yaml: stepTemplate('t', '1.0.0') })
+      .expect(201);
     const digest = pub.body.digest as string;
     const res = await request(r.app).get(`/api/v1/content/${digest}`).set(bearer(r.tokens.read)).expect(200);
     expect(res.headers['etag']).toBe(`"${digest}"`);
@@ -87,7 +98,9 @@ describe('HTTP caching of a version', () => {
     expect(res.body).toMatchObject({ digest, content: { template: { identifier: 't' } }, source: stepTemplate('t', '1.0.0') });
     expect(res.body).not.toHaveProperty('yanked');
     await request(r.app).get(`/api/v1/content/${digest}`).set(bearer(r.tokens.read)).set('If-None-Match', `"${digest}"`).expect(304);
-    const missing = await request(r.app).get(`/api/v1/content/sha256:${'0'.repeat(64)}`).set(bearer(r.tokens.read));
+    const missing = await request(r.app)
+      .get(`/api/v1/content/sha256:${'0'.repeat(64)}`)
+      .set(bearer(r.tokens.read));
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe('not_found');
     expect((await request(r.app).get('/api/v1/content/nonsense').set(bearer(r.tokens.read))).status).toBe(400);

@@ -36,7 +36,10 @@ const background = (id: string, command: string) =>
 describe('a process that escapes its step', () => {
   test('a Run step that exits leaving a setsid process behind ends at once; the process is reported and killed', async () => {
     const t0 = Date.now();
-    const r = await runYaml(pipeline(run('esc', `setsid sleep 60 & echo $! > esc.pid\n${ESCAPED}\necho started`, '                  timeout: 3s\n')), { graceMs: 500 });
+    const r = await runYaml(
+      pipeline(run('esc', `setsid sleep 60 & echo $! > esc.pid\n${ESCAPED}\necho started`, '                  timeout: 3s\n')),
+      { graceMs: 500 },
+    );
     const pid = readPid(r.dir, 'esc.pid');
     leftovers.push(pid);
     expect(r.report.status).toBe('success');
@@ -49,7 +52,10 @@ describe('a process that escapes its step', () => {
 
   test('a Run step that times out with a setsid process holding its pipes ends within timeout + grace', async () => {
     const t0 = Date.now();
-    const r = await runYaml(pipeline(run('esc', 'setsid sleep 60 & echo $! > esc.pid\necho started\nsleep 60', '                  timeout: 2s\n')), { graceMs: 500 });
+    const r = await runYaml(
+      pipeline(run('esc', 'setsid sleep 60 & echo $! > esc.pid\necho started\nsleep 60', '                  timeout: 2s\n')),
+      { graceMs: 500 },
+    );
     const elapsed = Date.now() - t0;
     const pid = readPid(r.dir, 'esc.pid');
     leftovers.push(pid);
@@ -60,7 +66,10 @@ describe('a process that escapes its step', () => {
 
   test('a Background step with an escaped process is torn down at stage end and the run ends', async () => {
     const t0 = Date.now();
-    const r = await runYaml(pipeline(background('svc', 'setsid sleep 60 & echo $! > svc-esc.pid\necho started\nsleep 60') + run('next', 'test -s svc-esc.pid')), { graceMs: 500 });
+    const r = await runYaml(
+      pipeline(background('svc', 'setsid sleep 60 & echo $! > svc-esc.pid\necho started\nsleep 60') + run('next', 'test -s svc-esc.pid')),
+      { graceMs: 500 },
+    );
     const pid = readPid(r.dir, 'svc-esc.pid');
     leftovers.push(pid);
     expect(r.report.status).toBe('success');
@@ -70,7 +79,9 @@ describe('a process that escapes its step', () => {
   }, 15_000);
 
   test('an escaped process that closed its pipes is still found by the run marker in its environment', async () => {
-    const r = await runYaml(pipeline(run('quiet', `setsid sleep 60 </dev/null >/dev/null 2>&1 & echo $! > quiet.pid\n${ESCAPED}`)), { graceMs: 500 });
+    const r = await runYaml(pipeline(run('quiet', `setsid sleep 60 </dev/null >/dev/null 2>&1 & echo $! > quiet.pid\n${ESCAPED}`)), {
+      graceMs: 500,
+    });
     const pid = readPid(r.dir, 'quiet.pid');
     leftovers.push(pid);
     expect(r.report.status).toBe('success');
@@ -80,7 +91,9 @@ describe('a process that escapes its step', () => {
   }, 15_000);
 
   test('an escaped process that also scrubbed its environment is found by the pipes it holds', async () => {
-    const r = await runYaml(pipeline(run('scrub', `env -i setsid sleep 60 & echo $! > scrub.pid\n${ESCAPED}\necho started`)), { graceMs: 500 });
+    const r = await runYaml(pipeline(run('scrub', `env -i setsid sleep 60 & echo $! > scrub.pid\n${ESCAPED}\necho started`)), {
+      graceMs: 500,
+    });
     const pid = readPid(r.dir, 'scrub.pid');
     leftovers.push(pid);
     expect(r.step('s.scrub').escaped).toEqual([{ pid, name: 'sleep' }]);
@@ -99,20 +112,24 @@ describe('signals and gc with escaped processes', () => {
   test.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
-  ] as const)('%s ends a run whose step has an escaped process, and kills it (exit %i)', async (signal, code) => {
-    const dir = tempDir({}, 'pw-esc-sig-');
-    const run1 = startCli(dir, pipeline(run('esc', 'setsid sleep 60 & echo $! > esc.pid\nsleep 60')));
-    expect(await until(() => readPid(dir, 'esc.pid') > 0, 10_000)).toBe(true);
-    const pid = readPid(dir, 'esc.pid');
-    leftovers.push(pid);
-    const t0 = Date.now();
-    run1.child.kill(signal);
-    const exited = await Promise.race([run1.exit, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 5000))]);
-    if (exited === 'hung') run1.child.kill('SIGKILL');
-    expect(exited, run1.out()).toBe(code);
-    expect(Date.now() - t0).toBeLessThan(3000);
-    expect(alive(pid)).toBe(false);
-  }, 20_000);
+  ] as const)(
+    '%s ends a run whose step has an escaped process, and kills it (exit %i)',
+    async (signal, code) => {
+      const dir = tempDir({}, 'pw-esc-sig-');
+      const run1 = startCli(dir, pipeline(run('esc', 'setsid sleep 60 & echo $! > esc.pid\nsleep 60')));
+      expect(await until(() => readPid(dir, 'esc.pid') > 0, 10_000)).toBe(true);
+      const pid = readPid(dir, 'esc.pid');
+      leftovers.push(pid);
+      const t0 = Date.now();
+      run1.child.kill(signal);
+      const exited = await Promise.race([run1.exit, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 5000))]);
+      if (exited === 'hung') run1.child.kill('SIGKILL');
+      expect(exited, run1.out()).toBe(code);
+      expect(Date.now() - t0).toBeLessThan(3000);
+      expect(alive(pid)).toBe(false);
+    },
+    20_000,
+  );
 
   test('after SIGKILL of the runner, gc stops an escaped process by the run marker', async () => {
     const dir = tempDir({}, 'pw-esc-gc-');
@@ -134,7 +151,9 @@ describe('signals and gc with escaped processes', () => {
     expect(alive(pid)).toBe(true);
     const gc = spawnSync(process.execPath, [BIN, 'gc', '--home', '.pw', '--grace', '300ms', '--json'], { cwd: dir, encoding: 'utf8' });
     expect(gc.status).toBe(0);
-    const stopped = (JSON.parse(gc.stdout) as { processes: { escaped?: { pid: number; name: string; step: string }[] }[] }).processes.flatMap((p) => p.escaped ?? []);
+    const stopped = (
+      JSON.parse(gc.stdout) as { processes: { escaped?: { pid: number; name: string; step: string }[] }[] }
+    ).processes.flatMap((p) => p.escaped ?? []);
     expect(stopped).toContainEqual({ pid, name: 'sleep', step: 's.esc' });
     expect(await until(() => !alive(pid), 3000)).toBe(true);
   }, 20_000);

@@ -19,17 +19,27 @@ afterEach(() => {
   for (const pid of leftovers.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL');
 });
 
-const indent = (text: string, n: number) => text.split('\n').map((l) => ' '.repeat(n) + l).join('\n');
+const indent = (text: string, n: number) =>
+  text
+    .split('\n')
+    .map((l) => ' '.repeat(n) + l)
+    .join('\n');
 /** A step item; `spec` is YAML for the step's spec (command blocks welcome). */
-const step = (type: string, id: string, spec: string, extra = '') => `              - step:\n                  type: ${type}\n                  name: ${id}\n                  identifier: ${id}\n${extra}                  spec:\n${indent(spec, 20)}\n`;
+const step = (type: string, id: string, spec: string, extra = '') =>
+  `              - step:\n                  type: ${type}\n                  name: ${id}\n                  identifier: ${id}\n${extra}                  spec:\n${indent(spec, 20)}\n`;
 const cmd = (text: string) => `shell: Sh\ncommand: |\n${indent(text, 2)}`;
 const WAIT_ESCAPED = 'while [ "$(cat /proc/$!/comm)" != sleep ] || [ "$(cut -d" " -f6 /proc/$!/stat)" = "$$" ]; do sleep 0.01; done';
 
 describe('aborts reach every wait', () => {
   test('SIGINT during a retry interval ends the step at once; no further attempt starts', async () => {
     const dir = tempDir({}, 'pw-retry-');
-    const retry = '                  failureStrategies:\n                    - onFailure: {errors: [AllErrors], action: {type: Retry, spec: {retryCount: 2, retryIntervals: [5s], onRetryFailure: {type: Abort}}}}\n';
-    const runner = new Runner(await planOf(pipeline(step('Run', 'flaky', cmd('echo attempt >> attempts\nexit 1'), retry))), { home: join(dir, '.pw'), workspace: dir, graceMs: 300 });
+    const retry =
+      '                  failureStrategies:\n                    - onFailure: {errors: [AllErrors], action: {type: Retry, spec: {retryCount: 2, retryIntervals: [5s], onRetryFailure: {type: Abort}}}}\n';
+    const runner = new Runner(await planOf(pipeline(step('Run', 'flaky', cmd('echo attempt >> attempts\nexit 1'), retry))), {
+      home: join(dir, '.pw'),
+      workspace: dir,
+      graceMs: 300,
+    });
     const running = runner.run();
     await until(() => existsSync(join(dir, 'attempts')), 5000);
     await new Promise((r) => setTimeout(r, 300));
@@ -42,7 +52,8 @@ describe('aborts reach every wait', () => {
   }, 20_000);
 
   test('a step failing beside a retrying one aborts the retries too', async () => {
-    const retry = '                  failureStrategies:\n                    - onFailure: {errors: [AllErrors], action: {type: Retry, spec: {retryCount: 3, retryIntervals: [2s]}}}\n';
+    const retry =
+      '                  failureStrategies:\n                    - onFailure: {errors: [AllErrors], action: {type: Retry, spec: {retryCount: 3, retryIntervals: [2s]}}}\n';
     const par = `              - parallel:\n${indent(step('Run', 'flaky', cmd('echo attempt >> attempts\nexit 1'), retry), 4)}\n${indent(step('Run', 'bad', cmd('sleep 0.3\nexit 1')), 4)}\n`;
     const t0 = Date.now();
     const r = await runYaml(pipeline(par), { graceMs: 300 });
@@ -53,8 +64,15 @@ describe('aborts reach every wait', () => {
 
   test('SIGINT reports a healthy service as stopped, not as failed', async () => {
     const dir = tempDir({}, 'pw-sigsvc-');
-    writeFileSync(join(dir, 'pipeline.yaml'), pipeline(step('Background', 'svc', cmd('echo up\nexec sleep 60')) + step('Run', 'long', cmd('touch started\nsleep 60'))));
-    const child = spawn(process.execPath, [BIN, 'run', 'pipeline.yaml', '--workspace', '.', '--home', '.pw', '--grace', '300ms', '--quiet'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    writeFileSync(
+      join(dir, 'pipeline.yaml'),
+      pipeline(step('Background', 'svc', cmd('echo up\nexec sleep 60')) + step('Run', 'long', cmd('touch started\nsleep 60'))),
+    );
+    const child = spawn(
+      process.execPath,
+      [BIN, 'run', 'pipeline.yaml', '--workspace', '.', '--home', '.pw', '--grace', '300ms', '--quiet'],
+      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d));
     child.stderr!.on('data', (d: Buffer) => (out += d));
@@ -64,7 +82,9 @@ describe('aborts reach every wait', () => {
     expect(await exit).toBe(130);
     expect(out).not.toMatch(/exited before the stage ended/);
     const run = readdirSync(join(dir, '.pw', 'runs'))[0]!;
-    const report = JSON.parse(readFileSync(join(dir, '.pw', 'runs', run, 'report.json'), 'utf8')) as { steps: { id: string; status: string }[] };
+    const report = JSON.parse(readFileSync(join(dir, '.pw', 'runs', run, 'report.json'), 'utf8')) as {
+      steps: { id: string; status: string }[];
+    };
     expect(report.steps.find((s) => s.id === 's.svc')!.status).not.toBe('failed');
   }, 20_000);
 });
@@ -76,7 +96,16 @@ describe('probes are bounded', () => {
     const trickle = `import socket, threading, time\ns = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", ${port})); s.listen()\ndef serve(c):\n    try:\n        c.recv(4096); c.sendall(b"HTTP/1.1 200 OK\\r\\nX-Slow: ")\n        while True:\n            c.sendall(b"a"); time.sleep(0.1)\n    except OSError:\n        pass\nwhile True:\n    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()\n`;
     const dir = tempDir({ 'trickle.py': trickle }, 'pw-trickle-');
     const t0 = Date.now();
-    const r = await runYaml(pipeline(step('Background', 'web', `shell: Sh\ncommand: exec python3 ${join(dir, 'trickle.py')}\nreadiness: {http: {url: "http://127.0.0.1:${port}/", status: 200}, timeout: 2s, interval: 100ms}`)), { graceMs: 300 });
+    const r = await runYaml(
+      pipeline(
+        step(
+          'Background',
+          'web',
+          `shell: Sh\ncommand: exec python3 ${join(dir, 'trickle.py')}\nreadiness: {http: {url: "http://127.0.0.1:${port}/", status: 200}, timeout: 2s, interval: 100ms}`,
+        ),
+      ),
+      { graceMs: 300 },
+    );
     expect(Date.now() - t0).toBeLessThan(6000);
     expect(r.step('s.web')).toMatchObject({ status: 'failed', errorType: 'Readiness' });
   }, 20_000);
@@ -86,7 +115,16 @@ describe('probes are bounded', () => {
     const trickle = `import socket, threading, time\ns = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", ${port})); s.listen()\ndef serve(c):\n    try:\n        c.recv(4096); c.sendall(b"HTTP/1.1 200 OK\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n")\n        while True:\n            c.sendall(b"1\\r\\nx\\r\\n"); time.sleep(0.1)\n    except OSError:\n        pass\nwhile True:\n    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()\n`;
     const dir = tempDir({ 'trickle.py': trickle }, 'pw-trickle-');
     const t0 = Date.now();
-    const r = await runYaml(pipeline(step('Background', 'web', `shell: Sh\ncommand: exec python3 ${join(dir, 'trickle.py')}\nreadiness: {http: {url: "http://127.0.0.1:${port}/", status: 200}, timeout: 5s, interval: 100ms}`) + step('Run', 'use', cmd('echo used'))), { graceMs: 300 });
+    const r = await runYaml(
+      pipeline(
+        step(
+          'Background',
+          'web',
+          `shell: Sh\ncommand: exec python3 ${join(dir, 'trickle.py')}\nreadiness: {http: {url: "http://127.0.0.1:${port}/", status: 200}, timeout: 5s, interval: 100ms}`,
+        ) + step('Run', 'use', cmd('echo used')),
+      ),
+      { graceMs: 300 },
+    );
     expect(Date.now() - t0).toBeLessThan(4000);
     expect(r.step('s.web').status).toBe('success');
     expect(r.step('s.use').status).toBe('success');
@@ -94,21 +132,47 @@ describe('probes are bounded', () => {
 
   test('a Background step\u2019s own timeout bounds its readiness wait', async () => {
     const t0 = Date.now();
-    const r = await runYaml(pipeline(step('Background', 'svc', 'shell: Sh\ncommand: exec sleep 60\nreadiness: {exec: {command: "false"}, timeout: 30s, interval: 100ms}', '                  timeout: 1s\n')), { graceMs: 300 });
+    const r = await runYaml(
+      pipeline(
+        step(
+          'Background',
+          'svc',
+          'shell: Sh\ncommand: exec sleep 60\nreadiness: {exec: {command: "false"}, timeout: 30s, interval: 100ms}',
+          '                  timeout: 1s\n',
+        ),
+      ),
+      { graceMs: 300 },
+    );
     expect(Date.now() - t0).toBeLessThan(4000);
     expect(r.step('s.svc').error).toMatch(/not reached after 1000 ms/);
   }, 20_000);
 
   test('a catastrophic log pattern is matched in linear time (RE2): the readiness timeout holds', async () => {
     const t0 = Date.now();
-    const r = await runYaml(pipeline(step('Background', 'svc', `shell: Sh\ncommand: |\n  printf '${'a'.repeat(34)}!\\n'\n  exec sleep 30\nreadiness: {log: {pattern: "^(a+)+$"}, timeout: 2s}`)), { graceMs: 300 });
+    const r = await runYaml(
+      pipeline(
+        step(
+          'Background',
+          'svc',
+          `shell: Sh\ncommand: |\n  printf '${'a'.repeat(34)}!\\n'\n  exec sleep 30\nreadiness: {log: {pattern: "^(a+)+$"}, timeout: 2s}`,
+        ),
+      ),
+      { graceMs: 300 },
+    );
     expect(Date.now() - t0).toBeLessThan(6000);
     expect(r.step('s.svc')).toMatchObject({ status: 'failed', errorType: 'Readiness' });
   }, 30_000);
 
   test('a log pattern that is an invalid regex only at run time fails the step clearly, stops the service and writes the report', async () => {
     const r = await runYaml(
-      pipeline(step('Run', 'a', cmd("P='(bad'"), '') .replace('spec:\n', 'spec:\n                    outputVariables: [{name: P}]\n') + step('Background', 'svc', 'shell: Sh\ncommand: |\n  echo $$ > svc.pid\n  echo up\n  exec sleep 60\nreadiness: {log: {pattern: "<+steps.a.output.outputVariables.P>"}, timeout: 5s}')),
+      pipeline(
+        step('Run', 'a', cmd("P='(bad'"), '').replace('spec:\n', 'spec:\n                    outputVariables: [{name: P}]\n') +
+          step(
+            'Background',
+            'svc',
+            'shell: Sh\ncommand: |\n  echo $$ > svc.pid\n  echo up\n  exec sleep 60\nreadiness: {log: {pattern: "<+steps.a.output.outputVariables.P>"}, timeout: 5s}',
+          ),
+      ),
       { graceMs: 300 },
     );
     const pid = readPid(r.dir, 'svc.pid');
@@ -132,7 +196,19 @@ describe('an entrypoint never reaches a shell of the runner', () => {
   test('relative and bare entrypoints still start', async () => {
     const dir = tempDir({ 'svc.sh': '#!/bin/sh\necho relative-ok\n' }, 'pw-ep-');
     spawnSync('chmod', ['+x', join(dir, 'svc.sh')]);
-    const runner = new Runner(await planOf(pipeline(step('Background', 'rel', 'entrypoint: ["./svc.sh"]', '                  failureStrategies:\n                    - onFailure: {errors: [AllErrors], action: {type: Ignore}}\n') + step('Background', 'bare', 'entrypoint: [sleep, "5"]'))), { home: join(dir, '.pw'), workspace: dir, graceMs: 300 });
+    const runner = new Runner(
+      await planOf(
+        pipeline(
+          step(
+            'Background',
+            'rel',
+            'entrypoint: ["./svc.sh"]',
+            '                  failureStrategies:\n                    - onFailure: {errors: [AllErrors], action: {type: Ignore}}\n',
+          ) + step('Background', 'bare', 'entrypoint: [sleep, "5"]'),
+        ),
+      ),
+      { home: join(dir, '.pw'), workspace: dir, graceMs: 300 },
+    );
     const report = await runner.run();
     expect(readFileSync(report.steps[0]!.log!, 'utf8')).toContain('relative-ok');
     expect(report.steps[1]!.status).toBe('success');
@@ -143,7 +219,10 @@ describe('secrets, again', () => {
   const SECRET = 'qq-s3cret-value-19';
 
   test('a secret in an entrypoint or args is warned about in the step log', async () => {
-    const r = await runYaml(pipeline(step('Background', 'svc', 'entrypoint: ["sh", "-c", "exec sleep 5", "<+secrets.getValue(\'x\')>"]')), { secrets: { x: SECRET }, graceMs: 300 });
+    const r = await runYaml(pipeline(step('Background', 'svc', 'entrypoint: ["sh", "-c", "exec sleep 5", "<+secrets.getValue(\'x\')>"]')), {
+      secrets: { x: SECRET },
+      graceMs: 300,
+    });
     expect(readFileSync(r.step('s.svc').log!, 'utf8')).toMatch(/warning: a secret is in the entrypoint or args/);
   });
 
@@ -151,7 +230,15 @@ describe('secrets, again', () => {
     const pem = '-----BEGIN KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX\n-----END KEY-----';
     const quoted = 'ab"cd\\ef-xyz';
     const r = await runYaml(
-      pipeline(step('Run', 'ml', cmd('echo "<+secrets.getValue(\'pem\')>"'), '') + step('Run', 'cond', cmd('echo no'), `                  when: {stageStatus: Success, condition: '<+secrets.getValue("q")> == "nope"'}\n`)),
+      pipeline(
+        step('Run', 'ml', cmd('echo "<+secrets.getValue(\'pem\')>"'), '') +
+          step(
+            'Run',
+            'cond',
+            cmd('echo no'),
+            `                  when: {stageStatus: Success, condition: '<+secrets.getValue("q")> == "nope"'}\n`,
+          ),
+      ),
       { secrets: { pem, q: quoted } },
     );
     const log = readFileSync(r.step('s.ml').log!, 'utf8');
@@ -164,7 +251,14 @@ describe('secrets, again', () => {
 
   test('a failed attempt keeps no output file', async () => {
     const r = await runYaml(
-      pipeline(step('Run', 'out', `shell: Sh\noutputVariables: [{name: TOK}]\ncommand: |\n  TOK="<+secrets.getValue('x')>"\n  exit 1`, '                  failureStrategies:\n                    - onFailure: {errors: [AllErrors], action: {type: Ignore}}\n')),
+      pipeline(
+        step(
+          'Run',
+          'out',
+          `shell: Sh\noutputVariables: [{name: TOK}]\ncommand: |\n  TOK="<+secrets.getValue('x')>"\n  exit 1`,
+          '                  failureStrategies:\n                    - onFailure: {errors: [AllErrors], action: {type: Ignore}}\n',
+        ),
+      ),
       { secrets: { x: SECRET } },
     );
     const outputs = join(r.runner.runDir, 'outputs');
@@ -174,7 +268,11 @@ describe('secrets, again', () => {
   test('gc removes the scripts and output files a killed runner left', async () => {
     const dir = tempDir({}, 'pw-gc-scripts-');
     writeFileSync(join(dir, 'pipeline.yaml'), pipeline(step('Run', 'a', cmd(`T="<+secrets.getValue('x')>"\ntouch started\nsleep 60`))));
-    const child = spawn(process.execPath, [BIN, 'run', 'pipeline.yaml', '--workspace', '.', '--home', '.pw', '--quiet'], { cwd: dir, stdio: 'ignore', env: { ...process.env, PIPEWRIGHT_SECRET_X: SECRET } });
+    const child = spawn(process.execPath, [BIN, 'run', 'pipeline.yaml', '--workspace', '.', '--home', '.pw', '--quiet'], {
+      cwd: dir,
+      stdio: 'ignore',
+      env: { ...process.env, PIPEWRIGHT_SECRET_X: SECRET },
+    });
     expect(await until(() => existsSync(join(dir, 'started')), 10_000)).toBe(true);
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
@@ -192,7 +290,15 @@ describe('the output trap leaves the command its meaning', () => {
   });
 
   test('a Python script may start with a __future__ import and still set outputs', async () => {
-    const r = await runYaml(pipeline(step('Run', 'p', 'shell: Python\noutputVariables: [{name: X}]\ncommand: |\n  from __future__ import annotations\n  import os\n  os.environ["X"] = "py"')));
+    const r = await runYaml(
+      pipeline(
+        step(
+          'Run',
+          'p',
+          'shell: Python\noutputVariables: [{name: X}]\ncommand: |\n  from __future__ import annotations\n  import os\n  os.environ["X"] = "py"',
+        ),
+      ),
+    );
     expect(r.step('s.p')).toMatchObject({ status: 'success', outputs: { X: 'py' } });
   });
 });
@@ -200,7 +306,16 @@ describe('the output trap leaves the command its meaning', () => {
 describe('escapees that hide or come back', () => {
   test('one that removed its step id from its environment is stopped when its stage ends, and reported on the stage', async () => {
     const stage2 = `    - stage:\n        name: s2\n        identifier: s2\n        type: CI\n        spec:\n          execution:\n            steps:\n${step('Run', 'check', cmd('state=$(cut -d" " -f3 /proc/$(cat hidden.pid)/stat 2>/dev/null || true)\nif [ -n "$state" ] && [ "$state" != Z ]; then echo alive > seen; else echo gone > seen; fi'))}`;
-    const r = await runYaml(pipeline(step('Run', 'hide', cmd(`setsid env -u PIPEWRIGHT_STEP_ID sleep 60 >/dev/null 2>&1 </dev/null & echo $! > hidden.pid\n${WAIT_ESCAPED}`))) + stage2, { graceMs: 300 });
+    const r = await runYaml(
+      pipeline(
+        step(
+          'Run',
+          'hide',
+          cmd(`setsid env -u PIPEWRIGHT_STEP_ID sleep 60 >/dev/null 2>&1 </dev/null & echo $! > hidden.pid\n${WAIT_ESCAPED}`),
+        ),
+      ) + stage2,
+      { graceMs: 300 },
+    );
     leftovers.push(readPid(r.dir, 'hidden.pid'));
     expect(readFileSync(join(r.dir, 'seen'), 'utf8').trim()).toBe('gone');
     expect(r.report.stages[0]!.escaped).toEqual([{ pid: readPid(r.dir, 'hidden.pid'), name: 'sleep' }]);
@@ -208,9 +323,15 @@ describe('escapees that hide or come back', () => {
 
   test('one that restarts itself on SIGTERM is stopped too', async () => {
     // Each generation's pid is written by its parent as it is forked, so every one is checked.
-    const phoenix = '#!/bin/sh\ntrap \'setsid sh "$0" child </dev/null >/dev/null 2>&1 & echo $! >> "$PWD/phoenix.pids"; exit 0\' TERM\nwhile :; do sleep 0.05; done\n';
+    const phoenix =
+      '#!/bin/sh\ntrap \'setsid sh "$0" child </dev/null >/dev/null 2>&1 & echo $! >> "$PWD/phoenix.pids"; exit 0\' TERM\nwhile :; do sleep 0.05; done\n';
     const dir = tempDir({ 'phoenix.sh': phoenix }, 'pw-phoenix-');
-    const runner = new Runner(await planOf(pipeline(step('Run', 'p', cmd(`setsid sh phoenix.sh </dev/null >/dev/null 2>&1 &\necho $! >> phoenix.pids\nsleep 0.3`)))), { home: join(dir, '.pw'), workspace: dir, graceMs: 300 });
+    const runner = new Runner(
+      await planOf(
+        pipeline(step('Run', 'p', cmd(`setsid sh phoenix.sh </dev/null >/dev/null 2>&1 &\necho $! >> phoenix.pids\nsleep 0.3`))),
+      ),
+      { home: join(dir, '.pw'), workspace: dir, graceMs: 300 },
+    );
     await runner.run();
     await new Promise((r) => setTimeout(r, 500));
     const pids = readFileSync(join(dir, 'phoenix.pids'), 'utf8').trim().split('\n').map(Number);
@@ -222,8 +343,17 @@ describe('escapees that hide or come back', () => {
 
   test('after SIGKILL of the runner, gc stops an escapee that scrubbed its environment but holds the pipes', async () => {
     const dir = tempDir({}, 'pw-gc-pipes-');
-    writeFileSync(join(dir, 'pipeline.yaml'), pipeline(step('Background', 'svc', cmd(`setsid env -i sleep 60 & echo $! > esc.pid\n${WAIT_ESCAPED}\nexec sleep 60`)) + step('Run', 'long', cmd('sleep 60'))));
-    const child = spawn(process.execPath, [BIN, 'run', 'pipeline.yaml', '--workspace', '.', '--home', '.pw', '--quiet'], { cwd: dir, stdio: 'ignore' });
+    writeFileSync(
+      join(dir, 'pipeline.yaml'),
+      pipeline(
+        step('Background', 'svc', cmd(`setsid env -i sleep 60 & echo $! > esc.pid\n${WAIT_ESCAPED}\nexec sleep 60`)) +
+          step('Run', 'long', cmd('sleep 60')),
+      ),
+    );
+    const child = spawn(process.execPath, [BIN, 'run', 'pipeline.yaml', '--workspace', '.', '--home', '.pw', '--quiet'], {
+      cwd: dir,
+      stdio: 'ignore',
+    });
     expect(await until(() => readPid(dir, 'esc.pid') > 0, 10_000)).toBe(true);
     const pid = readPid(dir, 'esc.pid');
     leftovers.push(pid);

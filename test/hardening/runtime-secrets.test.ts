@@ -49,10 +49,14 @@ function argvMentioning(text: string): string[] {
 describe('secrets never travel in argv', () => {
   test('a secret written in a command is not in any process argv while the step runs; the script file is 0600 and removed after', async () => {
     const dir = tempDir({}, 'pw-argv-');
-    const yaml = pipeline(step('leak', 'echo "$0" > script.path\nTOKEN="<+secrets.getValue(\'api\')>"\ntest "$TOKEN" = "' + SECRET + '"\nsleep 1'));
+    const yaml = pipeline(
+      step('leak', 'echo "$0" > script.path\nTOKEN="<+secrets.getValue(\'api\')>"\ntest "$TOKEN" = "' + SECRET + '"\nsleep 1'),
+    );
     const runner = new Runner(await planOf(yaml), { home: join(dir, '.pw'), workspace: dir, secrets: { api: SECRET } });
     const running = runner.run();
-    expect(await until(() => existsSync(join(dir, 'script.path')) && readFileSync(join(dir, 'script.path'), 'utf8').endsWith('\n'), 5000)).toBe(true);
+    expect(
+      await until(() => existsSync(join(dir, 'script.path')) && readFileSync(join(dir, 'script.path'), 'utf8').endsWith('\n'), 5000),
+    ).toBe(true);
     const seen = argvMentioning(SECRET);
     const scriptPath = readFileSync(join(dir, 'script.path'), 'utf8').trim();
     expect(scriptPath.startsWith(runner.runDir)).toBe(true);
@@ -92,8 +96,11 @@ describe('what is kept after a run', () => {
   test('the run folder is 0700, output files are 0600 while they exist, and no kept file holds a secret unmasked', async () => {
     let outputsMode = -1;
     const yaml = pipeline(
-      step('out', 'export OUT="prefix-$TOKEN"\nfor f in "$PIPEWRIGHT_OUTPUTS"; do stat -c %a "$f" > outputs-mode; done', '                    envVariables: {TOKEN: <+secrets.getValue("api")>}\n                    outputVariables: [{name: OUT}]\n') +
-        step('use', 'test "<+steps.out.output.outputVariables.OUT>" = "prefix-' + SECRET + '"'),
+      step(
+        'out',
+        'export OUT="prefix-$TOKEN"\nfor f in "$PIPEWRIGHT_OUTPUTS"; do stat -c %a "$f" > outputs-mode; done',
+        '                    envVariables: {TOKEN: <+secrets.getValue("api")>}\n                    outputVariables: [{name: OUT}]\n',
+      ) + step('use', 'test "<+steps.out.output.outputVariables.OUT>" = "prefix-' + SECRET + '"'),
     );
     const r = await runYaml(yaml, { secrets: { api: SECRET } });
     expect(r.report.status, r.out).toBe('success');
@@ -127,7 +134,12 @@ describe.skipIf(!dockerUp)('secrets and the Docker backend', () => {
                       sleep 2
                       echo "token length \${#TOKEN}"
 `);
-    const runner = new Runner(await planOf(yaml), { home: join(dir, '.pw'), workspace: dir, secrets: { api: SECRET }, docker: { bin: DOCKER, network: 'none' } });
+    const runner = new Runner(await planOf(yaml), {
+      home: join(dir, '.pw'),
+      workspace: dir,
+      secrets: { api: SECRET },
+      docker: { bin: DOCKER, network: 'none' },
+    });
     const running = runner.run();
     expect(await until(() => existsSync(join(dir, 'started')), 20_000)).toBe(true);
     const seen = argvMentioning(SECRET);

@@ -48,7 +48,12 @@ describe('probe timers never keep the runner alive', () => {
 
   test('tcp readiness with a long timeout: the same', async () => {
     const port = await freePort();
-    const yaml = pipeline(background(`                      tcp: {port: ${port}}\n                      timeout: 10m\n`).replace('exec sleep 30', `exec python3 -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', ${port})); s.listen(); time.sleep(30)"`));
+    const yaml = pipeline(
+      background(`                      tcp: {port: ${port}}\n                      timeout: 10m\n`).replace(
+        'exec sleep 30',
+        `exec python3 -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', ${port})); s.listen(); time.sleep(30)"`,
+      ),
+    );
     const r = await timeAfterSummary(tempDir({}, 'pw-timer-'), yaml);
     expect(r.code, r.out).toBe(0);
     expect(r.afterSummaryMs, r.out).toBeLessThan(1000);

@@ -19,7 +19,9 @@ afterEach(() => {
 
 async function serve(extra: string[]): Promise<string> {
   const dir = tempDir({}, 'pw-serve-');
-  const child = spawn(process.execPath, [BIN, 'registry', 'serve', '--db', join(dir, 'r.db'), '--port', '0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'registry', 'serve', '--db', join(dir, 'r.db'), '--port', '0', ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.push(child);
   return new Promise((resolve, reject) => {
     let out = '';

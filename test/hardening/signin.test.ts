@@ -38,7 +38,12 @@ afterAll(async () => {
 async function boot(opts: { trustProxy?: boolean; anonymousRead?: boolean } = {}): Promise<Booted> {
   const db = openDatabase(join(tempDir({}, 'pw-signin-'), 'r.db'));
   const store = new Store(db);
-  const app = createApp({ store, anonymousRead: !!opts.anonymousRead, log: () => undefined, ...(opts.trustProxy !== undefined ? { trustProxy: opts.trustProxy } : {}) });
+  const app = createApp({
+    store,
+    anonymousRead: !!opts.anonymousRead,
+    log: () => undefined,
+    ...(opts.trustProxy !== undefined ? { trustProxy: opts.trustProxy } : {}),
+  });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -47,7 +52,12 @@ async function boot(opts: { trustProxy?: boolean; anonymousRead?: boolean } = {}
   const send: Booted['send'] = (method, path, o = {}) =>
     new Promise((resolve, reject) => {
       const body = o.form ? new URLSearchParams(o.form).toString() : undefined;
-      const headers: Record<string, string> = { ...(body !== undefined ? { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(Buffer.byteLength(body)) } : {}), ...o.headers };
+      const headers: Record<string, string> = {
+        ...(body !== undefined
+          ? { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(Buffer.byteLength(body)) }
+          : {}),
+        ...o.headers,
+      };
       const req = httpRequest({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -72,7 +82,10 @@ function setCookies(res: Reply): Map<string, string> {
 const pair = (line: string | undefined) => (line ?? '').split(';')[0]!;
 
 /** The sign-in form as a browser gets it: the CSRF cookie and the form's hidden fields. */
-async function loginForm(b: Booted, path = '/login'): Promise<{ cookie: string; csrf: string; next: string; status: number; html: string }> {
+async function loginForm(
+  b: Booted,
+  path = '/login',
+): Promise<{ cookie: string; csrf: string; next: string; status: number; html: string }> {
   const res = await b.send('GET', path);
   const cookie = [...setCookies(res).values()].map(pair).join('; ');
   const csrf = /name="csrf" value="([^"]*)"/.exec(res.text)?.[1] ?? '';
@@ -83,7 +96,10 @@ async function loginForm(b: Booted, path = '/login'): Promise<{ cookie: string; 
 /** Signs in as a browser would; answers the session cookie pair (`pw_session=…`) and the reply. */
 async function signIn(b: Booted, token: string, next = '/', headers: Record<string, string> = {}) {
   const f = await loginForm(b);
-  const res = await b.send('POST', '/login', { headers: { Cookie: f.cookie, Origin: b.base, ...headers }, form: { token, next, csrf: f.csrf } });
+  const res = await b.send('POST', '/login', {
+    headers: { Cookie: f.cookie, Origin: b.base, ...headers },
+    form: { token, next, csrf: f.csrf },
+  });
   return { res, session: pair(setCookies(res).get('pw_session')) };
 }
 
@@ -135,13 +151,28 @@ describe('CSRF', () => {
   });
 
   test.each([
-    ['no CSRF field', (f: { cookie: string; csrf: string }, base: string) => ({ headers: { Cookie: f.cookie, Origin: base }, csrf: undefined })],
+    [
+      'no CSRF field',
+      (f: { cookie: string; csrf: string }, base: string) => ({ headers: { Cookie: f.cookie, Origin: base }, csrf: undefined }),
+    ],
     ['no CSRF cookie', (f: { cookie: string; csrf: string }, base: string) => ({ headers: { Origin: base }, csrf: f.csrf })],
-    ['a CSRF field that is not the cookie', (f: { cookie: string; csrf: string }, base: string) => ({ headers: { Cookie: f.cookie, Origin: base }, csrf: 'A'.repeat(43) })],
-    ['a foreign Origin', (f: { cookie: string; csrf: string }) => ({ headers: { Cookie: f.cookie, Origin: 'https://evil.example' }, csrf: f.csrf })],
+    [
+      'a CSRF field that is not the cookie',
+      (f: { cookie: string; csrf: string }, base: string) => ({ headers: { Cookie: f.cookie, Origin: base }, csrf: 'A'.repeat(43) }),
+    ],
+    [
+      'a foreign Origin',
+      (f: { cookie: string; csrf: string }) => ({ headers: { Cookie: f.cookie, Origin: 'https://evil.example' }, csrf: f.csrf }),
+    ],
     ['Origin null', (f: { cookie: string; csrf: string }) => ({ headers: { Cookie: f.cookie, Origin: 'null' }, csrf: f.csrf })],
-    ['Sec-Fetch-Site cross-site', (f: { cookie: string; csrf: string }) => ({ headers: { Cookie: f.cookie, 'Sec-Fetch-Site': 'cross-site' }, csrf: f.csrf })],
-    ['Sec-Fetch-Site same-site', (f: { cookie: string; csrf: string }) => ({ headers: { Cookie: f.cookie, 'Sec-Fetch-Site': 'same-site' }, csrf: f.csrf })],
+    [
+      'Sec-Fetch-Site cross-site',
+      (f: { cookie: string; csrf: string }) => ({ headers: { Cookie: f.cookie, 'Sec-Fetch-Site': 'cross-site' }, csrf: f.csrf }),
+    ],
+    [
+      'Sec-Fetch-Site same-site',
+      (f: { cookie: string; csrf: string }) => ({ headers: { Cookie: f.cookie, 'Sec-Fetch-Site': 'same-site' }, csrf: f.csrf }),
+    ],
   ])('a sign-in POST with %s is 403 and signs nobody in', async (_name, make) => {
     const b = await boot();
     const f = await loginForm(b);
@@ -162,7 +193,10 @@ describe('CSRF', () => {
   test('a wrong token with a good CSRF pair is 401 with a fresh form', async () => {
     const b = await boot();
     const f = await loginForm(b);
-    const res = await b.send('POST', '/login', { headers: { Cookie: f.cookie, Origin: b.base }, form: { token: 'pw_000000000000_wrongwrongwrongwrong', next: '/', csrf: f.csrf } });
+    const res = await b.send('POST', '/login', {
+      headers: { Cookie: f.cookie, Origin: b.base },
+      form: { token: 'pw_000000000000_wrongwrongwrongwrong', next: '/', csrf: f.csrf },
+    });
     expect(res.status).toBe(401);
     expect(res.text).toMatch(/That token is not valid/);
     expect(res.text).toMatch(/name="csrf" value="[A-Za-z0-9_-]{32,}"/);
@@ -185,7 +219,13 @@ describe('server-side sessions', () => {
     expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(line).not.toContain(b.read.slice(16));
     expect(setCookies(res).has('pw_token')).toBe(false);
-    const row = b.db.prepare('SELECT id, token_id, csrf, created_at, expires_at FROM sessions').get() as { id: string; token_id: string; csrf: string; created_at: string; expires_at: string };
+    const row = b.db.prepare('SELECT id, token_id, csrf, created_at, expires_at FROM sessions').get() as {
+      id: string;
+      token_id: string;
+      csrf: string;
+      created_at: string;
+      expires_at: string;
+    };
     expect(row.id).toBe(createHash('sha256').update(secret).digest('hex'));
     expect(row.token_id).toBe(b.read.split('_')[1]);
     const ttl = Date.parse(row.expires_at) - Date.parse(row.created_at);
@@ -200,7 +240,10 @@ describe('server-side sessions', () => {
   test('signing in takes the raw-token cookie of earlier versions out of the browser', async () => {
     const b = await boot();
     const f = await loginForm(b);
-    const res = await b.send('POST', '/login', { headers: { Cookie: `${f.cookie}; pw_token=${b.read}`, Origin: b.base }, form: { token: b.read, next: '/', csrf: f.csrf } });
+    const res = await b.send('POST', '/login', {
+      headers: { Cookie: `${f.cookie}; pw_token=${b.read}`, Origin: b.base },
+      form: { token: b.read, next: '/', csrf: f.csrf },
+    });
     expect(res.status).toBe(303);
     expect(setCookies(res).get('pw_token')).toMatch(/^pw_token=; HttpOnly; .*Max-Age=0/);
   });
@@ -209,7 +252,10 @@ describe('server-side sessions', () => {
     const b = await boot();
     const first = await signIn(b, b.read);
     const f = await loginForm(b);
-    const again = await b.send('POST', '/login', { headers: { Cookie: `${f.cookie}; ${first.session}`, Origin: b.base }, form: { token: b.read, next: '/', csrf: f.csrf } });
+    const again = await b.send('POST', '/login', {
+      headers: { Cookie: `${f.cookie}; ${first.session}`, Origin: b.base },
+      form: { token: b.read, next: '/', csrf: f.csrf },
+    });
     const second = pair(setCookies(again).get('pw_session'));
     expect(second).not.toBe(first.session);
     expect((await b.send('GET', '/', { headers: { Cookie: first.session } })).status).toBe(401);
@@ -238,7 +284,15 @@ describe('server-side sessions', () => {
 
   test('a cookie holding a raw token, a made-up secret or a malformed value signs nobody in (and is no 500)', async () => {
     const b = await boot();
-    for (const cookie of [`pw_token=${b.read}`, `pw_session=${b.read}`, `pw_session=${'A'.repeat(43)}`, 'pw_session=%E0%A4%A', 'pw_session', '=; ;;pw_session="x"', `pw_csrf=%; pw_session=%ZZ`]) {
+    for (const cookie of [
+      `pw_token=${b.read}`,
+      `pw_session=${b.read}`,
+      `pw_session=${'A'.repeat(43)}`,
+      'pw_session=%E0%A4%A',
+      'pw_session',
+      '=; ;;pw_session="x"',
+      `pw_csrf=%; pw_session=%ZZ`,
+    ]) {
       const res = await b.send('GET', '/', { headers: { Cookie: cookie } });
       expect(res.status, cookie).toBe(401);
     }
@@ -262,7 +316,9 @@ describe('server-side sessions', () => {
     const { session } = await signIn(b, b.publish);
     expect((await b.send('GET', '/', { headers: { Cookie: session } })).status).toBe(200);
     expect((await b.send('GET', '/api/v1/templates', { headers: { Cookie: session } })).status).toBe(401);
-    expect((await b.send('POST', '/api/v1/templates/account.t/versions/1.0.0/yank', { headers: { Cookie: session, Origin: b.base } })).status).toBe(401);
+    expect(
+      (await b.send('POST', '/api/v1/templates/account.t/versions/1.0.0/yank', { headers: { Cookie: session, Origin: b.base } })).status,
+    ).toBe(401);
   });
 });
 

@@ -50,7 +50,13 @@ describe('principal of a token id (sessions contract)', () => {
     const { a } = twoConnections();
     const t = createToken(a, 'web', 'read');
     const now = new Date().toISOString();
-    a.prepare('INSERT INTO sessions (id, token_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)').run('ab'.repeat(32), idOf(t), 'c', now, now);
+    a.prepare('INSERT INTO sessions (id, token_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)').run(
+      'ab'.repeat(32),
+      idOf(t),
+      'c',
+      now,
+      now,
+    );
     a.prepare('DELETE FROM tokens WHERE id = ?').run(idOf(t));
     expect(a.prepare('SELECT count(*) n FROM sessions').get()).toEqual({ n: 0 });
   });
@@ -118,7 +124,8 @@ describe('revocation and expiry on running servers', () => {
     const reg = await startRegistry({ db: dbFile, port: 0, log: () => undefined });
     running.push(reg);
     const t = createToken(reg.db, 'ci', 'read');
-    const lastUsed = () => (reg.db.prepare('SELECT last_used_at FROM tokens WHERE id = ?').get(idOf(t)) as { last_used_at: string | null }).last_used_at;
+    const lastUsed = () =>
+      (reg.db.prepare('SELECT last_used_at FROM tokens WHERE id = ?').get(idOf(t)) as { last_used_at: string | null }).last_used_at;
     expect(lastUsed()).toBeNull();
     expect((await status(reg.url, t)).status).toBe(200);
     const first = lastUsed();
@@ -145,7 +152,10 @@ describe('revocation and expiry on running servers', () => {
 describe('registry token create|list|revoke', () => {
   test('create --expires, list (text and --json) never shows a secret or hash, revoke is idempotent, bad input exits 2', async () => {
     const dir = tempDir({}, 'pw-tokcli-');
-    const created = await runCli(['registry', 'token', 'create', '--db', 'r.db', '--scope', 'publish', '--name', 'ci', '--expires', '90d'], dir);
+    const created = await runCli(
+      ['registry', 'token', 'create', '--db', 'r.db', '--scope', 'publish', '--name', 'ci', '--expires', '90d'],
+      dir,
+    );
     expect(created.code, created.stderr).toBe(0);
     const token = created.stdout.trim();
     expect(token).toMatch(/^pw_[0-9a-f]{12}_/);
@@ -183,7 +193,9 @@ describe('registry token create|list|revoke', () => {
     expect(unknown.stderr).toMatch(/no token ffffffffffff/);
     const db = openDatabase(join(dir, 'r.db'));
     open.push(db);
-    expect((db.prepare("SELECT action FROM events WHERE action LIKE 'token-%' ORDER BY id").all() as { action: string }[]).map((e) => e.action)).toEqual(['token-create', 'token-create', 'token-revoke']);
+    expect(
+      (db.prepare("SELECT action FROM events WHERE action LIKE 'token-%' ORDER BY id").all() as { action: string }[]).map((e) => e.action),
+    ).toEqual(['token-create', 'token-create', 'token-revoke']);
   });
 });
 
@@ -194,15 +206,28 @@ describe('admin token API', () => {
     expect(list.body.tokens.map((t: { name: string }) => t.name).sort()).toEqual(['boss', 'ci', 'reader']);
     expect(JSON.stringify(list.body)).not.toMatch(/hash|[0-9a-f]{64}/);
     expect((await request(r.app).get('/api/v1/tokens').set(bearer(r.tokens.publish))).status).toBe(403);
-    expect((await request(r.app).post(`/api/v1/tokens/${idOf(r.tokens.read)}/revoke`).set(bearer(r.tokens.publish))).status).toBe(403);
+    expect(
+      (
+        await request(r.app)
+          .post(`/api/v1/tokens/${idOf(r.tokens.read)}/revoke`)
+          .set(bearer(r.tokens.publish))
+      ).status,
+    ).toBe(403);
 
     await request(r.app).get('/api/v1/templates').set(bearer(r.tokens.read)).expect(200);
-    const revoked = await request(r.app).post(`/api/v1/tokens/${idOf(r.tokens.read)}/revoke`).set(bearer(r.tokens.admin)).expect(200);
+    const revoked = await request(r.app)
+      .post(`/api/v1/tokens/${idOf(r.tokens.read)}/revoke`)
+      .set(bearer(r.tokens.admin))
+      .expect(200);
     expect(revoked.body).toMatchObject({ id: idOf(r.tokens.read), name: 'reader', status: 'revoked', revokedAt: expect.any(String) });
     expect((await request(r.app).get('/api/v1/templates').set(bearer(r.tokens.read))).status).toBe(401);
     expect((await request(r.app).post('/api/v1/tokens/ffffffffffff/revoke').set(bearer(r.tokens.admin))).status).toBe(404);
     expect((await request(r.app).post('/api/v1/tokens/nope/revoke').set(bearer(r.tokens.admin))).status).toBe(400);
     const events = await request(r.app).get('/api/v1/events').set(bearer(r.tokens.admin));
-    expect(events.body.events.at(-1)).toMatchObject({ actor: 'boss', action: 'token-revoke', detail: { id: idOf(r.tokens.read), name: 'reader' } });
+    expect(events.body.events.at(-1)).toMatchObject({
+      actor: 'boss',
+      action: 'token-revoke',
+      detail: { id: idOf(r.tokens.read), name: 'reader' },
+    });
   });
 });

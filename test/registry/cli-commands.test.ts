@@ -26,8 +26,17 @@ async function setup() {
 describe('template commands', () => {
   test('publish, list, show, versions, label, deprecate, yank, diff', async () => {
     const { dir, cli } = await setup();
-    writeFileSync(join(dir, 'a1.yaml'), stepTemplate('a', '1.0.0', { inputs: '  inputs:\n    x: {type: string, default: one}\n', command: 'echo {{inputs.x}}' }));
-    writeFileSync(join(dir, 'a2.yaml'), stepTemplate('a', '1.1.0', { inputs: '  inputs:\n    x: {type: string, default: two}\n    y: {type: number}\n', command: 'echo {{inputs.x}} {{inputs.y}}' }));
+    writeFileSync(
+      join(dir, 'a1.yaml'),
+      stepTemplate('a', '1.0.0', { inputs: '  inputs:\n    x: {type: string, default: one}\n', command: 'echo {{inputs.x}}' }),
+    );
+    writeFileSync(
+      join(dir, 'a2.yaml'),
+      stepTemplate('a', '1.1.0', {
+        inputs: '  inputs:\n    x: {type: string, default: two}\n    y: {type: number}\n',
+        command: 'echo {{inputs.x}} {{inputs.y}}',
+      }),
+    );
     const pub = await cli('template', 'publish', 'a1.yaml', 'a2.yaml', '--label', 'canary');
     expect(pub.code).toBe(0);
     expect(pub.stdout).toMatch(/published account\.a@1\.0\.0 sha256:[0-9a-f]{64} \(label canary\)/);
@@ -36,7 +45,10 @@ describe('template commands', () => {
     const clash = await cli('template', 'publish', 'a1-changed.yaml');
     expect(clash.code).toBe(2);
     expect(clash.stderr).toMatch(/immutable/);
-    writeFileSync(join(dir, 'bad.yaml'), 'template:\n  name: b\n  identifier: b\n  versionLabel: 1.0.0\n  type: Step\n  inputs: {x: {type: string, default: a}}\n  spec: {type: Run, spec: {command: "{{oops"}}\n');
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      'template:\n  name: b\n  identifier: b\n  versionLabel: 1.0.0\n  type: Step\n  inputs: {x: {type: string, default: a}}\n  spec: {type: Run, spec: {command: "{{oops"}}\n',
+    );
     const bad = await cli('template', 'publish', 'bad.yaml');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^registry:account\.b@1\.0\.0:\d+:\d+: error PW3006 /m);
@@ -63,14 +75,15 @@ describe('template commands', () => {
 
   test('lock refreshes the lockfile; outdated shows locked, in range, stable and deprecation', async () => {
     const { dir, cli, reg } = await setup();
-    for (const f of ['node-http-service-1.0.0.yaml', 'smoke-checks-1.0.0.yaml']) expect((await cli('template', 'publish', join(REPO, 'examples', 'templates', f))).code).toBe(0);
+    for (const f of ['node-http-service-1.0.0.yaml', 'smoke-checks-1.0.0.yaml'])
+      expect((await cli('template', 'publish', join(REPO, 'examples', 'templates', f))).code).toBe(0);
     cpSync(join(REPO, 'examples', 'pipeline.yaml'), join(dir, 'pipeline.yaml'));
     const lock = await cli('lock', 'pipeline.yaml');
     expect(lock.code).toBe(0);
     expect(lock.stdout).toMatch(/account\.node_http_service@\^1\.0 → 1\.0\.0/);
     expect((await cli('lock', 'pipeline.yaml')).stdout).toMatch(/is up to date/);
     expect((await cli('template', 'publish', join(REPO, 'examples', 'templates', 'node-http-service-1.1.0.yaml'))).code).toBe(0);
-    expect((await cli('template', 'deprecate', 'account.node_http_service@1.0.0', '--message', 'use 1.1'))).toMatchObject({ code: 0 });
+    expect(await cli('template', 'deprecate', 'account.node_http_service@1.0.0', '--message', 'use 1.1')).toMatchObject({ code: 0 });
     const out = await cli('outdated', 'pipeline.yaml');
     // A deprecated entry is not ok: outdated exits 1 (as npm outdated does when something is).
     expect(out.code).toBe(1);
@@ -82,7 +95,9 @@ describe('template commands', () => {
     expect(compiled.stdout).toMatch(/account\.node_http_service@1\.0\.0/);
     expect(compiled.stderr).toMatch(/warning PW4009 account\.node_http_service@1\.0\.0 is deprecated: use 1\.1/);
     expect((await cli('lock', 'pipeline.yaml')).stdout).toMatch(/→ 1\.1\.0/);
-    expect(JSON.parse(readFileSync(join(dir, 'pipewright.lock'), 'utf8')).templates['account.node_http_service@^1.0'].version).toBe('1.1.0');
+    expect(JSON.parse(readFileSync(join(dir, 'pipewright.lock'), 'utf8')).templates['account.node_http_service@^1.0'].version).toBe(
+      '1.1.0',
+    );
     void reg;
   });
 });

@@ -27,7 +27,17 @@ describe('registry end to end', () => {
     expect(readFileSync(db).includes(Buffer.from(token))).toBe(false);
 
     const { child, url } = await serveProcess(db);
-    const published = cli('template', 'publish', join(REPO, 'examples/templates/node-http-service-1.0.0.yaml'), join(REPO, 'examples/templates/node-http-service-1.1.0.yaml'), join(REPO, 'examples/templates/smoke-checks-1.0.0.yaml'), '--registry', url, '--token', token);
+    const published = cli(
+      'template',
+      'publish',
+      join(REPO, 'examples/templates/node-http-service-1.0.0.yaml'),
+      join(REPO, 'examples/templates/node-http-service-1.1.0.yaml'),
+      join(REPO, 'examples/templates/smoke-checks-1.0.0.yaml'),
+      '--registry',
+      url,
+      '--token',
+      token,
+    );
     expect(published.stderr).toBe('');
     expect(published.stdout).toMatch(/published account\.node_http_service@1\.1\.0 sha256:/);
     const anon = cli('template', 'list', '--registry', url);
@@ -51,14 +61,24 @@ describe('registry end to end', () => {
     expect(offline.status).toBe(0);
     expect(readFileSync(join(dir, 'plan2.json'), 'utf8')).toBe(readFileSync(join(dir, 'plan1.json'), 'utf8'));
     const plan = JSON.parse(readFileSync(join(dir, 'plan2.json'), 'utf8'));
-    expect(plan.templates.map((t: { ref: string; version: string }) => `${t.ref}@${t.version}`)).toEqual(['account.node_http_service@1.1.0', 'account.smoke_checks@1.0.0']);
+    expect(plan.templates.map((t: { ref: string; version: string }) => `${t.ref}@${t.version}`)).toEqual([
+      'account.node_http_service@1.1.0',
+      'account.smoke_checks@1.0.0',
+    ]);
 
     // Offline, a reference the lock does not hold fails clearly, and the lock is untouched.
     const before = readFileSync(join(dir, 'pipewright.lock'), 'utf8');
     const driftDir = join(dir, 'pipeline2');
     cpSync(join(dir, 'pipewright.lock'), join(driftDir, 'pipewright.lock'));
-    writeFileSync(join(driftDir, 'pipeline.yaml'), readFileSync(join(dir, 'pipeline.yaml'), 'utf8').replace('versionLabel: ^1.0', 'versionLabel: 1.0.0'));
-    const failed = spawnSync(process.execPath, [BIN, 'compile', 'pipeline.yaml', '--frozen-lockfile'], { cwd: driftDir, env, encoding: 'utf8' });
+    writeFileSync(
+      join(driftDir, 'pipeline.yaml'),
+      readFileSync(join(dir, 'pipeline.yaml'), 'utf8').replace('versionLabel: ^1.0', 'versionLabel: 1.0.0'),
+    );
+    const failed = spawnSync(process.execPath, [BIN, 'compile', 'pipeline.yaml', '--frozen-lockfile'], {
+      cwd: driftDir,
+      env,
+      encoding: 'utf8',
+    });
     expect(failed.status).toBe(2);
     expect(failed.stderr).toMatch(/pipeline\.yaml:\d+:\d+: error PW4008 account\.node_http_service@1\.0\.0 is not in pipewright\.lock/);
     expect(readFileSync(join(driftDir, 'pipewright.lock'), 'utf8')).toBe(before);
@@ -66,7 +86,9 @@ describe('registry end to end', () => {
 
   test('serve: --port 0 prints the URL; a bad --db path is a clear exit 2', async () => {
     const dir = tempDir({}, 'pw-serve-');
-    const bad = spawnSync(process.execPath, [BIN, 'registry', 'serve', '--db', join(dir, 'no', 'such', 'dir', 'r.db'), '--port', '0'], { encoding: 'utf8' });
+    const bad = spawnSync(process.execPath, [BIN, 'registry', 'serve', '--db', join(dir, 'no', 'such', 'dir', 'r.db'), '--port', '0'], {
+      encoding: 'utf8',
+    });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/cannot start the registry/);
     const child = spawn(process.execPath, [BIN, 'registry', 'serve', '--db', join(dir, 'r.db'), '--port', 'x']);

@@ -24,7 +24,11 @@ export function bootRegistry(opts: { anonymousRead?: boolean; now?: () => Date }
 export const bearer = (t: string) => ({ Authorization: `Bearer ${t}` });
 
 /** A Step template text. */
-export function stepTemplate(id: string, version: string, opts: { command?: string; inputs?: string; org?: boolean; description?: string } = {}): string {
+export function stepTemplate(
+  id: string,
+  version: string,
+  opts: { command?: string; inputs?: string; org?: boolean; description?: string } = {},
+): string {
   return `template:
   name: ${id}
   identifier: ${id}

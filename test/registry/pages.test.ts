@@ -4,11 +4,35 @@ import { bearer, bootRegistry, stepTemplate } from './fixtures.js';
 
 async function withTemplates(anonymousRead = true) {
   const r = bootRegistry({ anonymousRead });
-  const put = (ref: string, v: string, yaml: string) => request(r.app).put(`/api/v1/templates/${ref}/versions/${v}`).set(bearer(r.tokens.publish)).send({ yaml }).expect((res) => expect(res.status).toBe(201));
-  await put('account.redis', '1.0.0', `template:\n  name: Redis service\n  identifier: redis\n  versionLabel: 1.0.0\n  type: Step\n  description: A cache for tests\n  inputs:\n    port: {type: number, default: 6379, description: Port to listen on}\n  spec:\n    type: Background\n    spec:\n      command: redis-server --port {{inputs.port}}\n      readiness: {tcp: {port: "{{inputs.port}}"}}\n`);
-  await put('account.redis', '1.1.0', `template:\n  name: Redis service\n  identifier: redis\n  versionLabel: 1.1.0\n  type: Step\n  description: A cache for tests\n  inputs:\n    port: {type: number, default: 6380, description: Port to listen on}\n    mode: {type: string, allowedValues: [fast, safe]}\n  spec:\n    type: Background\n    spec:\n      command: redis-server --port {{inputs.port}} --mode {{inputs.mode}}\n      readiness: {tcp: {port: "{{inputs.port}}"}}\n`);
-  await put('account.evil', '1.0.0', stepTemplate('evil', '1.0.0', { description: '<script>alert(1)</script> {{inputs.x}}', command: 'echo "<img src=x onerror=alert(2)>"' }));
-  await request(r.app).post('/api/v1/templates/account.evil/versions/1.0.0/deprecate').set(bearer(r.tokens.publish)).send({ message: 'use account.good', sunset: '2030-01-01' }).expect(200);
+  const put = (ref: string, v: string, yaml: string) =>
+    request(r.app)
+      .put(`/api/v1/templates/${ref}/versions/${v}`)
+      .set(bearer(r.tokens.publish))
+      .send({ yaml })
+      .expect((res) => expect(res.status).toBe(201));
+  await put(
+    'account.redis',
+    '1.0.0',
+    `template:\n  name: Redis service\n  identifier: redis\n  versionLabel: 1.0.0\n  type: Step\n  description: A cache for tests\n  inputs:\n    port: {type: number, default: 6379, description: Port to listen on}\n  spec:\n    type: Background\n    spec:\n      command: redis-server --port {{inputs.port}}\n      readiness: {tcp: {port: "{{inputs.port}}"}}\n`,
+  );
+  await put(
+    'account.redis',
+    '1.1.0',
+    `template:\n  name: Redis service\n  identifier: redis\n  versionLabel: 1.1.0\n  type: Step\n  description: A cache for tests\n  inputs:\n    port: {type: number, default: 6380, description: Port to listen on}\n    mode: {type: string, allowedValues: [fast, safe]}\n  spec:\n    type: Background\n    spec:\n      command: redis-server --port {{inputs.port}} --mode {{inputs.mode}}\n      readiness: {tcp: {port: "{{inputs.port}}"}}\n`,
+  );
+  await put(
+    'account.evil',
+    '1.0.0',
+    stepTemplate('evil', '1.0.0', {
+      description: '<script>alert(1)</script> {{inputs.x}}',
+      command: 'echo "<img src=x onerror=alert(2)>"',
+    }),
+  );
+  await request(r.app)
+    .post('/api/v1/templates/account.evil/versions/1.0.0/deprecate')
+    .set(bearer(r.tokens.publish))
+    .send({ message: 'use account.good', sunset: '2030-01-01' })
+    .expect(200);
   return r;
 }
 
@@ -34,7 +58,12 @@ describe('catalog pages', () => {
 
   test('a large catalog is paged, 100 templates a page, and filters survive paging', async () => {
     const r = bootRegistry({ anonymousRead: true });
-    for (let i = 0; i < 130; i++) await request(r.app).put(`/api/v1/templates/account.t${i}/versions/1.0.0`).set(bearer(r.tokens.publish)).send({ yaml: stepTemplate(`t${i}`, '1.0.0') }).expect(201);
+    for (let i = 0; i < 130; i++)
+      await request(r.app)
+        .put(`/api/v1/templates/account.t${i}/versions/1.0.0`)
+        .set(bearer(r.tokens.publish))
+        .send({ yaml: stepTemplate(`t${i}`, '1.0.0') })
+        .expect(201);
     const first = await request(r.app).get('/?q=template');
     expect(first.text).toMatch(/130 templates/);
     expect(first.text.match(/<li class="template">/g)).toHaveLength(100);
@@ -88,7 +117,8 @@ describe('catalog pages', () => {
     const form = await request(r.app).get('/login');
     const csrfCookie = String(form.headers['set-cookie']).split(';')[0]!;
     const csrf = /name="csrf" value="([^"]+)"/.exec(form.text)![1]!;
-    const post = (token: string, next: string) => request(r.app).post('/login').set('Cookie', csrfCookie).type('form').send({ token, next, csrf });
+    const post = (token: string, next: string) =>
+      request(r.app).post('/login').set('Cookie', csrfCookie).type('form').send({ token, next, csrf });
     expect((await post('pw_000000000000_wrongwrongwrongwrong', '/')).status).toBe(401);
     const login = await post(r.tokens.read, '/templates/account.redis');
     expect(login.status).toBe(303);

@@ -33,13 +33,20 @@ describe('registry reliability', () => {
     running.push(reg);
     const token = createToken(reg.db, 'ci', 'publish');
     const distinct = Array.from({ length: 20 }, (_, i) => put(reg.url, token, 'account.t', `1.${i}.0`, stepTemplate('t', `1.${i}.0`)));
-    const racing = Array.from({ length: 20 }, (_, i) => put(reg.url, token, 'account.race', '1.0.0', stepTemplate('race', '1.0.0', { command: `racer ${i}` })));
+    const racing = Array.from({ length: 20 }, (_, i) =>
+      put(reg.url, token, 'account.race', '1.0.0', stepTemplate('race', '1.0.0', { command: `racer ${i}` })),
+    );
     const [d, r] = await Promise.all([Promise.all(distinct), Promise.all(racing)]);
     expect(d).toEqual(Array(20).fill(201));
     expect(r.filter((s) => s === 201)).toHaveLength(1);
     expect(r.filter((s) => s === 409)).toHaveLength(19);
-    const counts = reg.db.prepare("SELECT t.ref, count(*) n FROM versions v JOIN templates t ON t.id = v.template_id GROUP BY t.ref ORDER BY t.ref").all();
-    expect(counts).toEqual([{ ref: 'account.race', n: 1 }, { ref: 'account.t', n: 20 }]);
+    const counts = reg.db
+      .prepare('SELECT t.ref, count(*) n FROM versions v JOIN templates t ON t.id = v.template_id GROUP BY t.ref ORDER BY t.ref')
+      .all();
+    expect(counts).toEqual([
+      { ref: 'account.race', n: 1 },
+      { ref: 'account.t', n: 20 },
+    ]);
     expect(integrityProblems(reg.db)).toEqual([]);
   });
 
@@ -57,7 +64,13 @@ describe('registry reliability', () => {
       for (let i = 0; !stop; i++) {
         const version = `${n}.${i}.0`;
         try {
-          const status = await put(url, token, 'account.s', version, stepTemplate('s', version, { command: `echo ${'x'.repeat(500)} ${version}` }));
+          const status = await put(
+            url,
+            token,
+            'account.s',
+            version,
+            stepTemplate('s', version, { command: `echo ${'x'.repeat(500)} ${version}` }),
+          );
           if (status === 201) acknowledged.push(version);
         } catch {
           return;
@@ -69,13 +82,17 @@ describe('registry reliability', () => {
     child.kill('SIGKILL');
     stop = true;
     await Promise.all(streams);
-    await new Promise((r) => child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once('exit', r));
+    await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once('exit', r)));
     expect(acknowledged.length).toBeGreaterThan(5);
 
     const db = openDatabase(dbFile);
     try {
       expect(integrityProblems(db)).toEqual([]);
-      const rows = db.prepare("SELECT v.version, v.digest, v.canonical FROM versions v JOIN templates t ON t.id = v.template_id WHERE t.ref = 'account.s'").all() as { version: string; digest: string; canonical: string }[];
+      const rows = db
+        .prepare(
+          "SELECT v.version, v.digest, v.canonical FROM versions v JOIN templates t ON t.id = v.template_id WHERE t.ref = 'account.s'",
+        )
+        .all() as { version: string; digest: string; canonical: string }[];
       const stored = new Set(rows.map((r) => r.version));
       for (const v of acknowledged) expect(stored.has(v), `acknowledged ${v} is missing`).toBe(true);
       for (const row of rows) expect('sha256:' + createHash('sha256').update(row.canonical).digest('hex')).toBe(row.digest);

@@ -16,7 +16,9 @@ export function killChildren(): void {
 
 /** Starts `pipewright registry serve --port 0 [...extra]` and resolves with its URL. */
 export function serveProcess(db: string, extra: string[] = []): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, 'registry', 'serve', '--db', db, '--port', '0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'registry', 'serve', '--db', db, '--port', '0', ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   return new Promise((resolve, reject) => {
     let out = '';

@@ -1,7 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { alive, freePort, pipeline, readPid, runYaml, until } from './harness.js';
 
-const stepOf = (type: string) => (id: string, command: string, extra = '') => `              - step:
+const stepOf =
+  (type: string) =>
+  (id: string, command: string, extra = '') => `              - step:
                   type: ${type}
                   name: ${id}
                   identifier: ${id}
@@ -12,19 +14,26 @@ ${extra}                  spec:
 `;
 const bg = stepOf('Background');
 const run = stepOf('Run');
-const httpServer = (port: number, delayMs = 0) => `node -e "setTimeout(() => require('http').createServer((q, r) => r.end('ok')).listen(${port}, '127.0.0.1', () => console.log('ready to accept')), ${delayMs})"`;
+const httpServer = (port: number, delayMs = 0) =>
+  `node -e "setTimeout(() => require('http').createServer((q, r) => r.end('ok')).listen(${port}, '127.0.0.1', () => console.log('ready to accept')), ${delayMs})"`;
 
 describe('background steps and readiness', () => {
   test.each([
     ['tcp', (p: number) => `readiness: {tcp: {port: ${p}}, timeout: 10s, interval: 50ms}`],
     ['http', (p: number) => `readiness: {http: {url: "http://127.0.0.1:${p}/", status: 200}, timeout: 10s, interval: 50ms}`],
-    ['exec', (p: number) => `readiness: {exec: {command: "node -e \\"require('net').connect(${p}, '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(1))\\""}, timeout: 10s, interval: 50ms}`],
+    [
+      'exec',
+      (p: number) =>
+        `readiness: {exec: {command: "node -e \\"require('net').connect(${p}, '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(1))\\""}, timeout: 10s, interval: 50ms}`,
+    ],
     ['log', () => `readiness: {log: {pattern: "ready to a+ccept"}, timeout: 10s}`],
   ])('%s probe: the next step starts only once the service answers', async (_kind, readiness) => {
     const port = await freePort();
     const yaml = pipeline(
-      bg('svc', httpServer(port, 400)).replace('                    command: |', `                    ${readiness(port)}\n                    command: |`) +
-        run('use', `node -e "fetch('http://127.0.0.1:${port}/').then(r => r.text()).then(t => console.log('got', t))"`),
+      bg('svc', httpServer(port, 400)).replace(
+        '                    command: |',
+        `                    ${readiness(port)}\n                    command: |`,
+      ) + run('use', `node -e "fetch('http://127.0.0.1:${port}/').then(r => r.text()).then(t => console.log('got', t))"`),
     );
     const r = await runYaml(yaml);
     expect(r.report.status).toBe('success');
@@ -34,24 +43,43 @@ describe('background steps and readiness', () => {
 
   test('portBindings without readiness probe the host ports', async () => {
     const port = await freePort();
-    const yaml = pipeline(bg('svc', httpServer(port, 300)).replace('                    command: |', `                    portBindings: {"${port}": "${port}"}\n                    command: |`) + run('use', `node -e "fetch('http://127.0.0.1:${port}/').then(r => process.exit(r.ok ? 0 : 1))"`));
+    const yaml = pipeline(
+      bg('svc', httpServer(port, 300)).replace(
+        '                    command: |',
+        `                    portBindings: {"${port}": "${port}"}\n                    command: |`,
+      ) + run('use', `node -e "fetch('http://127.0.0.1:${port}/').then(r => process.exit(r.ok ? 0 : 1))"`),
+    );
     expect((await runYaml(yaml)).report.status).toBe('success');
   });
 
   test('a service that never becomes ready fails the stage with its last log lines and log path', async () => {
     const port = await freePort();
-    const yaml = pipeline(bg('db', `for i in 1 2 3; do echo "still booting $i"; done; sleep 30`).replace('                    command: |', `                    readiness: {tcp: {port: ${port}}, timeout: 600ms, interval: 50ms}\n                    command: |`) + run('after', 'echo never'));
+    const yaml = pipeline(
+      bg('db', `for i in 1 2 3; do echo "still booting $i"; done; sleep 30`).replace(
+        '                    command: |',
+        `                    readiness: {tcp: {port: ${port}}, timeout: 600ms, interval: 50ms}\n                    command: |`,
+      ) + run('after', 'echo never'),
+    );
     const r = await runYaml(yaml);
     expect(r.report.status).toBe('failed');
     const db = r.step('s.db');
     expect(db).toMatchObject({ status: 'failed', errorType: 'Readiness' });
-    expect(db.error).toMatch(/readiness of s\.db not reached after 600 ms; last log lines:\n  still booting 1\n  still booting 2\n  still booting 3\n\(log: .*s\.db\.log\)/);
+    expect(db.error).toMatch(
+      /readiness of s\.db not reached after 600 ms; last log lines:\n  still booting 1\n  still booting 2\n  still booting 3\n\(log: .*s\.db\.log\)/,
+    );
     expect(r.step('s.after').status).toBe('skipped');
     expect(r.out).toMatch(/pipewright: readiness of s\.db not reached/);
   });
 
   test('a background step that crashes before it is ready, and one that exits after, fail the stage', async () => {
-    const early = await runYaml(pipeline(bg('svc', 'echo boom; exit 3', '').replace('                    command: |', '                    readiness: {tcp: {port: 1}, timeout: 10s}\n                    command: |') + run('after', 'echo never')));
+    const early = await runYaml(
+      pipeline(
+        bg('svc', 'echo boom; exit 3', '').replace(
+          '                    command: |',
+          '                    readiness: {tcp: {port: 1}, timeout: 10s}\n                    command: |',
+        ) + run('after', 'echo never'),
+      ),
+    );
     expect(early.step('s.svc')).toMatchObject({ status: 'failed', errorType: 'Exited', exitCode: 3 });
     expect(early.step('s.svc').durationMs).toBeLessThan(5000);
     expect(early.step('s.after').status).toBe('skipped');
@@ -65,8 +93,11 @@ describe('background steps and readiness', () => {
   });
 
   test('an early exit with MarkAsFailure fails the stage but lets running steps finish, as for a Run step', async () => {
-    const mark = '                  failureStrategies:\n                    - onFailure: {errors: [AllErrors], action: {type: MarkAsFailure}}\n';
-    const r = await runYaml(pipeline(bg('svc', 'sleep 0.2; exit 4', mark) + run('wait', 'sleep 1; echo finished') + run('after', 'echo should-not-run')));
+    const mark =
+      '                  failureStrategies:\n                    - onFailure: {errors: [AllErrors], action: {type: MarkAsFailure}}\n';
+    const r = await runYaml(
+      pipeline(bg('svc', 'sleep 0.2; exit 4', mark) + run('wait', 'sleep 1; echo finished') + run('after', 'echo should-not-run')),
+    );
     expect(r.report.status).toBe('failed');
     expect(r.step('s.svc')).toMatchObject({ status: 'failed', errorType: 'Exited', exitCode: 4 });
     expect(r.step('s.wait').status).toBe('success');
@@ -101,8 +132,15 @@ describe('background steps and readiness', () => {
   });
 
   test('ready services do not hold concurrency slots: 12 services with --concurrency 4', async () => {
-    const services = Array.from({ length: 12 }, (_, i) => bg(`svc${i}`, 'exec sleep 300').replace(/^ {14}- step:/, '                  - step:').replace(/\n {16}/g, '\n                    ')).join('');
-    const r = await runYaml(pipeline(`              - parallel:\n${services}` + run('after', 'echo after')), { concurrency: 4, graceMs: 500 });
+    const services = Array.from({ length: 12 }, (_, i) =>
+      bg(`svc${i}`, 'exec sleep 300')
+        .replace(/^ {14}- step:/, '                  - step:')
+        .replace(/\n {16}/g, '\n                    '),
+    ).join('');
+    const r = await runYaml(pipeline(`              - parallel:\n${services}` + run('after', 'echo after')), {
+      concurrency: 4,
+      graceMs: 500,
+    });
     expect(r.report.status).toBe('success');
     expect(r.out).toMatch(/\[s\.after\] after/);
   });

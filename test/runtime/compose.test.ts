@@ -20,7 +20,8 @@ function composeCommand(): string | undefined {
 }
 
 const compose = dockerAvailable() ? composeCommand() : undefined;
-if (!compose && process.env['CI'] === 'true') throw new Error('CI needs docker compose (Debian package docker-compose) for the compose example test');
+if (!compose && process.env['CI'] === 'true')
+  throw new Error('CI needs docker compose (Debian package docker-compose) for the compose example test');
 
 /** Two services on the host network (loopback only), each with an init so SIGTERM works. */
 const services = (port: number) => `services:
@@ -52,7 +53,10 @@ describe.skipIf(!compose)('docker compose example', () => {
   beforeAll(() => ensureTestImage());
 
   test('services start and answer; teardown removes them after success and after failure', async () => {
-    for (const [check, status] of [[`exec -T db wget -qO- http://127.0.0.1:PORT/`, 'success'], ['exec -T db false', 'failed']] as const) {
+    for (const [check, status] of [
+      [`exec -T db wget -qO- http://127.0.0.1:PORT/`, 'success'],
+      ['exec -T db false', 'failed'],
+    ] as const) {
       const port = await freePort();
       const dir = tempDir({ 'compose.yaml': services(port) }, 'pw-compose-');
       const r = await runYaml(example(port, check.replace('PORT', String(port))), { workspace: dir, graceMs: 15_000 });

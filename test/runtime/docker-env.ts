@@ -26,7 +26,8 @@ export function ensureTestImage(): void {
   chmodSync(root, 0o755); // mkdtemp makes it 0700: a non-root user could not reach /bin
   mkdirSync(join(root, 'bin'));
   copyFileSync(busybox, join(root, 'bin', 'busybox'));
-  for (const c of ['sh', 'sleep', 'echo', 'cat', 'nc', 'wget', 'httpd', 'env', 'date', 'true', 'false', 'ls', 'id', 'kill']) symlinkSync('busybox', join(root, 'bin', c));
+  for (const c of ['sh', 'sleep', 'echo', 'cat', 'nc', 'wget', 'httpd', 'env', 'date', 'true', 'false', 'ls', 'id', 'kill'])
+    symlinkSync('busybox', join(root, 'bin', c));
   const tar = spawnSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 64 << 20 });
   const imp = spawnSync(DOCKER, ['import', '-', TEST_IMAGE], { input: tar.stdout });
   if (imp.status !== 0) throw new Error(`docker import failed: ${imp.stderr}`);

@@ -23,8 +23,15 @@ function runs(dir: string, ids: string[], alive: string[] = []): string {
   return join(dir, '.pw', 'runs');
 }
 
-const gc = (dir: string, ...args: string[]) => spawnSync(process.execPath, [BIN, 'gc', '--home', '.pw', ...args], { cwd: dir, encoding: 'utf8' });
-const IDS = ['20261101-000000-aaaaaa', '20261102-000000-bbbbbb', '20261103-000000-cccccc', '20261104-000000-dddddd', '20261105-000000-eeeeee'];
+const gc = (dir: string, ...args: string[]) =>
+  spawnSync(process.execPath, [BIN, 'gc', '--home', '.pw', ...args], { cwd: dir, encoding: 'utf8' });
+const IDS = [
+  '20261101-000000-aaaaaa',
+  '20261102-000000-bbbbbb',
+  '20261103-000000-cccccc',
+  '20261104-000000-dddddd',
+  '20261105-000000-eeeeee',
+];
 
 describe('gc prunes old runs', () => {
   test('--keep N keeps the newest N runs, and never one whose runner is alive', () => {

@@ -30,7 +30,13 @@ export interface Ran {
 export async function runYaml(yaml: string, opts: RunOptions = {}): Promise<Ran> {
   const dir = tempDir({}, 'pw-run-');
   let out = '';
-  const runner = new Runner(await planOf(yaml), { home: join(dir, '.pipewright'), workspace: dir, graceMs: 2000, console: { write: (s: string) => (out += s) }, ...opts });
+  const runner = new Runner(await planOf(yaml), {
+    home: join(dir, '.pipewright'),
+    workspace: dir,
+    graceMs: 2000,
+    console: { write: (s: string) => (out += s) },
+    ...opts,
+  });
   const report = await runner.run();
   return { report, out, dir, runner, step: (id) => report.steps.find((s) => s.id === id)! };
 }
@@ -85,7 +91,11 @@ export const BIN = join(REPO, 'dist', 'cli', 'bin.js');
  */
 export function startRun(dir: string, yaml: string, args = ['--grace', '300ms', '--quiet'], env: NodeJS.ProcessEnv = process.env) {
   writeFileSync(join(dir, 'pipeline.yaml'), yaml);
-  const child = spawn(process.execPath, [BIN, 'run', 'pipeline.yaml', '--workspace', '.', '--home', '.pw', ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env });
+  const child = spawn(process.execPath, [BIN, 'run', 'pipeline.yaml', '--workspace', '.', '--home', '.pw', ...args], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d));
   child.stderr!.on('data', (d: Buffer) => (out += d));

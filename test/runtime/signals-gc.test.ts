@@ -11,7 +11,6 @@ import { processStartTime } from '../../runtime/index.js';
 import { tempDir } from '../helpers.js';
 import { alive, BIN, pipeline, readPid, startRun, until } from './harness.js';
 
-
 const PIPELINE = pipeline(`              - step:
                   type: Background
                   name: svc
@@ -42,17 +41,21 @@ describe('teardown on signals and gc', () => {
   test.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
-  ] as const)('%s to the runner stops every process of the run and exits %i', async (signal, code) => {
-    const dir = tempDir({}, 'pw-sig-');
-    const run = start(dir);
-    expect(await until(() => PIDS.every((p) => readPid(dir, p) > 0), 10_000)).toBe(true);
-    const pids = PIDS.map((p) => readPid(dir, p));
-    expect(pids.every(alive)).toBe(true);
-    run.child.kill(signal);
-    expect(await run.exit).toBe(code);
-    for (const p of pids) expect(alive(p), `pid ${p} survived ${signal}\n${run.out()}`).toBe(false);
-    expect(run.out()).toMatch(/s\.long\s+aborted/);
-  }, 20_000);
+  ] as const)(
+    '%s to the runner stops every process of the run and exits %i',
+    async (signal, code) => {
+      const dir = tempDir({}, 'pw-sig-');
+      const run = start(dir);
+      expect(await until(() => PIDS.every((p) => readPid(dir, p) > 0), 10_000)).toBe(true);
+      const pids = PIDS.map((p) => readPid(dir, p));
+      expect(pids.every(alive)).toBe(true);
+      run.child.kill(signal);
+      expect(await run.exit).toBe(code);
+      for (const p of pids) expect(alive(p), `pid ${p} survived ${signal}\n${run.out()}`).toBe(false);
+      expect(run.out()).toMatch(/s\.long\s+aborted/);
+    },
+    20_000,
+  );
 
   test('after SIGKILL of the runner, gc stops the leftovers', async () => {
     const dir = tempDir({}, 'pw-gc-');
@@ -80,7 +83,9 @@ describe('teardown on signals and gc', () => {
     expect(gc.stdout).toMatch(/stopped s\.long/);
     expect(await until(() => pids.every((p) => !alive(p)), 3000)).toBe(true);
     // A second gc has nothing left to do.
-    expect(spawnSync(process.execPath, [BIN, 'gc', '--home', '.pw'], { cwd: dir, encoding: 'utf8' }).stdout).toMatch(/^0 process groups stopped/m);
+    expect(spawnSync(process.execPath, [BIN, 'gc', '--home', '.pw'], { cwd: dir, encoding: 'utf8' }).stdout).toMatch(
+      /^0 process groups stopped/m,
+    );
   }, 20_000);
 
   test('gc never stops a process that merely reuses a recorded pid', async () => {
@@ -90,7 +95,10 @@ describe('teardown on signals and gc', () => {
     const start = processStartTime(pid)!;
     mkdirSync(join(dir, '.pw', 'runs', 'old'), { recursive: true });
     // The recorded group has the bystander's pid, but a different start time: pid reuse.
-    writeFileSync(join(dir, '.pw', 'runs', 'old', 'state.json'), JSON.stringify({ runId: 'old', runner: { pid: 999999, start: 1 }, groups: [{ step: 's.svc', pgid: pid, start: start - 100 }] }));
+    writeFileSync(
+      join(dir, '.pw', 'runs', 'old', 'state.json'),
+      JSON.stringify({ runId: 'old', runner: { pid: 999999, start: 1 }, groups: [{ step: 's.svc', pgid: pid, start: start - 100 }] }),
+    );
     const gc = spawnSync(process.execPath, [BIN, 'gc', '--home', '.pw', '--json'], { cwd: dir, encoding: 'utf8' });
     expect(gc.status).toBe(0);
     expect(JSON.parse(gc.stdout).processes[0]).toMatchObject({ runId: 'old', stopped: [], skipped: ['s.svc'] });

@@ -37,7 +37,11 @@ interface Report {
 }
 
 /** Runs `target` in `dir`, with its report. */
-async function runIn(dir: string, args: string[], target = 'p.yaml'): Promise<{ code: number; report: Report; stdout: string; stderr: string }> {
+async function runIn(
+  dir: string,
+  args: string[],
+  target = 'p.yaml',
+): Promise<{ code: number; report: Report; stdout: string; stderr: string }> {
   const r = await runCli(['run', target, '--workspace', '.', '--home', 'h', '--report', 'report.json', ...args], dir);
   return { code: r.code, report: JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report, stdout: r.stdout, stderr: r.stderr };
 }
@@ -97,7 +101,7 @@ ${stage('dev', 'dev')}${stage('qa', 'qa')}`,
     expect(r.stdout).toContain('deploying to dev-eu');
   }, 30_000);
 
-  test("on an output that never came (its step was skipped): the stage fails, saying so, never runs as if the output were empty", async () => {
+  test('on an output that never came (its step was skipped): the stage fails, saying so, never runs as if the output were empty', async () => {
     const dir = tempDir({
       'p.yaml': `pipeline:
   name: p

@@ -10,17 +10,39 @@ const step = (id: string, command: string, extra = '', shell = 'Sh', spec = '') 
 ${extra}                  spec:
                     shell: ${shell}
 ${spec}                    command: |
-${command.split('\n').map((l) => `                      ${l}`).join('\n')}
+${command
+  .split('\n')
+  .map((l) => `                      ${l}`)
+  .join('\n')}
 `;
-const strategy = (action: string) => `                  failureStrategies:\n                    - onFailure:\n                        errors: [AllErrors]\n                        action: ${action}\n`;
+const strategy = (action: string) =>
+  `                  failureStrategies:\n                    - onFailure:\n                        errors: [AllErrors]\n                        action: ${action}\n`;
 
 describe('run steps on the host', () => {
   test('output variables flow between sh, bash and python steps; the report is valid', async () => {
     const r = await runYaml(
       pipeline(
-        step('a', 'export VERSION=1.2.3\nexport EMPTY=', '', 'Sh', '                    outputVariables: [{name: VERSION}, {name: EMPTY}]\n') +
-          step('b', 'TAG="v<+steps.a.output.outputVariables.VERSION>-$(uname -s)"\nexport TAG\nexit 0', '', 'Bash', '                    outputVariables: [{name: TAG}]\n') +
-          step('c', "import os\nos.environ['FROM_PY'] = os.environ['T'] + '!'", '', 'Python', '                    envVariables: {T: "<+steps.b.output.outputVariables.TAG>"}\n                    outputVariables: [{name: FROM_PY}]\n') +
+        step(
+          'a',
+          'export VERSION=1.2.3\nexport EMPTY=',
+          '',
+          'Sh',
+          '                    outputVariables: [{name: VERSION}, {name: EMPTY}]\n',
+        ) +
+          step(
+            'b',
+            'TAG="v<+steps.a.output.outputVariables.VERSION>-$(uname -s)"\nexport TAG\nexit 0',
+            '',
+            'Bash',
+            '                    outputVariables: [{name: TAG}]\n',
+          ) +
+          step(
+            'c',
+            "import os\nos.environ['FROM_PY'] = os.environ['T'] + '!'",
+            '',
+            'Python',
+            '                    envVariables: {T: "<+steps.b.output.outputVariables.TAG>"}\n                    outputVariables: [{name: FROM_PY}]\n',
+          ) +
           step('d', 'echo "final <+steps.c.output.outputVariables.FROM_PY>"'),
       ),
     );
@@ -33,7 +55,9 @@ describe('run steps on the host', () => {
   });
 
   test('a timeout kills the whole process group and fails with error type Timeout', async () => {
-    const r = await runYaml(pipeline(step('slow', 'sleep 300 & echo $! > child.pid\nwait', '                  timeout: 500ms\n')), { graceMs: 200 });
+    const r = await runYaml(pipeline(step('slow', 'sleep 300 & echo $! > child.pid\nwait', '                  timeout: 500ms\n')), {
+      graceMs: 200,
+    });
     expect(r.step('s.slow')).toMatchObject({ status: 'failed', errorType: 'Timeout' });
     expect(r.step('s.slow').durationMs).toBeLessThan(3000);
     expect(alive(readPid(r.dir, 'child.pid'))).toBe(false);
@@ -53,9 +77,19 @@ describe('run steps on the host', () => {
 
   test('Retry: retries with intervals, then onRetryFailure decides', async () => {
     const flaky = 'n=$(cat count 2>/dev/null || echo 0); n=$((n+1)); echo $n > count\n[ $n -ge 3 ]';
-    const ok = await runYaml(pipeline(step('flaky', flaky, strategy('{type: Retry, spec: {retryCount: 3, retryIntervals: [50ms, 100ms]}}'))));
+    const ok = await runYaml(
+      pipeline(step('flaky', flaky, strategy('{type: Retry, spec: {retryCount: 3, retryIntervals: [50ms, 100ms]}}'))),
+    );
     expect(ok.step('s.flaky')).toMatchObject({ status: 'success', attempts: 3 });
-    const giveUp = await runYaml(pipeline(step('never', 'exit 1', strategy('{type: Retry, spec: {retryCount: 2, retryIntervals: [10ms], onRetryFailure: {action: {type: Ignore}}}}')) + step('next', 'echo next')));
+    const giveUp = await runYaml(
+      pipeline(
+        step(
+          'never',
+          'exit 1',
+          strategy('{type: Retry, spec: {retryCount: 2, retryIntervals: [10ms], onRetryFailure: {action: {type: Ignore}}}}'),
+        ) + step('next', 'echo next'),
+      ),
+    );
     expect(giveUp.step('s.never')).toMatchObject({ status: 'failed', failureIgnored: true, attempts: 3 });
     expect(giveUp.report.status).toBe('success');
   });
@@ -71,7 +105,15 @@ describe('run steps on the host', () => {
 
   test('secrets resolve from the run and never appear in logs, outputs or the report', async () => {
     const r = await runYaml(
-      pipeline(step('leak', 'echo "token is $TOKEN and <+secrets.getValue(\'api_key\')>"\nexport OUT="prefix-$TOKEN"', '', 'Sh', '                    envVariables: {TOKEN: <+secrets.getValue("api_key")>}\n                    outputVariables: [{name: OUT}]\n')),
+      pipeline(
+        step(
+          'leak',
+          'echo "token is $TOKEN and <+secrets.getValue(\'api_key\')>"\nexport OUT="prefix-$TOKEN"',
+          '',
+          'Sh',
+          '                    envVariables: {TOKEN: <+secrets.getValue("api_key")>}\n                    outputVariables: [{name: OUT}]\n',
+        ),
+      ),
       { secrets: { api_key: 's3cr3t-value-42' } },
     );
     expect(r.report.status).toBe('success');
@@ -85,7 +127,13 @@ describe('run steps on the host', () => {
   });
 
   test('parallel steps really overlap; the next step waits for all of them', async () => {
-    const par = `              - parallel:\n${[1, 2, 3].map((i) => step(`p${i}`, `date +%s%N > start${i}; sleep 1; date +%s%N > end${i}`).replace(/^ {14}- step:/, '                  - step:').replace(/\n {16}/g, '\n                    ')).join('')}`;
+    const par = `              - parallel:\n${[1, 2, 3]
+      .map((i) =>
+        step(`p${i}`, `date +%s%N > start${i}; sleep 1; date +%s%N > end${i}`)
+          .replace(/^ {14}- step:/, '                  - step:')
+          .replace(/\n {16}/g, '\n                    '),
+      )
+      .join('')}`;
     const r = await runYaml(pipeline(par + step('join', 'cat end1 end2 end3 > /dev/null && echo joined')));
     expect(r.report.status).toBe('success');
     const t = (n: string) => Number(readFileSync(`${r.dir}/${n}`, 'utf8')) / 1e6;
@@ -99,8 +147,16 @@ describe('run steps on the host', () => {
     const r = await runYaml(
       pipeline(
         step('produce', 'export ENV=prod', '', 'Sh', '                    outputVariables: [{name: ENV}]\n') +
-          step('onprod', 'echo prod', '                  when: {stageStatus: Success, condition: <+steps.produce.output.outputVariables.ENV> == "prod" && <+pipeline.variables.n> > 2}\n') +
-          step('ondev', 'echo dev', '                  when: {stageStatus: Success, condition: <+steps.produce.output.outputVariables.ENV> == "dev"}\n') +
+          step(
+            'onprod',
+            'echo prod',
+            '                  when: {stageStatus: Success, condition: <+steps.produce.output.outputVariables.ENV> == "prod" && <+pipeline.variables.n> > 2}\n',
+          ) +
+          step(
+            'ondev',
+            'echo dev',
+            '                  when: {stageStatus: Success, condition: <+steps.produce.output.outputVariables.ENV> == "dev"}\n',
+          ) +
           step('fail', 'exit 1') +
           step('cleanup', 'echo cleanup', '                  when: {stageStatus: Failure}\n') +
           step('always', 'echo always', '                  when: {stageStatus: All}\n') +
@@ -109,12 +165,21 @@ describe('run steps on the host', () => {
       ),
     );
     const status = Object.fromEntries(r.report.steps.map((s) => [s.id.slice(2), s.status]));
-    expect(status).toEqual({ produce: 'success', onprod: 'success', ondev: 'skipped', fail: 'failed', cleanup: 'success', always: 'success', normal: 'skipped' });
+    expect(status).toEqual({
+      produce: 'success',
+      onprod: 'success',
+      ondev: 'skipped',
+      fail: 'failed',
+      cleanup: 'success',
+      always: 'success',
+      normal: 'skipped',
+    });
     expect(r.step('s.ondev').error).toMatch(/condition is false: "prod" == "dev"/);
   });
 
   test('a later stage with when Failure runs only after a failure', async () => {
-    const stages = (cmd: string) => `pipeline:\n  name: t\n  identifier: t\n  stages:\n    - stage: {name: a, identifier: a, type: CI, spec: {execution: {steps: [{step: {type: Run, name: x, identifier: x, spec: {command: "${cmd}"}}}]}}}\n    - stage: {name: b, identifier: b, type: CI, when: {pipelineStatus: Failure}, spec: {execution: {steps: [{step: {type: Run, name: x, identifier: x, spec: {command: echo b}}}]}}}\n    - stage: {name: c, identifier: c, type: CI, spec: {execution: {steps: [{step: {type: Run, name: x, identifier: x, spec: {command: echo c}}}]}}}\n`;
+    const stages = (cmd: string) =>
+      `pipeline:\n  name: t\n  identifier: t\n  stages:\n    - stage: {name: a, identifier: a, type: CI, spec: {execution: {steps: [{step: {type: Run, name: x, identifier: x, spec: {command: "${cmd}"}}}]}}}\n    - stage: {name: b, identifier: b, type: CI, when: {pipelineStatus: Failure}, spec: {execution: {steps: [{step: {type: Run, name: x, identifier: x, spec: {command: echo b}}}]}}}\n    - stage: {name: c, identifier: c, type: CI, spec: {execution: {steps: [{step: {type: Run, name: x, identifier: x, spec: {command: echo c}}}]}}}\n`;
     const ok = await runYaml(stages('true'));
     expect(ok.report.stages.map((s) => s.status)).toEqual(['success', 'skipped', 'success']);
     const bad = await runYaml(stages('false'));

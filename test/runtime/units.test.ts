@@ -23,7 +23,9 @@ describe('conditions', () => {
     ["'abc'.contains('b') && 'abc'.startsWith('a') && 'abc'.endsWith('c') && 'x'.equals('x')", true],
     ['1==2', false],
   ])('%s → %s', (src, want) => expect(evaluateCondition(src)).toBe(want));
-  test.each(['"a" ==', '(1 == 1', '"open', '1 == 1 )', '@', "'x'.matches('y')", '"a" =~ "("'])('%s is a ConditionError', (src) => expect(() => evaluateCondition(src)).toThrow(ConditionError));
+  test.each(['"a" ==', '(1 == 1', '"open', '1 == 1 )', '@', "'x'.matches('y')", '"a" =~ "("'])('%s is a ConditionError', (src) =>
+    expect(() => evaluateCondition(src)).toThrow(ConditionError),
+  );
 });
 
 describe('secrets', () => {
@@ -57,7 +59,9 @@ describe('shell scripts', () => {
 
 describe('live output', () => {
   test('a "still running" line after a silence', async () => {
-    const r = await runYaml(pipeline('              - step: {type: Run, name: q, identifier: q, spec: {command: sleep 0.6}}\n'), { silenceMs: 200 });
+    const r = await runYaml(pipeline('              - step: {type: Run, name: q, identifier: q, spec: {command: sleep 0.6}}\n'), {
+      silenceMs: 200,
+    });
     expect(r.out).toMatch(/\[s\.q\] pipewright: still running after \d+ s/);
   });
 });

@@ -1,0 +1,78 @@
+/**
+ * The boundaries between pipewright's parts, checked by dependency-cruiser in `npm test`
+ * (`npm run deps`). A part is one top-level folder: compiler, runtime, registry, audit, cli,
+ * schemas. Other parts reach a part only through its `index.ts`.
+ */
+const PARTS = 'compiler|runtime|registry|audit|cli|schemas';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'No import cycles, in any folder (tests and benchmarks included).',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'runtime-stays-runtime',
+      severity: 'error',
+      comment: 'The runtime executes plans: it never imports the compiler or the registry.',
+      from: { path: '^runtime/' },
+      to: { path: '^(compiler|registry)/' },
+    },
+    {
+      name: 'compiler-stays-compiler',
+      severity: 'error',
+      comment: 'The compiler turns YAML into plans: it never imports the registry, runtime, audit or cli.',
+      from: { path: '^compiler/' },
+      to: { path: '^(registry|runtime|audit|cli)/' },
+    },
+    {
+      name: 'nothing-imports-cli',
+      severity: 'error',
+      comment: 'The cli is the outermost layer: no part, benchmark or test imports it (tests run bin.js).',
+      from: { path: `^(${PARTS.replace('|cli', '')}|bench)/` },
+      to: { path: '^cli/' },
+    },
+    {
+      name: 'parts-through-index',
+      severity: 'error',
+      comment: "A part imports another part only through that part's index.ts.",
+      from: { path: `^(${PARTS})/` },
+      to: {
+        path: `^(${PARTS})/`,
+        pathNot: [`^$1/`, `^(${PARTS})/index\\.ts$`],
+      },
+    },
+    {
+      name: 'bench-not-test',
+      severity: 'error',
+      comment: 'Benchmarks and tests do not import each other; shared helpers live in test/support/ ... or in a part.',
+      from: { path: '^bench/' },
+      to: { path: '^test/' },
+    },
+    {
+      name: 'test-not-bench',
+      severity: 'error',
+      comment: 'Benchmarks and tests do not import each other.',
+      from: { path: '^test/' },
+      to: { path: '^bench/' },
+    },
+    {
+      name: 'not-to-unresolvable',
+      severity: 'error',
+      comment: 'An import that resolves to nothing.',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: ['node_modules'] },
+    exclude: { path: ['^dist/', '^node_modules/', '^test/fixtures/', '^registry/static/'] },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+  },
+};

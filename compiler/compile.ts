@@ -7,15 +7,16 @@ import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, relative, sep } from 'node:path';
 import type { Plan } from '../schemas/index.js';
 import { Codes, DiagnosticBag, sortDiagnostics, type Diagnostic } from './diagnostics.js';
-import { resolveOpaqueReferences } from './opaque-references.js';
-import { expandTemplates } from './expand.js';
-import { flattenPipeline } from './flatten.js';
-import { checkKnownFields } from './known-fields.js';
-import { applySet, finalizeInputs, inputSetOverlay, overlayInputs } from './pipeline-inputs.js';
-import { assemblePlan } from './plan.js';
-import { checkSchema } from './schema-check.js';
-import type { ResolvedTemplate, TemplateSource } from './source.js';
-import { DEFAULT_MAX_FILE_BYTES, readYaml, sourcePositions, type YamlDoc } from './yaml-reader.js';
+import { resolveOpaqueReferences } from './templates/opaque-references.js';
+import { expandTemplates } from './templates/expand.js';
+import { flattenPipeline } from './plan/flatten.js';
+import { checkKnownFields } from './checks/known-fields.js';
+import { applySet, finalizeInputs, inputSetOverlay, overlayInputs } from './inputs/pipeline-inputs.js';
+import { assemblePlan } from './plan/plan.js';
+import { checkSchema } from './checks/schema-check.js';
+import type { ResolvedTemplate, TemplateSource } from './sources/source.js';
+import { DEFAULT_MAX_FILE_BYTES, type YamlDoc } from './yaml/index.js';
+import { readYaml, sourcePositions } from './harness-yaml.js';
 
 export interface CompileOptions {
   /** Path of the pipeline file. */

@@ -3,12 +3,12 @@
  */
 export { compile, displayPath, type CompileOptions, type CompileResult } from './compile.js';
 export { validateFiles, type ValidateResult } from './validate.js';
-export { explainPlan } from './explain.js';
-export { formatPlan, planDigest } from './plan.js';
-export { canonicalJson, canonicalPretty, digestOf, sha256, sortKeys } from './canonical.js';
+export { explainPlan } from './plan/explain.js';
+export { formatPlan, planDigest } from './plan/plan.js';
+export { canonicalJson, canonicalPretty, digestOf, sha256, sortKeys } from './plan/canonical.js';
 export { Codes, formatDiagnostic, sortDiagnostics, type Diagnostic, type Severity, type Location } from './diagnostics.js';
 export { printable } from './printable.js';
-export { DirectorySource, listYamlFiles } from './directory-source.js';
+export { DirectorySource, listYamlFiles } from './sources/directory-source.js';
 export {
   parseRef,
   refOfTemplate,
@@ -18,12 +18,13 @@ export {
   type ResolvedTemplate,
   type TemplateSource,
   type TemplateType,
-} from './source.js';
-export { selectVersion, highestStable, sortVersions, selectorText, type VersionInfo, type SelectResult } from './versions.js';
-export { parseDuration } from './duration.js';
-export { readYaml, sourcePositions } from './yaml-reader.js';
-export { checkSchema } from './schema-check.js';
-export { ContentCache, defaultCacheDir } from './content-cache.js';
+} from './sources/source.js';
+export { selectVersion, highestStable, sortVersions, selectorText, type VersionInfo, type SelectResult } from './sources/versions.js';
+export { parseDuration } from './expressions/duration.js';
+export { readYaml, sourcePositions, HARNESS_VERBATIM_KEYS } from './harness-yaml.js';
+export { Positions, YAML_VERIFIED_VERSION, type SourceText } from './yaml/index.js';
+export { checkSchema } from './checks/schema-check.js';
+export { ContentCache, defaultCacheDir } from './sources/content-cache.js';
 export {
   LockfileError,
   LockfileReader,
@@ -38,9 +39,9 @@ export {
   type Lockfile,
   type LockEntry,
   type UpdateOptions,
-} from './lockfile.js';
-export { LockedSource, verifiedTemplate } from './locked-source.js';
+} from './sources/lockfile.js';
+export { LockedSource, verifiedTemplate } from './sources/locked-source.js';
 export { DiagnosticBag } from './diagnostics.js';
-export { yamlLibrary } from './yaml-library.js';
-export { type InputDecl, checkDeclaredDefaults } from './inputs.js';
-export { checkRuntimeInputDefaults } from './pipeline-inputs.js';
+export { yamlLibrary } from './yaml/library.js';
+export { type InputDecl, checkDeclaredDefaults } from './inputs/inputs.js';
+export { checkRuntimeInputDefaults } from './inputs/pipeline-inputs.js';

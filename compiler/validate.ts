@@ -4,11 +4,11 @@
  */
 import { Codes, DiagnosticBag, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { displayPath, readSource } from './compile.js';
-import { checkDeclaredDefaults, type InputDecl } from './inputs.js';
-import { checkRuntimeInputDefaults } from './pipeline-inputs.js';
-import { checkKnownFields } from './known-fields.js';
-import { checkSchema } from './schema-check.js';
-import { readYaml, sourcePositions } from './yaml-reader.js';
+import { checkDeclaredDefaults, type InputDecl } from './inputs/inputs.js';
+import { checkRuntimeInputDefaults } from './inputs/pipeline-inputs.js';
+import { checkKnownFields } from './checks/known-fields.js';
+import { checkSchema } from './checks/schema-check.js';
+import { readYaml, sourcePositions } from './harness-yaml.js';
 
 export interface ValidateResult {
   ok: boolean;

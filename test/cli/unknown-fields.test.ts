@@ -5,7 +5,7 @@
  * type checks. The pipeline-level shapes are fixtures (`realworld/unknown-fields-warn`).
  */
 import { describe, expect, test } from 'vitest';
-import { closest } from '../../compiler/known-fields.js';
+import { closest } from '../../compiler/checks/known-fields.js';
 import { onePipeline, runCli, tempDir } from '../helpers.js';
 
 const TEMPLATE = `template:

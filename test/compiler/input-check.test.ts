@@ -6,8 +6,8 @@
 import { Ajv } from 'ajv';
 import { describe, expect, test } from 'vitest';
 import { Codes } from '../../compiler/diagnostics.js';
-import { checkInputValue } from '../../compiler/input-check.js';
-import type { InputDecl } from '../../compiler/inputs.js';
+import { checkInputValue } from '../../compiler/inputs/input-check.js';
+import type { InputDecl } from '../../compiler/inputs/inputs.js';
 
 const ajv = new Ajv({ allErrors: false, verbose: true, strict: false, allowUnionTypes: true });
 const JSON_TYPE: Record<string, string> = {

@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { DiagnosticBag, LocatedError } from '../../compiler/diagnostics.js';
-import { resolveTypedInputs } from '../../compiler/inputs.js';
+import { resolveTypedInputs } from '../../compiler/inputs/inputs.js';
 import Handlebars from 'handlebars';
-import { interpolate, renderScalar } from '../../compiler/render.js';
+import { interpolate, renderScalar } from '../../compiler/templates/render.js';
 import { rng } from '../mutate.js';
 
 const at = { file: 't.yaml', line: 3, column: 5 };

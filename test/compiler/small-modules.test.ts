@@ -1,11 +1,11 @@
 import { describe, expect, test } from 'vitest';
-import { canonicalJson, digestOf } from '../../compiler/canonical.js';
-import { parseDuration } from '../../compiler/duration.js';
-import { scanExpressions } from '../../compiler/expressions.js';
-import { checkRuntimeInput, parseRuntimeInput } from '../../compiler/runtime-inputs.js';
-import { selectVersion, sortVersions } from '../../compiler/versions.js';
-import { expandStrategy } from '../../compiler/strategy.js';
-import { parseRef, refOfTemplate } from '../../compiler/source.js';
+import { canonicalJson, digestOf } from '../../compiler/plan/canonical.js';
+import { parseDuration } from '../../compiler/expressions/duration.js';
+import { scanExpressions } from '../../compiler/expressions/expressions.js';
+import { checkRuntimeInput, parseRuntimeInput } from '../../compiler/inputs/runtime-inputs.js';
+import { selectVersion, sortVersions } from '../../compiler/sources/versions.js';
+import { expandStrategy } from '../../compiler/plan/strategy.js';
+import { parseRef, refOfTemplate } from '../../compiler/sources/source.js';
 
 const at = { file: 'f', line: 1, column: 1 };
 

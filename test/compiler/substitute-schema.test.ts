@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { DiagnosticBag } from '../../compiler/diagnostics.js';
-import type { ExprScope } from '../../compiler/expressions.js';
-import { checkSchema, splitPointer } from '../../compiler/schema-check.js';
-import { substitute, type SubstituteSink } from '../../compiler/substitute.js';
-import { readYaml, sourcePositions } from '../../compiler/yaml-reader.js';
+import type { ExprScope } from '../../compiler/expressions/expressions.js';
+import { checkSchema, splitPointer } from '../../compiler/checks/schema-check.js';
+import { substitute, type SubstituteSink } from '../../compiler/expressions/substitute.js';
+import { readYaml, sourcePositions } from '../../compiler/harness-yaml.js';
 import type { PlanRef } from '../../schemas/plan.js';
 
 const scope: ExprScope = {

@@ -11,8 +11,10 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { fuzzSeed } from '../support/fuzz-seed.js';
 import { DiagnosticBag } from '../../compiler/diagnostics.js';
-import { FALLBACK, MAX_NESTING, readFastYaml } from '../../compiler/yaml-fast.js';
-import { Positions, readWithLibrary, readYaml, TextLines } from '../../compiler/yaml-reader.js';
+import { FALLBACK, readFastYaml } from '../../compiler/yaml/fast/reader.js';
+import { MAX_NESTING } from '../../compiler/yaml/index.js';
+import { HARNESS_VERBATIM_KEYS } from '../../compiler/harness-yaml.js';
+import { Positions, readWithLibrary, readYaml, TextLines } from '../../compiler/yaml/index.js';
 import { listFixtures } from '../fixture-corpus.js';
 import { REPO } from '../helpers.js';
 import { mutate, mutateChars, rng } from '../mutate.js';
@@ -26,11 +28,11 @@ const MUTATIONS = Number(process.env['PIPEWRIGHT_FUZZ_CASES'] ?? 3000);
 /** What differs between the two readers on `text`, or undefined; `fellBack` when the fast path declined. */
 function differences(text: string): { fellBack: boolean; problem?: string | undefined } {
   const fastPositions = new Positions();
-  const fast = readFastYaml(text, { file: 'f.yaml', lines: new TextLines(text) }, fastPositions);
+  const fast = readFastYaml(text, { file: 'f.yaml', lines: new TextLines(text) }, fastPositions, HARNESS_VERBATIM_KEYS);
   if (fast === FALLBACK) return { fellBack: true };
   const libPositions = new Positions();
   const bag = new DiagnosticBag();
-  const docs = readWithLibrary('f.yaml', text, libPositions, bag);
+  const docs = readWithLibrary('f.yaml', text, libPositions, bag, undefined, HARNESS_VERBATIM_KEYS);
   if (bag.hasErrors) return { fellBack: false, problem: `the fast path accepted text the library rejects: ${bag.items[0]!.message}` };
   if (docs.length !== 1) return { fellBack: false, problem: `the library reads ${docs.length} documents` };
   const lib = docs[0]!;

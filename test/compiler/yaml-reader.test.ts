@@ -1,8 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { DiagnosticBag } from '../../compiler/diagnostics.js';
 import { compile } from '../../compiler/compile.js';
-import { MAX_NESTING } from '../../compiler/yaml-fast.js';
-import { MAX_ALIAS_NODES, readYaml, sourcePositions } from '../../compiler/yaml-reader.js';
+import { MAX_NESTING } from '../../compiler/yaml/index.js';
+import { MAX_ALIAS_NODES } from '../../compiler/yaml/index.js';
+import { readYaml, sourcePositions } from '../../compiler/harness-yaml.js';
 
 describe('yaml-reader', () => {
   test('records positions of objects and keys (1-based)', () => {

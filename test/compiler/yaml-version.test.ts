@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { YAML_VERIFIED_VERSION } from '../../compiler/yaml-fast.js';
+import { YAML_VERIFIED_VERSION } from '../../compiler/yaml/index.js';
 import { REPO } from '../helpers.js';
 
 describe('the yaml library', () => {

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { aliasBombAt } from '../../compiler/alias-prescan.js';
+import { aliasBombAt } from '../../compiler/yaml/alias-prescan.js';
 import { compile, DirectorySource } from '../../compiler/index.js';
 import { onePipeline, tempDir } from '../helpers.js';
 import { liveRegistry, publishWhileProbing, type LiveRegistry } from './live-registry.js';

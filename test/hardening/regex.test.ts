@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { compile, DirectorySource } from '../../compiler/index.js';
 import { regexProblem, testRegex } from '../../schemas/regex.js';
-import { parseRuntimeInput } from '../../compiler/runtime-inputs.js';
+import { parseRuntimeInput } from '../../compiler/inputs/runtime-inputs.js';
 import { echoVariableStep, inputTemplate, onePipeline, runCli, tempDir, templateStep } from '../helpers.js';
 import { liveRegistry, publishWhileProbing, type LiveRegistry } from './live-registry.js';
 import { join } from 'node:path';

@@ -17,6 +17,7 @@ import { checkSchema } from './checks/schema-check.js';
 import type { ResolvedTemplate, TemplateSource } from './sources/source.js';
 import { DEFAULT_MAX_FILE_BYTES, type YamlDoc } from './yaml/index.js';
 import { readYaml, sourcePositions } from './harness-yaml.js';
+import type { Positions } from './yaml/index.js';
 
 export interface CompileOptions {
   /** Path of the pipeline file. */
@@ -48,6 +49,12 @@ export interface CompileOptions {
   openVariables?: readonly ('pipeline' | 'stage')[];
   /** Fields pipewright does not know are errors, not warnings (`--strict`). */
   strict?: boolean;
+  /**
+   * The table where the values read by this compile record their positions. Templates from
+   * `sources` must have been read into the same table (the default one, unless the sources
+   * were given this table too). Default: the process's table.
+   */
+  positions?: Positions;
 }
 
 export interface CompileResult {
@@ -115,7 +122,8 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   const file = displayPath(options.file, options.baseDir);
   const text = options.text ?? readSource(options.file, file, bag, options.maxBytes);
   if (text === undefined) return finish(bag, []);
-  const docs = readYaml(file, text, sourcePositions, bag, { maxBytes: options.maxBytes });
+  const positions = options.positions ?? sourcePositions;
+  const docs = readYaml(file, text, positions, bag, { maxBytes: options.maxBytes });
   const pipelines = docs.filter(isPipelineDoc);
   if (pipelines.length === 0 && !bag.hasErrors) {
     const first = docs[0];
@@ -125,12 +133,12 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
         : '';
     bag.error(Codes.NOT_A_DOCUMENT, `no document with a 'pipeline:' root${what}`, { file, line: first?.line ?? 1, column: 1 });
   }
-  const overlays = readInputSets(options, bag);
+  const overlays = readInputSets(options, bag, positions);
   const plans: Plan[] = [];
   const used: ResolvedTemplate[] = [];
   for (const doc of pipelines) {
     const first = bag.items.length;
-    const plan = await compileDoc(doc, file, options, overlays, bag, used);
+    const plan = await compileDoc(doc, file, options, overlays, bag, used, positions);
     if (plan) plans.push(plan);
     // In a file of several pipelines, every diagnostic says which document it is about.
     if (pipelines.length > 1)
@@ -168,18 +176,22 @@ function isPipelineDoc(d: YamlDoc): boolean {
   return !!d.value && typeof d.value === 'object' && !Array.isArray(d.value) && 'pipeline' in (d.value as object);
 }
 
-function readInputSets(options: CompileOptions, bag: DiagnosticBag): { file: string; overlay: Record<string, unknown> }[] {
+function readInputSets(
+  options: CompileOptions,
+  bag: DiagnosticBag,
+  positions: Positions,
+): { file: string; overlay: Record<string, unknown> }[] {
   const out: { file: string; overlay: Record<string, unknown> }[] = [];
   for (const input of options.inputs ?? []) {
     const file = displayPath(input.file, options.baseDir);
     const text = input.text ?? readSource(input.file, file, bag, options.maxBytes);
     if (text === undefined) continue;
-    const docs = readYaml(file, text, sourcePositions, bag, { maxBytes: options.maxBytes });
+    const docs = readYaml(file, text, positions, bag, { maxBytes: options.maxBytes });
     let found = false;
     for (const d of docs) {
       const overlay = inputSetOverlay(d.value);
       if (overlay) {
-        checkKnownFields(d.value, file, bag, !!options.strict);
+        checkKnownFields(d.value, file, bag, positions, !!options.strict);
         out.push({ file, overlay });
         found = true;
       }
@@ -201,32 +213,33 @@ async function compileDoc(
   overlays: { file: string; overlay: Record<string, unknown> }[],
   bag: DiagnosticBag,
   usedSoFar: ResolvedTemplate[],
+  positions: Positions,
 ): Promise<Plan | undefined> {
   const before = bag.items.filter((d) => d.severity === 'error').length;
   const errorsSince = () => bag.items.filter((d) => d.severity === 'error').length > before || bag.full;
   const root = doc.value as Record<string, unknown>;
-  if (!checkSchema('pipeline', root, file, bag)) return undefined;
-  checkKnownFields(root, file, bag, !!options.strict);
+  if (!checkSchema('pipeline', root, file, bag, positions)) return undefined;
+  checkKnownFields(root, file, bag, positions, !!options.strict);
   if (errorsSince()) return undefined;
-  for (const o of overlays) overlayInputs(root['pipeline'], o.overlay, bag, { file: o.file, line: 1, column: 1 });
-  const { used, placeholders } = await expandTemplates(root, file, options.sources ?? [], bag, {
+  for (const o of overlays) overlayInputs(root['pipeline'], o.overlay, bag, { file: o.file, line: 1, column: 1 }, positions);
+  const { used, placeholders } = await expandTemplates(root, file, options.sources ?? [], bag, positions, {
     ...(options.now ? { now: options.now } : {}),
     ...(options.allowSunset ? { allowSunset: true } : {}),
     ...(options.placeholders ? { placeholders: true } : {}),
   });
-  const opaque = await resolveOpaqueReferences(root['pipeline'], file, options.sources ?? [], bag, used, {
+  const opaque = await resolveOpaqueReferences(root['pipeline'], file, options.sources ?? [], bag, used, positions, {
     ...(options.now ? { now: options.now } : {}),
     ...(options.allowSunset ? { allowSunset: true } : {}),
   });
   usedSoFar.push(...used.values());
   if (errorsSince()) return undefined;
-  if (used.size > 0 && !checkSchema('pipeline', root, file, bag)) return undefined;
+  if (used.size > 0 && !checkSchema('pipeline', root, file, bag, positions)) return undefined;
   const pipeline = root['pipeline'] as Record<string, unknown>;
-  for (const o of overlays) overlayInputs(pipeline, o.overlay, bag, { file: o.file, line: 1, column: 1 });
-  for (const s of options.sets ?? []) applySet(root, s, bag);
-  const open = finalizeInputs(root, file, options.partial ?? false, bag);
+  for (const o of overlays) overlayInputs(pipeline, o.overlay, bag, { file: o.file, line: 1, column: 1 }, positions);
+  for (const s of options.sets ?? []) applySet(root, s, bag, positions);
+  const open = finalizeInputs(root, file, options.partial ?? false, bag, positions);
   if (errorsSince()) return undefined;
-  const flat = flattenPipeline(pipeline, file, bag, {
+  const flat = flattenPipeline(pipeline, file, bag, positions, {
     ...(options.openVariables ? { openVariables: options.openVariables } : {}),
     ...(opaque.size ? { opaque } : {}),
   });

@@ -9,6 +9,7 @@ import { checkRuntimeInputDefaults } from './inputs/pipeline-inputs.js';
 import { checkKnownFields } from './checks/known-fields.js';
 import { checkSchema } from './checks/schema-check.js';
 import { readYaml, sourcePositions } from './harness-yaml.js';
+import type { Positions } from './yaml/index.js';
 
 export interface ValidateResult {
   ok: boolean;
@@ -18,8 +19,12 @@ export interface ValidateResult {
 }
 
 /** Validates each file; every document must be a pipeline, a template or an input set. */
-export function validateFiles(paths: string[], options: { baseDir?: string; maxBytes?: number; strict?: boolean } = {}): ValidateResult {
+export function validateFiles(
+  paths: string[],
+  options: { baseDir?: string; maxBytes?: number; strict?: boolean; positions?: Positions } = {},
+): ValidateResult {
   const bag = new DiagnosticBag();
+  const positions = options.positions ?? sourcePositions;
   const files: ValidateResult['files'] = [];
   for (const path of paths) {
     const file = displayPath(path, options.baseDir);
@@ -27,7 +32,7 @@ export function validateFiles(paths: string[], options: { baseDir?: string; maxB
     const kinds: string[] = [];
     files.push({ file, kinds });
     if (text === undefined) continue;
-    const docs = readYaml(file, text, sourcePositions, bag, { maxBytes: options.maxBytes });
+    const docs = readYaml(file, text, positions, bag, { maxBytes: options.maxBytes });
     // As compile says of it: a file with no document at all is not a valid anything.
     if (docs.length === 0 && !bag.items.some((d) => d.file === file && d.severity === 'error')) {
       bag.error(Codes.NOT_A_DOCUMENT, "the file is empty: no document with a 'pipeline:', 'template:' or 'inputSet:' root", {
@@ -41,22 +46,27 @@ export function validateFiles(paths: string[], options: { baseDir?: string; maxB
       if (v && typeof v === 'object' && !Array.isArray(v)) {
         if ('pipeline' in v) {
           kinds.push('pipeline');
-          if (checkSchema('pipeline', v, file, bag)) checkKnownFields(v, file, bag, !!options.strict);
+          if (checkSchema('pipeline', v, file, bag, positions)) checkKnownFields(v, file, bag, positions, !!options.strict);
           continue;
         }
         if ('template' in v) {
           kinds.push('template');
           // Inputs are checked once the shape is right: regexes RE2 refuses, defaults their declarations refuse.
-          if (checkSchema('template', v, file, bag)) {
-            checkKnownFields(v, file, bag, !!options.strict);
-            checkDeclaredDefaults(inputsOf(v), { file, line: doc.line, column: 1 }, bag);
-            checkRuntimeInputDefaults((v as { template: { spec?: unknown } }).template.spec, { file, line: doc.line, column: 1 }, bag);
+          if (checkSchema('template', v, file, bag, positions)) {
+            checkKnownFields(v, file, bag, positions, !!options.strict);
+            checkDeclaredDefaults(inputsOf(v), { file, line: doc.line, column: 1 }, bag, positions);
+            checkRuntimeInputDefaults(
+              (v as { template: { spec?: unknown } }).template.spec,
+              { file, line: doc.line, column: 1 },
+              bag,
+              positions,
+            );
           }
           continue;
         }
         if ('inputSet' in v) {
           kinds.push('inputSet');
-          checkKnownFields(v, file, bag, !!options.strict);
+          checkKnownFields(v, file, bag, positions, !!options.strict);
           continue;
         }
       }

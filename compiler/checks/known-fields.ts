@@ -12,7 +12,7 @@
  */
 import { loadSchema } from '../../schemas/index.js';
 import { Codes, type Code, type DiagnosticBag, type Location } from '../diagnostics.js';
-import { sourcePositions } from '../harness-yaml.js';
+import type { Positions } from '../yaml/index.js';
 
 type Obj = Record<string, unknown>;
 type Defs = Record<string, { properties?: Record<string, { properties?: Obj; items?: { properties?: Obj } }> }>;
@@ -73,9 +73,9 @@ function load(): Places {
 }
 
 /** Checks one document (`{pipeline}`, `{template}` or `{inputSet}`) for fields pipewright does not know. */
-export function checkKnownFields(doc: unknown, file: string, bag: DiagnosticBag, strict = false): void {
+export function checkKnownFields(doc: unknown, file: string, bag: DiagnosticBag, positions: Positions, strict = false): void {
   const p = (places ??= load());
-  new Walk(p, file, bag, strict).document(doc);
+  new Walk(p, file, bag, positions, strict).document(doc);
 }
 
 class Walk {
@@ -83,6 +83,7 @@ class Walk {
     private readonly p: Places,
     private readonly file: string,
     private readonly bag: DiagnosticBag,
+    private readonly positions: Positions,
     private readonly strict: boolean,
   ) {}
 
@@ -170,7 +171,7 @@ class Walk {
           this.bag.error(
             Codes.REQUIRED_FIELD,
             `this ${key === 'step' ? 'step' : 'step group'} has no identifier`,
-            sourcePositions.of(node, this.at()),
+            this.positions.of(node, this.at()),
           );
         if (key === 'stepGroup') this.identified(node['steps']);
       }
@@ -215,7 +216,7 @@ class Walk {
     if (typeof type !== 'string' || type === '' || known.has(type) || type.includes('<+') || type.includes('{{')) return;
     const hint = closest(type, known);
     const message = `${what} type '${type}' is not known to pipewright${hint ? ` (did you mean '${hint}'?)` : ''}${this.strict ? '' : `; ${kept} (--strict makes this an error)`}`;
-    this.report(Codes.UNKNOWN_STEP_TYPE, message, sourcePositions.at(o, 'type', this.at()));
+    this.report(Codes.UNKNOWN_STEP_TYPE, message, this.positions.at(o, 'type', this.at()));
   }
 
   private stepGroup(o: Obj, identified: boolean): void {
@@ -249,7 +250,7 @@ class Walk {
       this.bag.error(
         Codes.SCHEMA,
         `readiness needs exactly one probe: ${Object.keys(this.p.probes).join(', ')}`,
-        sourcePositions.of(r, this.at()),
+        this.positions.of(r, this.at()),
       );
   }
 
@@ -262,7 +263,7 @@ class Walk {
       this.bag.error(
         Codes.SCHEMA,
         `${what} needs exactly one of ${wrappers.join(', ')}${present.length > 1 ? `, not ${present.join(' and ')}` : ''}`,
-        sourcePositions.of(item, this.at()),
+        this.positions.of(item, this.at()),
       );
   }
 
@@ -272,7 +273,7 @@ class Walk {
       if (fields.has(k) || k === also) continue;
       const hint = closest(k, fields);
       const message = `unknown field '${k}' in ${what}${hint ? ` (did you mean '${hint}'?)` : ''}${this.strict ? '' : '; pipewright ignores it (--strict makes this an error)'}`;
-      this.report(Codes.UNKNOWN_FIELD, message, sourcePositions.keyAt(o, k, this.at()));
+      this.report(Codes.UNKNOWN_FIELD, message, this.positions.keyAt(o, k, this.at()));
     }
   }
 

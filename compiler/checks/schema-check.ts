@@ -5,15 +5,24 @@
 import { validator, type ErrorObject, type SchemaName } from '../../schemas/index.js';
 import { Codes, type Code, type DiagnosticBag, type Location } from '../diagnostics.js';
 import { sourcePositions } from '../harness-yaml.js';
+import type { Positions } from '../yaml/index.js';
 
 /** Keywords whose errors only repeat what their sub-schemas already said. */
 const NOISE = new Set(['if', 'anyOf', 'oneOf', 'allOf', 'then', 'else']);
 
 /**
  * Validates `value` (a whole document) against a pipewright schema and adds one diagnostic
- * per distinct problem to `bag`. Returns true when the value is valid.
+ * per distinct problem to `bag`, located through `positions` (the table `value` was read
+ * into; by default the process's table, which the compiler's readers use when given none).
+ * Returns true when the value is valid.
  */
-export function checkSchema(name: SchemaName, value: unknown, file: string, bag: DiagnosticBag): boolean {
+export function checkSchema(
+  name: SchemaName,
+  value: unknown,
+  file: string,
+  bag: DiagnosticBag,
+  positions: Positions = sourcePositions,
+): boolean {
   const validate = validator(name);
   if (validate(value)) return true;
   const fallback: Location = { file, line: 1, column: 1 };
@@ -26,7 +35,8 @@ export function checkSchema(name: SchemaName, value: unknown, file: string, bag:
     const path = splitPointer(e.instancePath);
     const at = mapped.key !== undefined ? [...path, mapped.key] : path;
     // An unknown field is located at its key (the value may be lines away, or absent).
-    const loc = mapped.key !== undefined ? keyLocation(value, path, mapped.key, fallback) : sourcePositions.atPath(value, at, fallback);
+    const loc =
+      mapped.key !== undefined ? keyLocation(positions, value, path, mapped.key, fallback) : positions.atPath(value, at, fallback);
     const key = `${loc.line}:${loc.column}:${mapped.code}`;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -36,11 +46,11 @@ export function checkSchema(name: SchemaName, value: unknown, file: string, bag:
 }
 
 /** Where `key` is written in the object at `path` below `root`. */
-function keyLocation(root: unknown, path: (string | number)[], key: string, fallback: Location): Location {
+function keyLocation(positions: Positions, root: unknown, path: (string | number)[], key: string, fallback: Location): Location {
   let owner: unknown = root;
   for (const seg of path)
     owner = owner !== null && typeof owner === 'object' ? (owner as Record<string | number, unknown>)[seg] : undefined;
-  return sourcePositions.get(owner) ? sourcePositions.keyAt(owner, key, fallback) : sourcePositions.atPath(root, [...path, key], fallback);
+  return positions.get(owner) ? positions.keyAt(owner, key, fallback) : positions.atPath(root, [...path, key], fallback);
 }
 
 /** `/a/b~1c/0` → ['a', 'b/c', 0] */

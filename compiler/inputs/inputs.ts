@@ -8,6 +8,7 @@ import { checkInputValue } from './input-check.js';
 import { hasOwn, ownValue, setOwn } from '../own.js';
 import { regexProblem } from '../../schemas/index.js';
 import { sourcePositions } from '../harness-yaml.js';
+import type { Positions } from '../yaml/index.js';
 
 export type InputType = 'string' | 'number' | 'boolean' | 'array' | 'object' | 'steps' | 'stages';
 
@@ -39,18 +40,19 @@ export function resolveTypedInputs(
   fallback: Location,
   templateName: string,
   bag: DiagnosticBag,
+  positions: Positions,
 ): Record<string, unknown> | undefined {
   const declared = decls ?? {};
   const values: Record<string, unknown> = {};
   let ok = true;
-  const refAt = sourcePositions.at(refNode, 'inputs', sourcePositions.of(refNode, fallback));
+  const refAt = positions.at(refNode, 'inputs', positions.of(refNode, fallback));
   if (given !== undefined && given !== null && (typeof given !== 'object' || Array.isArray(given))) {
     bag.error(Codes.INPUT_TYPE, `inputs of ${templateName} must be a mapping`, refAt);
     return undefined;
   }
   const g = (given ?? {}) as Record<string, unknown>;
   for (const [name, value] of Object.entries(g)) {
-    const at = sourcePositions.at(g, name, refAt);
+    const at = positions.at(g, name, refAt);
     const decl = ownValue(declared, name) as InputDecl | undefined;
     if (!decl) {
       const known = Object.keys(declared);
@@ -66,7 +68,7 @@ export function resolveTypedInputs(
       const problem = checkInputValue(decl, value);
       if (problem) {
         // A regex the template declares and RE2 refuses is the template's problem: located there.
-        const where = problem.inDeclaration ? sourcePositions.at(decl, 'regex', at) : at;
+        const where = problem.inDeclaration ? positions.at(decl, 'regex', at) : at;
         bag.error(problem.code, `input '${name}': ${problem.message}`, where);
         ok = false;
         continue;
@@ -92,20 +94,25 @@ export function resolveTypedInputs(
  * (PW3017), a default that its declaration refuses (type, allowedValues, regex). The
  * registry runs it before publishing; expressions (`<+...>`) as defaults are left alone.
  */
-export function checkDeclaredDefaults(decls: Record<string, InputDecl>, fallback: Location, bag: DiagnosticBag): void {
+export function checkDeclaredDefaults(
+  decls: Record<string, InputDecl>,
+  fallback: Location,
+  bag: DiagnosticBag,
+  positions: Positions = sourcePositions,
+): void {
   for (const [name, decl] of Object.entries(decls)) {
     if (!decl || typeof decl !== 'object') continue;
-    const at = sourcePositions.of(decl, fallback);
+    const at = positions.of(decl, fallback);
     if (typeof decl.regex === 'string') {
       const problem = regexProblem(decl.regex);
       if (problem) {
-        bag.error(Codes.REGEX_UNSUPPORTED, `input '${name}': regex ${decl.regex} ${problem}`, sourcePositions.at(decl, 'regex', at));
+        bag.error(Codes.REGEX_UNSUPPORTED, `input '${name}': regex ${decl.regex} ${problem}`, positions.at(decl, 'regex', at));
         continue;
       }
     }
     if (decl.default === undefined || isExpression(decl.default) || (decl.default === null && decl.required === false)) continue;
     const problem = checkInputValue(decl, decl.default);
-    if (problem) bag.error(problem.code, `input '${name}': default ${problem.message}`, sourcePositions.at(decl, 'default', at));
+    if (problem) bag.error(problem.code, `input '${name}': default ${problem.message}`, positions.at(decl, 'default', at));
   }
 }
 

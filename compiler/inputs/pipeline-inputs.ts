@@ -9,7 +9,8 @@ import { matchElement, unwrap } from '../templates/elements.js';
 import { checkRuntimeInput, isRuntimeInput, parseRuntimeInput } from './runtime-inputs.js';
 import { hasOwn, ownValue } from '../own.js';
 import { typeSetValue } from './set-value.js';
-import { sourcePositions as positions } from '../harness-yaml.js';
+import { sourcePositions } from '../harness-yaml.js';
+import type { Positions } from '../yaml/index.js';
 
 /** The pipeline overlay of an input-set document, or undefined when it has neither shape. */
 export function inputSetOverlay(doc: unknown): Record<string, unknown> | undefined {
@@ -25,13 +26,13 @@ export function inputSetOverlay(doc: unknown): Record<string, unknown> | undefin
  * matched by identifier). A reference's `template.templateInputs` in the source fills the
  * reference's templateInputs before expansion, or the expanded body after it.
  */
-export function overlayInputs(target: unknown, source: unknown, bag: DiagnosticBag, fallback: Location): void {
+export function overlayInputs(target: unknown, source: unknown, bag: DiagnosticBag, fallback: Location, positions: Positions): void {
   if (!source || typeof source !== 'object' || !target || typeof target !== 'object') return;
   if (Array.isArray(source)) {
     if (!Array.isArray(target)) return;
     source.forEach((item, i) => {
       const t = matchElement(target, item, i);
-      overlayInputs(t, item, bag, fallback);
+      overlayInputs(t, item, bag, fallback, positions);
     });
     return;
   }
@@ -40,22 +41,30 @@ export function overlayInputs(target: unknown, source: unknown, bag: DiagnosticB
   for (const [k, sv] of Object.entries(s)) {
     if (k === 'template' && sv && typeof sv === 'object' && !hasOwn(t, 'template')) {
       // After expansion: the template's inputs now live on the body itself.
-      overlayInputs(t, (sv as Record<string, unknown>)['templateInputs'], bag, fallback);
+      overlayInputs(t, (sv as Record<string, unknown>)['templateInputs'], bag, fallback, positions);
       continue;
     }
     const tv = ownValue(t, k);
     if (isRuntimeInput(tv)) {
       if (isRuntimeInput(sv)) continue;
-      fill(t, k, tv as string, sv, positions.at(s, k, fallback), bag);
+      fill(t, k, tv as string, sv, positions.at(s, k, fallback), bag, positions);
     } else if (tv && typeof tv === 'object') {
-      overlayInputs(tv, sv, bag, fallback);
+      overlayInputs(tv, sv, bag, fallback, positions);
     } else if (tv === undefined && k === 'templateInputs') {
       t['templateInputs'] = sv;
     }
   }
 }
 
-function fill(obj: Record<string, unknown>, key: string, leaf: string, value: unknown, at: Location, bag: DiagnosticBag): boolean {
+function fill(
+  obj: Record<string, unknown>,
+  key: string,
+  leaf: string,
+  value: unknown,
+  at: Location,
+  bag: DiagnosticBag,
+  positions: Positions,
+): boolean {
   let input;
   try {
     input = parseRuntimeInput(leaf);
@@ -79,7 +88,7 @@ function fill(obj: Record<string, unknown>, key: string, leaf: string, value: un
  * segment, or a numeric index. A leading `pipeline.` is optional. The target must be a
  * runtime input; the value is typed by what it fills (`set-value.ts`), a misfit is PW3016.
  */
-export function applySet(root: Record<string, unknown>, assignment: string, bag: DiagnosticBag): void {
+export function applySet(root: Record<string, unknown>, assignment: string, bag: DiagnosticBag, positions: Positions): void {
   const at: Location = { file: '--set', line: 1, column: 1 };
   const eq = assignment.indexOf('=');
   if (eq <= 0) {
@@ -107,7 +116,7 @@ export function applySet(root: Record<string, unknown>, assignment: string, bag:
     bag.error(Codes.SET_VALUE, `${segs.join('.')}: ${typed.problem}`, where);
     return;
   }
-  fill(holder, key, leaf as string, typed.value, where, bag);
+  fill(holder, key, leaf as string, typed.value, where, bag, positions);
 }
 
 /**
@@ -162,7 +171,7 @@ function findInList(list: unknown[], seg: string): unknown {
  * Resolves every runtime-input leaf still open below `root`: its default, or a missing-value
  * diagnostic (a warning and a typed placeholder kept in place when `partial`).
  */
-export function finalizeInputs(root: unknown, file: string, partial: boolean, bag: DiagnosticBag): number {
+export function finalizeInputs(root: unknown, file: string, partial: boolean, bag: DiagnosticBag, positions: Positions): number {
   let open = 0;
   const fallback: Location = { file, line: 1, column: 1 };
   // `path` is the way `--set` names a place: list elements by identifier (or a variable's
@@ -298,7 +307,12 @@ function shellWord(word: string): string {
  * `.regex()` and `.allowedValues()`, located at the leaf: `validate` and publish refuse a
  * template whose default its own declaration refuses, as a given value would be refused.
  */
-export function checkRuntimeInputDefaults(root: unknown, fallback: Location, bag: DiagnosticBag): void {
+export function checkRuntimeInputDefaults(
+  root: unknown,
+  fallback: Location,
+  bag: DiagnosticBag,
+  positions: Positions = sourcePositions,
+): void {
   const walk = (v: unknown) => {
     if (!v || typeof v !== 'object') return;
     const entries: [string | number, unknown][] = Array.isArray(v) ? v.map((x, i) => [i, x]) : Object.entries(v);

@@ -17,7 +17,7 @@ import { stageReferences, type OpaqueResolutions } from '../templates/opaque-ref
 import { MAX_PLAN_NEEDS, MAX_PLAN_STEPS, PlanBudget } from '../size-budget.js';
 import { collectStages, infrastructureOf, variablesOf } from '../expressions/pipeline-scope.js';
 import type { SubstituteSink } from '../expressions/substitute.js';
-import { sourcePositions as positions } from '../harness-yaml.js';
+import type { Positions } from '../yaml/index.js';
 
 type Obj = Record<string, unknown>;
 
@@ -103,6 +103,7 @@ export function flattenPipeline(
   pipeline: Obj,
   file: string,
   bag: DiagnosticBag,
+  positions: Positions,
   options: { openVariables?: readonly ('pipeline' | 'stage')[]; opaque?: OpaqueResolutions } = {},
 ): FlattenResult {
   const fallback: Location = { file, line: 1, column: 1 };
@@ -118,7 +119,7 @@ export function flattenPipeline(
     ...(options.openVariables ? { openVariables: options.openVariables } : {}),
   };
   collectStages(pipeline['stages'], stageInfo, secretVars);
-  const flat = new Flattener(bag, file, pipelineScope, secretVars, options.opaque);
+  const flat = new Flattener(bag, file, pipelineScope, secretVars, positions, options.opaque);
   const variables = flat.staticVariables(pipelineVars, pipeline, 'pipeline');
   const stages = Array.isArray(pipeline['stages']) ? pipeline['stages'] : [];
   flat.stageElements(stages, [], undefined);
@@ -153,11 +154,12 @@ class Flattener {
     private readonly file: string,
     private readonly pipelineScope: ExprScope['pipeline'],
     private readonly secretVars: Set<string>,
+    private readonly positions: Positions,
     private readonly opaque: OpaqueResolutions | undefined,
   ) {}
 
   private loc(node: unknown): Location {
-    return positions.of(node, { file: this.file, line: 1, column: 1 });
+    return this.positions.of(node, { file: this.file, line: 1, column: 1 });
   }
 
   /** A strategy's tolerated shapes are warnings (PW2001) at their place. */
@@ -212,7 +214,7 @@ class Flattener {
       problem: () => undefined,
       output: (path, name, crossStage) => this.resolveOutput(path, name, crossStage, stageId, groupPath, selfNeeds),
     };
-    return { scope, sink, bag: this.bag, at };
+    return { scope, sink, bag: this.bag, at, positions: this.positions };
   }
 
   /** Finds the plan step an output reference points to, or explains why it cannot. */
@@ -283,7 +285,7 @@ class Flattener {
         this.bag.error(
           Codes.SCHEMA,
           `a stage list element must be a stage or parallel, not ${JSON.stringify(el)}`,
-          positions.at(list, list.indexOf(el), { file: this.file, line: 1, column: 1 }),
+          this.positions.at(list, list.indexOf(el), { file: this.file, line: 1, column: 1 }),
         );
         continue;
       }
@@ -303,7 +305,12 @@ class Flattener {
     const at = this.loc(node);
     const scope0: ExprScope = { pipeline: this.pipelineScope, secretVars: this.secretVars };
     const exp = this.bag.guard(() =>
-      expandStrategy(this.staticStrategy(node, scope0, undefined), positions.at(node, 'strategy', at), this.strategyWarning),
+      expandStrategy(
+        this.staticStrategy(node, scope0, undefined),
+        this.positions.at(node, 'strategy', at),
+        this.positions,
+        this.strategyWarning,
+      ),
     );
     if (!exp) return needs;
     const copies: (StrategyCopy | undefined)[] = exp.kind === 'static' ? exp.copies : [undefined];
@@ -312,7 +319,7 @@ class Flattener {
       this.bag.warn(
         Codes.DYNAMIC_STRATEGY,
         `stage strategy is decided at run time (${exp.reason}); compiled as one copy`,
-        positions.at(node, 'strategy', at),
+        this.positions.at(node, 'strategy', at),
       );
     const runtime = exp.kind === 'dynamic' && exp.byRun ? exp.raw : undefined;
     // maxConcurrency m: copy k starts after copy k - m (stages run as their needs allow).
@@ -337,7 +344,7 @@ class Flattener {
     const baseId = String(node['identifier'] ?? '');
     const id = baseId + (copy?.suffix ?? '');
     if (this.stageIds.has(id)) {
-      this.bag.error(Codes.DUPLICATE_IDENTIFIER, `duplicate stage identifier '${id}'`, positions.at(node, 'identifier', at));
+      this.bag.error(Codes.DUPLICATE_IDENTIFIER, `duplicate stage identifier '${id}'`, this.positions.at(node, 'identifier', at));
       return undefined;
     }
     this.stageIds.add(id);
@@ -376,7 +383,7 @@ class Flattener {
       this.copiedStages.add(id);
     }
     if (ctx.sink.refs.size) stage.refs = [...ctx.sink.refs.values()];
-    const failure = this.bag.guard(() => failureOf(node['failureStrategies'], node, { at }));
+    const failure = this.bag.guard(() => failureOf(node['failureStrategies'], node, { at, positions: this.positions }));
     if (failure) stage.failure = failure;
     const timeout = this.bag.guard(() => timeoutOf(node, ctx));
     if (timeout !== undefined) stage.timeoutMs = timeout;
@@ -384,7 +391,7 @@ class Flattener {
     if (infra) stage.infrastructure = infra;
     stage.origin = this.origin(node, ann);
     if (this.opaque) {
-      const references = stageReferences(node, ann, this.opaque, (n, a) => this.origin(n, a));
+      const references = stageReferences(node, ann, this.opaque, (n, a) => this.origin(n, a), this.positions);
       if (references.length) stage.references = references;
     }
     if (!this.admit(stage, 'stage', node)) return undefined;
@@ -451,7 +458,7 @@ class Flattener {
         this.bag.error(
           Codes.SCHEMA,
           `a step list element must be a step, stepGroup or parallel, not ${JSON.stringify(el)}`,
-          positions.at(list, list.indexOf(el), { file: this.file, line: 1, column: 1 }),
+          this.positions.at(list, list.indexOf(el), { file: this.file, line: 1, column: 1 }),
         );
         continue;
       }
@@ -467,7 +474,12 @@ class Flattener {
       const ann = annotations.get(node) ?? annotations.get(el as object) ?? g.ann;
       const at = this.loc(node);
       const exp = this.bag.guard(() =>
-        expandStrategy(this.staticStrategy(node, g.scope, g.stageId), positions.at(node, 'strategy', at), this.strategyWarning),
+        expandStrategy(
+          this.staticStrategy(node, g.scope, g.stageId),
+          this.positions.at(node, 'strategy', at),
+          this.positions,
+          this.strategyWarning,
+        ),
       );
       if (!exp) continue;
       // A step's or step group's matrix, parallelism or repeat list is expanded by the run; other
@@ -477,12 +489,12 @@ class Flattener {
         this.bag.warn(
           Codes.DYNAMIC_STRATEGY,
           `${w.kind === 'stepGroup' ? 'step group ' : ''}strategy is decided at run time (${exp.reason})${g.runtime ? ` inside ${g.runtime.unit}, whose strategy is too` : ''}; compiled as one copy`,
-          positions.at(node, 'strategy', at),
+          this.positions.at(node, 'strategy', at),
         );
       const copies: (StrategyCopy | undefined)[] = exp.kind === 'static' ? exp.copies : [undefined];
       const exits: string[] = [];
       const whens = node['when'] !== undefined && node['when'] !== null ? [...g.whens, node] : g.whens;
-      const failure = this.bag.guard(() => failureOf(node['failureStrategies'], node, { at })) ?? g.failure;
+      const failure = this.bag.guard(() => failureOf(node['failureStrategies'], node, { at, positions: this.positions })) ?? g.failure;
       const copyExits: string[][] = [];
       for (const [k, copy] of copies.entries()) {
         if (this.draftsFull) return prev;
@@ -553,7 +565,7 @@ class Flattener {
         : v && typeof v === 'object'
           ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, v, k)]))
           : v;
-      if (copied !== v && copied && typeof copied === 'object') positions.copy(v as object, copied);
+      if (copied !== v && copied && typeof copied === 'object') this.positions.copy(v as object, copied);
       return copied;
     };
     return walk(raw, node, 'strategy');
@@ -583,7 +595,7 @@ class Flattener {
         expression
           ? `identifier resolves to '${raw}', which is not an identifier`
           : `'${raw}' is not an identifier (a letter or _, then letters, digits, _ or $)`,
-        positions.at(node, 'identifier', this.loc(node)),
+        this.positions.at(node, 'identifier', this.loc(node)),
       );
       return undefined;
     }
@@ -593,7 +605,7 @@ class Flattener {
   private buildStep(d: Draft, stageScope: ExprScope, stageId: string, ancestors: Ancestry): PlanStep | undefined {
     const at = this.loc(d.node);
     if (this.stepsById.has(d.id)) {
-      this.bag.error(Codes.DUPLICATE_STEP_ID, `duplicate step id '${d.id}'`, positions.at(d.node, 'identifier', at));
+      this.bag.error(Codes.DUPLICATE_STEP_ID, `duplicate step id '${d.id}'`, this.positions.at(d.node, 'identifier', at));
       return undefined;
     }
     const scope: ExprScope = {

@@ -12,7 +12,7 @@ import type { ExprScope } from '../expressions/expressions.js';
 import { checkCondition, staticCondition, unwrapped } from '../../schemas/index.js';
 import { substitute, type SubstituteSink } from '../expressions/substitute.js';
 import { isRuntimeInput } from '../inputs/runtime-inputs.js';
-import { sourcePositions as positions } from '../harness-yaml.js';
+import type { Positions } from '../yaml/index.js';
 import { setOwn } from '../own.js';
 
 /** Readiness defaults when a probe gives none. */
@@ -34,9 +34,14 @@ export interface BuildContext {
   bag: DiagnosticBag;
   /** Location of the node, for messages without a more precise field. */
   at: Location;
+  /** Where the values of this compile were written. */
+  positions: Positions;
 }
 
 type Obj = Record<string, unknown>;
+
+/** What a helper needs to locate its problems: the node's location and the compile's table. */
+export type Located = Pick<BuildContext, 'at' | 'positions'>;
 
 function obj(v: unknown): Obj {
   return v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {};
@@ -79,13 +84,17 @@ export function buildStepBody(node: Obj, kind: 'step' | 'service', ctx: BuildCon
     const shellText = String(spec['shell'] ?? 'Sh').toLowerCase();
     const open = typeof spec['shell'] === 'string' && spec['shell'].startsWith('<+');
     if (open)
-      ctx.bag.warn(Codes.RUNTIME_INPUT_MISSING, `shell is decided at run time; the plan assumes Sh`, positions.at(spec, 'shell', ctx.at));
+      ctx.bag.warn(
+        Codes.RUNTIME_INPUT_MISSING,
+        `shell is decided at run time; the plan assumes Sh`,
+        ctx.positions.at(spec, 'shell', ctx.at),
+      );
     const shell = open ? 'sh' : SHELLS[shellText];
     if (!shell)
       throw new LocatedError(
         Codes.SCHEMA,
         `unknown shell '${String(spec['shell'])}' (Sh, Bash, Python, Pwsh, PowerShell)`,
-        positions.at(spec, 'shell', ctx.at),
+        ctx.positions.at(spec, 'shell', ctx.at),
       );
     out.shell = shell;
   }
@@ -126,7 +135,7 @@ function common(out: Omit<PlanStep, 'id' | 'stage' | 'needs' | 'origin'>, node: 
 }
 
 /** Milliseconds of `node.timeout`, or undefined; throws PW2006 when it is not a duration. */
-export function timeoutOf(node: Obj, ctx: { at: Location } | BuildContext): number | undefined {
+export function timeoutOf(node: Obj, ctx: Located | BuildContext): number | undefined {
   let raw = node['timeout'];
   if (typeof raw === 'string' && raw.includes('<+')) {
     if (raw.startsWith('<+input')) return undefined;
@@ -139,7 +148,7 @@ export function timeoutOf(node: Obj, ctx: { at: Location } | BuildContext): numb
         ctx.bag.warn(
           Codes.DYNAMIC_STRATEGY,
           `timeout ${raw} is known only at run time: the plan has no timeout here`,
-          positions.at(node, 'timeout', ctx.at),
+          ctx.positions.at(node, 'timeout', ctx.at),
         );
       return undefined;
     }
@@ -149,7 +158,7 @@ export function timeoutOf(node: Obj, ctx: { at: Location } | BuildContext): numb
     throw new LocatedError(
       Codes.INVALID_DURATION,
       `'${String(raw)}' is not a duration (like 45s, 10m, 1h30m)`,
-      positions.at(node, 'timeout', ctx.at),
+      ctx.positions.at(node, 'timeout', ctx.at),
     );
   return ms;
 }
@@ -162,7 +171,7 @@ function str(v: unknown, field: string, holder: Obj, ctx: BuildContext): unknown
 /** Substitutes expressions of one field, reporting problems at that field. */
 export function substituteAt(v: string, holder: object, field: string | number, ctx: BuildContext, quote = false): unknown {
   if (!v.includes('<+')) return v;
-  const at = positions.at(holder, field, ctx.at);
+  const at = ctx.positions.at(holder, field, ctx.at);
   const sink: SubstituteSink = {
     refs: ctx.sink.refs,
     output: ctx.sink.output,
@@ -204,7 +213,11 @@ function env(v: unknown, spec: Obj, ctx: BuildContext): Record<string, string> {
   if (v === undefined || v === null) return out;
   if (typeof v !== 'object' || Array.isArray(v)) {
     if (typeof v === 'string' && v.startsWith('<+')) return out;
-    throw new LocatedError(Codes.SCHEMA, 'envVariables must be a mapping of names to values', positions.at(spec, 'envVariables', ctx.at));
+    throw new LocatedError(
+      Codes.SCHEMA,
+      'envVariables must be a mapping of names to values',
+      ctx.positions.at(spec, 'envVariables', ctx.at),
+    );
   }
   for (const [k, raw] of Object.entries(v)) setOwn(out, k, scalarText(typeof raw === 'string' ? substituteAt(raw, v, k, ctx) : raw));
   return out;
@@ -228,7 +241,7 @@ function list(v: unknown, field: string, spec: Obj, ctx: BuildContext): string[]
     const r = substituteAt(v, spec, field, ctx);
     return Array.isArray(r) ? r.map(scalarText) : [scalarText(r)];
   }
-  if (!Array.isArray(v)) throw new LocatedError(Codes.SCHEMA, `${field} must be a list of strings`, positions.at(spec, field, ctx.at));
+  if (!Array.isArray(v)) throw new LocatedError(Codes.SCHEMA, `${field} must be a list of strings`, ctx.positions.at(spec, field, ctx.at));
   return v.map((x, i) => scalarText(typeof x === 'string' ? substituteAt(x, v, i, ctx) : x));
 }
 
@@ -246,14 +259,14 @@ function port(v: unknown, at: Location, what: string): number {
 
 function portBindings(v: unknown, spec: Obj, ctx: BuildContext): PlanPort[] {
   if (v === undefined || v === null) return [];
-  const at = positions.at(spec, 'portBindings', ctx.at);
+  const at = ctx.positions.at(spec, 'portBindings', ctx.at);
   if (typeof v !== 'object' || Array.isArray(v)) {
     if (typeof v === 'string' && v.startsWith('<+')) return [];
     throw new LocatedError(Codes.SCHEMA, 'portBindings must map host ports to container ports', at);
   }
   const out: PlanPort[] = [];
   for (const [h, c] of Object.entries(v)) {
-    const cAt = positions.at(v, h, at);
+    const cAt = ctx.positions.at(v, h, at);
     const hv = typeof h === 'string' ? substituteAt(h, v, h, ctx) : h;
     const cv = typeof c === 'string' ? substituteAt(c, v, h, ctx) : c;
     if (isOpen(hv) || isOpen(cv)) {
@@ -276,12 +289,16 @@ function readinessOf(v: unknown, ports: PlanPort[], spec: Obj, ctx: BuildContext
     return { tcp: { ports: ports.map((p) => p.host) }, timeoutMs: DEFAULT_READINESS_TIMEOUT_MS, intervalMs: DEFAULT_READINESS_INTERVAL_MS };
   }
   const r = obj(v);
-  const at = positions.at(spec, 'readiness', ctx.at);
+  const at = ctx.positions.at(spec, 'readiness', ctx.at);
   const dur = (field: 'timeout' | 'interval', dflt: number) => {
     const raw = r[field];
     const ms = parseDuration(raw);
     if (ms === null)
-      throw new LocatedError(Codes.INVALID_DURATION, `'${String(raw)}' is not a duration (like 30s, 200ms)`, positions.at(r, field, at));
+      throw new LocatedError(
+        Codes.INVALID_DURATION,
+        `'${String(raw)}' is not a duration (like 30s, 200ms)`,
+        ctx.positions.at(r, field, at),
+      );
     return ms ?? dflt;
   };
   const out: PlanReadiness = {
@@ -312,13 +329,13 @@ function readinessOf(v: unknown, ports: PlanPort[], spec: Obj, ctx: BuildContext
         ctx.bag.warn(
           Codes.RUNTIME_INPUT_MISSING,
           `readiness port is decided at run time; the plan has no readiness probe for it`,
-          positions.at(probe, 'port', at),
+          ctx.positions.at(probe, 'port', at),
         );
         return ports.length
           ? { tcp: { ports: ports.map((p) => p.host) }, timeoutMs: out.timeoutMs, intervalMs: out.intervalMs }
           : undefined;
       }
-      const p = port(raw, positions.at(probe, 'port', at), 'readiness port');
+      const p = port(raw, ctx.positions.at(probe, 'port', at), 'readiness port');
       out.tcp = probe['host'] !== undefined ? { host: String(sub('host')), ports: [p] } : { ports: [p] };
       break;
     }
@@ -328,7 +345,7 @@ function readinessOf(v: unknown, ports: PlanPort[], spec: Obj, ctx: BuildContext
         throw new LocatedError(
           Codes.SCHEMA,
           `readiness http status '${String(probe['status'])}' is not an HTTP status`,
-          positions.at(probe, 'status', at),
+          ctx.positions.at(probe, 'status', at),
         );
       out.http = { url: String(sub('url')), status };
       break;
@@ -345,7 +362,7 @@ function readinessOf(v: unknown, ports: PlanPort[], spec: Obj, ctx: BuildContext
         throw new LocatedError(
           Codes.REGEX_UNSUPPORTED,
           `readiness log pattern '${pattern}' ${problem}`,
-          positions.at(probe, 'pattern', at),
+          ctx.positions.at(probe, 'pattern', at),
         );
       out.log = { pattern };
       break;
@@ -374,7 +391,7 @@ export function whenOf(v: unknown, statusKey: 'stageStatus' | 'pipelineStatus', 
       throw new LocatedError(
         Codes.EXPRESSION_SYNTAX,
         `condition '${shown}': ${(e as Error).message}`,
-        positions.at(w, 'condition', ctx.at),
+        ctx.positions.at(w, 'condition', ctx.at),
       );
     }
     out.condition = c;
@@ -395,10 +412,10 @@ export function combineWhen(outer: PlanWhen | undefined, inner: PlanWhen | undef
 }
 
 /** Normalizes Harness failure strategies; undefined when none are written. */
-export function failureOf(v: unknown, holder: Obj, ctx: { at: Location }): FailureRule[] | undefined {
+export function failureOf(v: unknown, holder: Obj, ctx: Located): FailureRule[] | undefined {
   if (v === undefined || v === null || !Array.isArray(v) || v.length === 0) return undefined;
   return v.map((item, i) => {
-    const at = positions.at(v, i, ctx.at);
+    const at = ctx.positions.at(v, i, ctx.at);
     const on = obj(obj(item)['onFailure']);
     const errorsRaw = on['errors'];
     const errors = Array.isArray(errorsRaw) ? errorsRaw.map(String) : ['AllErrors'];

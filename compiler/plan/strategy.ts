@@ -4,7 +4,7 @@
  * the identifier plus the index of each matrix axis (`build_0_1`), or of the iteration.
  */
 import { Codes, LocatedError, type Location } from '../diagnostics.js';
-import { sourcePositions } from '../harness-yaml.js';
+import type { Positions } from '../yaml/index.js';
 import { countCopies, itemCopies, matrixCopies, type StrategyCopy } from '../../schemas/index.js';
 
 /** Most copies one strategy may produce. */
@@ -25,7 +25,12 @@ function isDynamic(v: unknown): boolean {
 export type StrategyWarning = (message: string, at: Location) => void;
 
 /** Expands a strategy node; throws LocatedError for malformed static strategies. */
-export function expandStrategy(strategy: unknown, at: Location, warn: StrategyWarning = () => undefined): StrategyExpansion {
+export function expandStrategy(
+  strategy: unknown,
+  at: Location,
+  positions: Positions,
+  warn: StrategyWarning = () => undefined,
+): StrategyExpansion {
   if (strategy === undefined || strategy === null || strategy === '') return { kind: 'none' };
   if (typeof strategy !== 'object' || Array.isArray(strategy)) {
     if (isDynamic(strategy)) return { kind: 'dynamic', reason: 'the strategy is an expression', raw: { value: strategy } };
@@ -44,7 +49,7 @@ export function expandStrategy(strategy: unknown, at: Location, warn: StrategyWa
       byRun: s['matrix'] !== undefined || s['parallelism'] !== undefined,
     };
   const maxConcurrency = concurrencyOf(maxConc, at);
-  if (s['matrix'] !== undefined) return matrix(s['matrix'], s, at, warn, maxConcurrency);
+  if (s['matrix'] !== undefined) return matrix(s['matrix'], s, at, positions, warn, maxConcurrency);
   if (s['parallelism'] !== undefined) {
     const n = s['parallelism'];
     if (isDynamic(n)) return { kind: 'dynamic', reason: 'parallelism is an expression', raw: s, byRun: true };
@@ -71,7 +76,14 @@ function finish(copies: StrategyCopy[], at: Location, maxConcurrency?: number): 
   return maxConcurrency ? { kind: 'static', copies, maxConcurrency } : { kind: 'static', copies };
 }
 
-function matrix(m: unknown, raw: Record<string, unknown>, at: Location, warn: StrategyWarning, maxConcurrency?: number): StrategyExpansion {
+function matrix(
+  m: unknown,
+  raw: Record<string, unknown>,
+  at: Location,
+  positions: Positions,
+  warn: StrategyWarning,
+  maxConcurrency?: number,
+): StrategyExpansion {
   if (isDynamic(m)) return { kind: 'dynamic', reason: 'the matrix is an expression', raw, byRun: true };
   if (!m || typeof m !== 'object' || Array.isArray(m))
     throw new LocatedError(Codes.SCHEMA, 'strategy.matrix must be a mapping of axes', at);
@@ -89,11 +101,11 @@ function matrix(m: unknown, raw: Record<string, unknown>, at: Location, warn: St
     if (isDynamic(v)) return { kind: 'dynamic', reason: `matrix axis '${k}' is an expression`, raw, byRun: true };
     if (v !== null && typeof v !== 'object') {
       // Real files write `os: linux` for a one-value axis: one value, said, not refused.
-      warn(`matrix axis '${k}' is one value, not a list: read as [${JSON.stringify(v)}]`, sourcePositions.at(m, k, at));
+      warn(`matrix axis '${k}' is one value, not a list: read as [${JSON.stringify(v)}]`, positions.at(m, k, at));
       axes.push([k, [v]]);
       continue;
     }
-    if (!Array.isArray(v)) throw new LocatedError(Codes.SCHEMA, `matrix axis '${k}' must be a list`, sourcePositions.at(m, k, at));
+    if (!Array.isArray(v)) throw new LocatedError(Codes.SCHEMA, `matrix axis '${k}' must be a list`, positions.at(m, k, at));
     if (v.length === 0) throw new LocatedError(Codes.SCHEMA, `matrix axis '${k}' is empty`, at);
     axes.push([k, v]);
   }

@@ -35,7 +35,7 @@ function diagnosticsOf(e: Entry): Diagnostic[] {
     const bag = new DiagnosticBag();
     // Fields pipewright does not know are warnings here (a compile's --strict does not reach
     // template folders; `validate --strict` checks them as errors).
-    if (checkSchema('template', e.value, e.file, bag)) checkKnownFields(e.value, e.file, bag);
+    if (checkSchema('template', e.value, e.file, bag, sourcePositions)) checkKnownFields(e.value, e.file, bag, sourcePositions);
     e.diagnostics = [...e.read, ...bag.items];
   }
   return e.diagnostics;

@@ -14,7 +14,7 @@ import { Codes, type DiagnosticBag, type Location } from '../diagnostics.js';
 import { resolveTypedInputs, type InputDecl } from '../inputs/inputs.js';
 import { resolveInOrder, type ResolvedTemplate, type ResolveOutcome, type ResolveRequest, type TemplateSource } from '../sources/source.js';
 import { selectorText } from '../sources/versions.js';
-import { sourcePositions as positions } from '../harness-yaml.js';
+import type { Positions } from '../yaml/index.js';
 import { setOwn } from '../own.js';
 import { MAX_EXPANDED_BYTES, SizeBudget } from '../size-budget.js';
 import { annotations, type Annotation } from './annotations.js';
@@ -65,6 +65,7 @@ export async function expandTemplates(
   file: string,
   sources: TemplateSource[],
   bag: DiagnosticBag,
+  positions: Positions,
   options: ExpandOptions = {},
 ): Promise<ExpandResult> {
   const today = (options.now ?? new Date()).toISOString().slice(0, 10);
@@ -74,7 +75,7 @@ export async function expandTemplates(
   let placeholders = 0;
   let pending = findReferences(root, undefined, []);
   while (pending.length > 0 && !bag.full && !budget.exceeded) {
-    const outcomes = await resolveBatch(pending, sources, file);
+    const outcomes = await resolveBatch(pending, sources, file, positions);
     const next: Pending[] = [];
     for (const p of pending) {
       if (budget.exceeded) break;
@@ -84,7 +85,7 @@ export async function expandTemplates(
       const refAt = positions.at(p.ref, 'templateRef', positions.of(p.ref, { file, line: 1, column: 1 }));
       if (!outcome.ok && outcome.code === 'not-found' && options.placeholders) {
         bag.warn(Codes.TEMPLATE_NOT_FOUND, `${outcome.message}: kept as a placeholder (--partial)`, refAt);
-        p.holder[p.key] = placeholder(p, refText, sel);
+        p.holder[p.key] = placeholder(p, refText, sel, positions);
         placeholders++;
         continue;
       }
@@ -118,7 +119,7 @@ export async function expandTemplates(
         p.holder[p.key] = null;
         continue;
       }
-      const body = bag.guard(() => instantiate(p, t, refAt, bag, budget));
+      const body = bag.guard(() => instantiate(p, t, refAt, bag, budget, positions));
       if (!body) {
         p.holder[p.key] = null;
         continue;
@@ -173,7 +174,12 @@ export function reportVersion(
 }
 
 /** Resolves the distinct (ref, selector) pairs of one level: one batch per source. */
-async function resolveBatch(pending: Pending[], sources: TemplateSource[], file: string): Promise<Map<string, ResolveOutcome>> {
+async function resolveBatch(
+  pending: Pending[],
+  sources: TemplateSource[],
+  file: string,
+  positions: Positions,
+): Promise<Map<string, ResolveOutcome>> {
   const requests = new Map<string, ResolveRequest>();
   for (const p of pending) {
     const ref = String(p.ref['templateRef']);
@@ -236,7 +242,7 @@ export const PLACEHOLDER_STEP_TYPE = 'Template';
  * group holds that step, a stage (of the type its templateInputs give, else Custom) runs it, a
  * pipeline has one Custom stage `template` running it.
  */
-function placeholder(p: Pending, ref: string, selector: string): Record<string, unknown> {
+function placeholder(p: Pending, ref: string, selector: string, positions: Positions): Record<string, unknown> {
   const own: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(p.node)) if (k !== 'template') setOwn(own, k, v);
   if (own['name'] === undefined) own['name'] = own['identifier'];
@@ -278,6 +284,7 @@ function instantiate(
   refAt: Location,
   bag: DiagnosticBag,
   budget: SizeBudget,
+  positions: Positions,
 ): { value: Record<string, unknown>; annotation: Annotation } | undefined {
   const doc = t.value as { template: Record<string, unknown> };
   const tpl = doc.template;
@@ -287,7 +294,7 @@ function instantiate(
     return undefined;
   }
   const decls = (tpl['inputs'] ?? undefined) as Record<string, InputDecl> | undefined;
-  const typed = resolveTypedInputs(decls, p.ref['inputs'], p.ref, refAt, `${t.ref}@${t.version}`, bag);
+  const typed = resolveTypedInputs(decls, p.ref['inputs'], p.ref, refAt, `${t.ref}@${t.version}`, bag, positions);
   if (!typed) return undefined;
   const spec = tpl['spec'];
   const specAt = positions.of(spec, { file: t.file, line: 1, column: 1 });
@@ -298,7 +305,7 @@ function instantiate(
   const annotation: Annotation = { links: [...parentLinks, link], site: p.parent ? p.parent.site : here };
   const context = { inputs: typed };
   const render = decls !== undefined && decls !== null;
-  const cloned = renderedBody(t, spec, typed, p.ref['templateInputs'], p.parent, bag, render, context, { budget, at: refAt });
+  const cloned = renderedBody(t, spec, typed, p.ref['templateInputs'], p.parent, bag, render, context, { budget, at: refAt }, positions);
   if (!cloned || typeof cloned !== 'object' || Array.isArray(cloned)) return undefined;
   // The reference's own fields (identifier, name, when, timeout, ...) win over the body's.
   const value: Record<string, unknown> = { ...cloned };

@@ -16,7 +16,7 @@ import { Codes, type Code, type DiagnosticBag, type Location } from '../diagnost
 import { reportVersion } from './expand.js';
 import { resolveInOrder, type ResolvedTemplate, type TemplateSource } from '../sources/source.js';
 import { selectorText } from '../sources/versions.js';
-import { sourcePositions as positions } from '../harness-yaml.js';
+import type { Positions } from '../yaml/index.js';
 
 type Obj = Record<string, unknown>;
 
@@ -141,6 +141,7 @@ export async function resolveOpaqueReferences(
   sources: TemplateSource[],
   bag: DiagnosticBag,
   used: Map<string, ResolvedTemplate>,
+  positions: Positions,
   options: { now?: Date; allowSunset?: boolean } = {},
 ): Promise<OpaqueResolutions> {
   const problems: OpaqueProblem[] = [];
@@ -214,6 +215,7 @@ export function stageReferences(
   ann: Annotation | undefined,
   resolutions: OpaqueResolutions,
   originOf: (node: Obj, ann: Annotation | undefined) => Origin,
+  positions: Positions,
 ): PlanTemplateReference[] {
   const out: PlanTemplateReference[] = [];
   if (!mayReference(stage)) return out;

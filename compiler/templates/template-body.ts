@@ -13,7 +13,7 @@ import { needsRendering, renderScalar } from './render.js';
 import { checkRuntimeInput, isRuntimeInput, parseRuntimeInput } from '../inputs/runtime-inputs.js';
 import { jsonSize, type SizeBudget } from '../size-budget.js';
 import type { ResolvedTemplate } from '../sources/source.js';
-import { sourcePositions as positions } from '../harness-yaml.js';
+import type { Positions } from '../yaml/index.js';
 
 /**
  * Rendered bodies by template document and typed inputs. A fleet uses the same few templates
@@ -44,13 +44,14 @@ export function renderedBody(
   render: boolean,
   context: Record<string, unknown>,
   size: BodyBudget,
+  positions: Positions,
 ): Record<string, unknown> {
   const doc = t.value as object;
   const key = ti === undefined ? inputsKey(typed) : undefined;
   const known = key !== undefined ? rendered.get(doc)?.get(key) : undefined;
   if (known !== undefined) {
     charge(size, known.size);
-    return structuredCloneWithPositions(known.body) as Record<string, unknown>;
+    return positions.clone(known.body) as Record<string, unknown>;
   }
   const ctx: CloneCtx = {
     render,
@@ -62,13 +63,14 @@ export function renderedBody(
     injected: false,
     failed: false,
     size,
+    positions,
   };
   const before = size.budget.used;
   const cloned = cloneBody(spec, ctx, ti) as Record<string, unknown>;
   if (key !== undefined && !ctx.injected && !ctx.failed && cloned && typeof cloned === 'object') {
     let byInputs = rendered.get(doc);
     if (!byInputs) rendered.set(doc, (byInputs = new Map()));
-    if (byInputs.size < MAX_RENDERED) byInputs.set(key, { body: structuredCloneWithPositions(cloned), size: size.budget.used - before });
+    if (byInputs.size < MAX_RENDERED) byInputs.set(key, { body: positions.clone(cloned), size: size.budget.used - before });
   }
   return cloned;
 }
@@ -95,6 +97,7 @@ interface CloneCtx {
   file: string;
   refName: string;
   size: BodyBudget;
+  positions: Positions;
 }
 
 /** The compile's budget for instantiated bodies, and where to report going past it. */
@@ -145,7 +148,7 @@ function cloneBody(
       if (typeof item === 'string' && Array.isArray(c)) arr.push(...(c as unknown[]));
       else arr.push(c);
     });
-    positions.copy(v, arr);
+    ctx.positions.copy(v, arr);
     return arr;
   }
   const src = v as Record<string, unknown>;
@@ -156,7 +159,7 @@ function cloneBody(
     charge(ctx.size, k.length + 3);
     setOwn(obj, k, cloneBody(child, ctx, tiObj ? ownValue(tiObj, k) : undefined, { holder: tiObj, key: k }, src, k));
   }
-  positions.copy(src, obj);
+  ctx.positions.copy(src, obj);
   return obj;
 }
 
@@ -173,7 +176,8 @@ function cloneScalar(
   // Most scalars have nothing to render and no templateInputs to take: no location needed.
   if (!render && (ti === undefined || ti === null)) return v;
   let out: unknown = v;
-  const at = () => (parent ? positions.at(parent, key!, { file: ctx.file, line: 1, column: 1 }) : { file: ctx.file, line: 1, column: 1 });
+  const at = () =>
+    parent ? ctx.positions.at(parent, key!, { file: ctx.file, line: 1, column: 1 }) : { file: ctx.file, line: 1, column: 1 };
   if (render) {
     out = ctx.bag.guard(() => renderScalar(v, ctx.context, at));
     if (out === undefined) {
@@ -190,7 +194,7 @@ function cloneScalar(
 /** A copy of a value given by the caller (counted first: it may be large, and copied many times). */
 function copyGiven(value: object, ctx: CloneCtx): unknown {
   charge(ctx.size, jsonSize(value, ctx.size.budget.left));
-  return structuredCloneWithPositions(value);
+  return ctx.positions.clone(value);
 }
 
 /**
@@ -200,7 +204,7 @@ function copyGiven(value: object, ctx: CloneCtx): unknown {
  */
 function fillFromTemplateInputs(leaf: string, given: InputsCursor, ctx: CloneCtx, leafAt: Location): unknown {
   if (isRuntimeInput(given.value)) return String(given.value).length > '<+input>'.length ? given.value : leaf;
-  const at = given.holder ? positions.at(given.holder, given.key!, leafAt) : leafAt;
+  const at = given.holder ? ctx.positions.at(given.holder, given.key!, leafAt) : leafAt;
   let input;
   try {
     input = parseRuntimeInput(leaf);
@@ -226,14 +230,4 @@ function markInjected(value: object, ctx: CloneCtx): unknown {
   const mark = ctx.outer ?? ROOT;
   for (const item of Array.isArray(copy) ? copy : [copy]) if (item && typeof item === 'object') annotations.set(item, mark);
   return copy;
-}
-
-/** A deep copy of plain data, with the positions of its objects. */
-export function structuredCloneWithPositions(v: unknown): unknown {
-  if (v === null || typeof v !== 'object') return v;
-  const out: unknown = Array.isArray(v)
-    ? v.map(structuredCloneWithPositions)
-    : Object.fromEntries(Object.entries(v).map(([k, c]) => [k, structuredCloneWithPositions(c)]));
-  positions.copy(v, out as object);
-  return out;
 }

@@ -85,6 +85,20 @@ export class Positions {
     if (p) this.set(to, p);
   }
 
+  /**
+   * A deep copy of plain data (mappings, sequences, scalars) in which every copied object
+   * has the position of its original: the one way the compiler clones values it may later
+   * report on, so a copy never reports line 1 for want of a table entry.
+   */
+  clone<T>(v: T): T {
+    if (v === null || typeof v !== 'object') return v;
+    const out = Array.isArray(v)
+      ? v.map((c: unknown) => this.clone(c))
+      : Object.fromEntries(Object.entries(v).map(([k, c]) => [k, this.clone(c)]));
+    this.copy(v, out);
+    return out as T;
+  }
+
   /** Location of `obj` itself, or `fallback` when the object has no recorded position. */
   of(obj: unknown, fallback: Location): Location {
     const p = this.get(obj);

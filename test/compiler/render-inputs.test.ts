@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { DiagnosticBag, LocatedError } from '../../compiler/diagnostics.js';
 import { resolveTypedInputs } from '../../compiler/inputs/inputs.js';
+import { Positions } from '../../compiler/yaml/index.js';
 import Handlebars from 'handlebars';
 import { interpolate, renderScalar } from '../../compiler/templates/render.js';
 import { rng } from '../mutate.js';
@@ -120,7 +121,7 @@ describe('typed inputs', () => {
   };
   const run = (given: unknown) => {
     const bag = new DiagnosticBag();
-    const values = resolveTypedInputs(decls, given, {}, at, 'account.t@1', bag);
+    const values = resolveTypedInputs(decls, given, {}, at, 'account.t@1', bag, new Positions());
     return { values, codes: bag.items.map((d) => d.code) };
   };
   test('defaults fill what is not given; steps default to an empty list', () => {

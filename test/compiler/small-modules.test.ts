@@ -5,6 +5,7 @@ import { scanExpressions } from '../../compiler/expressions/expressions.js';
 import { checkRuntimeInput, parseRuntimeInput } from '../../compiler/inputs/runtime-inputs.js';
 import { selectVersion, sortVersions } from '../../compiler/sources/versions.js';
 import { expandStrategy } from '../../compiler/plan/strategy.js';
+import { Positions } from '../../compiler/yaml/index.js';
 import { parseRef, refOfTemplate } from '../../compiler/sources/source.js';
 
 const at = { file: 'f', line: 1, column: 1 };
@@ -119,13 +120,13 @@ describe('canonical json', () => {
 
 describe('strategy', () => {
   test('matrix product with exclude and per-axis index suffixes', () => {
-    const r = expandStrategy({ matrix: { a: [1, 2], b: ['x', 'y'], exclude: [{ a: 2, b: 'x' }] } }, at);
+    const r = expandStrategy({ matrix: { a: [1, 2], b: ['x', 'y'], exclude: [{ a: 2, b: 'x' }] } }, at, new Positions());
     expect(r.kind === 'static' && r.copies.map((c) => c.suffix)).toEqual(['_0_0', '_0_1', '_1_1']);
   });
   test('expressions make it dynamic; too many copies is PW5003', () => {
-    expect(expandStrategy({ matrix: { a: '<+x>' } }, at).kind).toBe('dynamic');
-    expect(() => expandStrategy({ parallelism: 1000 }, at)).toThrow(/more than/);
-    expect(() => expandStrategy({ parallelism: 0 }, at)).toThrow(/positive/);
+    expect(expandStrategy({ matrix: { a: '<+x>' } }, at, new Positions()).kind).toBe('dynamic');
+    expect(() => expandStrategy({ parallelism: 1000 }, at, new Positions())).toThrow(/more than/);
+    expect(() => expandStrategy({ parallelism: 0 }, at, new Positions())).toThrow(/positive/);
   });
 });
 

@@ -3,6 +3,7 @@
  * values) in, one plan per pipeline document and every diagnostic out. Never throws for bad
  * input: every problem is a located diagnostic.
  */
+import { textOf } from './text.js';
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, relative, sep } from 'node:path';
 import type { Plan } from '../schemas/index.js';
@@ -128,9 +129,7 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   if (pipelines.length === 0 && !bag.hasErrors) {
     const first = docs[0];
     const what =
-      first && first.value && typeof first.value === 'object' && 'template' in (first.value as object)
-        ? ' (this is a template: use validate)'
-        : '';
+      first && first.value && typeof first.value === 'object' && 'template' in first.value ? ' (this is a template: use validate)' : '';
     bag.error(Codes.NOT_A_DOCUMENT, `no document with a 'pipeline:' root${what}`, { file, line: first?.line ?? 1, column: 1 });
   }
   const overlays = readInputSets(options, bag, positions);
@@ -173,7 +172,7 @@ function pipelineId(d: YamlDoc): string {
 }
 
 function isPipelineDoc(d: YamlDoc): boolean {
-  return !!d.value && typeof d.value === 'object' && !Array.isArray(d.value) && 'pipeline' in (d.value as object);
+  return !!d.value && typeof d.value === 'object' && !Array.isArray(d.value) && 'pipeline' in d.value;
 }
 
 function readInputSets(
@@ -244,9 +243,9 @@ async function compileDoc(
     ...(opaque.size ? { opaque } : {}),
   });
   if (errorsSince()) return undefined;
-  const identifier = String(pipeline['identifier'] ?? '');
+  const identifier = textOf(pipeline['identifier'] ?? '');
   return assemblePlan(
-    { identifier, name: String(pipeline['name'] ?? identifier), variables: flat.variables },
+    { identifier, name: textOf(pipeline['name'] ?? identifier), variables: flat.variables },
     used.values(),
     flat.stages,
     flat.steps,

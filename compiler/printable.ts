@@ -8,7 +8,7 @@
  * bidi embedding, override and isolate characters ("Trojan Source": U+202A–U+202E,
  * U+2066–U+2069).
  */
-const UNPRINTABLE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const UNPRINTABLE = /[^\P{Cc}\t]|[\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r' };
 

@@ -245,7 +245,7 @@ class Walk {
     if (!isObj(r)) return;
     this.known(r, this.p.readiness, 'a readiness probe');
     const probes = Object.keys(this.p.probes).filter((k) => k in r);
-    for (const k of probes) if (isObj(r[k])) this.known(r[k] as Obj, this.p.probes[k]!, `a ${k} probe`);
+    for (const k of probes) if (isObj(r[k])) this.known(r[k], this.p.probes[k]!, `a ${k} probe`);
     if (probes.length !== 1)
       this.bag.error(
         Codes.SCHEMA,

@@ -3,6 +3,7 @@
  * the stages by identifier for `<+pipeline.stages.S...>` expressions, and the infrastructure
  * fields a stage records in the plan.
  */
+import { textOf } from '../text.js';
 import type { PlanStage } from '../../schemas/index.js';
 import { unwrap } from '../templates/elements.js';
 import type { ExprScope } from './expressions.js';
@@ -19,7 +20,7 @@ export function variablesOf(v: unknown, where: string, secretVars: Set<string>):
     const o = obj(item);
     if (typeof o['name'] !== 'string') continue;
     setOwn(out, o['name'], o['value'] ?? o['default'] ?? '');
-    if (String(o['type'] ?? '').toLowerCase() === 'secret') secretVars.add(`${where}:${o['name']}`);
+    if (textOf(o['type'] ?? '').toLowerCase() === 'secret') secretVars.add(`${where}:${o['name']}`);
   }
   return out;
 }
@@ -35,7 +36,7 @@ export function collectStages(v: unknown, into: ExprScope['pipeline']['stages'],
       const id = w.node['identifier'];
       into[id] = {
         identifier: id,
-        name: String(w.node['name'] ?? id),
+        name: textOf(w.node['name'] ?? id),
         variables: variablesOf(w.node['variables'], `stage ${id}`, secretVars),
       };
     }

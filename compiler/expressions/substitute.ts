@@ -2,6 +2,7 @@
  * Substitution of expressions in one string, given a scope: static values replace their
  * expression, runtime ones are kept and listed as plan references.
  */
+import { textOf } from '../text.js';
 import type { PlanRef } from '../../schemas/index.js';
 import { classify, pathCall, scanExpressions, type ExprScope } from './expressions.js';
 import { isRuntimeInput } from '../inputs/runtime-inputs.js';
@@ -147,7 +148,7 @@ function substituteIn(
               ? ''
               : typeof v === 'object'
                 ? JSON.stringify(v)
-                : String(v);
+                : textOf(v);
         break;
       }
       case 'secret':

@@ -17,7 +17,7 @@ export function inputSetOverlay(doc: unknown): Record<string, unknown> | undefin
   if (!doc || typeof doc !== 'object') return undefined;
   const d = doc as Record<string, unknown>;
   const set = d['inputSet'] as Record<string, unknown> | undefined;
-  const p = (set && typeof set === 'object' ? set['pipeline'] : d['pipeline']) as unknown;
+  const p = set && typeof set === 'object' ? set['pipeline'] : d['pipeline'];
   return p && typeof p === 'object' && !Array.isArray(p) ? (p as Record<string, unknown>) : undefined;
 }
 
@@ -137,7 +137,7 @@ function setTarget(root: unknown, segs: string[]): { holder: Record<string, unkn
       ? { holder: v as Record<string, unknown>, key: 'value' }
       : { missing: segs.join('.') };
   }
-  if (!cur || typeof cur !== 'object' || !hasOwn(cur as object, last)) return { missing: segs.join('.') };
+  if (!cur || typeof cur !== 'object' || !hasOwn(cur, last)) return { missing: segs.join('.') };
   return { holder: cur as Record<string, unknown>, key: last };
 }
 
@@ -158,7 +158,7 @@ function findInList(list: unknown[], seg: string): unknown {
     const w = unwrap(item);
     if (w && w.kind !== 'parallel' && w.node && w.node['identifier'] === seg) return w.node;
     if (w && w.kind === 'parallel' && Array.isArray(w.node)) {
-      const inner = findInList(w.node as unknown as unknown[], seg);
+      const inner = findInList(w.node, seg);
       if (inner !== undefined) return inner;
     }
     if (item && typeof item === 'object' && (ownValue(item, 'name') === seg || ownValue(item, 'identifier') === seg)) return item;

@@ -4,6 +4,7 @@
  * (`stage.step`, `stage.group.step`, `build_0_1` for strategy copies); every step records
  * where it came from.
  */
+import { textOf } from '../text.js';
 import type { FailureRule, Origin, PlanRef, PlanStage, PlanStep, PlanWhen } from '../../schemas/index.js';
 import { Codes, DiagnosticBag, type Location } from '../diagnostics.js';
 import { unwrap } from '../templates/elements.js';
@@ -112,8 +113,8 @@ export function flattenPipeline(
   const pipelineVars = variablesOf(pipeline['variables'], 'pipeline', secretVars);
   const stageInfo: ExprScope['pipeline']['stages'] = {};
   const pipelineScope: ExprScope['pipeline'] = {
-    identifier: String(pipeline['identifier'] ?? ''),
-    name: String(pipeline['name'] ?? pipeline['identifier'] ?? ''),
+    identifier: textOf(pipeline['identifier'] ?? ''),
+    name: textOf(pipeline['name'] ?? pipeline['identifier'] ?? ''),
     variables: pipelineVars,
     stages: stageInfo,
     ...(options.openVariables ? { openVariables: options.openVariables } : {}),
@@ -195,7 +196,7 @@ class Flattener {
             ? ''
             : typeof r === 'object'
               ? JSON.stringify(r)
-              : String(r),
+              : textOf(r),
       );
     }
     return out;
@@ -341,19 +342,19 @@ class Flattener {
   ): string | undefined {
     if (this.budget.exceeded) return undefined;
     const at = this.loc(node);
-    const baseId = String(node['identifier'] ?? '');
+    const baseId = textOf(node['identifier'] ?? '');
     const id = baseId + (copy?.suffix ?? '');
     if (this.stageIds.has(id)) {
       this.bag.error(Codes.DUPLICATE_IDENTIFIER, `duplicate stage identifier '${id}'`, this.positions.at(node, 'identifier', at));
       return undefined;
     }
     this.stageIds.add(id);
-    const type = String(node['type'] ?? '');
+    const type = textOf(node['type'] ?? '');
     const spec = obj(node['spec']);
     const stageVarsRaw = this.pipelineScope.stages[baseId]?.variables ?? {};
     const scope: ExprScope = {
       pipeline: this.pipelineScope,
-      stage: { identifier: id, name: String(node['name'] ?? id) + (copy?.suffix ?? ''), type, variables: stageVarsRaw },
+      stage: { identifier: id, name: textOf(node['name'] ?? id) + (copy?.suffix ?? ''), type, variables: stageVarsRaw },
       secretVars: this.secretVars,
       ...(copy ? { strategy: { ...copy.values, postfix: copy.suffix } } : {}),
     };
@@ -403,9 +404,9 @@ class Flattener {
     const serviceIds: string[] = [];
     for (const svc of services) {
       const s = obj(svc);
-      const sid = `${id}.${String(s['identifier'] ?? '')}`;
+      const sid = `${id}.${textOf(s['identifier'] ?? '')}`;
       serviceIds.push(sid);
-      drafts.push({ id: sid, node: s, kind: 'service', needs: [], groupPath: [], whens: [], ann: annotations.get(svc as object) ?? ann });
+      drafts.push({ id: sid, node: s, kind: 'service', needs: [], groupPath: [], whens: [], ann: annotations.get(svc) ?? ann });
     }
     const execution = obj(spec['execution']);
     const steps = Array.isArray(execution['steps']) ? (execution['steps'] as unknown[]) : [];
@@ -471,7 +472,7 @@ class Flattener {
         continue;
       }
       const node = w.node;
-      const ann = annotations.get(node) ?? annotations.get(el as object) ?? g.ann;
+      const ann = annotations.get(node) ?? annotations.get(el) ?? g.ann;
       const at = this.loc(node);
       const exp = this.bag.guard(() =>
         expandStrategy(
@@ -582,7 +583,7 @@ class Flattener {
       this.bag.error(Codes.REQUIRED_FIELD, `this step has no identifier`, this.loc(node));
       return undefined;
     }
-    let raw = String(written);
+    let raw = textOf(written);
     const expression = raw.includes('<+');
     if (expression) {
       const strat = copy ?? g.strategy;
@@ -610,7 +611,7 @@ class Flattener {
     }
     const scope: ExprScope = {
       ...stageScope,
-      step: { identifier: String(d.node['identifier'] ?? ''), name: String(d.node['name'] ?? d.node['identifier'] ?? '') },
+      step: { identifier: textOf(d.node['identifier'] ?? ''), name: textOf(d.node['name'] ?? d.node['identifier'] ?? '') },
       ...(d.strategy ? { strategy: outerValues(d) } : d.dynamicStrategy ? { strategy: { byRun: true } } : {}),
     };
     const refs = new Map<string, PlanRef>();

@@ -4,6 +4,7 @@
  * container steps with `PLUGIN_*` settings; every other Harness type is carried as an
  * `external` step holding its type and spec.
  */
+import { textOf } from '../text.js';
 import type { FailureRule, PlanPort, PlanReadiness, PlanShell, PlanStep, PlanWhen, StepKind } from '../../schemas/index.js';
 import { regexProblem } from '../../schemas/index.js';
 import { Codes, LocatedError, type DiagnosticBag, type Location } from '../diagnostics.js';
@@ -49,7 +50,7 @@ function obj(v: unknown): Obj {
 
 /** Builds the executable fields of a step (everything but id, stage, needs, origin). */
 export function buildStepBody(node: Obj, kind: 'step' | 'service', ctx: BuildContext): Omit<PlanStep, 'id' | 'stage' | 'needs' | 'origin'> {
-  const type = kind === 'service' ? 'Service' : String(node['type'] ?? '');
+  const type = kind === 'service' ? 'Service' : textOf(node['type'] ?? '');
   const spec = obj(node['spec']);
   const s = (v: unknown, field: string, holder: Obj = spec) => str(v, field, holder, ctx);
   const name = String(s(node['name'] ?? node['identifier'], 'name', node) ?? node['identifier']);
@@ -81,7 +82,7 @@ export function buildStepBody(node: Obj, kind: 'step' | 'service', ctx: BuildCon
   const connectorRef = s(spec['connectorRef'], 'connectorRef');
   if (typeof connectorRef === 'string' && connectorRef !== '') out.connectorRef = connectorRef;
   if (stepKind !== 'service' && type !== 'Plugin') {
-    const shellText = String(spec['shell'] ?? 'Sh').toLowerCase();
+    const shellText = textOf(spec['shell'] ?? 'Sh').toLowerCase();
     const open = typeof spec['shell'] === 'string' && spec['shell'].startsWith('<+');
     if (open)
       ctx.bag.warn(
@@ -99,7 +100,7 @@ export function buildStepBody(node: Obj, kind: 'step' | 'service', ctx: BuildCon
     out.shell = shell;
   }
   const command = s(spec['command'], 'command');
-  if (command !== undefined && command !== null && command !== '') out.command = String(command);
+  if (command !== undefined && command !== null && command !== '') out.command = textOf(command);
   out.env = env(spec['envVariables'], spec, ctx);
   if (type === 'Plugin') Object.assign(out.env, pluginEnv(spec['settings'], spec, ctx));
   const entry = list(spec['entrypoint'], 'entrypoint', spec, ctx);
@@ -113,7 +114,7 @@ export function buildStepBody(node: Obj, kind: 'step' | 'service', ctx: BuildCon
     if (readiness) out.readiness = readiness;
   }
   if (stepKind === 'run' && Array.isArray(spec['outputVariables'])) {
-    const names = (spec['outputVariables'] as unknown[]).map((o) => String(obj(o)['name'] ?? '')).filter(Boolean);
+    const names = (spec['outputVariables'] as unknown[]).map((o) => textOf(obj(o)['name'] ?? '')).filter(Boolean);
     if (names.length) out.outputs = names;
   }
   const privileged = spec['privileged'];
@@ -174,7 +175,7 @@ export function substituteAt(v: string, holder: object, field: string | number, 
   const at = ctx.positions.at(holder, field, ctx.at);
   const sink: SubstituteSink = {
     refs: ctx.sink.refs,
-    output: ctx.sink.output,
+    output: (path, name, crossStage) => ctx.sink.output(path, name, crossStage),
     problem: (code, message) => {
       const c =
         code === 'unknown-variable'
@@ -205,7 +206,7 @@ export function deepSubstitute(v: unknown, ctx: BuildContext, holder?: object, k
 function scalarText(v: unknown): string {
   if (v === null || v === undefined) return '';
   if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
+  return textOf(v);
 }
 
 function env(v: unknown, spec: Obj, ctx: BuildContext): Record<string, string> {
@@ -265,7 +266,7 @@ function portBindings(v: unknown, spec: Obj, ctx: BuildContext): PlanPort[] {
     throw new LocatedError(Codes.SCHEMA, 'portBindings must map host ports to container ports', at);
   }
   const out: PlanPort[] = [];
-  for (const [h, c] of Object.entries(v)) {
+  for (const [h, c] of Object.entries(v as Record<string, unknown>)) {
     const cAt = ctx.positions.at(v, h, at);
     const hv = typeof h === 'string' ? substituteAt(h, v, h, ctx) : h;
     const cv = typeof c === 'string' ? substituteAt(c, v, h, ctx) : c;
@@ -387,7 +388,7 @@ export function whenOf(v: unknown, statusKey: 'stageStatus' | 'pipelineStatus', 
       // A condition without runtime references is evaluated now, so its errors surface here.
       staticCondition(c);
     } catch (e) {
-      const shown = String(cond).length > 200 ? `${String(cond).slice(0, 200)}…` : String(cond);
+      const shown = textOf(cond).length > 200 ? `${textOf(cond).slice(0, 200)}…` : textOf(cond);
       throw new LocatedError(
         Codes.EXPRESSION_SYNTAX,
         `condition '${shown}': ${(e as Error).message}`,
@@ -421,7 +422,7 @@ export function failureOf(v: unknown, holder: Obj, ctx: Located): FailureRule[] 
     const errors = Array.isArray(errorsRaw) ? errorsRaw.map(String) : ['AllErrors'];
     const action = obj(on['action']);
     const spec = obj(action['spec']);
-    const out: FailureRule = { errors, action: { type: String(action['type'] ?? 'Abort') } };
+    const out: FailureRule = { errors, action: { type: textOf(action['type'] ?? 'Abort') } };
     if (spec['retryCount'] !== undefined) out.action.retryCount = Number(spec['retryCount']);
     if (Array.isArray(spec['retryIntervals'])) {
       out.action.retryIntervalsMs = (spec['retryIntervals'] as unknown[]).map((d) => {
@@ -432,14 +433,14 @@ export function failureOf(v: unknown, holder: Obj, ctx: Located): FailureRule[] 
       });
     }
     const onRetry = obj(obj(spec['onRetryFailure'])['action'])['type'];
-    if (onRetry !== undefined) out.action.onRetryFailure = String(onRetry);
+    if (onRetry !== undefined) out.action.onRetryFailure = textOf(onRetry);
     if (spec['timeout'] !== undefined) {
       const ms = parseDuration(spec['timeout']);
-      if (ms === null) throw new LocatedError(Codes.INVALID_DURATION, `timeout '${String(spec['timeout'])}' is not a duration`, at);
+      if (ms === null) throw new LocatedError(Codes.INVALID_DURATION, `timeout '${textOf(spec['timeout'])}' is not a duration`, at);
       if (ms !== undefined) out.action.timeoutMs = ms;
     }
     const onTimeout = obj(obj(spec['onTimeout'])['action'])['type'];
-    if (onTimeout !== undefined) out.action.onTimeout = String(onTimeout);
+    if (onTimeout !== undefined) out.action.onTimeout = textOf(onTimeout);
     return out;
   });
 }

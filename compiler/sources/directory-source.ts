@@ -4,6 +4,7 @@
  * side by side. Folders are read once, on the first resolve, and kept for the life of the
  * source (an audit compiles a whole fleet against one source).
  */
+import { textOf } from '../text.js';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, isAbsolute } from 'node:path';
 import { digestOf } from '../plan/canonical.js';
@@ -59,7 +60,12 @@ export class DirectorySource implements TemplateSource {
     this.name = `dir:${dirs.join(',')}`;
   }
 
-  async resolve(requests: ResolveRequest[]): Promise<ResolveOutcome[]> {
+  resolve(requests: ResolveRequest[]): Promise<ResolveOutcome[]> {
+    // The executor turns a throw while loading into a rejection, as an async method would.
+    return new Promise((settle) => settle(this.outcomes(requests)));
+  }
+
+  private outcomes(requests: ResolveRequest[]): ResolveOutcome[] {
     const index = this.load();
     return requests.map((req) => {
       const versions = index.get(req.ref);
@@ -147,10 +153,10 @@ export class DirectorySource implements TemplateSource {
           const t = root['template'] as Record<string, unknown> | null;
           if (!t || typeof t !== 'object' || typeof t['identifier'] !== 'string' || t['versionLabel'] === undefined) continue;
           const ref = refOfTemplate(t as { identifier: string });
-          const version = String(t['versionLabel']);
+          const version = textOf(t['versionLabel']);
           const entry: Entry = { version, file, value: root, read: bag.items };
           let versions = index.get(ref);
-          if (!versions) index.set(ref, (versions = new Map()));
+          if (!versions) index.set(ref, (versions = new Map<string, Entry>()));
           const prior = versions.get(version);
           if (prior && digestOfEntry(prior) !== digestOfEntry(entry)) {
             this.loadDiagnostics.push({

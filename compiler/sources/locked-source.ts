@@ -4,6 +4,7 @@
  * fails when the pipeline asks for something it does not hold. A digest that differs between
  * lock, cache and registry is a tamper error.
  */
+import { textOf } from '../text.js';
 import { digestOf } from '../plan/canonical.js';
 import type { ContentCache } from './content-cache.js';
 import { DiagnosticBag } from '../diagnostics.js';
@@ -33,7 +34,7 @@ export function verifiedTemplate(
   if (named !== `${ref}@${version}`) return { tampered: `${ref}@${version}: the content (${digest}) is ${named}` };
   const t: ResolvedTemplate = { ref, version, digest, file, value: doc!.value };
   if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value!);
-  verified.set(text, (verified.get(text) ?? new Map()).set(key, t));
+  verified.set(text, (verified.get(text) ?? new Map<string, ResolvedTemplate>()).set(key, t));
   return t;
 }
 
@@ -42,7 +43,7 @@ function identityOf(value: unknown): string {
   const t = value && typeof value === 'object' ? (value as { template?: unknown }).template : undefined;
   if (!t || typeof t !== 'object' || typeof (t as { identifier?: unknown }).identifier !== 'string') return 'not a template';
   const version = (t as { versionLabel?: unknown }).versionLabel;
-  return `${refOfTemplate(t as { identifier: string })}@${version === undefined ? '(no version)' : String(version)}`;
+  return `${refOfTemplate(t as { identifier: string })}@${version === undefined ? '(no version)' : textOf(version)}`;
 }
 
 /**
@@ -96,7 +97,7 @@ export class LockedSource implements TemplateSource {
   constructor(private readonly opts: LockedSourceOptions) {}
 
   async resolve(requests: ResolveRequest[]): Promise<ResolveOutcome[]> {
-    const out: (ResolveOutcome | undefined)[] = new Array(requests.length);
+    const out = new Array<ResolveOutcome | undefined>(requests.length);
     const toInner: { i: number; req: ResolveRequest; locked?: LockEntry }[] = [];
     requests.forEach((req, i) => {
       const key = lockKey(req.ref, req.selector);

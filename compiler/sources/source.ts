@@ -87,7 +87,7 @@ export function refOfTemplate(t: { identifier: string; orgIdentifier?: unknown; 
  * first source's not-found answer.
  */
 export async function resolveInOrder(sources: TemplateSource[], requests: ResolveRequest[]): Promise<ResolveOutcome[]> {
-  const out: (ResolveOutcome | undefined)[] = new Array(requests.length);
+  const out = new Array<ResolveOutcome | undefined>(requests.length);
   let todo = requests.map((r, i) => ({ r, i }));
   for (const source of sources) {
     if (todo.length === 0) break;

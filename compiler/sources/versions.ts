@@ -11,6 +11,7 @@
  *     non-prerelease version (prereleases only when the range names one).
  * Yanked versions are never chosen by 1, 3 or 4, only by an exact version.
  */
+import { textOf } from '../text.js';
 import semver from 'semver';
 
 export interface VersionInfo {
@@ -23,7 +24,7 @@ export type SelectResult = { ok: true; version: string; via: 'stable' | 'exact' 
 /** Normalizes the YAML value of `versionLabel`. */
 export function selectorText(sel: unknown): string {
   if (sel === undefined || sel === null) return '';
-  return String(sel).trim();
+  return textOf(sel).trim();
 }
 
 /** Picks the version for `selector` among `versions` (any order) and `labels`. */

@@ -230,7 +230,7 @@ function findReferences(value: unknown, ann: Annotation | undefined, ancestry: s
 }
 
 function hasTemplate(node: unknown): boolean {
-  return !!node && typeof node === 'object' && !Array.isArray(node) && 'template' in (node as object);
+  return !!node && typeof node === 'object' && !Array.isArray(node) && 'template' in node;
 }
 
 /** The type a placeholder step has in the plan: an external step naming the missing template. */

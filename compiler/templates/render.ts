@@ -4,6 +4,7 @@
  * error. Only the helpers below are allowed. A scalar that is exactly one `{{ path }}` takes
  * the typed value (a number stays a number, a list stays a list). A literal `{{` is `\{{`.
  */
+import { textOf } from '../text.js';
 import { createRequire } from 'node:module';
 import type HandlebarsNamespace from 'handlebars';
 import { Codes, LocatedError, type Location } from '../diagnostics.js';
@@ -25,11 +26,11 @@ function handlebars(): typeof HandlebarsNamespace {
   hb.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
   hb.registerHelper('not', (a: unknown) => !a);
   hb.registerHelper('default', (a: unknown, b: unknown) => (a === undefined || a === null || a === '' ? b : a));
-  hb.registerHelper('lower', (a: unknown) => String(a ?? '').toLowerCase());
-  hb.registerHelper('upper', (a: unknown) => String(a ?? '').toUpperCase());
+  hb.registerHelper('lower', (a: unknown) => textOf(a ?? '').toLowerCase());
+  hb.registerHelper('upper', (a: unknown) => textOf(a ?? '').toUpperCase());
   hb.registerHelper('json', (a: unknown) => JSON.stringify(a));
   hb.registerHelper('join', (a: unknown, sep: unknown) =>
-    Array.isArray(a) ? a.join(typeof sep === 'string' ? sep : ',') : String(a ?? ''),
+    Array.isArray(a) ? a.join(typeof sep === 'string' ? sep : ',') : textOf(a ?? ''),
   );
   return (instance = hb);
 }

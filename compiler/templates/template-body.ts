@@ -69,7 +69,7 @@ export function renderedBody(
   const cloned = cloneBody(spec, ctx, ti) as Record<string, unknown>;
   if (key !== undefined && !ctx.injected && !ctx.failed && cloned && typeof cloned === 'object') {
     let byInputs = rendered.get(doc);
-    if (!byInputs) rendered.set(doc, (byInputs = new Map()));
+    if (!byInputs) rendered.set(doc, (byInputs = new Map<string, { body: unknown; size: number }>()));
     if (byInputs.size < MAX_RENDERED) byInputs.set(key, { body: positions.clone(cloned), size: size.budget.used - before });
   }
   return cloned;
@@ -228,6 +228,7 @@ function markInjected(value: object, ctx: CloneCtx): unknown {
   ctx.injected = true;
   const copy = copyGiven(value, ctx) as object;
   const mark = ctx.outer ?? ROOT;
-  for (const item of Array.isArray(copy) ? copy : [copy]) if (item && typeof item === 'object') annotations.set(item, mark);
+  const items: unknown[] = Array.isArray(copy) ? copy : [copy];
+  for (const item of items) if (item && typeof item === 'object') annotations.set(item, mark);
   return copy;
 }

@@ -182,11 +182,7 @@ class Converter {
       }
     }
     if ((isSeq(n) || isMap(n)) && depth >= MAX_NESTING) {
-      throw new LocatedError(
-        Codes.NESTING_TOO_DEEP,
-        `mappings and sequences nest deeper than ${MAX_NESTING} levels here`,
-        this.located(n as Node),
-      );
+      throw new LocatedError(Codes.NESTING_TOO_DEEP, `mappings and sequences nest deeper than ${MAX_NESTING} levels here`, this.located(n));
     }
     if (isSeq(n)) {
       this.grow(2 + n.items.length, n);
@@ -229,7 +225,7 @@ class Converter {
     for (const m of list) {
       if (m === null || typeof m !== 'object' || Array.isArray(m)) continue;
       const mp = this.positions.get(m);
-      for (const [k, v] of Object.entries(m)) {
+      for (const [k, v] of Object.entries(m as Record<string, unknown>)) {
         if (Object.prototype.hasOwnProperty.call(obj, k)) continue;
         // An own property even for `__proto__`: plain assignment would set obj's prototype,
         // and the node would inherit the merged fields (a step's type and command).

@@ -57,8 +57,11 @@ export interface FastDocument {
   offset: number;
 }
 
-/** Characters that are never in text we read: control characters, tab, a CR not before LF, BOM, non-characters. */
-const UNUSUAL = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\ufeff\ufffe\uffff]|\r(?!\n)/;
+/**
+ * Characters that are never in text we read: control characters (`\p{Cc}`, tab included) but
+ * LF, CR and NEL, a CR not before LF, BOM, non-characters.
+ */
+const UNUSUAL = /[^\P{Cc}\n\r\u0085]|[\ufeff\ufffe\uffff]|\r(?!\n)/u;
 
 /**
  * Reads `text` when it is one document in the subset; returns `FALLBACK` otherwise. Objects

@@ -1,5 +1,5 @@
 /**
- * The lexical level of the fast YAML reader (`yaml-fast.ts`): moving over lines, blank lines
+ * The lexical level of the fast YAML reader (`reader.ts`): moving over lines, blank lines
  * and comments, finding implicit keys, and reading one-line scalars (plain and quoted) in
  * block and flow context. Text outside the subset throws `NOT_MINE`.
  */
@@ -7,7 +7,11 @@ import type { NodePosition, Positions, SourceText } from '../positions.js';
 import { resolvePlain, unescapeDouble } from './scalars.js';
 
 /** Thrown inside the reader when the text leaves the subset; never escapes `readFastYaml`. */
-class NotMine {}
+class NotMine extends Error {
+  constructor() {
+    super('text outside the fast reader subset');
+  }
+}
 export const NOT_MINE = new NotMine();
 
 export const NL = 10,

@@ -11,10 +11,17 @@ import { printable } from './printable.js';
 export type Severity = 'error' | 'warning' | 'info';
 
 /** A position in a source file; line and column are 1-based. */
+/**
+ * Where something is written: 1-based line and column of its start and, when the text is
+ * known, of its end (`endColumn` is exclusive, as in SARIF and LSP: the column just after
+ * the last character), so a SARIF region or an editor can underline the span.
+ */
 export interface Location {
   file: string;
   line: number;
   column: number;
+  endLine?: number;
+  endColumn?: number;
 }
 
 export interface Diagnostic extends Location {
@@ -120,7 +127,12 @@ export class DiagnosticBag {
       this.dropped++;
       return;
     }
-    this.items.push({ code, severity, message, file: at.file, line: at.line, column: at.column });
+    const d: Diagnostic = { code, severity, message, file: at.file, line: at.line, column: at.column };
+    if (at.endLine !== undefined && at.endColumn !== undefined) {
+      d.endLine = at.endLine;
+      d.endColumn = at.endColumn;
+    }
+    this.items.push(d);
   }
 
   error(code: Code, message: string, at: Location): void {

@@ -161,7 +161,86 @@ function keyOffset(text: string | undefined, key: string, valueAt: number): numb
   return undefined;
 }
 
+/** The location of `offset` in `source`, with the end of the token that starts there when the text is known. */
 export function locate(source: SourceText, offset: number): Location {
   const p = source.lines.linePos(offset);
-  return { file: source.file, line: p.line, column: p.col };
+  const loc: Location = { file: source.file, line: p.line, column: p.col };
+  if (source.text === undefined || offset >= source.text.length) return loc;
+  const e = source.lines.linePos(tokenEnd(source.text, offset));
+  if (e.line > p.line || e.col > p.col) {
+    loc.endLine = e.line;
+    loc.endColumn = e.col;
+  }
+  return loc;
+}
+
+/** Longest span searched for the end of a quoted scalar or a flow collection. */
+const MAX_TOKEN = 16 * 1024;
+
+/**
+ * Offset just after the YAML token starting at `start`: a quoted scalar to its closing quote
+ * (over lines), a flow collection to its closing bracket, a block scalar's indicator line, a
+ * plain scalar or key to the end of its line (before ` #`, or before `: ` when it is a key).
+ */
+export function tokenEnd(text: string, start: number): number {
+  const limit = Math.min(text.length, start + MAX_TOKEN);
+  const c = text[start];
+  if (c === '"' || c === "'") return quotedEnd(text, start, limit);
+  if (c === '{' || c === '[') {
+    let depth = 0;
+    for (let i = start; i < limit; i++) {
+      const ch = text[i];
+      if (ch === '"' || ch === "'") i = quotedEnd(text, i, limit) - 1;
+      else if (ch === '{' || ch === '[') depth++;
+      else if ((ch === '}' || ch === ']') && --depth === 0) return i + 1;
+    }
+    return lineEnd(text, start);
+  }
+  let end = lineEnd(text, start);
+  const comment = text.indexOf(' #', start);
+  if (comment >= 0 && comment < end) end = comment;
+  const inFlow = insideFlow(text, start);
+  for (let i = start; i < end; i++) {
+    const ch = text[i];
+    if (
+      (ch === ':' && (i + 1 === end || text[i + 1] === ' ' || text[i + 1] === '\t')) ||
+      (inFlow && (ch === ',' || ch === ']' || ch === '}'))
+    ) {
+      end = i;
+      break;
+    }
+  }
+  while (end > start + 1 && (text[end - 1] === ' ' || text[end - 1] === '\t')) end--;
+  return end;
+}
+
+/** Whether `start` sits inside a flow collection opened earlier on its line (`{a: 1, b: 2}`). */
+function insideFlow(text: string, start: number): boolean {
+  let depth = 0;
+  for (let i = text.lastIndexOf('\n', start - 1) + 1; i < start; i++) {
+    const ch = text[i];
+    if (ch === '"' || ch === "'") i = quotedEnd(text, i, start) - 1;
+    else if (ch === '{' || ch === '[') depth++;
+    else if (ch === '}' || ch === ']') depth = Math.max(0, depth - 1);
+  }
+  return depth > 0;
+}
+
+function quotedEnd(text: string, start: number, limit: number): number {
+  const q = text[start];
+  for (let i = start + 1; i < limit; i++) {
+    const ch = text[i];
+    if (q === '"' && ch === '\\') i++;
+    else if (ch === q) {
+      if (q === "'" && text[i + 1] === "'") i++;
+      else return i + 1;
+    }
+  }
+  return lineEnd(text, start);
+}
+
+function lineEnd(text: string, start: number): number {
+  const nl = text.indexOf('\n', start);
+  const end = nl < 0 ? text.length : nl;
+  return end > start && text[end - 1] === '\r' ? end - 1 : end;
 }

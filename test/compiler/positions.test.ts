@@ -40,8 +40,8 @@ describe('Positions', () => {
     expect(copy).toEqual(value);
     const spec = (copy['template'] as { spec: { spec: Record<string, unknown> } }).spec.spec;
     expect(spec).not.toBe((value['template'] as { spec: { spec: unknown } }).spec.spec);
-    expect(positions.at(spec, 'command', NOWHERE)).toEqual({ file: 't.yaml', line: 9, column: 16 });
-    expect(positions.keyAt(spec['envVariables'], 'A', NOWHERE)).toEqual({ file: 't.yaml', line: 11, column: 9 });
+    expect(positions.at(spec, 'command', NOWHERE)).toEqual({ file: 't.yaml', line: 9, column: 16, endLine: 9, endColumn: 23 });
+    expect(positions.keyAt(spec['envVariables'], 'A', NOWHERE)).toEqual({ file: 't.yaml', line: 11, column: 9, endLine: 11, endColumn: 10 });
   });
 
   test('a table knows only the values read into it: another table answers with the fallback', () => {
@@ -75,7 +75,7 @@ describe('Positions', () => {
     expect(second).not.toBe(first);
     for (const body of [first, second]) {
       const inner = body['spec'] as Record<string, unknown>;
-      expect(positions.at(inner, 'command', NOWHERE)).toEqual({ file: 't.yaml', line: 9, column: 16 });
+      expect(positions.at(inner, 'command', NOWHERE)).toEqual({ file: 't.yaml', line: 9, column: 16, endLine: 9, endColumn: 23 });
       expect(positions.of(inner['envVariables'], NOWHERE).line).toBe(11);
     }
   });

@@ -11,11 +11,13 @@ describe('yaml-reader', () => {
     const [doc] = readYaml('f.yaml', 'a:\n  b: 1\n  c:\n    - x\n    - {d: 2}\n', sourcePositions, bag);
     const v = doc!.value as { a: { b: number; c: unknown[] } };
     expect(bag.items).toEqual([]);
-    expect(sourcePositions.at(v.a, 'b', { file: '', line: 0, column: 0 })).toEqual({ file: 'f.yaml', line: 2, column: 6 });
+    expect(sourcePositions.at(v.a, 'b', { file: '', line: 0, column: 0 })).toEqual({ file: 'f.yaml', line: 2, column: 6, endLine: 2, endColumn: 7 });
     expect(sourcePositions.atPath(v, ['a', 'c', 1, 'd'], { file: '', line: 0, column: 0 })).toEqual({
       file: 'f.yaml',
       line: 5,
       column: 11,
+      endLine: 5,
+      endColumn: 12,
     });
   });
 

@@ -7,22 +7,12 @@
  *   4xxx template resolution, 5xxx plan semantics, 6xxx policy.
  */
 import { printable } from './printable.js';
+import { withEnd, type Location } from './location.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
 /** A position in a source file; line and column are 1-based. */
-/**
- * Where something is written: 1-based line and column of its start and, when the text is
- * known, of its end (`endColumn` is exclusive, as in SARIF and LSP: the column just after
- * the last character), so a SARIF region or an editor can underline the span.
- */
-export interface Location {
-  file: string;
-  line: number;
-  column: number;
-  endLine?: number;
-  endColumn?: number;
-}
+export type { Location } from './location.js';
 
 export interface Diagnostic extends Location {
   code: Code;
@@ -128,9 +118,10 @@ export class DiagnosticBag {
       return;
     }
     const d: Diagnostic = { code, severity, message, file: at.file, line: at.line, column: at.column };
-    if (at.endLine !== undefined && at.endColumn !== undefined) {
-      d.endLine = at.endLine;
-      d.endColumn = at.endColumn;
+    const spanned = withEnd(at);
+    if (spanned.endLine !== undefined && spanned.endColumn !== undefined) {
+      d.endLine = spanned.endLine;
+      d.endColumn = spanned.endColumn;
     }
     this.items.push(d);
   }

@@ -5,7 +5,7 @@
  * clones values (never imported as a module-level instance): a clone registers itself with
  * `copy` (or is made by `Positions.clone`), so it reports where its original was written.
  */
-import type { Location } from '../diagnostics.js';
+import { attachSpan, type Location, type Span } from '../location.js';
 
 /** Turns character offsets into 1-based lines and columns (as `yaml`'s `LineCounter`). */
 export interface LineIndex {
@@ -161,17 +161,28 @@ function keyOffset(text: string | undefined, key: string, valueAt: number): numb
   return undefined;
 }
 
-/** The location of `offset` in `source`, with the end of the token that starts there when the text is known. */
+/**
+ * The location of `offset` in `source`; when the text is known, its end (the end of the token
+ * that starts there) can be found later with `withEnd`.
+ */
 export function locate(source: SourceText, offset: number): Location {
   const p = source.lines.linePos(offset);
   const loc: Location = { file: source.file, line: p.line, column: p.col };
-  if (source.text === undefined || offset >= source.text.length) return loc;
-  const e = source.lines.linePos(tokenEnd(source.text, offset));
-  if (e.line > p.line || e.col > p.col) {
-    loc.endLine = e.line;
-    loc.endColumn = e.col;
+  return source.text === undefined ? loc : attachSpan(loc, new TokenSpan(source, offset));
+}
+
+/** The span of the YAML token at an offset, found when a diagnostic is kept. */
+class TokenSpan implements Span {
+  constructor(
+    private readonly source: SourceText,
+    private readonly offset: number,
+  ) {}
+
+  end(): { line: number; col: number } | undefined {
+    const text = this.source.text;
+    if (text === undefined || this.offset >= text.length) return undefined;
+    return this.source.lines.linePos(tokenEnd(text, this.offset));
   }
-  return loc;
 }
 
 /** Longest span searched for the end of a quoted scalar or a flow collection. */
@@ -197,8 +208,8 @@ export function tokenEnd(text: string, start: number): number {
     return lineEnd(text, start);
   }
   let end = lineEnd(text, start);
-  const comment = text.indexOf(' #', start);
-  if (comment >= 0 && comment < end) end = comment;
+  const comment = text.slice(start, end).indexOf(' #');
+  if (comment >= 0) end = start + comment;
   const inFlow = insideFlow(text, start);
   for (let i = start; i < end; i++) {
     const ch = text[i];

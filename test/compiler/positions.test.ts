@@ -3,6 +3,7 @@
  * compiler's clone helpers reports where its original was written, never line 1.
  */
 import { describe, expect, test } from 'vitest';
+import { withEnd } from '../../compiler/location.js';
 import { DiagnosticBag } from '../../compiler/diagnostics.js';
 import { readYaml } from '../../compiler/harness-yaml.js';
 import { renderedBody } from '../../compiler/templates/template-body.js';
@@ -40,8 +41,14 @@ describe('Positions', () => {
     expect(copy).toEqual(value);
     const spec = (copy['template'] as { spec: { spec: Record<string, unknown> } }).spec.spec;
     expect(spec).not.toBe((value['template'] as { spec: { spec: unknown } }).spec.spec);
-    expect(positions.at(spec, 'command', NOWHERE)).toEqual({ file: 't.yaml', line: 9, column: 16, endLine: 9, endColumn: 23 });
-    expect(positions.keyAt(spec['envVariables'], 'A', NOWHERE)).toEqual({ file: 't.yaml', line: 11, column: 9, endLine: 11, endColumn: 10 });
+    expect(withEnd(positions.at(spec, 'command', NOWHERE))).toEqual({ file: 't.yaml', line: 9, column: 16, endLine: 9, endColumn: 23 });
+    expect(withEnd(positions.keyAt(spec['envVariables'], 'A', NOWHERE))).toEqual({
+      file: 't.yaml',
+      line: 11,
+      column: 9,
+      endLine: 11,
+      endColumn: 10,
+    });
   });
 
   test('a table knows only the values read into it: another table answers with the fallback', () => {
@@ -75,7 +82,7 @@ describe('Positions', () => {
     expect(second).not.toBe(first);
     for (const body of [first, second]) {
       const inner = body['spec'] as Record<string, unknown>;
-      expect(positions.at(inner, 'command', NOWHERE)).toEqual({ file: 't.yaml', line: 9, column: 16, endLine: 9, endColumn: 23 });
+      expect(withEnd(positions.at(inner, 'command', NOWHERE))).toEqual({ file: 't.yaml', line: 9, column: 16, endLine: 9, endColumn: 23 });
       expect(positions.of(inner['envVariables'], NOWHERE).line).toBe(11);
     }
   });

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { withEnd } from '../../compiler/location.js';
 import { DiagnosticBag } from '../../compiler/diagnostics.js';
 import { compile } from '../../compiler/compile.js';
 import { MAX_NESTING } from '../../compiler/yaml/index.js';
@@ -11,8 +12,14 @@ describe('yaml-reader', () => {
     const [doc] = readYaml('f.yaml', 'a:\n  b: 1\n  c:\n    - x\n    - {d: 2}\n', sourcePositions, bag);
     const v = doc!.value as { a: { b: number; c: unknown[] } };
     expect(bag.items).toEqual([]);
-    expect(sourcePositions.at(v.a, 'b', { file: '', line: 0, column: 0 })).toEqual({ file: 'f.yaml', line: 2, column: 6, endLine: 2, endColumn: 7 });
-    expect(sourcePositions.atPath(v, ['a', 'c', 1, 'd'], { file: '', line: 0, column: 0 })).toEqual({
+    expect(withEnd(sourcePositions.at(v.a, 'b', { file: '', line: 0, column: 0 }))).toEqual({
+      file: 'f.yaml',
+      line: 2,
+      column: 6,
+      endLine: 2,
+      endColumn: 7,
+    });
+    expect(withEnd(sourcePositions.atPath(v, ['a', 'c', 1, 'd'], { file: '', line: 0, column: 0 }))).toEqual({
       file: 'f.yaml',
       line: 5,
       column: 11,

@@ -8,7 +8,7 @@
  * PW3017, a problem of the declaration rather than of the value.
  */
 import { Codes } from '../diagnostics.js';
-import type { InputDecl } from './inputs.js';
+import type { InputDecl } from './input-decl.js';
 import { testRegex } from '../../schemas/index.js';
 
 export interface InputProblem {

@@ -10,17 +10,8 @@ import { regexProblem } from '../../schemas/index.js';
 import { sourcePositions } from '../harness-yaml.js';
 import type { Positions } from '../yaml/index.js';
 
-export type InputType = 'string' | 'number' | 'boolean' | 'array' | 'object' | 'steps' | 'stages';
-
-/** One declared input. An input without `default` is required. */
-export interface InputDecl {
-  type: InputType;
-  default?: unknown;
-  allowedValues?: unknown[];
-  regex?: string;
-  description?: string;
-  required?: boolean;
-}
+import type { InputDecl } from './input-decl.js';
+export type { InputDecl, InputType } from './input-decl.js';
 
 /** True when the value is an expression left for later (`<+pipeline.variables.x>`). */
 function isExpression(v: unknown): boolean {

@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PlanStage, PlanStep } from '../schemas/index.js';
-import { StartError, type Backend, type Handle, type StartSpec } from './backend.js';
+import { StartError, type Backend, type Handle, type ProbeTarget, type StartSpec } from './backend.js';
 import { handleOf, spawnLogged } from './spawn-step.js';
 import { docker } from './docker-cli.js';
 import { writesDroneOutput } from './outputs.js';
@@ -266,14 +266,28 @@ export class DockerBackend implements Backend {
     });
   }
 
-  probe(command: string, spec: StartSpec, timeoutMs: number): Promise<number> {
-    const name = this.containers.get(spec.step.id) ?? '';
-    // The command (it may hold a resolved secret) travels in the environment, not in argv.
-    return docker(this.opts.bin, ['exec', '-e', PROBE_VAR, name, 'sh', '-c', `eval "$${PROBE_VAR}"`], timeoutMs, {
-      [PROBE_VAR]: command,
-    }).then((r) => r.code);
+  reach(target: ProbeTarget, spec: StartSpec, timeoutMs: number): Promise<boolean> {
+    switch (target.kind) {
+      case 'exec':
+        return this.execInContainer(target.command, spec, timeoutMs);
+      case 'tcp':
+        return this.inNamespace(spec, ['tcp', target.host, target.ports.join(','), String(timeoutMs)], timeoutMs);
+      case 'http':
+        return this.inNamespace(spec, ['http', target.url, String(target.status), String(timeoutMs)], timeoutMs);
+    }
   }
 
+  /** An exec probe, run inside the step's latest container; true when it exits 0. */
+  private async execInContainer(command: string, spec: StartSpec, timeoutMs: number): Promise<boolean> {
+    const name = this.containers.get(spec.step.id) ?? '';
+    // The command (it may hold a resolved secret) travels in the environment, not in argv.
+    const r = await docker(this.opts.bin, ['exec', '-e', PROBE_VAR, name, 'sh', '-c', `eval "$${PROBE_VAR}"`], timeoutMs, {
+      [PROBE_VAR]: command,
+    });
+    return r.code === 0;
+  }
+
+  /** A TCP or HTTP probe (probe-cli's arguments) run by this node inside the stage's network namespace. */
   private async inNamespace(spec: StartSpec, args: string[], timeoutMs: number): Promise<boolean> {
     const holder = await this.holder(spec.step.stage);
     return new Promise((resolve) => {
@@ -289,14 +303,6 @@ export class DockerBackend implements Backend {
         resolve(code === 0);
       });
     });
-  }
-
-  tcpReady(host: string, ports: number[], timeoutMs: number, spec: StartSpec): Promise<boolean> {
-    return this.inNamespace(spec, ['tcp', host, ports.join(','), String(timeoutMs)], timeoutMs);
-  }
-
-  httpReady(url: string, status: number, timeoutMs: number, spec: StartSpec): Promise<boolean> {
-    return this.inNamespace(spec, ['http', url, String(status), String(timeoutMs)], timeoutMs);
   }
 
   /** Removes the stage's namespace holder (after its containers are gone). */

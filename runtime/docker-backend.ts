@@ -59,10 +59,13 @@ interface Holder {
 
 const safe = (s: string) => s.replace(/[^a-zA-Z0-9_.-]/g, '_');
 
+/** A resource quantity as written (a number or a string); anything else is none. */
+const quantity = (v: unknown): string | undefined => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
+
 /** `500m` → 0.5, `2` → 2 (Kubernetes-style CPU quantities). */
 function cpus(v: unknown): string | undefined {
-  if (v === undefined || v === null) return undefined;
-  const s = String(v);
+  const s = quantity(v);
+  if (s === undefined) return undefined;
   const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(s);
   if (!m) return undefined;
   return String(m[2] ? Number(m[1]) / 1000 : Number(m[1]));
@@ -70,8 +73,9 @@ function cpus(v: unknown): string | undefined {
 
 /** `512Mi` → 512m, `2Gi` → 2g; docker takes b, k, m, g. */
 function memory(v: unknown): string | undefined {
-  if (v === undefined || v === null) return undefined;
-  const m = /^(\d+)\s*(Ki|Mi|Gi|K|M|G|k|m|g)?i?$/.exec(String(v));
+  const s = quantity(v);
+  if (s === undefined) return undefined;
+  const m = /^(\d+)\s*(Ki|Mi|Gi|K|M|G|k|m|g)?i?$/.exec(s);
   if (!m) return undefined;
   return m[1]! + (m[2] ? m[2][0]!.toLowerCase() : 'b');
 }
@@ -140,10 +144,10 @@ export class DockerBackend implements Backend {
         const entry = this.stages.get(stageId);
         const image = entry?.steps.find((s) => s.image)?.image;
         if (!image) throw new StartError(`stage ${stageId} has no image for its network namespace`);
-        await this.ensureImage(image, entry!.steps.find((s) => s.image === image)!.imagePullPolicy);
+        await this.ensureImage(image, entry.steps.find((s) => s.image === image)!.imagePullPolicy);
         const network = await this.stageNetwork();
         const name = `pw-${this.opts.runId}-${safe(stageId)}-netns`;
-        const hosts = [...new Set(entry!.steps.map((s) => s.id.split('.').pop()!))].flatMap((h) => ['--add-host', `${h}:127.0.0.1`]);
+        const hosts = [...new Set(entry.steps.map((s) => s.id.split('.').pop()!))].flatMap((h) => ['--add-host', `${h}:127.0.0.1`]);
         const r = await docker(this.opts.bin, [
           'run',
           '-d',

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compile } from '../compiler/index.js';
 import { Runner, dockerBinary, engineAvailable } from '../runtime/index.js';
-import { ensureTestImage, TEST_IMAGE } from '../test/runtime/docker-env.js';
+import { ensureTestImage, TEST_IMAGE } from '../test/support/docker-env.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const stage = (steps: string) =>

@@ -23,6 +23,7 @@ export interface StartSpec {
   scriptFile: string;
 }
 
+/** How a step's main process ended: its exit code, or the signal that ended it. */
 export interface Exit {
   code: number | null;
   signal: string | null;
@@ -51,14 +52,23 @@ export interface Handle {
   release(waitMs: number): Promise<Escapee[]>;
 }
 
+/**
+ * Where a readiness probe looks: a TCP connect to every port, an HTTP GET answered with
+ * `status`, or a command that exits 0. The log probe needs no backend (it reads the step's log).
+ */
+export type ProbeTarget =
+  { kind: 'tcp'; host: string; ports: number[] } | { kind: 'http'; url: string; status: number } | { kind: 'exec'; command: string };
+
+/** How steps run: on the host, or in containers. */
 export interface Backend {
   readonly name: 'host' | 'docker';
   start(spec: StartSpec): Promise<Handle>;
-  /** Runs a readiness `exec` probe for a step; resolves with its exit code. */
-  probe(command: string, spec: StartSpec, timeoutMs: number): Promise<number>;
-  /** TCP and HTTP probes where the step's ports are (the host, or the stage's namespace). */
-  tcpReady(host: string, ports: number[], timeoutMs: number, spec: StartSpec): Promise<boolean>;
-  httpReady(url: string, status: number, timeoutMs: number, spec: StartSpec): Promise<boolean>;
+  /**
+   * One probe attempt at `target`, from where the step runs (the host, or the stage's network
+   * namespace; an exec probe inside the step's container), given at most `timeoutMs`.
+   * Resolves true when the target answers as ready, false when it does not (yet).
+   */
+  reach(target: ProbeTarget, spec: StartSpec, timeoutMs: number): Promise<boolean>;
 }
 
 /** Thrown when a step cannot be started at all (missing shell, bad entrypoint). */

@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PlanStage, PlanStep } from '../schemas/index.js';
-import { StartError, type Backend, type Handle, type StartSpec } from './backend.js';
+import { StartError, type Backend, type Handle, type ProbeTarget, type StartSpec } from './backend.js';
 import { handleOf, spawnLogged } from './spawn-step.js';
 import { docker } from './docker-cli.js';
 import { writesDroneOutput } from './outputs.js';
@@ -59,10 +59,13 @@ interface Holder {
 
 const safe = (s: string) => s.replace(/[^a-zA-Z0-9_.-]/g, '_');
 
+/** A resource quantity as written (a number or a string); anything else is none. */
+const quantity = (v: unknown): string | undefined => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
+
 /** `500m` → 0.5, `2` → 2 (Kubernetes-style CPU quantities). */
 function cpus(v: unknown): string | undefined {
-  if (v === undefined || v === null) return undefined;
-  const s = String(v);
+  const s = quantity(v);
+  if (s === undefined) return undefined;
   const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(s);
   if (!m) return undefined;
   return String(m[2] ? Number(m[1]) / 1000 : Number(m[1]));
@@ -70,8 +73,9 @@ function cpus(v: unknown): string | undefined {
 
 /** `512Mi` → 512m, `2Gi` → 2g; docker takes b, k, m, g. */
 function memory(v: unknown): string | undefined {
-  if (v === undefined || v === null) return undefined;
-  const m = /^(\d+)\s*(Ki|Mi|Gi|K|M|G|k|m|g)?i?$/.exec(String(v));
+  const s = quantity(v);
+  if (s === undefined) return undefined;
+  const m = /^(\d+)\s*(Ki|Mi|Gi|K|M|G|k|m|g)?i?$/.exec(s);
   if (!m) return undefined;
   return m[1]! + (m[2] ? m[2][0]!.toLowerCase() : 'b');
 }
@@ -140,10 +144,10 @@ export class DockerBackend implements Backend {
         const entry = this.stages.get(stageId);
         const image = entry?.steps.find((s) => s.image)?.image;
         if (!image) throw new StartError(`stage ${stageId} has no image for its network namespace`);
-        await this.ensureImage(image, entry!.steps.find((s) => s.image === image)!.imagePullPolicy);
+        await this.ensureImage(image, entry.steps.find((s) => s.image === image)!.imagePullPolicy);
         const network = await this.stageNetwork();
         const name = `pw-${this.opts.runId}-${safe(stageId)}-netns`;
-        const hosts = [...new Set(entry!.steps.map((s) => s.id.split('.').pop()!))].flatMap((h) => ['--add-host', `${h}:127.0.0.1`]);
+        const hosts = [...new Set(entry.steps.map((s) => s.id.split('.').pop()!))].flatMap((h) => ['--add-host', `${h}:127.0.0.1`]);
         const r = await docker(this.opts.bin, [
           'run',
           '-d',
@@ -266,14 +270,28 @@ export class DockerBackend implements Backend {
     });
   }
 
-  probe(command: string, spec: StartSpec, timeoutMs: number): Promise<number> {
-    const name = this.containers.get(spec.step.id) ?? '';
-    // The command (it may hold a resolved secret) travels in the environment, not in argv.
-    return docker(this.opts.bin, ['exec', '-e', PROBE_VAR, name, 'sh', '-c', `eval "$${PROBE_VAR}"`], timeoutMs, {
-      [PROBE_VAR]: command,
-    }).then((r) => r.code);
+  reach(target: ProbeTarget, spec: StartSpec, timeoutMs: number): Promise<boolean> {
+    switch (target.kind) {
+      case 'exec':
+        return this.execInContainer(target.command, spec, timeoutMs);
+      case 'tcp':
+        return this.inNamespace(spec, ['tcp', target.host, target.ports.join(','), String(timeoutMs)], timeoutMs);
+      case 'http':
+        return this.inNamespace(spec, ['http', target.url, String(target.status), String(timeoutMs)], timeoutMs);
+    }
   }
 
+  /** An exec probe, run inside the step's latest container; true when it exits 0. */
+  private async execInContainer(command: string, spec: StartSpec, timeoutMs: number): Promise<boolean> {
+    const name = this.containers.get(spec.step.id) ?? '';
+    // The command (it may hold a resolved secret) travels in the environment, not in argv.
+    const r = await docker(this.opts.bin, ['exec', '-e', PROBE_VAR, name, 'sh', '-c', `eval "$${PROBE_VAR}"`], timeoutMs, {
+      [PROBE_VAR]: command,
+    });
+    return r.code === 0;
+  }
+
+  /** A TCP or HTTP probe (probe-cli's arguments) run by this node inside the stage's network namespace. */
   private async inNamespace(spec: StartSpec, args: string[], timeoutMs: number): Promise<boolean> {
     const holder = await this.holder(spec.step.stage);
     return new Promise((resolve) => {
@@ -289,14 +307,6 @@ export class DockerBackend implements Backend {
         resolve(code === 0);
       });
     });
-  }
-
-  tcpReady(host: string, ports: number[], timeoutMs: number, spec: StartSpec): Promise<boolean> {
-    return this.inNamespace(spec, ['tcp', host, ports.join(','), String(timeoutMs)], timeoutMs);
-  }
-
-  httpReady(url: string, status: number, timeoutMs: number, spec: StartSpec): Promise<boolean> {
-    return this.inNamespace(spec, ['http', url, String(status), String(timeoutMs)], timeoutMs);
   }
 
   /** Removes the stage's namespace holder (after its containers are gone). */

@@ -20,8 +20,8 @@ export function docker(bin: string, args: string[], timeoutMs = 120_000, env?: R
     const c = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) });
     let stdout = '';
     let stderr = '';
-    c.stdout.on('data', (d: Buffer) => (stdout += d));
-    c.stderr.on('data', (d: Buffer) => (stderr += d));
+    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => c.kill('SIGKILL'), timeoutMs);
     c.once('error', (e) => {
       clearTimeout(timer);

@@ -5,14 +5,14 @@
  * output variables to a file when the shell exits.
  * Background steps and services run their `entrypoint` (exec form) or `command`.
  */
-import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { StartError, type Backend, type Handle, type StartSpec } from './backend.js';
+import { StartError, type Backend, type Handle, type ProbeTarget, type StartSpec } from './backend.js';
 import { stopGroup } from './process-group.js';
 import { writesDroneOutput } from './outputs.js';
 import { shellScript, writeScript } from './script-file.js';
 import { handleOf, spawnLogged } from './spawn-step.js';
+import { execReady } from './readiness/exec.js';
 import { httpReady } from './readiness/http.js';
 import { tcpReady } from './readiness/tcp.js';
 
@@ -87,35 +87,14 @@ export class HostBackend implements Backend {
     });
   }
 
-  tcpReady(host: string, ports: number[], timeoutMs: number): Promise<boolean> {
-    return tcpReady(host, ports, timeoutMs);
-  }
-
-  httpReady(url: string, status: number, timeoutMs: number): Promise<boolean> {
-    return httpReady(url, status, timeoutMs);
-  }
-
-  probe(command: string, spec: StartSpec, timeoutMs: number): Promise<number> {
-    return new Promise((resolve) => {
-      // The command (it may hold a resolved secret) travels in the environment, not in argv.
-      const child = spawn('sh', ['-c', 'eval "$PIPEWRIGHT_PROBE"'], {
-        cwd: spec.cwd,
-        env: { ...spec.env, PIPEWRIGHT_PROBE: command },
-        detached: true,
-        stdio: 'ignore',
-      });
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }, timeoutMs);
-      child.once('error', () => resolve(127));
-      child.once('close', (code) => {
-        clearTimeout(timer);
-        resolve(code ?? 1);
-      });
-    });
+  reach(target: ProbeTarget, spec: StartSpec, timeoutMs: number): Promise<boolean> {
+    switch (target.kind) {
+      case 'tcp':
+        return tcpReady(target.host, target.ports, timeoutMs);
+      case 'http':
+        return httpReady(target.url, target.status, timeoutMs);
+      case 'exec':
+        return execReady(target.command, spec.cwd, spec.env, timeoutMs);
+    }
   }
 }

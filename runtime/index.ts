@@ -5,7 +5,7 @@ export { Runner, newRunId, type RunOptions } from './run.js';
 export { HostBackend } from './host-backend.js';
 export { shellScript, type ShellScript } from './script-file.js';
 export { markedProcesses, stopProcesses, type Escapee, type MarkedProcess } from './escaped.js';
-export type { Backend, Handle, StartSpec } from './backend.js';
+export { StartError, type Backend, type Exit, type Handle, type ProbeTarget, type StartSpec } from './backend.js';
 export { gcRuns, type GcResult } from './state.js';
 export { pruneRuns, type PruneOptions } from './prune.js';
 export { summaryTable, type RunReport, type StepResult, type StageResult, type StepStatus } from './report.js';

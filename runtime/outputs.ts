@@ -58,7 +58,7 @@ function droneOutputs(file: string): Record<string, string> | undefined {
     const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/.exec(raw);
     if (!m) continue;
     let v = m[2]!;
-    if (v.length >= 2 && (v[0] === '"' || v[0] === "'") && v.endsWith(v[0]!)) v = v.slice(1, -1);
+    if (v.length >= 2 && (v[0] === '"' || v[0] === "'") && v.endsWith(v[0])) v = v.slice(1, -1);
     Object.defineProperty(out, m[1]!, { value: v, enumerable: true, writable: true, configurable: true });
   }
   return Object.keys(out).length ? out : undefined;

@@ -18,6 +18,8 @@ import { resolveStageCondition, type RefContext } from './refs.js';
 import { stageCopies } from './run-strategy.js';
 import type { RunReport, StageResult, StepResult } from './report.js';
 import { StageRun } from './scheduler.js';
+import { shouldRun } from './decisions.js';
+import { skippedResult } from './step-result.js';
 import { Masker } from './secrets.js';
 import { StateFile } from './state.js';
 
@@ -161,12 +163,11 @@ export class Runner {
         if (batch.length === 0) throw new Error('stage needs form a cycle');
         for (const s of batch) remaining.splice(remaining.indexOf(s), 1);
         const runStage = async (stage: PlanStage, steps: PlanStep[]): Promise<{ stage: StageResult; steps: StepResult[] }> => {
-          const decided = this.abortedBy ? 'run aborted' : stageDecision(stage, failed, refs);
-          if (decided !== 'run') {
-            const failedBy = typeof decided === 'object' ? decided.error : undefined;
-            const skipped = steps.map((s) => skippedStep(s, failedBy ?? (decided as string)));
+          const decided: StageDecision = this.abortedBy ? { skip: 'run aborted' } : stageDecision(stage, failed, refs);
+          if (!('run' in decided)) {
+            const skipped = steps.map((s) => skippedResult(s, 'error' in decided ? decided.error : decided.skip));
             // The reason is on each of its steps (report.json and the summary show it).
-            if (failedBy) return { stage: { id: stage.id, status: 'failed' as const, durationMs: 0 }, steps: skipped };
+            if ('error' in decided) return { stage: { id: stage.id, status: 'failed' as const, durationMs: 0 }, steps: skipped };
             return { stage: { id: stage.id, status: 'skipped' as const, durationMs: 0 }, steps: skipped };
           }
           const run = new StageRun(stage, steps, {
@@ -216,7 +217,7 @@ export class Runner {
                 return [
                   {
                     stage: { id: stage.id, status: 'skipped' as const, durationMs: 0 },
-                    steps: steps.map((s) => skippedStep(s, "its stage's strategy made no copy")),
+                    steps: steps.map((s) => skippedResult(s, "its stage's strategy made no copy")),
                   },
                 ];
               copiesOf.set(
@@ -270,7 +271,7 @@ export class Runner {
       steps: plan.stages.flatMap((st) =>
         copiesOf.has(st.id)
           ? copiesOf.get(st.id)!.flatMap((id) => stageSteps.get(id) ?? [])
-          : (stageSteps.get(st.id) ?? plan.steps.filter((s) => s.stage === st.id).map((s) => skippedStep(s, 'not reached'))),
+          : (stageSteps.get(st.id) ?? plan.steps.filter((s) => s.stage === st.id).map((s) => skippedResult(s, 'not reached'))),
       ),
     };
     const masked = JSON.parse(this.masker.mask(JSON.stringify(report))) as RunReport;
@@ -291,24 +292,26 @@ export class Runner {
   }
 }
 
+/** A stage runs, is skipped (why), or fails before it starts (why). */
+type StageDecision = { run: true } | { skip: string } | { error: string };
+
 /**
  * Whether a stage runs: its status (`pipelineStatus`), then its condition, as a step's. A
  * condition that still holds `<+...>` references (the plan records none a stage could
  * resolve) fails the stage, saying so, rather than running it as if it were true.
  */
-function stageDecision(stage: PlanStage, failed: boolean, refs: RefContext): 'run' | string | { error: string } {
-  const status = stage.when?.status ?? 'Success';
-  if ((status === 'Success' && failed) || (status === 'Failure' && !failed)) return 'stage skipped';
+function stageDecision(stage: PlanStage, failed: boolean, refs: RefContext): StageDecision {
+  if (!shouldRun(stage.when, failed)) return { skip: 'stage skipped' };
   let condition: string | undefined;
   try {
     condition = resolveStageCondition(stage, refs);
   } catch (e) {
     return { error: `stage condition: ${e instanceof Error ? e.message : String(e)}` };
   }
-  if (condition === undefined) return 'run';
+  if (condition === undefined) return { run: true };
   if (condition.includes('<+')) return { error: `the stage condition holds references the runtime cannot resolve: ${condition}` };
   try {
-    return evaluateCondition(condition) ? 'run' : `stage condition is false: ${condition}`;
+    return evaluateCondition(condition) ? { run: true } : { skip: `stage condition is false: ${condition}` };
   } catch (e) {
     return { error: `stage condition ${condition}: ${e instanceof ConditionError ? e.message : String(e)}` };
   }
@@ -318,11 +321,7 @@ function stageDecision(stage: PlanStage, failed: boolean, refs: RefContext): 'ru
 function strategyFailed(steps: PlanStep[], error: string): StepResult[] {
   return steps.map((s, i) =>
     i === 0
-      ? { ...skippedStep(s, `the stage's strategy: ${error}`), status: 'failed' as const, errorType: 'Unknown' as const }
-      : skippedStep(s, `the stage's strategy: ${error}`),
+      ? { ...skippedResult(s, `the stage's strategy: ${error}`), status: 'failed' as const, errorType: 'Unknown' as const }
+      : skippedResult(s, `the stage's strategy: ${error}`),
   );
-}
-
-function skippedStep(s: PlanStep, why: string): StepResult {
-  return { id: s.id, stage: s.stage, kind: s.kind, type: s.type, name: s.name, status: 'skipped', durationMs: 0, attempts: 0, error: why };
 }

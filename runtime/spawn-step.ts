@@ -18,7 +18,8 @@ export interface Spawned {
   startTime?: number;
   exited: Promise<Exit>;
   links: OutputLinks;
-  release(waitMs: number): Promise<Escapee[]>;
+  /** Once the step is over: waits for its pipes to close, then says who else still held them. */
+  release: (waitMs: number) => Promise<Escapee[]>;
 }
 
 /** Resolves after `ms`, or as soon as `p` settles; its timer never outlives it. */
@@ -45,8 +46,8 @@ export async function spawnLogged(
     });
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
-  child.stdout!.on('data', (d: Buffer) => log.feed(d, 'out'));
-  child.stderr!.on('data', (d: Buffer) => log.feed(d, 'err'));
+  child.stdout.on('data', (d: Buffer) => log.feed(d, 'out'));
+  child.stderr.on('data', (d: Buffer) => log.feed(d, 'err'));
   const pid = child.pid;
   if (pid === undefined) {
     await exited;
@@ -61,8 +62,8 @@ export async function spawnLogged(
     const holders = holdersOf(links, pid);
     // Nobody else holds them (or they could not be read): output may still be draining.
     if (holders.length === 0) await within(streamsClosed, 2000);
-    child.stdout!.destroy();
-    child.stderr!.destroy();
+    child.stdout.destroy();
+    child.stderr.destroy();
     return holders;
   };
   return { pid, ...(startTime !== undefined ? { startTime } : {}), exited, links, release };

@@ -5,7 +5,16 @@
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { PlanReadiness } from '../../schemas/index.js';
+import { pollingProbe } from './poll.js';
+import type { ProbeTiming, ReadinessProbe } from './probe.js';
 
+/** The http probe of a step; its backend sends the request. */
+export function httpProbe(http: NonNullable<PlanReadiness['http']>, timing: ProbeTiming): ReadinessProbe {
+  return pollingProbe({ kind: 'http', url: http.url, status: http.status }, timing);
+}
+
+/** One GET of `url`, given `timeoutMs` in all; true when it answers with `status`. */
 export function httpReady(url: string, status: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     let u: URL;

@@ -20,7 +20,7 @@ import {
 import { basename, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { listProject, shownPath, WorkspaceTooBig } from '../../runtime/workspace.js';
-import { dockerAvailable, DOCKER, ensureTestImage, TEST_IMAGE } from '../runtime/docker-env.js';
+import { dockerAvailable, DOCKER, ensureTestImage, TEST_IMAGE } from '../support/docker-env.js';
 import { BIN, freePort } from '../runtime/harness.js';
 import { onePipeline, REPO, tempDir } from '../helpers.js';
 

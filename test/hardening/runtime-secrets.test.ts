@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { Runner } from '../../runtime/index.js';
 import { tempDir } from '../helpers.js';
-import { DOCKER, dockerAvailable, ensureTestImage, TEST_IMAGE } from '../runtime/docker-env.js';
+import { DOCKER, dockerAvailable, ensureTestImage, TEST_IMAGE } from '../support/docker-env.js';
 import { pipeline, planOf, runYaml, until } from '../runtime/harness.js';
 
 const SECRET = 'hunter2-very-secret-71';

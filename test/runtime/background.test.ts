@@ -13,6 +13,11 @@ ${extra}                  spec:
                       ${command}
 `;
 const bg = stepOf('Background');
+/** Shell: waits until a file exists in the workspace. */
+const untilFile = (name: string) => `until [ -e ${name} ]; do sleep 0.05; done`;
+/** Shell: waits until the runner has noted, in the service's log, that it ended early (runYaml's home is in the workspace). */
+const untilExitNoted = (id: string) =>
+  `until grep -qs "exited before the stage ended" .pipewright/runs/*/logs/${id}.log; do sleep 0.05; done`;
 const run = stepOf('Run');
 const httpServer = (port: number, delayMs = 0) =>
   `node -e "setTimeout(() => require('http').createServer((q, r) => r.end('ok')).listen(${port}, '127.0.0.1', () => console.log('ready to accept')), ${delayMs})"`;
@@ -65,7 +70,7 @@ describe('background steps and readiness', () => {
     const db = r.step('s.db');
     expect(db).toMatchObject({ status: 'failed', errorType: 'Readiness' });
     expect(db.error).toMatch(
-      /readiness of s\.db not reached after 600 ms; last log lines:\n  still booting 1\n  still booting 2\n  still booting 3\n\(log: .*s\.db\.log\)/,
+      /readiness of s\.db not reached after 600 ms; last log lines:\n {2}still booting 1\n {2}still booting 2\n {2}still booting 3\n\(log: .*s\.db\.log\)/,
     );
     expect(r.step('s.after').status).toBe('skipped');
     expect(r.out).toMatch(/pipewright: readiness of s\.db not reached/);
@@ -81,10 +86,16 @@ describe('background steps and readiness', () => {
       ),
     );
     expect(early.step('s.svc')).toMatchObject({ status: 'failed', errorType: 'Exited', exitCode: 3 });
-    expect(early.step('s.svc').durationMs).toBeLessThan(5000);
     expect(early.step('s.after').status).toBe('skipped');
 
-    const late = await runYaml(pipeline(bg('svc', 'sleep 0.2; exit 4') + run('wait', 'sleep 1') + run('after', 'echo should-not-run')));
+    // The service ends while `wait` runs (it waits for wait.started), and `wait` runs until stopped.
+    const late = await runYaml(
+      pipeline(
+        bg('svc', `${untilFile('wait.started')}; exit 4`) +
+          run('wait', 'touch wait.started; while :; do sleep 0.05; done') +
+          run('after', 'echo should-not-run'),
+      ),
+    );
     expect(late.report.status).toBe('failed');
     expect(late.step('s.svc')).toMatchObject({ status: 'failed', errorType: 'Exited', exitCode: 4 });
     expect(late.step('s.svc').error).toMatch(/exited before the stage ended \(code 4\)/);
@@ -96,7 +107,11 @@ describe('background steps and readiness', () => {
     const mark =
       '                  failureStrategies:\n                    - onFailure: {errors: [AllErrors], action: {type: MarkAsFailure}}\n';
     const r = await runYaml(
-      pipeline(bg('svc', 'sleep 0.2; exit 4', mark) + run('wait', 'sleep 1; echo finished') + run('after', 'echo should-not-run')),
+      pipeline(
+        bg('svc', `${untilFile('wait.started')}; exit 4`, mark) +
+          run('wait', `touch wait.started; ${untilExitNoted('s.svc')}; echo finished`) +
+          run('after', 'echo should-not-run'),
+      ),
     );
     expect(r.report.status).toBe('failed');
     expect(r.step('s.svc')).toMatchObject({ status: 'failed', errorType: 'Exited', exitCode: 4 });
@@ -107,7 +122,7 @@ describe('background steps and readiness', () => {
 
   test('an early exit is ignored when the failure strategy says so', async () => {
     const ignore = '                  failureStrategies:\n                    - onFailure: {errors: [AllErrors], action: {type: Ignore}}\n';
-    const r = await runYaml(pipeline(bg('svc', 'exit 5', ignore) + run('wait', 'sleep 0.3') + run('after', 'echo ran')));
+    const r = await runYaml(pipeline(bg('svc', 'exit 5', ignore) + run('wait', untilExitNoted('s.svc')) + run('after', 'echo ran')));
     expect(r.report.status).toBe('success');
     expect(r.step('s.svc')).toMatchObject({ failureIgnored: true, exitCode: 5 });
     expect(r.out).toMatch(/\[s\.after\] ran/);

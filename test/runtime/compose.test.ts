@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { REPO, tempDir } from '../helpers.js';
-import { dockerAvailable, DOCKER, ensureTestImage, TEST_IMAGE } from './docker-env.js';
+import { dockerAvailable, DOCKER, ensureTestImage, TEST_IMAGE } from '../support/docker-env.js';
 import { freePort, runYaml } from './harness.js';
 
 /** `docker compose` when the plugin answers, else the older `docker-compose`, else undefined. */

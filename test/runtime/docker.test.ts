@@ -1,13 +1,13 @@
 /**
- * The host-backend scenarios again on a real Docker Engine (see docker-env.ts for when these
- * are skipped).
+ * The host-backend scenarios again on a real Docker Engine (see test/support/docker-env.ts for
+ * when these are skipped).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { REPO, tempDir } from '../helpers.js';
-import { containersOf, dockerAvailable, DOCKER, ensureTestImage, TEST_IMAGE } from './docker-env.js';
+import { containersOf, dockerAvailable, DOCKER, ensureTestImage, TEST_IMAGE } from '../support/docker-env.js';
 import { freePort, pipeline, runYaml, until } from './harness.js';
 
 const available = dockerAvailable();

@@ -97,8 +97,8 @@ export function startRun(dir: string, yaml: string, args = ['--grace', '300ms', 
     env,
   });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d));
-  child.stderr!.on('data', (d: Buffer) => (out += d));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   return { child, exit, out: () => out };
 }

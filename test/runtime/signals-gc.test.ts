@@ -88,7 +88,7 @@ describe('teardown on signals and gc', () => {
     );
   }, 20_000);
 
-  test('gc never stops a process that merely reuses a recorded pid', async () => {
+  test('gc never stops a process that merely reuses a recorded pid', () => {
     const dir = tempDir({}, 'pw-gc-reuse-');
     const bystander = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
     const pid = bystander.pid!;
@@ -101,7 +101,11 @@ describe('teardown on signals and gc', () => {
     );
     const gc = spawnSync(process.execPath, [BIN, 'gc', '--home', '.pw', '--json'], { cwd: dir, encoding: 'utf8' });
     expect(gc.status).toBe(0);
-    expect(JSON.parse(gc.stdout).processes[0]).toMatchObject({ runId: 'old', stopped: [], skipped: ['s.svc'] });
+    expect((JSON.parse(gc.stdout) as { processes: unknown[] }).processes[0]).toMatchObject({
+      runId: 'old',
+      stopped: [],
+      skipped: ['s.svc'],
+    });
     expect(alive(pid)).toBe(true);
     bystander.kill('SIGKILL');
   });

@@ -2,7 +2,6 @@ import { describe, expect, test } from 'vitest';
 import { ConditionError, evaluateCondition, Masker, MASK, readSecretsFile, envSecrets, shellScript } from '../../runtime/index.js';
 import { tempDir } from '../helpers.js';
 import { join } from 'node:path';
-import { pipeline, runYaml } from './harness.js';
 
 describe('conditions', () => {
   test.each([
@@ -54,14 +53,5 @@ describe('shell scripts', () => {
     expect(py.text).toBe('print(1)');
     expect(py.argv('/r/s.py').join(' ')).not.toContain('print(1)');
     expect(shellScript('pwsh', 'Write-Host 1').argv('/r/s.ps1')).toEqual(['pwsh', '-NoProfile', '-NonInteractive', '-File', '/r/s.ps1']);
-  });
-});
-
-describe('live output', () => {
-  test('a "still running" line after a silence', async () => {
-    const r = await runYaml(pipeline('              - step: {type: Run, name: q, identifier: q, spec: {command: sleep 0.6}}\n'), {
-      silenceMs: 200,
-    });
-    expect(r.out).toMatch(/\[s\.q\] pipewright: still running after \d+ s/);
   });
 });

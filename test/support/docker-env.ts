@@ -30,7 +30,7 @@ export function ensureTestImage(): void {
     symlinkSync('busybox', join(root, 'bin', c));
   const tar = spawnSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 64 << 20 });
   const imp = spawnSync(DOCKER, ['import', '-', TEST_IMAGE], { input: tar.stdout });
-  if (imp.status !== 0) throw new Error(`docker import failed: ${imp.stderr}`);
+  if (imp.status !== 0) throw new Error(`docker import failed: ${imp.stderr.toString()}`);
 }
 
 /** Names of containers labelled with a run. */

@@ -18,7 +18,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { findPipelines, loadPolicy, runAudit, runImpact } from '../audit/index.js';
 import { digestOf, DirectorySource, refOfTemplate } from '../compiler/index.js';
 import { createToken, RegistryClient, startRegistry } from '../registry/index.js';
-import { STEP_TEMPLATES, writeTemplates } from './generate.js';
+import { fleetPipeline, writeTemplates } from '../test/support/generate.js';
 
 export const POLICY = `policy:
   name: bench
@@ -35,22 +35,6 @@ export const POLICY = `policy:
     - {id: r10, scope: stage, match: {stageType: [CI]}, assert: {properties: {backend: {enum: [host, docker]}}}}
 `;
 
-/** Pipeline number `i` of the fleet: 5 stages of 10 steps, half of them template references. */
-export function pipeline(i: number): string {
-  let out = `pipeline:\n  name: fleet ${i}\n  identifier: fleet_${i}\n  variables:\n    - {name: region, type: String, value: eu}\n  stages:\n`;
-  for (let s = 0; s < 5; s++) {
-    out += `    - stage:\n        name: s${s}\n        identifier: s${s}\n        type: CI\n        spec:\n          execution:\n            steps:\n`;
-    for (let k = 0; k < 10; k++) {
-      const n = (i * 7 + s * 10 + k) % STEP_TEMPLATES;
-      out +=
-        k % 2 === 0
-          ? `              - step: {name: t${k}, identifier: t${k}, template: {templateRef: account.step_${n}, versionLabel: ^1}}\n`
-          : `              - step: {type: Run, name: r${k}, identifier: r${k}, timeout: 5m, spec: {image: registry.local/tool:${k}, shell: Sh, command: "echo <+stage.identifier> ${k}"}}\n`;
-    }
-  }
-  return out;
-}
-
 const SIZES = [250, 500, 1000];
 const ROUNDS = 3;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -64,7 +48,7 @@ export async function benchAudit(): Promise<void> {
   for (const n of SIZES) {
     for (let i = 0; i < n; i++) {
       mkdirSync(join(dir, `fleet-${n}`, `t${i % 20}`), { recursive: true });
-      writeFileSync(join(dir, `fleet-${n}`, `t${i % 20}`, `p${i}.yaml`), pipeline(i));
+      writeFileSync(join(dir, `fleet-${n}`, `t${i % 20}`, `p${i}.yaml`), fleetPipeline(i));
     }
   }
   const source = new DirectorySource([join(dir, 'templates')]);

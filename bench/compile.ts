@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compile, DirectorySource } from '../compiler/index.js';
-import { pipelineText, writeTemplates } from './generate.js';
+import { pipelineText, writeTemplates } from '../test/support/generate.js';
 
 /** Milliseconds from process start until this module and the compiler were loaded. */
 const loadedAt = performance.now();

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
-import { findPipelines, loadPolicy, runAudit, runImpact } from '../audit/index.js';
+import { findPipelines, loadPolicy, runAudit, runImpact, type AuditReport } from '../audit/index.js';
 import { digestOf, DirectorySource, refOfTemplate } from '../compiler/index.js';
 import { createToken, RegistryClient, startRegistry } from '../registry/index.js';
 import { fleetPipeline, writeTemplates } from '../test/support/generate.js';
@@ -100,7 +100,8 @@ export async function benchAudit(): Promise<void> {
   const auditArgs = ['audit', 'fleet-1000', '--policy', 'policy.yaml', '-t', 'templates', '--format', 'json', '-o', 'report.json'];
   const cliOne = await medianOf(() => cli([...auditArgs, '--workers', '1']));
   const cliTwo = await medianOf(() => cli([...auditArgs, '--workers', '2']));
-  const summary = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).summary;
+  const readReport = (file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as AuditReport;
+  const summary = readReport('report.json').summary;
   if (summary.pipelines !== 1000) throw new Error('the CLI did not audit the fleet');
   console.log(`CLI end to end, fresh process (node start-up ${startup.toFixed(0)} ms included), median of ${ROUNDS}:`);
   console.log(` 1000 pipelines, 1 thread:          ${cliOne.toFixed(0)} ms = ${rate(1000, cliOne)}`);
@@ -139,8 +140,7 @@ export async function benchAudit(): Promise<void> {
   } finally {
     await registry.close();
   }
-  if (JSON.parse(readFileSync(join(dir, 'report-registry.json'), 'utf8')).summary.failedToCompile !== 0)
-    throw new Error('the registry audit did not compile the fleet');
+  if (readReport('report-registry.json').summary.failedToCompile !== 0) throw new Error('the registry audit did not compile the fleet');
   console.log(
     ` 1000 pipelines, 1 thread, templates from a registry on loopback (warm cache): ${cliRegistry.toFixed(0)} ms = ${rate(1000, cliRegistry)}`,
   );
@@ -150,7 +150,7 @@ export async function benchAudit(): Promise<void> {
     .replace(/versionLabel: .*/, 'versionLabel: 1.9.0')
     .replace('default: info', 'default: warn');
   writeFileSync(join(dir, 'candidate.yaml'), text);
-  const value = parse(text);
+  const value: unknown = parse(text);
   const candidate = { ref: 'account.step_3', version: '1.9.0', digest: digestOf(value), file: 'candidate.yaml', value };
   let consumers = 0;
   let changed = 0;

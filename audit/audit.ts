@@ -7,7 +7,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import semver from 'semver';
 import { listFleetFiles, type Excluded } from './fleet-files.js';
-import { Codes, compile, displayPath, LockedSource, LockfileReader, type Diagnostic, type TemplateSource } from '../compiler/index.js';
+import { compile, displayPath, LockedSource, LockfileReader, type Diagnostic, type TemplateSource } from '../compiler/index.js';
 import type { Origin, Plan } from '../schemas/index.js';
 import { evaluatePlan, versionStatus, type Violation, type VersionStatus } from './evaluate.js';
 import { lockFailure, outcomeOf } from './outcome.js';
@@ -231,7 +231,7 @@ function count(plan: Plan, file: string, status: Map<string, VersionStatus>, use
       if (seen.has(key)) continue;
       seen.add(key);
       let byVersion = uses.get(t.ref);
-      if (!byVersion) uses.set(t.ref, (byVersion = new Map()));
+      if (!byVersion) uses.set(t.ref, (byVersion = new Map<string, Use>()));
       let u = byVersion.get(t.version);
       if (!u) byVersion.set(t.version, (u = { uses: 0, pipelines: new Set(), status: status.get(id) ?? { deprecated: false } }));
       u.uses++;
@@ -274,7 +274,7 @@ export async function mergeAudits(parts: AuditReport[], stableOf?: (ref: string)
   for (const part of parts) {
     for (const t of part.inventory) {
       let versions = byRef.get(t.ref);
-      if (!versions) byRef.set(t.ref, (versions = new Map()));
+      if (!versions) byRef.set(t.ref, (versions = new Map<string, { uses: number; pipelines: number } & VersionStatus>()));
       for (const v of t.versions) {
         const prior = versions.get(v.version) ?? { uses: 0, pipelines: 0, deprecated: false };
         const sunset = prior.sunset ?? v.sunset;

@@ -11,9 +11,12 @@ import type { Policy } from './policy.js';
 export type Format = 'table' | 'json' | 'sarif' | 'junit' | 'markdown';
 export const FORMATS: Format[] = ['table', 'json', 'sarif', 'junit', 'markdown'];
 
-/** Characters XML 1.0 does not allow even escaped (controls, U+FFFE/U+FFFF, lone surrogates). */
-const NOT_XML =
-  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/**
+ * Characters XML 1.0 does not allow even escaped (controls, U+FFFE/U+FFFF, lone surrogates):
+ * anything outside its `Char` production, #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] |
+ * [#x10000-#x10FFFF] (by code point, so a lone surrogate matches and a pair does not).
+ */
+const NOT_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 /** Character data: markup escaped, a carriage return as a reference (parsers would fold it into a line feed), characters XML forbids as U+FFFD. */
 const xml = (s: string) =>
   s

@@ -15,10 +15,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
-import { findPipelines, loadPolicy, runAudit, runImpact } from '../audit/index.js';
+import { findPipelines, loadPolicy, runAudit, runImpact, type AuditReport } from '../audit/index.js';
 import { digestOf, DirectorySource, refOfTemplate } from '../compiler/index.js';
 import { createToken, RegistryClient, startRegistry } from '../registry/index.js';
-import { STEP_TEMPLATES, writeTemplates } from './generate.js';
+import { fleetPipeline, writeTemplates } from '../test/support/generate.js';
 
 export const POLICY = `policy:
   name: bench
@@ -35,22 +35,6 @@ export const POLICY = `policy:
     - {id: r10, scope: stage, match: {stageType: [CI]}, assert: {properties: {backend: {enum: [host, docker]}}}}
 `;
 
-/** Pipeline number `i` of the fleet: 5 stages of 10 steps, half of them template references. */
-export function pipeline(i: number): string {
-  let out = `pipeline:\n  name: fleet ${i}\n  identifier: fleet_${i}\n  variables:\n    - {name: region, type: String, value: eu}\n  stages:\n`;
-  for (let s = 0; s < 5; s++) {
-    out += `    - stage:\n        name: s${s}\n        identifier: s${s}\n        type: CI\n        spec:\n          execution:\n            steps:\n`;
-    for (let k = 0; k < 10; k++) {
-      const n = (i * 7 + s * 10 + k) % STEP_TEMPLATES;
-      out +=
-        k % 2 === 0
-          ? `              - step: {name: t${k}, identifier: t${k}, template: {templateRef: account.step_${n}, versionLabel: ^1}}\n`
-          : `              - step: {type: Run, name: r${k}, identifier: r${k}, timeout: 5m, spec: {image: registry.local/tool:${k}, shell: Sh, command: "echo <+stage.identifier> ${k}"}}\n`;
-    }
-  }
-  return out;
-}
-
 const SIZES = [250, 500, 1000];
 const ROUNDS = 3;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -64,7 +48,7 @@ export async function benchAudit(): Promise<void> {
   for (const n of SIZES) {
     for (let i = 0; i < n; i++) {
       mkdirSync(join(dir, `fleet-${n}`, `t${i % 20}`), { recursive: true });
-      writeFileSync(join(dir, `fleet-${n}`, `t${i % 20}`, `p${i}.yaml`), pipeline(i));
+      writeFileSync(join(dir, `fleet-${n}`, `t${i % 20}`, `p${i}.yaml`), fleetPipeline(i));
     }
   }
   const source = new DirectorySource([join(dir, 'templates')]);
@@ -116,7 +100,8 @@ export async function benchAudit(): Promise<void> {
   const auditArgs = ['audit', 'fleet-1000', '--policy', 'policy.yaml', '-t', 'templates', '--format', 'json', '-o', 'report.json'];
   const cliOne = await medianOf(() => cli([...auditArgs, '--workers', '1']));
   const cliTwo = await medianOf(() => cli([...auditArgs, '--workers', '2']));
-  const summary = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).summary;
+  const readReport = (file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as AuditReport;
+  const summary = readReport('report.json').summary;
   if (summary.pipelines !== 1000) throw new Error('the CLI did not audit the fleet');
   console.log(`CLI end to end, fresh process (node start-up ${startup.toFixed(0)} ms included), median of ${ROUNDS}:`);
   console.log(` 1000 pipelines, 1 thread:          ${cliOne.toFixed(0)} ms = ${rate(1000, cliOne)}`);
@@ -155,8 +140,7 @@ export async function benchAudit(): Promise<void> {
   } finally {
     await registry.close();
   }
-  if (JSON.parse(readFileSync(join(dir, 'report-registry.json'), 'utf8')).summary.failedToCompile !== 0)
-    throw new Error('the registry audit did not compile the fleet');
+  if (readReport('report-registry.json').summary.failedToCompile !== 0) throw new Error('the registry audit did not compile the fleet');
   console.log(
     ` 1000 pipelines, 1 thread, templates from a registry on loopback (warm cache): ${cliRegistry.toFixed(0)} ms = ${rate(1000, cliRegistry)}`,
   );
@@ -166,7 +150,7 @@ export async function benchAudit(): Promise<void> {
     .replace(/versionLabel: .*/, 'versionLabel: 1.9.0')
     .replace('default: info', 'default: warn');
   writeFileSync(join(dir, 'candidate.yaml'), text);
-  const value = parse(text);
+  const value: unknown = parse(text);
   const candidate = { ref: 'account.step_3', version: '1.9.0', digest: digestOf(value), file: 'candidate.yaml', value };
   let consumers = 0;
   let changed = 0;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compile, DirectorySource } from '../compiler/index.js';
-import { pipelineText, writeTemplates } from './generate.js';
+import { pipelineText, writeTemplates } from '../test/support/generate.js';
 
 /** Milliseconds from process start until this module and the compiler were loaded. */
 const loadedAt = performance.now();
@@ -85,23 +85,27 @@ export async function measure(steps: number, runs: number): Promise<Omit<Compile
   return { steps, planSteps, compileMs, parseMs, ratio: compileMs / parseMs, runs };
 }
 
+type WarmFigures = Awaited<ReturnType<typeof measure>>;
+type ColdFigures = Awaited<ReturnType<typeof measureCold>>;
+
 /** Runs every size in a child process and prints the table. */
-export async function benchCompile(args: string[]): Promise<void> {
+export function benchCompile(args: string[]): void {
   const sizes = args.length ? args.map(Number) : [1000, 2000, 5000, 10000];
   const rows: CompileFigures[] = [];
   const self = fileURLToPath(import.meta.url);
   for (const steps of sizes) {
     const runs = steps >= 10000 ? 5 : 9;
-    const child = (mode: string) =>
+    /** The figures a child process prints as its last line (`measure` or `measureCold`). */
+    const child = <T extends WarmFigures | ColdFigures>(mode: 'warm' | 'cold'): T =>
       JSON.parse(
         execFileSync(process.execPath, [self, mode, String(steps), String(runs)], { encoding: 'utf8', maxBuffer: 1 << 24 })
           .trim()
           .split('\n')
           .pop()!,
-      );
-    const cold = [0, 1, 2].map(() => child('cold') as { coldMs: number; startToPlanMs: number; peakRssMb: number });
+      ) as T;
+    const cold = [0, 1, 2].map(() => child<ColdFigures>('cold'));
     rows.push({
-      ...child('warm'),
+      ...child<WarmFigures>('warm'),
       coldMs: median(cold.map((c) => c.coldMs)),
       startToPlanMs: median(cold.map((c) => c.startToPlanMs)),
       peakRssMb: Math.max(...cold.map((c) => c.peakRssMb)),
@@ -138,6 +142,6 @@ export async function benchCompile(args: string[]): Promise<void> {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [mode, steps, runs] = process.argv.slice(2);
-  if (mode === 'warm') measure(Number(steps), Number(runs)).then((r) => console.log(JSON.stringify(r)));
-  if (mode === 'cold') measureCold(Number(steps)).then((r) => console.log(JSON.stringify(r)));
+  if (mode === 'warm') console.log(JSON.stringify(await measure(Number(steps), Number(runs))));
+  if (mode === 'cold') console.log(JSON.stringify(await measureCold(Number(steps))));
 }

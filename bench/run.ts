@@ -9,7 +9,8 @@ import { benchDocker } from './docker.js';
 import { benchAudit } from './audit.js';
 import { benchCatalog } from './catalog.js';
 
-const benches: Record<string, (args: string[]) => Promise<void>> = {
+/** A benchmark prints its figures; it may run synchronously (compile runs its sizes in child processes). */
+const benches: Record<string, (args: string[]) => void | Promise<void>> = {
   compile: benchCompile,
   registry: benchRegistry,
   runtime: benchRuntime,

@@ -3,7 +3,6 @@
  * workers): the `--templates` folders shared by all, then the registry behind each
  * pipeline's own lockfile.
  */
-import { resolve } from 'node:path';
 import {
   ContentCache,
   defaultCacheDir,

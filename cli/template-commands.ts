@@ -84,10 +84,16 @@ export function registerTemplateCommands(program: Command, io: CliIO): void {
           ? (docs[0]!.toJS() as { template?: Record<string, unknown> })
           : undefined;
       const t = doc?.template;
-      if (!t || typeof t['identifier'] !== 'string' || t['versionLabel'] === undefined)
+      const label = t?.['versionLabel'];
+      // A version label is a scalar: YAML reads `versionLabel: 1.0` as a number (published as "1").
+      if (
+        !t ||
+        typeof t['identifier'] !== 'string' ||
+        !(typeof label === 'string' || typeof label === 'number' || typeof label === 'boolean')
+      )
         throw new ExitError(Exit.INVALID, `${f}: not a single template document with identifier and versionLabel`);
       const ref = refOfTemplate(t as { identifier: string });
-      const version = String(t['versionLabel']);
+      const version = String(label);
       const res = await api(io, () =>
         client.request<{ digest: string; created: boolean }>('PUT', `/api/v1/templates/${enc(ref)}/versions/${enc(version)}`, {
           yaml: text,

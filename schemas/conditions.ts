@@ -182,8 +182,19 @@ function at(list: unknown, index: unknown): unknown {
   return list[i];
 }
 
+/**
+ * The text of a condition value, for the string methods: a scalar as written, a list as its
+ * items joined by commas, null as ''. Values are only these (literals, lists, method results).
+ */
+function textOf(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (Array.isArray(v)) return v.map(String).join(',');
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  throw new ConditionError(`${JSON.stringify(v) ?? typeof v} is not a value a condition reads as text`);
+}
+
 function method(name: string, target: unknown, arg: unknown): unknown {
-  const text = () => (Array.isArray(target) ? target.map(String).join(',') : target === null || target === undefined ? '' : String(target));
+  const text = () => textOf(target);
   switch (name) {
     case 'contains':
       return Array.isArray(target) ? target.map(String).includes(String(arg)) : text().includes(String(arg));
@@ -220,7 +231,7 @@ function run(src: string, checkOnly: boolean): boolean {
   // Nothing (an empty output, null) is false.
   if (v === null || (typeof v === 'string' && v.trim() === '')) return false;
   // Anything else is a mistake in the condition: a gate must not run a step because "no" is not empty.
-  throw new ConditionError(`the condition gives ${JSON.stringify(v) ?? String(v)}, not true or false`);
+  throw new ConditionError(`the condition gives ${JSON.stringify(v) ?? typeof v}, not true or false`);
 }
 
 /** Parses and evaluates an expression to its value (a string, number, boolean or list). */

@@ -8,6 +8,18 @@ import { runCli, tempDir } from '../helpers.js';
 import { validator } from '../../schemas/index.js';
 import { POLICY, writeFleet } from './fleet.js';
 
+/** The parts of a SARIF 2.1.0 log these tests read. */
+interface SarifLog {
+  version: string;
+  runs: { results: { locations: { physicalLocation: { region: { startLine: number } } }[] }[] }[];
+}
+
+/** Ajv 6 (jest-sarif's copy, which reads the draft-04 SARIF schema), as far as these tests use it. */
+type Ajv6Class = new (options: { schemaId: string; allErrors: boolean; logger: boolean }) => {
+  addMetaSchema(schema: object): unknown;
+  compile(schema: object): { (data: unknown): boolean; errors?: unknown[] | null };
+};
+
 /** The folder source, with redis 1.0.0 deprecated (as a registry would report it). */
 function sources(templates: string): () => TemplateSource[] {
   const dir = new DirectorySource([templates]);
@@ -30,7 +42,7 @@ async function audit(count = 40): Promise<{ report: AuditReport; fleet: ReturnTy
     paths: [fleet.dir],
     policy: loadPolicy('policy.yaml', POLICY),
     sourcesFor: sources(fleet.templates),
-    stableOf: async (ref) => (ref === 'account.redis_service' ? '1.3.0' : undefined),
+    stableOf: (ref) => Promise.resolve(ref === 'account.redis_service' ? '1.3.0' : undefined),
     baseDir: fleet.dir,
   });
   return { report, fleet };
@@ -119,18 +131,18 @@ describe('audit', () => {
   test('formats: json, SARIF valid against the SARIF 2.1.0 schema, JUnit, Markdown, table', async () => {
     const { report } = await audit(10);
     const policy = loadPolicy('policy.yaml', POLICY);
-    const json = JSON.parse(formatReport(report, policy, 'json'));
+    const json = JSON.parse(formatReport(report, policy, 'json')) as AuditReport;
     expect(json.summary).toEqual(report.summary);
     expect(validator('audit-report')(json), JSON.stringify(validator('audit-report').errors)).toBe(true);
-    const sarif = JSON.parse(formatReport(report, policy, 'sarif'));
+    const sarif = JSON.parse(formatReport(report, policy, 'sarif')) as SarifLog;
     const require = createRequire(import.meta.url);
-    const Ajv6 = require('../../node_modules/@microsoft/jest-sarif/node_modules/ajv');
+    const Ajv6 = require('../../node_modules/@microsoft/jest-sarif/node_modules/ajv') as Ajv6Class;
     const ajv = new Ajv6({ schemaId: 'id', allErrors: true, logger: false });
-    ajv.addMetaSchema(require('../../node_modules/@microsoft/jest-sarif/node_modules/ajv/lib/refs/json-schema-draft-04.json'));
-    const validate = ajv.compile(require('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json'));
+    ajv.addMetaSchema(require('../../node_modules/@microsoft/jest-sarif/node_modules/ajv/lib/refs/json-schema-draft-04.json') as object);
+    const validate = ajv.compile(require('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json') as object);
     expect(validate(sarif), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
-    expect(sarif.runs[0].results).toHaveLength(report.violations.length);
-    expect(sarif.runs[0].results[0].locations[0].physicalLocation.region.startLine).toBeGreaterThan(0);
+    expect(sarif.runs[0]!.results).toHaveLength(report.violations.length);
+    expect(sarif.runs[0]!.results[0]!.locations[0]!.physicalLocation.region.startLine).toBeGreaterThan(0);
     const junit = formatReport(report, policy, 'junit');
     expect(junit.match(/<testcase /g)).toHaveLength(10 * (policy.rules.length + 1));
     expect(junit.match(/<failure /g)!.length).toBe(
@@ -148,8 +160,8 @@ describe('audit', () => {
     const one = await runCli(['audit', '.', '--policy', 'policy.yaml', '-t', 'templates', '--format', 'json', '--workers', '1'], fleet.dir);
     const two = await runCli(['audit', '.', '--policy', 'policy.yaml', '-t', 'templates', '--format', 'json', '--workers', '2'], fleet.dir);
     expect(two.code).toBe(one.code);
-    const a = JSON.parse(one.stdout);
-    const b = JSON.parse(two.stdout);
+    const a = JSON.parse(one.stdout) as AuditReport;
+    const b = JSON.parse(two.stdout) as AuditReport;
     const sort = (r: { results: { file: string }[] }) => r.results.map((x) => JSON.stringify(x)).sort();
     expect(sort(b)).toEqual(sort(a));
     expect(b.summary).toEqual(a.summary);
@@ -195,10 +207,10 @@ describe('audit', () => {
     writeFileSync(join(fleet.dir, 'policy.yaml'), POLICY);
     const r = await runCli(['audit', '.', '--policy', 'policy.yaml', '-t', 'templates', '--format', 'json'], fleet.dir);
     expect(r.code).toBe(1);
-    expect(JSON.parse(r.stdout).summary.pipelines).toBe(5);
+    expect((JSON.parse(r.stdout) as AuditReport).summary.pipelines).toBe(5);
     writeFileSync(
       join(fleet.dir, 'warn.yaml'),
-      POLICY.split('    - id: not-deprecated')[0]!.replace(/    - id: (background|readiness|redis)[\s\S]*$/, '') +
+      POLICY.split('    - id: not-deprecated')[0]!.replace(/ {4}- id: (background|readiness|redis)[\s\S]*$/, '') +
         '    - id: locked\n      severity: warning\n      scope: pipeline\n      require: {locked: true}\n',
     );
     const warn = await runCli(
@@ -224,6 +236,6 @@ describe('audit', () => {
       fleet.dir,
     );
     expect(sarif.code).toBe(1);
-    expect(JSON.parse(readFileSync(join(fleet.dir, 'out.sarif'), 'utf8')).version).toBe('2.1.0');
+    expect((JSON.parse(readFileSync(join(fleet.dir, 'out.sarif'), 'utf8')) as SarifLog).version).toBe('2.1.0');
   });
 });

@@ -93,7 +93,7 @@ export function writeFleet(dir: string, count: number): Fleet {
     const folder = lock ? `locked-${i}` : `team${i % 7}`;
     const file = `${folder}/pipeline-${i}.yaml`;
     const scan = `              - step: {name: scan, identifier: scan, template: {templateRef: account.secret_scan, versionLabel: 1.0.0}}\n`;
-    let build = (variant === 3 ? '' : scan) + run('compile');
+    const build = (variant === 3 ? '' : scan) + run('compile');
     let test = run('unit');
     let deploy = run('ship', ', timeout: 10m');
     if (variant === 0) {

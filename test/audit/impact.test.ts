@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { formatImpact, type ImpactEntry } from '../../audit/index.js';
+import { formatImpact, type ImpactEntry, type ImpactReport } from '../../audit/index.js';
 import { runCli, tempDir } from '../helpers.js';
 import { POLICY, writeFleet } from './fleet.js';
 
@@ -23,15 +23,15 @@ describe('impact', () => {
       fleet.dir,
     );
     expect(r.code).toBe(0);
-    const report = JSON.parse(r.stdout);
-    const byStatus = (s: string) => report.entries.filter((e: { status: string }) => e.status === s).length;
+    const report = JSON.parse(r.stdout) as ImpactReport;
+    const byStatus = (s: string) => report.entries.filter((e) => e.status === s).length;
     expect(report.consumers).toBe(4); // variants 1 (exact 1.0.0) and 2 (^1.2 through two templates), two each
     expect(byStatus('changed')).toBe(2);
     expect(byStatus('not-applicable')).toBe(2);
-    const changed = report.entries.find((e: { status: string }) => e.status === 'changed');
-    expect(
-      changed.changed.map((c: { step: string; fields: { field: string }[] }) => `${c.step}:${c.fields.map((f) => f.field).join(',')}`),
-    ).toEqual(['test.g.cache:command,readiness,templates']);
+    const changed = report.entries.find((e) => e.status === 'changed')!;
+    expect(changed.changed.map((c) => `${c.step}:${c.fields.map((f) => f.field).join(',')}`)).toEqual([
+      'test.g.cache:command,readiness,templates',
+    ]);
     const table = await runCli(['impact', 'account.redis_service', '.', '--candidate', 'cand.yaml', '-t', 'templates'], fleet.dir);
     expect(table.stdout).toMatch(/~ test\.g\.cache\.command: "redis-server --port 6379" → "redis-server --port 6380"/);
     const all = JSON.parse(
@@ -41,8 +41,8 @@ describe('impact', () => {
           fleet.dir,
         )
       ).stdout,
-    );
-    expect(all.entries.filter((e: { status: string }) => e.status === 'changed')).toHaveLength(4);
+    ) as ImpactReport;
+    expect(all.entries.filter((e) => e.status === 'changed')).toHaveLength(4);
   });
 
   test('a progress bar on a terminal for more than 50 files', async () => {
@@ -51,7 +51,7 @@ describe('impact', () => {
     const args = ['impact', 'account.redis_service', '.', '--candidate', 'cand.yaml', '-t', 'templates', '--format', 'json'];
     const tty = await runCli(args, fleet.dir, { stderrIsTTY: true });
     expect(tty.stderr.split('\r').filter(Boolean).at(-1)).toBe(`[${'#'.repeat(30)}] 55/55\n`);
-    expect(JSON.parse(tty.stdout).consumers).toBeGreaterThan(0);
+    expect((JSON.parse(tty.stdout) as ImpactReport).consumers).toBeGreaterThan(0);
     expect((await runCli(args, fleet.dir)).stderr).toBe('');
   }, 60_000);
 
@@ -90,9 +90,9 @@ describe('impact', () => {
     // A new violation of severity error fails the gate as a broken consumer does.
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({ broken: 0, newErrors: 2, newWarnings: 0 });
-    const e = JSON.parse(r.stdout).entries[0];
+    const e = (JSON.parse(r.stdout) as ImpactReport).entries[0]!;
     expect(e).toMatchObject({ status: 'changed', added: ['test.g.integration'], removed: ['test.g.it'] });
-    expect(e.newViolations.map((v: { rule: string }) => v.rule)).toEqual(['image-allow-list']);
+    expect(e.newViolations.map((v) => v.rule)).toEqual(['image-allow-list']);
     const md = await runCli(
       ['impact', 'account.group_with_service', '.', '--candidate', 'group.yaml', '-t', 'templates', '--all', '--format', 'markdown'],
       fleet.dir,

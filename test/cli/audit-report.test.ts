@@ -30,7 +30,8 @@ const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"'
 
 /** Decodes character data strictly: a bare `&`, an unknown entity or a character XML 1.0 forbids throws. */
 function decode(raw: string, where: number): string {
-  if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/.test(raw)) throw new Error(`a character XML forbids near ${where}`);
+  // Outside tab, line feed, carriage return and U+0020–U+FFFD: the controls XML 1.0 forbids, U+FFFE and U+FFFF.
+  if (/[^\t\n\r\u0020-\uFFFD]/.test(raw)) throw new Error(`a character XML forbids near ${where}`);
   return raw.replace(/&([^;]*);|&/g, (m, name: string | undefined) => {
     if (name === undefined) throw new Error(`a bare & near ${where}`);
     if (name in ENTITIES) return ENTITIES[name]!;

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
+import type { Plan } from '../../schemas/index.js';
 import { REPO, runCli, tempDir } from '../helpers.js';
+import type { CompileJson, ValidateJson } from '../support/cli-json.js';
 
 const examples = join(REPO, 'examples');
 
@@ -11,10 +13,10 @@ describe('pipewright compile', () => {
   test('prints the plan as canonical JSON on stdout, exit 0', async () => {
     const r = await runCli(['compile', 'examples/pipeline.yaml', '--templates', 'examples/templates'], REPO);
     expect(r.code).toBe(0);
-    const plan = JSON.parse(r.stdout);
+    const plan = JSON.parse(r.stdout) as Plan;
     expect(plan.kind).toBe('Plan');
-    expect(plan.steps.map((s: { id: string }) => s.id)).toContain('integration.smoke.show');
-    expect(plan.templates.map((t: { ref: string }) => t.ref)).toEqual(['account.node_http_service', 'account.smoke_checks']);
+    expect(plan.steps.map((s) => s.id)).toContain('integration.smoke.show');
+    expect(plan.templates.map((t) => t.ref)).toEqual(['account.node_http_service', 'account.smoke_checks']);
   });
 
   test('-o writes a file, --format yaml gives the same data', async () => {
@@ -32,7 +34,7 @@ describe('pipewright compile', () => {
   test('--explain prints the tree with kinds, needs and template chains', async () => {
     const r = await runCli(['compile', 'examples/pipeline.yaml', '-t', 'examples/templates', '--explain'], REPO);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/stage integration \[CI, host\]  after build/);
+    expect(r.stdout).toMatch(/stage integration \[CI, host\] {2}after build/);
     expect(r.stdout).toMatch(/service {2}background {2}ready http/);
     expect(r.stdout).toMatch(/from account\.smoke_checks@1\.0\.0/);
   });
@@ -53,7 +55,7 @@ describe('pipewright compile', () => {
     const dir = tempDir({ 'p.yaml': 'pipeline: [\n' });
     const r = await runCli(['compile', 'p.yaml', '--json'], dir);
     expect(r.code).toBe(2);
-    const out = JSON.parse(r.stdout);
+    const out = JSON.parse(r.stdout) as CompileJson;
     expect(out.ok).toBe(false);
     expect(out.diagnostics[0]).toMatchObject({ code: 'PW1001', file: 'p.yaml' });
   });
@@ -78,9 +80,7 @@ describe('pipewright validate', () => {
     });
     const bad = await runCli(['validate', 'bad.yaml', 'other.yaml', 'missing.yaml', '--json'], dir);
     expect(bad.code).toBe(2);
-    const codes = JSON.parse(bad.stdout).diagnostics.map(
-      (d: { file: string; line: number; code: string }) => `${d.file}:${d.line} ${d.code}`,
-    );
+    const codes = (JSON.parse(bad.stdout) as ValidateJson).diagnostics.map((d) => `${d.file}:${d.line} ${d.code}`);
     expect(codes).toEqual(['bad.yaml:3 PW2004', 'missing.yaml:1 PW1006', 'other.yaml:1 PW1004']);
   });
 });

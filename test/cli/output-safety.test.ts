@@ -9,8 +9,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { markdownCell, markdownCode } from '../../audit/formats.js';
+import type { AuditReport, ImpactReport } from '../../audit/index.js';
 import { formatDiagnostic, printable } from '../../compiler/index.js';
 import { onePipeline, runCli, tempDir } from '../helpers.js';
+import type { CompileJson } from '../support/cli-json.js';
 
 /** Colour, a forged GitHub workflow command on its own line, a pipe, HTML and a right-to-left override. */
 const HOSTILE = '\x1b[31mred\n::error file=README.md::forged|pipe <img src=x onerror=alert(1)> \u202eevil';
@@ -22,7 +24,7 @@ const HOSTILE_SHOWN = '\\x1b[31mred\\n::error file=README.md::forged|pipe <img s
 const HOSTILE_FILE = 'x|<img src=x>\n::error::y\x1b[31m.yaml';
 
 /** Characters that must never reach a terminal or a log raw: controls except tab and line feed, C1, line/paragraph separators, bidi overrides. */
-const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const UNSAFE = /(?![\t\n])[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 
 /** Asserts `out` can go to a terminal or a CI log: no unsafe character, no line a CI runner takes for a command. */
 function expectSafe(out: string): void {
@@ -150,8 +152,8 @@ describe('pipeline text in command output', () => {
       r.stderr,
     ).toBe(true);
     expect(r.stderr).toContain(HOSTILE_SHOWN);
-    const json = JSON.parse((await runCli(['compile', 'p.yaml', '-t', 'templates', '--json'], dir)).stdout);
-    expect(json.diagnostics.map((d: { message: string }) => d.message).join('\n')).toContain(HOSTILE);
+    const json = JSON.parse((await runCli(['compile', 'p.yaml', '-t', 'templates', '--json'], dir)).stdout) as CompileJson;
+    expect(json.diagnostics.map((d) => d.message).join('\n')).toContain(HOSTILE);
   });
 
   test('audit --format table: violations, compile errors and file names are escaped', async () => {
@@ -187,12 +189,14 @@ describe('pipeline text in command output', () => {
 
   test('audit --format json keeps every value exact', async () => {
     const dir = fleet();
-    const report = JSON.parse((await runCli(['audit', '.', '--policy', 'policy.yaml', '-t', 'templates', '--format', 'json'], dir)).stdout);
+    const report = JSON.parse(
+      (await runCli(['audit', '.', '--policy', 'policy.yaml', '-t', 'templates', '--format', 'json'], dir)).stdout,
+    ) as AuditReport;
     expect(report.policy).toBe(HOSTILE);
-    expect(report.violations.map((v: { file: string }) => v.file).sort()).toEqual(['ok.yaml', HOSTILE_FILE]);
+    expect(report.violations.map((v) => v.file).sort()).toEqual(['ok.yaml', HOSTILE_FILE]);
     for (const v of report.violations) expect(v.message).toBe(`step s.r uses image ${HOSTILE}, which is not on the allow-list`);
-    const broken = report.results.find((p: { file: string }) => p.file === 'broken.yaml');
-    expect(broken.diagnostics.map((d: { message: string }) => d.message).join('\n')).toContain(HOSTILE);
+    const broken = report.results.find((p) => p.file === 'broken.yaml')!;
+    expect(broken.diagnostics.map((d) => d.message).join('\n')).toContain(HOSTILE);
   });
 
   test('impact: table lines escaped, one markdown row per consumer, json exact', async () => {
@@ -213,9 +217,9 @@ describe('pipeline text in command output', () => {
     expect(rows).toContain(
       "| `x\\|<img src=x>\\n::error::y\\x1b[31m.yaml` p | broken | PW3002 input 'mode': 'fast' is not one of \\\\x1b\\[31mred<br>::error file=README.md::forged\\|pipe &lt;img src=x onerror=alert(1)&gt; \\\\u202eevil |",
     );
-    const json = JSON.parse((await runCli([...args, '--format', 'json'], dir)).stdout);
-    expect(json.entries.map((e: { file: string }) => e.file).sort()).toEqual(['ok.yaml', HOSTILE_FILE]);
-    for (const e of json.entries) expect(e.diagnostics[0].message).toBe(`input 'mode': 'fast' is not one of ${HOSTILE}`);
+    const json = JSON.parse((await runCli([...args, '--format', 'json'], dir)).stdout) as ImpactReport;
+    expect(json.entries.map((e) => e.file).sort()).toEqual(['ok.yaml', HOSTILE_FILE]);
+    for (const e of json.entries) expect(e.diagnostics[0]!.message).toBe(`input 'mode': 'fast' is not one of ${HOSTILE}`);
   });
 });
 
@@ -228,7 +232,7 @@ describe('compile --explain', () => {
     });
     const r = await runCli(['compile', 'p.yaml', '--explain'], dir);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).not.toMatch(/\u001b/);
+    expect(r.stdout).not.toContain('\u001b');
     expect(r.stdout).not.toMatch(/^\s*::/m);
     expect(r.stdout).toContain('t\\x1b[31m\\n::error::forged');
   });

@@ -31,7 +31,7 @@ export interface RegistryFolder {
   /** The environment `cli` runs with. */
   env: NodeJS.ProcessEnv;
   /** The CLI in `dir`, with PIPEWRIGHT_REGISTRY, PIPEWRIGHT_TOKEN and a cache of the folder's own. */
-  cli(...args: string[]): Promise<CliRun>;
+  cli: (...args: string[]) => Promise<CliRun>;
 }
 
 export async function registryFolder(files: Record<string, string>, templates = ['a', 'b', 'c']): Promise<RegistryFolder> {

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import type { RunReport } from '../../runtime/index.js';
 import { runCli, tempDir } from '../helpers.js';
 
 const pipeline = (steps: string) =>
@@ -16,7 +17,7 @@ describe('pipewright run', () => {
     expect(r.stdout).toMatch(/^\[s\.a\] hello from a$/m);
     expect(r.stdout).toMatch(/^step\s+status\s+duration\s+exit$/m);
     expect(r.stdout).toMatch(/^s\.a\s+success\s+\d+ ms\s+0$/m);
-    expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).status).toBe('success');
+    expect((JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as RunReport).status).toBe('success');
     expect((await runCli(['compile', 'p.yaml', '-o', 'plan.json'], dir)).code).toBe(0);
     const fromPlan = await runCli(['run', 'plan.json', '--home', '.pw', '--quiet'], dir);
     expect(fromPlan.code).toBe(0);

@@ -35,8 +35,8 @@ function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env):
   const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d));
-  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
 
@@ -217,7 +217,7 @@ describe('run: the default workspace is a copy of the project', () => {
     expect(existsSync(join(run, 'workspace', 'data.txt'))).toBe(true);
     const gc = await cli(['gc', '--home', '.pw', '--keep', '0', '--json'], dir);
     expect(gc.code, gc.stderr).toBe(0);
-    expect(JSON.parse(gc.stdout).pruned).toHaveLength(1);
+    expect((JSON.parse(gc.stdout) as { pruned: string[] }).pruned).toHaveLength(1);
     expect(existsSync(run)).toBe(false);
   });
 

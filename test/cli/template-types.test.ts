@@ -4,6 +4,8 @@
  * (their spec opaque to pipewright), are published, listed (by type too), shown, and offered
  * in the catalog's type filter. A reference to one from a step is a type mismatch (PW4005).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { onePipeline, runCli, tempDir } from '../helpers.js';
 import { closeRegistries, registryFolder } from './registry-folder.js';
@@ -112,8 +114,6 @@ describe('opaque template types', () => {
     expect((await f.cli('template', 'publish', 'deploy.yaml', 'artifact.yaml', '--label', 'stable')).code).toBe(0);
     const c = await f.cli('compile', 'fleet/p.yaml', '-o', 'plan.json');
     expect(c.code, c.stderr).toBe(0);
-    const { readFileSync } = await import('node:fs');
-    const { join } = await import('node:path');
     const plan = JSON.parse(readFileSync(join(f.dir, 'plan.json'), 'utf8')) as {
       templates: { ref: string; version: string }[];
       stages: { references?: { field: string; ref: string; version?: string; origin: { line: number } }[] }[];

@@ -93,7 +93,7 @@ describe('compile API', () => {
     const steps = Array.from({ length: 400 }, (_, i) => `              - step: {type: Bogus${i}, name: a${i}, identifier: a${i}}`).join(
       '\n',
     );
-    const dir = tmp({ 'p.yaml': pipeline('p').replace(/              - step:.*\n/, steps + '\n') });
+    const dir = tmp({ 'p.yaml': pipeline('p').replace(/ {14}- step:.*\n/, steps + '\n') });
     const r = await compile({ file: join(dir, 'p.yaml'), baseDir: dir });
     expect(r.diagnostics.length).toBeLessThanOrEqual(201);
     expect(r.diagnostics.at(-1)!.message).toMatch(/more diagnostics not shown/);
@@ -149,7 +149,7 @@ describe('compile API', () => {
       });
       const source = new DirectorySource([join(dir, 'templates')]);
       const twice = user('p', '')
-        .replace(/(              - stepGroup: .*\n)/, '$1$1'.replace(/identifier: g/g, 'identifier: g'))
+        .replace(/( {14}- stepGroup: .*\n)/, '$1$1'.replace(/identifier: g/g, 'identifier: g'))
         .replace('identifier: g, template', 'identifier: g2, template');
       const first = await compile({ file: join(dir, 'p.yaml'), text: twice, baseDir: dir, sources: [source] });
       expect(first.diagnostics.map((d) => d.code)).toContain('PW3007');

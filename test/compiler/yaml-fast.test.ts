@@ -18,8 +18,7 @@ import { Positions, readWithLibrary, readYaml, TextLines } from '../../compiler/
 import { listFixtures } from '../fixture-corpus.js';
 import { REPO } from '../helpers.js';
 import { mutate, mutateChars, rng } from '../mutate.js';
-import { pipeline as fleetPipeline } from '../../bench/audit.js';
-import { writeTemplates } from '../../bench/generate.js';
+import { fleetPipeline, writeTemplates } from '../support/generate.js';
 import { tempDir } from '../helpers.js';
 
 const SEED = fuzzSeed();

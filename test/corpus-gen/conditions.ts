@@ -38,7 +38,7 @@ export function condition(g: Gen, ctx: Ctx | { ancestors: Set<string>; stage?: s
 
 /** One comparison of a condition, valid where the condition stands. */
 export function atom(g: Gen, ctx: Ctx | { ancestors: Set<string>; stage?: string }, stageLevel: boolean): string {
-  const full = 'before' in ctx ? (ctx as Ctx) : undefined;
+  const full = 'before' in ctx ? ctx : undefined;
   const kinds: (() => string | undefined)[] = [
     () => `<+codebase.branch> == "${g.pick(['main', 'master', 'develop'])}"`,
     () => `<+trigger.event> ${g.pick(['==', '!='])} "${g.pick(['PR', 'PUSH', 'TAG'])}"`,

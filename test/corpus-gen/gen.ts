@@ -4,7 +4,7 @@
  * what earlier stages left for later ones (variables, addressable stages, stage variables
  * and outputs). The generating functions of the other files take it as their first argument.
  */
-import type { GapName } from './generate.js';
+import type { GapName } from './types.js';
 import type { Output, PVar } from './model.js';
 import { NAMES_UNICODE } from './vocabulary.js';
 import type { Rng } from './yaml-emit.js';

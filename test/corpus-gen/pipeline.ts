@@ -3,7 +3,7 @@
  * the pipeline head (identifier, name, project, codebase, variables, ...) and the emitted
  * YAML text with its lexical variations (comments, CRLF, BOM).
  */
-import type { Generated } from './generate.js';
+import type { Generated } from './types.js';
 import type { Gen } from './gen.js';
 import type { PVar } from './model.js';
 import { stage } from './stages.js';

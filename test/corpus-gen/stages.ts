@@ -58,10 +58,11 @@ export function stage(g: Gen, type: string, ancestors: Set<string>, inParallel: 
     const strings = vars(g, ctx, (v) => v.type === 'String');
     let value: string;
     if (g.chance(0.2)) value = input(g, g.pick(['dev', 'ns1', 'latest']), g.chance(0.4) ? ['dev', 'ns1', 'latest', 'qa'] : undefined);
-    else if (g.chance(0.2) && strings.length) {
-      const pv = g.pick(strings);
-      value = `<+pipeline.variables.${pv.name}>`;
-    } else value = g.pick(['dev', 'payments', 'latest', '3', 'blue']);
+    else {
+      // A second draw (not the first one again): a pipeline variable's value, else a literal.
+      const fromPipeline = g.chance(0.2) && strings.length > 0;
+      value = fromPipeline ? `<+pipeline.variables.${g.pick(strings).name}>` : g.pick(['dev', 'payments', 'latest', '3', 'blue']);
+    }
     return variableNode(g, name, 'String', value);
   });
   let spec: MapNode;

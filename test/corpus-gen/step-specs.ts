@@ -50,7 +50,7 @@ export function backgroundSpec(g: Gen, ctx: Ctx): Node {
     {
       image: 'postgres:15',
       port: '5432',
-      env: { POSTGRES_PASSWORD: 'postgres', POSTGRES_DB: 'app' } as Record<string, string>,
+      env: { POSTGRES_PASSWORD: 'postgres', POSTGRES_DB: 'app' },
       entry: ['docker-entrypoint.sh', 'postgres'],
     },
     { image: 'redis:7', port: '6379', env: {}, entry: ['redis-server'] },

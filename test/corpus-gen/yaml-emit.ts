@@ -82,7 +82,8 @@ const DURATION = /^(?:\d+(?:ms|s|m|h|d|w))+$/;
 /** True when `s` reads back as the same string written plain. */
 export function plainOk(s: string, flow: boolean): boolean {
   if (s === '' || s !== s.trim()) return false;
-  if (/[\n\r\t\u0000-\u001f\u007f\ufeff]/.test(s)) return false;
+  // An ASCII control character (tab, line breaks and DEL included) or a byte order mark.
+  if (/(?=\p{ASCII})\p{Cc}|\ufeff/u.test(s)) return false;
   if (RESERVED.test(s)) return false;
   if (NUMBERISH.test(s) && !DURATION.test(s)) return false;
   if (/^[-?:,[\]{}#&*!|>'"%@`]/.test(s)) return false;
@@ -172,7 +173,7 @@ export class Emitter {
   private chooseFlow(v: MapNode | SeqNode): boolean {
     const empty = v.t === 'map' ? v.e.length === 0 : v.items.length === 0;
     if (empty) return true;
-    if (this.multiline(v) || this.hasAnchorOrAlias({ ...v, anchor: undefined } as Node)) return false;
+    if (this.multiline(v) || this.hasAnchorOrAlias({ ...v, anchor: undefined })) return false;
     return this.size(v) <= 8 && this.chance(this.style.flowP);
   }
 
@@ -212,7 +213,7 @@ export class Emitter {
       (typeof v === 'string' && v.includes('\n') && !v.includes('\r') && !/^\s/.test(v) && !/[ \t]$/m.test(v)) ||
       (typeof v === 'object' && v !== null && v.t === 'str' && v.style === 'literal');
     if (literal) {
-      const text = typeof v === 'string' ? v : (v as StrNode).v;
+      const text = typeof v === 'string' ? v : v.v;
       this.lines.push(`${head} |${text.endsWith('\n') ? '' : '-'}`);
       const body = text.endsWith('\n') ? text.slice(0, -1) : text;
       for (const line of body.split('\n')) this.lines.push(line === '' ? '' : `${' '.repeat(indent + 2)}${line}`);

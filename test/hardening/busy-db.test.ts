@@ -30,7 +30,7 @@ function holdWriteLock(file: string, ms: number): Promise<void> {
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   lockers.push(child);
   return new Promise((resolve, reject) => {
-    child.stdout!.on('data', () => resolve());
+    child.stdout.on('data', () => resolve());
     child.once('exit', (code) => reject(new Error(`locker exited ${code}`)));
   });
 }

@@ -8,6 +8,8 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { createToken, startRegistry, type RunningRegistry } from '../../registry/index.js';
 import { runCli, tempDir } from '../helpers.js';
 import { bearer, bootRegistry, stepTemplate } from '../registry/fixtures.js';
+import type { ApiErrorBody, EventsBody, VersionBody } from '../support/api-json.js';
+import { stringMatching } from '../support/matchers.js';
 
 const running: RunningRegistry[] = [];
 afterEach(async () => {
@@ -27,11 +29,11 @@ describe('the event log and anonymous reads', () => {
     expect((await request(r.app).get('/api/v1/templates')).status).toBe(200);
     const anonymous = await request(r.app).get('/api/v1/events');
     expect(anonymous.status).toBe(401);
-    expect(anonymous.body.error.code).toBe('unauthorized');
+    expect((anonymous.body as ApiErrorBody).error.code).toBe('unauthorized');
     expect(JSON.stringify(anonymous.body)).not.toContain('deploy-bot');
     const reader = await request(r.app).get('/api/v1/events').set(bearer(r.tokens.read));
     expect(reader.status).toBe(200);
-    expect(reader.body.events.map((e: { action: string }) => e.action)).toEqual(['publish', 'token-create']);
+    expect((reader.body as EventsBody).events.map((e) => e.action)).toEqual(['publish', 'token-create']);
   });
 });
 
@@ -58,9 +60,9 @@ describe('sunset dates', () => {
       .set(bearer(r.tokens.publish))
       .send({ message: 'old', sunset });
     expect(res.status).toBe(400);
-    expect(res.body.error).toMatchObject({ code: 'bad_request', message: expect.stringMatching(/YYYY-MM-DD/) });
+    expect((res.body as ApiErrorBody).error).toMatchObject({ code: 'bad_request', message: stringMatching(/YYYY-MM-DD/) });
     expect(
-      (await request(r.app).get('/api/v1/templates/account.t/versions/1.0.0').set(bearer(r.tokens.read))).body.deprecation,
+      ((await request(r.app).get('/api/v1/templates/account.t/versions/1.0.0').set(bearer(r.tokens.read))).body as VersionBody).deprecation,
     ).toBeUndefined();
   });
 
@@ -77,7 +79,7 @@ describe('sunset dates', () => {
         .set(bearer(r.tokens.publish))
         .send({ message: 'old', sunset });
       expect(res.status).toBe(200);
-      expect(res.body.deprecation).toEqual({ message: 'old', sunset });
+      expect((res.body as VersionBody).deprecation).toEqual({ message: 'old', sunset });
     }
   });
 

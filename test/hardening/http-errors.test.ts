@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { errorMiddleware, unavailable } from '../../registry/errors.js';
 import { createToken } from '../../registry/index.js';
 import { bootRegistry, stepTemplate } from '../registry/fixtures.js';
+import type { ApiErrorBody } from '../support/api-json.js';
 
 interface Reply {
   status: number;
@@ -127,7 +128,7 @@ describe('the four reported 500s answer 4xx', () => {
   ] as const)('a 10,000-deep JSON body is refused before any route sees it (%s)', async (_name, method, path, scope, body) => {
     const res = await send(method, path, { token: reg.tokens[scope], headers: json, body });
     expectError(res, 400, 'bad_request');
-    expect(JSON.parse(res.text).error.message).toMatch(/nested/);
+    expect((JSON.parse(res.text) as ApiErrorBody).error.message).toMatch(/nested/);
   });
 
   test('nesting within the limit still parses (strings with brackets do not count)', async () => {

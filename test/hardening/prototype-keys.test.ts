@@ -6,6 +6,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { echoVariableStep, inputTemplate, onePipeline, runCli, tempDir, templateStep } from '../helpers.js';
+import type { CompileJson } from '../support/cli-json.js';
 
 /** A Step template declaring `inputs` (YAML text, indented under `inputs:`) and echoing `echo`. */
 const template = (inputs: string, echo: string) => inputTemplate('t', '1.0.0', inputs, echo);
@@ -87,15 +88,9 @@ describe('--set', () => {
   const run = async (variables: string, ...sets: string[]) => {
     const dir = tempDir({ 'p.yaml': pipeline(variables) });
     const r = await runCli(['compile', 'p.yaml', '--json', ...sets.flatMap((s) => ['--set', s])], dir);
-    let out:
-      | {
-          ok: boolean;
-          diagnostics: { code: string; file: string; message: string }[];
-          plans: { steps: { command?: string }[]; pipeline: { variables?: Record<string, unknown> } }[];
-        }
-      | undefined;
+    let out: CompileJson | undefined;
     try {
-      out = JSON.parse(r.stdout);
+      out = JSON.parse(r.stdout) as CompileJson;
     } catch {
       out = undefined;
     }

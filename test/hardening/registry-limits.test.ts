@@ -18,6 +18,7 @@ import { createToken, openDatabase, type VersionRow } from '../../registry/index
 import { tempDir } from '../helpers.js';
 import { bearer, stepTemplate } from '../registry/fixtures.js';
 import { killChildren, serveProcess } from '../registry/serve.js';
+import { stringMatching } from '../support/matchers.js';
 
 afterAll(killChildren);
 
@@ -108,8 +109,8 @@ describe('a version diff bounds its work', () => {
     const body = JSON.parse(m.text) as DiffAnswer;
     expect(body.tooLarge).toMatchObject({
       reason: 'size',
-      from: { digest: expect.stringMatching(/^sha256:/) },
-      to: { digest: expect.stringMatching(/^sha256:/) },
+      from: { digest: stringMatching(/^sha256:/) },
+      to: { digest: stringMatching(/^sha256:/) },
     });
     expect(body.tooLarge!.from.bytes).toBeGreaterThan(500_000);
     expect(body.patch).toMatch(/too large to show line by line/);
@@ -202,7 +203,7 @@ describe('the bounds of diffVersions, without the time budget', () => {
     const list = (seven: unknown) => ({ l: Array.from({ length: 2998 }, (_, i) => (i === 7 ? seven : i)) }); // 3,000 values with the list and the root
     const d = diffVersions(row('1.0.0', list(7)), row('2.0.0', list('seven')), untimed);
     expect(d.tooLarge).toBeUndefined();
-    expect(d.patch).toMatch(/^-  - 7\n\+  - seven$/m);
+    expect(d.patch).toMatch(/^- {2}- 7\n\+ {2}- seven$/m);
   });
 });
 

@@ -10,6 +10,7 @@ import { createToken, openDatabase, startRegistry, type RunningRegistry } from '
 import { tempDir } from '../helpers.js';
 import { bearer, bootRegistry, stepTemplate } from '../registry/fixtures.js';
 import { killChildren, serveProcess } from '../registry/serve.js';
+import type { ApiErrorBody, PublishBody, VersionBody } from '../support/api-json.js';
 
 const running: RunningRegistry[] = [];
 afterEach(async () => {
@@ -75,13 +76,13 @@ describe('HTTP caching of a version', () => {
     await request(r.app).post(`${path}/yank`).set(bearer(r.tokens.admin)).expect(200);
     const after = await request(r.app).get(path).set(bearer(r.tokens.read)).set('If-None-Match', etag);
     expect(after.status).toBe(200);
-    expect(after.body.yanked).toBe(true);
+    expect((after.body as VersionBody).yanked).toBe(true);
     expect(after.headers['etag']).not.toBe(etag);
 
     await request(r.app).post(`${path}/deprecate`).set(bearer(r.tokens.publish)).send({ message: 'old' }).expect(200);
     const deprecated = await request(r.app).get(path).set(bearer(r.tokens.read)).set('If-None-Match', after.headers['etag']!);
     expect(deprecated.status).toBe(200);
-    expect(deprecated.body.deprecation).toEqual({ message: 'old' });
+    expect((deprecated.body as VersionBody).deprecation).toEqual({ message: 'old' });
   });
 
   test('content by digest is immutable: cached forever, ETag = digest, 304 on If-None-Match', async () => {
@@ -91,7 +92,7 @@ describe('HTTP caching of a version', () => {
       .set(bearer(r.tokens.publish))
       .send({ yaml: stepTemplate('t', '1.0.0') })
       .expect(201);
-    const digest = pub.body.digest as string;
+    const digest = (pub.body as PublishBody).digest;
     const res = await request(r.app).get(`/api/v1/content/${digest}`).set(bearer(r.tokens.read)).expect(200);
     expect(res.headers['etag']).toBe(`"${digest}"`);
     expect(res.headers['cache-control']).toBe('public, max-age=31536000, immutable');
@@ -102,7 +103,7 @@ describe('HTTP caching of a version', () => {
       .get(`/api/v1/content/sha256:${'0'.repeat(64)}`)
       .set(bearer(r.tokens.read));
     expect(missing.status).toBe(404);
-    expect(missing.body.error.code).toBe('not_found');
+    expect((missing.body as ApiErrorBody).error.code).toBe('not_found');
     expect((await request(r.app).get('/api/v1/content/nonsense').set(bearer(r.tokens.read))).status).toBe(400);
     expect((await request(r.app).get(`/api/v1/content/${digest}`)).status).toBe(401);
   });

@@ -74,8 +74,8 @@ describe('aborts reach every wait', () => {
       { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d));
-    child.stderr!.on('data', (d: Buffer) => (out += d));
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
     const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     expect(await until(() => existsSync(join(dir, 'started')), 10_000)).toBe(true);
     child.kill('SIGINT');

@@ -10,7 +10,7 @@ import { freePort, pipeline, startRun } from '../runtime/harness.js';
 async function timeAfterSummary(dir: string, yaml: string): Promise<{ code: number | null; afterSummaryMs: number; out: string }> {
   const run = startRun(dir, yaml, ['--grace', '300ms']);
   let summaryAt = 0;
-  run.child.stdout!.on('data', () => {
+  run.child.stdout.on('data', () => {
     if (!summaryAt && /^report: /m.test(run.out())) summaryAt = performance.now();
   });
   const killer = setTimeout(() => run.child.kill('SIGKILL'), 15_000);

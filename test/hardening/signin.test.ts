@@ -68,7 +68,7 @@ async function boot(opts: { trustProxy?: boolean; anonymousRead?: boolean } = {}
     });
   const read = createToken(db, 'reader', 'read');
   const publish = createToken(db, 'ci', 'publish');
-  await store.publish(await preparePublish(store, 'account.t', '1.0.0', { yaml: stepTemplate('t', '1.0.0') }), 'ci');
+  store.publish(await preparePublish(store, 'account.t', '1.0.0', { yaml: stepTemplate('t', '1.0.0') }), 'ci');
   return { db, base: `http://127.0.0.1:${port}`, read, publish, send };
 }
 

@@ -10,6 +10,8 @@ import { createToken, openDatabase, startRegistry, verifyToken, type RunningRegi
 import { runCli, tempDir } from '../helpers.js';
 import { bearer, bootRegistry } from '../registry/fixtures.js';
 import { cliProcess, killChildren, serveProcess } from '../registry/serve.js';
+import type { EventsBody, TokensBody } from '../support/api-json.js';
+import { anyString } from '../support/matchers.js';
 
 const open: { close(): unknown }[] = [];
 afterEach(() => {
@@ -203,7 +205,7 @@ describe('admin token API', () => {
   test('GET /api/v1/tokens and POST /api/v1/tokens/{id}/revoke need admin; a revoked token is refused at once', async () => {
     const r = bootRegistry();
     const list = await request(r.app).get('/api/v1/tokens').set(bearer(r.tokens.admin)).expect(200);
-    expect(list.body.tokens.map((t: { name: string }) => t.name).sort()).toEqual(['boss', 'ci', 'reader']);
+    expect((list.body as TokensBody).tokens.map((t) => t.name).sort()).toEqual(['boss', 'ci', 'reader']);
     expect(JSON.stringify(list.body)).not.toMatch(/hash|[0-9a-f]{64}/);
     expect((await request(r.app).get('/api/v1/tokens').set(bearer(r.tokens.publish))).status).toBe(403);
     expect(
@@ -219,12 +221,12 @@ describe('admin token API', () => {
       .post(`/api/v1/tokens/${idOf(r.tokens.read)}/revoke`)
       .set(bearer(r.tokens.admin))
       .expect(200);
-    expect(revoked.body).toMatchObject({ id: idOf(r.tokens.read), name: 'reader', status: 'revoked', revokedAt: expect.any(String) });
+    expect(revoked.body).toMatchObject({ id: idOf(r.tokens.read), name: 'reader', status: 'revoked', revokedAt: anyString() });
     expect((await request(r.app).get('/api/v1/templates').set(bearer(r.tokens.read))).status).toBe(401);
     expect((await request(r.app).post('/api/v1/tokens/ffffffffffff/revoke').set(bearer(r.tokens.admin))).status).toBe(404);
     expect((await request(r.app).post('/api/v1/tokens/nope/revoke').set(bearer(r.tokens.admin))).status).toBe(400);
     const events = await request(r.app).get('/api/v1/events').set(bearer(r.tokens.admin));
-    expect(events.body.events.at(-1)).toMatchObject({
+    expect((events.body as EventsBody).events.at(-1)).toMatchObject({
       actor: 'boss',
       action: 'token-revoke',
       detail: { id: idOf(r.tokens.read), name: 'reader' },

@@ -1,7 +1,10 @@
 /**
- * Synthetic pipelines and templates for benchmarks: 50 templates nested up to three deep
+ * Synthetic pipelines and templates for benchmarks (bench/compile.ts, bench/audit.ts) and for
+ * tests that read them (test/compiler/yaml-fast.test.ts): 50 templates nested up to three deep
  * (Step templates; StepGroup templates holding Step templates; StepGroup templates holding
- * those), and pipelines of any size built from them plus inline steps and parallel blocks.
+ * those), pipelines of any size built from them plus inline steps and parallel blocks, and the
+ * audit benchmark's fleet pipelines. Benchmarks and tests share it here, in test/support/, so
+ * that neither imports the other.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -152,6 +155,22 @@ export function pipelineText(steps: number, stages: number): string {
       inStage += block.steps;
       made += block.steps;
       n++;
+    }
+  }
+  return out;
+}
+
+/** Pipeline number `i` of the audit benchmark's fleet: 5 stages of 10 steps, half of them template references. */
+export function fleetPipeline(i: number): string {
+  let out = `pipeline:\n  name: fleet ${i}\n  identifier: fleet_${i}\n  variables:\n    - {name: region, type: String, value: eu}\n  stages:\n`;
+  for (let s = 0; s < 5; s++) {
+    out += `    - stage:\n        name: s${s}\n        identifier: s${s}\n        type: CI\n        spec:\n          execution:\n            steps:\n`;
+    for (let k = 0; k < 10; k++) {
+      const n = (i * 7 + s * 10 + k) % STEP_TEMPLATES;
+      out +=
+        k % 2 === 0
+          ? `              - step: {name: t${k}, identifier: t${k}, template: {templateRef: account.step_${n}, versionLabel: ^1}}\n`
+          : `              - step: {type: Run, name: r${k}, identifier: r${k}, timeout: 5m, spec: {image: registry.local/tool:${k}, shell: Sh, command: "echo <+stage.identifier> ${k}"}}\n`;
     }
   }
   return out;

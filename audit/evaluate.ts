@@ -4,7 +4,7 @@
  * are all seen — never only the top level.
  */
 import semver from 'semver';
-import type { Plan, PlanStage, PlanStep } from '../schemas/index.js';
+import { imageOf, type Plan, type PlanStage, type PlanStep } from '../schemas/index.js';
 import type { Policy, Rule } from './policy.js';
 
 export interface Violation {
@@ -66,7 +66,8 @@ function matchesStep(rule: Rule, step: PlanStep, stage: PlanStage | undefined): 
   if (!within(step.kind, m.kind) || !within(step.type, m.type) || !within(stage?.type, m.stageType) || !within(step.stage, m.stage))
     return false;
   if (m.template && !refs(step).some((r) => m.template!.includes(r))) return false;
-  if (m.image && (!step.image || unknown(step.image) || !m.image.test(step.image))) return false;
+  const image = imageOf(step);
+  if (m.image && (!image || unknown(image) || !m.image.test(image))) return false;
   return true;
 }
 
@@ -111,8 +112,9 @@ function stepProblems(rule: Rule, step: PlanStep, facts: PlanFacts): string[] {
   if (q.locked)
     for (const t of step.origin.templates)
       if (!facts.locked.has(`${t.ref}@${t.version}`)) out.push(`step ${step.id} uses ${t.ref}@${t.version}, which no lockfile pins`);
-  if (q.images && step.image && !unknown(step.image) && !q.images.some((re) => re.test(step.image!)))
-    out.push(`step ${step.id} uses image ${step.image}, which is not on the allow-list`);
+  const image = imageOf(step);
+  if (q.images && image && !unknown(image) && !q.images.some((re) => re.test(image)))
+    out.push(`step ${step.id} uses image ${image}, which is not on the allow-list`);
   if (!holds(rule, step))
     out.push(
       `step ${step.id} does not satisfy the rule's schema: ${rule.assert!.errors?.map((e) => `${e.instancePath || '(step)'} ${e.message}`).join('; ')}`,

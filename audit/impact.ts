@@ -99,11 +99,17 @@ const FIELDS = [
   'spec',
 ] as const;
 
+/** A step's compared fields, whatever its kind (a field its kind lacks reads as absent). */
+function fieldsOf(s: PlanStep): Partial<Record<(typeof FIELDS)[number], unknown>> {
+  return s;
+}
+
 function compareSteps(a: PlanStep, b: PlanStep): StepChange | undefined {
-  const fields: StepChange['fields'] = FIELDS.filter((f) => JSON.stringify(a[f]) !== JSON.stringify(b[f])).map((f) => ({
+  const [fa, fb] = [fieldsOf(a), fieldsOf(b)];
+  const fields: StepChange['fields'] = FIELDS.filter((f) => JSON.stringify(fa[f]) !== JSON.stringify(fb[f])).map((f) => ({
     field: f,
-    before: a[f],
-    after: b[f],
+    before: fa[f],
+    after: fb[f],
   }));
   const va = a.origin.templates.map((t) => `${t.ref}@${t.version}`).join(' → ');
   const vb = b.origin.templates.map((t) => `${t.ref}@${t.version}`).join(' → ');

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { Codes, compile, parseDuration } from '../compiler/index.js';
 import type { RunReport, StepResult } from '../runtime/index.js';
 import type { Project } from '../runtime/index.js';
-import { validator, type Plan } from '../schemas/index.js';
+import { imageOf, isExecuted, validator, type Plan } from '../schemas/index.js';
 import { printDiagnostics } from './compile-commands.js';
 import { Exit, ExitError, type CliIO } from './io.js';
 import { buildSources } from './sources.js';
@@ -98,7 +98,7 @@ export function unsupported(plan: Plan, backend: string, skipUnsupported = false
     out.push(
       `unsupported step types (the runtime executes Run, Background, Plugin and services; --skip-unsupported skips them): ${external.map((s) => `${s.id} (${s.type})`).join(', ')}`,
     );
-  const images = plan.steps.filter((s) => s.image);
+  const images = plan.steps.filter(isExecuted).filter((s) => s.image);
   if (images.length && backend === 'host') out.push(`--backend host cannot run steps with an image: ${images.map((s) => s.id).join(', ')}`);
   else if (images.length && backend === 'none')
     out.push(
@@ -240,7 +240,7 @@ export function registerRunCommands(program: Command, io: CliIO): void {
       }
       const plan = await planFor(target, flags, io);
       const bin = dockerBinary(io.env ?? process.env);
-      const needsDocker = flags.backend === 'docker' || (flags.backend === 'auto' && plan.steps.some((s) => s.image));
+      const needsDocker = flags.backend === 'docker' || (flags.backend === 'auto' && plan.steps.some((s) => imageOf(s)));
       const haveDocker = needsDocker && (await engineAvailable(bin));
       const problems = unsupported(plan, needsDocker && !haveDocker ? 'none' : flags.backend, !!flags.skipUnsupported);
       if (problems.length) throw new ExitError(Exit.INVALID, problems.join('\n'));

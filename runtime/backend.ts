@@ -3,13 +3,13 @@
  * backend runs child processes; the Docker backend (containers) implements the same shape.
  * Scheduling, readiness, outputs, failure strategies and reports do not depend on which.
  */
-import type { PlanStep } from '../schemas/index.js';
+import type { ExecutedStep } from '../schemas/index.js';
 import type { Escapee, OutputLinks } from './escaped.js';
 import type { StepLog } from './logs.js';
 
 /** A step with its runtime references already replaced. */
 export interface StartSpec {
-  step: PlanStep;
+  step: ExecutedStep;
   env: Record<string, string>;
   cwd: string;
   log: StepLog;

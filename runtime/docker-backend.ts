@@ -15,12 +15,12 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PlanStage, PlanStep } from '../schemas/index.js';
+import { isExecuted, type ExecutedStep, type PlanStage, type PlanStep } from '../schemas/index.js';
 import { StartError, type Backend, type Handle, type ProbeTarget, type StartSpec } from './backend.js';
 import { handleOf, spawnLogged } from './spawn-step.js';
 import { docker } from './docker-cli.js';
 import { writesDroneOutput } from './outputs.js';
-import { shellScript, writeScript } from './script-file.js';
+import { stepScript, writeScript } from './script-file.js';
 import { processStartTime, stopGroup } from './process-group.js';
 
 /** The compiled probe program (beside this module in dist/, or in dist/ when run from source). */
@@ -117,7 +117,7 @@ export class DockerBackend implements Backend {
   }
 
   /** Makes sure an image is there, following the step's imagePullPolicy (default IfNotPresent). */
-  private ensureImage(image: string, policy: PlanStep['imagePullPolicy']): Promise<void> {
+  private ensureImage(image: string, policy: ExecutedStep['imagePullPolicy']): Promise<void> {
     const key = `${image}|${policy ?? 'IfNotPresent'}`;
     let p = this.pulled.get(key);
     if (!p) {
@@ -142,9 +142,10 @@ export class DockerBackend implements Backend {
     if (!h) {
       h = (async () => {
         const entry = this.stages.get(stageId);
-        const image = entry?.steps.find((s) => s.image)?.image;
-        if (!image) throw new StartError(`stage ${stageId} has no image for its network namespace`);
-        await this.ensureImage(image, entry.steps.find((s) => s.image === image)!.imagePullPolicy);
+        const first = entry?.steps.filter(isExecuted).find((s) => s.image);
+        if (!entry || !first?.image) throw new StartError(`stage ${stageId} has no image for its network namespace`);
+        const image = first.image;
+        await this.ensureImage(image, first.imagePullPolicy);
         const network = await this.stageNetwork();
         const name = `pw-${this.opts.runId}-${safe(stageId)}-netns`;
         const hosts = [...new Set(entry.steps.map((s) => s.id.split('.').pop()!))].flatMap((h) => ['--add-host', `${h}:127.0.0.1`]);
@@ -242,7 +243,7 @@ export class DockerBackend implements Backend {
       args.push('--entrypoint', step.entrypoint[0]!, step.image, ...step.entrypoint.slice(1), ...(step.args ?? []));
     else if (step.command !== undefined) {
       // The script is a read-only file mount, run as `sh -e /pipewright/script.sh`.
-      const script = shellScript(step.shell ?? 'sh', step.command, step.kind === 'run' ? step.outputs : []);
+      const script = stepScript(step, step.command);
       const hostPath = spec.scriptFile + script.ext;
       const inside = `${SCRIPT_MOUNT}${script.ext}`;
       removals.push(writeScript(hostPath, script.text, step.runAsUser));

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { StartError, type Backend, type Handle, type ProbeTarget, type StartSpec } from './backend.js';
 import { stopGroup } from './process-group.js';
 import { writesDroneOutput } from './outputs.js';
-import { shellScript, writeScript } from './script-file.js';
+import { stepScript, writeScript } from './script-file.js';
 import { handleOf, spawnLogged } from './spawn-step.js';
 import { execReady } from './readiness/exec.js';
 import { httpReady } from './readiness/http.js';
@@ -56,7 +56,7 @@ export class HostBackend implements Backend {
     let script: { path: string; text: string } | undefined;
     if (step.entrypoint?.length) argv = [...step.entrypoint, ...(step.args ?? [])];
     else if (step.command !== undefined) {
-      const s = shellScript(step.shell ?? 'sh', step.command, step.kind === 'run' ? step.outputs : []);
+      const s = stepScript(step, step.command);
       script = { path: spec.scriptFile + s.ext, text: s.text };
       argv = s.argv(script.path);
     } else throw new StartError(`step ${step.id} has neither command nor entrypoint to run on the host`);

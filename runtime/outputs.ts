@@ -26,22 +26,28 @@ export function writesDroneOutput(step: PlanStep): boolean {
 
 /** Whether a step gets an outputs file. */
 export function hasOutputs(step: PlanStep): boolean {
-  return !!step.outputs?.length || writesDroneOutput(step);
+  return !!declaredOutputs(step).length || writesDroneOutput(step);
+}
+
+/** The output variables a step declares (only Run steps declare any). */
+export function declaredOutputs(step: PlanStep): string[] {
+  return step.kind === 'run' ? (step.outputs ?? []) : [];
 }
 
 /** Reads a successful attempt's output variables (empty values when the file is missing). */
 export function readOutputs(step: PlanStep, file: string | undefined): Record<string, string> | undefined {
   if (file && writesDroneOutput(step)) return droneOutputs(file);
-  if (!file || !step.outputs?.length) return undefined;
+  const outputs = declaredOutputs(step);
+  if (!file || !outputs.length) return undefined;
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    return Object.fromEntries(step.outputs.map((n) => [n, '']));
+    return Object.fromEntries(outputs.map((n) => [n, '']));
   }
   const values = text.split('\0');
   const out: Record<string, string> = {};
-  step.outputs.forEach((n, i) => (out[n] = values[i] ?? ''));
+  outputs.forEach((n, i) => (out[n] = values[i] ?? ''));
   return out;
 }
 

@@ -3,7 +3,7 @@
  * fill (step outputs, secrets, run facts). Before a step starts they are replaced in every
  * string field; secret values are registered with the masker first.
  */
-import { replaceInExpression } from '../schemas/index.js';
+import { isExecuted, isLongLived, replaceInExpression } from '../schemas/index.js';
 import type { PlanRef, PlanStage, PlanStep } from '../schemas/index.js';
 import type { Masker } from './secrets.js';
 
@@ -93,7 +93,7 @@ export function resolveStageCondition(stage: PlanStage, ctx: RefContext): string
 }
 
 /** A copy of `step` with its references replaced (conditions get string literals). */
-export function resolveStep(step: PlanStep, ctx: RefContext): PlanStep {
+export function resolveStep<S extends PlanStep>(step: S, ctx: RefContext): S {
   const refs = step.refs ?? [];
   if (refs.length === 0) return step;
   const values = refValues(refs, ctx);
@@ -105,13 +105,15 @@ export function resolveStep(step: PlanStep, ctx: RefContext): PlanStep {
       `${copyless.expr} has no value: the strategy it belongs to is decided at run time in a form pipewright does not expand (PW5005)`,
     );
   const fill = (t: string) => fillRefs(t, values);
-  const out: PlanStep = { ...step, env: Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, fill(v)])) };
-  if (step.command !== undefined) out.command = fill(step.command);
-  if (step.image !== undefined) out.image = fill(step.image);
-  if (step.entrypoint) out.entrypoint = step.entrypoint.map(fill);
-  if (step.args) out.args = step.args.map(fill);
-  if (step.readiness) {
-    const r = { ...step.readiness };
+  const out: S = { ...step, env: Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, fill(v)])) };
+  if (isExecuted(out)) {
+    if (out.command !== undefined) out.command = fill(out.command);
+    if (out.image !== undefined) out.image = fill(out.image);
+    if (out.entrypoint) out.entrypoint = out.entrypoint.map(fill);
+    if (out.args) out.args = out.args.map(fill);
+  }
+  if (isLongLived(out) && out.readiness) {
+    const r = { ...out.readiness };
     if (r.tcp) r.tcp = { ...r.tcp, ports: r.tcp.ports.map((p) => (typeof p === 'string' ? portOf(fill(p), p) : p)) };
     if (r.http) r.http = { ...r.http, url: fill(r.http.url) };
     if (r.exec) r.exec = { command: fill(r.exec.command) };

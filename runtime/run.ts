@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConditionError, evaluateCondition } from '../schemas/index.js';
-import type { Plan, PlanStage, PlanStep } from '../schemas/index.js';
+import { imageOf, type ExecutedStep, type Plan, type PlanStage, type PlanStep } from '../schemas/index.js';
 import type { Backend, Handle } from './backend.js';
 import { HostBackend } from './host-backend.js';
 import type { Console } from './logs.js';
@@ -38,7 +38,7 @@ export interface RunOptions {
   /** Variables every step inherits (default: PATH, HOME, USER, LANG, TMPDIR, TERM of this process). */
   baseEnv?: Record<string, string>;
   /** Backend per step; default the host backend. */
-  backend?: (step: PlanStep) => Backend;
+  backend?: (step: ExecutedStep) => Backend;
   /** Run facts for runtime expressions (`pipeline.sequenceId`, ...). */
   facts?: Record<string, string>;
   /** Steps with an image run in Docker through this CLI (`docker`, or PIPEWRIGHT_DOCKER). */
@@ -79,7 +79,7 @@ export class Runner {
     mkdirSync(join(this.runDir, 'outputs'), { recursive: true, mode: 0o700 });
     this.state = new StateFile(join(this.runDir, 'state.json'), this.runId);
     for (const v of Object.values(opts.secrets ?? {})) this.masker.add(v);
-    if (opts.docker && plan.steps.some((s) => s.image)) {
+    if (opts.docker && plan.steps.some((s) => imageOf(s))) {
       const stages = new Map(plan.stages.map((st) => [st.id, { stage: st, steps: plan.steps.filter((s) => s.stage === st.id) }]));
       this.dockerBackend = new DockerBackend(
         {

@@ -7,7 +7,7 @@
  * This file is the stage's bookkeeping and its pump; running a step is `step-run.ts`,
  * run-time strategies `stage-expand.ts`, what runs and which failure rule applies `decisions.ts`.
  */
-import type { PlanStage, PlanStep } from '../schemas/index.js';
+import { isExecuted, type ExecutedStep, type PlanStage, type PlanStep } from '../schemas/index.js';
 import { failureAction, shouldRun } from './decisions.js';
 import { EscapeLedger } from './escape-ledger.js';
 import type { StageResult, StepResult, StepStatus } from './report.js';
@@ -137,19 +137,19 @@ export class StageRun implements StageOps, ExpandingStage {
         if (expandReached(this, step)) i = -1;
         continue;
       }
-      this.launch(step);
+      this.launch(decision.step);
     }
   }
 
   /** Whether a reached step runs; when not, why (nothing said when its stageStatus does not match). */
-  private decide(step: PlanStep): { run: true } | { run: false; why?: string } {
+  private decide(step: PlanStep): { run: true; step: ExecutedStep } | { run: false; why?: string } {
     if (this.ctx.aborted()) return { run: false, why: 'run aborted' };
-    if (step.kind === 'external') return { run: false, why: `unsupported step type ${step.type}` };
-    return shouldRun(step.when, this.failed) ? { run: true } : { run: false };
+    if (!isExecuted(step)) return { run: false, why: `unsupported step type ${step.type}` };
+    return shouldRun(step.when, this.failed) ? { run: true, step } : { run: false };
   }
 
   /** Starts a step's run, holding a concurrency slot (and its copy group's) until it settles. */
-  private launch(step: PlanStep): void {
+  private launch(step: ExecutedStep): void {
     this.started.add(step.id);
     this.running++;
     const group = step.maxConcurrency ? copyGroup(step) : undefined;

@@ -5,7 +5,7 @@
  */
 import { chmodSync, chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { PlanShell } from '../schemas/index.js';
+import type { ExecutedStep, PlanShell } from '../schemas/index.js';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -14,6 +14,12 @@ export interface ShellScript {
   text: string;
   ext: string;
   argv(path: string): string[];
+}
+
+/** The script that runs `step`'s command: its shell (Sh for a service), and the output variables a Run step declares. */
+export function stepScript(step: ExecutedStep, command: string): ShellScript {
+  if (step.kind === 'service') return shellScript('sh', command);
+  return shellScript(step.shell ?? 'sh', command, step.kind === 'run' ? step.outputs : []);
 }
 
 /**

@@ -4,7 +4,7 @@
  * each attempt's start spec.
  */
 import { join } from 'node:path';
-import type { PlanStep } from '../schemas/index.js';
+import type { ExecutedStep, PlanStep } from '../schemas/index.js';
 import type { Backend, Handle, StartSpec } from './backend.js';
 import type { EscapeLedger } from './escape-ledger.js';
 import type { Console, StepLog } from './logs.js';
@@ -22,7 +22,7 @@ export interface StageContext {
    * made at run time are added as they are made, so no stage takes them for escapees.
    */
   planSteps: Set<string>;
-  backend: (step: PlanStep) => Backend;
+  backend: (step: ExecutedStep) => Backend;
   runDir: string;
   workspace: string;
   baseEnv: Record<string, string>;
@@ -80,7 +80,7 @@ export interface StageOps {
 export const RELEASE_MS = 100;
 
 /** The start spec of a step's attempt: its environment, script file and outputs file. */
-export function startSpec(ctx: StageContext, step: PlanStep, log: StepLog, attempt = 0): StartSpec {
+export function startSpec(ctx: StageContext, step: ExecutedStep, log: StepLog, attempt = 0): StartSpec {
   // The run marker comes last: a step's own envVariables cannot hide it from teardown and gc.
   const env = { ...ctx.baseEnv, ...step.env, PIPEWRIGHT_RUN_ID: ctx.runId, PIPEWRIGHT_STEP_ID: step.id };
   const out: StartSpec = {

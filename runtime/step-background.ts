@@ -4,7 +4,7 @@
  * watched, until the stage's teardown; ending on its own before that fails the stage, unless
  * its failure strategy says otherwise.
  */
-import type { PlanStep } from '../schemas/index.js';
+import type { LongLivedStep } from '../schemas/index.js';
 import { StartError, type Handle } from './backend.js';
 import { ruleFor } from './decisions.js';
 import type { StepLog } from './logs.js';
@@ -14,7 +14,7 @@ import { startSpec, type Live, type StageOps } from './stage-context.js';
 import { stepResult } from './step-result.js';
 
 /** Starts a background step and settles it when it is ready or has failed to be. */
-export async function runBackground(stage: StageOps, step: PlanStep, log: StepLog, t0: number): Promise<void> {
+export async function runBackground(stage: StageOps, step: LongLivedStep, log: StepLog, t0: number): Promise<void> {
   const { ctx } = stage;
   const elapsed = () => Math.round(performance.now() - t0);
   const spec = startSpec(ctx, step, log);

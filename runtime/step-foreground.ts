@@ -4,7 +4,7 @@
  * strategy says, each wait ended at once by the stage's abort.
  */
 import { rmSync } from 'node:fs';
-import type { PlanStep } from '../schemas/index.js';
+import type { RunStep } from '../schemas/index.js';
 import { StartError, type Handle } from './backend.js';
 import { ruleFor } from './decisions.js';
 import type { StepLog } from './logs.js';
@@ -14,7 +14,7 @@ import { RELEASE_MS, startSpec, type Live, type StageOps } from './stage-context
 import { stepResult } from './step-result.js';
 
 /** Runs a Run step's attempts until one succeeds, its retries are over, or the stage aborts. */
-export async function runForeground(stage: StageOps, step: PlanStep, log: StepLog, t0: number): Promise<void> {
+export async function runForeground(stage: StageOps, step: RunStep, log: StepLog, t0: number): Promise<void> {
   const { ctx } = stage;
   const elapsed = () => Math.round(performance.now() - t0);
   let attempt = 0;

@@ -4,7 +4,7 @@
  * (a Background step or service, until it is ready).
  */
 import { join } from 'node:path';
-import { ConditionError, evaluateCondition, type PlanStep } from '../schemas/index.js';
+import { ConditionError, evaluateCondition, type ExecutedStep } from '../schemas/index.js';
 import { StepLog } from './logs.js';
 import { RefError, resolveStep } from './refs.js';
 import type { StageOps } from './stage-context.js';
@@ -13,11 +13,11 @@ import { runForeground } from './step-foreground.js';
 import { skippedResult, stepResult } from './step-result.js';
 
 /** Runs a started step to its result (a background step: until it is ready, or failed). */
-export async function executeStep(stage: StageOps, step: PlanStep): Promise<void> {
+export async function executeStep(stage: StageOps, step: ExecutedStep): Promise<void> {
   const { ctx } = stage;
   const t0 = performance.now();
   const log = new StepLog(step.id, join(ctx.runDir, 'logs'), ctx.console, ctx.masker, stage.nextColour());
-  let resolved: PlanStep;
+  let resolved: ExecutedStep;
   try {
     resolved = resolveStep(step, ctx.refs);
     if (resolved.when?.condition !== undefined && !evaluateCondition(resolved.when.condition)) {
@@ -49,7 +49,7 @@ export async function executeStep(stage: StageOps, step: PlanStep): Promise<void
 }
 
 /** Warns when a secret sits in an exec-form entrypoint or args: those are argv, which `ps` shows every user. */
-function warnArgvSecrets(stage: StageOps, step: PlanStep, log: StepLog): void {
+function warnArgvSecrets(stage: StageOps, step: ExecutedStep, log: StepLog): void {
   if ([...(step.entrypoint ?? []), ...(step.args ?? [])].some((a) => stage.ctx.masker.mask(a) !== a)) {
     log.line(
       `pipewright: warning: a secret is in the entrypoint or args of ${step.id}, which every user of this machine can read (ps); pass it in envVariables instead`,

@@ -44,7 +44,13 @@ function ajvClass(): typeof Ajv {
 /** A fresh ajv instance configured the way pipewright uses it (strict schemas, formats). */
 export function createAjv(opts: { allErrors?: boolean } = {}): Ajv {
   const addFormats = require('ajv-formats') as { default: (ajv: Ajv) => Ajv };
-  const ajv = new (ajvClass())({ allErrors: opts.allErrors ?? false, verbose: true, strict: false, allowUnionTypes: true });
+  const ajv = new (ajvClass())({
+    allErrors: opts.allErrors ?? false,
+    verbose: true,
+    strict: false,
+    allowUnionTypes: true,
+    discriminator: true,
+  });
   addFormats.default(ajv);
   return ajv;
 }
@@ -52,7 +58,7 @@ export function createAjv(opts: { allErrors?: boolean } = {}): Ajv {
 let shared: { ajv: Ajv; validators: Map<SchemaName, ValidateFunction> } | undefined;
 
 /** ajv options of the shared validators; the build's standalone code uses the same. */
-export const VALIDATOR_OPTIONS = { allErrors: true, verbose: true, strict: false, allowUnionTypes: true } as const;
+export const VALIDATOR_OPTIONS = { allErrors: true, verbose: true, strict: false, allowUnionTypes: true, discriminator: true } as const;
 
 /** Name of the standalone validators file the build writes beside this module. */
 export const GENERATED_VALIDATORS = 'validators.generated.cjs';

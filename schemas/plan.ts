@@ -115,7 +115,8 @@ export interface PlanPort {
   container: number;
 }
 
-export interface PlanStep {
+/** What every plan step has, whatever its kind. */
+export interface PlanStepBase {
   /** `stage.step` or `stage.group.step`; unique in the plan. */
   id: string;
   stage: string;
@@ -125,27 +126,11 @@ export interface PlanStep {
   name: string;
   /** Plan step ids that must finish (or, for background steps, be ready) first. */
   needs: string[];
-  image?: string;
-  connectorRef?: string;
-  shell?: PlanShell;
-  command?: string;
-  entrypoint?: string[];
-  args?: string[];
   env: Record<string, string>;
-  ports?: PlanPort[];
-  readiness?: PlanReadiness;
   timeoutMs?: number;
   failure?: FailureRule[];
   when?: PlanWhen;
-  outputs?: string[];
   refs?: PlanRef[];
-  privileged?: boolean;
-  runAsUser?: string;
-  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
-  resources?: Record<string, unknown>;
-  reports?: Record<string, unknown>;
-  /** External steps only: the Harness spec as written, after template expansion. */
-  spec?: Record<string, unknown>;
   /** Matrix / parallelism / repeat values this copy was expanded with. */
   matrix?: Record<string, unknown>;
   maxConcurrency?: number;
@@ -158,6 +143,73 @@ export interface PlanStep {
   /** Set when `strategy` is an enclosing step group's (its id): the run copies the group's steps together. */
   strategyOf?: string;
   origin: Origin;
+}
+
+/** What a step that pipewright executes itself (a process or a container) may have. */
+export interface ExecutedStepFields {
+  image?: string;
+  connectorRef?: string;
+  command?: string;
+  entrypoint?: string[];
+  args?: string[];
+  privileged?: boolean;
+  runAsUser?: string;
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  resources?: Record<string, unknown>;
+  reports?: Record<string, unknown>;
+}
+
+/** A Run or Plugin step: runs to completion; may declare output variables. */
+export interface RunStep extends PlanStepBase, ExecutedStepFields {
+  kind: 'run';
+  /** A Run step's shell; Plugin steps run their image's entrypoint and have none. */
+  shell?: PlanShell;
+  outputs?: string[];
+}
+
+/** A Background step: started, proven ready, kept running until its stage ends. */
+export interface BackgroundStep extends PlanStepBase, ExecutedStepFields {
+  kind: 'background';
+  shell: PlanShell;
+  ports?: PlanPort[];
+  readiness?: PlanReadiness;
+}
+
+/** A stage's service dependency: a container started before the stage's steps, kept like a Background step. */
+export interface ServiceStep extends PlanStepBase, ExecutedStepFields {
+  kind: 'service';
+  ports?: PlanPort[];
+  readiness?: PlanReadiness;
+}
+
+/** A step pipewright records but does not execute (GitClone, a CD step, ...): its spec as written, after template expansion. */
+export interface ExternalStep extends PlanStepBase {
+  kind: 'external';
+  spec: Record<string, unknown>;
+}
+
+/** One step of the plan, discriminated by `kind`. */
+export type PlanStep = RunStep | BackgroundStep | ServiceStep | ExternalStep;
+
+/** The steps pipewright runs itself (a process, or a container). */
+export type ExecutedStep = RunStep | BackgroundStep | ServiceStep;
+
+/** The long-lived kinds: started, proven ready, torn down when their stage ends. */
+export type LongLivedStep = BackgroundStep | ServiceStep;
+
+/** Whether pipewright runs `step` itself (not an external step). */
+export function isExecuted(step: PlanStep): step is ExecutedStep {
+  return step.kind !== 'external';
+}
+
+/** The image a step runs in, when pipewright runs it in one (external steps have none). */
+export function imageOf(step: PlanStep): string | undefined {
+  return isExecuted(step) ? step.image : undefined;
+}
+
+/** Whether `step` is a Background step or a service. */
+export function isLongLived(step: PlanStep): step is LongLivedStep {
+  return step.kind === 'background' || step.kind === 'service';
 }
 
 export interface Plan {

@@ -2,7 +2,7 @@
  * `compile --explain`: the plan as a readable tree, stage by stage, each step with its kind,
  * what it waits for and the templates that produced it.
  */
-import type { Plan, PlanStep } from '../../schemas/index.js';
+import { isExecuted, isLongLived, type Plan, type PlanStep } from '../../schemas/index.js';
 import { printable } from '../printable.js';
 
 export function explainPlan(plan: Plan): string {
@@ -37,8 +37,8 @@ function short(id: string, stage: string): string {
 
 function describe(s: PlanStep, stage: string): string {
   const bits = [`${short(s.id, stage)}`, `${s.kind}${s.kind === 'external' || s.type !== kindType(s.kind) ? `:${s.type}` : ''}`];
-  if (s.image) bits.push(`image ${s.image}`);
-  if (s.readiness) bits.push(`ready ${Object.keys(s.readiness).filter((k) => !k.endsWith('Ms'))[0]}`);
+  if (isExecuted(s) && s.image) bits.push(`image ${s.image}`);
+  if (isLongLived(s) && s.readiness) bits.push(`ready ${Object.keys(s.readiness).filter((k) => !k.endsWith('Ms'))[0]}`);
   if (s.when) bits.push(`when ${describeWhen(s.when)}`);
   if (s.timeoutMs) bits.push(`timeout ${s.timeoutMs}ms`);
   return bits.join('  ');

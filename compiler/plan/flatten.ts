@@ -5,12 +5,21 @@
  * where it came from.
  */
 import { textOf } from '../text.js';
-import type { FailureRule, Origin, PlanRef, PlanStage, PlanStep, PlanWhen } from '../../schemas/index.js';
+import {
+  isExecuted,
+  type FailureRule,
+  type Origin,
+  type PlanRef,
+  type PlanStage,
+  type PlanStep,
+  type PlanWhen,
+} from '../../schemas/index.js';
 import { Codes, DiagnosticBag, type Location } from '../diagnostics.js';
 import { unwrap } from '../templates/elements.js';
 import { annotations, isRootAnnotation, type Annotation } from '../templates/annotations.js';
 import type { ExprScope } from '../expressions/expressions.js';
-import { buildStepBody, combineWhen, deepSubstitute, failureOf, substituteAt, timeoutOf, whenOf, type BuildContext } from './steps.js';
+import { combineWhen, deepSubstitute, failureOf, substituteAt, timeoutOf, whenOf, type BuildContext } from './steps.js';
+import { buildStep } from './step-builders.js';
 import { copyCollisions, expandStrategy, type StrategyCopy } from './strategy.js';
 import { setOwn } from '../own.js';
 import { PLACEHOLDER_STEP_TYPE } from '../templates/expand.js';
@@ -432,7 +441,7 @@ class Flattener {
       const step = this.buildStep(d, scope, id, { has: (target) => runsBefore(needsOf, target, d.id) });
       if (!step) continue;
       if (!this.admit(step, 'step', d.node)) break;
-      if (step.image) usesImages = true;
+      if (isExecuted(step) && step.image) usesImages = true;
       built.push(step);
       this.steps.push(step);
       this.stepsById.set(step.id, step);
@@ -616,7 +625,7 @@ class Flattener {
     };
     const refs = new Map<string, PlanRef>();
     const ctx = this.buildCtx(scope, at, refs, stageId, d.groupPath, ancestors);
-    const body = this.bag.guard(() => buildStepBody(d.node, d.kind, ctx));
+    const body = this.bag.guard(() => buildStep(d.node, d.kind, ctx));
     if (!body) return undefined;
     const step: PlanStep = { id: d.id, stage: stageId, ...body, needs: d.needs, origin: this.origin(d.node, d.ann) };
     if (d.strategy) {

@@ -1,6 +1,7 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RunStep } from '../../schemas/index.js';
 import { describe, expect, test } from 'vitest';
 import { compile, DirectorySource, formatPlan } from '../../compiler/index.js';
 
@@ -39,7 +40,7 @@ describe('compile API', () => {
     expect(a.plan!.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     const b = await compile({ file: join(dir, 'b.yaml'), baseDir: dir });
     // Only origin lines differ (the keys moved), so digests differ but structure is equal.
-    expect(b.plan!.steps[0]!.command).toBe(a.plan!.steps[0]!.command);
+    expect((b.plan!.steps[0] as RunStep).command).toBe((a.plan!.steps[0] as RunStep).command);
   });
 
   test('several pipelines in one file give one plan each', async () => {
@@ -125,8 +126,8 @@ describe('compile API', () => {
       const first = formatPlan((await run('')).plan!);
       expect(formatPlan((await run('')).plan!)).toBe(first);
       const warn = (await run(', inputs: {level: warn}')).plan!;
-      expect(warn.steps[0]!.command).toBe('run --level warn');
-      expect((await run('')).plan!.steps[0]!.command).toBe('run --level info');
+      expect((warn.steps[0] as RunStep).command).toBe('run --level warn');
+      expect(((await run('')).plan!.steps[0] as RunStep).command).toBe('run --level info');
     });
 
     test('injected steps keep the provenance of the pipeline that wrote them', async () => {

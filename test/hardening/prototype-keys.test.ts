@@ -4,6 +4,7 @@
  * missing when required; `--set` follows own properties only and types its value by the
  * variable's declared type, with located PW3xxx diagnostics and exit code 2.
  */
+import type { RunStep } from '../../schemas/index.js';
 import { describe, expect, test } from 'vitest';
 import { echoVariableStep, inputTemplate, onePipeline, runCli, tempDir, templateStep } from '../helpers.js';
 import type { CompileJson } from '../support/cli-json.js';
@@ -123,7 +124,7 @@ describe('--set', () => {
   test('a String variable takes the text as written', async () => {
     const r = await run(stringVar, 'pipeline.variables.x=007');
     expect(r.code).toBe(0);
-    expect(r.out!.plans[0]!.steps[0]!.command).toBe('echo 007');
+    expect((r.out!.plans[0]!.steps[0] as RunStep).command).toBe('echo 007');
     const t = await run(stringVar, 'pipeline.variables.x=true');
     expect(t.out!.plans[0]!.pipeline.variables).toEqual({ x: 'true' });
   });

@@ -5,14 +5,12 @@
  * steps (environment, ports, readiness) in `step-fields.ts`.
  */
 import { textOf } from '../text.js';
-import type { FailureRule, PlanPort, PlanReadiness, PlanShell, PlanStep, PlanWhen, StepKind } from '../../schemas/index.js';
-import { regexProblem } from '../../schemas/index.js';
+import type { FailureRule, PlanWhen } from '../../schemas/index.js';
 import { Codes, LocatedError, type DiagnosticBag, type Location } from '../diagnostics.js';
 import { parseDuration } from '../expressions/duration.js';
 import type { ExprScope } from '../expressions/expressions.js';
 import { checkCondition, staticCondition, unwrapped } from '../../schemas/index.js';
 import { substitute, type SubstituteSink } from '../expressions/substitute.js';
-import { isRuntimeInput } from '../inputs/runtime-inputs.js';
 import type { Positions } from '../yaml/index.js';
 import { setOwn } from '../own.js';
 

@@ -2,7 +2,7 @@
  * Provenance of instantiated template bodies: which templates (outermost first) produced a
  * body, and where its outermost reference is written. Set by expansion, read by flattening.
  */
-import type { TemplateLink } from '../../schemas/index.js';
+import type { Origin, TemplateLink } from '../../schemas/index.js';
 import type { Location } from '../diagnostics.js';
 
 /** Provenance of an instantiated body. */
@@ -35,4 +35,13 @@ export const ROOT: Annotation = { links: [], site: { file: '', line: 0, column: 
 /** True for the marker of content written directly in the pipeline. */
 export function isRootAnnotation(a: Annotation | undefined): boolean {
   return a === ROOT;
+}
+
+/** Provenance of a node at `own`: the outermost reference site and the template chain (the last link's line is the node's own). */
+export function originOf(own: Location, ann: Annotation | undefined): Origin {
+  if (!ann || isRootAnnotation(ann) || ann.links.length === 0) return { file: own.file, line: own.line, column: own.column, templates: [] };
+  const links = ann.links.map((l) => ({ ...l }));
+  const last = links[links.length - 1]!;
+  if (own.file === last.file) last.line = own.line;
+  return { file: ann.site.file, line: ann.site.line, column: ann.site.column, templates: links };
 }

@@ -150,7 +150,7 @@ function checkFolders(flags: Pick<RunFlags, 'workspace' | 'home'>, cwd: string):
  * pipeline or a plan file), else `target`'s folder; never `home`. Over the limits: exit 2.
  */
 async function projectOf(target: string, home: string, io: CliIO): Promise<Project> {
-  const { listProject, WorkspaceError } = await import('../runtime/workspace.js');
+  const { listProject, WorkspaceError } = await import('../runtime/index.js');
   try {
     const project = listProject(dirname(target), { skip: [home] });
     if (project.note) io.stderr.write(`pipewright: copying the folder ${project.root}, not a git listing (${project.note})\n`);
@@ -163,7 +163,7 @@ async function projectOf(target: string, home: string, io: CliIO): Promise<Proje
 
 /** Fills the run's fresh workspace with the project's copy; on failure the run's folder goes. */
 async function seedWorkspace(project: Project, runDir: string, workspace: string, io: CliIO, quiet: boolean): Promise<void> {
-  const { copyProject, humanSize, WorkspaceError } = await import('../runtime/workspace.js');
+  const { copyProject, humanSize, WorkspaceError } = await import('../runtime/index.js');
   try {
     const took = await copyProject(project, workspace);
     if (!quiet)

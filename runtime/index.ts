@@ -14,4 +14,4 @@ export { evaluateCondition, ConditionError } from '../schemas/index.js';
 export { processStartTime, groupAlive } from './process-group.js';
 export { DockerBackend, gcContainers, removeContainers } from './docker-backend.js';
 export { dockerBinary, engineAvailable } from './docker-cli.js';
-export { type Project } from './workspace.js';
+export { copyProject, humanSize, listProject, WorkspaceError, type Project } from './workspace.js';

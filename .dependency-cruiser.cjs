@@ -49,7 +49,8 @@ module.exports = {
     {
       name: 'bench-not-test',
       severity: 'error',
-      comment: 'Benchmarks and tests do not import each other: what both need (pipeline generators, the Docker test image) lives in test/support/.',
+      comment:
+        'Benchmarks and tests do not import each other: what both need (pipeline generators, the Docker test image) lives in test/support/.',
       from: { path: '^bench/' },
       to: { path: '^test/', pathNot: '^test/support/' },
     },

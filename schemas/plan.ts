@@ -212,7 +212,8 @@ export function isLongLived(step: PlanStep): step is LongLivedStep {
   return step.kind === 'background' || step.kind === 'service';
 }
 
-export interface Plan {
+/** The plan document as the compiler assembles it (mutable while it is built). */
+export interface PlanDocument {
   apiVersion: typeof PLAN_API_VERSION;
   kind: 'Plan';
   pipeline: { identifier: string; name: string; variables?: Record<string, string | number | boolean> };
@@ -224,3 +225,17 @@ export interface Plan {
   partial?: true;
   digest: string;
 }
+
+/**
+ * A compiled plan, read-only: its fields cannot be reassigned and its lists of templates,
+ * stages and steps cannot be changed in place. Whoever runs, audits or exports a plan makes
+ * new objects for what it changes (the runtime's filled-in steps, strategy copies), so a plan
+ * read once stays the plan its digest names.
+ */
+export type Plan = Readonly<
+  Omit<PlanDocument, 'templates' | 'stages' | 'steps'> & {
+    templates: readonly TemplateUse[];
+    stages: readonly PlanStage[];
+    steps: readonly PlanStep[];
+  }
+>;

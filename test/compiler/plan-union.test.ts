@@ -76,3 +76,22 @@ describe('a plan step has the fields of its kind', () => {
     expect(validator('plan')(doc)).toBe(false);
   });
 });
+
+describe('a Plan is read-only', () => {
+  // Checked by the TypeScript build (`npm test` compiles the tests): each line below must be
+  // a type error, or the unused @ts-expect-error fails the build.
+  test('its fields and lists cannot be changed in place', async () => {
+    const p = await plan();
+    const attempts = (q: Plan): void => {
+      // @ts-expect-error a plan's digest cannot be reassigned
+      q.digest = 'sha256:0';
+      // @ts-expect-error a plan's steps cannot be pushed to
+      q.steps.push(q.steps[0]!);
+      // @ts-expect-error a plan's stages cannot be replaced
+      q.stages = [];
+    };
+    // The function is never called: the assertions are the type errors above.
+    expect(p.steps.length).toBeGreaterThan(0);
+    expect(typeof attempts).toBe('function');
+  });
+});

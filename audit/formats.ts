@@ -141,7 +141,7 @@ function sarif(r: AuditReport, policy: Policy): object {
             ruleId: v.rule,
             level: v.severity === 'error' ? 'error' : 'warning',
             message: { text: v.message },
-            locations: [{ physicalLocation: { artifactLocation: { uri: v.file }, region: { startLine: v.line, startColumn: v.column } } }],
+            locations: [{ physicalLocation: { artifactLocation: { uri: v.file }, region: region(v) } }],
           })),
           ...r.results
             .filter((p) => !p.ok)
@@ -152,9 +152,7 @@ function sarif(r: AuditReport, policy: Policy): object {
                   ruleId: 'compile',
                   level: 'error',
                   message: { text: `${d.code} ${d.message}` },
-                  locations: [
-                    { physicalLocation: { artifactLocation: { uri: d.file }, region: { startLine: d.line, startColumn: d.column } } },
-                  ],
+                  locations: [{ physicalLocation: { artifactLocation: { uri: d.file }, region: region(d) } }],
                 })),
             ),
         ],
@@ -279,4 +277,14 @@ function statusMarks(v: VersionStatus, today = new Date().toISOString().slice(0,
     );
   if (v.yanked) marks.push('yanked');
   return marks;
+}
+
+/** A SARIF region: the start, and the end when the diagnostic knows it (SARIF's endColumn is exclusive, as ours). */
+function region(at: { line: number; column: number; endLine?: number; endColumn?: number }): Record<string, number> {
+  const r: Record<string, number> = { startLine: at.line, startColumn: at.column };
+  if (at.endLine !== undefined && at.endColumn !== undefined) {
+    r['endLine'] = at.endLine;
+    r['endColumn'] = at.endColumn;
+  }
+  return r;
 }

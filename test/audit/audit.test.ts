@@ -11,7 +11,7 @@ import { POLICY, writeFleet } from './fleet.js';
 /** The parts of a SARIF 2.1.0 log these tests read. */
 interface SarifLog {
   version: string;
-  runs: { results: { locations: { physicalLocation: { region: { startLine: number } } }[] }[] }[];
+  runs: { results: { ruleId?: string; locations: { physicalLocation: { region: { startLine: number; endLine?: number } } }[] }[] }[];
 }
 
 /** Ajv 6 (jest-sarif's copy, which reads the draft-04 SARIF schema), as far as these tests use it. */
@@ -126,6 +126,11 @@ describe('audit', () => {
     expect(report.skipped.map((s) => s.reason)).toEqual(["no 'pipeline:' root", 'no such file or folder']);
     // The pull-request summary names the pipeline that does not compile and its first error.
     expect(formatReport(report, loadPolicy('p.yaml', POLICY), 'markdown')).toMatch(/^\| `broken\.yaml` \| `broken\.yaml:\d+:\d+` PW2004 /m);
+    // SARIF underlines the identifier itself: the region ends where `x-y` ends.
+    const sarif = JSON.parse(formatReport(report, loadPolicy('p.yaml', POLICY), 'sarif')) as SarifLog;
+    const compileError = sarif.runs[0]!.results.find((r) => r.ruleId === 'compile')!;
+    const col = readFileSync(join(fleet.dir, 'broken.yaml'), 'utf8').split('\n')[3]!.indexOf('x-y') + 1;
+    expect(compileError.locations[0]!.physicalLocation.region).toEqual({ startLine: 4, startColumn: col, endLine: 4, endColumn: col + 3 });
   });
 
   test('formats: json, SARIF valid against the SARIF 2.1.0 schema, JUnit, Markdown, table', async () => {

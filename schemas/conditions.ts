@@ -186,7 +186,7 @@ function at(list: unknown, index: unknown): unknown {
  * The text of a condition value, for the string methods: a scalar as written, a list as its
  * items joined by commas, null as ''. Values are only these (literals, lists, method results).
  */
-function textOf(v: unknown): string {
+function conditionText(v: unknown): string {
   if (v === null || v === undefined) return '';
   if (Array.isArray(v)) return v.map(String).join(',');
   if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
@@ -194,7 +194,7 @@ function textOf(v: unknown): string {
 }
 
 function method(name: string, target: unknown, arg: unknown): unknown {
-  const text = () => textOf(target);
+  const text = () => conditionText(target);
   switch (name) {
     case 'contains':
       return Array.isArray(target) ? target.map(String).includes(String(arg)) : text().includes(String(arg));

@@ -3,7 +3,12 @@
  * JSON body may hold a number, an array or an object where a string is due) and answers a
  * checked string or throws a 400: never `String(x)` of an unchecked value, which throws on
  * `{"toString": 1}` and turns `["a"]` into `"a"`.
+ *
+ * The path parameters `:ref`, `:version` and `:label` are checked once per request by the
+ * router's `param` callbacks (`checkPathParams`), before the route's handlers run; a
+ * handler reads them from `req.params` already checked.
  */
+import type { Router } from 'express';
 import { parseRef } from '../../compiler/index.js';
 import { badRequest } from '../errors.js';
 
@@ -42,4 +47,21 @@ export function queryString(v: unknown): string | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'string') throw badRequest('query parameters must be given once');
   return v;
+}
+
+/** The path parameters every router checks the same way, and their checks. */
+const PATH_PARAMS = { ref: refParam, version: versionParam, label: labelParam } as const;
+
+/**
+ * Installs the checks of `:ref`, `:version` and `:label` on `router` (param callbacks belong to
+ * the router they are installed on): a malformed value is a 400 before any handler of the
+ * route runs, passed on like an error the handler threw.
+ */
+export function checkPathParams(router: Router): Router {
+  for (const [name, check] of Object.entries(PATH_PARAMS))
+    router.param(name, (_req, _res, next, value: unknown) => {
+      check(value);
+      next();
+    });
+  return router;
 }

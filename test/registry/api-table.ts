@@ -64,7 +64,7 @@ export interface ApiCase {
   when: Call | ((given: Answer[]) => Call);
   status: number;
   /** A subset of the JSON answer (`toMatchObject`; asymmetric matchers welcome). */
-  body?: unknown;
+  body?: object;
   /** The whole JSON answer (`toEqual`). */
   exact?: unknown;
   /** Text the answer (a page) contains, or matches. */

@@ -12,6 +12,7 @@ import type { DB } from './db.js';
 import { isBusy, withoutWaiting } from './busy.js';
 import { freshness, FreshMap } from './freshness.js';
 
+/** What a token may do; each scope includes the ones before it. */
 export type Scope = 'read' | 'publish' | 'admin';
 const RANK: Record<Scope, number> = { read: 1, publish: 2, admin: 3 };
 
@@ -26,6 +27,7 @@ export interface Principal {
   scope: Scope;
 }
 
+/** Whether a text names a scope. */
 export function isScope(s: string): s is Scope {
   return s === 'read' || s === 'publish' || s === 'admin';
 }

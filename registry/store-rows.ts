@@ -26,6 +26,7 @@ export interface NewVersion extends TemplateIdentity {
   inputs: string;
 }
 
+/** One stored version: content, source, inputs and status. */
 export interface VersionRow {
   ref: string;
   version: string;
@@ -39,6 +40,7 @@ export interface VersionRow {
   deprecation?: { message: string; sunset?: string };
 }
 
+/** A template as listings show it: identity, latest (stable) version, labels, counts. */
 export interface TemplateSummary extends TemplateIdentity {
   latest?: string;
   versions: number;
@@ -46,6 +48,7 @@ export interface TemplateSummary extends TemplateIdentity {
   deprecated: boolean;
 }
 
+/** One entry of the event log: who did what, when. */
 export interface StoreEvent {
   id: number;
   at: string;

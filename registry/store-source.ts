@@ -23,6 +23,7 @@ export function parsedVersion(
   return { ref, version, digest, file, value: doc?.value ?? null, ...(deprecation ? { deprecation } : {}) };
 }
 
+/** The store as a template source (nested references of a template being published). */
 export class StoreSource implements TemplateSource {
   readonly name = 'registry-store';
 

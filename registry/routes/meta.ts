@@ -9,6 +9,7 @@ import { queryString } from './params.js';
 import { requireScope, type Auth } from './scope.js';
 import { tokenRoutes } from './tokens.js';
 
+/** `/healthz`, `/openapi.json`, `/api/v1/events` and the token API (tokens.ts). */
 export function metaRoutes({ store, auth }: { store: Store; auth: Auth }): Router {
   const r = Router();
   r.get('/healthz', (_req, res) => {

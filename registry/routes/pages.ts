@@ -17,15 +17,16 @@ import type { Store } from '../store.js';
 import { pageSender, type SendPage } from '../views.js';
 import { credentialsOf } from './bearer.js';
 import { assetRoutes } from './pages/assets.js';
-import { catalogRoutes } from './pages/catalog.js';
-import { diffRoutes } from './pages/diff.js';
+import { catalogPage } from './pages/catalog.js';
+import { diffPage } from './pages/diff.js';
 import { loginPage, loginRoutes, safeNext } from './pages/login.js';
 import { sessionLookup, sessionOf } from './pages/session.js';
-import { templateRoutes } from './pages/template.js';
+import { templatePage } from './pages/template.js';
 
 /** Whether a path is one of the gated pages (the catalog and everything under /templates). */
 const gated = (path: string) => path === '/' || path === '/templates' || path.startsWith('/templates/');
 
+/** The catalog's router, mounted after the API's. */
 export function pageRoutes(opts: { store: Store; anonymousRead: boolean }): Router {
   const { store } = opts;
   const page = pageSender((res) => {
@@ -38,9 +39,9 @@ export function pageRoutes(opts: { store: Store; anonymousRead: boolean }): Rout
   r.use(sessionLookup(sessions));
   r.use(loginRoutes({ tokens: store, sessions, send: page }));
   r.use(readerGate(store, opts.anonymousRead, page));
-  r.use(catalogRoutes({ store, page }));
-  r.use(templateRoutes({ store, page }));
-  r.use(diffRoutes({ store, page }));
+  r.use(catalogPage({ store, page }));
+  r.use(templatePage({ store, page }));
+  r.use(diffPage({ store, page }));
   r.use(errorPage(page));
   return r;
 }

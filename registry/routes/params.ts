@@ -30,12 +30,14 @@ export function refParam(text: unknown): string {
   return s;
 }
 
+/** A version from the URL, a query or a body, or 400. */
 export function versionParam(text: unknown): string {
   const s = stringParam(text, 'the version');
   if (!VERSION.test(s)) throw badRequest(`'${s}' is not a version (letters, digits, . _ + -, at most 64)`);
   return s;
 }
 
+/** A label name from the URL, or 400. */
 export function labelParam(text: unknown): string {
   const s = stringParam(text, 'the label');
   if (!LABEL.test(s)) throw badRequest(`'${s}' is not a label name (lower case letters, digits, - and _)`);

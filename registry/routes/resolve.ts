@@ -14,6 +14,7 @@ import type { Store } from '../store.js';
 /** Most references one batch may hold. */
 export const MAX_BATCH = 1000;
 
+/** One answer of a batch: the version chosen for a `{ref, selector}`, or why none was. */
 export type ResolveItem =
   | {
       ok: true;
@@ -33,6 +34,7 @@ export type ResolveItem =
       versions?: string[];
     };
 
+/** The router of `POST /api/v1/resolve` (mounted under `/api/v1`). */
 export function resolveRoutes({ store, auth }: { store: Store; auth: Auth }): Router {
   const r = Router();
   r.post('/resolve', auth('read'), (req, res) => {

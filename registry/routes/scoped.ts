@@ -30,6 +30,7 @@ export interface ScopedRoutes {
   router(): Router;
 }
 
+/** Starts a router of scoped routes; `auth` makes each route's scope check. */
 export function scopedRoutes(auth: Auth): ScopedRoutes {
   const checks = Router();
   const routes = checkPathParams(Router());

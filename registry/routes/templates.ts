@@ -15,6 +15,7 @@ import { scopedRoutes } from './scoped.js';
 import type { Auth } from './scope.js';
 import { VersionResponses } from './version-responses.js';
 
+/** What the template routes need: the store and the scope checks. */
 export interface TemplateRoutesDeps {
   store: Store;
   auth: Auth;
@@ -76,6 +77,7 @@ function send(req: Request, res: Response, etag: string, cacheControl: string, b
   res.end(body);
 }
 
+/** The router of the template routes (mounted under `/api/v1`). */
 export function templateRoutes({ store, auth }: TemplateRoutesDeps): Router {
   const r = scopedRoutes(auth);
   const responses = new VersionResponses(store.changes);

@@ -10,6 +10,7 @@ import type { Store } from '../store.js';
 import { TOKEN_ID } from '../tokens.js';
 import type { Auth } from './scope.js';
 
+/** The router of `GET /api/v1/tokens` and `POST /api/v1/tokens/{id}/revoke`. */
 export function tokenRoutes({ store, auth }: { store: Store; auth: Auth }): Router {
   const r = Router();
   r.get('/api/v1/tokens', auth('admin'), (_req, res) => {

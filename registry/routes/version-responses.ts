@@ -16,6 +16,7 @@ export interface CachedResponse {
 
 const keyOf = (ref: string, version: string) => `${ref}@${version}`;
 
+/** The cache of one app's version answers, kept true by the store's change signal. */
 export class VersionResponses {
   private readonly answers: FreshMap<string, CachedResponse>;
 

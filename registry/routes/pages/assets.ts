@@ -12,6 +12,7 @@ const FILES = [
   ['catalog.js', 'text/javascript; charset=utf-8'],
 ] as const;
 
+/** The router of `/static/{file}`; unknown files render as `page`'s 404. */
 export function assetRoutes({ page }: { page: SendPage }): Router {
   const r = Router();
   const staticDir = assetDir('static');

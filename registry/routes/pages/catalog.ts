@@ -12,7 +12,8 @@ const TYPES = ['Step', 'StepGroup', 'Stage', 'Pipeline', 'CustomDeployment', 'Ar
 /** Templates per catalog page: keeps a page light with thousands of templates. */
 export const PAGE_SIZE = 100;
 
-export function catalogRoutes({ store, page }: { store: Store; page: SendPage }): Router {
+/** The router of `/`. */
+export function catalogPage({ store, page }: { store: Store; page: SendPage }): Router {
   const r = Router();
   // Badges by content digest: content never changes under a digest.
   const badges = new Map<string, { background: boolean; readiness: boolean }>();

@@ -10,7 +10,8 @@ import type { Store } from '../../store.js';
 import type { SendPage } from '../../views.js';
 import { checkPathParams, queryString, versionParam } from '../params.js';
 
-export function diffRoutes({ store, page }: { store: Store; page: SendPage }): Router {
+/** The router of `/templates/{ref}/diff`. */
+export function diffPage({ store, page }: { store: Store; page: SendPage }): Router {
   const r = checkPathParams(Router());
   r.get('/templates/:ref/diff', (req, res) => {
     const ref = req.params.ref;

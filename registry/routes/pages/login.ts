@@ -62,6 +62,7 @@ export interface LoginDeps {
   send: SendPage;
 }
 
+/** The router of `GET /login`, `POST /login` and `POST /logout`. */
 export function loginRoutes({ tokens, sessions, send }: LoginDeps): Router {
   const r = Router();
   const cookieOptions = (req: Request, maxAge: number) => ({ maxAge, sameSite: 'Lax' as const, secure: req.secure });

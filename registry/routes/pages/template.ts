@@ -14,7 +14,8 @@ import { checkPathParams, queryString, versionParam } from '../params.js';
 const exampleOf = (type: string): unknown =>
   (({ number: 0, boolean: false, array: [], object: {}, steps: [], stages: [] }) as Record<string, unknown>)[type];
 
-export function templateRoutes({ store, page }: { store: Store; page: SendPage }): Router {
+/** The router of `/templates/{ref}`. */
+export function templatePage({ store, page }: { store: Store; page: SendPage }): Router {
   const r = checkPathParams(Router());
   r.get('/templates/:ref', (req, res) => {
     const ref = req.params.ref;

@@ -6,13 +6,15 @@
  * (pages/assets.ts; the pages work without it), under a Content-Security-Policy without
  * inline scripts.
  *
- * This module puts them in order: assets, who is signed in (pages/session.ts), sign-in, then
- * the gate, then the pages behind it, and the error page. Pages need a reader like the API
+ * This module puts them, in order, on one router whose `:ref` is checked by a param callback
+ * (params.ts): assets, who is signed in (pages/session.ts), sign-in, then the gate, then the
+ * pages behind it, and the error page. Pages need a reader like the API
  * unless the server allows anonymous reads: a bearer token, or a browser signed in on the
  * sign-in page (a server-side session; the cookie never holds the token).
  */
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { toApiError } from '../errors.js';
+import { checkPathParams } from './params.js';
 import type { Store } from '../store.js';
 import { pageSender, type SendPage } from '../views.js';
 import { credentialsOf } from './bearer.js';
@@ -34,14 +36,14 @@ export function pageRoutes(opts: { store: Store; anonymousRead: boolean }): Rout
     return s && { name: s.principal.name, csrf: s.csrf };
   });
   const sessions = store.sessions();
-  const r = Router();
-  r.use(assetRoutes({ page }));
+  const r = checkPathParams(Router());
+  assetRoutes(r, { page });
   r.use(sessionLookup(sessions));
-  r.use(loginRoutes({ tokens: store, sessions, send: page }));
+  loginRoutes(r, { tokens: store, sessions, send: page });
   r.use(readerGate(store, opts.anonymousRead, page));
-  r.use(catalogPage({ store, page }));
-  r.use(templatePage({ store, page }));
-  r.use(diffPage({ store, page }));
+  catalogPage(r, { store, page });
+  templatePage(r, { store, page });
+  diffPage(r, { store, page });
   r.use(errorPage(page));
   return r;
 }

@@ -5,10 +5,10 @@
  * `{"toString": 1}` and turns `["a"]` into `"a"`.
  *
  * The path parameters `:ref`, `:version` and `:label` are checked once per request by the
- * router's `param` callbacks (`checkPathParams`), before the route's handlers run; a
- * handler reads them from `req.params` already checked.
+ * router's `param` callbacks (`checkPathParams`); a handler reads them from `req.params`
+ * already checked.
  */
-import type { Router } from 'express';
+import type { Request, RequestHandler, Router } from 'express';
 import { parseRef } from '../../compiler/index.js';
 import { badRequest } from '../errors.js';
 
@@ -54,16 +54,38 @@ export function queryString(v: unknown): string | undefined {
 /** The path parameters every router checks the same way, and their checks. */
 const PATH_PARAMS = { ref: refParam, version: versionParam, label: labelParam } as const;
 
+/** The first malformed path parameter of a request whose router defers its 400 (see `checkPathParams`). */
+const deferred = new WeakMap<Request, unknown>();
+
 /**
  * Installs the checks of `:ref`, `:version` and `:label` on `router` (param callbacks belong to
- * the router they are installed on): a malformed value is a 400 before any handler of the
- * route runs, passed on like an error the handler threw.
+ * the router they are installed on; Express runs them, in path order, before the first handler
+ * of a matching route). A malformed value is a 400, passed on like an error a handler threw:
+ * at once, or — `defer` — only when the route reaches `pathParamsOk`, so that the handlers
+ * before it run first (the API's scope checks: a request without a token is 401 whatever its
+ * path). A route of a deferring router must include `pathParamsOk` before its handler.
  */
-export function checkPathParams(router: Router): Router {
+export function checkPathParams(router: Router, defer = false): Router {
   for (const [name, check] of Object.entries(PATH_PARAMS))
-    router.param(name, (_req, _res, next, value: unknown) => {
-      check(value);
+    router.param(name, (req, _res, next, value: unknown) => {
+      if (!defer) {
+        check(value);
+      } else if (!deferred.has(req)) {
+        try {
+          check(value);
+        } catch (e) {
+          deferred.set(req, e);
+        }
+      }
       next();
     });
   return router;
 }
+
+/** A route's handler that passes on its deferred 400 for a malformed path parameter, if any. */
+export const pathParamsOk: RequestHandler = (req, _res, next) => {
+  const e = deferred.get(req);
+  if (e === undefined) return next();
+  deferred.delete(req);
+  next(e);
+};

@@ -173,7 +173,6 @@ export function templateRoutes({ store, auth }: TemplateRoutesDeps): Router {
     res.json(diffVersions(store.getVersion(ref, from), store.getVersion(ref, to)));
   });
 
-  const router = r.router();
-  router.use(busyErrors);
-  return router;
+  r.router.use(busyErrors);
+  return r.router;
 }

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Router } from 'express';
+import type { Router } from 'express';
 import { assetDir, type SendPage } from '../../views.js';
 
 const FILES = [
@@ -12,9 +12,8 @@ const FILES = [
   ['catalog.js', 'text/javascript; charset=utf-8'],
 ] as const;
 
-/** The router of `/static/{file}`; unknown files render as `page`'s 404. */
-export function assetRoutes({ page }: { page: SendPage }): Router {
-  const r = Router();
+/** Adds `GET /static/{file}` to the catalog's router; unknown files render as `page`'s 404. */
+export function assetRoutes(r: Router, { page }: { page: SendPage }): void {
   const staticDir = assetDir('static');
   const assets = new Map<string, { type: string; body: Buffer }>();
   for (const [file, type] of FILES) assets.set(file, { type, body: readFileSync(join(staticDir, file)) });
@@ -26,5 +25,4 @@ export function assetRoutes({ page }: { page: SendPage }): Router {
     res.setHeader('Cache-Control', 'public, max-age=3600');
     res.end(a.body);
   });
-  return r;
 }

@@ -2,7 +2,7 @@
  * The catalog page (`/`): every template, searchable by text, type and label without
  * JavaScript, `PAGE_SIZE` to a page, with badges for background services and readiness checks.
  */
-import { Router } from 'express';
+import type { Router } from 'express';
 import type { Store, TemplateSummary } from '../../store.js';
 import type { SendPage } from '../../views.js';
 import { queryString } from '../params.js';
@@ -12,9 +12,8 @@ const TYPES = ['Step', 'StepGroup', 'Stage', 'Pipeline', 'CustomDeployment', 'Ar
 /** Templates per catalog page: keeps a page light with thousands of templates. */
 export const PAGE_SIZE = 100;
 
-/** The router of `/`. */
-export function catalogPage({ store, page }: { store: Store; page: SendPage }): Router {
-  const r = Router();
+/** Adds `GET /` to the catalog's router. */
+export function catalogPage(r: Router, { store, page }: { store: Store; page: SendPage }): void {
   // Badges by content digest: content never changes under a digest.
   const badges = new Map<string, { background: boolean; readiness: boolean }>();
 
@@ -55,5 +54,4 @@ export function catalogPage({ store, page }: { store: Store; page: SendPage }): 
         : {}),
     });
   });
-  return r;
 }

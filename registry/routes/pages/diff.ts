@@ -2,17 +2,16 @@
  * The diff page (`/templates/{ref}/diff?from=&to=`): a unified diff of two versions'
  * canonical content, coloured by line, and their input changes. Past diff.ts's bounds the
  * page says the versions are too large to compare line by line. `:ref` is checked by the
- * router's param callback (params.ts).
+ * catalog router's param callback (params.ts).
  */
-import { Router } from 'express';
+import type { Router } from 'express';
 import { diffVersions } from '../../diff.js';
 import type { Store } from '../../store.js';
 import type { SendPage } from '../../views.js';
-import { checkPathParams, queryString, versionParam } from '../params.js';
+import { queryString, versionParam } from '../params.js';
 
-/** The router of `/templates/{ref}/diff`. */
-export function diffPage({ store, page }: { store: Store; page: SendPage }): Router {
-  const r = checkPathParams(Router());
+/** Adds `GET /templates/{ref}/diff` to the catalog's router. */
+export function diffPage(r: Router, { store, page }: { store: Store; page: SendPage }): void {
   r.get('/templates/:ref/diff', (req, res) => {
     const ref = req.params.ref;
     const from = versionParam(queryString(req.query['from']));
@@ -28,5 +27,4 @@ export function diffPage({ store, page }: { store: Store; page: SendPage }): Rou
     const defaults = d.inputs.defaultChanged.map((c) => ({ name: c.name, from: JSON.stringify(c.from), to: JSON.stringify(c.to) }));
     page(res, 200, 'diff', `${ref} ${from} → ${to}`, { ref, from, to, inputs: d.inputs, defaults, lines, tooLarge: d.tooLarge });
   });
-  return r;
 }

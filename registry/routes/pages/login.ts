@@ -11,7 +11,7 @@
  * `Secure` when the request came over https (`req.secure`: behind a TLS-terminating proxy
  * that is true only when the app trusts the proxy's `X-Forwarded-Proto`, `AppOptions.trustProxy`).
  */
-import express, { Router, type Request, type Response } from 'express';
+import express, { type Request, type Response, type Router } from 'express';
 import type { TokenCheck } from '../../auth.js';
 import { readCookie, setCookie } from '../../cookies.js';
 import { crossOrigin, loginCsrfOk, loginCsrfToken, sameToken } from '../../csrf.js';
@@ -62,9 +62,8 @@ export interface LoginDeps {
   send: SendPage;
 }
 
-/** The router of `GET /login`, `POST /login` and `POST /logout`. */
-export function loginRoutes({ tokens, sessions, send }: LoginDeps): Router {
-  const r = Router();
+/** Adds `GET /login`, `POST /login` and `POST /logout` to the catalog's router. */
+export function loginRoutes(r: Router, { tokens, sessions, send }: LoginDeps): void {
   const cookieOptions = (req: Request, maxAge: number) => ({ maxAge, sameSite: 'Lax' as const, secure: req.secure });
   const refuse = (res: Response, why: string) => send(res, 403, 'error', 'Forbidden', { title: 'Forbidden', message: `Refused: ${why}.` });
 
@@ -98,8 +97,6 @@ export function loginRoutes({ tokens, sessions, send }: LoginDeps): Router {
     setCookie(res, SESSION_COOKIE, '', cookieOptions(req, 0));
     res.redirect(303, '/login');
   });
-
-  return r;
 }
 
 /** The OpenAPI description of the sign-in routes (HTML forms), merged into `/openapi.json` by openapi.ts. */

@@ -1,22 +1,21 @@
 /**
  * A template's page (`/templates/{ref}`, `?version=` to pick one): labels, versions, the
  * selected version's inputs and source, a snippet to adopt it, and a form to compare two
- * versions (diff.ts). `:ref` is checked by the router's param callback (params.ts).
+ * versions (diff.ts). `:ref` is checked by the catalog router's param callback (params.ts).
  */
-import { Router } from 'express';
+import type { Router } from 'express';
 import { stringify } from 'yaml';
 import type { InputDecl } from '../../../compiler/index.js';
 import type { Store } from '../../store.js';
 import type { SendPage } from '../../views.js';
-import { checkPathParams, queryString, versionParam } from '../params.js';
+import { queryString, versionParam } from '../params.js';
 
 /** An example value for a required input of `type` in the snippet: a new value each time (shared ones would print as YAML aliases). */
 const exampleOf = (type: string): unknown =>
   (({ number: 0, boolean: false, array: [], object: {}, steps: [], stages: [] }) as Record<string, unknown>)[type];
 
-/** The router of `/templates/{ref}`. */
-export function templatePage({ store, page }: { store: Store; page: SendPage }): Router {
-  const r = checkPathParams(Router());
+/** Adds `GET /templates/{ref}` to the catalog's router. */
+export function templatePage(r: Router, { store, page }: { store: Store; page: SendPage }): void {
   r.get('/templates/:ref', (req, res) => {
     const ref = req.params.ref;
     const t = store.getTemplate(ref);
@@ -55,5 +54,4 @@ export function templatePage({ store, page }: { store: Store; page: SendPage }):
       source: v.source,
     });
   });
-  return r;
 }

@@ -14,7 +14,6 @@
  */
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { toApiError } from '../errors.js';
-import { checkPathParams } from './params.js';
 import type { Store } from '../store.js';
 import { pageSender, type SendPage } from '../views.js';
 import { credentialsOf } from './bearer.js';
@@ -24,6 +23,7 @@ import { diffPage } from './pages/diff.js';
 import { loginPage, loginRoutes, safeNext } from './pages/login.js';
 import { sessionLookup, sessionOf } from './pages/session.js';
 import { templatePage } from './pages/template.js';
+import { checkPathParams } from './params.js';
 
 /** Whether a path is one of the gated pages (the catalog and everything under /templates). */
 const gated = (path: string) => path === '/' || path === '/templates' || path.startsWith('/templates/');

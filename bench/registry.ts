@@ -19,8 +19,32 @@ import { createToken, startRegistry } from '../registry/index.js';
 const client = join(fileURLToPath(new URL('.', import.meta.url)), 'load-client.js');
 // Asynchronous on purpose: the servers under test live in this process and must keep answering.
 const run = promisify(execFile);
-const load = async (...args: string[]) =>
-  JSON.parse((await run(process.execPath, [client, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 })).stdout.trim().split('\n').pop()!);
+/** What load-client.ts prints, by mode. */
+interface GetResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  bytes: number;
+}
+interface ResolveResult {
+  n: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+interface PublishResult {
+  created: number;
+  seconds: number;
+  perSecond: number;
+}
+/** Runs load-client.ts in a second process; answers the JSON line it prints last. */
+const load = async <T>(...args: string[]): Promise<T> =>
+  JSON.parse(
+    (await run(process.execPath, [client, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 })).stdout.trim().split('\n').pop()!,
+  ) as T;
 
 /** A Step template whose version answer (content, source and inputs as JSON) is about 2 KB. */
 function sizedTemplate(i: number, version: string): string {
@@ -82,8 +106,8 @@ export async function benchRegistry(args: string[]): Promise<void> {
   const ours: number[] = [];
   const base: number[] = [];
   for (let i = 0; i < rounds; i++) {
-    base.push((await load('get', bareUrl + path, '-', seconds, '10')).rps);
-    const r = await load('get', reg.url + path, token, seconds, '10');
+    base.push((await load<GetResult>('get', bareUrl + path, '-', seconds, '10')).rps);
+    const r = await load<GetResult>('get', reg.url + path, token, seconds, '10');
     if (r.non2xx || r.errors) throw new Error(`GET had ${r.non2xx} non-2xx and ${r.errors} errors`);
     ours.push(r.rps);
   }
@@ -95,8 +119,8 @@ export async function benchRegistry(args: string[]): Promise<void> {
     body,
     JSON.stringify({ requests: Array.from({ length: 100 }, (_, i) => ({ ref: `account.service_${i}`, selector: '^1' })) }),
   );
-  const resolve = await load('resolve', reg.url, token, '500', body);
-  const pub = await load('publish', reg.url, token, '1000', '8');
+  const resolve = await load<ResolveResult>('resolve', reg.url, token, '500', body);
+  const pub = await load<PublishResult>('publish', reg.url, token, '1000', '8');
 
   console.log(`registry benchmark (load from a second process on loopback, keep-alive; ${rounds} rounds of ${seconds}s, medians)`);
   console.log(

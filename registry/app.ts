@@ -3,12 +3,13 @@
  * no module-level state, so tests boot as many apps as they like.
  */
 import express, { type Express } from 'express';
+import type { Scope } from './auth.js';
 import { jsonBody } from './json-body.js';
-import { requireScope, type Scope } from './auth.js';
 import { errorMiddleware, notFound } from './errors.js';
 import { metaRoutes } from './routes/meta.js';
-import { pageRoutes } from './pages.js';
+import { pageRoutes } from './routes/pages.js';
 import { resolveRoutes } from './routes/resolve.js';
+import { requireScope } from './routes/scope.js';
 import { templateRoutes } from './routes/templates.js';
 import type { Store } from './store.js';
 
@@ -31,7 +32,7 @@ export interface AppOptions {
 export function createApp(options: AppOptions): Express {
   const { store } = options;
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const auth = (scope: Scope) => requireScope(store.db, scope, !!options.anonymousRead);
+  const auth = (scope: Scope) => requireScope(store, scope, !!options.anonymousRead);
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);

@@ -4,17 +4,20 @@
  * the id up and compares hashes in constant time, then refuses revoked and expired tokens.
  * Token rows are cached per connection and refreshed when another process changes the
  * database (see freshness.ts), so a revocation anywhere is honoured everywhere within 1 s.
+ * Requests are checked by routes/scope.ts.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler } from 'express';
 import type { Statement } from 'better-sqlite3';
 import type { DB } from './db.js';
-import { forbidden, unauthorized } from './errors.js';
 import { isBusy, withoutWaiting } from './busy.js';
 import { freshness, FreshMap } from './freshness.js';
 
+/** What a token may do; each scope includes the ones before it. */
 export type Scope = 'read' | 'publish' | 'admin';
 const RANK: Record<Scope, number> = { read: 1, publish: 2, admin: 3 };
+
+/** Whether a token of scope `has` may do what needs `needs`. */
+export const covers = (has: Scope, needs: Scope): boolean => RANK[has] >= RANK[needs];
 
 /** Who a request acts as. */
 export interface Principal {
@@ -24,6 +27,7 @@ export interface Principal {
   scope: Scope;
 }
 
+/** Whether a text names a scope. */
 export function isScope(s: string): s is Scope {
   return s === 'read' || s === 'publish' || s === 'admin';
 }
@@ -175,43 +179,4 @@ export function principalOfTokenId(db: DB, id: string): Principal | undefined {
   if (!row) return undefined;
   const c = usable(db, row, Date.now());
   return c.ok ? c.principal : undefined;
-}
-
-declare module 'express-serve-static-core' {
-  interface Request {
-    principal?: Principal;
-  }
-}
-
-/**
- * Middleware requiring `scope` (or more). Reads pass without a token when the server runs
- * with anonymous reads.
- */
-export function requireScope(db: DB, scope: Scope, anonymousRead: boolean): RequestHandler {
-  return (req, _res, next) => {
-    const header = req.headers.authorization;
-    if (!header) {
-      if (scope === 'read' && anonymousRead) {
-        req.principal = { id: '', name: 'anonymous', scope: 'read' };
-        return next();
-      }
-      return next(unauthorized());
-    }
-    const m = /^Bearer\s+(\S+)$/i.exec(header);
-    const c = m ? checkToken(db, m[1]!) : undefined;
-    if (!c?.ok)
-      return next(
-        unauthorized(
-          c?.reason === 'revoked'
-            ? 'the bearer token was revoked'
-            : c?.reason === 'expired'
-              ? 'the bearer token has expired'
-              : 'the bearer token is not valid',
-        ),
-      );
-    const p = c.principal;
-    if (RANK[p.scope] < RANK[scope]) return next(forbidden(`this needs a ${scope} token; '${p.name}' has ${p.scope}`));
-    req.principal = p;
-    next();
-  };
 }

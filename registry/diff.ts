@@ -112,7 +112,7 @@ function moreValuesThan(value: unknown, max: number): boolean {
 
 /** Diffs version `a` to version `b` of one template within `limits`; see VersionDiff. */
 export function diffVersions(a: VersionRow, b: VersionRow, limits: Readonly<DiffLimits> = DIFF_LIMITS): VersionDiff {
-  const inputs = inputChanges(JSON.parse(a.inputs), JSON.parse(b.inputs));
+  const inputs = inputChanges(JSON.parse(a.inputs) as Record<string, InputDecl>, JSON.parse(b.inputs) as Record<string, InputDecl>);
   const result = linePatch(a, b, limits);
   if (typeof result === 'string') return { ref: a.ref, from: a.version, to: b.version, patch: result, inputs };
   return {
@@ -144,7 +144,8 @@ function linePatch(a: VersionRow, b: VersionRow, limits: Readonly<DiffLimits>): 
   });
   if (Math.max(sides.from.bytes, sides.to.bytes) > limits.maxBytes)
     return tooLarge('size', `canonical content over ${limits.maxBytes} bytes`);
-  const [valueA, valueB]: unknown[] = [JSON.parse(a.canonical), JSON.parse(b.canonical)];
+  const valueA: unknown = JSON.parse(a.canonical);
+  const valueB: unknown = JSON.parse(b.canonical);
   if (moreValuesThan(valueA, limits.maxValues) || moreValuesThan(valueB, limits.maxValues))
     return tooLarge('size', `canonical content of more than ${limits.maxValues} values`);
   const [before, after] = [yamlOf(valueA), yamlOf(valueB)];

@@ -18,8 +18,13 @@ import type { DB } from './db.js';
 /** How often, at most, a connection asks SQLite whether another connection committed. */
 export const CHECK_EVERY_MS = 250;
 
+/** Something whose number goes up whenever the caches over it must forget what they hold. */
+export interface Generation {
+  generation(): number;
+}
+
 /** The cache generation of one connection. */
-export class FreshnessWatch {
+export class FreshnessWatch implements Generation {
   private gen = 0;
   private seen: unknown;
   private checkedAt: number;
@@ -68,13 +73,13 @@ export function freshness(db: DB): FreshnessWatch {
   return w;
 }
 
-/** A bounded map that empties itself when its connection's generation moves. */
+/** A bounded map that empties itself when its generation (a connection's watch) moves. */
 export class FreshMap<K, V> {
   private readonly map = new Map<K, V>();
   private gen: number;
 
   constructor(
-    private readonly watch: FreshnessWatch,
+    private readonly watch: Generation,
     private readonly max = 10_000,
   ) {
     this.gen = watch.generation();

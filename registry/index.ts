@@ -4,6 +4,7 @@
  */
 export { openDatabase, migrate, integrityProblems, type DB } from './db.js';
 export { Store, type NewVersion, type VersionRow, type TemplateSummary, type StoreEvent } from './store.js';
+export type { StoreChange, StoreChangeSignal } from './store-changes.js';
 export { createApp, type AppOptions } from './app.js';
 export { startRegistry, type ServeOptions, type RunningRegistry } from './server.js';
 export { createToken, verifyToken, principalOfTokenId, isScope, type Scope, type Principal } from './auth.js';

@@ -1,9 +1,9 @@
 /**
  * The OpenAPI 3.1 description of the registry's HTTP API. A test walks the express router
  * and fails when a route is missing here. The sign-in routes describe themselves
- * (signin.ts) and are merged in here.
+ * (routes/pages/login.ts) and are merged in here.
  */
-import { signinOpenApiPaths } from './signin.js';
+import { loginOpenApiPaths } from './routes/pages/login.js';
 
 const ref = {
   name: 'ref',
@@ -297,7 +297,7 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { '200': { description: 'text/html' }, '401': { description: 'sign-in page' } },
         },
       },
-      ...signinOpenApiPaths(),
+      ...loginOpenApiPaths(),
       '/static/{file}': {
         get: {
           summary: 'catalog CSS and script',

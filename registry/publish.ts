@@ -43,7 +43,7 @@ export async function preparePublish(store: Store, ref: string, version: string,
   const docs = readYaml(file, source, sourcePositions, bag);
   if (bag.hasErrors)
     throw invalidTemplate(`the template is not valid YAML: ${formatDiagnostic(bag.items.find((d) => d.severity === 'error')!)}`, bag.items);
-  const roots = docs.filter((d) => d.value && typeof d.value === 'object' && 'template' in (d.value as object));
+  const roots = docs.filter((d) => d.value && typeof d.value === 'object' && 'template' in d.value);
   if (docs.length !== 1 || roots.length !== 1) throw invalidTemplate('the body must hold exactly one document with a template: root');
   const root = roots[0]!.value as { template: Record<string, unknown> };
   if (!checkSchema('template', root, file, bag)) throw invalidTemplate('the template does not match template.schema.json', bag.items);

@@ -23,23 +23,27 @@ export function parsedVersion(
   return { ref, version, digest, file, value: doc?.value ?? null, ...(deprecation ? { deprecation } : {}) };
 }
 
+/** The store as a template source (nested references of a template being published). */
 export class StoreSource implements TemplateSource {
   readonly name = 'registry-store';
 
   constructor(private readonly store: Store) {}
 
-  async resolve(requests: ResolveRequest[]): Promise<ResolveOutcome[]> {
-    return requests.map((req) => {
-      const sel = this.store.select(req.ref, req.selector);
-      if (!sel.ok) {
-        return sel.versions
-          ? { ok: false, code: 'no-version', message: `${req.ref}: ${sel.reason}`, versions: sel.versions }
-          : { ok: false, code: 'not-found', message: sel.reason };
-      }
-      const v = this.store.getVersion(req.ref, sel.version);
-      const t = parsedVersion(v.ref, v.version, v.digest, v.source, v.deprecation);
-      return { ok: true, template: v.yanked ? { ...t, yanked: true } : t };
-    });
+  // Synchronous work behind the asynchronous interface: a throw becomes a rejection, as in an async function.
+  resolve(requests: ResolveRequest[]): Promise<ResolveOutcome[]> {
+    return new Promise((done) => done(requests.map((req) => this.outcome(req))));
+  }
+
+  private outcome(req: ResolveRequest): ResolveOutcome {
+    const sel = this.store.select(req.ref, req.selector);
+    if (!sel.ok) {
+      return sel.versions
+        ? { ok: false, code: 'no-version', message: `${req.ref}: ${sel.reason}`, versions: sel.versions }
+        : { ok: false, code: 'not-found', message: sel.reason };
+    }
+    const v = this.store.getVersion(req.ref, sel.version);
+    const t = parsedVersion(v.ref, v.version, v.digest, v.source, v.deprecation);
+    return { ok: true, template: v.yanked ? { ...t, yanked: true } : t };
   }
 }
 
@@ -49,11 +53,13 @@ export class SingleSource implements TemplateSource {
 
   constructor(private readonly template: ResolvedTemplate) {}
 
-  async resolve(requests: ResolveRequest[]): Promise<ResolveOutcome[]> {
-    return requests.map((req) =>
-      req.ref === this.template.ref && (req.selector === this.template.version || req.selector === '')
-        ? { ok: true, template: this.template }
-        : { ok: false, code: 'not-found', message: `template ${req.ref} not found` },
+  resolve(requests: ResolveRequest[]): Promise<ResolveOutcome[]> {
+    return Promise.resolve(
+      requests.map((req) =>
+        req.ref === this.template.ref && (req.selector === this.template.version || req.selector === '')
+          ? { ok: true, template: this.template }
+          : { ok: false, code: 'not-found', message: `template ${req.ref} not found` },
+      ),
     );
   }
 }

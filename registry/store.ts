@@ -1,83 +1,49 @@
 /**
  * The registry's data: templates, immutable versions, movable labels, deprecations, yanks
  * and the event log, over one SQLite database. Synchronous (better-sqlite3); every write is
- * one transaction, so a version is either fully stored or not at all.
+ * one transaction, so a version is either fully stored or not at all. Each committed change
+ * of a template is announced on `changes` (store-changes.ts), for caches of the store's answers.
+ *
+ * The connection stays inside: what else lives in the same database (tokens, sessions) is
+ * reached through the store's methods too, and writes wait for the lock through `write`.
  */
 import { highestStable, selectVersion, sortVersions, type SelectResult } from '../compiler/index.js';
+import { checkToken, type TokenCheck } from './auth.js';
+import { retryWhileBusy } from './busy.js';
 import type { DB } from './db.js';
 import { isCalendarDate } from './dates.js';
-import { freshness, FreshMap } from './freshness.js';
 import { conflict, notFound, badRequest } from './errors.js';
+import { sessionStore, type SessionStore } from './session.js';
+import { storeChanges, type StoreChangeSignal, type StoreChanges } from './store-changes.js';
+import {
+  summaryOf,
+  toEvent,
+  toVersion,
+  type EventRow,
+  type NewVersion,
+  type Row,
+  type StoreEvent,
+  type TemplateSummary,
+  type VersionRow,
+} from './store-rows.js';
+import { listTokens, revokeToken, type TokenInfo } from './tokens.js';
 
-/** What names and describes a template (the latest published version's name and description win). */
-export interface TemplateIdentity {
-  ref: string;
-  scope: string;
-  identifier: string;
-  type: string;
-  name: string;
-  description: string;
-}
-
-/** What a publisher sends, already validated and canonicalised. */
-export interface NewVersion extends TemplateIdentity {
-  version: string;
-  digest: string;
-  /** The YAML text as published (kept so clients get positions). */
-  source: string;
-  /** Canonical JSON of the parsed document; its sha256 is `digest`. */
-  canonical: string;
-  /** JSON of the template's `inputs:` declarations. */
-  inputs: string;
-}
-
-export interface VersionRow {
-  ref: string;
-  version: string;
-  digest: string;
-  source: string;
-  canonical: string;
-  inputs: string;
-  createdAt: string;
-  createdBy: string;
-  yanked: boolean;
-  deprecation?: { message: string; sunset?: string };
-}
-
-export interface TemplateSummary extends TemplateIdentity {
-  latest?: string;
-  versions: number;
-  labels: Record<string, string>;
-  deprecated: boolean;
-}
-
-export interface StoreEvent {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  ref?: string;
-  version?: string;
-  detail?: unknown;
-}
-
-type Row = Record<string, unknown>;
+export type { NewVersion, StoreEvent, TemplateIdentity, TemplateSummary, VersionRow } from './store-rows.js';
 
 /** Access to the registry tables. `now` is injectable for tests. */
 export class Store {
   private readonly q;
-  /**
-   * Serialized answers to `GET .../versions/{version}`, keyed `ref@version`. The entry is
-   * dropped when this process changes the version's deprecation or yank, and the whole map
-   * empties when another process commits to the database (seen within `CHECK_EVERY_MS`).
-   */
-  readonly versionResponses: FreshMap<string, { etag: string; body: Buffer }>;
+  private readonly signal: StoreChanges;
+  private sessionRows: SessionStore | undefined;
+  /** Changes committed through this connection, and a generation that moves when others commit. */
+  readonly changes: StoreChangeSignal;
 
   constructor(
-    readonly db: DB,
+    private readonly db: DB,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.versionResponses = new FreshMap(freshness(db));
+    this.signal = storeChanges(db);
+    this.changes = this.signal;
     this.q = {
       templateByRef: db.prepare('SELECT * FROM templates WHERE ref = ?'),
       insertTemplate: db.prepare(
@@ -106,6 +72,7 @@ export class Store {
       event: db.prepare('INSERT INTO events (at, actor, action, ref, version, detail) VALUES (?, ?, ?, ?, ?, ?)'),
       events: db.prepare('SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?'),
       allTemplates: db.prepare('SELECT * FROM templates ORDER BY ref'),
+      ping: db.prepare('SELECT 1'),
     };
   }
 
@@ -134,7 +101,7 @@ export class Store {
    * (`created: false`); different content is a conflict (409).
    */
   publish(v: NewVersion, actor: string): { created: boolean } {
-    return this.db
+    const out = this.db
       .transaction(() => {
         let t = this.q.templateByRef.get(v.ref) as Row | undefined;
         if (t && t['type'] !== v.type)
@@ -175,6 +142,8 @@ export class Store {
         return { created: true };
       })
       .immediate();
+    if (out.created) this.signal.emit({ action: 'publish', ref: v.ref, version: v.version });
+    return out;
   }
 
   /** Immutable content by digest (whichever version holds it), or 404. */
@@ -264,6 +233,7 @@ export class Store {
         this.log(actor, 'label', ref, version, { label });
       })
       .immediate();
+    this.signal.emit({ action: 'label', ref, version });
   }
 
   removeLabel(ref: string, label: string, actor: string): void {
@@ -275,6 +245,7 @@ export class Store {
         this.log(actor, 'unlabel', ref, undefined, { label });
       })
       .immediate();
+    this.signal.emit({ action: 'unlabel', ref });
   }
 
   deprecate(ref: string, version: string, message: string, sunset: string | undefined, actor: string): void {
@@ -285,10 +256,10 @@ export class Store {
       .transaction(() => {
         const v = this.versionRow(ref, version);
         this.q.deprecate.run(message, sunset ?? null, v['id']);
-        this.versionResponses.delete(`${ref}@${version}`);
         this.log(actor, 'deprecate', ref, version, { message, sunset });
       })
       .immediate();
+    this.signal.emit({ action: 'deprecate', ref, version });
   }
 
   yank(ref: string, version: string, actor: string): void {
@@ -296,60 +267,59 @@ export class Store {
       .transaction(() => {
         const v = this.versionRow(ref, version);
         this.q.yank.run(v['id']);
-        this.versionResponses.delete(`${ref}@${version}`);
         this.log(actor, 'yank', ref, version);
       })
       .immediate();
+    this.signal.emit({ action: 'yank', ref, version });
   }
 
   events(after = 0, limit = 100): StoreEvent[] {
-    return (this.q.events.all(after, Math.min(Math.max(limit, 1), 1000)) as Row[]).map((e) => ({
-      id: e['id'] as number,
-      at: String(e['at']),
-      actor: String(e['actor']),
-      action: String(e['action']),
-      ...(e['ref'] ? { ref: String(e['ref']) } : {}),
-      ...(e['version'] ? { version: String(e['version']) } : {}),
-      ...(e['detail'] ? { detail: JSON.parse(String(e['detail'])) } : {}),
-    }));
+    return (this.q.events.all(after, Math.min(Math.max(limit, 1), 1000)) as EventRow[]).map(toEvent);
   }
 
   /** Records an event that is not a data change (token creation). */
   record(actor: string, action: string, detail?: unknown): void {
     this.log(actor, action, undefined, undefined, detail);
   }
-}
 
-function toVersion(r: Row): VersionRow {
-  const out: VersionRow = {
-    ref: String(r['ref']),
-    version: String(r['version']),
-    digest: String(r['digest']),
-    source: String(r['source']),
-    canonical: String(r['canonical']),
-    inputs: String(r['inputs']),
-    createdAt: String(r['created_at']),
-    createdBy: String(r['created_by']),
-    yanked: !!r['yanked'],
-  };
-  if (r['deprecated_message'])
-    out.deprecation = { message: String(r['deprecated_message']), ...(r['sunset'] ? { sunset: String(r['sunset']) } : {}) };
-  return out;
-}
+  // The rest of the database, for the routes: health, waiting writes, tokens and sessions.
 
-function summaryOf(t: Row, rows: Row[], labels: Record<string, string>): TemplateSummary {
-  const latest = labels['stable'] ?? sortVersions(rows.filter((r) => !r['yanked']).map((r) => String(r['version'])))[0];
-  const latestRow = rows.find((r) => r['version'] === latest);
-  return {
-    ref: String(t['ref']),
-    scope: String(t['scope']),
-    identifier: String(t['identifier']),
-    type: String(t['type']),
-    name: String(t['name']),
-    description: String(t['description']),
-    ...(latest ? { latest } : {}),
-    versions: rows.length,
-    labels,
-    deprecated: !!latestRow?.['deprecated_message'],
-  };
+  /** Throws unless the database answers a query (health checks). */
+  ping(): void {
+    this.q.ping.get();
+  }
+
+  /**
+   * Runs the synchronous write `fn` (one of this store's writes) without blocking the process
+   * on a busy database: retried on timers, then 503 (busy.ts `retryWhileBusy`).
+   */
+  write<T>(fn: () => T): Promise<T> {
+    return retryWhileBusy(this.db, fn);
+  }
+
+  /** Checks a bearer token against this database's tokens (auth.ts `checkToken`). */
+  checkToken(token: string): TokenCheck {
+    return checkToken(this.db, token);
+  }
+
+  /** Every token, oldest first (tokens.ts `listTokens`: never a secret or hash). */
+  listTokens(): TokenInfo[] {
+    return listTokens(this.db);
+  }
+
+  /** Revokes token `id` (404 when unknown) and records who did, in one transaction. */
+  revokeToken(id: string, actor: string): { token: TokenInfo; revoked: boolean } {
+    return this.db
+      .transaction(() => {
+        const out = revokeToken(this.db, id);
+        if (out.revoked) this.record(actor, 'token-revoke', { id, name: out.token.name });
+        return out;
+      })
+      .immediate();
+  }
+
+  /** The catalog's browser sessions in this database (session.ts), prepared on first use. */
+  sessions(): SessionStore {
+    return (this.sessionRows ??= sessionStore(this.db));
+  }
 }

@@ -2,7 +2,7 @@
  * Rendering the catalog's pages: Handlebars views (auto-escaped: template content is always
  * text) inside one layout, sent with a Content-Security-Policy without inline scripts. The
  * layout shows who is signed in, with a sign-out form carrying the session's CSRF token, or a
- * sign-in link (see signin.ts).
+ * sign-in link (see routes/pages/login.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

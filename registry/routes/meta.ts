@@ -1,18 +1,19 @@
 /**
  * Health, the event log, the OpenAPI document and the admin token API (routes/tokens.ts).
  */
-import { Router, type RequestHandler } from 'express';
-import { requireScope, type Scope } from '../auth.js';
+import { Router } from 'express';
 import type { Store } from '../store.js';
 import { openApiDocument } from '../openapi.js';
 import { badRequest } from '../errors.js';
 import { queryString } from './params.js';
+import { requireScope, type Auth } from './scope.js';
 import { tokenRoutes } from './tokens.js';
 
-export function metaRoutes({ store, auth }: { store: Store; auth: (scope: Scope) => RequestHandler }): Router {
+/** `/healthz`, `/openapi.json`, `/api/v1/events` and the token API (tokens.ts). */
+export function metaRoutes({ store, auth }: { store: Store; auth: Auth }): Router {
   const r = Router();
   r.get('/healthz', (_req, res) => {
-    store.db.prepare('SELECT 1').get();
+    store.ping();
     res.json({ ok: true });
   });
   r.get('/openapi.json', (_req, res) => {
@@ -20,7 +21,7 @@ export function metaRoutes({ store, auth }: { store: Store; auth: (scope: Scope)
   });
   // The log names tokens (actors, token-create/revoke details): a read token is needed even
   // when the server allows anonymous reads of templates.
-  r.get('/api/v1/events', requireScope(store.db, 'read', false), (req, res) => {
+  r.get('/api/v1/events', requireScope(store, 'read', false), (req, res) => {
     const after = Number(queryString(req.query['after']) ?? 0);
     const limit = Number(queryString(req.query['limit']) ?? 100);
     if (!Number.isInteger(after) || after < 0 || !Number.isInteger(limit) || limit < 1)

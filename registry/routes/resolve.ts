@@ -4,16 +4,17 @@
  * (an item that is not an object, a `ref` that is not a string, a `selector` that is neither
  * a string nor absent/null) is a client bug and fails the whole batch with 400 naming the item.
  */
-import { Router, type RequestHandler } from 'express';
+import { Router } from 'express';
 import { parseRef } from '../../compiler/index.js';
-import type { Scope } from '../auth.js';
 import { badRequest } from '../errors.js';
 import { stringParam } from './params.js';
+import type { Auth } from './scope.js';
 import type { Store } from '../store.js';
 
 /** Most references one batch may hold. */
 export const MAX_BATCH = 1000;
 
+/** One answer of a batch: the version chosen for a `{ref, selector}`, or why none was. */
 export type ResolveItem =
   | {
       ok: true;
@@ -33,7 +34,8 @@ export type ResolveItem =
       versions?: string[];
     };
 
-export function resolveRoutes({ store, auth }: { store: Store; auth: (scope: Scope) => RequestHandler }): Router {
+/** The router of `POST /api/v1/resolve` (mounted under `/api/v1`). */
+export function resolveRoutes({ store, auth }: { store: Store; auth: Auth }): Router {
   const r = Router();
   r.post('/resolve', auth('read'), (req, res) => {
     const body = req.body as { requests?: unknown } | undefined;

@@ -1,20 +1,24 @@
 /**
  * Template routes: list and search, one template, one version (content and status,
  * revalidated), content by digest (immutable), publish, labels, deprecate, yank and diff.
+ * Each route checks its scope first, then its path parameters (scoped.ts, params.ts).
  */
 import { createHash } from 'node:crypto';
-import { Router, type Request, type RequestHandler, type Response } from 'express';
+import type { Request, Router, Response } from 'express';
 import type { Store, VersionRow } from '../store.js';
-import type { Scope } from '../auth.js';
-import { busyErrors, retryWhileBusy } from '../busy.js';
+import { busyErrors } from '../busy.js';
 import { badRequest } from '../errors.js';
 import { preparePublish, type PublishBody } from '../publish.js';
 import { diffVersions } from '../diff.js';
-import { labelParam, queryString, refParam, versionParam } from './params.js';
+import { queryString, versionParam } from './params.js';
+import { scopedRoutes } from './scoped.js';
+import type { Auth } from './scope.js';
+import { VersionResponses } from './version-responses.js';
 
+/** What the template routes need: the store and the scope checks. */
 export interface TemplateRoutesDeps {
   store: Store;
-  auth: (scope: Scope) => RequestHandler;
+  auth: Auth;
 }
 
 /** Serializes one version for the API. */
@@ -73,40 +77,38 @@ function send(req: Request, res: Response, etag: string, cacheControl: string, b
   res.end(body);
 }
 
+/** The router of the template routes (mounted under `/api/v1`). */
 export function templateRoutes({ store, auth }: TemplateRoutesDeps): Router {
-  const r = Router();
+  const r = scopedRoutes(auth);
+  const responses = new VersionResponses(store.changes);
   const actor = (req: { principal?: { name: string } }) => req.principal?.name ?? 'unknown';
 
-  r.get('/templates', auth('read'), (req, res) => {
+  r.get('/templates', 'read', (req, res) => {
     const type = queryString(req.query['type']);
     const q = queryString(req.query['q']);
     const label = queryString(req.query['label']);
     res.json({ templates: store.listTemplates({ ...(type ? { type } : {}), ...(q ? { q } : {}), ...(label ? { label } : {}) }) });
   });
 
-  r.get('/templates/:ref', auth('read'), (req, res) => {
-    const t = store.getTemplate(refParam(req.params['ref']));
+  r.get('/templates/:ref', 'read', (req, res) => {
+    const t = store.getTemplate(req.params.ref);
     res.json({ ...t.summary, versions: t.versions });
   });
 
   // The hot path of every compile that misses the cache: answers are serialized once (and
-  // again after a status change here or in another process, see Store.versionResponses).
-  r.get('/templates/:ref/versions/:version', auth('read'), (req, res) => {
-    const ref = refParam(req.params['ref']);
-    const version = versionParam(req.params['version']);
-    const key = `${ref}@${version}`;
-    let cached = store.versionResponses.get(key);
-    if (!cached) {
+  // again after a status change here or in another process, see version-responses.ts).
+  r.get('/templates/:ref/versions/:version', 'read', (req, res) => {
+    const { ref, version } = req.params;
+    const answer = responses.get(ref, version, () => {
       const v = store.getVersion(ref, version);
-      cached = { etag: versionEtag(v), body: Buffer.from(JSON.stringify(versionJson(v))) };
-      store.versionResponses.set(key, cached);
-    }
-    send(req, res, cached.etag, MUTABLE, cached.body);
+      return { etag: versionEtag(v), body: Buffer.from(JSON.stringify(versionJson(v))) };
+    });
+    send(req, res, answer.etag, MUTABLE, answer.body);
   });
 
   // Immutable, digest-addressed content: what never changes, cacheable forever.
-  r.get('/content/:digest', auth('read'), (req, res) => {
-    const digest = String(req.params['digest']);
+  r.get('/content/:digest', 'read', (req, res) => {
+    const digest = req.params.digest;
     if (!DIGEST.test(digest)) throw badRequest(`'${digest}' is not a digest (sha256:<64 hex>)`);
     const c = store.getContent(digest);
     send(
@@ -125,58 +127,52 @@ export function templateRoutes({ store, auth }: TemplateRoutesDeps): Router {
     );
   });
 
-  r.put('/templates/:ref/versions/:version', auth('publish'), async (req, res) => {
-    const ref = refParam(req.params['ref']);
-    const version = versionParam(req.params['version']);
+  r.put('/templates/:ref/versions/:version', 'publish', async (req, res) => {
+    const { ref, version } = req.params;
     const body = (req.body ?? {}) as PublishBody;
     if (typeof body !== 'object' || Array.isArray(body)) throw badRequest('the body must be a JSON object');
     const prepared = await preparePublish(store, ref, version, body);
-    const { created } = await retryWhileBusy(store.db, () => store.publish(prepared, actor(req)));
+    const { created } = await store.write(() => store.publish(prepared, actor(req)));
     res.status(created ? 201 : 200).json({ ref, version, digest: prepared.digest, created });
   });
 
-  r.put('/templates/:ref/labels/:label', auth('publish'), async (req, res) => {
-    const ref = refParam(req.params['ref']);
-    const label = labelParam(req.params['label']);
+  r.put('/templates/:ref/labels/:label', 'publish', async (req, res) => {
+    const { ref, label } = req.params;
     const version = versionParam((req.body as { version?: unknown } | undefined)?.version);
-    await retryWhileBusy(store.db, () => store.setLabel(ref, label, version, actor(req)));
+    await store.write(() => store.setLabel(ref, label, version, actor(req)));
     res.json({ ref, label, version });
   });
 
-  r.delete('/templates/:ref/labels/:label', auth('publish'), async (req, res) => {
-    const ref = refParam(req.params['ref']);
-    const label = labelParam(req.params['label']);
-    await retryWhileBusy(store.db, () => store.removeLabel(ref, label, actor(req)));
+  r.delete('/templates/:ref/labels/:label', 'publish', async (req, res) => {
+    const { ref, label } = req.params;
+    await store.write(() => store.removeLabel(ref, label, actor(req)));
     res.status(204).end();
   });
 
-  r.post('/templates/:ref/versions/:version/deprecate', auth('publish'), async (req, res) => {
-    const ref = refParam(req.params['ref']);
-    const version = versionParam(req.params['version']);
+  r.post('/templates/:ref/versions/:version/deprecate', 'publish', async (req, res) => {
+    const { ref, version } = req.params;
     const body = (req.body ?? {}) as { message?: unknown; sunset?: unknown };
     if (typeof body.message !== 'string') throw badRequest("a deprecation needs 'message'");
     if (body.sunset !== undefined && typeof body.sunset !== 'string') throw badRequest("'sunset' must be a date string (YYYY-MM-DD)");
     const { message, sunset } = body;
-    await retryWhileBusy(store.db, () => store.deprecate(ref, version, message, sunset, actor(req)));
+    await store.write(() => store.deprecate(ref, version, message, sunset, actor(req)));
     res.json(versionJson(store.getVersion(ref, version)));
   });
 
-  r.post('/templates/:ref/versions/:version/yank', auth('admin'), async (req, res) => {
-    const ref = refParam(req.params['ref']);
-    const version = versionParam(req.params['version']);
-    await retryWhileBusy(store.db, () => store.yank(ref, version, actor(req)));
+  r.post('/templates/:ref/versions/:version/yank', 'admin', async (req, res) => {
+    const { ref, version } = req.params;
+    await store.write(() => store.yank(ref, version, actor(req)));
     res.json(versionJson(store.getVersion(ref, version)));
   });
 
   // Bounded work (diff.ts DIFF_LIMITS): past a bound, still 200, with `tooLarge` set.
-  r.get('/templates/:ref/diff', auth('read'), (req, res) => {
-    const ref = refParam(req.params['ref']);
+  r.get('/templates/:ref/diff', 'read', (req, res) => {
+    const ref = req.params.ref;
     const from = versionParam(queryString(req.query['from']));
     const to = versionParam(queryString(req.query['to']));
     res.json(diffVersions(store.getVersion(ref, from), store.getVersion(ref, to)));
   });
 
-  r.use(busyErrors);
-
-  return r;
+  r.router.use(busyErrors);
+  return r.router;
 }

@@ -67,7 +67,7 @@ describe('template commands', () => {
     expect(diff.stdout).toMatch(/^\+\s+y:$/m);
     expect(diff.stdout).toMatch(/inputs: added y; removed -; retyped -; default changed x "one"→"two"; now required y/);
     expect((await cli('template', 'label', 'account.a', 'canary', '--remove')).code).toBe(0);
-    const json = JSON.parse((await cli('template', 'versions', 'account.a', '--json')).stdout);
+    const json = JSON.parse((await cli('template', 'versions', 'account.a', '--json')).stdout) as { labels: Record<string, string> };
     expect(json.labels).toEqual({ stable: '1.0.0' });
     expect((await runCli(['template', 'list'], dir)).code).toBe(2);
     expect((await cli('template', 'yank', 'account.a')).code).toBe(2);
@@ -95,9 +95,8 @@ describe('template commands', () => {
     expect(compiled.stdout).toMatch(/account\.node_http_service@1\.0\.0/);
     expect(compiled.stderr).toMatch(/warning PW4009 account\.node_http_service@1\.0\.0 is deprecated: use 1\.1/);
     expect((await cli('lock', 'pipeline.yaml')).stdout).toMatch(/→ 1\.1\.0/);
-    expect(JSON.parse(readFileSync(join(dir, 'pipewright.lock'), 'utf8')).templates['account.node_http_service@^1.0'].version).toBe(
-      '1.1.0',
-    );
+    const lockFile = JSON.parse(readFileSync(join(dir, 'pipewright.lock'), 'utf8')) as { templates: Record<string, { version: string }> };
+    expect(lockFile.templates['account.node_http_service@^1.0']?.version).toBe('1.1.0');
     void reg;
   });
 });

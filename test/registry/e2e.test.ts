@@ -49,7 +49,7 @@ describe('registry end to end', () => {
     const online = cli('compile', 'pipeline.yaml', '--registry', url, '--token', token, '-o', 'plan1.json');
     expect(online.status).toBe(0);
     expect(existsSync(join(dir, 'pipewright.lock'))).toBe(true);
-    const lock = JSON.parse(readFileSync(join(dir, 'pipewright.lock'), 'utf8'));
+    const lock = JSON.parse(readFileSync(join(dir, 'pipewright.lock'), 'utf8')) as { templates: Record<string, unknown> };
     expect(Object.keys(lock.templates).sort()).toEqual(['account.node_http_service@^1.0', 'account.smoke_checks@1.0.0']);
 
     child.kill('SIGTERM');
@@ -60,11 +60,8 @@ describe('registry end to end', () => {
     expect(offline.stderr).toMatch(/wrote plan2\.json/);
     expect(offline.status).toBe(0);
     expect(readFileSync(join(dir, 'plan2.json'), 'utf8')).toBe(readFileSync(join(dir, 'plan1.json'), 'utf8'));
-    const plan = JSON.parse(readFileSync(join(dir, 'plan2.json'), 'utf8'));
-    expect(plan.templates.map((t: { ref: string; version: string }) => `${t.ref}@${t.version}`)).toEqual([
-      'account.node_http_service@1.1.0',
-      'account.smoke_checks@1.0.0',
-    ]);
+    const plan = JSON.parse(readFileSync(join(dir, 'plan2.json'), 'utf8')) as { templates: { ref: string; version: string }[] };
+    expect(plan.templates.map((t) => `${t.ref}@${t.version}`)).toEqual(['account.node_http_service@1.1.0', 'account.smoke_checks@1.0.0']);
 
     // Offline, a reference the lock does not hold fails clearly, and the lock is untouched.
     const before = readFileSync(join(dir, 'pipewright.lock'), 'utf8');

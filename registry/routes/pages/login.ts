@@ -1,8 +1,9 @@
 /**
- * Signing in to the catalog, and out. `POST /login` takes a token (a read token suffices;
- * any scope works, and the session only ever reads pages), checks the form's CSRF token and
- * origin, verifies the token, creates a server-side session (session.ts) and redirects to
- * `next`, a same-origin path only. `POST /logout` (the layout's sign-out button; the
+ * The sign-in page: signing in to the catalog, and out. `GET /login` shows the form (also
+ * shown, with 401, for a gated page: `loginPage`). `POST /login` takes a token (a read token
+ * suffices; any scope works, and the session only ever reads pages), checks the form's CSRF
+ * token and origin, verifies the token, creates a server-side session (session.ts) and
+ * redirects to `next`, a same-origin path only. `POST /logout` (the layout's sign-out button; the
  * session's CSRF token and a same-origin request required) deletes the session row and
  * clears the cookie.
  *
@@ -10,22 +11,16 @@
  * `Secure` when the request came over https (`req.secure`: behind a TLS-terminating proxy
  * that is true only when the app trusts the proxy's `X-Forwarded-Proto`, `AppOptions.trustProxy`).
  */
-import express, { Router, type Request, type Response } from 'express';
-import { verifyToken } from './auth.js';
-import { readCookie, setCookie } from './cookies.js';
-import type { DB } from './db.js';
-import { crossOrigin, loginCsrfOk, loginCsrfToken, sameToken } from './csrf.js';
-import { SESSION_COOKIE, SESSION_TTL_S, type Session, type SessionStore } from './session.js';
-import type { SendPage } from './views.js';
+import express, { type Request, type Response, type Router } from 'express';
+import type { TokenCheck } from '../../auth.js';
+import { readCookie, setCookie } from '../../cookies.js';
+import { crossOrigin, loginCsrfOk, loginCsrfToken, sameToken } from '../../csrf.js';
+import { SESSION_COOKIE, SESSION_TTL_S, type SessionStore } from '../../session.js';
+import type { SendPage } from '../../views.js';
+import { sessionOf } from './session.js';
 
-const SESSION_LOCAL = 'pwSession';
 /** The cookie in which earlier versions kept the raw token; cleared at sign-in, never read. */
 const LEGACY_TOKEN_COOKIE = 'pw_token';
-
-/** The live session of the browser a response is for (resolved by `signinRoutes`' first handler). */
-export function sessionOf(res: Response): Session | undefined {
-  return res.locals[SESSION_LOCAL] as Session | undefined;
-}
 
 const BASE = 'http://catalog.invalid';
 
@@ -60,17 +55,17 @@ function field(req: Request, name: string): string | undefined {
 
 const form = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 10 });
 
-export function signinRoutes({ db, sessions, send }: { db: DB; sessions: SessionStore; send: SendPage }): Router {
-  const r = Router();
+/** What the sign-in routes need: the token check, the sessions and the page sender. */
+export interface LoginDeps {
+  tokens: { checkToken(token: string): TokenCheck };
+  sessions: SessionStore;
+  send: SendPage;
+}
+
+/** Adds `GET /login`, `POST /login` and `POST /logout` to the catalog's router. */
+export function loginRoutes(r: Router, { tokens, sessions, send }: LoginDeps): void {
   const cookieOptions = (req: Request, maxAge: number) => ({ maxAge, sameSite: 'Lax' as const, secure: req.secure });
   const refuse = (res: Response, why: string) => send(res, 403, 'error', 'Forbidden', { title: 'Forbidden', message: `Refused: ${why}.` });
-
-  // Every page learns who is signed in; only a request carrying the cookie costs a lookup.
-  r.use((req, res, next) => {
-    const secret = readCookie(req, SESSION_COOKIE);
-    if (secret !== undefined) res.locals[SESSION_LOCAL] = sessions.find(secret);
-    next();
-  });
 
   r.get('/login', (req, res) => loginPage(req, res, send, 200, { next: safeNext(req.query['next']) }));
 
@@ -83,9 +78,9 @@ export function signinRoutes({ db, sessions, send }: { db: DB; sessions: Session
         next,
         error: 'This sign-in form has expired or did not come from this site. Please sign in again.',
       });
-    const principal = verifyToken(db, field(req, 'token') ?? '');
-    if (!principal) return loginPage(req, res, send, 401, { next, error: 'That token is not valid.' });
-    const { secret } = await sessions.create(principal.id, readCookie(req, SESSION_COOKIE));
+    const checked = tokens.checkToken(field(req, 'token') ?? '');
+    if (!checked.ok) return loginPage(req, res, send, 401, { next, error: 'That token is not valid.' });
+    const { secret } = await sessions.create(checked.principal.id, readCookie(req, SESSION_COOKIE));
     setCookie(res, SESSION_COOKIE, secret, cookieOptions(req, SESSION_TTL_S));
     // Earlier versions kept the raw token in `pw_token`: take it out of the browser.
     if (readCookie(req, LEGACY_TOKEN_COOKIE) !== undefined) setCookie(res, LEGACY_TOKEN_COOKIE, '', cookieOptions(req, 0));
@@ -102,12 +97,10 @@ export function signinRoutes({ db, sessions, send }: { db: DB; sessions: Session
     setCookie(res, SESSION_COOKIE, '', cookieOptions(req, 0));
     res.redirect(303, '/login');
   });
-
-  return r;
 }
 
-/** The OpenAPI description of the sign-in routes (HTML forms), merged into `/openapi.json` by app.ts. */
-export function signinOpenApiPaths(): Record<string, unknown> {
+/** The OpenAPI description of the sign-in routes (HTML forms), merged into `/openapi.json` by openapi.ts. */
+export function loginOpenApiPaths(): Record<string, unknown> {
   const form = (properties: Record<string, object>, required: string[]) => ({
     required: true,
     content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', required, properties } } },

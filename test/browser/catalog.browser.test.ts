@@ -72,7 +72,7 @@ describe.skipIf(!CHROMIUM)('catalog in Chromium', () => {
   test('search as you type and filter by type', async () => {
     const page = await browser.newPage();
     await page.goto(registry.url + '/');
-    await expect(page.locator('#count')).toBeDefined();
+    await page.locator('#count').waitFor();
     expect(await page.locator('#count').textContent()).toBe('3 templates');
     await page.fill('#q', 'cache');
     await page.waitForFunction(() => document.getElementById('count')?.textContent === '1 template');

@@ -85,8 +85,8 @@ describe('a Plan is read-only', () => {
     const attempts = (q: Plan): void => {
       // @ts-expect-error a plan's digest cannot be reassigned
       q.digest = 'sha256:0';
-      // @ts-expect-error a plan's steps cannot be pushed to
-      q.steps.push(q.steps[0]!);
+      // @ts-expect-error a plan's list of steps cannot be changed in place
+      q.steps[0] = q.steps[0]!;
       // @ts-expect-error a plan's stages cannot be replaced
       q.stages = [];
     };

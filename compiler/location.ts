@@ -17,24 +17,20 @@ export interface Location {
   endColumn?: number;
 }
 
-/** The end of a location's subject, computed on demand. */
-export interface Span {
-  end(): { line: number; col: number } | undefined;
+/**
+ * A location that can find where its subject ends (the YAML reader's locations: a method on
+ * their prototype, so it is invisible to JSON, spread and equality, and costs nothing until
+ * a diagnostic is kept).
+ */
+export interface Spanned {
+  spanEnd(): { line: number; col: number } | undefined;
 }
 
-/** A hidden (symbol-keyed, non-enumerable) property: invisible to JSON, spread and equality. */
-const SPAN = Symbol('span');
-
-/** Gives `loc` a way to find its end later. */
-export function attachSpan(loc: Location, span: Span): Location {
-  Object.defineProperty(loc, SPAN, { value: span });
-  return loc;
-}
-
-/** `loc` with `endLine`/`endColumn` when it has a span and no end yet. */
+/** `loc` with `endLine`/`endColumn` when it can find its end and has none yet. */
 export function withEnd(loc: Location): Location {
   if (loc.endLine !== undefined) return loc;
-  const e = (loc as { [SPAN]?: Span })[SPAN]?.end();
+  const spanEnd = (loc as Partial<Spanned>).spanEnd;
+  const e = typeof spanEnd === 'function' ? spanEnd.call(loc) : undefined;
   if (!e || e.line < loc.line || (e.line === loc.line && e.col <= loc.column)) return loc;
-  return { ...loc, endLine: e.line, endColumn: e.col };
+  return { file: loc.file, line: loc.line, column: loc.column, endLine: e.line, endColumn: e.col };
 }

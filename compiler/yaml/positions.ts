@@ -5,7 +5,7 @@
  * clones values (never imported as a module-level instance): a clone registers itself with
  * `copy` (or is made by `Positions.clone`), so it reports where its original was written.
  */
-import { attachSpan, type Location, type Span } from '../location.js';
+import type { Location, Spanned } from '../location.js';
 
 /** Turns character offsets into 1-based lines and columns (as `yaml`'s `LineCounter`). */
 export interface LineIndex {
@@ -167,21 +167,29 @@ function keyOffset(text: string | undefined, key: string, valueAt: number): numb
  */
 export function locate(source: SourceText, offset: number): Location {
   const p = source.lines.linePos(offset);
-  const loc: Location = { file: source.file, line: p.line, column: p.col };
-  return source.text === undefined ? loc : attachSpan(loc, new TokenSpan(source, offset));
+  return source.text === undefined ? { file: source.file, line: p.line, column: p.col } : new TextLocation(source, offset, p.line, p.col);
 }
 
-/** The span of the YAML token at an offset, found when a diagnostic is kept. */
-class TokenSpan implements Span {
-  constructor(
-    private readonly source: SourceText,
-    private readonly offset: number,
-  ) {}
+/** A location in YAML text that finds the end of its token when a diagnostic is kept. */
+class TextLocation implements Location, Spanned {
+  file: string;
+  line: number;
+  column: number;
+  readonly #source: SourceText;
+  readonly #offset: number;
 
-  end(): { line: number; col: number } | undefined {
-    const text = this.source.text;
-    if (text === undefined || this.offset >= text.length) return undefined;
-    return this.source.lines.linePos(tokenEnd(text, this.offset));
+  constructor(source: SourceText, offset: number, line: number, column: number) {
+    this.file = source.file;
+    this.line = line;
+    this.column = column;
+    this.#source = source;
+    this.#offset = offset;
+  }
+
+  spanEnd(): { line: number; col: number } | undefined {
+    const text = this.#source.text;
+    if (text === undefined || this.#offset >= text.length) return undefined;
+    return this.#source.lines.linePos(tokenEnd(text, this.#offset));
   }
 }
 

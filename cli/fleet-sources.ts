@@ -12,8 +12,7 @@ import {
   lockPathFor,
   type TemplateSource,
 } from '../compiler/index.js';
-import { RegistryClient } from '../registry/index.js';
-import { RegistrySource } from '../registry/index.js';
+import { RegistryClient, RegistrySource } from '../client/index.js';
 import { checkTemplateFolders, type CliIO } from './io.js';
 import { registryFlags } from './sources.js';
 

@@ -17,7 +17,7 @@ import {
   type ResolveRequest,
   type TemplateSource,
 } from '../compiler/index.js';
-import { RegistryError, type RegistryClient } from '../registry/index.js';
+import { RegistryError, type RegistryClient } from '../client/index.js';
 import { printDiagnostics } from './compile-commands.js';
 import { Exit, ExitError, isFolder, type CliIO } from './io.js';
 import { lockGroup, lockGroups, reportGroup } from './lock-folder.js';

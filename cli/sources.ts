@@ -18,8 +18,7 @@ import {
   type TemplateSource,
   type UpdateOptions,
 } from '../compiler/index.js';
-import { RegistryClient } from '../registry/index.js';
-import { RegistrySource } from '../registry/index.js';
+import { RegistryClient, RegistrySource } from '../client/index.js';
 import { checkTemplateFolders, Exit, ExitError, type CliIO } from './io.js';
 
 export interface SourceFlags {

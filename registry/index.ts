@@ -11,7 +11,12 @@ export { createToken, verifyToken, principalOfTokenId, isScope, type Scope, type
 export { listTokens, revokeToken, parseExpiry, TOKEN_ID, type TokenInfo } from './tokens.js';
 export { openApiDocument } from './openapi.js';
 export { inputChanges, canonicalYaml, type InputChanges, type VersionDiff } from './diff.js';
-export { RegistryClient, RegistryError, type ClientOptions } from './client.js';
-export { RegistrySource, type RegistrySourceOptions } from './registry-source.js';
-export { isCalendarDate } from './dates.js';
+export {
+  RegistryClient,
+  RegistryError,
+  RegistrySource,
+  isCalendarDate,
+  type ClientOptions,
+  type RegistrySourceOptions,
+} from '../client/index.js';
 export { ApiError } from './errors.js';

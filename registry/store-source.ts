@@ -6,9 +6,11 @@ import { DiagnosticBag } from '../compiler/index.js';
 import type { ResolveOutcome, ResolveRequest, ResolvedTemplate, TemplateSource } from '../compiler/index.js';
 import { readYaml, sourcePositions } from '../compiler/index.js';
 import type { Store } from './store.js';
+import { registryFile } from '../client/index.js';
+
+export { registryFile };
 
 /** Display name of a registry version in diagnostics and provenance. */
-export const registryFile = (ref: string, version: string) => `registry:${ref}@${version}`;
 
 /** Parses a stored or fetched version into a ResolvedTemplate (positions registered). */
 export function parsedVersion(

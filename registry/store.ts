@@ -11,7 +11,7 @@ import { highestStable, selectVersion, sortVersions, type SelectResult } from '.
 import { checkToken, type TokenCheck } from './auth.js';
 import { retryWhileBusy } from './busy.js';
 import type { DB } from './db.js';
-import { isCalendarDate } from './dates.js';
+import { isCalendarDate } from '../client/index.js';
 import { conflict, notFound, badRequest } from './errors.js';
 import { sessionStore, type SessionStore } from './session.js';
 import { storeChanges, type StoreChangeSignal, type StoreChanges } from './store-changes.js';

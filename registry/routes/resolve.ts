@@ -14,25 +14,8 @@ import type { Store } from '../store.js';
 /** Most references one batch may hold. */
 export const MAX_BATCH = 1000;
 
-/** One answer of a batch: the version chosen for a `{ref, selector}`, or why none was. */
-export type ResolveItem =
-  | {
-      ok: true;
-      ref: string;
-      selector: string;
-      version: string;
-      digest: string;
-      source: string;
-      deprecation?: { message: string; sunset?: string };
-      yanked: boolean;
-    }
-  | {
-      ok: false;
-      ref: string;
-      selector: string;
-      error: { code: 'not_found' | 'no_version' | 'bad_request'; message: string };
-      versions?: string[];
-    };
+import type { ResolveItem } from '../../client/index.js';
+export type { ResolveItem };
 
 /** The router of `POST /api/v1/resolve` (mounted under `/api/v1`). */
 export function resolveRoutes({ store, auth }: { store: Store; auth: Auth }): Router {

@@ -4,10 +4,9 @@
  * kept in the content-addressed disk cache.
  */
 import { verifiedTemplate, type ContentCache, type ResolveOutcome, type ResolveRequest, type TemplateSource } from '../compiler/index.js';
-import type { RegistryClient } from './client.js';
-import { RegistryError } from './client.js';
-import type { ResolveItem } from './routes/resolve.js';
-import { registryFile } from './store-source.js';
+import type { RegistryClient } from './registry-client.js';
+import { RegistryError } from './registry-client.js';
+import type { ResolveItem } from './resolve-item.js';
 
 export interface RegistrySourceOptions {
   /**
@@ -79,3 +78,6 @@ export class RegistrySource implements TemplateSource {
     });
   }
 }
+
+/** How a template version from a registry is named in diagnostics: `registry:ref@version`. */
+export const registryFile = (ref: string, version: string) => `registry:${ref}@${version}`;

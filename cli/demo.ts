@@ -12,6 +12,7 @@ import type { Command } from 'commander';
 import { compile, ContentCache, explainPlan, LockedSource, lockPathFor, refOfTemplate, writeLockfile } from '../compiler/index.js';
 import { yamlLibrary } from '../compiler/index.js';
 import { printDiagnostics } from './compile-commands.js';
+import { firstBusyPort, servicePorts } from './port-check.js';
 import { Exit, ExitError, packageRoot, type CliIO } from './io.js';
 
 export function registerDemoCommand(program: Command, io: CliIO): void {
@@ -55,6 +56,12 @@ export function registerDemoCommand(program: Command, io: CliIO): void {
           `2. compiled examples/pipeline.yaml against the registry in ${(performance.now() - t0).toFixed(0)} ms: ${plan.stages.length} stages, ${plan.steps.length} steps, ${client.roundTrips - tripsBefore} resolve round trip(s), lockfile ${lockPathFor(pipeline)}`,
         );
         if (!opts.quiet) io.stdout.write(explainPlan(plan).trimEnd().replace(/^/gm, '   ') + '\n');
+        const busy = await firstBusyPort(servicePorts(plan));
+        if (busy)
+          throw new ExitError(
+            Exit.INVALID,
+            `port ${busy.port} on 127.0.0.1 is already in use: the demo's ${busy.step} listens there; stop what holds it and run the demo again`,
+          );
         say('3. running it on the host');
         const runner = new Runner(plan, {
           home: join(work, '.pipewright'),

@@ -72,10 +72,17 @@ export async function startRegistry(options: ServeOptions): Promise<RunningRegis
     ...(options.log ? { log: options.log } : {}),
   });
   const host = options.host ?? '127.0.0.1';
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(options.port ?? 8080, host, () => resolve(s));
-    s.once('error', reject);
-  });
+  const port = options.port ?? 8080;
+  let server: Server;
+  try {
+    server = await new Promise<Server>((resolve, reject) => {
+      // Express 5 calls back with the listen error too (then there is no address).
+      const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+    });
+  } catch (e) {
+    db.close();
+    throw new Error(listenProblem(e as NodeJS.ErrnoException, host, port));
+  }
   server.keepAliveTimeout = 5000;
   server.on('clientError', clientErrorHandler());
   const addr = server.address() as AddressInfo;
@@ -90,6 +97,20 @@ export async function startRegistry(options: ServeOptions): Promise<RunningRegis
       server.closeIdleConnections();
     }));
   return { url: `http://${shownHost}:${addr.port}`, server, db, store, close };
+}
+
+/** What a failed listen means, in words: a port in use or not allowed, an address this machine does not have. */
+function listenProblem(e: NodeJS.ErrnoException, host: string, port: number): string {
+  switch (e.code) {
+    case 'EADDRINUSE':
+      return `port ${port} on ${host} is already in use (another registry? choose one with --port)`;
+    case 'EACCES':
+      return `port ${port} on ${host} needs privileges this process does not have (use a port above 1023)`;
+    case 'EADDRNOTAVAIL':
+      return `${host} is not an address of this machine (--host)`;
+    default:
+      return `cannot listen on ${host}:${port}: ${e.message}`;
+  }
 }
 
 /** How long a connection answered after a parser error may stay open for the peer to read. */

@@ -1,11 +1,33 @@
 /**
- * `registry serve` and `registry token create|list|revoke`. The server side (express, SQLite) is loaded
- * only when one of these commands runs, so other commands start without it.
+ * `registry serve`, `registry init` and `registry token create|list|revoke`. The server side
+ * (express, SQLite) is loaded only when one of these commands runs, so other commands start
+ * without it. Commands that administer an existing registry refuse a database file that is
+ * not there: a typo must not make a new, empty registry.
  */
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { TokenInfo } from '../registry/index.js';
+import type { DB, TokenInfo } from '../registry/index.js';
 import { Exit, ExitError, type CliIO } from './io.js';
+
+/** Opens the registry database at `given` (relative to `cwd`), which must exist; exit 2 when it does not or is not one. */
+async function openExisting(cwd: string, given: string): Promise<DB> {
+  const path = resolve(cwd, given);
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) throw new ExitError(Exit.INVALID, `no registry database at ${path}; \`pipewright registry init --db ${given}\` creates one`);
+  if (st.isDirectory()) throw new ExitError(Exit.INVALID, `${path} is a folder, not a registry database`);
+  return openRegistry(path);
+}
+
+/** Opens (creating when missing) the registry database at `path`; exit 2 when the file is something else. */
+async function openRegistry(path: string): Promise<DB> {
+  const { openDatabase } = await import('../registry/index.js');
+  try {
+    return openDatabase(path);
+  } catch (e) {
+    throw new ExitError(Exit.INVALID, `${path} is not a registry database (${(e as Error).message})`);
+  }
+}
 
 export function registerRegistryCommands(program: Command, io: CliIO): void {
   const cwd = io.cwd ?? process.cwd();
@@ -52,6 +74,38 @@ export function registerRegistryCommands(program: Command, io: CliIO): void {
       throw new ExitError(code);
     });
 
+  registry
+    .command('init')
+    .description('create a registry database (SQLite) with its schema; on an existing one, bring its schema up to date')
+    .requiredOption('--db <file>', 'SQLite database file')
+    .action(async (opts: { db: string }) => {
+      const path = resolve(cwd, opts.db);
+      const st = statSync(path, { throwIfNoEntry: false });
+      if (st?.isDirectory()) throw new ExitError(Exit.INVALID, `${path} is a folder, not a registry database`);
+      if (st) {
+        const { schemaVersionOf } = await import('../registry/index.js');
+        let before: number;
+        try {
+          before = schemaVersionOf(path);
+        } catch (e) {
+          throw new ExitError(Exit.INVALID, `${path} is not a registry database (${(e as Error).message})`);
+        }
+        const db = await openRegistry(path);
+        const after = db.pragma('user_version', { simple: true }) as number;
+        db.close();
+        io.stdout.write(
+          after === before
+            ? `${opts.db} is already a registry database (schema version ${after}); nothing changed\n`
+            : `${opts.db}: schema version ${before} → ${after}\n`,
+        );
+        return;
+      }
+      const db = await openRegistry(path);
+      const version = db.pragma('user_version', { simple: true }) as number;
+      db.close();
+      io.stdout.write(`created a registry database at ${path} (schema version ${version})\n`);
+    });
+
   const token = registry.command('token').description('manage API tokens (scopes: read < publish < admin)');
   token
     .command('create')
@@ -61,7 +115,7 @@ export function registerRegistryCommands(program: Command, io: CliIO): void {
     .requiredOption('--name <name>', 'who or what uses the token')
     .option('--expires <duration>', 'refuse the token after this long: 30m, 12h, 90d (default: never)')
     .action(async (opts: { db: string; scope: string; name: string; expires?: string }) => {
-      const { createToken, isScope, openDatabase, Store, parseExpiry } = await import('../registry/index.js');
+      const { createToken, isScope, Store, parseExpiry } = await import('../registry/index.js');
       if (!isScope(opts.scope)) throw new ExitError(Exit.INVALID, `--scope must be read, publish or admin, not ${opts.scope}`);
       const ttl = opts.expires === undefined ? undefined : parseExpiry(opts.expires);
       if (opts.expires !== undefined && ttl === undefined)
@@ -69,7 +123,7 @@ export function registerRegistryCommands(program: Command, io: CliIO): void {
           Exit.INVALID,
           `--expires must be a whole number of minutes, hours or days up to 3650d (30m, 12h, 90d), not '${opts.expires}'`,
         );
-      const db = openDatabase(resolve(cwd, opts.db));
+      const db = await openExisting(cwd, opts.db);
       try {
         const now = new Date();
         const expiresAt = ttl === undefined ? undefined : new Date(now.getTime() + ttl);
@@ -92,8 +146,8 @@ export function registerRegistryCommands(program: Command, io: CliIO): void {
     .requiredOption('--db <file>', 'SQLite database file')
     .option('--json', 'print JSON')
     .action(async (opts: { db: string; json?: boolean }) => {
-      const { listTokens, openDatabase } = await import('../registry/index.js');
-      const db = openDatabase(resolve(cwd, opts.db));
+      const { listTokens } = await import('../registry/index.js');
+      const db = await openExisting(cwd, opts.db);
       try {
         const tokens = listTokens(db);
         io.stdout.write(opts.json ? JSON.stringify(tokens, null, 2) + '\n' : tokenTable(tokens));
@@ -108,9 +162,9 @@ export function registerRegistryCommands(program: Command, io: CliIO): void {
     .argument('<id>', 'token id, as `token list` shows it')
     .requiredOption('--db <file>', 'SQLite database file')
     .action(async (id: string, opts: { db: string }) => {
-      const { ApiError, openDatabase, revokeToken, Store, TOKEN_ID } = await import('../registry/index.js');
+      const { ApiError, revokeToken, Store, TOKEN_ID } = await import('../registry/index.js');
       if (!TOKEN_ID.test(id)) throw new ExitError(Exit.INVALID, `'${id}' is not a token id (12 hex digits, as in pw_<id>_…)`);
-      const db = openDatabase(resolve(cwd, opts.db));
+      const db = await openExisting(cwd, opts.db);
       try {
         const out = db.transaction(() => {
           const r = revokeToken(db, id);

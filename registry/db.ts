@@ -82,6 +82,16 @@ export function openDatabase(file: string): DB {
   return db;
 }
 
+/** The schema version of an existing database file, read without changing it; throws when the file is not SQLite. */
+export function schemaVersionOf(file: string): number {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return db.pragma('user_version', { simple: true }) as number;
+  } finally {
+    db.close();
+  }
+}
+
 /** Applies the migrations the database has not seen yet, each in its own transaction. */
 export function migrate(db: DB): number {
   const current = db.pragma('user_version', { simple: true }) as number;

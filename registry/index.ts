@@ -2,7 +2,7 @@
  * The registry's public API: the server side (database, store, app) and the client side
  * (HTTP template source and API client used by the CLI).
  */
-export { openDatabase, migrate, integrityProblems, type DB } from './db.js';
+export { openDatabase, migrate, integrityProblems, schemaVersionOf, type DB } from './db.js';
 export { Store, type NewVersion, type VersionRow, type TemplateSummary, type StoreEvent } from './store.js';
 export type { StoreChange, StoreChangeSignal } from './store-changes.js';
 export { createApp, type AppOptions } from './app.js';

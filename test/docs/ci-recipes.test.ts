@@ -259,6 +259,7 @@ beforeAll(async () => {
   });
 
   const db = join(root, 'registry.db');
+  expect((await cliProcess(['registry', 'init', '--db', db])).code).toBe(0);
   const token = async (scope: string) => {
     const r = await cliProcess(['registry', 'token', 'create', '--db', db, '--scope', scope, '--name', `ci-${scope}`]);
     expect(r.code, r.stderr).toBe(0);

@@ -156,6 +156,7 @@ describe('revocation and expiry on running servers', () => {
 describe('registry token create|list|revoke', () => {
   test('create --expires, list (text and --json) never shows a secret or hash, revoke is idempotent, bad input exits 2', async () => {
     const dir = tempDir({}, 'pw-tokcli-');
+    expect((await runCli(['registry', 'init', '--db', 'r.db'], dir)).code).toBe(0);
     const created = await runCli(
       ['registry', 'token', 'create', '--db', 'r.db', '--scope', 'publish', '--name', 'ci', '--expires', '90d'],
       dir,

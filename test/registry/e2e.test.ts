@@ -20,6 +20,7 @@ describe('registry end to end', () => {
     const env = { ...process.env, PIPEWRIGHT_CACHE: join(dir, 'cache'), PIPEWRIGHT_REGISTRY: '', PIPEWRIGHT_TOKEN: '' };
     const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: dir, env, encoding: 'utf8' });
     const db = join(dir, 'registry.db');
+    expect(cli('registry', 'init', '--db', db).status).toBe(0);
     const tokenRun = cli('registry', 'token', 'create', '--db', db, '--scope', 'publish', '--name', 'ci');
     expect(tokenRun.status).toBe(0);
     const token = tokenRun.stdout.trim();

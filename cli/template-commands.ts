@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { yamlLibrary } from '../compiler/index.js';
-import { formatDiagnostic, refOfTemplate, type Diagnostic } from '../compiler/index.js';
+import { formatDiagnostic, refOfTemplate, templateTypeOf, unknownTemplateType, type Diagnostic } from '../compiler/index.js';
 import { isCalendarDate, RegistryClient, RegistryError } from '../client/index.js';
 import type { TemplateSummary } from '../registry/index.js';
 import { Exit, ExitError, type CliIO } from './io.js';
@@ -119,12 +119,16 @@ export function registerTemplateCommands(program: Command, io: CliIO): void {
     template
       .command('list')
       .description('list templates')
-      .option('--type <type>', 'Step, StepGroup, Stage or Pipeline')
+      .option('--type <type>', 'Step, StepGroup, Stage, Pipeline, ... (any case)')
       .option('--search <text>', 'text in reference, name or description')
       .option('--label <name>', 'only templates with this label'),
   ).action(async (opts: ApiFlags & { type?: string; search?: string; label?: string }) => {
     const q = new URLSearchParams();
-    if (opts.type) q.set('type', opts.type);
+    if (opts.type !== undefined) {
+      const type = templateTypeOf(opts.type);
+      if (!type) throw new ExitError(Exit.INVALID, unknownTemplateType(opts.type));
+      q.set('type', type);
+    }
     if (opts.search) q.set('q', opts.search);
     if (opts.label) q.set('label', opts.label);
     const res = await api(io, () =>

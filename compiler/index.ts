@@ -11,6 +11,9 @@ export { printable } from './printable.js';
 export { DirectorySource, listYamlFiles } from './sources/directory-source.js';
 export {
   parseRef,
+  TEMPLATE_TYPES,
+  templateTypeOf,
+  unknownTemplateType,
   refOfTemplate,
   resolveInOrder,
   type ResolveOutcome,

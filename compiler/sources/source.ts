@@ -11,6 +11,29 @@ export type ExpandedTemplateType = 'Step' | 'StepGroup' | 'Stage' | 'Pipeline';
  * artifact-source, monitored-service and secret-manager templates, whose spec is opaque.
  */
 export type TemplateType = ExpandedTemplateType | 'CustomDeployment' | 'ArtifactSource' | 'MonitoredService' | 'SecretManager';
+
+/** Every template type, in the order they are listed to users. */
+export const TEMPLATE_TYPES: readonly TemplateType[] = [
+  'Step',
+  'StepGroup',
+  'Stage',
+  'Pipeline',
+  'CustomDeployment',
+  'ArtifactSource',
+  'MonitoredService',
+  'SecretManager',
+];
+
+/** The template type `text` names, whatever its case (`stage`, `STEPGROUP`), or undefined. */
+export function templateTypeOf(text: string): TemplateType | undefined {
+  const lower = text.toLowerCase();
+  return TEMPLATE_TYPES.find((t) => t.toLowerCase() === lower);
+}
+
+/** The message for a type that is not one: names the valid ones. */
+export function unknownTemplateType(text: string): string {
+  return `unknown template type '${text}' (${TEMPLATE_TYPES.join(', ')})`;
+}
 export type Scope = 'account' | 'org' | 'project';
 
 /** A parsed reference: `account.redis`, `org.redis` or the project-scoped bare `redis`. */

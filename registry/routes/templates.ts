@@ -8,6 +8,7 @@ import type { Request, Router, Response } from 'express';
 import type { Store, VersionRow } from '../store.js';
 import { busyErrors } from '../busy.js';
 import { badRequest } from '../errors.js';
+import { templateTypeOf, unknownTemplateType } from '../../compiler/index.js';
 import { preparePublish, type PublishBody } from '../publish.js';
 import { diffVersions } from '../diff.js';
 import { queryString, versionParam } from './params.js';
@@ -84,7 +85,9 @@ export function templateRoutes({ store, auth }: TemplateRoutesDeps): Router {
   const actor = (req: { principal?: { name: string } }) => req.principal?.name ?? 'unknown';
 
   r.get('/templates', 'read', (req, res) => {
-    const type = queryString(req.query['type']);
+    const written = queryString(req.query['type']);
+    const type = written === undefined ? undefined : templateTypeOf(written);
+    if (written !== undefined && !type) throw badRequest(unknownTemplateType(written));
     const q = queryString(req.query['q']);
     const label = queryString(req.query['label']);
     res.json({ templates: store.listTemplates({ ...(type ? { type } : {}), ...(q ? { q } : {}), ...(label ? { label } : {}) }) });

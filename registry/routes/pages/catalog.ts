@@ -6,9 +6,10 @@ import type { Router } from 'express';
 import type { Store, TemplateSummary } from '../../store.js';
 import type { SendPage } from '../../views.js';
 import { queryString } from '../params.js';
+import { TEMPLATE_TYPES, templateTypeOf } from '../../../compiler/index.js';
 
 /** Template types the catalog filters by (every type the registry publishes). */
-const TYPES = ['Step', 'StepGroup', 'Stage', 'Pipeline', 'CustomDeployment', 'ArtifactSource', 'MonitoredService', 'SecretManager'];
+const TYPES = TEMPLATE_TYPES;
 /** Templates per catalog page: keeps a page light with thousands of templates. */
 export const PAGE_SIZE = 100;
 
@@ -35,7 +36,8 @@ export function catalogPage(r: Router, { store, page }: { store: Store; page: Se
     const q = queryString(req.query['q']) ?? '';
     const type = queryString(req.query['type']) ?? '';
     const label = queryString(req.query['label']) ?? '';
-    const list = store.listTemplates({ ...(q ? { q } : {}), ...(TYPES.includes(type) ? { type } : {}), ...(label ? { label } : {}) });
+    const known = templateTypeOf(type);
+    const list = store.listTemplates({ ...(q ? { q } : {}), ...(known ? { type: known } : {}), ...(label ? { label } : {}) });
     const pages = Math.max(1, Math.ceil(list.length / PAGE_SIZE));
     const n = Math.min(pages, Math.max(1, Number.parseInt(queryString(req.query['page']) ?? '1', 10) || 1));
     const templates = list.slice((n - 1) * PAGE_SIZE, n * PAGE_SIZE).map((t) => ({ ...t, ...badgesOf(t) }));

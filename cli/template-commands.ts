@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { yamlLibrary } from '../compiler/index.js';
 import { formatDiagnostic, refOfTemplate, templateTypeOf, unknownTemplateType, type Diagnostic } from '../compiler/index.js';
-import { isCalendarDate, RegistryClient, RegistryError } from '../client/index.js';
+import { defaultAppearance, isCalendarDate, RegistryClient, RegistryError } from '../client/index.js';
 import type { TemplateSummary } from '../registry/index.js';
 import { Exit, ExitError, type CliIO } from './io.js';
 import { registryFlags } from './sources.js';
@@ -278,7 +278,7 @@ export function registerTemplateCommands(program: Command, io: CliIO): void {
     io.stdout.write(res.body.patch);
     const i = res.body.inputs;
     out(
-      `inputs: added ${i.added.join(', ') || '-'}; removed ${i.removed.join(', ') || '-'}; retyped ${i.retyped.map((r) => `${r.name} ${r.from}→${r.to}`).join(', ') || '-'}; default changed ${i.defaultChanged.map((d) => `${d.name} ${JSON.stringify(d.from)}→${JSON.stringify(d.to)}`).join(', ') || '-'}; now required ${i.nowRequired.join(', ') || '-'}`,
+      `inputs: added ${i.added.join(', ') || '-'}; removed ${i.removed.join(', ') || '-'}; retyped ${i.retyped.map((r) => `${r.name} ${r.from}→${r.to}`).join(', ') || '-'}; default changed ${i.defaultChanged.map((d) => `${d.name} ${defaultAppearance(d) ?? `${JSON.stringify(d.from)}→${JSON.stringify(d.to)}`}`).join(', ') || '-'}; now required ${i.nowRequired.join(', ') || '-'}`,
     );
   });
 }

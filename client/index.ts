@@ -8,3 +8,4 @@ export { RegistryClient, RegistryError, type ClientOptions } from './registry-cl
 export { RegistrySource, registryFile, type RegistrySourceOptions } from './registry-source.js';
 export { isCalendarDate } from './dates.js';
 export type { ResolveItem } from './resolve-item.js';
+export { defaultAppearance, type DefaultChange } from './default-change.js';

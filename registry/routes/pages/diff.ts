@@ -4,6 +4,7 @@
  * page says the versions are too large to compare line by line. `:ref` is checked by the
  * catalog router's param callback (params.ts).
  */
+import { defaultAppearance } from '../../../client/index.js';
 import type { Router } from 'express';
 import { diffVersions } from '../../diff.js';
 import type { Store } from '../../store.js';
@@ -24,7 +25,12 @@ export function diffPage(r: Router, { store, page }: { store: Store; page: SendP
           text,
           kind: text.startsWith('@@') ? 'hunk' : text.startsWith('+') ? 'add' : text.startsWith('-') ? 'del' : 'ctx',
         }));
-    const defaults = d.inputs.defaultChanged.map((c) => ({ name: c.name, from: JSON.stringify(c.from), to: JSON.stringify(c.to) }));
+    const defaults = d.inputs.defaultChanged.map((c) => ({
+      name: c.name,
+      from: JSON.stringify(c.from),
+      to: JSON.stringify(c.to),
+      appearance: defaultAppearance(c),
+    }));
     page(res, 200, 'diff', `${ref} ${from} → ${to}`, { ref, from, to, inputs: d.inputs, defaults, lines, tooLarge: d.tooLarge });
   });
 }

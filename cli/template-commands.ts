@@ -1,5 +1,5 @@
 /**
- * `template publish|list|show|versions|label|deprecate|yank|diff`: the registry API from the
+ * `template publish|list|show|versions|label|deprecate|undeprecate|yank|unyank|diff`: the registry API from the
  * command line. Each takes --registry, --token and --json.
  */
 import { readFileSync } from 'node:fs';
@@ -253,6 +253,18 @@ export function registerTemplateCommands(program: Command, io: CliIO): void {
     const res = await api(io, () => clientFor(opts, io).request('POST', `/api/v1/templates/${enc(ref)}/versions/${enc(version)}/yank`));
     out(opts.json ? JSON.stringify(res.body) : `yanked ${ref}@${version}`);
   });
+
+  for (const [action, done, what] of [
+    ['undeprecate', 'undeprecated', 'take the deprecation of REF@VERSION back (admin)'],
+    ['unyank', 'unyanked', 'take the yank of REF@VERSION back (admin): ranges and labels may choose it again'],
+  ] as const)
+    withApi(template.command(action).description(what).argument('<refAtVersion>')).action(async (text: string, opts: ApiFlags) => {
+      const { ref, version } = refAt(text);
+      const res = await api(io, () =>
+        clientFor(opts, io).request('POST', `/api/v1/templates/${enc(ref)}/versions/${enc(version)}/${action}`),
+      );
+      out(opts.json ? JSON.stringify(res.body) : `${done} ${ref}@${version}`);
+    });
 
   withApi(
     template

@@ -257,6 +257,20 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { '200': { description: 'the version', ...json({ $ref: '#/components/schemas/Version' }) }, ...errors, ...busy },
         },
       },
+      '/api/v1/templates/{ref}/versions/{version}/undeprecate': {
+        post: {
+          summary: 'take a deprecation back (admin); recorded as an event when the version was deprecated',
+          parameters: [ref, version],
+          responses: { '200': { description: 'the version', ...json({ $ref: '#/components/schemas/Version' }) }, ...errors, ...busy },
+        },
+      },
+      '/api/v1/templates/{ref}/versions/{version}/unyank': {
+        post: {
+          summary: 'take a yank back (admin): ranges and labels may choose the version again; an event when it was yanked',
+          parameters: [ref, version],
+          responses: { '200': { description: 'the version', ...json({ $ref: '#/components/schemas/Version' }) }, ...errors, ...busy },
+        },
+      },
       '/api/v1/templates/{ref}/diff': {
         get: {
           summary: 'unified diff of canonical content and input changes between two versions',

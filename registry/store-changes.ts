@@ -13,7 +13,7 @@ import { freshness, type Generation } from './freshness.js';
 
 /** One committed change of the registry's templates. */
 export interface StoreChange {
-  action: 'publish' | 'label' | 'unlabel' | 'deprecate' | 'yank';
+  action: 'publish' | 'label' | 'unlabel' | 'deprecate' | 'undeprecate' | 'yank' | 'unyank';
   ref: string;
   /** The version whose answer changed or appeared (absent for unlabel). */
   version?: string;

@@ -69,6 +69,10 @@ export class Store {
       deleteLabel: db.prepare('DELETE FROM labels WHERE template_id = ? AND name = ?'),
       deprecate: db.prepare('UPDATE versions SET deprecated_message = ?, sunset = ? WHERE id = ?'),
       yank: db.prepare('UPDATE versions SET yanked = 1 WHERE id = ?'),
+      undeprecate: db.prepare(
+        'UPDATE versions SET deprecated_message = NULL, sunset = NULL WHERE id = ? AND deprecated_message IS NOT NULL',
+      ),
+      unyank: db.prepare('UPDATE versions SET yanked = 0 WHERE id = ? AND yanked = 1'),
       event: db.prepare('INSERT INTO events (at, actor, action, ref, version, detail) VALUES (?, ?, ?, ?, ?, ?)'),
       events: db.prepare('SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?'),
       allTemplates: db.prepare('SELECT * FROM templates ORDER BY ref'),
@@ -271,6 +275,28 @@ export class Store {
       })
       .immediate();
     this.signal.emit({ action: 'yank', ref, version });
+  }
+
+  /** Takes a version's deprecation back (an event when there was one; else nothing changes). */
+  undeprecate(ref: string, version: string, actor: string): void {
+    this.undo('undeprecate', ref, version, actor);
+  }
+
+  /** Takes a yank back: ranges and labels may choose the version again (an event when it was yanked). */
+  unyank(ref: string, version: string, actor: string): void {
+    this.undo('unyank', ref, version, actor);
+  }
+
+  private undo(action: 'undeprecate' | 'unyank', ref: string, version: string, actor: string): void {
+    const changed = this.db
+      .transaction(() => {
+        const v = this.versionRow(ref, version);
+        const n = this.q[action].run(v['id']).changes;
+        if (n > 0) this.log(actor, action, ref, version);
+        return n > 0;
+      })
+      .immediate();
+    if (changed) this.signal.emit({ action, ref, version });
   }
 
   events(after = 0, limit = 100): StoreEvent[] {

@@ -168,6 +168,18 @@ export function templateRoutes({ store, auth }: TemplateRoutesDeps): Router {
     res.json(versionJson(store.getVersion(ref, version)));
   });
 
+  r.post('/templates/:ref/versions/:version/undeprecate', 'admin', async (req, res) => {
+    const { ref, version } = req.params;
+    await store.write(() => store.undeprecate(ref, version, actor(req)));
+    res.json(versionJson(store.getVersion(ref, version)));
+  });
+
+  r.post('/templates/:ref/versions/:version/unyank', 'admin', async (req, res) => {
+    const { ref, version } = req.params;
+    await store.write(() => store.unyank(ref, version, actor(req)));
+    res.json(versionJson(store.getVersion(ref, version)));
+  });
+
   // Bounded work (diff.ts DIFF_LIMITS): past a bound, still 200, with `tooLarge` set.
   r.get('/templates/:ref/diff', 'read', (req, res) => {
     const ref = req.params.ref;

@@ -37,12 +37,17 @@ export function templatePage(r: Router, { store, page }: { store: Store; page: S
     const snippet = stringify({
       template: { templateRef: ref, versionLabel: selected, ...(Object.keys(example).length ? { inputs: example } : {}) },
     });
-    const versions = [...t.versions].reverse().map((x, i, all) => ({
+    // Compare older → newer: the selected version against the one before it (the oldest
+    // against the next), newest first in the lists.
+    const newestFirst = [...t.versions].reverse();
+    const at = newestFirst.findIndex((x) => x.version === selected);
+    const [fromAt, toAt] = at < newestFirst.length - 1 ? [at + 1, at] : [at, Math.max(0, at - 1)];
+    const versions = newestFirst.map((x, i) => ({
       ...x,
       short: x.digest.slice(0, 19) + '…',
       selected: x.version === selected,
-      isTo: x.version === selected,
-      isFrom: all.length > 1 ? i === Math.min(1, all.length - 1) && x.version !== selected : false,
+      isTo: i === toAt,
+      isFrom: newestFirst.length > 1 && i === fromAt,
     }));
     page(res, 200, 'template', t.summary.name, {
       t: t.summary,

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { yamlLibrary } from '../compiler/index.js';
-import { formatDiagnostic, refOfTemplate, templateTypeOf, unknownTemplateType, type Diagnostic } from '../compiler/index.js';
+import { formatDiagnostic, refOfTemplate, templateTypeOf, unknownTemplateType, validateFiles, type Diagnostic } from '../compiler/index.js';
+import { printDiagnostics } from './compile-commands.js';
 import { defaultAppearance, isCalendarDate, RegistryClient, RegistryError } from '../client/index.js';
 import type { TemplateSummary } from '../registry/index.js';
 import { Exit, ExitError, type CliIO } from './io.js';
@@ -66,6 +67,16 @@ export function registerTemplateCommands(program: Command, io: CliIO): void {
       .option('--label <name>', 'point this label at each published version'),
   ).action(async (files: string[], opts: ApiFlags & { label?: string }) => {
     const client = clientFor(opts, io);
+    // Every file is checked here first, with the checks `validate` runs: problems are located
+    // in the author's files, and one bad file publishes nothing.
+    const checked = validateFiles(
+      files.map((f) => resolve(cwd, f)),
+      { baseDir: cwd },
+    );
+    if (!checked.ok) {
+      printDiagnostics(io, checked.diagnostics);
+      throw new ExitError(Exit.INVALID, 'nothing was published: fix the errors above (`pipewright validate` shows them too)');
+    }
     const results: unknown[] = [];
     for (const f of files) {
       let text: string;

@@ -4,15 +4,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
-import { createToken, startRegistry, type RunningRegistry } from '../../registry/index.js';
-import { runCli, tempDir } from '../helpers.js';
+import { describe, expect, test } from 'vitest';
 import { stepTemplate } from './fixtures.js';
+import { liveRegistries } from './live-registry.js';
 
-const running: RunningRegistry[] = [];
-afterEach(async () => {
-  for (const r of running.splice(0)) await r.close();
-});
+const live = liveRegistries();
 
 /** The versions the form's From and To select. */
 function selectedPair(html: string): { from: string; to: string } {
@@ -26,13 +22,10 @@ describe('compare versions', () => {
     ['?version=1.1.0', { from: '1.0.0', to: '1.1.0' }],
     ['?version=1.0.0', { from: '1.0.0', to: '1.1.0' }],
   ])('the page%s preselects older → newer', async (query, pair) => {
-    const dir = tempDir({}, 'pw-compare-');
-    const reg = await startRegistry({ db: join(dir, 'r.db'), port: 0, anonymousRead: true, log: () => undefined });
-    running.push(reg);
-    const admin = createToken(reg.db, 'boss', 'admin');
+    const { dir, reg, cli } = await live({ anonymousRead: true });
     for (const v of ['1.0.0', '1.1.0', '1.2.0']) {
       writeFileSync(join(dir, `${v}.yaml`), stepTemplate('c', v, {}));
-      expect((await runCli(['template', 'publish', `${v}.yaml`, '--registry', reg.url, '--token', admin], dir)).code).toBe(0);
+      expect((await cli('template', 'publish', `${v}.yaml`)).code).toBe(0);
     }
     const html = await (await fetch(`${reg.url}/templates/account.c${query}`)).text();
     expect(selectedPair(html)).toEqual(pair);

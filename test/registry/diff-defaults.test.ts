@@ -4,23 +4,14 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
-import { createToken, startRegistry, type RunningRegistry } from '../../registry/index.js';
-import { runCli, tempDir } from '../helpers.js';
+import { describe, expect, test } from 'vitest';
 import { stepTemplate } from './fixtures.js';
+import { liveRegistries } from './live-registry.js';
 
-const running: RunningRegistry[] = [];
-afterEach(async () => {
-  for (const r of running.splice(0)) await r.close();
-});
+const live = liveRegistries();
 
 async function setup() {
-  const dir = tempDir({}, 'pw-diff-defaults-');
-  const reg = await startRegistry({ db: join(dir, 'r.db'), port: 0, anonymousRead: true, log: () => undefined });
-  running.push(reg);
-  const admin = createToken(reg.db, 'boss', 'admin');
-  process.env['PIPEWRIGHT_CACHE'] = join(dir, 'cache');
-  const cli = (...args: string[]) => runCli([...args, '--registry', reg.url, '--token', admin], dir);
+  const { dir, reg, cli } = await live({ anonymousRead: true });
   const versions: [string, string][] = [
     ['1.0.0', '  inputs:\n    dir: {type: string, default: "."}\n'],
     ['1.1.0', '  inputs:\n    dir: {type: string}\n'],

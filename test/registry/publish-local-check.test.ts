@@ -6,25 +6,18 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
-import { createToken, startRegistry, type RunningRegistry } from '../../registry/index.js';
-import { runCli, tempDir } from '../helpers.js';
+import { describe, expect, test } from 'vitest';
 import { stepTemplate } from './fixtures.js';
+import { liveRegistries } from './live-registry.js';
 
-const running: RunningRegistry[] = [];
-afterEach(async () => {
-  for (const r of running.splice(0)) await r.close();
-});
+const live = liveRegistries();
 
 describe('template publish checks its files first', () => {
   test('a bad identifier is located in the file; the good file beside it is not published', async () => {
-    const dir = tempDir({}, 'pw-publish-check-');
-    const reg = await startRegistry({ db: join(dir, 'r.db'), port: 0, log: () => undefined });
-    running.push(reg);
-    const admin = createToken(reg.db, 'boss', 'admin');
+    const { dir, reg, cli } = await live();
     writeFileSync(join(dir, 'good.yaml'), stepTemplate('good', '1.0.0', {}));
     writeFileSync(join(dir, 'bad.yaml'), stepTemplate('good', '1.0.0', {}).replace('identifier: good', 'identifier: bad-id'));
-    const r = await runCli(['template', 'publish', 'good.yaml', 'bad.yaml', '--registry', reg.url, '--token', admin], dir);
+    const r = await cli('template', 'publish', 'good.yaml', 'bad.yaml');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^bad\.yaml:3:15: error PW2004 /m);
     expect(r.stderr).not.toContain('is not a template reference');

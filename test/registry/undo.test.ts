@@ -4,11 +4,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
-import { createToken, startRegistry, type RunningRegistry } from '../../registry/index.js';
-import { runCli, tempDir } from '../helpers.js';
+import { describe, expect, test } from 'vitest';
 import { deprecate, get, publishStep, runRow, table, yank, type Call } from './api-table.js';
 import { stepTemplate } from './fixtures.js';
+import { liveRegistries } from './live-registry.js';
 
 const VERSION = '/api/v1/templates/account.u/versions/1.0.0';
 const post = (action: string, as: Call['as'] = 'admin'): Call => ({ method: 'post', path: `${VERSION}/${action}`, as });
@@ -97,19 +96,11 @@ describe('undo a deprecation or a yank', () => {
   )('%s', runRow);
 });
 
-const running: RunningRegistry[] = [];
-afterEach(async () => {
-  for (const r of running.splice(0)) await r.close();
-});
+const live = liveRegistries();
 
 describe('template undeprecate and unyank', () => {
   test('undo from the command line', async () => {
-    const dir = tempDir({}, 'pw-undo-');
-    const reg = await startRegistry({ db: join(dir, 'r.db'), port: 0, log: () => undefined });
-    running.push(reg);
-    const admin = createToken(reg.db, 'boss', 'admin');
-    process.env['PIPEWRIGHT_CACHE'] = join(dir, 'cache');
-    const cli = (...args: string[]) => runCli([...args, '--registry', reg.url, '--token', admin], dir);
+    const { dir, cli } = await live();
     writeFileSync(join(dir, 'u.yaml'), stepTemplate('u', '1.0.0', {}));
     expect((await cli('template', 'publish', 'u.yaml')).code).toBe(0);
     expect((await cli('template', 'deprecate', 'account.u@1.0.0', '--message', 'oops')).code).toBe(0);

@@ -5,13 +5,13 @@
  * its failure strategy says otherwise.
  */
 import type { LongLivedStep } from '../schemas/index.js';
-import { StartError, type Handle } from './backend.js';
 import { ruleFor } from './decisions.js';
 import type { StepLog } from './logs.js';
 import { waitReady } from './readiness/index.js';
 import type { StepResult } from './report.js';
 import { startSpec, type Live, type StageOps } from './stage-context.js';
 import { stepResult } from './step-result.js';
+import { startAttempt } from './step-start.js';
 
 /** Starts a background step and settles it when it is ready or has failed to be. */
 export async function runBackground(stage: StageOps, step: LongLivedStep, log: StepLog, t0: number): Promise<void> {
@@ -19,18 +19,8 @@ export async function runBackground(stage: StageOps, step: LongLivedStep, log: S
   const elapsed = () => Math.round(performance.now() - t0);
   const spec = startSpec(ctx, step, log);
   const backend = ctx.backend(step);
-  let handle: Handle;
-  try {
-    handle = await backend.start(spec);
-  } catch (e) {
-    const msg = e instanceof StartError ? e.message : String(e);
-    log.line(`pipewright: ${msg}`);
-    await log.close();
-    return stage.fail(
-      step,
-      stepResult(step, { status: 'failed', errorType: 'Start', error: msg, durationMs: elapsed(), attempts: 1, log: log.path }),
-    );
-  }
+  const handle = await startAttempt(stage, step, spec, log, 1, elapsed);
+  if (!handle) return;
   const live: Live = { step, handle, log, ready: false, stopping: false };
   stage.live.set(step.id, live);
   ctx.track(step.id, handle);

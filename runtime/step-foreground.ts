@@ -5,13 +5,13 @@
  */
 import { rmSync } from 'node:fs';
 import type { RunStep } from '../schemas/index.js';
-import { StartError, type Handle } from './backend.js';
 import { ruleFor } from './decisions.js';
 import type { StepLog } from './logs.js';
 import { readOutputs } from './outputs.js';
 import type { ErrorType, StepResult } from './report.js';
 import { RELEASE_MS, startSpec, type Live, type StageOps } from './stage-context.js';
 import { stepResult } from './step-result.js';
+import { startAttempt } from './step-start.js';
 
 /** Runs a Run step's attempts until one succeeds, its retries are over, or the stage aborts. */
 export async function runForeground(stage: StageOps, step: RunStep, log: StepLog, t0: number): Promise<void> {
@@ -21,18 +21,8 @@ export async function runForeground(stage: StageOps, step: RunStep, log: StepLog
   for (;;) {
     attempt++;
     const spec = startSpec(ctx, step, log, attempt);
-    let handle: Handle;
-    try {
-      handle = await ctx.backend(step).start(spec);
-    } catch (e) {
-      const msg = e instanceof StartError ? e.message : String(e);
-      log.line(`pipewright: ${msg}`);
-      await log.close();
-      return stage.fail(
-        step,
-        stepResult(step, { status: 'failed', errorType: 'Start', error: msg, durationMs: elapsed(), attempts: attempt, log: log.path }),
-      );
-    }
+    const handle = await startAttempt(stage, step, spec, log, attempt, elapsed);
+    if (!handle) return;
     const live: Live = { step, handle, log, ready: true, stopping: false };
     stage.live.set(step.id, live);
     ctx.track(step.id, handle);

@@ -25,9 +25,7 @@ export const SHELLS: Record<string, PlanShell> = {
 };
 
 function scalarText(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'object') return JSON.stringify(v);
-  return textOf(v);
+  return v === null || v === undefined ? '' : textOf(v);
 }
 
 export function env(v: unknown, spec: Obj, ctx: BuildContext): Record<string, string> {

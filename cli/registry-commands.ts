@@ -13,20 +13,31 @@ import { Exit, ExitError, type CliIO } from './io.js';
 /** Opens the registry database at `given` (relative to `cwd`), which must exist; exit 2 when it does not or is not one. */
 async function openExisting(cwd: string, given: string): Promise<DB> {
   const path = resolve(cwd, given);
-  const st = statSync(path, { throwIfNoEntry: false });
-  if (!st) throw new ExitError(Exit.INVALID, `no registry database at ${path}; \`pipewright registry init --db ${given}\` creates one`);
-  if (st.isDirectory()) throw new ExitError(Exit.INVALID, `${path} is a folder, not a registry database`);
+  if (!exists(path))
+    throw new ExitError(Exit.INVALID, `no registry database at ${path}; \`pipewright registry init --db ${given}\` creates one`);
   return openRegistry(path);
+}
+
+/** Whether there is a file at `path`; exit 2 when it is a folder. */
+function exists(path: string): boolean {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (st?.isDirectory()) throw new ExitError(Exit.INVALID, `${path} is a folder, not a registry database`);
+  return st !== undefined;
+}
+
+/** Runs `fn` on the database file at `path`; what SQLite throws (not a database) is exit 2. */
+function asRegistry<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw new ExitError(Exit.INVALID, `${path} is not a registry database (${(e as Error).message})`);
+  }
 }
 
 /** Opens (creating when missing) the registry database at `path`; exit 2 when the file is something else. */
 async function openRegistry(path: string): Promise<DB> {
   const { openDatabase } = await import('../registry/index.js');
-  try {
-    return openDatabase(path);
-  } catch (e) {
-    throw new ExitError(Exit.INVALID, `${path} is not a registry database (${(e as Error).message})`);
-  }
+  return asRegistry(path, () => openDatabase(path));
 }
 
 export function registerRegistryCommands(program: Command, io: CliIO): void {
@@ -80,16 +91,9 @@ export function registerRegistryCommands(program: Command, io: CliIO): void {
     .requiredOption('--db <file>', 'SQLite database file')
     .action(async (opts: { db: string }) => {
       const path = resolve(cwd, opts.db);
-      const st = statSync(path, { throwIfNoEntry: false });
-      if (st?.isDirectory()) throw new ExitError(Exit.INVALID, `${path} is a folder, not a registry database`);
-      if (st) {
+      if (exists(path)) {
         const { schemaVersionOf } = await import('../registry/index.js');
-        let before: number;
-        try {
-          before = schemaVersionOf(path);
-        } catch (e) {
-          throw new ExitError(Exit.INVALID, `${path} is not a registry database (${(e as Error).message})`);
-        }
+        const before = asRegistry(path, () => schemaVersionOf(path));
         const db = await openRegistry(path);
         const after = db.pragma('user_version', { simple: true }) as number;
         db.close();

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { compile, explainPlan, formatDiagnostic, formatPlan, sortKeys, validateFiles, type Diagnostic } from '../compiler/index.js';
 import { yamlLibrary } from '../compiler/index.js';
-import { buildSources } from './sources.js';
+import { authoringSources, buildSources } from './sources.js';
 import { Exit, ExitError, writeOutput, type CliIO } from './io.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -36,17 +36,24 @@ export function registerCompileCommands(program: Command, io: CliIO): void {
   const cwd = io.cwd ?? process.cwd();
   program
     .command('validate')
-    .description('check pipelines, templates and input sets against the schemas (no template resolution)')
+    .description('check pipelines, templates and input sets; templates get every check publishing runs')
     .argument('<files...>', 'YAML files')
     .option('--json', 'print the result as JSON')
     .option('--strict', 'fields pipewright does not know are errors, not warnings')
-    .action((files: string[], opts: { json?: boolean; strict?: boolean }) => {
-      const result = validateFiles(
+    .option('-t, --templates <dir>', 'folder of templates the validated templates may use (repeatable)', collect, [])
+    .option('--registry <url>', 'registry whose templates the validated templates may use (default: PIPEWRIGHT_REGISTRY)')
+    .option('--token <token>', 'registry token (default: PIPEWRIGHT_TOKEN)')
+    .action(async (files: string[], opts: { json?: boolean; strict?: boolean; templates: string[]; registry?: string; token?: string }) => {
+      const { sources, client } = authoringSources(opts, io);
+      const result = await validateFiles(
         files.map((f) => resolve(cwd, f)),
-        { baseDir: cwd, strict: !!opts.strict },
+        { baseDir: cwd, strict: !!opts.strict, sources, requireTemplates: !!client },
       );
       if (opts.json)
-        io.stdout.write(JSON.stringify({ ok: result.ok, files: result.files, diagnostics: result.diagnostics }, null, 2) + '\n');
+        io.stdout.write(
+          JSON.stringify({ ok: result.ok, files: result.files, templates: result.templates, diagnostics: result.diagnostics }, null, 2) +
+            '\n',
+        );
       else {
         printDiagnostics(io, result.diagnostics);
         // What each readable file holds; file-level problems are the diagnostics' to say.

@@ -98,6 +98,25 @@ export function buildSources(
 }
 
 /**
+ * The sources a template author checks against (`validate`, `template publish`): `--templates`
+ * folders, then the registry when one is given. No lockfile: a template being written is not
+ * a pipeline's build.
+ */
+export function authoringSources(
+  flags: { templates?: string[]; registry?: string; token?: string },
+  io: CliIO,
+): Omit<Sources, 'saveLock' | 'locked' | 'lockPath'> {
+  const cwd = io.cwd ?? process.cwd();
+  const sources: TemplateSource[] = [];
+  const folders = checkTemplateFolders(flags.templates, cwd);
+  if (folders.length) sources.push(new DirectorySource(folders, { baseDir: cwd }));
+  const { url, token } = registryFlags(flags, io);
+  const client = url ? new RegistryClient({ url, ...(token ? { token } : {}) }) : undefined;
+  if (client) sources.push(new RegistrySource(client, new ContentCache(defaultCacheDir(io.env ?? process.env))));
+  return { sources, ...(client ? { client } : {}) };
+}
+
+/**
  * `updateLockfile` with its errors as the CLI's exit codes: a guard held too long is exit 1
  * (try again), anything else — malformed, a folder, not writable — exit 2 (with `hint` after
  * a malformed lock's message).

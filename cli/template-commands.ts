@@ -2,129 +2,19 @@
  * `template publish|list|show|versions|label|deprecate|undeprecate|yank|unyank|diff`: the registry API from the
  * command line. Each takes --registry, --token and --json.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { yamlLibrary } from '../compiler/index.js';
-import { formatDiagnostic, refOfTemplate, templateTypeOf, unknownTemplateType, validateFiles, type Diagnostic } from '../compiler/index.js';
-import { printDiagnostics } from './compile-commands.js';
-import { defaultAppearance, isCalendarDate, RegistryClient, RegistryError } from '../client/index.js';
+import { templateTypeOf, unknownTemplateType } from '../compiler/index.js';
+import { defaultAppearance, isCalendarDate } from '../client/index.js';
 import type { TemplateSummary } from '../registry/index.js';
 import { Exit, ExitError, type CliIO } from './io.js';
-import { registryFlags } from './sources.js';
-
-interface ApiFlags {
-  registry?: string;
-  token?: string;
-  json?: boolean;
-}
-
-function clientFor(flags: ApiFlags, io: CliIO): RegistryClient {
-  const { url, token } = registryFlags(flags, io);
-  if (!url) throw new ExitError(Exit.INVALID, 'no registry: give --registry URL or set PIPEWRIGHT_REGISTRY');
-  return new RegistryClient({ url, ...(token ? { token } : {}) });
-}
-
-/** `ref@version` → parts. */
-function refAt(text: string): { ref: string; version: string } {
-  const i = text.lastIndexOf('@');
-  if (i <= 0 || i === text.length - 1) throw new ExitError(Exit.INVALID, `expected REF@VERSION, got ${text}`);
-  return { ref: text.slice(0, i), version: text.slice(i + 1) };
-}
-
-const enc = encodeURIComponent;
-
-/** Runs an API action, turning registry errors into a message and exit code. */
-async function api<T>(io: CliIO, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof RegistryError) {
-      if (Array.isArray(e.details)) for (const d of e.details as Diagnostic[]) io.stderr.write(formatDiagnostic(d) + '\n');
-      throw new ExitError(e.status === 0 || e.status >= 500 ? Exit.FAILURE : Exit.INVALID, e.message);
-    }
-    throw e;
-  }
-}
-
-function withApi(cmd: Command): Command {
-  return cmd
-    .option('--registry <url>', 'registry URL (default: PIPEWRIGHT_REGISTRY)')
-    .option('--token <token>', 'API token (default: PIPEWRIGHT_TOKEN)')
-    .option('--json', 'print JSON');
-}
+import { api, clientFor, enc, refAt, withApi, type ApiFlags } from './registry-api.js';
+import { registerPublishCommand } from './template-publish.js';
 
 export function registerTemplateCommands(program: Command, io: CliIO): void {
-  const cwd = io.cwd ?? process.cwd();
   const out = (s: string): void => void io.stdout.write(s.endsWith('\n') ? s : s + '\n');
   const template = program.command('template').description('publish and inspect templates in a registry');
 
-  withApi(
-    template
-      .command('publish')
-      .description('publish template files (each version is immutable)')
-      .argument('<files...>')
-      .option('--label <name>', 'point this label at each published version'),
-  ).action(async (files: string[], opts: ApiFlags & { label?: string }) => {
-    const client = clientFor(opts, io);
-    // Every file is checked here first, with the checks `validate` runs: problems are located
-    // in the author's files, and one bad file publishes nothing.
-    const checked = validateFiles(
-      files.map((f) => resolve(cwd, f)),
-      { baseDir: cwd },
-    );
-    if (!checked.ok) {
-      printDiagnostics(io, checked.diagnostics);
-      throw new ExitError(Exit.INVALID, 'nothing was published: fix the errors above (`pipewright validate` shows them too)');
-    }
-    const results: unknown[] = [];
-    for (const f of files) {
-      let text: string;
-      try {
-        text = readFileSync(resolve(cwd, f), 'utf8');
-      } catch (e) {
-        throw new ExitError(
-          Exit.INVALID,
-          `${f}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
-        );
-      }
-      const docs = yamlLibrary().parseAllDocuments(text);
-      const doc =
-        Array.isArray(docs) && docs.length === 1 && docs[0]!.errors.length === 0
-          ? (docs[0]!.toJS() as { template?: Record<string, unknown> })
-          : undefined;
-      const t = doc?.template;
-      const label = t?.['versionLabel'];
-      // A version label is a scalar: YAML reads `versionLabel: 1.0` as a number (published as "1").
-      if (
-        !t ||
-        typeof t['identifier'] !== 'string' ||
-        !(typeof label === 'string' || typeof label === 'number' || typeof label === 'boolean')
-      )
-        throw new ExitError(Exit.INVALID, `${f}: not a single template document with identifier and versionLabel`);
-      const ref = refOfTemplate(t as { identifier: string });
-      const version = String(label);
-      const res = await api(io, () =>
-        client.request<{ digest: string; created: boolean }>('PUT', `/api/v1/templates/${enc(ref)}/versions/${enc(version)}`, {
-          yaml: text,
-        }),
-      );
-      if (opts.label) await api(io, () => client.request('PUT', `/api/v1/templates/${enc(ref)}/labels/${enc(opts.label!)}`, { version }));
-      results.push({
-        file: f,
-        ref,
-        version,
-        digest: res.body.digest,
-        created: res.body.created,
-        ...(opts.label ? { label: opts.label } : {}),
-      });
-      if (!opts.json)
-        out(
-          `${res.body.created ? 'published' : 'unchanged'} ${ref}@${version} ${res.body.digest}${opts.label ? ` (label ${opts.label})` : ''}`,
-        );
-    }
-    if (opts.json) out(JSON.stringify(results, null, 2));
-  });
+  registerPublishCommand(template, io);
 
   withApi(
     template

@@ -35,6 +35,8 @@ export interface CompileOptions {
   partial?: boolean;
   /** Step, step group and stage templates no source has become placeholders (warnings): `compile --partial`. */
   placeholders?: boolean;
+  /** What a placeholder's warning says after the source's message (default: "kept as a placeholder (--partial)"). */
+  placeholderNote?: string;
   /** Paths in diagnostics and provenance are shown relative to this folder (default: cwd). */
   baseDir?: string | undefined;
   /** Largest file read, in bytes (default 5 MB). */
@@ -71,6 +73,8 @@ export interface CompileResult {
   deprecated: { ref: string; version: string; message: string; sunset?: string }[];
   /** Template versions used that are yanked (pinned exactly). */
   yanked: { ref: string; version: string }[];
+  /** Every template version the compile resolved, in the order first used (also when it failed). */
+  used: { ref: string; version: string; digest: string; file: string }[];
 }
 
 /** Shows `path` relative to `base` when it lies below it, with forward slashes. */
@@ -161,7 +165,14 @@ function finish(bag: DiagnosticBag, plans: Plan[], used: ResolvedTemplate[] = []
   }
   const deprecated = used.flatMap((t) => (t.deprecation ? [{ ref: t.ref, version: t.version, ...t.deprecation }] : []));
   const yanked = used.flatMap((t) => (t.yanked ? [{ ref: t.ref, version: t.version }] : []));
-  const result: CompileResult = { ok, plans: ok ? plans : [], diagnostics, deprecated, yanked };
+  const result: CompileResult = {
+    ok,
+    plans: ok ? plans : [],
+    diagnostics,
+    deprecated,
+    yanked,
+    used: used.map(({ ref, version, digest, file }) => ({ ref, version, digest, file })),
+  };
   if (ok && plans[0]) result.plan = plans[0];
   return result;
 }
@@ -225,6 +236,7 @@ async function compileDoc(
     ...(options.now ? { now: options.now } : {}),
     ...(options.allowSunset ? { allowSunset: true } : {}),
     ...(options.placeholders ? { placeholders: true } : {}),
+    ...(options.placeholderNote ? { placeholderNote: options.placeholderNote } : {}),
   });
   const opaque = await resolveOpaqueReferences(root['pipeline'], file, options.sources ?? [], bag, used, positions, {
     ...(options.now ? { now: options.now } : {}),

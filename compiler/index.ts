@@ -2,7 +2,7 @@
  * The compiler's public API. Other parts import from here only.
  */
 export { compile, displayPath, type CompileOptions, type CompileResult } from './compile.js';
-export { validateFiles, type ValidateResult } from './validate.js';
+export { validateFiles, type ValidateOptions, type ValidateResult, type ValidatedTemplate } from './validate.js';
 export { explainPlan } from './plan/explain.js';
 export { formatPlan, planDigest } from './plan/plan.js';
 export { canonicalJson, canonicalPretty, digestOf, sha256, sortKeys } from './plan/canonical.js';
@@ -27,6 +27,8 @@ export { parseDuration } from './expressions/duration.js';
 export { readYaml, sourcePositions, HARNESS_VERBATIM_KEYS } from './harness-yaml.js';
 export { Positions, YAML_VERIFIED_VERSION, type SourceText } from './yaml/index.js';
 export { checkSchema } from './checks/schema-check.js';
+export { compileInIsolation, OPAQUE_TEMPLATE_TYPES, type IsolationOptions, type IsolationResult } from './checks/isolation.js';
+export { CandidateSource } from './sources/candidate-source.js';
 export { ContentCache, defaultCacheDir } from './sources/content-cache.js';
 export {
   LockfileError,

@@ -1,6 +1,8 @@
 /**
- * `validate`: schema checks of pipelines, templates and input sets, file by file, without
- * resolving templates; a template's input declarations are checked as publishing checks them.
+ * `validate`: every check a file can have without a pipeline to compile it into. Pipelines and
+ * input sets are checked against the schemas; a template gets every check publishing runs —
+ * schema, input declarations, and the isolation compile (checks/isolation.ts), with the other
+ * templates being validated, then `options.sources`, answering its nested references.
  */
 import { Codes, DiagnosticBag, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { displayPath, readSource } from './compile.js';
@@ -8,24 +10,68 @@ import { checkDeclaredDefaults, type InputDecl } from './inputs/inputs.js';
 import { checkRuntimeInputDefaults } from './inputs/pipeline-inputs.js';
 import { checkKnownFields } from './checks/known-fields.js';
 import { checkSchema } from './checks/schema-check.js';
+import { compileInIsolation } from './checks/isolation.js';
+import { digestOf } from './plan/canonical.js';
+import { CandidateSource } from './sources/candidate-source.js';
+import { refOfTemplate, type ResolvedTemplate, type TemplateSource } from './sources/source.js';
+import { textOf } from './text.js';
 import { readYaml, sourcePositions } from './harness-yaml.js';
 import type { Positions } from './yaml/index.js';
+
+export interface ValidateOptions {
+  /** Paths in diagnostics are shown relative to this folder (default: cwd). */
+  baseDir?: string;
+  maxBytes?: number;
+  /** Fields pipewright does not know are errors, not warnings. */
+  strict?: boolean;
+  positions?: Positions;
+  /** Where templates used by the validated templates are found, after the validated files themselves. */
+  sources?: TemplateSource[];
+  /**
+   * A used template that neither the files nor `sources` hold is an error. Without it, it is a
+   * warning: `validate` without a registry cannot know what the registry holds.
+   */
+  requireTemplates?: boolean;
+}
+
+/** A template document that passed its own checks and was compiled in isolation. */
+export interface ValidatedTemplate {
+  file: string;
+  /** Line of its document in the file. */
+  line: number;
+  /** Where its `versionLabel` is written. */
+  versionAt: { file: string; line: number; column: number };
+  ref: string;
+  version: string;
+  digest: string;
+  /** How many documents the file holds (publishing wants exactly one). */
+  documents: number;
+  /** Other templates among the validated ones that this one uses (`ref@version`). */
+  uses: string[];
+  /** Errors of this template: its own, and those its isolation compile found (wherever located). */
+  errors: Diagnostic[];
+}
 
 export interface ValidateResult {
   ok: boolean;
   /** What each file held: pipeline, template, inputSet, or unknown. */
   files: { file: string; kinds: string[] }[];
+  /** Every template document whose identifier and version could be read. */
+  templates: ValidatedTemplate[];
   diagnostics: Diagnostic[];
 }
 
+interface Candidate extends ValidatedTemplate {
+  value: unknown;
+  checked: boolean;
+}
+
 /** Validates each file; every document must be a pipeline, a template or an input set. */
-export function validateFiles(
-  paths: string[],
-  options: { baseDir?: string; maxBytes?: number; strict?: boolean; positions?: Positions } = {},
-): ValidateResult {
+export async function validateFiles(paths: string[], options: ValidateOptions = {}): Promise<ValidateResult> {
   const bag = new DiagnosticBag();
   const positions = options.positions ?? sourcePositions;
   const files: ValidateResult['files'] = [];
+  const candidates: Candidate[] = [];
   for (const path of paths) {
     const file = displayPath(path, options.baseDir);
     const text = readSource(path, file, bag, options.maxBytes);
@@ -51,8 +97,10 @@ export function validateFiles(
         }
         if ('template' in v) {
           kinds.push('template');
+          const before = bag.items.length;
           // Inputs are checked once the shape is right: regexes RE2 refuses, defaults their declarations refuse.
-          if (checkSchema('template', v, file, bag, positions)) {
+          const shaped = checkSchema('template', v, file, bag, positions);
+          if (shaped) {
             checkKnownFields(v, file, bag, positions, !!options.strict);
             checkDeclaredDefaults(inputsOf(v), { file, line: doc.line, column: 1 }, bag, positions);
             checkRuntimeInputDefaults(
@@ -61,6 +109,30 @@ export function validateFiles(
               bag,
               positions,
             );
+          }
+          const t = (v as { template: Record<string, unknown> }).template;
+          const errors = bag.items.slice(before).filter((d) => d.severity === 'error');
+          if (
+            t &&
+            typeof t === 'object' &&
+            typeof t['identifier'] === 'string' &&
+            t['versionLabel'] !== undefined &&
+            t['versionLabel'] !== null
+          ) {
+            const at = positions.at(t, 'versionLabel', { file, line: doc.line, column: 1 });
+            candidates.push({
+              file,
+              line: doc.line,
+              versionAt: { file: at.file, line: at.line, column: at.column },
+              ref: refOfTemplate(t as { identifier: string }),
+              version: textOf(t['versionLabel']),
+              digest: digestOf(v),
+              documents: docs.length,
+              uses: [],
+              errors,
+              value: v,
+              checked: shaped && errors.length === 0,
+            });
           }
           continue;
         }
@@ -78,7 +150,117 @@ export function validateFiles(
       });
     }
   }
-  return { ok: !bag.hasErrors, files, diagnostics: sortDiagnostics(bag.items) };
+  await checkInIsolation(candidates, bag, positions, options);
+  return {
+    ok: !bag.hasErrors,
+    files,
+    templates: candidates.map(({ value: _value, checked: _checked, ...t }) => t),
+    diagnostics: sortDiagnostics(bag.items),
+  };
+}
+
+/**
+ * Compiles each template that passed its own checks in isolation, the validated templates
+ * answering each other's references first. Two files with one ref@version and different
+ * content are an error (which one would be published?).
+ */
+async function checkInIsolation(
+  candidates: Candidate[],
+  bag: DiagnosticBag,
+  positions: Positions,
+  options: ValidateOptions,
+): Promise<void> {
+  const byId = new Map<string, Candidate>();
+  const resolved: ResolvedTemplate[] = [];
+  for (const c of candidates) {
+    const id = `${c.ref}@${c.version}`;
+    const prior = byId.get(id);
+    if (prior && prior.digest !== c.digest) {
+      const d = conflict(id, prior.file, c);
+      bag.error(d.code, d.message, d);
+      c.errors.push(d);
+      c.checked = false;
+      continue;
+    }
+    if (prior) continue;
+    byId.set(id, c);
+    // Also one that failed its own checks: a template using it then shows why it cannot be published either.
+    resolved.push({ ref: c.ref, version: c.version, digest: c.digest, file: c.file, value: c.value });
+  }
+  const own = new CandidateSource(resolved, (ref) => `template ${ref} is in none of the files being checked`);
+  const sources = [own, ...(options.sources ?? [])];
+  const note = 'not checked (give --templates DIR or --registry URL to check it; publishing checks it against the registry)';
+  const found = new Map<Candidate, Diagnostic[]>();
+  for (const c of candidates) {
+    if (!c.checked) continue;
+    const result = await compileInIsolation({ ref: c.ref, version: c.version, digest: c.digest, file: c.file, value: c.value }, sources, {
+      positions,
+      ...(options.requireTemplates ? {} : { missingTemplates: { note } }),
+    });
+    found.set(c, result.diagnostics);
+    c.uses = result.used
+      .filter(
+        (u) =>
+          (u.ref !== c.ref || u.version !== c.version) &&
+          resolved.some((r) => r.ref === u.ref && r.version === u.version && r.file === u.file),
+      )
+      .map((u) => `${u.ref}@${u.version}`);
+  }
+  const cycleOf = cycleOwners([...found.keys()]);
+  for (const [c, diagnostics] of found) {
+    // A cycle among the files is one problem: every template in it, or using it, reports the
+    // cycle as the first of its templates found it, not as it looks from each of them.
+    const owner = cycleOf(c);
+    const ds =
+      owner && owner !== c
+        ? [
+            ...diagnostics.filter((d) => d.code !== Codes.TEMPLATE_CYCLE),
+            ...found.get(owner)!.filter((d) => d.code === Codes.TEMPLATE_CYCLE),
+          ]
+        : diagnostics;
+    for (const d of ds) bag.add(d.code, d.severity, d.message, d);
+    c.errors.push(...ds.filter((d) => d.severity === 'error'));
+  }
+}
+
+/**
+ * For each template, the first template (in file order) of the first cycle it is in or
+ * reaches through `uses`; undefined when it reaches none.
+ */
+function cycleOwners(templates: Candidate[]): (c: Candidate) => Candidate | undefined {
+  const byId = new Map(templates.map((t) => [`${t.ref}@${t.version}`, t]));
+  const reach = new Map<Candidate, Set<Candidate>>();
+  for (const t of templates) {
+    const seen = new Set<Candidate>();
+    const todo = [...t.uses];
+    while (todo.length) {
+      const next = byId.get(todo.pop()!);
+      if (next && !seen.has(next)) {
+        seen.add(next);
+        todo.push(...next.uses);
+      }
+    }
+    reach.set(t, seen);
+  }
+  const inCycle = (t: Candidate) => reach.get(t)!.has(t);
+  return (c) => {
+    const reached = [c, ...reach.get(c)!].filter(inCycle);
+    if (reached.length === 0) return undefined;
+    // The cycle of the first such template; its owner is its first member in file order.
+    const cycle = reached[0]!;
+    return templates.find((t) => t === cycle || (reach.get(cycle)!.has(t) && reach.get(t)!.has(cycle)));
+  };
+}
+
+function conflict(id: string, priorFile: string, c: Candidate): Diagnostic {
+  return {
+    code: Codes.TEMPLATE_CONFLICT,
+    severity: 'error',
+    message: `${id} is defined twice with different content (also in ${priorFile})`,
+    file: c.file,
+    line: c.line,
+    column: 1,
+  };
 }
 
 function inputsOf(doc: object): Record<string, InputDecl> {

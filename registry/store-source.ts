@@ -48,20 +48,3 @@ export class StoreSource implements TemplateSource {
     return { ok: true, template: v.yanked ? { ...t, yanked: true } : t };
   }
 }
-
-/** A source holding exactly one template version (a candidate being published). */
-export class SingleSource implements TemplateSource {
-  readonly name = 'candidate';
-
-  constructor(private readonly template: ResolvedTemplate) {}
-
-  resolve(requests: ResolveRequest[]): Promise<ResolveOutcome[]> {
-    return Promise.resolve(
-      requests.map((req) =>
-        req.ref === this.template.ref && (req.selector === this.template.version || req.selector === '')
-          ? { ok: true, template: this.template }
-          : { ok: false, code: 'not-found', message: `template ${req.ref} not found` },
-      ),
-    );
-  }
-}

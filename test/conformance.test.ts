@@ -29,8 +29,8 @@ describe.skipIf(!present)('Harness v0 corpus', () => {
     expect(inputSets.length).toBeGreaterThanOrEqual(1);
   });
 
-  test.each(files)('validates: %s', (f) => {
-    const r = validateFiles([join(CORPUS, f)], { baseDir: CORPUS });
+  test.each(files)('validates: %s', async (f) => {
+    const r = await validateFiles([join(CORPUS, f)], { baseDir: CORPUS });
     expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   });
 

@@ -58,6 +58,8 @@ export interface ExpandOptions {
    * instead of an error: `compile --partial` over pipelines whose templates are elsewhere.
    */
   placeholders?: boolean;
+  /** What the placeholder's warning says after the source's message (default: "kept as a placeholder (--partial)"). */
+  placeholderNote?: string;
 }
 
 export async function expandTemplates(
@@ -84,7 +86,7 @@ export async function expandTemplates(
       const outcome = outcomes.get(`${refText}\u0000${sel}`)!;
       const refAt = positions.at(p.ref, 'templateRef', positions.of(p.ref, { file, line: 1, column: 1 }));
       if (!outcome.ok && outcome.code === 'not-found' && options.placeholders) {
-        bag.warn(Codes.TEMPLATE_NOT_FOUND, `${outcome.message}: kept as a placeholder (--partial)`, refAt);
+        bag.warn(Codes.TEMPLATE_NOT_FOUND, `${outcome.message}: ${options.placeholderNote ?? 'kept as a placeholder (--partial)'}`, refAt);
         p.holder[p.key] = placeholder(p, refText, sel, positions);
         placeholders++;
         continue;

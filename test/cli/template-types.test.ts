@@ -55,8 +55,8 @@ describe('opaque template types', () => {
     expect(v.code, v.stdout + v.stderr).toBe(0);
     const pub = await f.cli('template', 'publish', 'deploy.yaml', 'artifact.yaml');
     expect(pub.code, pub.stderr).toBe(0);
-    expect(pub.stdout).toMatch(/published account\.ssh_deploy@1\.0\.0/);
-    expect(pub.stdout).toMatch(/published account\.nexus_source@2\.1\.0/);
+    expect(pub.stdout).toMatch(/^published\s+account\.ssh_deploy@1\.0\.0\s/m);
+    expect(pub.stdout).toMatch(/^published\s+account\.nexus_source@2\.1\.0\s/m);
     const list = await f.cli('template', 'list', '--type', 'CustomDeployment');
     expect(list.stdout).toMatch(/^account\.ssh_deploy\s+CustomDeployment\s+1\.0\.0/m);
     expect(list.stdout).not.toMatch(/nexus_source/);

@@ -115,7 +115,7 @@ describe('generated corpus', () => {
             `generated pipeline ${i} ${what} (reproduce: PIPEWRIGHT_CORPUS_GEN_SEED=${SEED}, index ${i}; generatePipeline(${SEED}, ${i}))\n${detail}\n--- pipeline ${i} ---\n${g.text}`,
           );
 
-        const v = validateFiles([file], { baseDir: dir });
+        const v = await validateFiles([file], { baseDir: dir });
         const vBad = v.diagnostics.filter((d) => d.severity === 'error' || d.code === 'PW2007');
         if (vBad.length) throw fail('does not validate', show(vBad));
 

@@ -31,19 +31,21 @@ describe('template commands', () => {
     );
     const pub = await cli('template', 'publish', 'a1.yaml', 'a2.yaml', '--label', 'canary');
     expect(pub.code).toBe(0);
-    expect(pub.stdout).toMatch(/published account\.a@1\.0\.0 sha256:[0-9a-f]{64} \(label canary\)/);
-    expect((await cli('template', 'publish', 'a1.yaml')).stdout).toMatch(/^unchanged account\.a@1\.0\.0/);
+    // The label goes to the newest version of the set.
+    expect(pub.stdout).toMatch(/^published\s+account\.a@1\.0\.0\s+a1\.yaml\s+sha256:[0-9a-f]{64}$/m);
+    expect(pub.stdout).toMatch(/^published\s+account\.a@1\.1\.0\s+a2\.yaml\s+sha256:[0-9a-f]{64}; label canary$/m);
+    expect((await cli('template', 'publish', 'a1.yaml')).stdout).toMatch(/^identical\s+account\.a@1\.0\.0\s/);
     writeFileSync(join(dir, 'a1-changed.yaml'), stepTemplate('a', '1.0.0', { command: 'changed' }));
     const clash = await cli('template', 'publish', 'a1-changed.yaml');
-    expect(clash.code).toBe(2);
-    expect(clash.stderr).toMatch(/immutable/);
+    expect(clash.code).toBe(1);
+    expect(clash.stderr).toMatch(/^a1-changed\.yaml:\d+:\d+: error PW4007 account\.a@1\.0\.0 is already published with other content .*immutable/m);
     writeFileSync(
       join(dir, 'bad.yaml'),
       'template:\n  name: b\n  identifier: b\n  versionLabel: 1.0.0\n  type: Step\n  inputs: {x: {type: string, default: a}}\n  spec: {type: Run, spec: {command: "{{oops"}}\n',
     );
     const bad = await cli('template', 'publish', 'bad.yaml');
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^registry:account\.b@1\.0\.0:\d+:\d+: error PW3006 /m);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^bad\.yaml:\d+:\d+: error PW3006 /m);
 
     expect((await cli('template', 'list', '--search', 'the a')).stdout).toMatch(/^account\.a\s+Step\s+1\.1\.0\s+the a template/m);
     const show = await cli('template', 'show', 'account.a@^1.0');

@@ -40,7 +40,7 @@ describe('registry end to end', () => {
       token,
     );
     expect(published.stderr).toBe('');
-    expect(published.stdout).toMatch(/published account\.node_http_service@1\.1\.0 sha256:/);
+    expect(published.stdout).toMatch(/^published\s+account\.node_http_service@1\.1\.0\s+\S+\s+sha256:/m);
     const anon = cli('template', 'list', '--registry', url);
     expect(anon.status).toBe(2);
     expect(anon.stderr).toMatch(/401/);

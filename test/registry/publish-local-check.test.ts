@@ -18,10 +18,10 @@ describe('template publish checks its files first', () => {
     writeFileSync(join(dir, 'good.yaml'), stepTemplate('good', '1.0.0', {}));
     writeFileSync(join(dir, 'bad.yaml'), stepTemplate('good', '1.0.0', {}).replace('identifier: good', 'identifier: bad-id'));
     const r = await cli('template', 'publish', 'good.yaml', 'bad.yaml');
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^bad\.yaml:3:15: error PW2004 /m);
     expect(r.stderr).not.toContain('is not a template reference');
-    expect(r.stderr).toContain('nothing was published');
+    expect(r.stdout).toMatch(/^not published\s+account\.good@1\.0\.0\s+good\.yaml\s+another file was refused: nothing is published$/m);
     expect(reg.store.listTemplates()).toEqual([]);
   });
 });

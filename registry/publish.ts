@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import {
   canonicalJson,
   checkSchema,
+  CandidateSource,
   compileInIsolation,
   digestOf,
   formatDiagnostic,
@@ -77,7 +78,8 @@ export async function preparePublish(store: Store, ref: string, version: string,
       bag.items,
     );
   const digest = digestOf(root);
-  const checked = await compileInIsolation({ ref, version, digest, file, value: root }, [new StoreSource(store)]);
+  const candidate = { ref, version, digest, file, value: root };
+  const checked = await compileInIsolation(candidate, [new CandidateSource([candidate]), new StoreSource(store)]);
   const problems = checked.diagnostics.filter((d) => d.severity === 'error');
   if (problems.length) throw invalidTemplate(`the template does not compile: ${formatDiagnostic(problems[0]!)}`, problems);
   return {

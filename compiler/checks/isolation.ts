@@ -12,7 +12,6 @@ import { compile } from '../compile.js';
 import type { Diagnostic } from '../diagnostics.js';
 import type { InputDecl } from '../inputs/inputs.js';
 import type { Positions } from '../yaml/index.js';
-import { CandidateSource } from '../sources/candidate-source.js';
 import type { ResolvedTemplate, TemplateSource } from '../sources/source.js';
 
 /** Template types whose spec is opaque to pipewright (published, listed, never expanded). */
@@ -45,7 +44,8 @@ const CHECK_FILE = (t: ResolvedTemplate) => `publish-check:${t.ref}@${t.version}
 
 /**
  * Compiles `candidate` (its `value` is the whole document, `template:` root) in isolation.
- * Nested references resolve against the candidate, then `sources` in order.
+ * `sources` answer the candidate's own reference first (a `CandidateSource` holding it), then
+ * its nested references in order.
  */
 export async function compileInIsolation(
   candidate: ResolvedTemplate,
@@ -58,7 +58,7 @@ export async function compileInIsolation(
   const result = await compile({
     file,
     text: stringify({ pipeline: pipelineUsing(candidate, t) }),
-    sources: [new CandidateSource([candidate]), ...sources],
+    sources: [...sources],
     partial: true,
     // Variables of the pipeline (and, for steps and groups, of the stage) come from consumers.
     openVariables: t['type'] === 'Pipeline' ? [] : t['type'] === 'Stage' ? ['pipeline'] : ['pipeline', 'stage'],

@@ -53,14 +53,30 @@ describe('publish', () => {
         then: ({ body }) => expect(body.error?.details?.[0]).toMatchObject({ code: 'PW2001', line: 6, file: 'registry:account.x@1.0.0' }),
       },
       {
-        what: "a template whose identifier and scope make another reference than the URL's is 422",
+        what: "a template whose identifier and scope make another reference than the URL's is 422, located at its identifier",
         when: put('account.y', '1.0.0', stepTemplate('x', '1.0.0')),
         status: 422,
+        then: ({ body }) =>
+          expect(body.error?.details).toEqual([
+            expect.objectContaining({
+              file: 'registry:account.y@1.0.0',
+              line: 3,
+              column: 15,
+              message: expect.stringContaining('account.x'),
+            }),
+          ]),
       },
       {
-        what: "a template whose versionLabel is not the URL's version is 422",
+        what: "a template whose versionLabel is not the URL's version is 422, located at its versionLabel",
         when: put('account.x', '2.0.0', stepTemplate('x', '1.0.0')),
         status: 422,
+        then: ({ body }) => expect(body.error?.details).toEqual([expect.objectContaining({ line: 4, column: 17 })]),
+      },
+      {
+        what: 'a body of two documents is 422, located at the second',
+        when: put('account.x', '1.0.0', `${stepTemplate('x', '1.0.0')}---\n${stepTemplate('x', '1.0.0')}`),
+        status: 422,
+        then: ({ body }) => expect(body.error?.details).toEqual([expect.objectContaining({ code: 'PW1004', line: 13 })]),
       },
       {
         what: 'a nested reference the registry does not hold is 422 (compiled in isolation against the registry)',

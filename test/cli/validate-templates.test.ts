@@ -1,0 +1,92 @@
+/**
+ * Issue 16, point 1: `validate` runs every check publishing runs on a template, the isolation
+ * compile included, and reports all problems at once. Templates it uses come from the other
+ * files validated, `--templates` folders, or a registry; without one, a template none of them
+ * has is a warning (validate cannot know what the registry holds), with one an error.
+ */
+import { describe, expect, test } from 'vitest';
+import { runCli, tempDir } from '../helpers.js';
+import { liveRegistries } from '../registry/live-registry.js';
+
+const live = liveRegistries();
+
+const REDIS = `template:
+  name: Redis
+  identifier: redis
+  versionLabel: 1.0.0
+  type: Step
+  inputs:
+    port: {type: number, default: 6379}
+  spec:
+    type: Run
+    spec:
+      shell: Sh
+      command: redis-server --port {{inputs.prot}}
+      envVariables:
+        PORT: '{{lookup inputs "port"}}'
+`;
+
+const MSG = `template:
+  name: Msg
+  identifier: msg
+  versionLabel: 1.0.0
+  type: Step
+  inputs:
+    text: {type: string}
+  spec:
+    type: Run
+    spec:
+      shell: Sh
+      command: echo {{inputs.text}}
+`;
+
+const GROUP = (inputs: string) => `template:
+  name: Group
+  identifier: group
+  versionLabel: 1.0.0
+  type: StepGroup
+  spec:
+    steps:
+      - step:
+          name: say
+          identifier: say
+          template:
+            templateRef: account.msg
+            versionLabel: 1.0.0
+${inputs}`;
+
+describe('validate: templates get the checks publishing runs', () => {
+  test('a disallowed helper and an unknown input are both found, located, in one run', async () => {
+    const dir = tempDir({ 'templates/redis.yaml': REDIS });
+    const r = await runCli(['validate', 'templates/redis.yaml'], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^templates\/redis\.yaml:12:16: error PW3007 unknown name 'prot' /m);
+    expect(r.stderr).toMatch(/^templates\/redis\.yaml:14:15: error PW3008 helper 'lookup' is not allowed/m);
+    expect(r.stdout).toMatch(/^2 error\(s\)$/m);
+  });
+
+  test('templates validated together answer each other; a missing input of the used one is an error', async () => {
+    const dir = tempDir({ 'msg.yaml': MSG, 'ok.yaml': GROUP('            inputs: {text: hi}\n'), 'bad.yaml': GROUP('') });
+    expect((await runCli(['validate', 'msg.yaml', 'ok.yaml'], dir)).code).toBe(0);
+    const r = await runCli(['validate', 'msg.yaml', 'bad.yaml'], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^bad\.yaml:12:13: error PW3004 missing required input 'text' \(string\) for account\.msg@1\.0\.0$/m);
+  });
+
+  test('a used template elsewhere: a warning without a source, checked with --templates or --registry', async () => {
+    const dir = tempDir({ 'lib/msg.yaml': MSG, 'bad.yaml': GROUP('') });
+    const alone = await runCli(['validate', 'bad.yaml'], dir, { env: {} });
+    expect(alone.code).toBe(0);
+    expect(alone.stderr).toMatch(
+      /^bad\.yaml:12:26: warning PW4001 template account\.msg is in none of the files being checked: not checked /m,
+    );
+    const folder = await runCli(['validate', 'bad.yaml', '--templates', 'lib'], dir);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toMatch(/PW3004 missing required input 'text'/);
+
+    const { cli } = await live();
+    const registry = await cli('validate', `${dir}/bad.yaml`);
+    expect(registry.code).toBe(2);
+    expect(registry.stderr).toMatch(/error PW4001 template account\.msg /);
+  });
+});

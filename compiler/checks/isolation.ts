@@ -9,7 +9,7 @@
  */
 import { stringify } from 'yaml';
 import { compile } from '../compile.js';
-import type { Diagnostic } from '../diagnostics.js';
+import { Codes, type Diagnostic } from '../diagnostics.js';
 import type { InputDecl } from '../inputs/inputs.js';
 import type { Positions } from '../yaml/index.js';
 import type { ResolvedTemplate, TemplateSource } from '../sources/source.js';
@@ -66,7 +66,10 @@ export async function compileInIsolation(
     ...(options.missingTemplates ? { placeholders: true, placeholderNote: options.missingTemplates.note } : {}),
   });
   return {
-    diagnostics: result.diagnostics.filter((d) => d.severity === 'error' || (d.severity === 'warning' && d.file !== file)),
+    // Open runtime inputs are the check's own doing (its placeholders), not the template's.
+    diagnostics: result.diagnostics.filter(
+      (d) => d.severity === 'error' || (d.severity === 'warning' && d.file !== file && d.code !== Codes.RUNTIME_INPUT_MISSING),
+    ),
     used: result.used,
   };
 }

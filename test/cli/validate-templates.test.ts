@@ -5,7 +5,8 @@
  * has is a warning (validate cannot know what the registry holds), with one an error.
  */
 import { describe, expect, test } from 'vitest';
-import { runCli, tempDir } from '../helpers.js';
+import { join } from 'node:path';
+import { REPO, runCli, tempDir } from '../helpers.js';
 import { liveRegistries } from '../registry/live-registry.js';
 
 const live = liveRegistries();
@@ -63,6 +64,12 @@ describe('validate: templates get the checks publishing runs', () => {
     expect(r.stderr).toMatch(/^templates\/redis\.yaml:12:16: error PW3007 unknown name 'prot' /m);
     expect(r.stderr).toMatch(/^templates\/redis\.yaml:14:15: error PW3008 helper 'lookup' is not allowed/m);
     expect(r.stdout).toMatch(/^2 error\(s\)$/m);
+  });
+
+  test("the check's own placeholders for required inputs raise no warning: the examples validate silently", async () => {
+    const files = ['node-http-service-1.0.0.yaml', 'node-http-service-1.1.0.yaml', 'smoke-checks-1.0.0.yaml'];
+    const ok = await runCli(['validate', ...files.map((f) => join('examples', 'templates', f))], REPO);
+    expect(ok).toMatchObject({ code: 0, stderr: '' });
   });
 
   test('templates validated together answer each other; a missing input of the used one is an error', async () => {

@@ -1,7 +1,7 @@
 /**
- * `registry serve`, `registry init` and `registry token create|list|revoke`. The server side
- * (express, SQLite) is loaded only when one of these commands runs, so other commands start
- * without it. Commands that administer an existing registry refuse a database file that is
+ * `registry serve`, `registry init`, `registry backup` and `registry token create|list|revoke`.
+ * The server side (express, SQLite) is loaded only when one of these commands runs, so other
+ * commands start without it. Commands that administer an existing registry refuse a database file that is
  * not there: a typo must not make a new, empty registry.
  */
 import { statSync } from 'node:fs';
@@ -12,10 +12,15 @@ import { Exit, ExitError, type CliIO } from './io.js';
 
 /** Opens the registry database at `given` (relative to `cwd`), which must exist; exit 2 when it does not or is not one. */
 async function openExisting(cwd: string, given: string): Promise<DB> {
+  return openRegistry(existingPath(cwd, given));
+}
+
+/** The absolute path of the registry database `given` (relative to `cwd`); exit 2 when there is no file there. */
+function existingPath(cwd: string, given: string): string {
   const path = resolve(cwd, given);
   if (!exists(path))
     throw new ExitError(Exit.INVALID, `no registry database at ${path}; \`pipewright registry init --db ${given}\` creates one`);
-  return openRegistry(path);
+  return path;
 }
 
 /** Whether there is a file at `path`; exit 2 when it is a folder. */
@@ -108,6 +113,27 @@ export function registerRegistryCommands(program: Command, io: CliIO): void {
       const version = db.pragma('user_version', { simple: true }) as number;
       db.close();
       io.stdout.write(`created a registry database at ${path} (schema version ${version})\n`);
+    });
+
+  registry
+    .command('backup')
+    .description('copy a registry database consistently (SQLite online backup), also while servers run and publish')
+    .requiredOption('--db <file>', 'SQLite database file')
+    .requiredOption('--to <file>', 'the backup file (written beside it, then renamed: never half written)')
+    .option('--force', 'replace an existing backup file')
+    .action(async (opts: { db: string; to: string; force?: boolean }) => {
+      const source = existingPath(cwd, opts.db);
+      const { backupDatabase, BackupRefused } = await import('../registry/index.js');
+      let r;
+      try {
+        r = await backupDatabase(source, resolve(cwd, opts.to), { force: !!opts.force });
+      } catch (e) {
+        if (e instanceof BackupRefused) throw new ExitError(Exit.INVALID, e.message);
+        throw e;
+      }
+      io.stdout.write(
+        `backed up ${opts.db} to ${opts.to}: ${r.pages} pages, ${r.bytes} bytes, schema version ${r.schemaVersion}, in ${Math.round(r.ms)} ms\n`,
+      );
     });
 
   const token = registry.command('token').description('manage API tokens (scopes: read < publish < admin)');

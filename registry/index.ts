@@ -3,6 +3,7 @@
  * (HTTP template source and API client used by the CLI).
  */
 export { openDatabase, migrate, integrityProblems, schemaVersionOf, type DB } from './db.js';
+export { backupDatabase, BackupRefused, type BackupResult } from './backup.js';
 export { Store, type NewVersion, type VersionRow, type TemplateSummary, type StoreEvent } from './store.js';
 export type { StoreChange, StoreChangeSignal } from './store-changes.js';
 export { createApp, type AppOptions } from './app.js';

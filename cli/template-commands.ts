@@ -147,17 +147,36 @@ export function registerTemplateCommands(program: Command, io: CliIO): void {
   withApi(
     template
       .command('yank')
-      .description('yank REF@VERSION: ranges and labels skip it; exact versions and lockfiles still resolve')
+      .description(
+        'yank REF@VERSION (admin): ranges skip it, exact versions and lockfiles still resolve; a stable label on it moves to the highest remaining non-prerelease version (or is removed), other labels on it are removed',
+      )
       .argument('<refAtVersion>'),
   ).action(async (text: string, opts: ApiFlags) => {
     const { ref, version } = refAt(text);
-    const res = await api(io, () => clientFor(opts, io).request('POST', `/api/v1/templates/${enc(ref)}/versions/${enc(version)}/yank`));
-    out(opts.json ? JSON.stringify(res.body) : `yanked ${ref}@${version}`);
+    const res = await api(io, () =>
+      clientFor(opts, io).request<{ labels?: { moved: { label: string; from: string; to: string }[]; removed: string[] } }>(
+        'POST',
+        `/api/v1/templates/${enc(ref)}/versions/${enc(version)}/yank`,
+      ),
+    );
+    if (opts.json) return out(JSON.stringify(res.body));
+    const labels = res.body.labels ?? { moved: [], removed: [] };
+    out(
+      [
+        `yanked ${ref}@${version}`,
+        ...labels.moved.map((m) => `label ${m.label} moved ${m.from} → ${m.to}`),
+        ...labels.removed.map((l) => `label ${l} removed`),
+      ].join('; '),
+    );
   });
 
   for (const [action, done, what] of [
     ['undeprecate', 'undeprecated', 'take the deprecation of REF@VERSION back (admin)'],
-    ['unyank', 'unyanked', 'take the yank of REF@VERSION back (admin): ranges and labels may choose it again'],
+    [
+      'unyank',
+      'unyanked',
+      'take the yank of REF@VERSION back (admin): ranges and stable may choose it again; labels are not restored (point them again with `template label`)',
+    ],
   ] as const)
     withApi(template.command(action).description(what).argument('<refAtVersion>')).action(async (text: string, opts: ApiFlags) => {
       const { ref, version } = refAt(text);

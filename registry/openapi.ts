@@ -120,6 +120,34 @@ export function openApiDocument(): Record<string, unknown> {
             deprecation: { type: 'object', properties: { message: { type: 'string' }, sunset: { type: 'string' } } },
           },
         },
+        YankedVersion: {
+          allOf: [
+            { $ref: '#/components/schemas/Version' },
+            {
+              type: 'object',
+              required: ['labels'],
+              properties: {
+                labels: {
+                  type: 'object',
+                  description:
+                    'what the yank did to the labels that pointed at the version: the stored `stable` moved to the highest non-yanked, non-prerelease version, or removed when there is none; every other label removed. Both empty when the version was already yanked.',
+                  required: ['moved', 'removed'],
+                  properties: {
+                    moved: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        required: ['label', 'from', 'to'],
+                        properties: { label: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } },
+                      },
+                    },
+                    removed: { type: 'array', items: { type: 'string' }, description: 'label names, sorted' },
+                  },
+                },
+              },
+            },
+          ],
+        },
       },
     },
     security: [{ bearer: [] }],
@@ -253,8 +281,17 @@ export function openApiDocument(): Record<string, unknown> {
       '/api/v1/templates/{ref}/versions/{version}/yank': {
         post: {
           summary: 'yank a version (admin): no longer chosen by ranges or labels, still fetchable exactly',
+          description:
+            'In the same transaction, every label pointing at the version is dealt with: a stored `stable` moves to the highest non-yanked, non-prerelease version (removed when there is none), every other label is removed; the yank event records it in `detail.labels`. Yanking a yanked version changes and records nothing. Unyank gives no label back.',
           parameters: [ref, version],
-          responses: { '200': { description: 'the version', ...json({ $ref: '#/components/schemas/Version' }) }, ...errors, ...busy },
+          responses: {
+            '200': {
+              description: 'the version, and what happened to its labels',
+              ...json({ $ref: '#/components/schemas/YankedVersion' }),
+            },
+            ...errors,
+            ...busy,
+          },
         },
       },
       '/api/v1/templates/{ref}/versions/{version}/undeprecate': {
@@ -266,7 +303,8 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/api/v1/templates/{ref}/versions/{version}/unyank': {
         post: {
-          summary: 'take a yank back (admin): ranges and labels may choose the version again; an event when it was yanked',
+          summary:
+            'take a yank back (admin): ranges and `stable` may choose the version again; labels the yank moved or removed are not restored; an event when it was yanked',
           parameters: [ref, version],
           responses: { '200': { description: 'the version', ...json({ $ref: '#/components/schemas/Version' }) }, ...errors, ...busy },
         },

@@ -40,6 +40,15 @@ export interface VersionRow {
   deprecation?: { message: string; sunset?: string };
 }
 
+/**
+ * What a yank did to the labels that pointed at the version: the stored `stable` moved
+ * (`moved`) or, with no version left to move to, removed with the others (`removed`, by name).
+ */
+export interface YankedLabels {
+  moved: { label: string; from: string; to: string }[];
+  removed: string[];
+}
+
 /** A template as listings show it: identity, latest (stable) version, labels, counts. */
 export interface TemplateSummary extends TemplateIdentity {
   latest?: string;

@@ -25,10 +25,11 @@ import {
   type StoreEvent,
   type TemplateSummary,
   type VersionRow,
+  type YankedLabels,
 } from './store-rows.js';
 import { listTokens, revokeToken, type TokenInfo } from './tokens.js';
 
-export type { NewVersion, StoreEvent, TemplateIdentity, TemplateSummary, VersionRow } from './store-rows.js';
+export type { NewVersion, StoreEvent, TemplateIdentity, TemplateSummary, VersionRow, YankedLabels } from './store-rows.js';
 
 /** Access to the registry tables. `now` is injectable for tests. */
 export class Store {
@@ -59,16 +60,19 @@ export class Store {
         `INSERT INTO versions (template_id, version, digest, source, canonical, inputs, created_at, created_by)
          VALUES (@templateId, @version, @digest, @source, @canonical, @inputs, @at, @actor)`,
       ),
+      // Labels on yanked versions are left only by registries older than the yank's label rule; never shown.
       labelsOf: db.prepare(
-        'SELECT l.name, v.version FROM labels l JOIN versions v ON v.id = l.version_id WHERE l.template_id = ? ORDER BY l.name',
+        'SELECT l.name, v.version FROM labels l JOIN versions v ON v.id = l.version_id WHERE l.template_id = ? AND v.yanked = 0 ORDER BY l.name',
       ),
+      labelsAt: db.prepare('SELECT name FROM labels WHERE version_id = ? ORDER BY name'),
+      liveVersionsOf: db.prepare('SELECT id, version FROM versions WHERE template_id = ? AND yanked = 0'),
       upsertLabel: db.prepare(
         `INSERT INTO labels (template_id, name, version_id, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (template_id, name) DO UPDATE SET version_id = excluded.version_id, updated_at = excluded.updated_at`,
       ),
       deleteLabel: db.prepare('DELETE FROM labels WHERE template_id = ? AND name = ?'),
       deprecate: db.prepare('UPDATE versions SET deprecated_message = ?, sunset = ? WHERE id = ?'),
-      yank: db.prepare('UPDATE versions SET yanked = 1 WHERE id = ?'),
+      yank: db.prepare('UPDATE versions SET yanked = 1 WHERE id = ? AND yanked = 0'),
       undeprecate: db.prepare(
         'UPDATE versions SET deprecated_message = NULL, sunset = NULL WHERE id = ? AND deprecated_message IS NOT NULL',
       ),
@@ -188,12 +192,18 @@ export class Store {
     return labels;
   }
 
-  /** Labels as stored, plus the computed `stable` when it is not pinned. */
+  /**
+   * Labels as stored, plus the computed `stable` when it is not pinned: the version a `stable`
+   * selector picks (selectVersion), so listings, pages and resolves name the same one.
+   */
   private labelsFor(templateId: number, rows: Row[]): Record<string, string> {
     const labels = this.storedLabels(templateId);
     if (!labels['stable']) {
-      const best = highestStable(rows.filter((r) => !r['yanked']).map((r) => String(r['version'])));
-      if (best) labels['stable'] = best;
+      const stable = selectVersion(
+        'stable',
+        rows.map((r) => ({ version: String(r['version']), yanked: !!r['yanked'] })),
+      );
+      if (stable.ok) labels['stable'] = stable.version;
     }
     return labels;
   }
@@ -266,15 +276,38 @@ export class Store {
     this.signal.emit({ action: 'deprecate', ref, version });
   }
 
-  yank(ref: string, version: string, actor: string): void {
-    this.db
+  /**
+   * Yanks a version and, in the same transaction, the labels pointing at it: the stored
+   * `stable` moves to the highest non-yanked, non-prerelease version (removed when there
+   * is none), every other label is removed. The event and the answer say what happened to
+   * each. Yanking a yanked version changes and records nothing (`yanked: false`, no labels).
+   * Unyank gives no label back.
+   */
+  yank(ref: string, version: string, actor: string): { yanked: boolean; labels: YankedLabels } {
+    const out = this.db
       .transaction(() => {
         const v = this.versionRow(ref, version);
-        this.q.yank.run(v['id']);
-        this.log(actor, 'yank', ref, version);
+        const labels: YankedLabels = { moved: [], removed: [] };
+        if (this.q.yank.run(v['id']).changes === 0) return { yanked: false, labels };
+        const templateId = v['template_id'];
+        const live = this.q.liveVersionsOf.all(templateId) as Row[];
+        const best = highestStable(live.map((r) => String(r['version'])));
+        for (const l of this.q.labelsAt.all(v['id']) as Row[]) {
+          const label = String(l['name']);
+          if (label === 'stable' && best !== undefined) {
+            this.q.upsertLabel.run(templateId, label, live.find((r) => r['version'] === best)!['id'], this.stamp());
+            labels.moved.push({ label, from: version, to: best });
+          } else {
+            this.q.deleteLabel.run(templateId, label);
+            labels.removed.push(label);
+          }
+        }
+        this.log(actor, 'yank', ref, version, { labels });
+        return { yanked: true, labels };
       })
       .immediate();
-    this.signal.emit({ action: 'yank', ref, version });
+    if (out.yanked) this.signal.emit({ action: 'yank', ref, version });
+    return out;
   }
 
   /** Takes a version's deprecation back (an event when there was one; else nothing changes). */
@@ -282,7 +315,10 @@ export class Store {
     this.undo('undeprecate', ref, version, actor);
   }
 
-  /** Takes a yank back: ranges and labels may choose the version again (an event when it was yanked). */
+  /**
+   * Takes a yank back: ranges and `stable` may choose the version again (an event when it was
+   * yanked). The labels the yank moved or removed stay as they are: they are re-pointed by hand.
+   */
   unyank(ref: string, version: string, actor: string): void {
     this.undo('unyank', ref, version, actor);
   }

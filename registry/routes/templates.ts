@@ -162,10 +162,11 @@ export function templateRoutes({ store, auth }: TemplateRoutesDeps): Router {
     res.json(versionJson(store.getVersion(ref, version)));
   });
 
+  // The version, and what the yank did to the labels that pointed at it (none on a repeat).
   r.post('/templates/:ref/versions/:version/yank', 'admin', async (req, res) => {
     const { ref, version } = req.params;
-    await store.write(() => store.yank(ref, version, actor(req)));
-    res.json(versionJson(store.getVersion(ref, version)));
+    const { labels } = await store.write(() => store.yank(ref, version, actor(req)));
+    res.json({ ...versionJson(store.getVersion(ref, version)), labels });
   });
 
   r.post('/templates/:ref/versions/:version/undeprecate', 'admin', async (req, res) => {

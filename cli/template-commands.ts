@@ -120,8 +120,11 @@ export function registerTemplateCommands(program: Command, io: CliIO): void {
       return out(opts.json ? JSON.stringify({ ref, label, removed: true }) : `removed label ${label} of ${ref}`);
     }
     if (!version) throw new ExitError(Exit.INVALID, 'give the VERSION the label should point at (or --remove)');
-    await api(io, () => client.request('PUT', `/api/v1/templates/${enc(ref)}/labels/${enc(label)}`, { version }));
-    out(opts.json ? JSON.stringify({ ref, label, version }) : `${ref} ${label} → ${version}`);
+    const res = await api(io, () =>
+      client.request<{ changed?: boolean }>('PUT', `/api/v1/templates/${enc(ref)}/labels/${enc(label)}`, { version }),
+    );
+    const changed = res.body.changed !== false;
+    out(opts.json ? JSON.stringify({ ref, label, version, changed }) : `${ref} ${label} → ${version}${changed ? '' : ' (already)'}`);
   });
 
   withApi(

@@ -252,7 +252,24 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'point a label at a version',
           parameters: [ref, label],
           requestBody: { required: true, ...json({ type: 'object', required: ['version'], properties: { version: { type: 'string' } } }) },
-          responses: { '200': { description: 'label set' }, '409': err('the version is yanked'), ...errors, ...busy },
+          responses: {
+            '200': {
+              description: 'label set; `changed` is false when it already pointed there (no event is recorded)',
+              ...json({
+                type: 'object',
+                required: ['ref', 'label', 'version', 'changed'],
+                properties: {
+                  ref: { type: 'string' },
+                  label: { type: 'string' },
+                  version: { type: 'string' },
+                  changed: { type: 'boolean' },
+                },
+              }),
+            },
+            '409': err('the version is yanked'),
+            ...errors,
+            ...busy,
+          },
         },
         delete: {
           summary: 'remove a label',

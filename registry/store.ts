@@ -237,17 +237,21 @@ export class Store {
     return r.ok ? r : { ...r, versions: sortVersions(rows.map((x) => String(x['version']))) };
   }
 
-  setLabel(ref: string, label: string, version: string, actor: string): void {
-    this.db
+  /** Points `label` at `version`; a label already stored there changes nothing and records no event. */
+  setLabel(ref: string, label: string, version: string, actor: string): { changed: boolean } {
+    const changed = this.db
       .transaction(() => {
         const t = this.template(ref);
         const v = this.versionRow(ref, version);
         if (v['yanked']) throw conflict(`${ref}@${version} is yanked; a label cannot point at it`);
+        if (this.storedLabels(t['id'] as number)[label] === version) return false;
         this.q.upsertLabel.run(t['id'], label, v['id'], this.stamp());
         this.log(actor, 'label', ref, version, { label });
+        return true;
       })
       .immediate();
-    this.signal.emit({ action: 'label', ref, version });
+    if (changed) this.signal.emit({ action: 'label', ref, version });
+    return { changed };
   }
 
   removeLabel(ref: string, label: string, actor: string): void {

@@ -142,8 +142,8 @@ export function templateRoutes({ store, auth }: TemplateRoutesDeps): Router {
   r.put('/templates/:ref/labels/:label', 'publish', async (req, res) => {
     const { ref, label } = req.params;
     const version = versionParam((req.body as { version?: unknown } | undefined)?.version);
-    await store.write(() => store.setLabel(ref, label, version, actor(req)));
-    res.json({ ref, label, version });
+    const { changed } = await store.write(() => store.setLabel(ref, label, version, actor(req)));
+    res.json({ ref, label, version, changed });
   });
 
   r.delete('/templates/:ref/labels/:label', 'publish', async (req, res) => {

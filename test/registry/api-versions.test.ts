@@ -25,6 +25,21 @@ describe('labels', () => {
         given: three,
         when: { method: 'put', path: '/api/v1/templates/account.t/labels/stable', body: { version: '1.0.0' } },
         status: 200,
+        body: { changed: true },
+      },
+      {
+        what: 'pointing a label where it already points changes nothing: changed false, no event (CI re-runs)',
+        given: pinned,
+        when: { method: 'put', path: '/api/v1/templates/account.t/labels/stable', body: { version: '1.0.0' } },
+        status: 200,
+        body: { ref: 'account.t', label: 'stable', version: '1.0.0', changed: false },
+      },
+      {
+        what: 'a label set again where it points records no event',
+        given: [...pinned, label('account.t', 'stable', '1.0.0'), label('account.t', 'canary', '2.0.0-rc.1')],
+        when: { method: 'get', path: '/api/v1/events' },
+        status: 200,
+        then: ({ body }) => expect(body.events!.filter((e) => e.action === 'label')).toHaveLength(2),
       },
       {
         what: 'a publisher sets another label',

@@ -97,13 +97,15 @@ function pipelineUsing(candidate: ResolvedTemplate, t: Record<string, unknown>):
   };
   const stage = (steps: unknown[]) => ({ stage: { name: 'check', identifier: 'check', type: 'CI', spec: { execution: { steps } } } });
   const named = { name: 'check', identifier: 'check' };
+  // The node is named after the template, so messages about its steps read `check.redis.server`.
+  const node = { name: String(t['name'] ?? t['identifier']), identifier: String(t['identifier']), template: use };
   switch (t['type']) {
     case 'Step':
-      return { ...named, stages: [stage([{ step: { name: 'candidate', identifier: 'candidate', template: use } }])] };
+      return { ...named, stages: [stage([{ step: node }])] };
     case 'StepGroup':
-      return { ...named, stages: [stage([{ stepGroup: { name: 'candidate', identifier: 'candidate', template: use } }])] };
+      return { ...named, stages: [stage([{ stepGroup: node }])] };
     case 'Stage':
-      return { ...named, stages: [{ stage: { name: 'candidate', identifier: 'candidate', template: use } }] };
+      return { ...named, stages: [{ stage: node }] };
     default:
       return { ...named, template: use };
   }

@@ -104,7 +104,9 @@ describe.skipIf(!CHROMIUM)('catalog in Chromium', () => {
     await page.click('button.copy');
     await page.waitForFunction(() => document.getElementById('copied')?.textContent === 'Copied');
     const clip = await page.evaluate(() => navigator.clipboard.readText());
-    expect(clip).toBe('template:\n  templateRef: account.redis\n  versionLabel: 1.1.0\n  inputs:\n    mode: fast\n');
+    expect(clip).toBe(
+      '- step:\n    name: redis\n    identifier: redis\n    template:\n      templateRef: account.redis\n      versionLabel: ^1.1\n      inputs:\n        mode: fast\n',
+    );
     await page.screenshot({ path: join(SHOTS, 'template.png'), fullPage: true });
     await page.selectOption('#from', '1.0.0');
     await page.selectOption('#to', '1.1.0');

@@ -82,7 +82,9 @@ describe('catalog pages', () => {
     expect(res.text).toMatch(/<span class="badge">stable<\/span> → 1\.1\.0/);
     expect(res.text).toMatch(/<td><code>mode<\/code><\/td><td>string<\/td><td>–<\/td><td>fast, safe<\/td><td><\/td><td>yes<\/td>/);
     expect(res.text).toMatch(/<td><code>port<\/code><\/td><td>number<\/td><td><code>6380<\/code><\/td>/);
-    expect(res.text).toContain('template:\n  templateRef: account.redis\n  versionLabel: 1.1.0\n  inputs:\n    mode: fast');
+    expect(res.text).toContain(
+      '- step:\n    name: redis\n    identifier: redis\n    template:\n      templateRef: account.redis\n      versionLabel: ^1.1\n      inputs:\n        mode: fast',
+    );
     expect(res.text).toMatch(/redis-server --port \{\{inputs\.port\}\} --mode \{\{inputs\.mode\}\}/);
     expect(res.text).toMatch(/action="\/templates\/account\.redis\/diff"/);
     const old = await request(r.app).get('/templates/account.redis?version=1.0.0');

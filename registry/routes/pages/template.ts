@@ -1,18 +1,15 @@
 /**
  * A template's page (`/templates/{ref}`, `?version=` to pick one): labels, versions, the
- * selected version's inputs and source, a snippet to adopt it, and a form to compare two
- * versions (diff.ts). `:ref` is checked by the catalog router's param callback (params.ts).
+ * selected version's inputs and source, a pipeline-ready snippet recommending a version
+ * (use-snippet.ts), and a form to compare two versions (diff.ts). `:ref` is checked by the
+ * catalog router's param callback (params.ts).
  */
 import type { Router } from 'express';
-import { stringify } from 'yaml';
 import type { InputDecl } from '../../../compiler/index.js';
 import type { Store } from '../../store.js';
+import { useSnippet } from '../../use-snippet.js';
 import type { SendPage } from '../../views.js';
 import { queryString, versionParam } from '../params.js';
-
-/** An example value for a required input of `type` in the snippet: a new value each time (shared ones would print as YAML aliases). */
-const exampleOf = (type: string): unknown =>
-  (({ number: 0, boolean: false, array: [], object: {}, steps: [], stages: [] }) as Record<string, unknown>)[type];
 
 /** Adds `GET /templates/{ref}` to the catalog's router. */
 export function templatePage(r: Router, { store, page }: { store: Store; page: SendPage }): void {
@@ -32,11 +29,11 @@ export function templatePage(r: Router, { store, page }: { store: Store; page: S
       required: d.default === undefined && d.required !== false,
       description: d.description ?? '',
     }));
-    const example: Record<string, unknown> = {};
-    for (const i of inputs) if (i.required) example[i.name] = decls[i.name]!.allowedValues?.[0] ?? exampleOf(i.type) ?? `<${i.name}>`;
-    const snippet = stringify({
-      template: { templateRef: ref, versionLabel: selected, ...(Object.keys(example).length ? { inputs: example } : {}) },
-    });
+    // The snippet recommends a version for new pipelines whichever one is viewed (use-snippet.ts).
+    const use = useSnippet(t.summary, t.versions, (version) =>
+      version === selected ? decls : (JSON.parse(store.getVersion(ref, version).inputs) as Record<string, InputDecl>),
+    );
+    const viewed = t.versions.find((x) => x.version === selected);
     // Compare older → newer: the selected version against the one before it (the oldest
     // against the next), newest first in the lists.
     const newestFirst = [...t.versions].reverse();
@@ -55,7 +52,21 @@ export function templatePage(r: Router, { store, page }: { store: Store; page: S
       versions,
       selected,
       inputs,
-      snippet,
+      snippet: use.yaml,
+      use: {
+        version: use.version,
+        versionLabel: use.versionLabel,
+        about: use.about,
+        warning: use.warning,
+        notes: use.notes,
+        filled: Object.keys(use.inputs).length > 0,
+        where: use.where,
+        // The exact pin of the viewed version, offered below the snippet (not in it) when the snippet writes something else.
+        pin:
+          use.versionLabel === selected
+            ? undefined
+            : { version: selected, status: viewed?.yanked ? 'yanked' : viewed?.deprecation ? 'deprecated' : '' },
+      },
       source: v.source,
     });
   });

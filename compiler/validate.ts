@@ -218,8 +218,22 @@ async function checkInIsolation(
             ...found.get(owner)!.filter((d) => d.code === Codes.TEMPLATE_CYCLE),
           ]
         : diagnostics;
-    for (const d of ds) bag.add(d.code, d.severity, d.message, d);
-    c.errors.push(...ds.filter((d) => d.severity === 'error'));
+    const own = ds.filter((d) => !seenByItsOwnCheck(d, c));
+    for (const d of own) bag.add(d.code, d.severity, d.message, d);
+    c.errors.push(...own.filter((d) => d.severity === 'error'));
+  }
+
+  /**
+   * A problem located in another template being validated is that template's to report, from
+   * its own check (where it reads with its own step ids): a warning there always, an error
+   * when that check found the same error at the same place.
+   */
+  function seenByItsOwnCheck(d: Diagnostic, c: Candidate): boolean {
+    if (d.file === c.file) return false;
+    const other = [...found.keys()].find((o) => o !== c && o.file === d.file);
+    if (!other) return false;
+    if (d.severity !== 'error') return true;
+    return found.get(other)!.some((e) => e.code === d.code && e.file === d.file && e.line === d.line && e.column === d.column);
   }
 }
 

@@ -96,4 +96,30 @@ describe('validate: templates get the checks publishing runs', () => {
     expect(registry.code).toBe(2);
     expect(registry.stderr).toMatch(/error PW4001 template account\.msg /);
   });
+
+  test('a problem in a template used by another is reported once, by its own check', async () => {
+    const service = `template:
+  name: Cache
+  identifier: cache
+  versionLabel: 1.0.0
+  type: StepGroup
+  spec:
+    steps:
+      - step: {name: redis, identifier: redis, type: Background, spec: {image: redis:7, command: redis-server}}
+`;
+    const user = `template:
+  name: Tests
+  identifier: tests
+  versionLabel: 1.0.0
+  type: StepGroup
+  spec:
+    steps:
+      - stepGroup: {name: svc, identifier: svc, template: {templateRef: account.cache, versionLabel: 1.0.0}}
+`;
+    const dir = tempDir({ 'cache.yaml': service, 'tests.yaml': user });
+    const r = await runCli(['validate', 'tests.yaml', 'cache.yaml'], dir);
+    expect(r.code).toBe(0);
+    const warnings = r.stderr.split('\n').filter((l) => l.includes('PW5002'));
+    expect(warnings).toEqual([expect.stringMatching(/^cache\.yaml:8:16: warning PW5002 background step check\.cache\.redis /)]);
+  });
 });

@@ -244,7 +244,7 @@ export class Store {
         const t = this.template(ref);
         const v = this.versionRow(ref, version);
         if (v['yanked']) throw conflict(`${ref}@${version} is yanked; a label cannot point at it`);
-        if (this.storedLabels(t['id'] as number)[label] === version) return false;
+        if (this.storedLabels(t['id'])[label] === version) return false;
         this.q.upsertLabel.run(t['id'], label, v['id'], this.stamp());
         this.log(actor, 'label', ref, version, { label });
         return true;

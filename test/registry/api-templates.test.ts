@@ -62,7 +62,7 @@ describe('publish', () => {
               file: 'registry:account.y@1.0.0',
               line: 3,
               column: 15,
-              message: expect.stringContaining('account.x'),
+              message: expect.stringContaining('account.x') as unknown,
             }),
           ]),
       },

@@ -38,7 +38,9 @@ describe('template commands', () => {
     writeFileSync(join(dir, 'a1-changed.yaml'), stepTemplate('a', '1.0.0', { command: 'changed' }));
     const clash = await cli('template', 'publish', 'a1-changed.yaml');
     expect(clash.code).toBe(1);
-    expect(clash.stderr).toMatch(/^a1-changed\.yaml:\d+:\d+: error PW4007 account\.a@1\.0\.0 is already published with other content .*immutable/m);
+    expect(clash.stderr).toMatch(
+      /^a1-changed\.yaml:\d+:\d+: error PW4007 account\.a@1\.0\.0 is already published with other content .*immutable/m,
+    );
     writeFileSync(
       join(dir, 'bad.yaml'),
       'template:\n  name: b\n  identifier: b\n  versionLabel: 1.0.0\n  type: Step\n  inputs: {x: {type: string, default: a}}\n  spec: {type: Run, spec: {command: "{{oops"}}\n',

@@ -142,7 +142,8 @@ describe('validate', () => {
         '1.0.0',
         '    name: {type: string, regex: "(?<=a)b"}\n    tag: {type: string, regex: "^v[0-9]+$", default: latest}',
       ),
-      'good.yaml': stepTemplate('t', '1.0.1', '    tag: {type: string, regex: "^v[0-9]+$", default: v1}'),
+      // Its command uses the input it declares: validate compiles it as publishing does.
+      'good.yaml': stepTemplate('t', '1.0.1', '    tag: {type: string, regex: "^v[0-9]+$", default: v1}', 'echo {{inputs.tag}}'),
     });
     const bad = await runCli(['validate', 'bad.yaml'], dir);
     expect(bad.code).toBe(2);

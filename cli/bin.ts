@@ -6,6 +6,14 @@
  */
 import { main } from './main.js';
 
+// A reader that stopped early (`pipewright ... | head -1`) closed the pipe: what is still
+// written goes nowhere, and the command finishes as it would have (a run still tears its
+// services down). Any other stream error is an internal failure as below.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
+
 main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr })
   .then((code) => {
     process.exitCode = code;

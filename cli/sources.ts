@@ -41,11 +41,25 @@ export interface Sources {
   saveLock(): string | undefined;
 }
 
-/** Registry URL and token from flags, then the environment. */
+function isHttpUrl(text: string): boolean {
+  try {
+    const u = new URL(text);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** Registry URL and token from flags, then the environment; a URL that is not http(s) is exit 2. */
 export function registryFlags(flags: { registry?: string; token?: string }, io: CliIO): { url?: string; token?: string } {
   const env = io.env ?? process.env;
   const url = flags.registry ?? env['PIPEWRIGHT_REGISTRY'];
   const token = flags.token ?? env['PIPEWRIGHT_TOKEN'];
+  if (url && !isHttpUrl(url))
+    throw new ExitError(
+      Exit.INVALID,
+      `${flags.registry !== undefined ? '--registry ' : 'PIPEWRIGHT_REGISTRY='}${url}: not an http(s) URL (e.g. https://templates.example.com)`,
+    );
   return { ...(url ? { url } : {}), ...(token ? { token } : {}) };
 }
 

@@ -66,11 +66,29 @@ export function registerPublishCommand(template: Command, io: CliIO): void {
       .option('--dry-run', 'run every check against the registry and say what would be published; write nothing'),
   ).action(async (paths: string[], opts: PublishFlags) => {
     const client = clientFor(opts, io);
+    await checkCanPublish(client);
     const cwd = io.cwd ?? process.cwd();
     const reports = await publishAll(client, gather(paths, cwd), cwd, opts, io);
     print(reports, opts, io);
     if (reports.some((r) => r.status === 'refused' || r.status === 'not published')) throw new ExitError(Exit.FAILURE);
   });
+}
+
+/**
+ * The token must be able to publish — checked first, so a dry run with a read-only token
+ * fails as the publish would (exit 2). A registry without `GET /api/v1/token` is not asked.
+ */
+async function checkCanPublish(client: RegistryClient): Promise<void> {
+  let token: { name: string; scope: string };
+  try {
+    token = (await client.request<{ name: string; scope: string }>('GET', '/api/v1/token')).body;
+  } catch (e) {
+    if (e instanceof RegistryError && e.status === 404) return;
+    if (e instanceof RegistryError) throw new ExitError(e.status === 0 || e.status >= 500 ? Exit.FAILURE : Exit.INVALID, e.message);
+    throw e;
+  }
+  if (token.scope === 'read')
+    throw new ExitError(Exit.INVALID, `the token '${token.name}' has scope read: publishing needs a publish or admin token`);
 }
 
 /** The files to publish (absolute) and what was skipped in folders. */

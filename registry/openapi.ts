@@ -423,6 +423,22 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { '200': { description: 'events' }, ...errors },
         },
       },
+      '/api/v1/token': {
+        get: {
+          summary: 'the calling token: its id, name and scope (a client checks it can publish before it starts); needs a token',
+          responses: {
+            '200': {
+              description: 'the token',
+              ...json({
+                type: 'object',
+                required: ['id', 'name', 'scope'],
+                properties: { id: { type: 'string' }, name: { type: 'string' }, scope: { enum: ['read', 'publish', 'admin'] } },
+              }),
+            },
+            ...errors,
+          },
+        },
+      },
     },
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Health, the event log, the OpenAPI document and the admin token API (routes/tokens.ts).
+ * Health, the event log, the OpenAPI document, the caller's token and the admin token API (routes/tokens.ts).
  */
 import { Router } from 'express';
 import type { Store } from '../store.js';
@@ -27,6 +27,11 @@ export function metaRoutes({ store, auth }: { store: Store; auth: Auth }): Route
     if (!Number.isInteger(after) || after < 0 || !Number.isInteger(limit) || limit < 1)
       throw badRequest('after and limit must be whole numbers');
     res.json({ events: store.events(after, limit) });
+  });
+  // The caller's own token, so a client can tell "cannot publish" before it starts.
+  r.get('/api/v1/token', requireScope(store, 'read', false), (req, res) => {
+    const { id, name, scope } = req.principal!;
+    res.json({ id, name, scope });
   });
   r.use(tokenRoutes({ store, auth }));
   return r;

@@ -152,7 +152,7 @@ describe('malformed path parameters, route by route', () => {
         what: "POST a yank: a publish token's 403 comes before a malformed version",
         when: { method: 'post', path: '/api/v1/templates/account.a/versions/x%2Fy/yank', as: 'publish' },
         status: 403,
-        exact: { error: { code: 'forbidden', message: "this needs a admin token; 'ci' has publish" } },
+        exact: { error: { code: 'forbidden', message: "this needs an admin token; 'ci' has publish" } },
       },
       {
         what: 'a label body whose version is malformed is 400 after the path parameters pass',

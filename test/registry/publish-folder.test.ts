@@ -7,6 +7,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { createToken } from '../../registry/index.js';
+import { runCli } from '../helpers.js';
 import { stepTemplate } from './fixtures.js';
 import { liveRegistries } from './live-registry.js';
 
@@ -165,5 +167,25 @@ describe('template publish: a set of files', () => {
     const named = await cli('template', 'publish', 'empty/p.yaml');
     expect(named.code).toBe(1);
     expect(named.stdout).toMatch(/^refused\s+-\s+empty\/p\.yaml\s+holds a pipeline: only template files are published$/m);
+  });
+});
+
+describe('template publish: the token', () => {
+  test('a read-only token is exit 2 before anything, in a dry run too; no token is exit 2', async () => {
+    const { dir, reg, cli } = await live();
+    writeFileSync(join(dir, 'b.yaml'), needsMsg);
+    const reader = createToken(reg.db, 'reader', 'read');
+    for (const extra of [[], ['--dry-run']]) {
+      const r = await runCli(['template', 'publish', 'b.yaml', '--registry', reg.url, '--token', reader, ...extra], dir);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("the token 'reader' has scope read: publishing needs a publish or admin token");
+      expect(r.stdout).toBe('');
+    }
+    const none = await runCli(['template', 'publish', 'b.yaml', '--registry', reg.url, '--dry-run'], dir, { env: {} });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/401/);
+    expect(reg.store.listTemplates()).toEqual([]);
+    // With a publish token it goes through.
+    expect((await cli('template', 'publish', 'b.yaml', '--dry-run')).code).toBe(0);
   });
 });

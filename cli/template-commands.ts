@@ -157,12 +157,13 @@ export function registerTemplateCommands(program: Command, io: CliIO): void {
   ).action(async (text: string, opts: ApiFlags) => {
     const { ref, version } = refAt(text);
     const res = await api(io, () =>
-      clientFor(opts, io).request<{ labels?: { moved: { label: string; from: string; to: string }[]; removed: string[] } }>(
-        'POST',
-        `/api/v1/templates/${enc(ref)}/versions/${enc(version)}/yank`,
-      ),
+      clientFor(opts, io).request<{
+        changed?: boolean;
+        labels?: { moved: { label: string; from: string; to: string }[]; removed: string[] };
+      }>('POST', `/api/v1/templates/${enc(ref)}/versions/${enc(version)}/yank`),
     );
     if (opts.json) return out(JSON.stringify(res.body));
+    if (res.body.changed === false) return out(`${ref}@${version} was already yanked: nothing changed`);
     const labels = res.body.labels ?? { moved: [], removed: [] };
     out(
       [
@@ -173,20 +174,22 @@ export function registerTemplateCommands(program: Command, io: CliIO): void {
     );
   });
 
-  for (const [action, done, what] of [
-    ['undeprecate', 'undeprecated', 'take the deprecation of REF@VERSION back (admin)'],
+  for (const [action, done, state, what] of [
+    ['undeprecate', 'undeprecated', 'deprecated', 'take the deprecation of REF@VERSION back (admin)'],
     [
       'unyank',
       'unyanked',
+      'yanked',
       'take the yank of REF@VERSION back (admin): ranges and stable may choose it again; labels are not restored (point them again with `template label`)',
     ],
   ] as const)
     withApi(template.command(action).description(what).argument('<refAtVersion>')).action(async (text: string, opts: ApiFlags) => {
       const { ref, version } = refAt(text);
       const res = await api(io, () =>
-        clientFor(opts, io).request('POST', `/api/v1/templates/${enc(ref)}/versions/${enc(version)}/${action}`),
+        clientFor(opts, io).request<{ changed?: boolean }>('POST', `/api/v1/templates/${enc(ref)}/versions/${enc(version)}/${action}`),
       );
-      out(opts.json ? JSON.stringify(res.body) : `${done} ${ref}@${version}`);
+      if (opts.json) return out(JSON.stringify(res.body));
+      out(res.body.changed === false ? `${ref}@${version} was not ${state}: nothing to undo` : `${done} ${ref}@${version}`);
     });
 
   withApi(

@@ -120,13 +120,24 @@ export function openApiDocument(): Record<string, unknown> {
             deprecation: { type: 'object', properties: { message: { type: 'string' }, sunset: { type: 'string' } } },
           },
         },
+        UndoneVersion: {
+          allOf: [
+            { $ref: '#/components/schemas/Version' },
+            {
+              type: 'object',
+              required: ['changed'],
+              properties: { changed: { type: 'boolean', description: 'false when there was nothing to undo (no event)' } },
+            },
+          ],
+        },
         YankedVersion: {
           allOf: [
             { $ref: '#/components/schemas/Version' },
             {
               type: 'object',
-              required: ['labels'],
+              required: ['labels', 'changed'],
               properties: {
+                changed: { type: 'boolean', description: 'false when the version was already yanked (nothing changed, no event)' },
                 labels: {
                   type: 'object',
                   description:
@@ -315,7 +326,7 @@ export function openApiDocument(): Record<string, unknown> {
         post: {
           summary: 'take a deprecation back (admin); recorded as an event when the version was deprecated',
           parameters: [ref, version],
-          responses: { '200': { description: 'the version', ...json({ $ref: '#/components/schemas/Version' }) }, ...errors, ...busy },
+          responses: { '200': { description: 'the version', ...json({ $ref: '#/components/schemas/UndoneVersion' }) }, ...errors, ...busy },
         },
       },
       '/api/v1/templates/{ref}/versions/{version}/unyank': {
@@ -323,7 +334,7 @@ export function openApiDocument(): Record<string, unknown> {
           summary:
             'take a yank back (admin): ranges and `stable` may choose the version again; labels the yank moved or removed are not restored; an event when it was yanked',
           parameters: [ref, version],
-          responses: { '200': { description: 'the version', ...json({ $ref: '#/components/schemas/Version' }) }, ...errors, ...busy },
+          responses: { '200': { description: 'the version', ...json({ $ref: '#/components/schemas/UndoneVersion' }) }, ...errors, ...busy },
         },
       },
       '/api/v1/templates/{ref}/diff': {

@@ -315,19 +315,19 @@ export class Store {
   }
 
   /** Takes a version's deprecation back (an event when there was one; else nothing changes). */
-  undeprecate(ref: string, version: string, actor: string): void {
-    this.undo('undeprecate', ref, version, actor);
+  undeprecate(ref: string, version: string, actor: string): { changed: boolean } {
+    return this.undo('undeprecate', ref, version, actor);
   }
 
   /**
    * Takes a yank back: ranges and `stable` may choose the version again (an event when it was
    * yanked). The labels the yank moved or removed stay as they are: they are re-pointed by hand.
    */
-  unyank(ref: string, version: string, actor: string): void {
-    this.undo('unyank', ref, version, actor);
+  unyank(ref: string, version: string, actor: string): { changed: boolean } {
+    return this.undo('unyank', ref, version, actor);
   }
 
-  private undo(action: 'undeprecate' | 'unyank', ref: string, version: string, actor: string): void {
+  private undo(action: 'undeprecate' | 'unyank', ref: string, version: string, actor: string): { changed: boolean } {
     const changed = this.db
       .transaction(() => {
         const v = this.versionRow(ref, version);
@@ -337,6 +337,7 @@ export class Store {
       })
       .immediate();
     if (changed) this.signal.emit({ action, ref, version });
+    return { changed };
   }
 
   events(after = 0, limit = 100): StoreEvent[] {

@@ -165,20 +165,20 @@ export function templateRoutes({ store, auth }: TemplateRoutesDeps): Router {
   // The version, and what the yank did to the labels that pointed at it (none on a repeat).
   r.post('/templates/:ref/versions/:version/yank', 'admin', async (req, res) => {
     const { ref, version } = req.params;
-    const { labels } = await store.write(() => store.yank(ref, version, actor(req)));
-    res.json({ ...versionJson(store.getVersion(ref, version)), labels });
+    const { yanked, labels } = await store.write(() => store.yank(ref, version, actor(req)));
+    res.json({ ...versionJson(store.getVersion(ref, version)), labels, changed: yanked });
   });
 
   r.post('/templates/:ref/versions/:version/undeprecate', 'admin', async (req, res) => {
     const { ref, version } = req.params;
-    await store.write(() => store.undeprecate(ref, version, actor(req)));
-    res.json(versionJson(store.getVersion(ref, version)));
+    const { changed } = await store.write(() => store.undeprecate(ref, version, actor(req)));
+    res.json({ ...versionJson(store.getVersion(ref, version)), changed });
   });
 
   r.post('/templates/:ref/versions/:version/unyank', 'admin', async (req, res) => {
     const { ref, version } = req.params;
-    await store.write(() => store.unyank(ref, version, actor(req)));
-    res.json(versionJson(store.getVersion(ref, version)));
+    const { changed } = await store.write(() => store.unyank(ref, version, actor(req)));
+    res.json({ ...versionJson(store.getVersion(ref, version)), changed });
   });
 
   // Bounded work (diff.ts DIFF_LIMITS): past a bound, still 200, with `tooLarge` set.

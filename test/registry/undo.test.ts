@@ -87,6 +87,20 @@ describe('undo a deprecation or a yank', () => {
         then: ({ body }) => expect(body.events?.map((e) => e.action)).toEqual(['publish', 'deprecate', 'undeprecate', 'yank', 'unyank']),
       },
       {
+        what: 'an undo says whether it changed anything',
+        given: [publishStep('u', '1.0.0'), yank('account.u', '1.0.0')],
+        when: post('unyank'),
+        status: 200,
+        body: { changed: true, yanked: false },
+      },
+      {
+        what: 'an undo of what was not done answers changed false',
+        given: [publishStep('u', '1.0.0')],
+        when: post('undeprecate'),
+        status: 200,
+        body: { changed: false },
+      },
+      {
         what: 'an unknown version is a 404',
         given: [publishStep('u', '1.0.0')],
         when: { method: 'post', path: '/api/v1/templates/account.u/versions/9.9.9/unyank', as: 'admin' },
@@ -112,5 +126,13 @@ describe('template undeprecate and unyank', () => {
     expect(unyank.code).toBe(0);
     expect(unyank.stdout).toBe('unyanked account.u@1.0.0\n');
     expect((await cli('template', 'versions', 'account.u')).stdout).not.toMatch(/yanked|deprecated/);
+    // Nothing to undo, or to do again: said so, exit 0.
+    expect((await cli('template', 'unyank', 'account.u@1.0.0')).stdout).toBe('account.u@1.0.0 was not yanked: nothing to undo\n');
+    expect((await cli('template', 'undeprecate', 'account.u@1.0.0')).stdout).toBe('account.u@1.0.0 was not deprecated: nothing to undo\n');
+    expect((await cli('template', 'yank', 'account.u@1.0.0')).code).toBe(0);
+    expect(await cli('template', 'yank', 'account.u@1.0.0')).toMatchObject({
+      code: 0,
+      stdout: 'account.u@1.0.0 was already yanked: nothing changed\n',
+    });
   });
 });

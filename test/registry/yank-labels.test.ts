@@ -133,7 +133,9 @@ describe('template yank from the command line', () => {
     const json = await reg.cli('template', 'yank', 'account.x@1.2.0-rc.1', '--json');
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({ version: '1.2.0-rc.1', yanked: true, labels: { moved: [], removed: ['edge'] } });
-    expect((await reg.cli('template', 'yank', 'account.x@1.2.0-rc.1')).stdout).toBe('yanked account.x@1.2.0-rc.1\n');
+    expect((await reg.cli('template', 'yank', 'account.x@1.2.0-rc.1')).stdout).toBe(
+      'account.x@1.2.0-rc.1 was already yanked: nothing changed\n',
+    );
   });
 });
 

@@ -118,11 +118,14 @@ function gather(paths: string[], cwd: string): { files: string[]; skipped: FileR
   return { files, skipped };
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A file whose root is `template:`, or one that cannot be read as text (the checks say why). */
 function looksLikeTemplate(path: string): boolean {
   try {
-    return /^template\s*:/m.test(readFileSync(path, 'utf8'));
+    return /^template\s*:/m.test(UTF8.decode(readFileSync(path)));
   } catch {
-    return true; // unreadable: the checks say why
+    return true;
   }
 }
 
@@ -151,7 +154,11 @@ async function publishAll(
         line: 1,
         column: 1,
       };
-      reports.set(f.file, { file: f.file, status: 'refused', reason: problem.message, errors: errors.length ? errors : [problem] });
+      reports.set(f.file, {
+        file: f.file,
+        status: 'refused',
+        ...(errors.length ? { reason: `${errors.length} error(s)`, errors } : { reason: problem.message, errors: [problem] }),
+      });
       continue;
     }
     const base = { file: f.file, ref: t.ref, version: t.version, digest: t.digest };
@@ -189,13 +196,20 @@ async function publishAll(
     for (const r of reports.values())
       if (r.status === 'would publish')
         Object.assign(r, { status: 'not published', reason: 'another file was refused: nothing is published' });
-    return [...reports.values(), ...skipped];
+    return [...inPublishOrder([...reports.values()], checked.templates), ...skipped];
   }
   const pending = candidates.filter((t) => reports.get(t.file)!.status === 'would publish');
   if (!opts.dryRun) await publishInOrder(client, pending, candidates, reports, io);
   if (opts.label && ![...reports.values()].some((r) => r.status === 'refused' || r.status === 'not published'))
     await applyLabel(client, opts.label, [...reports.values()], !!opts.dryRun);
-  return [...reports.values(), ...skipped];
+  return [...inPublishOrder([...reports.values()], checked.templates), ...skipped];
+}
+
+/** The reports in the order the templates are (or would be) published; other files after them. */
+function inPublishOrder(reports: FileReport[], templates: ValidatedTemplate[]): FileReport[] {
+  const at = new Map(publishOrder(templates).map((t, i) => [t.file, i]));
+  const rank = (r: FileReport) => at.get(r.file) ?? at.size;
+  return [...reports].sort((a, b) => rank(a) - rank(b));
 }
 
 /** Publishes dependencies first; after a refusal by the registry, the rest is not sent. */

@@ -53,6 +53,23 @@ describe('template publish: a set of files', () => {
     expect(r.stdout).toMatch(/^published\s+account\.a@1\.0\.0\s+a\.yaml\s+sha256:/m);
     expect(r.stdout).toMatch(/^published\s+account\.b@1\.0\.0\s+b\.yaml\s+sha256:/m);
     expect(r.stdout).toMatch(/^2 published$/m);
+    // The report lists the files in the order they were published.
+    expect(r.stdout.indexOf('account.b@1.0.0')).toBeLessThan(r.stdout.indexOf('account.a@1.0.0'));
+  });
+
+  test('a file in a folder that cannot be read as text is refused and named, not skipped', async () => {
+    const { dir, reg, cli } = await live();
+    mkdirSync(join(dir, 'only'));
+    writeFileSync(join(dir, 'only', 'latin1.yaml'), Buffer.from([0x74, 0x65, 0x6d, 0xe9, 0x0a]));
+    const alone = await cli('template', 'publish', 'only');
+    expect(alone.code).toBe(1);
+    expect(alone.stderr).toMatch(/^only\/latin1\.yaml:1:1: error PW1006 .*UTF-8/m);
+    expect(alone.stdout).toMatch(/^refused\s+-\s+only\/latin1\.yaml\s+1 error\(s\)$/m);
+    writeFileSync(join(dir, 'only', 'broken.yaml'), 'template:\n  name: [\n');
+    const broken = await cli('template', 'publish', 'only');
+    expect(broken.stderr).toMatch(/^only\/broken\.yaml:\d+:\d+: error PW1001 /m);
+    expect(broken.stdout).toMatch(/^refused\s+-\s+only\/broken\.yaml\s+1 error\(s\)$/m);
+    expect(reg.store.listTemplates()).toEqual([]);
   });
 
   test('a folder, recursively: templates published, other YAML skipped, --label on the newest version of each', async () => {

@@ -3,12 +3,36 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { compile, explainPlan, formatDiagnostic, formatPlan, sortKeys, validateFiles, type Diagnostic } from '../compiler/index.js';
+import {
+  compile,
+  explainPlan,
+  formatDiagnostic,
+  formatPlan,
+  sortDiagnostics,
+  sortKeys,
+  validateFiles,
+  type Diagnostic,
+  type ValidateResult,
+} from '../compiler/index.js';
+import type { RegistryClient } from '../client/index.js';
+import { publishedState } from './published-versions.js';
 import { yamlLibrary } from '../compiler/index.js';
 import { authoringSources, buildSources } from './sources.js';
 import { Exit, ExitError, writeOutput, type CliIO } from './io.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** Adds PW4007 for each valid template whose version the registry holds with other content. */
+async function checkPublishedVersions(client: RegistryClient, result: ValidateResult): Promise<void> {
+  for (const t of result.templates) {
+    if (t.errors.length) continue;
+    const there = await publishedState(client, t);
+    if (there.state !== 'conflict') continue;
+    t.errors.push(there.problem);
+    result.diagnostics = sortDiagnostics([...result.diagnostics, there.problem]);
+    result.ok = false;
+  }
+}
 
 /** Prints diagnostics as `file:line:col: severity CODE message` lines on stderr. */
 export function printDiagnostics(io: CliIO, diagnostics: Diagnostic[]): void {
@@ -49,6 +73,8 @@ export function registerCompileCommands(program: Command, io: CliIO): void {
         files.map((f) => resolve(cwd, f)),
         { baseDir: cwd, strict: !!opts.strict, sources, requireTemplates: !!client },
       );
+      // With a registry, a template that validates also publishes: its version is not taken there by other content.
+      if (client) await checkPublishedVersions(client, result);
       if (opts.json)
         io.stdout.write(
           JSON.stringify({ ok: result.ok, files: result.files, templates: result.templates, diagnostics: result.diagnostics }, null, 2) +

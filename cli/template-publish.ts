@@ -33,6 +33,7 @@ import { registryFile, RegistryClient, RegistryError, RegistrySource } from '../
 import { Exit, ExitError, type CliIO } from './io.js';
 import { clientFor, enc, reportRegistryError, withApi, type ApiFlags } from './registry-api.js';
 import { publishOrder } from './publish-order.js';
+import { publishedState } from './published-versions.js';
 
 type Status = 'published' | 'identical' | 'would publish' | 'refused' | 'not published' | 'skipped';
 
@@ -175,21 +176,15 @@ async function publishAll(
   }
   // The same version already in the registry: identical is fine, other content is refused.
   for (const t of candidates) {
-    const there = await publishedDigest(client, t.ref, t.version);
-    if (there === t.digest) reports.set(t.file, { ...reports.get(t.file)!, status: 'identical' });
-    else if (there !== undefined) {
-      const problem = located(
-        t,
-        `${t.ref}@${t.version} is already published with other content (${there}); versions are immutable: give this one a new versionLabel`,
-        Codes.TEMPLATE_CONFLICT,
-      );
+    const there = await publishedState(client, t);
+    if (there.state === 'identical') reports.set(t.file, { ...reports.get(t.file)!, status: 'identical' });
+    else if (there.state === 'conflict')
       reports.set(t.file, {
         ...reports.get(t.file)!,
         status: 'refused',
         reason: 'version already published with other content',
-        errors: [problem],
+        errors: [there.problem],
       });
-    }
   }
   const refused = [...reports.values()].some((r) => r.status === 'refused');
   if (refused) {
@@ -254,18 +249,6 @@ async function applyLabel(client: RegistryClient, label: string, reports: FileRe
     const target = rs.find((r) => r.version === newest)!;
     if (!dryRun) await client.request('PUT', `/api/v1/templates/${enc(ref)}/labels/${enc(label)}`, { version: newest });
     target.label = label;
-  }
-}
-
-/** The digest of REF@VERSION in the registry, or undefined when it has no such version. */
-async function publishedDigest(client: RegistryClient, ref: string, version: string): Promise<string | undefined> {
-  try {
-    const res = await client.request<{ digest: string }>('GET', `/api/v1/templates/${enc(ref)}/versions/${enc(version)}`);
-    return res.body.digest;
-  } catch (e) {
-    if (e instanceof RegistryError && e.status === 404) return undefined;
-    if (e instanceof RegistryError) throw new ExitError(e.status === 0 || e.status >= 500 ? Exit.FAILURE : Exit.INVALID, e.message);
-    throw e;
   }
 }
 

@@ -187,7 +187,12 @@ async function checkInIsolation(
     // Also one that failed its own checks: a template using it then shows why it cannot be published either.
     resolved.push({ ref: c.ref, version: c.version, digest: c.digest, file: c.file, value: c.value });
   }
-  const own = new CandidateSource(resolved, (ref) => `template ${ref} is in none of the files being checked`);
+  // A reference none of them has: the message says where else it was looked for.
+  const elsewhere = (options.sources ?? []).map((source) => source.name);
+  const own = new CandidateSource(
+    resolved,
+    (ref) => `template ${ref} is in none of the files being checked${elsewhere.length ? `, nor in ${elsewhere.join(', ')}` : ''}`,
+  );
   const sources = [own, ...(options.sources ?? [])];
   const note = 'not checked (give --templates DIR or --registry URL to check it; publishing checks it against the registry)';
   const found = new Map<Candidate, Diagnostic[]>();

@@ -5,6 +5,7 @@
  * has is a warning (validate cannot know what the registry holds), with one an error.
  */
 import { describe, expect, test } from 'vitest';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, runCli, tempDir } from '../helpers.js';
 import { liveRegistries } from '../registry/live-registry.js';
@@ -94,7 +95,23 @@ describe('validate: templates get the checks publishing runs', () => {
     const { cli } = await live();
     const registry = await cli('validate', `${dir}/bad.yaml`);
     expect(registry.code).toBe(2);
-    expect(registry.stderr).toMatch(/error PW4001 template account\.msg /);
+    // The message says where it looked: the files and the registry.
+    expect(registry.stderr).toMatch(
+      /error PW4001 template account\.msg is in none of the files being checked, nor in registry:http:\/\/127\.0\.0\.1:\d+$/m,
+    );
+  });
+
+  test('with a registry, a version it holds with other content is an error, as publishing would refuse it', async () => {
+    const { dir, cli } = await live();
+    writeFileSync(join(dir, 'msg.yaml'), MSG);
+    expect((await cli('template', 'publish', 'msg.yaml')).code).toBe(0);
+    expect((await cli('validate', 'msg.yaml')).code).toBe(0);
+    writeFileSync(join(dir, 'msg.yaml'), MSG.replace('echo {{inputs.text}}', 'echo changed {{inputs.text}}'));
+    const r = await cli('validate', 'msg.yaml');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^msg\.yaml:4:17: error PW4007 account\.msg@1\.0\.0 is already published with other content/m);
+    // Without a registry it cannot know.
+    expect((await runCli(['validate', 'msg.yaml'], dir, { env: {} })).code).toBe(0);
   });
 
   test('a problem in a template used by another is reported once, by its own check', async () => {

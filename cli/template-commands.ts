@@ -49,12 +49,17 @@ export function registerTemplateCommands(program: Command, io: CliIO): void {
       const ref = i < 0 ? text : text.slice(0, i);
       const selector = i < 0 ? '' : text.slice(i + 1);
       const res = await api(io, () =>
-        client.request<{ results: { ok: boolean; version?: string; error?: { message: string } }[] }>('POST', '/api/v1/resolve', {
-          requests: [{ ref, selector }],
-        }),
+        client.request<{ results: { ok: boolean; version?: string; versions?: string[]; error?: { message: string } }[] }>(
+          'POST',
+          '/api/v1/resolve',
+          {
+            requests: [{ ref, selector }],
+          },
+        ),
       );
       const r = res.body.results[0]!;
-      if (!r.ok) throw new ExitError(Exit.INVALID, r.error!.message);
+      if (!r.ok)
+        throw new ExitError(Exit.INVALID, `${r.error!.message}${r.versions?.length ? ` (available: ${r.versions.join(', ')})` : ''}`);
       const v = await api(io, () =>
         client.request<{
           version: string;

@@ -168,7 +168,10 @@ async function publishAll(
       reports.set(f.file, { ...base, status: 'refused', reason: problem.message, errors: [problem] });
     } else if (t.errors.length || errors.length) {
       const all = dedupe([...errors, ...t.errors]);
-      reports.set(f.file, { ...base, status: 'refused', reason: `${all.length} error(s)`, errors: all });
+      // Errors only in other files: it uses a template that is refused, or sits in a cycle.
+      const elsewhere = [...new Set(all.filter((d) => d.file !== f.file).map((d) => d.file))];
+      const reason = all.some((d) => d.file === f.file) ? `${all.length} error(s)` : `${all.length} error(s) in ${elsewhere.join(', ')}`;
+      reports.set(f.file, { ...base, status: 'refused', reason, errors: all });
     } else {
       reports.set(f.file, { ...base, status: 'would publish' });
       candidates.push(t);

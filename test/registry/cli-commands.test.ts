@@ -50,6 +50,9 @@ describe('template commands', () => {
     expect(bad.stderr).toMatch(/^bad\.yaml:\d+:\d+: error PW3006 /m);
 
     expect((await cli('template', 'list', '--search', 'the a')).stdout).toMatch(/^account\.a\s+Step\s+1\.1\.0\s+the a template/m);
+    const missing = await cli('template', 'show', 'account.a@9.9.9');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no version satisfies 9\.9\.9 \(available: 1\.1\.0, 1\.0\.0\)/);
     const show = await cli('template', 'show', 'account.a@^1.0');
     expect(show.stdout).toMatch(/^# account\.a@1\.1\.0 sha256:/);
     expect(show.stdout).toContain('echo {{inputs.x}} {{inputs.y}}');

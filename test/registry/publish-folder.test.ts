@@ -123,6 +123,8 @@ describe('template publish: a set of files', () => {
     expect(cycles).toHaveLength(1);
     expect(cycles[0]).toMatch(/^[xy]\.yaml:12:26: error PW4003 template cycle: /);
     expect(r.stdout).toMatch(/^3 refused$/m);
+    // z only uses the cycle: its reason points at the file that holds the error.
+    expect(r.stdout).toMatch(/^refused\s+account\.z@1\.0\.0\s+z\.yaml\s+1 error\(s\) in [xy]\.yaml$/m);
     expect(reg.store.listTemplates()).toEqual([]);
   });
 

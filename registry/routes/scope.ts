@@ -45,7 +45,8 @@ export function requireScope(tokens: TokenChecker, scope: Scope, anonymousRead: 
     const c = credentials.kind === 'bearer' ? tokens.checkToken(credentials.token) : undefined;
     if (!c?.ok) return next(unauthorized(REFUSED[c?.reason ?? 'invalid']));
     const p = c.principal;
-    if (!covers(p.scope, scope)) return next(forbidden(`this needs ${scope === 'admin' ? 'an' : 'a'} ${scope} token; '${p.name}' has ${p.scope}`));
+    if (!covers(p.scope, scope))
+      return next(forbidden(`this needs ${scope === 'admin' ? 'an' : 'a'} ${scope} token; '${p.name}' has ${p.scope}`));
     req.principal = p;
     next();
   };

@@ -1,9 +1,9 @@
 /**
  * The boundaries between pipewright's parts, checked by dependency-cruiser in `npm test`
  * (`npm run deps`). A part is one top-level folder: compiler, client, runtime, registry, audit,
- * cli, schemas. Other parts reach a part only through its `index.ts`.
+ * export, cli, schemas. Other parts reach a part only through its `index.ts`.
  */
-const PARTS = 'compiler|client|runtime|registry|audit|cli|schemas';
+const PARTS = 'compiler|client|runtime|registry|audit|export|cli|schemas';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -30,10 +30,17 @@ module.exports = {
       to: { path: '^(client|registry|runtime|audit|cli)/' },
     },
     {
+      name: 'export-reads-plans',
+      severity: 'error',
+      comment: 'An export reads the plan only: it never imports the compiler, the registry, the runtime or the audit.',
+      from: { path: '^export/' },
+      to: { path: '^(compiler|client|registry|runtime|audit)/' },
+    },
+    {
       name: 'nothing-imports-cli',
       severity: 'error',
       comment: 'The cli is the outermost layer: no part, benchmark or test imports it (tests run bin.js).',
-      from: { path: '^(compiler|client|runtime|registry|audit|schemas|bench)/' },
+      from: { path: '^(compiler|client|runtime|registry|audit|export|schemas|bench)/' },
       to: { path: '^cli/' },
     },
     {

@@ -24,6 +24,7 @@ COPY client ./client
 COPY runtime ./runtime
 COPY registry ./registry
 COPY audit ./audit
+COPY export ./export
 COPY cli ./cli
 RUN npm run build \
  && rm -rf dist/test dist/bench \

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { registerCompileCommands } from './compile-commands.js';
 import { registerAuditCommands } from './audit-commands.js';
 import { registerDemoCommand } from './demo.js';
+import { registerExportCommands } from './export-commands.js';
 import { registerLockCommands } from './lock-commands.js';
 import { registerRegistryCommands } from './registry-commands.js';
 import { registerRunCommands } from './run-commands.js';
@@ -29,6 +30,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     .showHelpAfterError('(run pipewright help for usage)');
   registerCompileCommands(program, io);
   registerRunCommands(program, io);
+  registerExportCommands(program, io);
   registerLockCommands(program, io);
   registerAuditCommands(program, io);
   registerRegistryCommands(program, io);

@@ -77,6 +77,11 @@ export const Codes = {
   DYNAMIC_STRATEGY: 'PW5005',
 
   POLICY_INVALID: 'PW6001',
+
+  /** `export`: the target engine cannot do what the plan says (nothing is exported). */
+  EXPORT_UNSUPPORTED: 'PW7001',
+  /** `export`: exported, but the step will likely not work on the target engine. */
+  EXPORT_WARNING: 'PW7002',
 } as const;
 
 export type Code = (typeof Codes)[keyof typeof Codes];

@@ -108,9 +108,11 @@ export function dagTemplate(scope: Scope, ctx: DagContext): { name: string; take
       if (!isExecuted(c)) continue; // external steps are refused (or skipped) by the workflow
       const t = containerTemplate(ctx.templates.take(`step-${c.id}`), c, needed, ctx.plan.pipeline.identifier, ctx.options, ctx.problems);
       if (!t) continue;
+      const failure = failureFields(c, ctx.problems);
+      Object.assign(t, failure.template);
       ctx.out.push(t);
       task['template'] = t['name'];
-      Object.assign(task, failureFields(c, ctx.problems));
+      Object.assign(task, failure.task);
       if (c.when?.status === 'All') failFast = false;
     }
     if (needed.length) task['arguments'] = { parameters: needed.map((n) => ({ name: paramOf(n), value: valueHere(n) })) };
@@ -207,18 +209,22 @@ function dependsOf(
   return parts.join(' && ');
 }
 
-/** Whether a step's failure strategy ignores every error. */
+/** Whether a step's failure strategy ignores every error (at once, or after its retries). */
 function ignoresFailure(step: PlanStep): boolean {
-  return (step.failure ?? []).some((r) => r.errors.includes('AllErrors') && ['Ignore', 'MarkAsSuccess'].includes(r.action.type));
+  const ignores = (type: string | undefined) => type === 'Ignore' || type === 'MarkAsSuccess';
+  return (step.failure ?? []).some(
+    (r) => r.errors.includes('AllErrors') && (ignores(r.action.type) || (r.action.type === 'Retry' && ignores(r.action.onRetryFailure))),
+  );
 }
 
 /**
- * A step's failure strategy as task fields: Retry → retryStrategy, Ignore and MarkAsSuccess →
- * continueOn. Abort and MarkAsFailure are Argo's own behaviour (the DAG fails). Anything else,
+ * A step's failure strategy: Retry → the template's retryStrategy, Ignore and MarkAsSuccess →
+ * the task's continueOn. Abort and MarkAsFailure are Argo's own behaviour (the DAG fails). Anything else,
  * or a rule for some error types only, is refused: Argo cannot tell error types apart.
  */
-function failureFields(step: PlanStep, problems: Problems): Record<string, unknown> {
+function failureFields(step: PlanStep, problems: Problems): { task: Record<string, unknown>; template: Record<string, unknown> } {
   const fields: Record<string, unknown> = {};
+  const template: Record<string, unknown> = {};
   for (const rule of step.failure ?? []) {
     if (!rule.errors.includes('AllErrors')) {
       problems.error(
@@ -230,7 +236,7 @@ function failureFields(step: PlanStep, problems: Problems): Record<string, unkno
     const a = rule.action;
     if (a.type === 'Retry') {
       const interval = a.retryIntervalsMs?.[0];
-      fields['retryStrategy'] = {
+      template['retryStrategy'] = {
         limit: String(a.retryCount ?? 1),
         retryPolicy: 'Always',
         ...(interval ? { backoff: { duration: `${Math.ceil(interval / 1000)}s` } } : {}),
@@ -248,5 +254,5 @@ function failureFields(step: PlanStep, problems: Problems): Record<string, unkno
         step.origin,
       );
   }
-  return fields;
+  return { task: fields, template };
 }

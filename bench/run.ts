@@ -8,6 +8,7 @@ import { benchRuntime } from './runtime.js';
 import { benchDocker } from './docker.js';
 import { benchAudit } from './audit.js';
 import { benchCatalog } from './catalog.js';
+import { benchExport } from './export.js';
 
 /** A benchmark prints its figures; it may run synchronously (compile runs its sizes in child processes). */
 const benches: Record<string, (args: string[]) => void | Promise<void>> = {
@@ -17,6 +18,7 @@ const benches: Record<string, (args: string[]) => void | Promise<void>> = {
   docker: benchDocker,
   audit: benchAudit,
   catalog: benchCatalog,
+  export: benchExport,
 };
 
 const [name, ...args] = process.argv.slice(2);

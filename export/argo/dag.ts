@@ -8,8 +8,8 @@
  * parameters: a task passes `{{tasks.X.ip}}` or `{{tasks.X.outputs.parameters.N}}` when X
  * is in its own DAG, or the value its DAG received from the DAG above.
  */
-import { isExecuted, isLongLived, type Plan, type PlanStep } from '../../schemas/index.js';
-import { containerTemplate, outputOf, paramOf, type ContainerOptions, type Needed } from './container.js';
+import { isExecuted, type Plan, type PlanStep } from '../../schemas/index.js';
+import { containerTemplate, paramOf, type ContainerOptions, type Needed } from './container.js';
 import { NameSpace } from './names.js';
 import type { Problems } from './problems.js';
 
@@ -33,8 +33,12 @@ export interface DagContext {
   /** Steps left out (--skip-unsupported): their dependents depend on what they needed. */
   skipped: Set<string>;
   out: Record<string, unknown>[];
-  /** The run-time values each step takes (valuesNeeded), by step id. */
+  /** The run-time values each step takes (values.ts), by step id. */
   neededBy: Map<string, Needed[]>;
+  /** A step's direct needs, skipped steps replaced by what they needed. */
+  needsOf: (step: PlanStep) => string[];
+  /** Every output a step reads: which step reads it. */
+  outputUses: { consumer: string; value: Needed }[];
 }
 
 /** The pipeline's scope tree: its stages, their step groups and steps, in plan order. */
@@ -81,7 +85,7 @@ export function dagTemplate(scope: Scope, ctx: DagContext): { name: string; take
   // Which child holds each step of this DAG.
   const holder = new Map<string, Scope | PlanStep>();
   for (const c of scope.children) for (const s of stepsIn(c)) holder.set(s.id, c);
-  const needsOf = neededSteps(ctx);
+  const needsOf = ctx.needsOf;
   const takes = new Map<string, Needed>();
   /** A value as this DAG's tasks see it: from a task of this DAG, or handed down from above. */
   const valueHere = (n: Needed): string => {
@@ -134,10 +138,9 @@ export function dagTemplate(scope: Scope, ctx: DagContext): { name: string; take
 
 /** The output values produced inside `scope` that a step outside it reads. */
 function givenUp(scope: Scope, ctx: DagContext): Needed[] {
-  const inside = new Set(stepsIn(scope).map((s) => s.id));
   const out = new Map<string, Needed>();
-  for (const [consumer, needed] of ctx.neededBy)
-    if (!inside.has(consumer)) for (const n of needed) if (n.kind === 'output' && inside.has(n.step)) out.set(paramOf(n), n);
+  const inScope = (id: string) => id.startsWith(`${scope.key}.`);
+  for (const { consumer, value } of ctx.outputUses) if (!inScope(consumer) && inScope(value.step)) out.set(paramOf(value), value);
   return [...out.values()];
 }
 
@@ -149,42 +152,6 @@ function stageDepends(stage: Scope, taskOf: Map<Scope | PlanStep, string>, ctx: 
   if (!deps.length) return undefined;
   const always = s.when?.status === 'All';
   return deps.map((t) => (always ? `(${t}.Succeeded || ${t}.Failed || ${t}.Errored)` : t)).join(' && ');
-}
-
-/** The direct needs of each step with skipped steps replaced by what they needed. */
-export function neededSteps(ctx: Pick<DagContext, 'plan' | 'skipped'>): (step: PlanStep) => string[] {
-  const byId = new Map(ctx.plan.steps.map((s) => [s.id, s]));
-  const resolve = (ids: string[], seen = new Set<string>()): string[] =>
-    ids.flatMap((id) => {
-      if (!ctx.skipped.has(id)) return [id];
-      if (seen.has(id)) return [];
-      seen.add(id);
-      return resolve(byId.get(id)?.needs ?? [], seen);
-    });
-  return (step) => [...new Set(resolve(step.needs))];
-}
-
-/**
- * The run-time values a step takes: the pod IP of every Background step and service it comes
- * after in its stage (reached by its step id as a hostname), and the outputs it reads.
- */
-export function valuesNeeded(step: PlanStep, plan: Plan, needsOf: (s: PlanStep) => string[]): Needed[] {
-  const byId = new Map(plan.steps.map((s) => [s.id, s]));
-  const before = new Set<string>();
-  const todo = [...needsOf(step)];
-  while (todo.length) {
-    const id = todo.pop()!;
-    if (before.has(id)) continue;
-    before.add(id);
-    const s = byId.get(id);
-    if (s) todo.push(...needsOf(s));
-  }
-  const ips: Needed[] = [...before]
-    .map((id) => byId.get(id)!)
-    .filter((s) => s && s.stage === step.stage && isLongLived(s))
-    .map((s) => ({ kind: 'ip', step: s.id, host: s.id.split('.').pop()! }));
-  const outputs = (step.refs ?? []).filter((r) => r.kind === 'output').map(outputOf);
-  return [...ips.sort((a, b) => (a.step < b.step ? -1 : 1)), ...outputs];
 }
 
 /** The `depends` expression of a child: the tasks of this DAG holding steps it needs. */

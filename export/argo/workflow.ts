@@ -6,7 +6,9 @@
  */
 import { isExecuted, type Plan, type PlanStep } from '../../schemas/index.js';
 import { WORKSPACE } from './container.js';
-import { dagTemplate, neededSteps, scopesOf, valuesNeeded } from './dag.js';
+import { dagTemplate, scopesOf } from './dag.js';
+import { needsResolver, valuesNeeded } from './values.js';
+import type { Needed } from './container.js';
 import { NameSpace, argoName, labelValue } from './names.js';
 import { Problems, type ExportProblem } from './problems.js';
 
@@ -65,18 +67,23 @@ export function exportArgo(plan: Plan, options: ArgoOptions = {}): ArgoExport {
       `steps without an image need --image-default IMAGE on Argo (every step runs in a container there): ${missingImage.map((s) => s.id).join(', ')}`,
       missingImage[0]!.origin,
     );
-  const needsOf = neededSteps({ plan, skipped });
-  const neededBy = new Map<string, ReturnType<typeof valuesNeeded>>();
+  const needsOf = needsResolver(plan, skipped);
+  const all = valuesNeeded(plan, skipped, needsOf);
+  const neededBy = new Map<string, Needed[]>();
   for (const s of plan.steps) {
     if (skipped.has(s.id)) continue;
     checkStep(s, problems);
-    const needed = valuesNeeded(s, plan, needsOf);
-    for (const n of needed)
-      if (n.kind === 'ip' && !within(s.id, scopeOf(n.step)))
+    // A service a step group started ends with the group on Argo (pipewright keeps it to the end
+    // of the stage): a later step outside the group that names it would find it gone.
+    const needed = (all.get(s.id) ?? []).filter((n) => {
+      if (n.kind !== 'ip' || within(s.id, scopeOf(n.step))) return true;
+      if (mentions(s, n.host))
         problems.error(
-          `${s.id} runs after ${n.step}, which a step group started: on Argo a group's services end with the group (pipewright keeps them to the end of the stage); start it in the stage, outside the group`,
+          `${s.id} uses ${n.host}, a service the step group ${scopeOf(n.step)} started: on Argo a group's services end with the group (pipewright keeps them to the end of the stage); start it in the stage, outside the group`,
           s.origin,
         );
+      return false;
+    });
     neededBy.set(s.id, needed);
     warnLocalhost(s, needed, problems);
   }
@@ -92,6 +99,10 @@ export function exportArgo(plan: Plan, options: ArgoOptions = {}): ArgoExport {
     skipped,
     out,
     neededBy,
+    needsOf,
+    outputUses: [...neededBy].flatMap(([consumer, needed]) =>
+      needed.filter((n) => n.kind === 'output').map((value) => ({ consumer, value })),
+    ),
   });
   if (problems.hasErrors) return { problems: problems.items };
   const kind = options.kind ?? 'Workflow';
@@ -124,10 +135,20 @@ export function exportArgo(plan: Plan, options: ArgoOptions = {}): ArgoExport {
 }
 
 /** The scope (`stage` or `stage.group`) a step id sits in. */
-const scopeOf = (id: string) => id.split('.').slice(0, -1).join('.');
+const scopeOf = (id: string) => id.slice(0, id.lastIndexOf('.'));
 
 /** Whether step `id` sits in `scope` or below it. */
 const within = (id: string, scope: string) => id.startsWith(`${scope}.`);
+
+const hostWords = new Map<string, RegExp>();
+
+/** Whether a step's command, environment or arguments name `host` as a word. */
+function mentions(s: PlanStep, host: string): boolean {
+  if (!isExecuted(s)) return false;
+  let word = hostWords.get(host);
+  if (!word) hostWords.set(host, (word = new RegExp(`(^|[^A-Za-z0-9_.-])${host.replace(/[$]/g, '\\$&')}($|[^A-Za-z0-9_-])`)));
+  return word.test(s.command ?? '') || Object.values(s.env).some((t) => word.test(t)) || (s.args ?? []).some((t) => word.test(t));
+}
 
 /** What a single step asks for that Argo cannot give. */
 function checkStep(s: PlanStep, problems: Problems): void {
@@ -140,7 +161,7 @@ function checkStep(s: PlanStep, problems: Problems): void {
  * 127.0.0.1 works with pipewright's backends (one host, one network namespace per stage) but
  * not on Argo. The step id as hostname works on every backend.
  */
-function warnLocalhost(s: PlanStep, needed: ReturnType<typeof valuesNeeded>, problems: Problems): void {
+function warnLocalhost(s: PlanStep, needed: Needed[], problems: Problems): void {
   const hosts = needed.filter((n) => n.kind === 'ip');
   if (!hosts.length || !isExecuted(s)) return;
   const texts = [s.command ?? '', ...Object.values(s.env), ...(s.args ?? [])];

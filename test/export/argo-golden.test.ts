@@ -305,4 +305,27 @@ dag:
       }),
     ]);
   });
+
+  test('a service a step group started ends with the group on Argo: a later step outside that uses it is refused; one that does not is exported', async () => {
+    const group = `              - stepGroup:
+                  name: g
+                  identifier: g
+                  steps:
+                    - step: {type: Background, name: cache, identifier: cache, spec: {command: serve}}
+`;
+    const uses =
+      await exported(`${group}              - step: {type: Run, name: late, identifier: late, spec: {command: curl http://cache:80}}
+`);
+    expect(uses.manifest).toBeUndefined();
+    expect(uses.problems).toEqual([
+      expect.objectContaining({
+        code: 'PW7001',
+        message: expect.stringMatching(/^s\.late uses cache, a service the step group s\.g started/) as unknown,
+      }),
+    ]);
+    const ignores = await exported(`${group}              - step: {type: Run, name: late, identifier: late, spec: {command: echo done}}
+`);
+    expect(ignores.problems).toEqual([]);
+    expect(named(ignores.manifest, 'step-s-late')['hostAliases']).toBeUndefined();
+  });
 });

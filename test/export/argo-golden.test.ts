@@ -5,11 +5,14 @@
  * `outputs.parameters` with `valueFrom.path`, `retryStrategy`, `continueOn`,
  * `activeDeadlineSeconds`, `secretKeyRef`).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { compile } from '../../compiler/index.js';
 import { exportArgo, manifestYaml, type ArgoOptions } from '../../export/index.js';
 import { expectValidArgo } from '../support/argo-schemas.js';
+import { REPO } from '../helpers.js';
 
 /** Compiles a one-stage CI pipeline whose steps are `steps` (YAML, indented for `steps:`). */
 async function exported(steps: string, options: ArgoOptions = { imageDefault: 'alpine:3' }) {
@@ -327,5 +330,34 @@ dag:
 `);
     expect(ignores.problems).toEqual([]);
     expect(named(ignores.manifest, 'step-s-late')['hostAliases']).toBeUndefined();
+  });
+
+  test('an output read outside its group and in a later stage travels up as the DAG outputs and down as parameters', async () => {
+    const text = readFileSync(join(REPO, 'test', 'fixtures', 'export', 'outputs-across-scopes.yaml'), 'utf8');
+    const r = await compile({ file: 'p.yaml', text });
+    const out = exportArgo(r.plan!, { imageDefault: 'alpine:3' });
+    expect(out.problems).toEqual([]);
+    expectValidArgo(out.manifest);
+    expect(named(out.manifest, 'group-a-g')['outputs']).toEqual(
+      parse(`parameters: [{name: out-a-g-ver-v, valueFrom: {parameter: "{{tasks.ver.outputs.parameters.v}}"}}]`),
+    );
+    expect(named(out.manifest, 'stage-a')['outputs']).toEqual(
+      parse(`parameters: [{name: out-a-g-ver-v, valueFrom: {parameter: "{{tasks.g.outputs.parameters.out-a-g-ver-v}}"}}]`),
+    );
+    expect((named(out.manifest, 'pipeline')['dag'] as { tasks: unknown[] }).tasks[1]).toEqual(
+      parse(`
+name: b
+template: stage-b
+arguments:
+  parameters:
+    - name: out-a-g-ver-v
+      value: "{{tasks.a.outputs.parameters.out-a-g-ver-v}}"
+depends: a
+`),
+    );
+    expect(named(out.manifest, 'stage-b')['inputs']).toEqual(parse('parameters: [{name: out-a-g-ver-v}]'));
+    expect((named(out.manifest, 'step-b-late')['container'] as { args: string[] }).args).toEqual([
+      'echo {{inputs.parameters.out-a-g-ver-v}}',
+    ]);
   });
 });

@@ -40,6 +40,12 @@ describe('pipewright export --target argo', () => {
     );
   });
 
+  test('the fixture the cluster test submits exports without --image-default and validates', async () => {
+    const r = await runCli(['export', join('test', 'fixtures', 'export', 'cluster-smoke.yaml'), '--target', 'argo'], REPO);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expectValidArgo(parse(r.stdout));
+  });
+
   test('deterministic: the same pipeline gives the same bytes; its plan file gives them too; -o writes them', async () => {
     const dir = project();
     const one = await runCli(['export', ...args], dir);

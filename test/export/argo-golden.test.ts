@@ -12,22 +12,11 @@ import { parse } from 'yaml';
 import { compile } from '../../compiler/index.js';
 import { exportArgo, manifestYaml, type ArgoOptions } from '../../export/index.js';
 import { expectValidArgo } from '../support/argo-schemas.js';
-import { REPO } from '../helpers.js';
+import { REPO, onePipeline } from '../helpers.js';
 
 /** Compiles a one-stage CI pipeline whose steps are `steps` (YAML, indented for `steps:`). */
 async function exported(steps: string, options: ArgoOptions = { imageDefault: 'alpine:3' }) {
-  const text = `pipeline:
-  name: p
-  identifier: p
-  stages:
-    - stage:
-        name: s
-        identifier: s
-        type: CI
-        spec:
-          execution:
-            steps:
-${steps}`;
+  const text = onePipeline(steps);
   const r = await compile({ file: 'p.yaml', text });
   expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   const out = exportArgo(r.plan!, options);

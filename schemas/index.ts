@@ -117,4 +117,5 @@ export {
   evaluateCondition,
 } from './conditions.js';
 export { testRegex, regexProblem } from './regex.js';
+export { tokenize, type Tok } from './condition-tokens.js';
 export { countCopies, itemCopies, matrixCopies, type StrategyCopy } from './strategy-copies.js';

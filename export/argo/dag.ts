@@ -9,7 +9,8 @@
  * is in its own DAG, or the value its DAG received from the DAG above.
  */
 import { isExecuted, type Plan, type PlanStep } from '../../schemas/index.js';
-import { containerTemplate, paramOf, type ContainerOptions, type Needed } from './container.js';
+import { argoWhen } from './conditions.js';
+import { containerTemplate, outputOf, paramOf, type ContainerOptions, type Needed } from './container.js';
 import { NameSpace } from './names.js';
 import type { Problems } from './problems.js';
 
@@ -118,6 +119,12 @@ export function dagTemplate(scope: Scope, ctx: DagContext): { name: string; take
       task['template'] = t['name'];
       Object.assign(task, failure.task);
       if (c.when?.status === 'All') failFast = false;
+      if (c.when?.condition) {
+        const w = argoWhen(c.when.condition, c.refs ?? [], (r) => (r.kind === 'output' ? valueHere(outputOf(r)) : undefined));
+        if (!('problem' in w)) {
+          if (w.when !== undefined) task['when'] = w.when;
+        } else ctx.problems.error(`${c.id}: its condition cannot be exported (${w.problem}): ${c.when.condition}`, c.origin);
+      }
     }
     if (needed.length) task['arguments'] = { parameters: needed.map((n) => ({ name: paramOf(n), value: valueHere(n) })) };
     const deps = scope.kind === 'pipeline' ? stageDepends(c as Scope, taskOf, ctx) : dependsOf(c, holder, taskOf, needsOf);

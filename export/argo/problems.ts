@@ -28,6 +28,11 @@ export class Problems {
     this.add('warning', message, at);
   }
 
+  /** In file, line and column order. */
+  sorted(): ExportProblem[] {
+    return [...this.items].sort((a, b) => (a.file === b.file ? a.line - b.line || a.column - b.column : a.file < b.file ? -1 : 1));
+  }
+
   get hasErrors(): boolean {
     return this.items.some((p) => p.severity === 'error');
   }

@@ -104,7 +104,7 @@ export function exportArgo(plan: Plan, options: ArgoOptions = {}): ArgoExport {
       needed.filter((n) => n.kind === 'output').map((value) => ({ consumer, value })),
     ),
   });
-  if (problems.hasErrors) return { problems: problems.items };
+  if (problems.hasErrors) return { problems: problems.sorted() };
   const kind = options.kind ?? 'Workflow';
   const prefix = options.generateName ?? `${argoName(plan.pipeline.identifier).toLowerCase()}-`;
   const metadata: Record<string, unknown> = {
@@ -131,7 +131,7 @@ export function exportArgo(plan: Plan, options: ArgoOptions = {}): ArgoExport {
     ],
     templates: out,
   };
-  return { manifest: { apiVersion: 'argoproj.io/v1alpha1', kind, metadata, spec }, problems: problems.items };
+  return { manifest: { apiVersion: 'argoproj.io/v1alpha1', kind, metadata, spec }, problems: problems.sorted() };
 }
 
 /** The scope (`stage` or `stage.group`) a step id sits in. */
@@ -152,7 +152,6 @@ function mentions(s: PlanStep, host: string): boolean {
 
 /** What a single step asks for that Argo cannot give. */
 function checkStep(s: PlanStep, problems: Problems): void {
-  if (s.when?.condition) problems.error(`${s.id}: a step condition cannot be exported yet (only the default and "All")`, s.origin);
   if (s.when?.status === 'Failure') problems.error(`${s.id}: "run on failure" cannot be exported yet`, s.origin);
 }
 

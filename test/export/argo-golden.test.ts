@@ -349,4 +349,51 @@ depends: a
       'echo {{inputs.parameters.out-a-g-ver-v}}',
     ]);
   });
+
+  test('a condition on outputs becomes the task when: == and != of quoted values, joined by && || ! and parentheses', async () => {
+    const r = await exported(`              - step:
+                  type: Run
+                  name: check
+                  identifier: check
+                  spec: {command: 'ok=yes; env=prod', outputVariables: [{name: ok}, {name: env}]}
+              - step:
+                  type: Run
+                  name: deploy
+                  identifier: deploy
+                  when:
+                    stageStatus: Success
+                    condition: <+steps.check.output.outputVariables.ok> == "yes" && !(<+steps.check.output.outputVariables.env> != 'prod')
+                  spec: {command: deploy}
+`);
+    expect(r.problems).toEqual([]);
+    expect((named(r.manifest, 'stage-s')['dag'] as { tasks: Record<string, unknown>[] }).tasks[1]!['when']).toBe(
+      "'{{tasks.check.outputs.parameters.ok}}' == 'yes' && !('{{tasks.check.outputs.parameters.env}}' != 'prod')",
+    );
+  });
+
+  test('conditions Argo would read differently are refused, located: a method, an ordering, a number', async () => {
+    for (const condition of [
+      '<+steps.check.output.outputVariables.ok>.contains("y")',
+      '<+steps.check.output.outputVariables.ok> > "a"',
+      '<+steps.check.output.outputVariables.ok> == 1',
+    ]) {
+      const r =
+        await exported(`              - step: {type: Run, name: check, identifier: check, spec: {command: ok=1, outputVariables: [{name: ok}]}}
+              - step:
+                  type: Run
+                  name: deploy
+                  identifier: deploy
+                  when: {stageStatus: Success, condition: '${condition}'}
+                  spec: {command: deploy}
+`);
+      expect(r.manifest, condition).toBeUndefined();
+      expect(r.problems, condition).toEqual([
+        expect.objectContaining({
+          code: 'PW7001',
+          line: 14,
+          message: expect.stringContaining('s.deploy: its condition cannot be exported') as unknown,
+        }),
+      ]);
+    }
+  });
 });

@@ -260,7 +260,16 @@ describe('Dockerfile: its build, ENTRYPOINT + CMD and HEALTHCHECK rehearsed on t
       }
     }
     expect(skipped).toEqual(['apt-get update', 'apt-get install', 'rm -rf', 'npm ci', 'npm rebuild', 'npm prune']);
-    expect(readdirSync(join(src, 'dist')).sort()).toEqual(['audit', 'cli', 'client', 'compiler', 'export', 'registry', 'runtime', 'schemas']);
+    expect(readdirSync(join(src, 'dist')).sort()).toEqual([
+      'audit',
+      'cli',
+      'client',
+      'compiler',
+      'export',
+      'registry',
+      'runtime',
+      'schemas',
+    ]);
 
     // Final stage, WORKDIR /app: its COPY --from=build lines.
     for (const ins of final.filter((i) => i.cmd === 'COPY')) {

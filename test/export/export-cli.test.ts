@@ -40,6 +40,24 @@ describe('pipewright export --target argo', () => {
     );
   });
 
+  test('the example pipeline equals the workflow written by hand in test/fixtures/export/example.argo.yaml, field by field', async () => {
+    const dir = project();
+    const r = await runCli(['export', ...args], dir);
+    expect(r.code).toBe(0);
+    const plan = await runCli(['compile', 'examples/pipeline.yaml', '-t', 'examples/templates'], dir);
+    const digest = (JSON.parse(plan.stdout) as { digest: string }).digest;
+    const expected = parse(
+      readFileSync(join(REPO, 'test', 'fixtures', 'export', 'example.argo.yaml'), 'utf8').replace('PLAN_DIGEST', digest),
+    ) as {
+      spec: { templates: { name: string }[] };
+    };
+    const actual = parse(r.stdout) as typeof expected;
+    // Template by template, so a difference names its template.
+    expect(actual.spec.templates.map((t) => t.name)).toEqual(expected.spec.templates.map((t) => t.name));
+    for (const [i, t] of expected.spec.templates.entries()) expect(actual.spec.templates[i], t.name).toEqual(t);
+    expect(actual).toEqual(expected);
+  });
+
   test('the fixture the cluster test submits exports without --image-default and validates', async () => {
     const r = await runCli(['export', join('test', 'fixtures', 'export', 'cluster-smoke.yaml'), '--target', 'argo'], REPO);
     expect(r).toMatchObject({ code: 0, stderr: '' });

@@ -108,6 +108,13 @@ export function dagTemplate(scope: Scope, ctx: DagContext): { name: string; take
       const inner = dagTemplate(c, ctx);
       task['template'] = inner.name;
       needed = inner.takes;
+      const stage = c.kind === 'stage' ? ctx.plan.stages.find((st) => st.id === c.key) : undefined;
+      if (stage?.when?.condition) {
+        const w = argoWhen(stage.when.condition, stage.refs ?? [], (r) => (r.kind === 'output' ? valueHere(outputOf(r)) : undefined));
+        if ('problem' in w)
+          ctx.problems.error(`stage ${stage.id}: its condition cannot be exported (${w.problem}): ${stage.when.condition}`, stage.origin);
+        else if (w.when !== undefined) task['when'] = w.when;
+      }
     } else {
       needed = ctx.neededBy.get(c.id) ?? [];
       if (!isExecuted(c)) continue; // external steps are refused (or skipped) by the workflow

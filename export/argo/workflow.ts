@@ -5,7 +5,7 @@
  * nothing is exported then; a step that will likely not work there is a warning.
  */
 import { isExecuted, type Plan, type PlanStep } from '../../schemas/index.js';
-import { WORKSPACE } from './container.js';
+import { WORKSPACE, outputOf } from './container.js';
 import { dagTemplate, scopesOf } from './dag.js';
 import { needsResolver, valuesNeeded } from './values.js';
 import type { Needed } from './container.js';
@@ -56,8 +56,7 @@ export function exportArgo(plan: Plan, options: ArgoOptions = {}): ArgoExport {
   }
   for (const st of plan.stages) {
     if (st.strategy) problems.error(`stage ${st.id}: a looping strategy expanded only at run time cannot be exported yet`, st.origin);
-    if (st.when?.condition || st.when?.status === 'Failure')
-      problems.error(`stage ${st.id}: a stage condition cannot be exported yet (only the default and "All")`, st.origin);
+    if (st.when?.status === 'Failure') problems.error(`stage ${st.id}: "run on failure" cannot be exported yet`, st.origin);
     if ((st.failure ?? []).some((r) => !['Abort', 'MarkAsFailure'].includes(r.action.type)))
       problems.error(`stage ${st.id}: a stage failure strategy other than Abort or MarkAsFailure cannot be exported yet`, st.origin);
   }
@@ -100,9 +99,13 @@ export function exportArgo(plan: Plan, options: ArgoOptions = {}): ArgoExport {
     out,
     neededBy,
     needsOf,
-    outputUses: [...neededBy].flatMap(([consumer, needed]) =>
-      needed.filter((n) => n.kind === 'output').map((value) => ({ consumer, value })),
-    ),
+    // Steps' outputs, and the outputs a stage's condition reads (that stage is their consumer).
+    outputUses: [
+      ...[...neededBy].flatMap(([consumer, needed]) => needed.filter((n) => n.kind === 'output').map((value) => ({ consumer, value }))),
+      ...plan.stages.flatMap((st) =>
+        st.when?.condition ? (st.refs ?? []).filter((r) => r.kind === 'output').map((r) => ({ consumer: st.id, value: outputOf(r) })) : [],
+      ),
+    ],
   });
   if (problems.hasErrors) return { problems: problems.sorted() };
   const kind = options.kind ?? 'Workflow';

@@ -396,4 +396,23 @@ depends: a
       ]);
     }
   });
+
+  test("a stage condition on an earlier stage's output becomes the stage task's when; the earlier stage hands the output up", async () => {
+    const text = readFileSync(join(REPO, 'test', 'fixtures', 'export', 'stage-condition.yaml'), 'utf8');
+    const r = await compile({ file: 'p.yaml', text });
+    const out = exportArgo(r.plan!, { imageDefault: 'alpine:3' });
+    expect(out.problems).toEqual([]);
+    expectValidArgo(out.manifest);
+    expect((named(out.manifest, 'pipeline')['dag'] as { tasks: unknown[] }).tasks[1]).toEqual(
+      parse(`
+name: b
+template: stage-b
+when: "'{{tasks.a.outputs.parameters.out-a-decide-go}}' == 'yes'"
+depends: a
+`),
+    );
+    expect(named(out.manifest, 'stage-a')['outputs']).toEqual(
+      parse(`parameters: [{name: out-a-decide-go, valueFrom: {parameter: "{{tasks.decide.outputs.parameters.go}}"}}]`),
+    );
+  });
 });

@@ -5,8 +5,8 @@
  */
 import { Codes, type Diagnostic, type ValidatedTemplate } from '../compiler/index.js';
 import { RegistryError, type RegistryClient } from '../client/index.js';
-import { Exit, ExitError } from './io.js';
-import { enc } from './registry-api.js';
+import { ExitError } from './io.js';
+import { enc, exitCodeOf } from './registry-api.js';
 
 export type Published = { state: 'new' } | { state: 'identical' } | { state: 'conflict'; problem: Diagnostic };
 
@@ -17,7 +17,7 @@ export async function publishedState(client: RegistryClient, t: ValidatedTemplat
     digest = (await client.request<{ digest: string }>('GET', `/api/v1/templates/${enc(t.ref)}/versions/${enc(t.version)}`)).body.digest;
   } catch (e) {
     if (e instanceof RegistryError && e.status === 404) return { state: 'new' };
-    if (e instanceof RegistryError) throw new ExitError(e.status === 0 || e.status >= 500 ? Exit.FAILURE : Exit.INVALID, e.message);
+    if (e instanceof RegistryError) throw new ExitError(exitCodeOf(e), e.message);
     throw e;
   }
   if (digest === t.digest) return { state: 'identical' };

@@ -42,13 +42,17 @@ export function reportRegistryError(io: CliIO, e: RegistryError, rename: (file: 
   return first && e.message.endsWith(first) ? `${e.message.slice(0, -first.length)} (see above)` : e.message;
 }
 
+/** A registry error's exit code: unreachable or failing (5xx) is 1 (try again), a refusal 2. */
+export function exitCodeOf(e: RegistryError): number {
+  return e.status === 0 || e.status >= 500 ? Exit.FAILURE : Exit.INVALID;
+}
+
 /** Runs an API action, turning registry errors into a message and exit code. */
 export async function api<T>(io: CliIO, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    if (e instanceof RegistryError)
-      throw new ExitError(e.status === 0 || e.status >= 500 ? Exit.FAILURE : Exit.INVALID, reportRegistryError(io, e));
+    if (e instanceof RegistryError) throw new ExitError(exitCodeOf(e), reportRegistryError(io, e));
     throw e;
   }
 }

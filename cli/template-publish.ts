@@ -31,7 +31,7 @@ import {
 } from '../compiler/index.js';
 import { registryFile, RegistryClient, RegistryError, RegistrySource } from '../client/index.js';
 import { Exit, ExitError, type CliIO } from './io.js';
-import { clientFor, enc, reportRegistryError, withApi, type ApiFlags } from './registry-api.js';
+import { clientFor, enc, exitCodeOf, reportRegistryError, withApi, type ApiFlags } from './registry-api.js';
 import { publishOrder } from './publish-order.js';
 import { publishedState } from './published-versions.js';
 
@@ -85,7 +85,7 @@ async function checkCanPublish(client: RegistryClient): Promise<void> {
     token = (await client.request<{ name: string; scope: string }>('GET', '/api/v1/token')).body;
   } catch (e) {
     if (e instanceof RegistryError && e.status === 404) return;
-    if (e instanceof RegistryError) throw new ExitError(e.status === 0 || e.status >= 500 ? Exit.FAILURE : Exit.INVALID, e.message);
+    if (e instanceof RegistryError) throw new ExitError(exitCodeOf(e), e.message);
     throw e;
   }
   if (token.scope === 'read')

@@ -212,6 +212,9 @@ async function checkInIsolation(
       .map((u) => `${u.ref}@${u.version}`);
   }
   const cycleOf = cycleOwners([...found.keys()]);
+  // The checked template of each file (one per file: publishing wants one; for validate the first).
+  const inFile = new Map<string, Candidate>();
+  for (const c of found.keys()) if (!inFile.has(c.file)) inFile.set(c.file, c);
   for (const [c, diagnostics] of found) {
     // A cycle among the files is one problem: every template in it, or using it, reports the
     // cycle as the first of its templates found it, not as it looks from each of them.
@@ -235,7 +238,7 @@ async function checkInIsolation(
    */
   function seenByItsOwnCheck(d: Diagnostic, c: Candidate): boolean {
     if (d.file === c.file) return false;
-    const other = [...found.keys()].find((o) => o !== c && o.file === d.file);
+    const other = inFile.get(d.file);
     if (!other) return false;
     if (d.severity !== 'error') return true;
     return found.get(other)!.some((e) => e.code === d.code && e.file === d.file && e.line === d.line && e.column === d.column);

@@ -7,6 +7,7 @@
  * ordering operators, numbers (the condition language compares them as numbers, Argo's text
  * would not), run facts — is refused, not approximated.
  */
+import { refPattern } from './ref-pattern.js';
 import {
   ConditionError,
   evaluateCondition,
@@ -32,26 +33,18 @@ export function argoWhen(
       throw e;
     }
   }
-  const present = refs.filter((r) => condition.includes(r.expr));
   const values: string[] = [];
   let quoted = false;
-  const re = new RegExp(
-    present
-      .map((r) => r.expr)
-      .sort((a, b) => b.length - a.length)
-      .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-      .join('|') || '(?!)',
-    'g',
-  );
   let text = unwrapped(condition);
-  text = replaceInExpression(text, re, (m, quote) => {
-    if (quote) quoted = true;
-    const ref = present.find((r) => r.expr === m)!;
-    const v = valueOf(ref);
-    if (v === undefined) return m;
-    values.push(v);
-    return `"\ue000${values.length - 1}\ue000"`;
-  });
+  const found = refPattern(text, refs);
+  if (found)
+    text = replaceInExpression(text, found.re, (m, quote) => {
+      if (quote) quoted = true;
+      const v = valueOf(found.byExpr.get(m)!);
+      if (v === undefined) return m;
+      values.push(v);
+      return `"\ue000${values.length - 1}\ue000"`;
+    });
   if (quoted) return { problem: 'a reference inside a quoted text cannot be mapped' };
   let toks: Tok[];
   try {

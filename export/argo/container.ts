@@ -9,6 +9,7 @@
  */
 import { isLongLived, type ExecutedStep, type PlanReadiness, type PlanRef } from '../../schemas/index.js';
 import { labelValue } from './names.js';
+import { refPattern } from './ref-pattern.js';
 import type { Problems } from './problems.js';
 
 /** Where the step's shell writes its output variables, one file per variable. */
@@ -137,17 +138,8 @@ export function secretKey(secret: string): string {
 
 /** Replaces each reference's text in one pass (a replacement is never rescanned). */
 function replaceRefs(text: string, refs: PlanRef[], by: (r: PlanRef) => string): string {
-  const present = refs.filter((r) => text.includes(r.expr));
-  if (!present.length) return text;
-  const byExpr = new Map(present.map((r) => [r.expr, r]));
-  const re = new RegExp(
-    [...byExpr.keys()]
-      .sort((a, b) => b.length - a.length)
-      .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-      .join('|'),
-    'g',
-  );
-  return text.replace(re, (m) => by(byExpr.get(m)!));
+  const found = refPattern(text, refs);
+  return found ? text.replace(found.re, (m) => by(found.byExpr.get(m)!)) : text;
 }
 
 /**
